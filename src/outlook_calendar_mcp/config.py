@@ -1,0 +1,185 @@
+"""Settings for outlook-calendar-mcp, read from ``OUTLOOK_MCP_*`` environment variables.
+
+Command-line flags override them (the CLI passes them as keyword arguments)::
+
+    OUTLOOK_MCP_BACKEND=graph OUTLOOK_MCP_TENANT_ID=contoso.onmicrosoft.com outlook-calendar-mcp serve
+
+Secrets (client secret, certificate password, access token) are ``SecretStr``:
+they never appear in ``repr(settings)``, in logs or in ``auth status``.
+
+Default client id: without an app registration of your own, delegated sign-in
+uses the public client "Microsoft Graph Command Line Tools"
+(``14d82eec-204b-4c2f-b7e8-296a70dab67e``), the application Microsoft's own
+Graph PowerShell SDK signs in with (``Connect-MgGraph`` default ``ClientId``,
+microsoftgraph/msgraph-sdk-powershell ``AuthContext.cs``), which supports the
+device code flow (``Connect-MgGraph -UseDeviceCode``) and the localhost browser
+redirect. Organizations that restrict it register their own public client and
+set ``OUTLOOK_MCP_CLIENT_ID``; app-only access always needs an own app.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["APP_NAME", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES", "Settings"]
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "outlook-calendar-mcp"
+
+#: Microsoft Graph Command Line Tools: a first-party public client (device code, localhost redirect).
+DEFAULT_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+
+#: Delegated permissions the tools use. msal adds openid/profile/offline_access itself.
+#: Place.Read.All (room lists) needs admin consent in most tenants; drop it with
+#: OUTLOOK_MCP_SCOPES when an admin cannot grant it (room tools then fail with 403).
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "Calendars.ReadWrite",
+    "Calendars.ReadWrite.Shared",
+    "MailboxSettings.Read",
+    "People.Read",
+    "User.ReadBasic.All",
+    "Place.Read.All",
+)
+
+# Scopes msal reserves and rejects when asked for explicitly.
+_RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
+
+Backend = Literal["auto", "sandbox", "graph"]
+AuthMode = Literal["auto", "device_code", "browser", "client_secret", "certificate", "token", "sandbox"]
+
+
+class Settings(BaseSettings):
+    """Everything the server, the CLI and the auth layer read from the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OUTLOOK_MCP_",
+        env_file=None,
+        extra="ignore",
+        validate_default=True,
+        hide_input_in_errors=True,  # a bad secret must not echo into an error message
+    )
+
+    # --- where requests go ----------------------------------------------------
+    backend: Backend = Field("auto", description="auto: graph when credentials exist, else the sandbox")
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    graph_beta_url: str = "https://graph.microsoft.com/beta"
+    sandbox_url: str | None = Field(
+        None, description="base URL of a running sandbox, e.g. http://127.0.0.1:8765/v1.0; None = in-process"
+    )
+    sandbox_db: str = Field("", description="sandbox SQLite file; ':memory:' allowed; default under data_dir")
+    sandbox_user: str | None = Field(None, description="sandbox mailbox to act as; None = the sandbox's default user")
+
+    # --- who signs in -----------------------------------------------------------
+    auth_mode: AuthMode = "auto"
+    tenant_id: str = Field("common", description="tenant GUID or domain; app-only needs an explicit tenant")
+    client_id: str = DEFAULT_CLIENT_ID
+    authority_host: str = Field("https://login.microsoftonline.com", description="sign-in service (national clouds)")
+    client_secret: SecretStr | None = None
+    certificate_path: Path | None = Field(None, description="PEM (key + certificate) or PFX/P12 file")
+    certificate_password: SecretStr | None = None
+    certificate_thumbprint: str | None = Field(None, description="SHA-1 hex; computed from the PEM when omitted")
+    access_token: SecretStr | None = None
+    mailbox: str | None = Field(None, description="mailbox to act on; required for app-only access")
+    scopes: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SCOPES
+    token_cache_encryption: Literal["auto", "require", "off"] = Field(
+        "auto", description="auto: OS-encrypted store where available, else a 0600 file"
+    )
+
+    # --- local state -------------------------------------------------------------
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
+    cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)))
+
+    # --- HTTP behaviour ------------------------------------------------------------
+    timeout_s: float = Field(30.0, gt=0)
+    max_retries: int = Field(4, ge=0, le=10)
+    retry_budget_s: float = Field(60.0, ge=0)
+    max_items: int = Field(500, ge=1, description="cap on items one paged listing collects")
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if isinstance(value, (list, tuple)):
+            return tuple(s.strip() for s in value if s and s.strip() and s.strip().lower() not in _RESERVED_SCOPES)
+        return value
+
+    @field_validator("mailbox", "sandbox_user", "sandbox_url", "certificate_thumbprint", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("client_secret", "certificate_password", "access_token", mode="before")
+    @classmethod
+    def _blank_secret_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, SecretStr) and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @field_validator("graph_url", "graph_beta_url", "sandbox_url", "authority_host")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _derived_defaults(self) -> Settings:
+        if not self.sandbox_db:
+            self.sandbox_db = str(self.data_dir / "sandbox.db")
+        return self
+
+    # --- derived values --------------------------------------------------------------
+    @property
+    def token_cache_path(self) -> Path:
+        """Where the msal token cache lives (or, when encrypted by the OS keyring, its signal file)."""
+        return self.data_dir / "msal_token_cache.bin"
+
+    @property
+    def authority(self) -> str:
+        return f"{self.authority_host}/{self.tenant_id}"
+
+    @property
+    def tenant_is_generic(self) -> bool:
+        """True for the multi-tenant aliases, which app-only access cannot use."""
+        return self.tenant_id.strip().lower() in {"common", "organizations", "consumers"}
+
+    def graph_scopes(self) -> list[str]:
+        """Delegated scopes qualified with the Graph resource of ``graph_url`` (national clouds differ)."""
+        parts = urlsplit(self.graph_url)
+        resource = f"{parts.scheme}://{parts.netloc}"
+        return [s if "://" in s else f"{resource}/{s}" for s in self.scopes]
+
+    def app_only_scope(self) -> list[str]:
+        parts = urlsplit(self.graph_url)
+        return [f"{parts.scheme}://{parts.netloc}/.default"]
+
+    def has_graph_credentials(self) -> bool:
+        """A static token, client secret or certificate is configured, or the token cache holds an account."""
+        if self.access_token or self.client_secret or self.certificate_path:
+            return True
+        from .auth import cached_accounts  # late import: auth depends on this module
+
+        try:
+            return bool(cached_accounts(self))
+        except Exception as exc:  # an unreadable cache means "no usable account", not a crash
+            logger.warning("could not read the token cache at %s: %s", self.token_cache_path, exc)
+            return False
+
+    def effective_backend(self) -> Literal["sandbox", "graph"]:
+        """Resolve ``backend="auto"``: an explicit auth mode or sandbox URL decides, else whether credentials exist."""
+        if self.backend != "auto":
+            return self.backend
+        if self.auth_mode == "sandbox" or self.sandbox_url:
+            return "sandbox"
+        if self.auth_mode != "auto":
+            return "graph"
+        return "graph" if self.has_graph_credentials() else "sandbox"

@@ -1,0 +1,406 @@
+"""The one HTTP client for Microsoft Graph (and the Graph-compatible sandbox).
+
+One :class:`GraphClient` per server, holding one ``httpx.AsyncClient`` (HTTP/1.1
+keep-alive pool). Every request carries ``Authorization: Bearer`` from the token
+provider, a fresh ``client-request-id`` and ``Accept: application/json``.
+
+Retries follow Graph's guidance as implemented by kiota's retry handler:
+
+* 429, 503 and 504 are retried; a ``Retry-After`` above zero (seconds or an HTTP
+  date) is honoured, otherwise exponential backoff ``0.5 * 2**n`` plus up to one
+  second of jitter, each sleep capped at :data:`MAX_BACKOFF_S`;
+* the client gives up after ``max_retries`` retries, or as soon as the total
+  delay would exceed ``retry_budget_s`` (the error then carries ``retry_after``);
+* transport failures (connect errors, timeouts, resets) are retried too;
+* only GET, HEAD, PUT, DELETE and OPTIONS are retried by default. POST and
+  PATCH are retried only with ``retry_post=True``, which the caller passes
+  when a repeat cannot double an effect (an event create with ``transactionId``,
+  a read-only action such as ``getSchedule``);
+* a 401 makes the client ask the provider once for a fresh token and repeat.
+
+Failures raise the classes of :mod:`outlook_calendar_mcp.graph.errors`.
+Logging goes to the ``outlook_calendar_mcp.graph`` logger and never includes
+the Authorization header or a token.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json as _json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import anyio
+import httpx
+
+from .. import __version__
+from .errors import GraphError, GraphTransportError, error_from_response, parse_retry_after
+
+if TYPE_CHECKING:
+    from ..auth import TokenProvider
+
+__all__ = ["GraphClient", "GraphResponse", "MAX_BACKOFF_S", "Page", "Prefer", "RequestHook"]
+
+logger = logging.getLogger("outlook_calendar_mcp.graph")
+
+MAX_BACKOFF_S = 30.0
+BACKOFF_FACTOR_S = 0.5
+RETRY_STATUSES = frozenset({429, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+DEFAULT_PAGE_SIZE = 100  # get_all asks for this page size unless the caller's Prefer names one
+
+#: Called before every attempt with (method, url, headers without Authorization, body).
+RequestHook = Callable[[str, str, dict[str, str], bytes | None], Awaitable[None] | None]
+
+# Characters left readable in query strings: OData syntax ($select=a,b  $filter=f(x) eq 'y').
+# Space becomes %20 and '+' becomes %2B: OData servers read '+' literally, not as a space.
+_QUERY_SAFE = "$,'()/:@!*;"
+
+
+@dataclass(frozen=True)
+class Prefer:
+    """Graph ``Prefer`` preferences; each becomes one ``Prefer`` header line."""
+
+    time_zone: str | None = None  # outlook.timezone: event times in this zone (Windows or IANA name)
+    body_text: bool = False  # outlook.body-content-type="text": bodies as text, not HTML
+    max_page_size: int | None = None  # odata.maxpagesize
+    return_minimal: bool = False  # return=minimal: 204 instead of the changed item
+
+    def values(self) -> list[str]:
+        out: list[str] = []
+        if self.time_zone:
+            if '"' in self.time_zone or "\n" in self.time_zone:
+                raise ValueError(f"invalid time zone name for Prefer: {self.time_zone!r}")
+            out.append(f'outlook.timezone="{self.time_zone}"')
+        if self.body_text:
+            out.append('outlook.body-content-type="text"')
+        if self.max_page_size is not None:
+            if self.max_page_size < 1:
+                raise ValueError("max_page_size must be at least 1")
+            out.append(f"odata.maxpagesize={self.max_page_size}")
+        if self.return_minimal:
+            out.append("return=minimal")
+        return out
+
+    def header_value(self) -> str | None:
+        """All preferences as one comma-separated header value (RFC 7240), or None."""
+        return ", ".join(self.values()) or None
+
+
+@dataclass
+class GraphResponse:
+    """A successful (2xx/3xx) response."""
+
+    method: str
+    url: str
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    def json(self) -> Any:
+        """The parsed JSON body, or None for an empty body (204, 202)."""
+        if not self.content or not self.content.strip():
+            return None
+        return _json.loads(self.content)
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get("request-id")
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("location")
+
+
+@dataclass
+class Page:
+    """Items of a listing; ``more`` is True whenever Graph holds items not in ``items``."""
+
+    items: list[dict]
+    more: bool
+    next_link: str | None  # absolute URL that continues right after items[-1]; None if not known
+    count: int | None = None  # @odata.count, when $count=true was asked
+    delta_link: str | None = None  # @odata.deltaLink of the last page of a delta query
+
+
+def encode_query(params: Mapping[str, Any]) -> str:
+    """OData-friendly query string: ``$`` and ``,`` kept, spaces as %20, '+' as %2B, bools lower-case."""
+    parts = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        parts.append(f"{quote(str(key), safe='$')}={quote(str(value), safe=_QUERY_SAFE)}")
+    return "&".join(parts)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class GraphClient:
+    """Async client for Graph v1.0 (and beta) with auth, retries, paging and typed errors."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token_provider: TokenProvider,
+        beta_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        retry_budget_s: float = 60.0,
+        max_items: int = 500,
+        sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+        user_agent: str = f"outlook-calendar-mcp/{__version__}",
+        on_request: list[RequestHook] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.beta_url = beta_url.rstrip("/") if beta_url else None
+        self.token_provider = token_provider
+        self.max_retries = max_retries
+        self.retry_budget_s = retry_budget_s
+        self.max_items = max_items
+        self.on_request: list[RequestHook] = list(on_request or [])
+        self._sleep = sleep
+        self._origins = {_origin(self.base_url)} | ({_origin(self.beta_url)} if self.beta_url else set())
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": user_agent},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> GraphClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- URLs --------------------------------------------------------------------
+    def url_for(self, path: str, params: Mapping[str, Any] | None = None, *, beta: bool = False) -> str:
+        """Absolute URL for a relative path ("me/events") or an absolute same-host URL (a nextLink)."""
+        if path.startswith(("http://", "https://")):
+            if _origin(path) not in self._origins:
+                raise GraphError(
+                    f"Refusing to send a request to {urlsplit(path).netloc}: not the Graph host this server uses.",
+                    code="foreignHost",
+                )
+            url = path
+        else:
+            if beta and not self.beta_url:
+                raise GraphError("This backend has no beta endpoint.", code="betaUnavailable")
+            root = self.beta_url if beta else self.base_url
+            url = f"{root}/{path.lstrip('/')}"
+        query = encode_query(params) if params else ""
+        if query:
+            url = f"{url}{'&' if '?' in url else '?'}{query}"
+        return url
+
+    # --- the request loop ------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        prefer: Prefer | None = None,
+        beta: bool = False,
+        if_match: str | None = None,
+        retry_post: bool = False,
+    ) -> GraphResponse:
+        """Send one logical request (with retries); raise a GraphError subclass unless it succeeds."""
+        method = method.upper()
+        url = self.url_for(path, params, beta=beta)
+        body: bytes | None
+        extra: list[tuple[str, str]] = [("Accept", "application/json"), ("client-request-id", str(uuid.uuid4()))]
+        if json is not None:
+            body = _json.dumps(json, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            extra.append(("Content-Type", "application/json"))
+        else:
+            body = content.encode("utf-8") if isinstance(content, str) else content
+        extra.extend(("Prefer", v) for v in (prefer.values() if prefer else ()))
+        if if_match:
+            extra.append(("If-Match", if_match))
+        base_headers = httpx.Headers(extra)
+        for key, value in (headers or {}).items():
+            base_headers[key] = value
+        retryable = method in IDEMPOTENT_METHODS or retry_post
+
+        retries = 0
+        slept = 0.0
+        refreshed = False
+        token = await self.token_provider.get_token()
+        while True:
+            request = self._http.build_request(method, url, headers=base_headers, content=body)
+            if retries:
+                request.headers["Retry-Attempt"] = str(retries)
+            await self._notify(method, url, request.headers, body)
+            request.headers["Authorization"] = f"Bearer {token}"
+            started = time.monotonic()
+            try:
+                response = await self._http.send(request)
+                content_bytes = await response.aread()
+            except httpx.RequestError as exc:
+                transient = isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
+                delay = self._backoff(retries)
+                if transient and retryable and retries < self.max_retries and slept + delay <= self.retry_budget_s:
+                    logger.warning(
+                        "%s %s failed (%s); retry %d/%d in %.1fs",
+                        method, _loggable(url), type(exc).__name__, retries + 1, self.max_retries, delay,
+                    )
+                    await self._sleep(delay)
+                    slept += delay
+                    retries += 1
+                    continue
+                raise GraphTransportError(
+                    f"Could not reach {urlsplit(url).netloc}: {type(exc).__name__}"
+                    + (f": {exc}" if str(exc) else "")
+                    + (f" (after {retries + 1} attempts)" if retries else ""),
+                    code=type(exc).__name__,
+                ) from exc
+            status = response.status_code
+            logger.debug(
+                "%s %s -> %d in %.0f ms (request-id %s)",
+                method, _loggable(url), status, (time.monotonic() - started) * 1000, response.headers.get("request-id"),
+            )
+            if status == 401 and not refreshed:
+                refreshed = True
+                fresh = await self.token_provider.get_token(force_refresh=True)
+                if fresh != token:
+                    logger.info("%s %s -> 401; retrying once with a refreshed token", method, _loggable(url))
+                    token = fresh
+                    continue
+            if status in RETRY_STATUSES and retryable and retries < self.max_retries:
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                delay = retry_after if retry_after and retry_after > 0 else self._backoff(retries)
+                if slept + delay <= self.retry_budget_s:
+                    logger.warning(
+                        "%s %s -> %d; retry %d/%d in %.1fs",
+                        method, _loggable(url), status, retries + 1, self.max_retries, delay,
+                    )
+                    await self._sleep(delay)
+                    slept += delay
+                    retries += 1
+                    continue
+                logger.warning("%s %s -> %d; retry budget of %.0fs spent", method, _loggable(url), status,
+                               self.retry_budget_s)
+            if status >= 400:
+                raise error_from_response(status, response.headers, content_bytes)
+            return GraphResponse(method, url, status, response.headers, content_bytes)
+
+    async def _notify(self, method: str, url: str, headers: httpx.Headers, body: bytes | None) -> None:
+        if not self.on_request:
+            return
+        visible = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        for hook in self.on_request:
+            result = hook(method, url, dict(visible), body)
+            if inspect.isawaitable(result):
+                await result
+
+    @staticmethod
+    def _backoff(retry_index: int) -> float:
+        return min(MAX_BACKOFF_S, BACKOFF_FACTOR_S * 2**retry_index + random.uniform(0.0, 1.0))
+
+    # --- verbs ------------------------------------------------------------------------
+    async def get(self, path: str, **kw: Any) -> Any:
+        return (await self.request("GET", path, **kw)).json()
+
+    async def post(self, path: str, **kw: Any) -> Any:
+        return (await self.request("POST", path, **kw)).json()
+
+    async def patch(self, path: str, **kw: Any) -> Any:
+        return (await self.request("PATCH", path, **kw)).json()
+
+    async def put(self, path: str, **kw: Any) -> Any:
+        return (await self.request("PUT", path, **kw)).json()
+
+    async def delete(self, path: str, **kw: Any) -> None:
+        await self.request("DELETE", path, **kw)
+
+    # --- paging -----------------------------------------------------------------------
+    async def get_page(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        prefer: Prefer | None = None,
+        beta: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> Page:
+        """One page of a collection; ``path`` may be an absolute nextLink or deltaLink."""
+        data = await self.get(path, params=params, prefer=prefer, beta=beta, headers=headers) or {}
+        items = data.get("value")
+        if not isinstance(items, list):
+            raise GraphError(f"Expected a collection from {path}, got no 'value' array.", code="notACollection")
+        next_link = data.get("@odata.nextLink")
+        return Page(
+            items=items,
+            more=next_link is not None,
+            next_link=next_link,
+            count=data.get("@odata.count"),
+            delta_link=data.get("@odata.deltaLink"),
+        )
+
+    async def get_all(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        prefer: Prefer | None = None,
+        max_items: int | None = None,
+        beta: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> Page:
+        """Follow ``@odata.nextLink`` (same host only) until the listing ends or ``max_items`` are collected.
+
+        Unless ``prefer`` names a page size, pages of ``min(max_items, 100)`` are
+        asked for (calendarView otherwise pages by 10). When the cap cuts a
+        page, ``more`` is True and ``next_link`` is None: no link continues
+        exactly after the last returned item.
+        """
+        cap = max_items or self.max_items
+        if prefer is None or prefer.max_page_size is None:
+            base = prefer or Prefer()
+            prefer = Prefer(base.time_zone, base.body_text, min(cap, DEFAULT_PAGE_SIZE), base.return_minimal)
+        page = await self.get_page(path, params=params, prefer=prefer, beta=beta, headers=headers)
+        items, count = list(page.items), page.count
+        while page.next_link and len(items) < cap:
+            if _origin(page.next_link) not in self._origins:
+                raise GraphError(
+                    f"Refusing to follow @odata.nextLink to {urlsplit(page.next_link).netloc}: not the Graph host.",
+                    code="foreignNextLink",
+                )
+            page = await self.get_page(page.next_link, prefer=prefer, headers=headers)
+            items.extend(page.items)
+        if len(items) > cap:
+            return Page(items=items[:cap], more=True, next_link=None, count=count)
+        return Page(items=items, more=page.next_link is not None, next_link=page.next_link, count=count,
+                    delta_link=page.delta_link)
+
+
+def _loggable(url: str) -> str:
+    """The URL without its query: $filter values and skip tokens can carry personal data."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?…" if parts.query else "")

@@ -1,0 +1,248 @@
+"""Calendar and calendar-group endpoints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from . import odata
+from .app import Ctx
+from .bodies import CALENDAR, CALENDAR_GROUP, check
+from .errors import GraphHTTPError, bad_request, not_found
+from .store import etag, new_change_key
+
+CALENDAR_PROPERTIES = {
+    "id", "name", "color", "hexColor", "isDefaultCalendar", "changeKey", "canShare", "canViewPrivateItems",
+    "canEdit", "allowedOnlineMeetingProviders", "defaultOnlineMeetingProvider", "isTallyingResponses",
+    "isRemovable", "owner",
+}
+GROUP_PROPERTIES = {"id", "name", "classId", "changeKey"}
+LIST_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count"}
+HEX = {"auto": "", "lightBlue": "#a6d1f5", "lightGreen": "#87d28e", "lightOrange": "#fcab73", "lightGray": "#c0c0c0",
+       "lightYellow": "#f4d07a", "lightTeal": "#62d4d3", "lightPink": "#f99fb4", "lightBrown": "#d9b38c",
+       "lightRed": "#f88e8e", "maxColor": ""}
+DISTINGUISHED = "Distinguished folders cannot be deleted."
+
+
+def _query(ctx: Ctx, options: set[str], props: set[str], type_name: str) -> odata.Query:
+    from .api_events import parse_query  # noqa: PLC0415
+
+    return parse_query(ctx, options, props, type_name)
+
+
+def _owner(ctx: Ctx) -> dict[str, str]:
+    return {"name": json.loads(ctx.mailbox["doc"])["displayName"], "address": ctx.mailbox["address"]}
+
+
+def require_owner_or_app(ctx: Ctx) -> None:
+    """Calendar folders of another mailbox are reachable only as sharing allows (see ACCESS_CHECKS)."""
+    for check_access in ACCESS_CHECKS:
+        check_access(ctx)
+
+
+def _default_access(ctx: Ctx) -> None:
+    if ctx.principal.app_only or ctx.principal.mailbox["id"] == ctx.mailbox["id"]:
+        return
+    if not ctx.extra.get("shared_access"):
+        raise GraphHTTPError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+
+
+ACCESS_CHECKS: list[Any] = [_default_access]
+
+
+# -- calendars ---------------------------------------------------------------------
+
+def render_calendar(ctx: Ctx, row: Any) -> dict[str, Any]:
+    doc = json.loads(row["doc"])
+    owner_self = ctx.principal.app_only or ctx.principal.mailbox["id"] == ctx.mailbox["id"]
+    return {
+        "@odata.etag": etag(row["change_key"]),
+        "id": row["id"], "name": doc["name"], "color": doc.get("color", "auto"),
+        "hexColor": doc.get("hexColor", HEX.get(doc.get("color", "auto"), "")),
+        "isDefaultCalendar": bool(row["is_default"]), "changeKey": row["change_key"],
+        "canShare": owner_self, "canViewPrivateItems": owner_self, "canEdit": doc.get("canEdit", True),
+        "allowedOnlineMeetingProviders": ["teamsForBusiness"],
+        "defaultOnlineMeetingProvider": doc.get("defaultOnlineMeetingProvider", "teamsForBusiness"),
+        "isTallyingResponses": bool(row["is_default"]), "isRemovable": not row["is_default"],
+        "owner": doc.get("owner") or _owner(ctx),
+    }
+
+
+def default_calendar(ctx: Ctx) -> Any:
+    require_owner_or_app(ctx)
+    row = ctx.store.default_calendar(ctx.mailbox["id"])
+    if row is None:
+        raise not_found("The mailbox has no calendar folder.")
+    return row
+
+
+def find_calendar(ctx: Ctx, calendar_id: str, group: Any | None = None) -> Any:
+    require_owner_or_app(ctx)
+    row = ctx.store.calendar(ctx.mailbox["id"], calendar_id)
+    if row is None or (group is not None and row["group_id"] != group["id"]):
+        raise not_found()
+    return row
+
+
+def list_calendars(ctx: Ctx, group: Any | None) -> Response:
+    from .api_events import respond_page  # noqa: PLC0415
+
+    require_owner_or_app(ctx)
+    query = _query(ctx, LIST_OPTIONS, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
+    rows = ctx.store.calendars(ctx.mailbox["id"], group["id"] if group else None)
+    docs = [render_calendar(ctx, r) for r in rows]
+    if query.filter is not None:
+        docs = [d for d in docs if odata.matches(query.filter, d)]
+    if query.orderby:
+        docs = odata.sort(docs, query.orderby)
+    return respond_page(ctx, [(d["id"], d) for d in docs], query, f"users('{ctx.mailbox['id']}')/calendars",
+                        render=lambda _i, d: d)
+
+
+def get_calendar(ctx: Ctx, row: Any) -> Response:
+    query = _query(ctx, {"$select"}, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
+    body = odata.project(render_calendar(ctx, row), query.select)
+    return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendars/$entity"), **body})
+
+
+def _check_name(ctx: Ctx, name: Any, table: str, exclude: str | None = None) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise bad_request("The property 'name' is required and cannot be empty.", "ErrorInvalidParameter")
+    if table == "calendars":
+        rows = ctx.store.calendars(ctx.mailbox["id"])
+        names = [json.loads(r["doc"])["name"] for r in rows if r["id"] != exclude]
+    else:
+        names = [r["name"] for r in ctx.store.groups(ctx.mailbox["id"]) if r["id"] != exclude]
+    if name.strip().lower() in (n.lower() for n in names):
+        raise GraphHTTPError(409, "ErrorFolderExists", "A folder with the specified name already exists.")
+
+
+def create_calendar(ctx: Ctx, group: Any | None) -> Response:
+    require_owner_or_app(ctx)
+    body = ctx.json()
+    check(body, CALENDAR)
+    _check_name(ctx, body.get("name"), "calendars")
+    if group is None:
+        group = ctx.store.groups(ctx.mailbox["id"])[0]
+    doc = {"name": body["name"].strip(), "color": body.get("color") or "auto", "owner": _owner(ctx)}
+    if body.get("hexColor"):
+        doc["hexColor"] = body["hexColor"]
+    calendar_id = ctx.store.add_calendar(ctx.mailbox["id"], group["id"], doc)
+    row = ctx.store.calendar(ctx.mailbox["id"], calendar_id)
+    return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendars/$entity"),
+                        **render_calendar(ctx, row)}, 201)
+
+
+def patch_calendar(ctx: Ctx, row: Any) -> Response:
+    body = ctx.json()
+    check(body, CALENDAR)
+    _if_match(ctx, row["change_key"])
+    doc = json.loads(row["doc"])
+    if "name" in body:
+        _check_name(ctx, body["name"], "calendars", exclude=row["id"])
+        doc["name"] = body["name"].strip()
+    for key in ("color", "hexColor", "defaultOnlineMeetingProvider"):
+        if key in body:
+            doc[key] = body[key]
+    if "color" in body and "hexColor" not in body:
+        doc.pop("hexColor", None)
+    ctx.store.db.execute("UPDATE calendars SET doc = ?, change_key = ? WHERE id = ?",
+                         (json.dumps(doc), new_change_key(), row["id"]))
+    return get_calendar(ctx, ctx.store.calendar(ctx.mailbox["id"], row["id"]))
+
+
+def delete_calendar(ctx: Ctx, row: Any) -> Response:
+    _if_match(ctx, row["change_key"])
+    if row["is_default"]:
+        raise GraphHTTPError(400, "ErrorDeleteDistinguishedFolder", DISTINGUISHED)
+    for event in ctx.store.db.execute("SELECT * FROM events WHERE calendar_id = ?", (row["id"],)).fetchall():
+        ctx.store.delete_event_row(event)
+    for hook in CALENDAR_DELETE_HOOKS:
+        hook(ctx, row)
+    ctx.store.db.execute("DELETE FROM calendars WHERE id = ?", (row["id"],))
+    return ctx.respond(None, 204)
+
+
+CALENDAR_DELETE_HOOKS: list[Any] = []
+
+
+def _if_match(ctx: Ctx, change_key: str) -> None:
+    wanted = (ctx.request.headers.get("if-match") or "").strip()
+    if wanted and wanted != "*" and wanted not in (etag(change_key), change_key, f'"{change_key}"'):
+        raise GraphHTTPError(412, "ErrorIrresolvableConflict",
+                             "The change key passed in the request does not match the current change key for the "
+                             "item. Get it again and retry with its @odata.etag.")
+
+
+# -- calendar groups -------------------------------------------------------------------
+
+def render_group(row: Any) -> dict[str, Any]:
+    return {"@odata.etag": etag(row["change_key"]), "id": row["id"], "name": row["name"],
+            "classId": row["class_id"], "changeKey": row["change_key"]}
+
+
+def find_group(ctx: Ctx, group_id: str) -> Any:
+    require_owner_or_app(ctx)
+    row = ctx.store.group(ctx.mailbox["id"], group_id)
+    if row is None:
+        raise not_found()
+    return row
+
+
+def list_groups(ctx: Ctx) -> Response:
+    from .api_events import respond_page  # noqa: PLC0415
+
+    require_owner_or_app(ctx)
+    query = _query(ctx, LIST_OPTIONS, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
+    docs = [render_group(r) for r in ctx.store.groups(ctx.mailbox["id"])]
+    if query.filter is not None:
+        docs = [d for d in docs if odata.matches(query.filter, d)]
+    if query.orderby:
+        docs = odata.sort(docs, query.orderby)
+    return respond_page(ctx, [(d["id"], d) for d in docs], query, f"users('{ctx.mailbox['id']}')/calendarGroups",
+                        render=lambda _i, d: d)
+
+
+def get_group(ctx: Ctx, row: Any) -> Response:
+    query = _query(ctx, {"$select"}, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
+    body = odata.project(render_group(row), query.select)
+    return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"),
+                        **body})
+
+
+def create_group(ctx: Ctx) -> Response:
+    require_owner_or_app(ctx)
+    body = ctx.json()
+    check(body, CALENDAR_GROUP)
+    _check_name(ctx, body.get("name"), "groups")
+    group_id = ctx.store.add_group(ctx.mailbox["id"], body["name"].strip(), body.get("classId"))
+    row = ctx.store.group(ctx.mailbox["id"], group_id)
+    return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"),
+                        **render_group(row)}, 201)
+
+
+def patch_group(ctx: Ctx, row: Any) -> Response:
+    body = ctx.json()
+    check(body, CALENDAR_GROUP)
+    _if_match(ctx, row["change_key"])
+    if "classId" in body:
+        raise bad_request("classId is set when the calendar group is created and cannot be changed.")
+    if "name" in body:
+        _check_name(ctx, body["name"], "groups", exclude=row["id"])
+        ctx.store.db.execute("UPDATE calendar_groups SET name = ?, change_key = ? WHERE id = ?",
+                             (body["name"].strip(), new_change_key(), row["id"]))
+    return get_group(ctx, ctx.store.group(ctx.mailbox["id"], row["id"]))
+
+
+def delete_group(ctx: Ctx, row: Any) -> Response:
+    _if_match(ctx, row["change_key"])
+    first = ctx.store.groups(ctx.mailbox["id"])[0]
+    if row["id"] == first["id"]:
+        raise GraphHTTPError(400, "ErrorDeleteDistinguishedFolder", DISTINGUISHED)
+    if ctx.store.calendars(ctx.mailbox["id"], row["id"]):
+        raise GraphHTTPError(400, "ErrorCannotDeleteObject",
+                             "The calendar group still holds calendars: delete them or move them out first.")
+    ctx.store.db.execute("DELETE FROM calendar_groups WHERE id = ?", (row["id"],))
+    return ctx.respond(None, 204)

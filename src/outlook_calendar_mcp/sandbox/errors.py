@@ -1,0 +1,62 @@
+"""Graph-shaped errors raised by the sandbox.
+
+Every failure the sandbox reports leaves as Microsoft Graph does::
+
+    HTTP/1.1 404 Not Found
+    {"error": {"code": "ErrorItemNotFound",
+               "message": "The specified object was not found in the store.",
+               "innerError": {"request-id": "...", "date": "...", "client-request-id": "..."}}}
+
+Handlers raise :class:`GraphHTTPError` (or one of the helpers below); the app
+turns it into that body, and the transaction of the request is rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+
+from starlette.responses import JSONResponse
+
+
+class GraphHTTPError(Exception):
+    """An error the sandbox answers with, in Graph's shape."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self, client_request_id: str | None = None) -> JSONResponse:
+        inner = {
+            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+            "request-id": str(uuid.uuid4()),
+            "client-request-id": client_request_id or str(uuid.uuid4()),
+        }
+        body = {"error": {"code": self.code, "message": self.message, "innerError": inner}}
+        headers = {"request-id": inner["request-id"], "client-request-id": inner["client-request-id"], **self.headers}
+        return JSONResponse(body, status_code=self.status, headers=headers)
+
+
+def bad_request(message: str, code: str = "ErrorInvalidRequest") -> GraphHTTPError:
+    return GraphHTTPError(400, code, message)
+
+
+def not_found(message: str = "The specified object was not found in the store.") -> GraphHTTPError:
+    return GraphHTTPError(404, "ErrorItemNotFound", message)
+
+
+def forbidden(message: str = "Access is denied. Check credentials and try again.") -> GraphHTTPError:
+    return GraphHTTPError(403, "ErrorAccessDenied", message)
+
+
+def unknown_property(name: str, type_name: str) -> GraphHTTPError:
+    # Graph's exact wording for a body property the type does not define.
+    return GraphHTTPError(
+        400,
+        "RequestBodyRead",
+        f"The property '{name}' does not exist on type 'microsoft.graph.{type_name}'. Make sure to only use "
+        "property names that are defined by the type or mark the type as open type.",
+    )
