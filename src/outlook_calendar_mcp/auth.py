@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import json
 import logging
 import os
@@ -99,7 +100,8 @@ class StaticTokenProvider:
         self._token = token
         claims = _jwt_claims(token.get_secret_value())
         self.expires_at: int | None = claims.get("exp") if isinstance(claims.get("exp"), int) else None
-        self.subject: str | None = claims.get("upn") or claims.get("preferred_username") or claims.get("app_displayname")
+        self.subject: str | None = (
+            claims.get("upn") or claims.get("preferred_username") or claims.get("app_displayname"))
         self.app_only = app_only if app_only is not None else (
             claims.get("idtyp") == "app" or ("roles" in claims and "scp" not in claims)
         )
@@ -116,9 +118,16 @@ def _secure_dir(path: Path) -> None:
         os.chmod(path, 0o700)
 
 
-def _first_line(exc: BaseException | str) -> str:
+def _first_line(exc: BaseException | str, limit: int = 200) -> str:
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@functools.cache
+def _announce(kind: str, path: Path, reason: str = "") -> None:
+    """Say once per process which token store is in use (logging goes to stderr)."""
+    logger.info("token cache: %s at %s%s", kind, path, f" ({reason})" if reason else "")
 
 
 def open_token_cache(settings: Settings) -> msal.SerializableTokenCache:
@@ -137,13 +146,13 @@ def open_token_cache(settings: Settings) -> msal.SerializableTokenCache:
                 ) from exc
             reason = f"OS encryption unavailable: {_first_line(exc)}"
         else:
-            logger.info("token cache: encrypted (%s) at %s", type(persistence).__name__, path)
+            _announce(f"encrypted ({type(persistence).__name__})", path)
             return PersistedTokenCache(persistence)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
     if os.name == "posix":
         os.chmod(path, 0o600)
-    logger.info("token cache: plaintext file (mode 0600) at %s (%s)", path, reason)
+    _announce("plaintext file (mode 0600)", path, reason)
     return PersistedTokenCache(FilePersistence(str(path)))
 
 
@@ -163,28 +172,23 @@ def _accounts(cache: msal.SerializableTokenCache) -> list[dict]:
 
 
 # --- msal applications -------------------------------------------------------------------
-def _msal_kwargs(settings: Settings) -> dict[str, Any]:
-    standard = settings.authority_host == "https://login.microsoftonline.com"
-    return dict(
-        authority=settings.authority,
-        timeout=settings.timeout_s,
-        instance_discovery=None if standard else False,
-        app_name="outlook-calendar-mcp",
-        app_version=__version__,
-    )
-
-
 def _unreachable(settings: Settings, exc: BaseException) -> str:
+    text = str(exc)
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    reason = errno.group(1).strip() if errno else ("timed out" if "timed out" in text else type(exc).__name__)
     return (
-        f"Could not reach the Microsoft sign-in service at {settings.authority_host} ({_first_line(exc)}). "
+        f"Could not reach the Microsoft sign-in service at {settings.authority_host} ({reason}). "
         "Check the network or proxy settings (or OUTLOOK_MCP_AUTHORITY_HOST)."
     )
 
 
 def _build_app(settings: Settings, factory: Any, **kwargs: Any) -> Any:
     """Create an msal app (it fetches the authority's metadata) with our errors on failure."""
+    standard = settings.authority_host == "https://login.microsoftonline.com"  # else skip instance discovery
     try:
-        return factory(settings.client_id, **_msal_kwargs(settings), **kwargs)
+        return factory(settings.client_id, authority=settings.authority, timeout=settings.timeout_s,
+                       instance_discovery=None if standard else False, app_name="outlook-calendar-mcp",
+                       app_version=__version__, **kwargs)
     except _NETWORK_ERRORS as exc:
         raise GraphTransportError(_unreachable(settings, exc), code="signInServiceUnreachable") from exc
     except ValueError as exc:
@@ -236,48 +240,10 @@ class DelegatedMsalProvider:
         except _NETWORK_ERRORS as exc:
             raise GraphTransportError(_unreachable(self._settings, exc), code="signInServiceUnreachable") from exc
         who = accounts[0].get("username") or "the saved account"
-        if not result:
-            raise AuthenticationRequired(f"The saved sign-in for {who} has no usable token any more. {SIGN_IN_HELP}")
-        if "access_token" not in result:
-            raise AuthenticationRequired(
-                f"The saved sign-in for {who} needs you again ({_describe(result)}). {SIGN_IN_HELP}"
-            )
+        if not result or "access_token" not in result:
+            why = f" ({_describe(result)})" if result else ""
+            raise AuthenticationRequired(f"The saved sign-in for {who} has expired{why}. {SIGN_IN_HELP}")
         return result["access_token"], result.get("expires_in")
-
-
-_PEM_KEY = re.compile(r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.S)
-_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
-
-
-def _certificate_credential(settings: Settings) -> dict[str, Any]:
-    path = settings.certificate_path
-    assert path is not None
-    if not path.is_file():
-        raise ConfigurationError(f"OUTLOOK_MCP_CERTIFICATE_PATH points to {path}, which is not a readable file.")
-    password = settings.certificate_password.get_secret_value() if settings.certificate_password else None
-    if path.suffix.lower() in {".pfx", ".p12"}:
-        return {"private_key_pfx_path": str(path), **({"passphrase": password} if password else {})}
-    pem = path.read_text(encoding="utf-8", errors="replace")
-    key = _PEM_KEY.search(pem)
-    if not key:
-        raise ConfigurationError(f"{path} holds no PEM private key; give a PEM with key and certificate, or a PFX.")
-    thumbprint = settings.certificate_thumbprint
-    if not thumbprint:
-        cert = _PEM_CERT.search(pem)
-        try:
-            from cryptography import x509
-            from cryptography.hazmat.primitives import hashes
-        except ImportError:
-            raise ConfigurationError(
-                "Set OUTLOOK_MCP_CERTIFICATE_THUMBPRINT (SHA-1 hex), or install `cryptography` to compute it."
-            ) from None
-        if not cert:
-            raise ConfigurationError(
-                f"{path} holds no certificate to compute the thumbprint from; append the certificate "
-                "or set OUTLOOK_MCP_CERTIFICATE_THUMBPRINT."
-            )
-        thumbprint = x509.load_pem_x509_certificate(cert.group(0).encode()).fingerprint(hashes.SHA1()).hex().upper()
-    return {"private_key": key.group(0), "thumbprint": thumbprint, **({"passphrase": password} if password else {})}
 
 
 class AppMsalProvider:
@@ -287,32 +253,29 @@ class AppMsalProvider:
 
     def __init__(self, settings: Settings, credential: Literal["client_secret", "certificate"] | None = None) -> None:
         kind = credential or ("certificate" if settings.certificate_path else "client_secret")
-        if not settings.mailbox:
-            raise ConfigurationError(
-                "App-only access has no signed-in user, so there is no /me: set OUTLOOK_MCP_MAILBOX "
-                "to the mailbox to work on (e.g. alice@contoso.com)."
-            )
-        if settings.tenant_is_generic:
-            raise ConfigurationError(
-                f"App-only access needs your tenant, not '{settings.tenant_id}': set OUTLOOK_MCP_TENANT_ID "
-                "to the tenant GUID or its domain (e.g. contoso.onmicrosoft.com)."
-            )
-        if settings.client_id == DEFAULT_CLIENT_ID:
-            raise ConfigurationError(
-                "App-only access needs your own app registration: set OUTLOOK_MCP_CLIENT_ID to its application id."
-            )
-        if kind == "certificate":
-            if not settings.certificate_path:
-                raise ConfigurationError("auth_mode certificate needs OUTLOOK_MCP_CERTIFICATE_PATH.")
-            self._credential: Any = _certificate_credential(settings)
-        else:
-            if not settings.client_secret:
-                raise ConfigurationError("auth_mode client_secret needs OUTLOOK_MCP_CLIENT_SECRET.")
-            self._credential = settings.client_secret.get_secret_value()
+        for wrong, message in (
+            (not settings.mailbox, "App-only access has no signed-in user, so there is no /me: set "
+                                   "OUTLOOK_MCP_MAILBOX to the mailbox to work on (e.g. alice@contoso.com)."),
+            (settings.tenant_is_generic, f"App-only access needs your tenant, not '{settings.tenant_id}': set "
+                                         "OUTLOOK_MCP_TENANT_ID to its GUID or domain (e.g. contoso.onmicrosoft.com)."),
+            (settings.client_id == DEFAULT_CLIENT_ID, "App-only access needs your own app registration: "
+                                                      "set OUTLOOK_MCP_CLIENT_ID to its application id."),
+            (kind == "certificate" and not settings.certificate_path, "auth_mode certificate needs "
+                                                                      "OUTLOOK_MCP_CERTIFICATE_PATH."),
+            (kind == "client_secret" and not settings.client_secret, "auth_mode client_secret needs "
+                                                                     "OUTLOOK_MCP_CLIENT_SECRET."),
+        ):
+            if wrong:
+                raise ConfigurationError(message)
+        self._credential: Any = (
+            settings.certificate_credential() if kind == "certificate"
+            else settings.client_secret.get_secret_value()  # type: ignore[union-attr]
+        )
         self._settings = settings
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
-        self.description = f"app-only ({kind.replace('_', ' ')}, tenant {settings.tenant_id}, mailbox {settings.mailbox})"
+        self.description = (
+            f"app-only ({kind.replace('_', ' ')}, tenant {settings.tenant_id}, mailbox {settings.mailbox})")
 
     def __repr__(self) -> str:
         return f"AppMsalProvider({self.description!r})"
@@ -415,10 +378,10 @@ def login(settings: Settings, method: Literal["device_code", "browser"] = "devic
     claims = result.get("id_token_claims") or {}
     username = claims.get("preferred_username") or claims.get("upn") or claims.get("email")
     kept = None
-    for account in app.get_accounts():
-        if username and account.get("username", "").lower() == username.lower() and kept is None:
+    for account in app.get_accounts():  # one signed-in account at a time: forget earlier ones
+        if kept is None and username and account.get("username", "").lower() == username.lower():
             kept = account
-        else:
+        elif username:
             app.remove_account(account)
     print(f"Signed in as {username or 'an unnamed account'}.", file=out, flush=True)
     return {"username": username, "name": claims.get("name"), "tenant_id": claims.get("tid"),
@@ -426,9 +389,7 @@ def login(settings: Settings, method: Literal["device_code", "browser"] = "devic
 
 
 def _iso(epoch: float | int | str | None) -> str | None:
-    if epoch in (None, ""):
-        return None
-    return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).isoformat()
+    return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).isoformat() if epoch not in (None, "") else None
 
 
 def status(settings: Settings) -> dict[str, Any]:

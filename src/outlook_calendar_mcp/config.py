@@ -20,6 +20,7 @@ set ``OUTLOOK_MCP_CLIENT_ID``; app-only access always needs an own app.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -27,6 +28,8 @@ from urllib.parse import urlsplit
 import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .graph.errors import ConfigurationError
 
 __all__ = ["APP_NAME", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES", "Settings"]
 
@@ -51,6 +54,9 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 
 # Scopes msal reserves and rejects when asked for explicitly.
 _RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
+
+_PEM_KEY = re.compile(r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.S)
+_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 Backend = Literal["auto", "sandbox", "graph"]
 AuthMode = Literal["auto", "device_code", "browser", "client_secret", "certificate", "token", "sandbox"]
@@ -161,6 +167,34 @@ class Settings(BaseSettings):
     def app_only_scope(self) -> list[str]:
         parts = urlsplit(self.graph_url)
         return [f"{parts.scheme}://{parts.netloc}/.default"]
+
+    def certificate_credential(self) -> dict[str, str]:
+        """msal's ``client_credential`` for ``certificate_path``: a PFX path, or a PEM key with its SHA-1 thumbprint."""
+        path = self.certificate_path
+        if path is None or not path.is_file():
+            raise ConfigurationError(f"OUTLOOK_MCP_CERTIFICATE_PATH points to {path}, which is not a readable file.")
+        password = {"passphrase": self.certificate_password.get_secret_value()} if self.certificate_password else {}
+        if path.suffix.lower() in {".pfx", ".p12"}:
+            return {"private_key_pfx_path": str(path), **password}
+        pem = path.read_text(encoding="utf-8", errors="replace")
+        key = _PEM_KEY.search(pem)
+        if not key:
+            raise ConfigurationError(f"{path} holds no PEM private key; give a PEM with key and certificate, or a PFX.")
+        thumbprint = self.certificate_thumbprint
+        if not thumbprint:
+            try:
+                from cryptography import x509
+                from cryptography.hazmat.primitives import hashes
+            except ImportError:
+                raise ConfigurationError(
+                    "Set OUTLOOK_MCP_CERTIFICATE_THUMBPRINT (SHA-1 hex), or install `cryptography` to compute it."
+                ) from None
+            cert = _PEM_CERT.search(pem)
+            if not cert:
+                raise ConfigurationError(f"{path} holds no certificate to compute the thumbprint from: append it, "
+                                         "or set OUTLOOK_MCP_CERTIFICATE_THUMBPRINT.")
+            thumbprint = x509.load_pem_x509_certificate(cert.group(0).encode()).fingerprint(hashes.SHA1()).hex().upper()
+        return {"private_key": key.group(0), "thumbprint": thumbprint, **password}
 
     def has_graph_credentials(self) -> bool:
         """A static token, client secret or certificate is configured, or the token cache holds an account."""

@@ -32,7 +32,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -45,7 +45,7 @@ from .errors import GraphError, GraphTransportError, error_from_response, parse_
 if TYPE_CHECKING:
     from ..auth import TokenProvider
 
-__all__ = ["GraphClient", "GraphResponse", "MAX_BACKOFF_S", "Page", "Prefer", "RequestHook"]
+__all__ = ["GraphClient", "GraphResponse", "MAX_BACKOFF_S", "Page", "Prefer", "RequestHook", "encode_query"]
 
 logger = logging.getLogger("outlook_calendar_mcp.graph")
 
@@ -382,8 +382,7 @@ class GraphClient:
         """
         cap = max_items or self.max_items
         if prefer is None or prefer.max_page_size is None:
-            base = prefer or Prefer()
-            prefer = Prefer(base.time_zone, base.body_text, min(cap, DEFAULT_PAGE_SIZE), base.return_minimal)
+            prefer = replace(prefer or Prefer(), max_page_size=min(cap, DEFAULT_PAGE_SIZE))
         page = await self.get_page(path, params=params, prefer=prefer, beta=beta, headers=headers)
         items, count = list(page.items), page.count
         while page.next_link and len(items) < cap:

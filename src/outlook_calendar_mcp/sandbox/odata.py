@@ -276,7 +276,7 @@ class _Parser:
         while self.peek().text == "/":
             self.take()
             tok = self.take()
-            if tok.kind != "ident":
+            if tok.kind != "ident" or tok.text.lower() in _KEYWORDS:
                 raise self.error(f"Expected a property name after '/', found {_shown(tok)}.", tok)
             if tok.text.lower() in ("any", "all") and self.peek().text == "(":
                 return self.lambda_(Path(tuple(segments)), tok.text.lower())

@@ -1,0 +1,156 @@
+"""What every tool shares: services, annotation constants, the one error boundary, input types.
+
+A tool is a short async function: validate its input, make one Graph call
+through :class:`~outlook_calendar_mcp.graph.GraphClient`, shape the answer
+through :mod:`..views`. :func:`tool` registers it with all four annotation
+hints and wraps it in the error boundary: anticipated failures (Graph errors,
+bad times, unknown handles, bad input) become ``ToolError`` with a message
+that says what to fix; anything else is a crash the SDK reports without
+taking the server down.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Awaitable, Callable, Literal, TypeVar
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from .. import timezones as tz
+from ..config import Settings
+from ..graph import GraphClient, GraphError, Prefer
+from ..ids import Handles, UnknownHandle
+
+log = logging.getLogger("outlook_calendar_mcp.tools")
+
+
+class InputError(ValueError):
+    """A tool argument that cannot work; the message names the argument and the fix."""
+
+
+ANTICIPATED_ERRORS = (GraphError, tz.TimeZoneError, tz.DateTimeFormatError, UnknownHandle, InputError)
+
+# -- annotations ---------------------------------------------------------------------
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+
+def writes(*, destructive: bool, idempotent: bool, reaches_others: bool = False) -> ToolAnnotations:
+    """Annotations of a tool that changes the calendar; ``reaches_others``: it may notify other people."""
+    return ToolAnnotations(read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent,
+                           open_world_hint=reaches_others)
+
+
+# -- services ----------------------------------------------------------------------------
+
+@dataclass
+class Services:
+    """The one Graph client and the state tools share."""
+
+    settings: Settings
+    graph: GraphClient
+    handles: Handles
+    app_only: bool = False
+    _zones: dict[str, tuple[str, ZoneInfo]] = field(default_factory=dict)
+
+    def mb(self, mailbox: str | None) -> str:
+        """The Graph path of a mailbox: ``me``, or ``users/{id|upn}``."""
+        mailbox = (mailbox or "").strip() or None
+        if mailbox is None and self.app_only:
+            mailbox = self.settings.mailbox
+            if not mailbox:
+                raise InputError("mailbox: app-only sign-in has no 'me'; pass mailbox (an address) or set "
+                                 "OUTLOOK_MCP_MAILBOX.")
+        if mailbox is None or mailbox.lower() == "me":
+            return "me"
+        if "/" in mailbox or " " in mailbox:
+            raise InputError(f"mailbox: '{mailbox}' is not an address or user id; give e.g. 'dana@contoso.com'.")
+        return f"users/{quote(mailbox, safe='@')}"
+
+    async def zone(self, mailbox: str | None, time_zone: str | None = None) -> tuple[str, ZoneInfo]:
+        """(name for Graph, zone) to show and read times in: ``time_zone`` if given, else the mailbox's own."""
+        if time_zone:
+            try:
+                zone = tz.resolve(time_zone)
+            except tz.TimeZoneError as e:
+                raise InputError(f"time_zone: {e}") from None
+            return tz.windows_name(time_zone) if tz.is_known(time_zone) else time_zone, zone
+        key = self.mb(mailbox)
+        if key not in self._zones:
+            settings = await self.graph.get(f"{key}/mailboxSettings", params={"$select": "timeZone"})
+            name = (settings or {}).get("timeZone") or "UTC"
+            try:
+                self._zones[key] = (name, tz.resolve(name))
+            except tz.TimeZoneError:
+                self._zones[key] = ("UTC", ZoneInfo("UTC"))
+        return self._zones[key]
+
+    def prefer(self, zone_name: str, **kw: Any) -> Prefer:
+        return Prefer(time_zone=zone_name, body_text=True, **kw)
+
+    def event_id(self, value: str, argument: str = "event") -> str:
+        return self.handles.resolve("event", value, argument=argument)
+
+    def calendar_id(self, value: str, argument: str = "calendar_id") -> str:
+        return self.handles.resolve("calendar", value, argument=argument)
+
+    def group_id(self, value: str, argument: str = "group_id") -> str:
+        return self.handles.resolve("group", value, argument=argument)
+
+    def events_path(self, mailbox: str | None, calendar_id: str | None = None) -> str:
+        base = self.mb(mailbox)
+        if calendar_id:
+            return f"{base}/calendars/{quote(self.calendar_id(calendar_id), safe='')}"
+        return base
+
+
+# -- registration ----------------------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def result(model: BaseModel) -> CallToolResult:
+    """structuredContent without nulls, and the same JSON (compact) as the text block."""
+    data = model.model_dump(mode="json", exclude_none=True, by_alias=True)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Callable[[str], bool] | None = None):
+    """Register an async tool function (its name, docstring, typed signature) behind the error boundary."""
+
+    def decorate(fn: Callable[..., Awaitable[BaseModel]]) -> Callable[..., Awaitable[BaseModel]]:
+        if enabled is not None and not enabled(fn.__name__):
+            return fn
+
+        @functools.wraps(fn)
+        async def boundary(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return result(await fn(*args, **kwargs))
+            except ANTICIPATED_ERRORS as e:
+                raise ToolError(str(e)) from e
+
+        server.add_tool(boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()),
+                        annotations=annotations)
+        return fn
+
+    return decorate
+
+
+# -- shared argument types -------------------------------------------------------------------
+
+Mailbox = Annotated[str | None, Field(description="Another user's or a shared mailbox (address); default: yours")]
+CalendarId = Annotated[str | None, Field(description="Calendar handle or id; default: the main calendar")]
+TimeZoneArg = Annotated[str | None, Field(description="IANA or Windows zone for times without offset and for results; default: the mailbox's")]
+EventRef = Annotated[str, Field(description="Event handle (ev_...) or Graph id")]
+DetailArg = Annotated[Literal["compact", "full"], Field(description="full adds body, attendee list, recurrence, ids")]
+MaxResults = Annotated[int, Field(ge=1, le=1000, strict=True, description="Most items to return")]
+Time = Annotated[str, Field(description="ISO 8601, e.g. 2026-11-23T15:00 (mailbox zone) or with offset")]
