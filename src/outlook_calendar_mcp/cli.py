@@ -1,0 +1,190 @@
+"""Command line: ``outlook-calendar-mcp [serve|auth|sandbox|call]``.
+
+stdout belongs to the stdio transport when serving: every message for people
+goes to stderr. ``call`` prints one tool's result (JSON) on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from . import __version__
+
+
+def _settings(args: argparse.Namespace):
+    from .config import Settings  # noqa: PLC0415
+
+    overrides: dict[str, Any] = {}
+    for flag, key in (("backend", "backend"), ("sandbox_db", "sandbox_db"), ("sandbox_user", "sandbox_user"),
+                      ("sandbox_url", "sandbox_url"), ("mailbox", "mailbox")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[key] = value
+    return Settings(**overrides)
+
+
+def _backend_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=["auto", "sandbox", "graph"],
+                   help="graph (Microsoft 365) or the built-in sandbox; default: graph when signed in")
+    p.add_argument("--sandbox-db", help="sandbox database file (':memory:' for a throwaway one)")
+    p.add_argument("--sandbox-user", help="sandbox mailbox to act as, e.g. dana@contoso.com")
+    p.add_argument("--sandbox-url", help="use a sandbox already running at this URL (…/v1.0)")
+    p.add_argument("--mailbox", help="mailbox to act on (required for app-only sign-in)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="outlook-calendar-mcp",
+                                     description="The Outlook calendar as MCP tools (Microsoft Graph or a built-in sandbox).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="run the MCP server (default: stdio)")
+    serve.add_argument("--transport", choices=["stdio", "sse", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions")
+    serve.add_argument("--http-token", default=os.environ.get("OUTLOOK_MCP_HTTP_TOKEN"),
+                       help="require 'Authorization: Bearer TOKEN' on HTTP (needed to bind a non-loopback address)")
+    _backend_flags(serve)
+
+    auth = sub.add_parser("auth", help="sign in to Microsoft 365 / Outlook.com")
+    auth_sub = auth.add_subparsers(dest="auth_command", required=True)
+    login = auth_sub.add_parser("login", help="sign in (device code by default; the prompt goes to stderr)")
+    login.add_argument("--method", choices=["device_code", "browser"], default="device_code")
+    auth_sub.add_parser("status", help="who is signed in, and where the token cache is")
+    auth_sub.add_parser("logout", help="forget the cached sign-in")
+
+    sandbox = sub.add_parser("sandbox", help="the built-in Graph-compatible sandbox service")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    sb_serve = sandbox_sub.add_parser("serve", help="serve the sandbox over HTTP (Graph paths under /v1.0)")
+    sb_serve.add_argument("--host", default="127.0.0.1")
+    sb_serve.add_argument("--port", type=int, default=8765)
+    sb_serve.add_argument("--db", help="database file (default: in the user data dir)")
+    sb_reset = sandbox_sub.add_parser("reset", help="wipe the sandbox database and seed the demo organization again")
+    sb_reset.add_argument("--db", help="database file (default: in the user data dir)")
+
+    call = sub.add_parser("call", help="run one tool through the real server path and print its result")
+    call.add_argument("tool", help="tool name, e.g. calendar_view")
+    call.add_argument("arguments", nargs="*", help="key=value pairs (values parsed as JSON when they are JSON)")
+    call.add_argument("--json", dest="json_args", help="all arguments as one JSON object")
+    _backend_flags(call)
+    return parser
+
+
+def _call_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if args.json_args:
+        try:
+            out.update(json.loads(args.json_args))
+        except ValueError as e:
+            raise SystemExit(f"--json: not valid JSON ({e}); e.g. --json '{{\"start\": \"2026-11-23\"}}'") from None
+    for pair in args.arguments:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"argument '{pair}': use key=value, e.g. start=2026-11-23")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+async def _call(args: argparse.Namespace) -> int:
+    from mcp import Client  # noqa: PLC0415
+
+    from .server import build_graph, create_server  # noqa: PLC0415
+
+    settings = _settings(args)
+    graph = build_graph(settings)
+    try:
+        async with Client(create_server(settings, graph)) as client:
+            result = await client.call_tool(args.tool, _call_arguments(args))
+    finally:
+        await graph.aclose()
+    if result.is_error:
+        print("\n".join(getattr(c, "text", "") for c in result.content), file=sys.stderr)
+        return 1
+    data = result.structured_content if result.structured_content is not None else [
+        getattr(c, "text", None) for c in result.content]
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _auth(args: argparse.Namespace) -> int:
+    from . import auth  # noqa: PLC0415
+    from .graph import GraphError  # noqa: PLC0415
+
+    settings = _settings(args)
+    try:
+        if args.auth_command == "login":
+            account = auth.login(settings, args.method, out=sys.stderr)
+            print(f"Signed in as {account.get('username') or account}.", file=sys.stderr)
+        elif args.auth_command == "status":
+            print(json.dumps(auth.status(settings), indent=2, default=str))
+        else:
+            removed = auth.logout(settings)
+            print("Signed out." if removed else "No cached sign-in to remove.", file=sys.stderr)
+    except GraphError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .config import Settings  # noqa: PLC0415
+    from .sandbox.app import create_app  # noqa: PLC0415
+    from .sandbox.seed import seed_store  # noqa: PLC0415
+    from .sandbox.store import Store  # noqa: PLC0415
+
+    db = args.db or Settings().sandbox_db
+    store = Store(db)
+    if args.sandbox_command == "reset":
+        store.wipe()
+        seed_store(store)
+        print(f"Sandbox reset: {db} holds the demo organization again.", file=sys.stderr)
+        return 0
+    import uvicorn  # noqa: PLC0415
+
+    app = create_app(store)
+    print(f"Sandbox (Microsoft Graph v1.0-compatible) at http://{args.host}:{args.port}/v1.0 — database {db}. "
+          "Send 'Authorization: Bearer sandbox' (or sandbox:<address>, sandbox-app).", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    command = args.command or "serve"
+    if command == "serve":
+        from .server import run  # noqa: PLC0415
+
+        if args.command is None:  # bare `outlook-calendar-mcp`: stdio with defaults
+            args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
+        run(_settings(args), args.transport, args.host, args.port, stateless=args.stateless,
+            http_token=args.http_token)
+        return 0
+    if command == "auth":
+        return _auth(args)
+    if command == "sandbox":
+        return _sandbox(args)
+    if command == "call":
+        import anyio  # noqa: PLC0415
+
+        return anyio.run(_call, args)
+    parser.error(f"unknown command {command}")
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
