@@ -41,15 +41,14 @@ APP_NAME = "outlook-calendar-mcp"
 DEFAULT_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
 
 #: Delegated permissions the tools use. msal adds openid/profile/offline_access itself.
-#: Place.Read.All (room lists) needs admin consent in most tenants; drop it with
-#: OUTLOOK_MCP_SCOPES when an admin cannot grant it (room tools then fail with 403).
+#: Place.Read.All (room lists) needs admin consent in most tenants, which would block every sign-in
+#: where no admin granted it: it is left out; add it with OUTLOOK_MCP_SCOPES to use the room tools.
 DEFAULT_SCOPES: tuple[str, ...] = (
     "Calendars.ReadWrite",
     "Calendars.ReadWrite.Shared",
     "MailboxSettings.Read",
     "People.Read",
     "User.ReadBasic.All",
-    "Place.Read.All",
 )
 
 # Scopes msal reserves and rejects when asked for explicitly.
