@@ -186,6 +186,7 @@ Handler = Callable[[Ctx], Response]
 def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | None = None) -> Starlette:
     """The sandbox as an ASGI app. ``store`` defaults to an in-memory database, seeded on first use."""
     from . import routes  # noqa: PLC0415 - routes imports this module's Ctx
+    from . import availability, meetings, places  # noqa: F401, PLC0415 - they register themselves (install())
     from .seed import seed_store  # noqa: PLC0415
 
     store = store or Store(":memory:")
@@ -201,6 +202,8 @@ def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | N
                     return injected
             body = await request.body()
             version = request.path_params["version"]
+            if version not in ("v1.0", "beta"):
+                raise GraphHTTPError(400, "BadRequest", f"Invalid version '{version}': use /v1.0 (or /beta).")
             path = request.path_params.get("path", "")
             with store.transaction():
                 principal = authenticate(store, request.headers.get("authorization"))

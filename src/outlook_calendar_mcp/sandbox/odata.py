@@ -149,7 +149,7 @@ def _tokenize(text: str) -> list[_Tok]:
 
 
 def _shown(tok: _Tok) -> str:
-    return "the end of the expression" if tok.kind == "eof" else f"'{tok.text}'"
+    return "the end of the expression" if tok.kind == "eof" else tok.text if tok.kind == "string" else f"'{tok.text}'"
 
 
 class _Parser:

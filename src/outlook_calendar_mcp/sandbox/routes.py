@@ -93,7 +93,14 @@ def mailbox_routes(ctx: Ctx, rest: list[str]) -> Response:
         return calendar_routes(ctx, api_calendars.find_calendar(ctx, tail[0]), tail[1:])
     if head == "calendargroups":
         return group_routes(ctx, tail)
+    extra = MAILBOX_EXTRAS.get(head)
+    if extra is not None:
+        return extra(ctx, tail)
     raise unknown_segment(rest[0])
+
+
+# Mailbox-level actions added by later parts (findMeetingTimes, ...): lower-case name -> handler(ctx, rest).
+MAILBOX_EXTRAS: dict[str, Callable[[Ctx, list[str]], Response]] = {}
 
 
 def group_routes(ctx: Ctx, rest: list[str]) -> Response:

@@ -62,6 +62,8 @@ def seed_store(store: Store, today: dt.date | None = None) -> None:
         _rooms(store)
         _calendars(store)
         _events(store, today)
+        from .meetings import deliver_seeded  # noqa: PLC0415 - meetings imports the request modules
+        deliver_seeded(store)  # invitations reach attendees, rooms book themselves
 
 
 def _people(store: Store) -> None:

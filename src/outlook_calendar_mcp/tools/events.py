@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -63,11 +64,17 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
 
     @tool(server, READ_ONLY, enabled=enabled)
     async def calendar_view(
-        start: Time, end: Time, mailbox: Mailbox = None, calendar_id: CalendarId = None,
+        start: Annotated[str | None, Field(description="ISO 8601; default: today 00:00 in the mailbox's zone")] = None,
+        end: Annotated[str | None, Field(description="ISO 8601; default: 7 days after start")] = None,
+        mailbox: Mailbox = None, calendar_id: CalendarId = None,
         time_zone: TimeZoneArg = None, max_results: MaxResults = 200, detail: DetailArg = "compact",
     ) -> EventList:
         """Use to see what is on a calendar between two times (occurrences of series included). Returns events in local time, sorted by start."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
+        if start is None:
+            start = tz.now(zone).date().isoformat()
+        if end is None:
+            end = (tz.parse_user_time(start, zone, label="start") + dt.timedelta(days=7)).isoformat()
         window_start, window_end = _window(start, end, zone)
         base = svc.events_path(mailbox, calendar_id)
         path = f"{base}/calendarView" if calendar_id else f"{base}/calendar/calendarView"

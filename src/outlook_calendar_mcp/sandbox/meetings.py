@@ -1,0 +1,767 @@
+"""Meetings between mailboxes: invitations, updates, responses, forward, cancel, room booking.
+
+The sandbox behaves like Exchange inside one organization:
+
+* **Delivery.** When an organizer saves an event with attendees, every attendee
+  whose address is a mailbox of the organization (person or room) gets a copy
+  in their default calendar: same ``iCalUId``, ``isOrganizer`` false,
+  ``responseStatus`` none, the organizer's ``responseRequested``, and
+  ``showAs`` tentative until they accept (accepted: the organizer's showAs;
+  declined: free; declined copies stay on the calendar). Addresses outside the
+  organization are kept on the organizer's event only. A draft
+  (``isDraft``) is delivered when it stops being one. Series are delivered
+  with their exceptions and cancelled occurrences.
+* **Updates.** An organizer's change of time, place, subject, body... reaches
+  every copy (a time change resets everyone's response to none); attendees
+  added get invitations, attendees removed get their copy cancelled. A changed
+  occurrence reaches the copies as an exception. Organizer-private changes
+  (categories, reminders) are not sent.
+* **Delete / cancel.** The organizer's delete (or ``cancel``, organizer only,
+  with a comment) cancels the copies: ``isCancelled`` true, subject prefixed
+  "Canceled: ", showAs free. Deleting one occurrence cancels that occurrence in
+  the copies. An attendee deleting their copy tells no one.
+* **Responses.** ``accept``, ``tentativelyAccept``, ``decline`` (``comment``,
+  ``sendResponse`` default true, ``proposedNewTime`` for the last two) answer
+  202 with no body, set the attendee's copy, and - when sent - the attendee's
+  ``status`` {response, time} and ``proposedNewTime`` on the organizer's event.
+  Responding to a series applies to its exceptions too; a response to one
+  occurrence is recorded on that occurrence of the attendee's copy (and on the
+  organizer's side only where the organizer already has an exception for it).
+* **Rooms** (mailboxes of kind room) invited as attendees book themselves, as
+  Exchange's resource booking attendant does: free for the meeting (every
+  occurrence in the next 180 days for a series) -> accepted, the booking goes
+  on the room's calendar; busy -> declined, nothing stays on the room's
+  calendar. A time change is re-booked; a cancellation frees the room.
+* **forward** (``toRecipients``, ``comment``): each recipient in the
+  organization gets a copy, and becomes an attendee of the organizer's event;
+  when an attendee forwards, the organizer gets a forward notification.
+
+Everything Exchange would have mailed is written to the store's outbox
+(:meth:`Store.record_message`), one row per recipient: ``kind`` is one of
+``invitation``, ``update``, ``cancellation`` (organizer -> attendees,
+``event_id`` the organizer's event), ``response`` (attendee or room ->
+organizer, ``event_id`` the responder's event, subject "Accepted: ...",
+"Tentative: ...", "Declined: ..." or "New Time Proposed: ..."), ``forward``
+(forwarder -> recipient) and ``forwardNotification`` (forwarder -> organizer).
+``comment`` carries the caller's comment.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from starlette.responses import Response
+
+from . import api_events, routes
+from . import events as ev
+from .app import Ctx
+from .availability import (RECIPIENT, SEVERITY, TIME_SLOT, Timeline, action_body, busy_items, in_organization,
+                           instant)
+from .errors import GraphHTTPError, bad_request
+from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id, parse_occurrence_id, utcnow
+
+CANCEL_COMMENT = "meetings.cancel_comment"   # ctx.extra key: the comment of a cancel, for the delete hook
+ROOM_HORIZON = dt.timedelta(days=180)
+TIME_FIELDS = ("start", "end", "isAllDay", "recurrence")
+CONTENT_FIELDS = TIME_FIELDS + ("subject", "body", "location", "locations", "isOnlineMeeting", "onlineMeeting",
+                                "onlineMeetingProvider", "sensitivity", "importance", "showAs", "hideAttendees",
+                                "allowNewTimeProposals", "responseRequested")
+PERSONAL = ("categories", "isReminderOn", "reminderMinutesBeforeStart", "transactionId", "createdDateTime")
+RESPONSES = {"accept": "accepted", "tentativelyAccept": "tentativelyAccepted", "decline": "declined"}
+SUBJECT_PREFIX = {"accepted": "Accepted: ", "tentativelyAccepted": "Tentative: ", "declined": "Declined: "}
+CANCELED = "Canceled: "
+NONE = {"response": "none", "time": ev.NEVER}
+ORGANIZER_CANNOT = {
+    "accept": ("ErrorCalendarIsOrganizerForAccept", "accept"),
+    "tentativelyAccept": ("ErrorCalendarIsOrganizerForTentative", "tentatively accept"),
+    "decline": ("ErrorCalendarIsOrganizerForDecline", "decline"),
+}
+NOT_ORGANIZER = "Your request can't be completed. You need to be an organizer to cancel a meeting."
+RESPONSE_PARAMS = {
+    "accept": {"comment": "string", "sendResponse": "bool"},
+    "tentativelyAccept": {"comment": "string", "sendResponse": "bool", "proposedNewTime": TIME_SLOT},
+    "decline": {"comment": "string", "sendResponse": "bool", "proposedNewTime": TIME_SLOT},
+}
+
+
+# -- small helpers --------------------------------------------------------------------------------------
+
+def _attendees(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list((doc or {}).get("attendees") or [])
+
+
+def _key(attendee: dict[str, Any]) -> str:
+    return attendee["emailAddress"]["address"].lower()
+
+
+def _load(env: Any, row: Any) -> dict[str, Any]:
+    return api_events.load_doc(env, row)
+
+
+def _mail(env: Any, sender: str, recipient: str, kind: str, event_id: str | None, uid: str | None,
+          subject: str | None, comment: str | None = None) -> None:
+    env.store.record_message(sender, recipient, kind, event_id, uid, subject, comment)
+
+
+def _save(env: Any, row: Any, doc: dict[str, Any]) -> None:
+    """Store ``doc`` again in ``row``'s place (same id, calendar, kind, series)."""
+    ev.store_event(env.store, row["mailbox_id"], row["calendar_id"], doc, row["id"], row["kind"],
+                   row["series_master_id"], row["original_start"])
+
+
+def _shown(intended: str, response: str) -> str:
+    """An attendee's showAs for the organizer's intended showAs and their response."""
+    if response == "declined" or intended == "free":
+        return "free"
+    if response == "accepted":
+        return intended
+    return "tentative"
+
+
+def _events_by_uid(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...], organizer: bool) -> Any | None:
+    marks = ",".join("?" * len(kinds))
+    for row in env.store.db.execute(
+            f"SELECT * FROM events WHERE mailbox_id = ? AND ical_uid = ? AND kind IN ({marks}) ORDER BY rowid",  # noqa: S608
+            (mailbox_id, uid, *kinds)):
+        if bool(_load(env, row).get("isOrganizer")) == organizer:
+            return row
+    return None
+
+
+def _copy_row(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...] = ("singleInstance", "seriesMaster")) -> Any:
+    return _events_by_uid(env, mailbox_id, uid, kinds, organizer=False)
+
+
+def _occurrence(master_row: Any, master: dict[str, Any], original: dt.datetime) -> dict[str, Any] | None:
+    """The occurrence of a series at its original local start (stored form), or None if there is none."""
+    times = ev.event_times(master)
+    zone_name = master["recurrence"]["range"].get("recurrenceTimeZone") or "UTC"
+    zone = ev.zone_of(zone_name, "recurrence")
+    if not ev.rec.occurrence_at(master["recurrence"], ev.series_start(master, times, zone), zone, original):
+        return None
+    doc = ev.occurrence_doc(master_row["id"], master, original, zone_name, times.duration)
+    doc.pop("_id", None)
+    return doc
+
+
+def _as_child(doc: dict[str, Any], master_id: str, original: dt.datetime, kind: str) -> dict[str, Any]:
+    doc.pop("_id", None)
+    doc.update({"type": kind, "seriesMasterId": master_id, "recurrence": None,
+                "occurrenceId": f"OID.{master_id}.{original.date().isoformat()}"})
+    return doc
+
+
+def _mark_cancelled(doc: dict[str, Any], now: dt.datetime) -> None:
+    doc["isCancelled"] = True
+    doc["showAs"] = "free"
+    subject = doc.get("subject") or ""
+    if not subject.startswith(CANCELED):
+        doc["subject"] = CANCELED + subject
+    ev.touch(doc, now)
+
+
+def _drop_children(env: Any, master_id: str) -> None:
+    for child in env.store.series_children(master_id):
+        env.store.delete_event_row(child)
+
+
+@dataclass
+class Meeting:
+    """The organizer's side of a meeting: their mailbox, the stored row, and a document we may change."""
+
+    mailbox: Any
+    row: Any
+    doc: dict[str, Any]
+    event_id: str
+    dirty: bool = False
+
+    @property
+    def address(self) -> str:
+        return self.mailbox["address"]
+
+    @property
+    def uid(self) -> str:
+        return self.doc["iCalUId"]
+
+    def set_status(self, address: str, response: str, stamp: str, proposal: Any = ..., add: bool = False) -> None:
+        for a in self.doc.setdefault("attendees", []):
+            if _key(a) == address.lower():
+                break
+        else:
+            if not add:
+                return
+            a = {"type": "required", "status": dict(NONE), "emailAddress": {"name": address, "address": address}}
+            self.doc["attendees"].append(a)
+        a["status"] = {"response": response, "time": stamp}
+        if proposal is not ...:
+            if proposal:
+                a["proposedNewTime"] = proposal
+            else:
+                a.pop("proposedNewTime", None)
+        self.dirty = True
+
+    def save(self, env: Any, touch: bool = False) -> None:
+        if self.dirty:
+            if touch:
+                ev.touch(self.doc, env.now)
+            _save(env, self.row, self.doc)
+            self.dirty = False
+
+
+def _organizer_meeting(env: Any, doc: dict[str, Any]) -> Meeting | None:
+    """The organizer's event for an attendee's copy (series master or single), if the organizer is one of ours."""
+    address = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
+    mailbox = in_organization(env, address) if address else None
+    if mailbox is None:
+        return None
+    row = _events_by_uid(env, mailbox["id"], doc["iCalUId"], ("singleInstance", "seriesMaster"), organizer=True)
+    if row is None:
+        return None
+    return Meeting(mailbox, row, copy.deepcopy(_load(env, row)), row["id"])
+
+
+# -- copies -------------------------------------------------------------------------------------------------
+
+def make_copy(org_doc: dict[str, Any], recipient: str, now: dt.datetime, prev: dict[str, Any] | None = None,
+              reset: bool = False) -> dict[str, Any]:
+    """An attendee's copy of the organizer's event (stored form); ``prev`` keeps their own settings and response."""
+    doc = copy.deepcopy(org_doc)
+    doc.pop("_id", None)
+    intended = org_doc.get("_organizerShowAs") or org_doc.get("showAs") or "busy"
+    stamp = graph_timestamp(now)
+    doc.update({"isOrganizer": False, "responseStatus": dict(NONE), "categories": [], "transactionId": None,
+                "isReminderOn": True, "reminderMinutesBeforeStart": 15, "createdDateTime": stamp,
+                "lastModifiedDateTime": stamp, "changeKey": new_change_key(), "_organizerShowAs": intended})
+    if prev is not None:
+        for key in PERSONAL:
+            if key in prev:
+                doc[key] = copy.deepcopy(prev[key])
+        if not reset and prev.get("responseStatus"):
+            doc["responseStatus"] = dict(prev["responseStatus"])
+    doc["showAs"] = _shown(intended, doc["responseStatus"]["response"])
+    attendees = doc.get("attendees") or []
+    if org_doc.get("hideAttendees"):
+        attendees = [a for a in attendees if _key(a) == recipient.lower()]
+    for a in attendees:  # the organizer's tally and the proposals are the organizer's business
+        a["status"] = dict(NONE)
+        a.pop("proposedNewTime", None)
+    doc["attendees"] = attendees
+    return doc
+
+
+def _put_copy(env: Any, m: Meeting, mailbox: Any, reset: bool = False,
+              response: dict[str, str] | None = None) -> str | None:
+    """Create or refresh ``mailbox``'s copy of the meeting (and, for a series, its exceptions); returns its id."""
+    existing = _copy_row(env, mailbox["id"], m.uid)
+    calendar = env.store.default_calendar(mailbox["id"]) if existing is None else None
+    if existing is None and calendar is None:
+        return None
+    prev = _load(env, existing) if existing is not None else None
+    doc = make_copy(m.doc, mailbox["address"], env.now, prev, reset)
+    if response is not None:
+        doc["responseStatus"] = response
+        doc["showAs"] = _shown(doc["_organizerShowAs"], response["response"])
+    copy_id = existing["id"] if existing is not None else new_item_id()
+    calendar_id = existing["calendar_id"] if existing is not None else calendar["id"]
+    if existing is not None and (reset or existing["kind"] != m.row["kind"]):
+        _drop_children(env, copy_id)
+    ev.store_event(env.store, mailbox["id"], calendar_id, doc, copy_id)
+    if m.row["kind"] == "seriesMaster":
+        _sync_children(env, m, mailbox, copy_id, calendar_id, doc)
+    return copy_id
+
+
+def _sync_children(env: Any, m: Meeting, mailbox: Any, copy_id: str, calendar_id: str,
+                   copy_master: dict[str, Any]) -> None:
+    """Bring a copy's exceptions and cancelled occurrences in line with the organizer's series."""
+    room = mailbox["kind"] == "room"
+    org_children = {c["original_start"]: c for c in env.store.series_children(m.row["id"])}
+    mine = {c["original_start"]: c for c in env.store.series_children(copy_id)}
+    for original_text, child in org_children.items():
+        original = dt.datetime.fromisoformat(original_text)
+        child_id = occurrence_id(copy_id, original)
+        prev_row = mine.get(original_text)
+        prev = _load(env, prev_row) if prev_row is not None else None
+        source = _load(env, child)
+        if child["kind"] == "cancelled":
+            if prev is not None and prev.get("isCancelled") and not room:
+                continue                     # already shown to them as cancelled
+            doc = _as_child(copy.deepcopy(source), copy_id, original, "cancelled")
+            doc["isCancelled"] = True
+            ev.store_event(env.store, mailbox["id"], calendar_id, doc, child_id, "cancelled", copy_id, original_text)
+            continue
+        if prev_row is not None and prev_row["kind"] == "cancelled":
+            continue                         # a room that declined this occurrence
+        doc = _as_child(make_copy(source, mailbox["address"], env.now, prev or copy_master), copy_id, original,
+                        "exception")
+        ev.store_event(env.store, mailbox["id"], calendar_id, doc, child_id, "exception", copy_id, original_text)
+    for original_text, child in mine.items():
+        if original_text in org_children or child["kind"] == "cancelled":
+            continue
+        # Their own exception (a response to one occurrence): refresh it from the organizer's occurrence.
+        original = dt.datetime.fromisoformat(original_text)
+        source = _occurrence(m.row, m.doc, original)
+        if source is None:
+            env.store.delete_event_row(child)
+            continue
+        doc = _as_child(make_copy(source, mailbox["address"], env.now, _load(env, child)), copy_id, original,
+                        "exception")
+        ev.store_event(env.store, mailbox["id"], calendar_id, doc, child["id"], "exception", copy_id, original_text)
+
+
+def _cancel_copy(env: Any, mailbox: Any, uid: str) -> None:
+    row = _copy_row(env, mailbox["id"], uid)
+    if row is None:
+        return
+    if mailbox["kind"] == "room":              # the booking attendant removes cancelled meetings
+        _drop_children(env, row["id"])
+        env.store.delete_event_row(row)
+        return
+    doc = copy.deepcopy(_load(env, row))
+    _mark_cancelled(doc, env.now)
+    _save(env, row, doc)
+    for child in env.store.series_children(row["id"]):
+        if child["kind"] == "exception":
+            child_doc = copy.deepcopy(_load(env, child))
+            _mark_cancelled(child_doc, env.now)
+            _save(env, child, child_doc)
+
+
+def _cancel_copy_occurrence(env: Any, mailbox: Any, uid: str, original: dt.datetime) -> None:
+    master = _copy_row(env, mailbox["id"], uid, ("seriesMaster",))
+    if master is None:
+        return
+    child_id = occurrence_id(master["id"], original)
+    existing = env.store.event_row(mailbox["id"], child_id)
+    if existing is not None and existing["kind"] == "cancelled":
+        return
+    base = _load(env, existing) if existing is not None else _occurrence(master, _load(env, master), original)
+    if base is None:
+        return
+    doc = _as_child(copy.deepcopy(base), master["id"], original, "exception")
+    kind = "exception"
+    if mailbox["kind"] == "room":
+        kind = doc["type"] = "cancelled"
+        doc["isCancelled"] = True
+    else:
+        _mark_cancelled(doc, env.now)
+    ev.store_event(env.store, mailbox["id"], master["calendar_id"], doc, child_id, kind, master["id"],
+                   original.isoformat())
+
+
+# -- rooms ---------------------------------------------------------------------------------------------------
+
+def _instances(env: Any, m: Meeting) -> list[tuple[dt.datetime, dt.datetime]]:
+    """When the meeting takes place (a series: its instances in the booking horizon), in UTC."""
+    if m.row["kind"] != "seriesMaster":
+        times = ev.event_times(m.doc)
+        return [(times.start_utc, times.end_utc)] if times.end_utc > times.start_utc else []
+    first = dt.datetime.fromisoformat(m.row["start_utc"]).replace(tzinfo=dt.timezone.utc)
+    start = max(first, env.now.astimezone(dt.timezone.utc))
+    end = start + ROOM_HORIZON
+    if m.row["end_utc"]:
+        end = min(end, dt.datetime.fromisoformat(m.row["end_utc"]).replace(tzinfo=dt.timezone.utc))
+    if end <= start:
+        return []
+    out = []
+    for _, _, doc in api_events.window_items(env, [], start, end, master_id=m.row["id"]):
+        times = ev.event_times(doc)
+        if times.end_utc > times.start_utc and not doc.get("isCancelled"):
+            out.append((times.start_utc, times.end_utc))
+    return out
+
+
+def room_is_free(env: Any, room: Any, instances: list[tuple[dt.datetime, dt.datetime]], uid: str) -> bool:
+    """Whether the room has nothing else (free or cancelled items aside) during any of ``instances``."""
+    if not instances:
+        return True
+    span = (min(s for s, _ in instances), max(e for _, e in instances))
+    timeline = Timeline(busy_items(env, room, span[0], span[1], skip_uid=uid))
+    return all(SEVERITY[timeline.worst(s, e)] <= SEVERITY["workingElsewhere"] for s, e in instances)
+
+
+def _book_room(env: Any, m: Meeting, room: Any, notify: bool) -> None:
+    """The room's booking attendant: accept (and book) when free, decline (and book nothing) when busy."""
+    stamp = graph_timestamp(env.now)
+    free = room_is_free(env, room, _instances(env, m), m.uid)
+    response = "accepted" if free else "declined"
+    copy_id = None
+    if free:
+        copy_id = _put_copy(env, m, room, reset=True, response={"response": response, "time": stamp})
+    else:
+        existing = _copy_row(env, room["id"], m.uid)
+        if existing is not None:
+            _drop_children(env, existing["id"])
+            env.store.delete_event_row(existing)
+    m.set_status(room["address"], response, stamp)
+    if notify:
+        _mail(env, room["address"], m.address, "response", copy_id, m.uid,
+              SUBJECT_PREFIX[response] + (m.doc.get("subject") or ""))
+
+
+# -- delivery ------------------------------------------------------------------------------------------------
+
+def deliver(env: Any, m: Meeting, attendees: list[dict[str, Any]], notify: bool, kind: str = "invitation") -> None:
+    """Send the meeting to ``attendees``: a copy for each mailbox of the organization, a message for everyone."""
+    for a in attendees:
+        address = a["emailAddress"]["address"]
+        if address.lower() == m.address.lower():
+            continue
+        if notify:
+            _mail(env, m.address, address, kind, m.event_id, m.uid, m.doc.get("subject"))
+        mailbox = in_organization(env, address)
+        if mailbox is None:
+            continue
+        if mailbox["kind"] == "room":
+            _book_room(env, m, mailbox, notify)
+        else:
+            _put_copy(env, m, mailbox)
+
+
+def deliver_seeded(store: Any) -> None:
+    """Deliver the meetings a freshly seeded store holds (copies and room bookings; nothing goes to the outbox)."""
+    env = SimpleNamespace(store=store, now=utcnow(), extra={})
+    rows = store.db.execute("SELECT * FROM events WHERE kind IN ('singleInstance', 'seriesMaster') ORDER BY rowid"
+                            ).fetchall()
+    for row in rows:
+        doc = _load(env, row)
+        if not doc.get("isOrganizer") or not doc.get("attendees") or doc.get("isDraft"):
+            continue
+        mailbox = store.db.execute("SELECT * FROM mailboxes WHERE id = ?", (row["mailbox_id"],)).fetchone()
+        m = Meeting(mailbox, row, copy.deepcopy(doc), row["id"])
+        deliver(env, m, m.doc["attendees"], notify=False)
+        m.save(env)
+
+
+# -- the write hook: organizer changes -----------------------------------------------------------------------
+
+def on_write(ctx: Ctx, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None, event_id: str) -> None:
+    doc = after if after is not None else before
+    if not doc or not doc.get("isOrganizer") or not (_attendees(before) or _attendees(after)):
+        return
+    if kind == "delete":
+        _on_delete(ctx, before, event_id)
+        return
+    row = ctx.store.event_row(ctx.mailbox["id"], event_id)
+    if row is None or after.get("isDraft"):
+        return
+    if row["kind"] == "exception":
+        _on_exception(ctx, row, before or {}, after, event_id)
+        return
+    m = Meeting(ctx.mailbox, row, after, event_id)
+    if kind == "create" or (before or {}).get("isDraft"):
+        deliver(ctx, m, _attendees(after), notify=True)
+    else:
+        _on_update(ctx, m, before or {})
+    m.save(ctx)
+
+
+def _on_update(ctx: Ctx, m: Meeting, before: dict[str, Any]) -> None:
+    after = m.doc
+    old = {_key(a): a for a in _attendees(before)}
+    new = {_key(a): a for a in _attendees(after)}
+    added = [a for k, a in new.items() if k not in old]
+    removed = [a for k, a in old.items() if k not in new]
+    kept = [a for k, a in new.items() if k in old and k != m.address.lower()]
+    time_changed = any(before.get(f) != after.get(f) for f in TIME_FIELDS)
+    content_changed = any(before.get(f) != after.get(f) for f in CONTENT_FIELDS)
+    for a in removed:
+        if _key(a) == m.address.lower():
+            continue
+        _mail(ctx, m.address, a["emailAddress"]["address"], "cancellation", m.event_id, m.uid,
+              CANCELED + (after.get("subject") or ""))
+        mailbox = in_organization(ctx, a["emailAddress"]["address"])
+        if mailbox is not None:
+            _cancel_copy(ctx, mailbox, m.uid)
+    if time_changed:                             # a new time needs new answers
+        for a in kept:
+            if a.get("type") != "resource" and (a.get("status") or NONE)["response"] != "none":
+                a["status"] = dict(NONE)
+                m.dirty = True
+            if a.pop("proposedNewTime", None) is not None:
+                m.dirty = True
+    if content_changed or added or removed:
+        for a in kept:
+            if content_changed:
+                _mail(ctx, m.address, a["emailAddress"]["address"], "update", m.event_id, m.uid, after.get("subject"))
+            mailbox = in_organization(ctx, a["emailAddress"]["address"])
+            if mailbox is None:
+                continue
+            if mailbox["kind"] == "room":
+                if time_changed:
+                    _book_room(ctx, m, mailbox, notify=True)
+                elif _copy_row(ctx, mailbox["id"], m.uid) is not None:   # a room that declined stays declined
+                    _put_copy(ctx, m, mailbox)
+            else:
+                _put_copy(ctx, m, mailbox, reset=time_changed)
+    deliver(ctx, m, added, notify=True)
+
+
+def _on_exception(ctx: Ctx, row: Any, before: dict[str, Any], after: dict[str, Any], event_id: str) -> None:
+    """The organizer changed one occurrence: the copies get the same exception."""
+    time_changed = any(before.get(f) != after.get(f) for f in ("start", "end", "isAllDay"))
+    if not any(before.get(f) != after.get(f) for f in CONTENT_FIELDS if f != "recurrence"):
+        return
+    m = Meeting(ctx.mailbox, row, after, event_id)
+    original = dt.datetime.fromisoformat(row["original_start"])
+    stamp = graph_timestamp(ctx.now)
+    for a in _attendees(after):
+        address = a["emailAddress"]["address"]
+        if address.lower() == m.address.lower():
+            continue
+        if time_changed and a.get("type") != "resource" and (a.get("status") or NONE)["response"] != "none":
+            a["status"] = dict(NONE)
+            m.dirty = True
+        _mail(ctx, m.address, address, "update", event_id, m.uid, after.get("subject"))
+        mailbox = in_organization(ctx, address)
+        master = _copy_row(ctx, mailbox["id"], m.uid, ("seriesMaster",)) if mailbox is not None else None
+        if master is None:
+            continue
+        child_id = occurrence_id(master["id"], original)
+        existing = ctx.store.event_row(mailbox["id"], child_id)
+        if existing is not None and existing["kind"] == "cancelled" and not (mailbox["kind"] == "room" and time_changed):
+            continue
+        prev = _load(ctx, existing) if existing is not None and existing["kind"] == "exception" else _load(ctx, master)
+        doc = _as_child(make_copy(after, address, ctx.now, prev, reset=time_changed), master["id"], original,
+                        "exception")
+        kind = "exception"
+        if mailbox["kind"] == "room":
+            times = ev.event_times(after)
+            free = room_is_free(ctx, mailbox, [(times.start_utc, times.end_utc)], m.uid) if time_changed else True
+            response = "accepted" if free else "declined"
+            if time_changed:
+                m.set_status(address, response, stamp)
+                _mail(ctx, address, m.address, "response", child_id if free else None, m.uid,
+                      SUBJECT_PREFIX[response] + (after.get("subject") or ""))
+            if free:
+                doc["responseStatus"] = {"response": "accepted", "time": stamp}
+                doc["showAs"] = _shown(doc["_organizerShowAs"], "accepted")
+            else:
+                kind = doc["type"] = "cancelled"
+                doc["isCancelled"] = True
+        ev.store_event(ctx.store, mailbox["id"], master["calendar_id"], doc, child_id, kind, master["id"],
+                       row["original_start"])
+    m.save(ctx)
+
+
+def _on_delete(ctx: Ctx, before: dict[str, Any], event_id: str) -> None:
+    comment = ctx.extra.get(CANCEL_COMMENT)
+    uid = before["iCalUId"]
+    organizer = ctx.mailbox["address"]
+    occurrence = before.get("type") not in ("singleInstance", "seriesMaster")
+    original = parse_occurrence_id(event_id)[1] if occurrence else None
+    for a in _attendees(before):
+        address = a["emailAddress"]["address"]
+        if address.lower() == organizer.lower():
+            continue
+        _mail(ctx, organizer, address, "cancellation", event_id, uid, CANCELED + (before.get("subject") or ""), comment)
+        mailbox = in_organization(ctx, address)
+        if mailbox is None:
+            continue
+        if occurrence:
+            _cancel_copy_occurrence(ctx, mailbox, uid, original)
+        else:
+            _cancel_copy(ctx, mailbox, uid)
+
+
+# -- actions: accept / tentativelyAccept / decline -------------------------------------------------------------
+
+def _responder(action: str):
+    def handler(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
+        if rest:
+            raise routes.unknown_segment(rest[0])
+        return routes.methods(ctx, {"POST": lambda: respond(ctx, event_id, calendar, action)})
+    return handler
+
+
+def respond(ctx: Ctx, event_id: str, calendar: Any, action: str) -> Response:
+    params = action_body(ctx, action, RESPONSE_PARAMS[action])
+    doc, row, master = api_events.find_event(ctx, event_id, calendar)
+    if doc.get("isOrganizer"):
+        code, verb = ORGANIZER_CANNOT[action]
+        raise GraphHTTPError(400, code, f"Your request can't be completed. You can't {verb} this meeting because "
+                                        "you're the meeting organizer.")
+    if doc.get("isCancelled"):
+        raise bad_request("This meeting has been canceled by its organizer; there is nothing to respond to.",
+                          "ErrorMeetingIsCancelled")
+    send = params.get("sendResponse")
+    send = True if send is None else send
+    proposal = params.get("proposedNewTime")
+    if proposal is not None:
+        if doc.get("allowNewTimeProposals") is False:
+            raise bad_request("The organizer of this meeting doesn't allow new time proposals (allowNewTimeProposals "
+                              "is false): respond without proposedNewTime.", "ErrorProposedNewTimeNotAllowed")
+        if not send:
+            raise bad_request("proposedNewTime is sent to the organizer, so it requires sendResponse true.",
+                              "ErrorInvalidRequest")
+        proposal = _proposal(proposal)
+    if send and doc.get("responseRequested") is False:
+        raise bad_request("The organizer didn't request responses for this meeting (responseRequested is false): "
+                          "respond with sendResponse false.", "ErrorInvalidRequest")
+    response = RESPONSES[action]
+    stamp = graph_timestamp(ctx.now)
+    status = {"response": response, "time": stamp}
+    intended = doc.get("_organizerShowAs") or "busy"
+
+    mine = copy.deepcopy(doc)
+    mine.pop("_id", None)
+    mine["responseStatus"] = status
+    mine["showAs"] = _shown(intended, response)
+    ev.touch(mine, ctx.now)
+    if row is None or row["kind"] == "exception":
+        mine["type"] = "exception"
+        original = row["original_start"] if row is not None else parse_occurrence_id(event_id)[1].isoformat()
+        ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], mine, event_id, "exception", master["id"],
+                       original)
+    else:
+        _save(ctx, row, mine)
+        if row["kind"] == "seriesMaster":       # answering the series answers its exceptions
+            for child in ctx.store.series_children(row["id"]):
+                if child["kind"] == "exception":
+                    child_doc = copy.deepcopy(_load(ctx, child))
+                    if not child_doc.get("isCancelled"):
+                        child_doc["responseStatus"] = dict(status)
+                        child_doc["showAs"] = _shown(child_doc.get("_organizerShowAs") or intended, response)
+                        _save(ctx, child, child_doc)
+
+    if send:
+        subject = doc.get("subject") or ""
+        m = _organizer_meeting(ctx, doc)
+        if m is not None:
+            if row is not None and row["kind"] in ("singleInstance", "seriesMaster"):
+                m.set_status(ctx.mailbox["address"], response, stamp, proposal, add=True)
+                if row["kind"] == "seriesMaster":
+                    for child in ctx.store.series_children(m.row["id"]):
+                        if child["kind"] == "exception":
+                            org_child = Meeting(m.mailbox, child, copy.deepcopy(_load(ctx, child)), child["id"])
+                            org_child.set_status(ctx.mailbox["address"], response, stamp)
+                            org_child.save(ctx)
+            else:                                  # one occurrence: recorded where the organizer has an exception
+                original = dt.datetime.fromisoformat(row["original_start"]) if row is not None \
+                    else parse_occurrence_id(event_id)[1]
+                org_child = ctx.store.event_row(m.mailbox["id"], occurrence_id(m.row["id"], original))
+                if org_child is not None and org_child["kind"] == "exception":
+                    m = Meeting(m.mailbox, org_child, copy.deepcopy(_load(ctx, org_child)), org_child["id"])
+                    m.set_status(ctx.mailbox["address"], response, stamp, proposal)
+            m.save(ctx, touch=True)
+        organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
+        prefix = "New Time Proposed: " if proposal else SUBJECT_PREFIX[response]
+        _mail(ctx, ctx.mailbox["address"], organizer, "response", event_id, doc.get("iCalUId"), prefix + subject,
+              params.get("comment"))
+    return ctx.respond(None, 202)
+
+
+def _proposal(slot: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    moments = {}
+    for key in ("start", "end"):
+        moment, zone_name = instant(slot.get(key), f"proposedNewTime.{key}")
+        wall = moment.astimezone(ev.zone_of(zone_name, f"proposedNewTime.{key}")).replace(tzinfo=None)
+        out[key] = {"dateTime": ev.tz.format_graph_datetime(wall), "timeZone": zone_name}
+        moments[key] = moment
+    if moments["end"] <= moments["start"]:
+        raise bad_request("proposedNewTime.end must be later than proposedNewTime.start.", "ErrorInvalidRequest")
+    return out
+
+
+# -- actions: forward, cancel ----------------------------------------------------------------------------------
+
+def forward(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
+    if rest:
+        raise routes.unknown_segment(rest[0])
+    return routes.methods(ctx, {"POST": lambda: _forward(ctx, event_id, calendar)})
+
+
+def _forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+    params = action_body(ctx, "forward", {"toRecipients": ("list", RECIPIENT), "comment": "string"})
+    recipients = params.get("toRecipients") or []
+    if not recipients:
+        raise bad_request("toRecipients is required: at least one recipient, e.g. [{\"emailAddress\": "
+                          "{\"address\": \"dana@contoso.com\"}}].", "ErrorInvalidRecipients")
+    for i, r in enumerate(recipients):
+        address = ((r or {}).get("emailAddress") or {}).get("address")
+        if not address or "@" not in address:
+            raise bad_request(f"toRecipients[{i}].emailAddress.address is required: an SMTP address such as "
+                              "dana@contoso.com.", "ErrorInvalidRecipients")
+    doc, row, master = api_events.find_event(ctx, event_id, calendar)
+    if row is None or row["kind"] == "exception":      # an occurrence forwards its series
+        row, doc = master, _load(ctx, master)
+    if doc.get("isCancelled"):
+        raise bad_request("This meeting has been canceled; it can't be forwarded.", "ErrorMeetingIsCancelled")
+    me = ctx.mailbox["address"]
+    if doc.get("isOrganizer"):
+        m = Meeting(ctx.mailbox, row, copy.deepcopy(doc), row["id"])
+    else:
+        m = _organizer_meeting(ctx, doc) or Meeting(ctx.mailbox, row, copy.deepcopy(doc), row["id"])
+    subject = doc.get("subject") or ""
+    comment = params.get("comment")
+    known = {_key(a) for a in _attendees(m.doc)} | {m.address.lower()}
+    sent_to, new = [], []
+    for r in recipients:
+        address = r["emailAddress"]["address"]
+        if address.lower() == me.lower() or address.lower() in {s.lower() for s in sent_to}:
+            continue
+        sent_to.append(address)
+        _mail(ctx, me, address, "forward", event_id, doc["iCalUId"], "FW: " + subject, comment)
+        mailbox = in_organization(ctx, address)
+        if address.lower() not in known:
+            entry = {"type": "resource" if mailbox is not None and mailbox["kind"] == "room" else "required",
+                     "status": dict(NONE),
+                     "emailAddress": {"name": r["emailAddress"].get("name") or address, "address": address}}
+            if m.doc.get("isOrganizer"):
+                m.doc.setdefault("attendees", []).append(entry)
+                m.dirty = True
+            known.add(address.lower())
+            new.append((mailbox, entry))
+        elif mailbox is not None and mailbox["kind"] != "room" and _copy_row(ctx, mailbox["id"], m.uid) is None:
+            new.append((mailbox, None))                  # on the list but without a copy: send one
+    for mailbox, _ in new:
+        if mailbox is None:
+            continue
+        if mailbox["kind"] == "room" and m.doc.get("isOrganizer"):
+            _book_room(ctx, m, mailbox, notify=True)
+        elif mailbox["kind"] != "room":
+            _put_copy(ctx, m, mailbox)
+    if m.doc.get("isOrganizer") and m.address.lower() != me.lower() and sent_to:
+        _mail(ctx, me, m.address, "forwardNotification", event_id, doc["iCalUId"],
+              "Meeting Forward Notification: " + subject, "Forwarded to " + ", ".join(sent_to))
+    if m.doc.get("isOrganizer"):
+        m.save(ctx, touch=True)
+    return ctx.respond(None, 202)
+
+
+def cancel(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
+    if rest:
+        raise routes.unknown_segment(rest[0])
+    return routes.methods(ctx, {"POST": lambda: _cancel(ctx, event_id, calendar)})
+
+
+def _cancel(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+    params = action_body(ctx, "cancel", {"comment": "string"})
+    doc, row, master = api_events.find_event(ctx, event_id, calendar)
+    if not doc.get("isOrganizer"):
+        raise GraphHTTPError(400, "ErrorCalendarIsNotOrganizer", NOT_ORGANIZER)
+    ctx.extra[CANCEL_COMMENT] = params.get("comment")
+    try:
+        api_events.remove_event(ctx, event_id, doc, row, master)   # Deleted Items; the delete hook cancels the copies
+    finally:
+        ctx.extra.pop(CANCEL_COMMENT, None)
+    return ctx.respond(None, 202)
+
+
+# -- registration ---------------------------------------------------------------------------------------------
+
+def install() -> None:
+    if on_write not in api_events.WRITE_HOOKS:
+        api_events.WRITE_HOOKS.append(on_write)
+    for name in RESPONSES:
+        routes.EVENT_ACTIONS[name] = _responder(name)
+    routes.EVENT_ACTIONS["forward"] = forward
+    routes.EVENT_ACTIONS["cancel"] = cancel
+
+
+install()
