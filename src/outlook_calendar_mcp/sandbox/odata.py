@@ -13,6 +13,9 @@ parameter not in ``non_dollar``, is an ``ErrorInvalidUrlQuery`` naming it:
 nothing is silently ignored. ``$top`` is 1..1000, ``$skip`` >= 0, ``$count``
 ``true|false``; ``$select``/``$expand`` are lists of top-level property names
 (``$select=*`` is all); ``$search`` is a bare or "double-quoted" string.
+Codes: ``ErrorInvalidUrlQuery`` for a parameter the endpoint does not take,
+``ErrorInvalidUrlQueryFilter`` for an OData operator the sandbox does not
+implement (has, add, ...), ``BadRequest`` for everything else.
 
 ``$filter`` grammar (keywords and property names are case-insensitive)::
 
@@ -27,17 +30,24 @@ nothing is silently ignored. ``$top`` is 1..1000, ``$skip`` >= 0, ``$count``
     literal    := 'text' ('' is a quote) | 42 | -1.5 | true | false | null | GUID
                 | 2026-11-23 | 2026-11-23T15:00[:00[.fffffff]][Z|+01:00]
 
+Syntax errors give the 0-based position of the offending token. Nesting is
+limited to 50 levels (parentheses, not, function arguments) and any/all to 3
+(their cost is exponential). Graph documents ``all`` as unsupported; the
+sandbox evaluates it anyway.
+
 Evaluation: a missing property is null; ``eq null``/``ne null`` test presence,
 other comparisons with null are false; and/or/not follow OData's three-valued
 logic and only documents whose filter is exactly true match. Strings compare
 case-insensitively, as Exchange does (eq, ne, ordering, startswith, endswith,
 contains). When both sides are date/times (datetime literals, or strings such
 as ``start/dateTime`` '2026-11-23T15:00:00.0000000') they compare as instants;
-no Z/offset means UTC, a date means its midnight UTC. Values of different kinds
-(a number and a string, a collection and a string) are never equal.
+no Z/offset means UTC, a date means its midnight UTC (resolution: microseconds;
+the 7th fractional digit is dropped). Values of different kinds (a number and
+a string, a collection and a string) are never equal.
 
 ``$orderby`` is ``path [asc|desc], ...``: stable, nulls first ascending (last
-descending), strings case-insensitive, date/time strings by instant.
+descending), strings case-insensitive, date/time strings by instant. Ordering
+by a complex value or a collection raises ODataError when the query is applied.
 """
 
 from __future__ import annotations
@@ -54,13 +64,17 @@ ALL_OPTIONS = frozenset(
 )
 MAX_TOP = 1000
 MAX_DEPTH = 50
+MAX_LAMBDAS = 3  # evaluation is exponential in lambda nesting
 FUNCTIONS = ("startswith", "endswith", "contains")
-_COMPARE = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
+_COMPARE = {name: getattr(operator, name) for name in ("eq", "ne", "gt", "ge", "lt", "le")}
 _UNSUPPORTED_OPS = {"has", "add", "sub", "mul", "div", "divby", "mod"}
 _KEYWORDS = {"and", "or", "not", "in", *_COMPARE, *_UNSUPPORTED_OPS}
 _CONSTANTS = {"true": True, "false": False, "null": None}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.A)
-_DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?"
+_DATE = (
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"  # date, then optional time (fraction of any length) and zone
+    r"(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
 _INSTANT = re.compile(_DATE, re.A)
 _TOKEN = re.compile(
     r"(?P<ws>\s+)|(?P<string>'(?:[^']|'')*')"
@@ -297,6 +311,8 @@ class _Parser:
         if var.kind != "ident" or var.text.lower() in _KEYWORDS:
             raise self.error(f"Expected a range variable in {kind}(), found {_shown(var)}.", var)
         self.expect(":")
+        if len(self.vars) == MAX_LAMBDAS:
+            raise ODataError(f"Invalid filter clause: any/all lambdas nest at most {MAX_LAMBDAS} deep.")
         self.vars.append(var.text)
         body = _boolean(self.nested(lambda: self.logical("or")))
         self.vars.pop()
@@ -373,7 +389,9 @@ def _call(name: str, value: Any, part: Any) -> bool | None:
     if not isinstance(value, str) or not isinstance(part, str):
         return None
     value, part = value.casefold(), part.casefold()
-    return value.startswith(part) if name == "startswith" else value.endswith(part) if name == "endswith" else part in value
+    if name == "contains":
+        return part in value
+    return value.startswith(part) if name == "startswith" else value.endswith(part)
 
 
 def _bool(value: Any) -> bool | None:
@@ -555,7 +573,9 @@ def _integer(option: str, value: str, low: int, high: int | None) -> int:
     number = int(value) if re.fullmatch(r"[0-9]{1,18}", value) else -1
     if number < low or (high is not None and number > high):
         need = f"an integer from {low} to {high}" if high else "a non-negative integer value"
-        raise ODataError(f"Invalid value '{value}' for {option} query option found. The {option} query option requires {need}.")
+        raise ODataError(
+            f"Invalid value '{value}' for {option} query option found. The {option} query option requires {need}."
+        )
     return number
 
 
@@ -568,7 +588,9 @@ def _search(value: str) -> str:
     return text
 
 
-def _options(params: Mapping[str, str], options: set[str], non_dollar: Iterable[str], dollar_optional: bool) -> dict[str, str]:
+def _options(
+    params: Mapping[str, str], options: set[str], non_dollar: Iterable[str], dollar_optional: bool
+) -> dict[str, str]:
     """Each parameter's value by canonical name ('$top', or a ``non_dollar`` name)."""
     plain = {n.casefold(): n for n in non_dollar}
     allowed = ", ".join(sorted(options) + sorted(plain.values())) or "none"
@@ -582,7 +604,9 @@ def _options(params: Mapping[str, str], options: set[str], non_dollar: Iterable[
                 "ErrorInvalidUrlQuery",
             )
         if key in found:
-            raise ODataError(f"Query option '{name}' was specified more than once, but it must be specified at most once.")
+            raise ODataError(
+                f"Query option '{name}' was specified more than once, but it must be specified at most once."
+            )
         found[key] = value
     return found
 
