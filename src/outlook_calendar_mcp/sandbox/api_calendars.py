@@ -132,7 +132,8 @@ def create_calendar(ctx: Ctx, group: Any | None) -> Response:
     calendar_id = ctx.store.add_calendar(ctx.mailbox["id"], group["id"], doc)
     row = ctx.store.calendar(ctx.mailbox["id"], calendar_id)
     return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendars/$entity"),
-                        **render_calendar(ctx, row)}, 201)
+                        **render_calendar(ctx, row)}, 201,
+                       {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/calendars('{calendar_id}')"})
 
 
 def patch_calendar(ctx: Ctx, row: Any) -> Response:
@@ -220,7 +221,8 @@ def create_group(ctx: Ctx) -> Response:
     group_id = ctx.store.add_group(ctx.mailbox["id"], body["name"].strip(), body.get("classId"))
     row = ctx.store.group(ctx.mailbox["id"], group_id)
     return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"),
-                        **render_group(row)}, 201)
+                        **render_group(row)}, 201,
+                       {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/calendarGroups('{group_id}')"})
 
 
 def patch_group(ctx: Ctx, row: Any) -> Response:

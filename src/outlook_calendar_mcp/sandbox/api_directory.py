@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.responses import Response
@@ -51,12 +52,33 @@ def list_users(ctx: Ctx) -> Response:
             raise GraphHTTPError(400, "Request_BadRequest",
                                  "Request with $search query parameter only works through MSGraph with a special "
                                  "request header: 'ConsistencyLevel: eventual'")
-        docs = [d for d in docs if odata.search_matches(query.search, d, USER_SEARCH_FIELDS)]
+        docs = [d for d in docs if _search(query.search, d, USER_SEARCH_FIELDS)]
     if query.filter is not None:
         docs = [d for d in docs if odata.matches(query.filter, d)]
     if query.orderby:
         docs = odata.sort(docs, query.orderby)
     return respond_page(ctx, [(d["id"], d) for d in docs], query, "users", default_page=100, render=lambda _i, d: d)
+
+
+def _search(text: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    """Graph's directory $search: "displayName:Da" scopes the words to one property; clauses join with OR/AND."""
+    text = text.strip().strip('"')
+    for clause in re.split(r'"\s+OR\s+"', text):
+        clause = clause.strip('"')
+        prop, sep, words = clause.partition(":")
+        scoped = [f for f in fields if f.lower() == prop.strip().lower()] if sep else []
+        if sep and not scoped:
+            raise GraphHTTPError(400, "Request_UnsupportedQuery",
+                                 f"$search on property '{prop}' is not supported; use one of {', '.join(fields)}.")
+        if _prefix_match(words if sep else clause, doc, tuple(scoped) or fields):
+            return True
+    return False
+
+
+def _prefix_match(words: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    """Directory search is tokenized: every word must start a token of one of the fields."""
+    tokens = [t for f in fields for t in re.split(r"[\s@._\-]+", str(doc.get(f) or "").lower()) if t]
+    return all(any(t.startswith(w) for t in tokens) for w in words.lower().split())
 
 
 def list_people(ctx: Ctx) -> Response:
@@ -128,7 +150,7 @@ def mailbox_settings(row: Any) -> dict[str, Any]:
             "endTime": hours.get("endTime", "17:00:00.0000000"),
             "timeZone": {"name": hours.get("timeZone", zone)},
         },
-        "userPurpose": {"value": "user" if row["kind"] == "user" else "room"},
+        "userPurpose": "user" if row["kind"] == "user" else "room",
     }
 
 

@@ -18,10 +18,10 @@ from .store import parse_occurrence_id, utc_key
 
 EVENT_PROPERTIES = {
     "id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories", "transactionId",
-    "originalStartTimeZone", "originalEndTimeZone", "iCalUId", "uid", "reminderMinutesBeforeStart", "isReminderOn",
+    "originalStartTimeZone", "originalEndTimeZone", "iCalUId", "reminderMinutesBeforeStart", "isReminderOn",
     "hasAttachments", "subject", "bodyPreview", "importance", "sensitivity", "isAllDay", "isCancelled",
     "isOrganizer", "responseRequested", "seriesMasterId", "showAs", "type", "webLink", "onlineMeetingUrl",
-    "isOnlineMeeting", "onlineMeetingProvider", "allowNewTimeProposals", "occurrenceId", "isDraft",
+    "isOnlineMeeting", "onlineMeetingProvider", "allowNewTimeProposals", "isDraft",
     "hideAttendees", "responseStatus", "body", "start", "end", "location", "locations", "recurrence",
     "attendees", "organizer", "onlineMeeting", "originalStart", "cancelledOccurrences", "exceptionOccurrences",
 }
@@ -92,7 +92,8 @@ def respond_page(ctx: Ctx, items: list[tuple[str, dict[str, Any]]], query: odata
     if ctx.max_page_size and query.top:
         size = min(query.top, ctx.max_page_size)
     page = items[query.skip: query.skip + size]
-    render = render or (lambda event_id, doc: ev.render(doc, event_id, ctx.view))
+    render = render or (lambda event_id, doc: ev.render(
+        doc.materialize() if isinstance(doc, ev.Instance) else doc, event_id, ctx.view))
     body: dict[str, Any] = {"@odata.context": ctx.context_url(context)}
     if query.count:
         body["@odata.count"] = len(items)
@@ -178,20 +179,21 @@ WRITE_HOOKS: list[Any] = []       # later parts add delivery to attendees: hook(
 
 
 def create_event(ctx: Ctx, calendar: Any) -> Response:
-    parse_query(ctx, {"$select"}, EVENT_PROPERTIES, "microsoft.graph.event")
+    query = parse_query(ctx, {"$select"}, EVENT_PROPERTIES, "microsoft.graph.event")
     body = ev.check_event_body(ctx.json())
     if not calendar_can_write(ctx, calendar):
         raise GraphHTTPError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
     if body.get("transactionId"):
         existing = _by_transaction(ctx, calendar, body["transactionId"])
         if existing is not None:  # a retried create: answer with the event the first try made
-            return ctx.respond(ev.render(load_doc(ctx, existing), existing["id"], ctx.view), 201)
+            return ctx.respond(odata.project(ev.render(load_doc(ctx, existing), existing["id"], ctx.view),
+                                             query.select), 201)
     organizer = {"name": json.loads(ctx.mailbox["doc"])["displayName"], "address": ctx.mailbox["address"]}
     doc = ev.new_event_doc(body, organizer, ctx.now)
     event_id = ev.store_event(ctx.store, ctx.mailbox["id"], calendar["id"], doc)
     for hook in WRITE_HOOKS:
         hook(ctx, "create", None, doc, event_id)
-    out = ev.render(doc, event_id, ctx.view)
+    out = odata.project(ev.render(doc, event_id, ctx.view), query.select)
     return ctx.respond({"@odata.context": ctx.context_url(f"{mailbox_context(ctx)}/events/$entity"), **out}, 201,
                        {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/events('{event_id}')"})
 
@@ -212,7 +214,7 @@ def _by_transaction(ctx: Ctx, calendar: Any, transaction_id: str) -> Any | None:
 
 
 def patch_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
-    parse_query(ctx, {"$select"}, EVENT_PROPERTIES, "microsoft.graph.event")
+    query = parse_query(ctx, {"$select"}, EVENT_PROPERTIES, "microsoft.graph.event")
     body = ev.check_event_body(ctx.json())
     doc, row, master = find_event(ctx, event_id, calendar)
     check_if_match(ctx, doc)
@@ -221,7 +223,7 @@ def patch_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
                           f"({doc.get('seriesMasterId')}) instead.")
     before = doc
     doc = copy.deepcopy(doc)
-    doc.pop("_id", None)
+    doc = {k: v for k, v in doc.items() if not k.startswith("_")}
     ev.apply_changes(doc, body)
     ev.touch(doc, ctx.now)
     if row is None or row["kind"] == "exception":      # an occurrence becomes (or stays) an exception
@@ -237,7 +239,7 @@ def patch_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
         ev.store_event(ctx.store, ctx.mailbox["id"], row["calendar_id"], doc, event_id)
     for hook in WRITE_HOOKS:
         hook(ctx, "update", before, doc, event_id)
-    out = ev.render(doc, event_id, ctx.view)
+    out = odata.project(ev.render(doc, event_id, ctx.view), query.select)
     return ctx.respond({"@odata.context": ctx.context_url(f"{mailbox_context(ctx)}/events/$entity"), **out})
 
 
@@ -278,44 +280,56 @@ def remove_event(ctx: Ctx, event_id: str, doc: dict[str, Any], row: Any | None, 
 
 # -- windows ---------------------------------------------------------------------------
 
-def window_items(ctx: Ctx, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
-                 master_id: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
-    """(utc start key, id, stored-form doc) of every instance in [start, end): singles, occurrences, exceptions."""
+def window_instances(ctx: Ctx, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
+                     master_id: str | None = None) -> list[ev.Instance]:
+    """Every instance in [start, end) — singles, occurrences, exceptions — sorted by (start, id), built lazily:
+    occurrences are only materialized for the page that is rendered."""
     ws, we = utc_key(start), utc_key(end)
     ids = list(calendar_ids)
     marks = ",".join("?" * len(ids))
     overlap = "start_utc < ? AND (end_utc > ? OR (end_utc = start_utc AND start_utc >= ?))"
-    out: list[tuple[str, str, dict[str, Any]]] = []
     if master_id is None:
         rows = ctx.store.db.execute(
             f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind IN ('singleInstance', 'exception')"  # noqa: S608
             f" AND {overlap}", (*ids, we, ws, ws)).fetchall()
         masters = ctx.store.db.execute(
             f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind = 'seriesMaster'"  # noqa: S608
-            " AND start_utc < ? AND (end_utc IS NULL OR end_utc > ?)", (*ids, we, ws)).fetchall()
+            " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)", (*ids, we, ws)).fetchall()
     else:
         rows = ctx.store.db.execute(f"SELECT * FROM events WHERE series_master_id = ? AND kind = 'exception'"
                                     f" AND {overlap}", (master_id, we, ws, ws)).fetchall()
         masters = ctx.store.db.execute("SELECT * FROM events WHERE id = ?", (master_id,)).fetchall()
-    for r in rows:
-        out.append((r["start_utc"], r["id"], load_doc(ctx, r)))
+    out = [ev.Instance(r["start_utc"], r["id"], doc=load_doc(ctx, r)) for r in rows]
     if masters:
         master_ids = [m["id"] for m in masters]
         skip = {r[0] for r in ctx.store.db.execute(
             f"SELECT id FROM events WHERE series_master_id IN ({','.join('?' * len(master_ids))})",  # noqa: S608
             master_ids)}
         for m in masters:
-            for occ in ev.expand_master(m, load_doc(ctx, m), start, end, skip):
-                out.append((utc_key(ev.event_times(occ).start_utc), occ["_id"], occ))
-    out.sort(key=lambda t: (t[0], t[1]))
+            out.extend(ev.expand_master(m, load_doc(ctx, m), start, end, skip))
+    out.sort(key=lambda i: (i.start_key, i.event_id))
     return out
+
+
+def window_items(ctx: Ctx, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
+                 master_id: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(utc start key, id, stored-form doc) of every instance in [start, end), materialized."""
+    return [(i.start_key, i.event_id, i.materialize())
+            for i in window_instances(ctx, calendar_ids, start, end, master_id)]
+
+
+def _lazy(query: odata.Query, instances: list[ev.Instance]) -> list[tuple[str, Any]]:
+    """Entries for respond_page: lazy unless a $filter/$orderby needs every document."""
+    if query.filter is None and not query.orderby:
+        return [(i.event_id, i) for i in instances]
+    return _filtered(query, [(i.event_id, i.materialize()) for i in instances])
 
 
 def calendar_view(ctx: Ctx, calendar: Any) -> Response:
     query = parse_query(ctx, LIST_OPTIONS, EVENT_PROPERTIES, "microsoft.graph.event", VIEW_PARAMS)
     start, end = require_window(ctx)
-    items = [(i, d) for _, i, d in window_items(ctx, [calendar["id"]], start, end)]
-    return respond_page(ctx, _filtered(query, items), query, f"{mailbox_context(ctx)}/calendarView")
+    instances = window_instances(ctx, [calendar["id"]], start, end)
+    return respond_page(ctx, _lazy(query, instances), query, f"{mailbox_context(ctx)}/calendarView")
 
 
 def list_instances(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
@@ -325,6 +339,6 @@ def list_instances(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
     if row is None or row["kind"] != "seriesMaster":
         raise bad_request("instances is only available on a series master event (type 'seriesMaster'); "
                           f"this event is of type '{doc.get('type')}'.", "ErrorInvalidRequest")
-    items = [(i, d) for _, i, d in window_items(ctx, [], start, end, master_id=row["id"])]
-    return respond_page(ctx, _filtered(query, items), query, f"{mailbox_context(ctx)}/events('{event_id}')/instances")
+    instances = window_instances(ctx, [], start, end, master_id=row["id"])
+    return respond_page(ctx, _lazy(query, instances), query, f"{mailbox_context(ctx)}/events('{event_id}')/instances")
 

@@ -74,6 +74,21 @@ MAILBOX_SETTINGS = ("object", "mailboxSettings", {
 _JSON_NAMES = {"string": "Edm.String", "bool": "Edm.Boolean", "int": "Edm.Int32", "number": "Edm.Double"}
 
 
+def canonical_enums(value: Any, spec: Any) -> Any:
+    """Graph reads enum members case-insensitively ("HTML" == "html") and stores its own spelling."""
+    if isinstance(spec, tuple) and spec[0] == "required":
+        spec = spec[1]
+    if value is None or not isinstance(spec, tuple):
+        return value
+    if spec[0] == "enum" and isinstance(value, str):
+        return next((m for m in spec[1] if m.lower() == value.lower()), value)
+    if spec[0] == "list" and isinstance(value, list):
+        return [canonical_enums(v, spec[1]) for v in value]
+    if spec[0] == "object" and isinstance(value, dict):
+        return {k: canonical_enums(v, spec[2].get(k)) for k, v in value.items()}
+    return value
+
+
 def check(value: Any, spec: Any, path: str = "") -> None:
     """Raise a 400 GraphHTTPError naming the first property of ``value`` that does not fit ``spec``."""
     required = isinstance(spec, tuple) and spec[0] == "required"
@@ -97,7 +112,7 @@ def check(value: Any, spec: Any, path: str = "") -> None:
         return
     kind = spec[0]
     if kind == "enum":
-        if not isinstance(value, str) or value not in spec[1]:
+        if not isinstance(value, str) or value.lower() not in {m.lower() for m in spec[1]}:
             allowed = ", ".join(sorted(spec[1]))
             raise GraphHTTPError(400, "RequestBodyRead",
                                  f"Invalid value '{value}' for property '{path}'. Allowed values: {allowed}.")

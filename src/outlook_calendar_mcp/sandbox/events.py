@@ -16,14 +16,13 @@ import copy
 import datetime as dt
 import html
 import re
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import timezones as tz
 from . import recurrence as rec
-from .bodies import EVENT, check
+from .bodies import EVENT, canonical_enums, check
 from .errors import GraphHTTPError, bad_request
 from .store import (Store, etag, graph_timestamp, new_change_key, new_ical_uid, new_item_id, occurrence_id,
                     utc_key)
@@ -166,18 +165,17 @@ def new_event_doc(body: dict[str, Any], organizer: dict[str, str], now: dt.datet
         "categories": [], "transactionId": None,
         "originalStartTimeZone": (body.get("start") or {}).get("timeZone") or "UTC",
         "originalEndTimeZone": (body.get("end") or {}).get("timeZone") or "UTC",
-        "iCalUId": new_ical_uid(), "uid": None, "reminderMinutesBeforeStart": 15, "isReminderOn": True,
+        "iCalUId": new_ical_uid(), "reminderMinutesBeforeStart": 15, "isReminderOn": True,
         "hasAttachments": False, "subject": "", "bodyPreview": "", "importance": "normal",
         "sensitivity": "normal", "isAllDay": False, "isCancelled": False, "isOrganizer": True,
         "responseRequested": True, "seriesMasterId": None, "showAs": "busy", "type": "singleInstance",
         "webLink": None, "onlineMeetingUrl": None, "isOnlineMeeting": False, "onlineMeetingProvider": "unknown",
-        "allowNewTimeProposals": True, "occurrenceId": None, "isDraft": False, "hideAttendees": False,
+        "allowNewTimeProposals": True, "isDraft": False, "hideAttendees": False,
         "responseStatus": {"response": "organizer", "time": NEVER},
         "body": {"contentType": "html", "content": ""},
         "start": None, "end": None, "location": default_location(None), "locations": [], "recurrence": None,
         "attendees": [], "organizer": {"emailAddress": organizer}, "onlineMeeting": None,
     }
-    doc["uid"] = doc["iCalUId"]
     apply_changes(doc, body)
     return doc
 
@@ -231,7 +229,7 @@ def check_event_body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object describing a microsoft.graph.event.", "BadRequest")
     check(body, EVENT)
-    return body
+    return canonical_enums(body, EVENT)
 
 
 def series_fields(doc: dict[str, Any], times: Times) -> tuple[dict[str, Any], ZoneInfo]:
@@ -268,35 +266,71 @@ def series_start(doc: dict[str, Any], times: Times, zone: ZoneInfo) -> dt.dateti
 
 def occurrence_doc(master_id: str, master: dict[str, Any], original: dt.datetime, zone_name: str,
                    duration: dt.timedelta, kind: str = "occurrence") -> dict[str, Any]:
-    """A series occurrence (stored form), derived from its master and its original local start."""
+    """A series occurrence (stored form), derived from its master and its original local start.
+
+    Its start and end are kept as UTC instants, so an end inside a repeated (fall-back) hour keeps its fold."""
     zone = zone_of(zone_name, "recurrence.range.recurrenceTimeZone")
     start_utc = tz.to_utc(original, zone)
-    end_local = (start_utc + duration).astimezone(zone).replace(tzinfo=None)
+    return occurrence_from(master_id, master, original, start_utc, duration, kind)
+
+
+def occurrence_from(master_id: str, master: dict[str, Any], original: dt.datetime, start_utc: dt.datetime,
+                    duration: dt.timedelta, kind: str = "occurrence") -> dict[str, Any]:
     doc = dict(master)
+    end_utc = start_utc + duration
     doc.update({
         "type": kind, "seriesMasterId": master_id, "recurrence": None,
-        "start": {"dateTime": tz.format_graph_datetime(start_utc.astimezone(zone).replace(tzinfo=None)),
-                  "timeZone": zone_name},
-        "end": {"dateTime": tz.format_graph_datetime(end_local), "timeZone": zone_name},
-        "occurrenceId": f"OID.{master_id}.{original.date().isoformat()}",
+        "start": {"dateTime": tz.format_graph_datetime(start_utc.replace(tzinfo=None)), "timeZone": "UTC"},
+        "end": {"dateTime": tz.format_graph_datetime(end_utc.replace(tzinfo=None)), "timeZone": "UTC"},
     })
+    if master.get("isAllDay"):  # all-day occurrences are dates: keep midnight wall times in the series zone
+        zone = zone_of(master["recurrence"]["range"].get("recurrenceTimeZone") or "UTC", "recurrence")
+        local_end = (start_utc + duration).astimezone(zone).replace(tzinfo=None)
+        doc["start"] = {"dateTime": tz.format_graph_datetime(original), "timeZone": zone.key}
+        doc["end"] = {"dateTime": tz.format_graph_datetime(local_end), "timeZone": zone.key}
     doc["_id"] = occurrence_id(master_id, original)
     return doc
 
 
+@dataclass
+class Instance:
+    """One entry of a calendar window, built lazily: a stored row's doc, or an occurrence to derive."""
+
+    start_key: str
+    event_id: str
+    doc: dict[str, Any] | None = None
+    master_id: str | None = None
+    master: dict[str, Any] | None = None
+    original: dt.datetime | None = None
+    start_utc: dt.datetime | None = None
+    duration: dt.timedelta | None = None
+
+    def materialize(self) -> dict[str, Any]:
+        if self.doc is None:
+            self.doc = occurrence_from(self.master_id, self.master, self.original, self.start_utc, self.duration)
+        return self.doc
+
+
 def expand_master(row: Any, master: dict[str, Any], window_start: dt.datetime, window_end: dt.datetime,
-                  skip: set[str]) -> list[dict[str, Any]]:
+                  skip: set[str]) -> list[Instance]:
     """Occurrences of ``master`` (a stored row's doc) overlapping the window, minus ids in ``skip``."""
-    times = event_times(master)
-    recurrence = master["recurrence"]
-    zone_name = recurrence["range"].get("recurrenceTimeZone") or master["start"].get("timeZone") or "UTC"
-    zone = zone_of(zone_name, "recurrence.range.recurrenceTimeZone")
-    starts = rec.expand(recurrence, series_start(master, times, zone), zone, times.duration, window_start, window_end)
+    cached = master.get("_series")
+    if cached is None:  # parsed once per stored version of the master (documents are cached per (id, seq))
+        times = event_times(master)
+        zone_name = master["recurrence"]["range"].get("recurrenceTimeZone") or master["start"].get("timeZone") or "UTC"
+        zone = zone_of(zone_name, "recurrence.range.recurrenceTimeZone")
+        cached = master["_series"] = (zone, series_start(master, times, zone), times.duration)
+    zone, first, duration = cached
+    starts = rec.expand(master["recurrence"], first, zone, duration, window_start, window_end)
     out = []
+    master_id = row["id"]
     for original in starts:
-        occ_id = occurrence_id(row["id"], original)
-        if occ_id not in skip:
-            out.append(occurrence_doc(row["id"], master, original, zone_name, times.duration))
+        occ_id = occurrence_id(master_id, original)
+        if occ_id in skip:
+            continue
+        start_utc = tz.to_utc(original, zone)
+        out.append(Instance(utc_key(start_utc), occ_id, master_id=master_id, master=master, original=original,
+                            start_utc=start_utc, duration=duration))
     return out
 
 
@@ -319,11 +353,15 @@ def render(doc: dict[str, Any], event_id: str, view: Render) -> dict[str, Any]:
     out["body"] = body
     out["recurrence"] = copy.deepcopy(doc.get("recurrence"))
     if not out.get("webLink"):
-        out["webLink"] = f"https://outlook.office365.com/owa/?itemid={quote(event_id, safe='')}&exvsurl=1&path=/calendar/item"
+        # ids are url-safe base64: only the padding needs escaping in a query string
+        out["webLink"] = ("https://outlook.office365.com/owa/?itemid=" + event_id.replace("=", "%3D")
+                          + "&exvsurl=1&path=/calendar/item")
     return out
 
 
 def _render_time(doc: dict[str, Any], key: str, view: Render) -> dict[str, str]:
+    if view.zone_name == "UTC" and doc[key].get("timeZone") == "UTC" and not doc.get("isAllDay"):
+        return {"dateTime": doc[key]["dateTime"], "timeZone": "UTC"}
     value, zone, _ = wall_time(doc[key], key)
     if doc.get("isAllDay"):
         # All-day events are dates, not instants: they keep their dates in every zone.
@@ -345,6 +383,7 @@ def utc_form(doc: dict[str, Any]) -> dict[str, Any]:
 
 def store_event(store: Store, mailbox_id: str, calendar_id: str, doc: dict[str, Any], event_id: str | None = None,
                 kind: str | None = None, master_id: str | None = None, original: str | None = None) -> str:
+    doc = {k: v for k, v in doc.items() if not k.startswith("_")}  # derived, in-memory-only keys
     start_utc, end_utc, _ = index_columns(doc)
     event_id = event_id or new_item_id()
     store.put_event({

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import datetime as dt
 import hashlib
 import json
@@ -99,7 +100,7 @@ def graph_timestamp(moment: dt.datetime | None = None) -> str:
 
 def utc_key(moment: dt.datetime) -> str:
     """Sortable text key for an aware instant (used in the indexed columns)."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
 
 
 def new_item_id(kind: bytes = b"E") -> str:
@@ -124,8 +125,14 @@ def new_ical_uid() -> str:
 
 def occurrence_id(master_id: str, original_start: dt.datetime) -> str:
     """A stable id for one occurrence of a series: derived from the master id and the original start."""
-    raw = b"\x00\x03\x24\x00O" + original_start.strftime("%Y%m%d%H%M%S").encode() + base64.urlsafe_b64decode(master_id)
-    return base64.urlsafe_b64encode(raw).decode()
+    o = original_start
+    stamp = b"%04d%02d%02d%02d%02d%02d" % (o.year, o.month, o.day, o.hour, o.minute, o.second)
+    return base64.urlsafe_b64encode(b"\x00\x03\x24\x00O" + stamp + _id_bytes(master_id)).decode()
+
+
+@functools.lru_cache(maxsize=4096)
+def _id_bytes(item_id: str) -> bytes:
+    return base64.urlsafe_b64decode(item_id)
 
 
 def parse_occurrence_id(event_id: str) -> tuple[str, dt.datetime] | None:
@@ -198,6 +205,7 @@ class Store:
                 yield self.db
             except BaseException:
                 self.db.execute("ROLLBACK")
+                self.__dict__.pop("_doc_cache", None)  # parsed documents of rolled-back writes must not survive
                 raise
             else:
                 self.db.execute("COMMIT")

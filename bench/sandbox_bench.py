@@ -1,0 +1,283 @@
+"""Time the sandbox's calendarView end to end: one mailbox, 5,000 events of which 500 are series.
+
+The store is ``:memory:``; one mailbox (bench@contoso.com) gets 4,500 single
+events spread over 2026 (a tenth of them all-day) and 500 recurring series
+(all six pattern types, noEnd / endDate / numbered ranges, started up to three
+years earlier, in six zones, most with DST), written through the sandbox's own
+store functions (the same path POST takes after validation) in one transaction.
+
+Measured: ``GET /v1.0/me/calendarView`` over one month (June 2026) with
+``$top=1000``, following ``@odata.nextLink``, through the real ASGI app with
+``httpx.AsyncClient(transport=httpx.ASGITransport(app))`` (routing, auth,
+Prefer, OData parsing, SQLite, expansion, rendering, JSON), repeated after a
+warm-up. Baseline, in the same run: the same query done by hand with the
+expansion by ``dateutil.rrule`` (the SQL for singles in the window, then
+every series' occurrences in the window from an rrule built from its Graph
+pattern; no HTTP, no rendering), so the figure is also a ratio.
+
+    python bench/sandbox_bench.py [--events 5000] [--series 500] [--runs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import random
+import statistics
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from dateutil import rrule as rr
+
+from outlook_calendar_mcp import timezones as tz
+from outlook_calendar_mcp.sandbox import events as ev
+from outlook_calendar_mcp.sandbox.app import create_app
+from outlook_calendar_mcp.sandbox.store import Store, utcnow
+
+UTC = dt.timezone.utc
+ZONES = ["Pacific Standard Time", "Eastern Standard Time", "W. Europe Standard Time", "Europe/London",
+         "Australia/Sydney", "Tokyo Standard Time"]
+DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+KINDS = ["daily", "weekly", "weekly", "weekly", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly",
+         "relativeYearly"]
+WINDOW = {"startDateTime": "2026-06-01T00:00:00Z", "endDateTime": "2026-07-01T00:00:00Z", "$top": "1000"}
+MAILBOX = "bench@contoso.com"
+
+
+# -- data -------------------------------------------------------------------------------------------
+
+
+def random_series(rnd: random.Random) -> dict[str, Any]:
+    kind = rnd.choice(KINDS)
+    pattern: dict[str, Any] = {"type": kind, "interval": rnd.choice([1, 1, 1, 1, 2, 2, 3, 4])}
+    if kind == "weekly":
+        pattern["daysOfWeek"] = rnd.sample(DAYS[1:6], rnd.randint(1, 3))
+        pattern["firstDayOfWeek"] = rnd.choice(["sunday", "monday"])
+    if kind.startswith("relative"):
+        pattern["daysOfWeek"] = rnd.sample(DAYS, rnd.randint(1, 2))
+        pattern["index"] = rnd.choice(["first", "second", "third", "fourth", "last"])
+    if kind.startswith("absolute"):
+        pattern["dayOfMonth"] = rnd.randint(1, 31)
+    if kind.endswith("Yearly"):
+        pattern["month"] = rnd.randint(1, 12)
+    start_day = dt.date(2026, 6, 30) - dt.timedelta(days=rnd.randint(0, 3 * 365))
+    rng: dict[str, Any] = {"type": rnd.choice(["noEnd", "noEnd", "endDate", "numbered"]),
+                           "startDate": start_day.isoformat()}
+    if rng["type"] == "endDate":
+        rng["endDate"] = (start_day + dt.timedelta(days=rnd.randint(30, 4 * 365))).isoformat()
+    elif rng["type"] == "numbered":
+        rng["numberOfOccurrences"] = rnd.randint(5, 300)
+    zone = rnd.choice(ZONES)
+    start = dt.datetime.combine(start_day, dt.time(rnd.randint(7, 18), rnd.choice([0, 15, 30, 45])))
+    end = start + dt.timedelta(minutes=rnd.choice([15, 30, 30, 60, 60, 90]))
+    return {"subject": f"Series {kind}", "recurrence": {"pattern": pattern, "range": rng},
+            "start": {"dateTime": start.isoformat(), "timeZone": zone},
+            "end": {"dateTime": end.isoformat(), "timeZone": zone}}
+
+
+def random_single(rnd: random.Random, i: int) -> dict[str, Any]:
+    day = dt.date(2026, 1, 1) + dt.timedelta(days=rnd.randint(0, 364))
+    zone = rnd.choice(ZONES)
+    if i % 10 == 0:
+        length = rnd.choice([1, 1, 1, 2, 3])
+        return {"subject": f"All day {i}", "isAllDay": True,
+                "start": {"dateTime": f"{day}T00:00:00", "timeZone": zone},
+                "end": {"dateTime": f"{day + dt.timedelta(days=length)}T00:00:00", "timeZone": zone}}
+    start = dt.datetime.combine(day, dt.time(rnd.randint(6, 19), rnd.choice([0, 15, 30, 45])))
+    end = start + dt.timedelta(minutes=rnd.choice([15, 30, 30, 45, 60, 60, 90, 120]))
+    return {"subject": f"Meeting {i}", "start": {"dateTime": start.isoformat(), "timeZone": zone},
+            "end": {"dateTime": end.isoformat(), "timeZone": zone}, "categories": [rnd.choice(["A", "B", "C"])],
+            "attendees": [{"emailAddress": {"address": f"p{rnd.randint(1, 50)}@contoso.com"}, "type": "required"}]}
+
+
+def build_store(events: int, series: int, seed: int = 20260601) -> Store:
+    store = Store(":memory:")
+    rnd = random.Random(seed)
+    with store.transaction():
+        mailbox = store.add_mailbox(MAILBOX, "user", {"displayName": "Bench Mark", "timeZone": "UTC"})
+        group = store.add_group(mailbox, "My Calendars", "0006f0b7-0000-0000-c000-000000000046")
+        calendar = store.add_calendar(mailbox, group, {"name": "Calendar"}, is_default=True)
+        organizer = {"name": "Bench Mark", "address": MAILBOX}
+        now = utcnow()
+        bodies = [random_series(rnd) for _ in range(series)] + [random_single(rnd, i) for i in range(events - series)]
+        for body in bodies:
+            doc = ev.new_event_doc(ev.check_event_body(body), organizer, now)
+            ev.store_event(store, mailbox, calendar, doc)
+    return store
+
+
+# -- measurements -----------------------------------------------------------------------------------
+
+
+async def view_once(client: httpx.AsyncClient) -> int:
+    response = await client.get("me/calendarView", params=WINDOW)
+    count = 0
+    while True:
+        response.raise_for_status()
+        body = response.json()
+        count += len(body["value"])
+        link = body.get("@odata.nextLink")
+        if not link:
+            return count
+        response = await client.get(link)
+
+
+async def time_first_page(store: Store, runs: int) -> tuple[list[float], int]:
+    """One request only (the first page of $top=1000): the cost of a single calendarView call."""
+    app = create_app(store, seed=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/",
+                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+        await client.get("me/calendarView", params=WINDOW)
+        timings, size = [], 0
+        for _ in range(runs):
+            began = time.perf_counter()
+            response = await client.get("me/calendarView", params=WINDOW)
+            timings.append((time.perf_counter() - began) * 1000)
+            size = len(response.json()["value"])
+    return timings, size
+
+
+async def time_http(store: Store, runs: int, warmup: int) -> tuple[list[float], int, float]:
+    app = create_app(store, seed=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox/v1.0/",
+                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+        began = time.perf_counter()
+        count = await view_once(client)
+        cold = (time.perf_counter() - began) * 1000
+        for _ in range(warmup):
+            await view_once(client)
+        timings = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            assert await view_once(client) == count
+            timings.append((time.perf_counter() - began) * 1000)
+    return timings, count, cold
+
+
+async def count_pages(store: Store) -> int:
+    app = create_app(store, seed=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/",
+                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+        pages, link = 1, (await client.get("me/calendarView", params=WINDOW)).json().get("@odata.nextLink")
+        while link:
+            pages, link = pages + 1, (await client.get(link)).json().get("@odata.nextLink")
+    return pages
+
+
+RR_DAY = {"sunday": rr.SU, "monday": rr.MO, "tuesday": rr.TU, "wednesday": rr.WE, "thursday": rr.TH,
+          "friday": rr.FR, "saturday": rr.SA}
+INDEX = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
+
+
+def dateutil_rule(recurrence: dict[str, Any], start: dt.datetime) -> rr.rrule:
+    """An rrule for a (stored, normalised) Graph recurrence; DTSTART = the first fitting day (count=1 rule)."""
+    pattern, rng = recurrence["pattern"], recurrence["range"]
+    kind = pattern["type"]
+    kwargs: dict[str, Any] = {"wkst": RR_DAY[pattern["firstDayOfWeek"]], "cache": False}
+    if kind in ("weekly", "relativeMonthly", "relativeYearly"):
+        kwargs["byweekday"] = [RR_DAY[d] for d in pattern["daysOfWeek"]]
+    if kind.startswith("relative"):
+        kwargs["bysetpos"] = INDEX[pattern["index"]]
+    if kind.startswith("absolute"):
+        day = pattern["dayOfMonth"]
+        kwargs["bymonthday"] = day if day <= 28 else list(range(28, day + 1))
+        if day > 28:
+            kwargs["bysetpos"] = -1
+    if kind.endswith("Yearly"):
+        kwargs["bymonth"] = pattern["month"]
+    freq = {"daily": rr.DAILY, "weekly": rr.WEEKLY}.get(kind, rr.MONTHLY if kind.endswith("Monthly") else rr.YEARLY)
+    begin = dt.datetime.combine(dt.date.fromisoformat(rng["startDate"]), start.time())
+    first = rr.rrule(freq, dtstart=begin, count=1, **kwargs)[0]
+    if rng["type"] == "endDate":
+        kwargs["until"] = dt.datetime.combine(dt.date.fromisoformat(rng["endDate"]), dt.time(23, 59, 59))
+    elif rng["type"] == "numbered":
+        kwargs["count"] = rng["numberOfOccurrences"]
+    return rr.rrule(freq, dtstart=first, interval=pattern["interval"], **kwargs)
+
+
+def dateutil_view(store: Store, docs: dict[str, dict[str, Any]]) -> int:
+    """The same one-month calendarView, by hand: SQL for singles, dateutil.rrule for the series."""
+    low = dt.datetime.fromisoformat(WINDOW["startDateTime"].replace("Z", "+00:00"))
+    high = dt.datetime.fromisoformat(WINDOW["endDateTime"].replace("Z", "+00:00"))
+    ws, we = low.strftime("%Y-%m-%dT%H:%M:%S"), high.strftime("%Y-%m-%dT%H:%M:%S")
+    singles = store.db.execute("SELECT id FROM events WHERE kind = 'singleInstance' AND start_utc < ? AND "
+                               "(end_utc > ? OR (end_utc = start_utc AND start_utc >= ?))", (we, ws, ws)).fetchall()
+    masters = store.db.execute("SELECT id FROM events WHERE kind = 'seriesMaster' AND start_utc < ? AND "
+                               "(end_utc IS NULL OR end_utc > ?)", (we, ws)).fetchall()
+    count = len(singles)
+    for (master_id,) in masters:
+        doc = docs[master_id]
+        zone = tz.resolve(doc["recurrence"]["range"]["recurrenceTimeZone"])
+        start = tz.parse_graph_datetime(doc["start"]["dateTime"])
+        end = tz.parse_graph_datetime(doc["end"]["dateTime"])
+        duration = tz.to_utc(end, tz.resolve(doc["end"]["timeZone"])) - tz.to_utc(start, zone)
+        rule = dateutil_rule(doc["recurrence"], start)
+        lo = (low - duration).astimezone(zone).replace(tzinfo=None) - dt.timedelta(days=1)
+        hi = high.astimezone(zone).replace(tzinfo=None) + dt.timedelta(days=1)
+        for local in rule.between(lo, hi, inc=True):
+            begin = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+            if begin < high and begin + duration > low:
+                count += 1
+    return count
+
+
+def time_dateutil(store: Store, runs: int, warmup: int) -> tuple[list[float], int]:
+    docs = {r["id"]: json.loads(r["doc"]) for r in store.db.execute("SELECT id, doc FROM events WHERE kind = "
+                                                                  "'seriesMaster'")}
+    for _ in range(warmup):
+        count = dateutil_view(store, docs)
+    timings = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        count = dateutil_view(store, docs)
+        timings.append((time.perf_counter() - began) * 1000)
+    return timings, count
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--series", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+
+    began = time.perf_counter()
+    store = build_store(args.events, args.series)
+    kinds = dict(store.db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall())
+    print(f"store: {sum(kinds.values())} events ({kinds.get('seriesMaster', 0)} series, "
+          f"{kinds.get('singleInstance', 0)} single) in one mailbox, built in {time.perf_counter() - began:.1f} s")
+
+    timings, count, cold = asyncio.run(time_http(store, args.runs, args.warmup))
+    median = statistics.median(timings)
+    print(f"calendarView 1 month, {args.events} events/{args.series} series: median {median:.1f} ms "
+          f"(p90 {p90(timings):.1f}, min {min(timings):.1f}, first/cold {cold:.1f}), {count} instances "
+          f"[GET /v1.0/me/calendarView $top=1000 via httpx.ASGITransport, {args.runs} runs after {args.warmup} warm-up]")
+
+    pages = asyncio.run(count_pages(store))
+    first, size = asyncio.run(time_first_page(store, args.runs))
+    print(f"  ({pages} requests per view; one request alone, first page of {size}: median "
+          f"{statistics.median(first):.1f} ms: every page recomputes the whole window)")
+
+    base, base_count = time_dateutil(store, args.runs, args.warmup)
+    base_median = statistics.median(base)
+    print(f"baseline, same window by hand with dateutil.rrule (SQL + expansion, no HTTP/rendering): "
+          f"median {base_median:.1f} ms (p90 {p90(base):.1f}), {base_count} instances")
+    print(f"ratio: sandbox calendarView (HTTP, full events) / dateutil expansion alone = {median / base_median:.2f}x")
+    if base_count != count:
+        print(f"WARNING: instance counts differ: sandbox {count}, dateutil {base_count}")
+    verdict = "meets" if median <= 50 else "MISSES"
+    print(f"target <= 50 ms median: {verdict} ({median:.1f} ms)")
+
+
+if __name__ == "__main__":
+    main()
