@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         from .server import run  # noqa: PLC0415
 
         if args.command is None:  # bare `outlook-calendar-mcp`: stdio with defaults
-            args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
+            args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "serve"])
         run(_settings(args), args.transport, args.host, args.port, stateless=args.stateless,
             http_token=args.http_token)
         return 0

@@ -77,8 +77,8 @@ class Handles:
                                 f"{_WHAT_GIVES[kind]}) or a full Graph id.")
         if _HANDLE.match(value):
             if not value.startswith(PREFIXES[kind] + "_"):
-                raise UnknownHandle(f"{argument}: '{value}' is a handle for another kind of object; expected a "
-                                    f"{kind} handle starting with '{PREFIXES[kind]}_' (from {_WHAT_GIVES[kind]}).")
+                raise UnknownHandle(f"{argument}: '{value}' is a handle for another kind of object; expected "
+                                    f"a {kind} handle starting with '{PREFIXES[kind]}_' (from {_WHAT_GIVES[kind]}).")
             row = self._db.execute("SELECT graph_id FROM handles WHERE handle = ?", (value,)).fetchone()
             if row is None:
                 raise UnknownHandle(f"{argument}: unknown handle '{value}'. Handles come from earlier results; call "

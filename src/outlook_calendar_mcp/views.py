@@ -184,7 +184,7 @@ def recurrence_view(rec: dict[str, Any] | None) -> Recurrence | None:
     if not rec:
         return None
     p, r = rec.get("pattern") or {}, rec.get("range") or {}
-    unset = {None, 0, "0001-01-01", []}
+    unset = (None, 0, "0001-01-01")
     return Recurrence(
         pattern=p.get("type", ""), interval=p.get("interval") if p.get("interval") not in (None, 1) else None,
         days_of_week=p.get("daysOfWeek") or None, day_of_month=p.get("dayOfMonth") if p.get("dayOfMonth") not in unset else None,

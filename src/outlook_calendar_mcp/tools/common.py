@@ -140,9 +140,23 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Callable[[
 
         server.add_tool(boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()),
                         annotations=annotations)
+        _forbid_unknown_arguments(server, fn.__name__)
         return fn
 
     return decorate
+
+
+def _forbid_unknown_arguments(server: MCPServer, name: str) -> None:
+    """Reject arguments the tool does not define (the SDK drops them silently: a typo such as
+    'timezone' for 'time_zone' would book the event at another instant). Advertised too, as
+    additionalProperties: false."""
+    registered = server._tool_manager.get_tool(name)  # noqa: SLF001 - no public hook for this yet
+    if registered is None:
+        return
+    model = registered.fn_metadata.arg_model
+    model.model_config["extra"] = "forbid"
+    model.model_rebuild(force=True)
+    registered.parameters["additionalProperties"] = False
 
 
 # -- shared argument types -------------------------------------------------------------------

@@ -40,7 +40,24 @@ class RecurrenceInput(BaseModel):
 
 
 def parse_time(value: str, zone: ZoneInfo, label: str) -> dt.datetime:
-    return tz.parse_user_time(value, zone, label=label)
+    moment = tz.parse_user_time(value, zone, label=label)
+    wall = _naive_wall(value)
+    if wall is not None and tz.is_nonexistent(wall, zone):
+        raise InputError(f"{label}: {value} does not exist in {zone.key}: the clocks jump forward over it "
+                         f"(daylight saving starts). Pick a time outside the gap, e.g. "
+                         f"{tz.format_local(moment, zone)}, or give an explicit UTC offset.")
+    return moment
+
+
+def _naive_wall(value: str) -> dt.datetime | None:
+    """The wall time of an input without offset (None when it carries one or is a bare date)."""
+    text = value.strip().replace(" ", "T")
+    if len(text) <= 10 or text.endswith(("Z", "z")) or re.search(r"[+-]\d{2}(:?\d{2})?$", text[10:]):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _date(value: str, label: str) -> dt.date:

@@ -20,6 +20,7 @@ from .event_input import AttendeeInput, RecurrenceInput, attendees_body, locatio
 ShowAs = Literal["free", "tentative", "busy", "oof", "workingElsewhere"]
 Sensitivity = Literal["normal", "personal", "private", "confidential"]
 Importance = Literal["low", "normal", "high"]
+StrictBool = Annotated[bool, Field(strict=True)]  # "yes" must not pass for true
 Attendees = Annotated[list[AttendeeInput] | None, Field(description="People and rooms to invite")]
 Reminder = Annotated[int | None, Field(ge=-1, le=40320, strict=True,
                                        description="Minutes before start; -1 turns the reminder off")]
@@ -153,12 +154,12 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         subject: Annotated[str, Field(min_length=1, description="Title")],
         start: Time,
         end: Annotated[str | None, Field(description="ISO 8601; for all-day, the day after the last day")] = None,
-        all_day: bool = False, time_zone: TimeZoneArg = None,
+        all_day: StrictBool = False, time_zone: TimeZoneArg = None,
         description: Annotated[str | None, Field(description="Body text")] = None,
         location: str | None = None,
         locations: Annotated[list[str] | None, Field(description="Several locations")] = None,
         attendees: Attendees = None, recurrence: RecurrenceInput | None = None,
-        online_meeting: Annotated[bool | None, Field(description="Add a Teams meeting link")] = None,
+        online_meeting: Annotated[bool | None, Field(strict=True, description="Add a Teams meeting link")] = None,
         reminder_minutes: Reminder = None, show_as: ShowAs | None = None, sensitivity: Sensitivity | None = None,
         importance: Importance | None = None, categories: list[str] | None = None,
         mailbox: Mailbox = None, calendar_id: CalendarId = None,
@@ -182,9 +183,9 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled)
     async def update_event(
         event: EventRef, subject: str | None = None, start: Time | None = None, end: Time | None = None,
-        all_day: bool | None = None, time_zone: TimeZoneArg = None, description: str | None = None,
+        all_day: StrictBool | None = None, time_zone: TimeZoneArg = None, description: str | None = None,
         location: str | None = None, locations: list[str] | None = None, attendees: Attendees = None,
-        recurrence: RecurrenceInput | None = None, online_meeting: bool | None = None,
+        recurrence: RecurrenceInput | None = None, online_meeting: StrictBool | None = None,
         reminder_minutes: Reminder = None, show_as: ShowAs | None = None, sensitivity: Sensitivity | None = None,
         importance: Importance | None = None, categories: list[str] | None = None,
         etag: Annotated[str | None, Field(description="Fail if the event changed since this etag (from get_event)")] = None,
@@ -200,8 +201,15 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             cur_start, cur_end = (tz.from_graph(current[k], k) for k in ("start", "end"))
             new_start = start or (cur_start.date().isoformat() if is_all_day else cur_start.isoformat())
             keep = None if start is None or end is not None else (cur_end - cur_start)
-            new_end = end if end is not None else (None if keep is not None else
-                                                   (cur_end.date().isoformat() if is_all_day else cur_end.isoformat()))
+            if end is not None or keep is not None:
+                new_end = end
+            elif is_all_day:
+                # Becoming (or staying) all-day: end on the day after the last day touched, at least a day.
+                last = cur_end.date() if cur_end.time() == dt.time(0) else cur_end.date() + dt.timedelta(days=1)
+                first = tz.parse_user_time(new_start, zone, label="start").date()
+                new_end = max(last, first + dt.timedelta(days=1)).isoformat()
+            else:
+                new_end = cur_end.isoformat()
             body.update(times_body(new_start, new_end, bool(is_all_day), zone_name, zone, duration_default=keep))
         fields(body, subject=subject, description=description, location=location, locations=locations,
                attendees=attendees, online_meeting=online_meeting, reminder_minutes=reminder_minutes,

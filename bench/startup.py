@@ -1,0 +1,175 @@
+"""Startup time over stdio: seconds from spawn to the initialize response, and to the tools/list response.
+
+Spawns ``python -m outlook_calendar_mcp serve`` (stdio, sandbox backend, a fresh
+temporary data dir each run, so the sandbox is created and seeded every time)
+and speaks raw JSON-RPC on its stdin/stdout: the figures do not include any
+client library. The initialize request is written right after spawn (it waits
+in the pipe until the server reads it); tools/list is sent as soon as the
+initialize response arrives.
+
+The same run measures two baselines with the same interpreter, so the figure
+can be read as a ratio on whatever machine it runs on: ``python -c pass``
+(interpreter start) and ``python -c "import mcp"`` (the SDK's import cost, which
+any server built on it pays).
+
+Target (issue 3): initialize faster than 0.64 s, the time the leading Graph MCP
+server (npm @softeria/ms-365-mcp-server 0.155.0) takes.
+
+    python bench/startup.py [--runs 10] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_INITIALIZE_S = 0.64
+PROTOCOL_VERSION = "2025-06-18"
+
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": PROTOCOL_VERSION, "capabilities": {},
+                         "clientInfo": {"name": "bench-startup", "version": "0"}}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+TOOLS_LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+
+
+def _line(message: dict) -> bytes:
+    return (json.dumps(message) + "\n").encode()
+
+
+def _read_response(stdout, want_id: int) -> dict:
+    """The next JSON-RPC message with ``id == want_id`` (notifications in between are skipped)."""
+    while True:
+        raw = stdout.readline()
+        if not raw:
+            raise RuntimeError(f"server closed stdout before answering request {want_id}")
+        message = json.loads(raw)
+        if message.get("id") == want_id:
+            if "error" in message:
+                raise RuntimeError(f"request {want_id} failed: {message['error']}")
+            return message
+
+
+def _reap(proc: subprocess.Popen, timeout: float = 10.0) -> float:
+    """Wait for ``proc`` (killing it after ``timeout``) and return the CPU seconds (user + sys) it used."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_utime + usage.ru_stime
+        if time.monotonic() > deadline:
+            proc.kill()
+            deadline = float("inf")
+        time.sleep(0.005)
+
+
+def one_run(python: str) -> tuple[float, float, int, float]:
+    """Seconds to the initialize response and to the tools/list response, tools listed, CPU seconds used."""
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_MCP_")}
+        env.update(OUTLOOK_MCP_DATA_DIR=tmp, OUTLOOK_MCP_CACHE_DIR=tmp)
+        argv = [python, "-m", "outlook_calendar_mcp", "serve", "--transport", "stdio", "--backend", "sandbox",
+                "--sandbox-db", str(Path(tmp) / "sandbox.db")]
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                env=env, bufsize=0)
+        try:
+            proc.stdin.write(_line(INITIALIZE))
+            _read_response(proc.stdout, 1)
+            initialized = time.perf_counter() - start
+            proc.stdin.write(_line(INITIALIZED) + _line(TOOLS_LIST))
+            tools = _read_response(proc.stdout, 2)["result"]["tools"]
+            listed = time.perf_counter() - start
+        finally:
+            proc.stdin.close()
+            cpu = _reap(proc)
+            proc.stdout.close()
+    return initialized, listed, len(tools), cpu
+
+
+def baseline(python: str, code: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of ``python -c code``."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([python, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    cpu = _reap(proc, timeout=60)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise RuntimeError(f"python -c {code!r} exited with {proc.returncode}")
+    return wall, cpu
+
+
+def quantile(values: list[float], q: float) -> float:
+    """Nearest-rank quantile (p90 of 10 runs = the 9th fastest)."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10, help="spawns per measurement (at least 10)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter with outlook-calendar-mcp installed")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object too")
+    args = parser.parse_args(argv)
+    runs = max(10, args.runs)
+
+    one_run(args.python)  # warm the OS file cache once; not counted
+    initialize, tools_list, server_cpu, counts = [], [], [], set()
+    bare, bare_cpu, import_mcp, import_cpu = [], [], [], []
+    load_before = os.getloadavg()[0]
+    for _ in range(runs):  # interleaved, so background load spreads over all series alike
+        init_s, list_s, n_tools, cpu = one_run(args.python)
+        initialize.append(init_s)
+        tools_list.append(list_s)
+        server_cpu.append(cpu)
+        counts.add(n_tools)
+        for code, walls, cpus in (("pass", bare, bare_cpu), ("import mcp", import_mcp, import_cpu)):
+            wall, cpu = baseline(args.python, code)
+            walls.append(wall)
+            cpus.append(cpu)
+
+    # CPU seconds (user + sys of the child, whole life) barely move with other processes' load; wall time does.
+    rows = [
+        ("spawn -> initialize response", initialize, server_cpu),
+        ("spawn -> tools/list response", tools_list, server_cpu),
+        ("baseline: python -c pass", bare, bare_cpu),
+        ("baseline: python -c 'import mcp'", import_mcp, import_cpu),
+    ]
+    figures = {name: {"median_s": statistics.median(v), "p90_s": quantile(v, 0.9), "min_s": min(v),
+                      "cpu_median_s": statistics.median(c)} for name, v, c in rows}
+    print(f"outlook-calendar-mcp startup over stdio, {runs} runs each (python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs, 1-min load {load_before:.2f} -> {os.getloadavg()[0]:.2f})")
+    print(f"{'wall seconds':36} {'median':>8} {'p90':>8} {'min':>8} {'cpu med':>8}")
+    for name, _, _ in rows:
+        f = figures[name]
+        print(f"{name:36} {f['median_s']:8.3f} {f['p90_s']:8.3f} {f['min_s']:8.3f} {f['cpu_median_s']:8.3f}")
+    print("(cpu med: the child's user+sys seconds over its whole life; for the server that is spawn to exit, "
+          "after tools/list)")
+    med_init = figures["spawn -> initialize response"]["median_s"]
+    med_mcp = figures["baseline: python -c 'import mcp'"]["median_s"]
+    cpu_server = figures["spawn -> initialize response"]["cpu_median_s"]
+    cpu_mcp = figures["baseline: python -c 'import mcp'"]["cpu_median_s"]
+    print(f"tools listed: {sorted(counts)}")
+    print(f"wall: initialize / import mcp = {med_init / med_mcp:.2f}x; "
+          f"interpreter alone = {figures['baseline: python -c pass']['median_s']:.3f} s")
+    print(f"cpu: server spawn->exit {cpu_server:.3f} s = import mcp {cpu_mcp:.3f} s + the server's own "
+          f"{cpu_server - cpu_mcp:.3f} s")
+    verdict = "faster than" if med_init < TARGET_INITIALIZE_S else "NOT faster than"
+    print(f"target: initialize median {med_init:.3f} s is {verdict} {TARGET_INITIALIZE_S} s "
+          "(@softeria/ms-365-mcp-server 0.155.0)")
+    if args.json:
+        print(json.dumps({"runs": runs, "target_initialize_s": TARGET_INITIALIZE_S, "figures": figures}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
