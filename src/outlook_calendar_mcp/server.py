@@ -22,7 +22,7 @@ from .auth import SandboxTokenProvider, build_token_provider
 from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
-from .tools import calendars, directory, events
+from .tools import calendars, directory, events, responses, scheduling
 
 log = logging.getLogger("outlook_calendar_mcp")
 
@@ -73,7 +73,7 @@ def create_server(settings: Settings, graph: GraphClient, *, handles: Handles | 
     svc = Services(settings=settings, graph=graph,
                    handles=handles or Handles(settings.data_dir / "handles.db"),
                    app_only=bool(getattr(graph.token_provider, "app_only", False)))
-    for module in (events, calendars, directory):
+    for module in (events, responses, scheduling, calendars, directory):
         module.register(server, svc, tool_filter)
     server.services = svc  # type: ignore[attr-defined]  # for tests and the `call` command
     return server

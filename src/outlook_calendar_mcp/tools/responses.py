@@ -1,0 +1,130 @@
+"""Meeting responses and organizer actions: accept, tentatively accept, decline, forward, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import Field
+
+from .. import timezones as tz
+from ..views import Compact
+from .common import EventRef, InputError, Mailbox, Services, TimeZoneArg, tool, writes
+
+Comment = Annotated[str | None, Field(max_length=4000, description="Message to the organizer")]
+SendResponse = Annotated[bool, Field(strict=True, description="Tell the organizer (default true)")]
+Proposed = Annotated[str | None, Field(description="Propose another start (ISO 8601), with proposed_end")]
+
+
+class Responded(Compact):
+    event: str
+    subject: str | None = None
+    response: str
+    proposed_start: str | None = None
+    proposed_end: str | None = None
+    notified: list[str] | None = None
+
+
+class Forwarded(Compact):
+    event: str
+    subject: str | None = None
+    notified: list[str]
+
+
+class Cancelled(Compact):
+    event: str
+    subject: str | None = None
+    notified: list[str] | None = None
+
+
+def register(server: MCPServer, svc: Services, enabled=None) -> None:
+    g = svc.graph
+
+    def path(mailbox: str | None, event: str) -> str:
+        return f"{svc.mb(mailbox)}/events/{quote(svc.event_id(event), safe='')}"
+
+    async def respond(action: str, label: str, event: str, mailbox: str | None, comment: str | None,
+                      send_response: bool, proposed_start: str | None = None, proposed_end: str | None = None,
+                      time_zone: str | None = None) -> Responded:
+        target = path(mailbox, event)
+        doc = await g.get(target, params={"$select": "subject,organizer,isOrganizer,start,end,allowNewTimeProposals"})
+        if doc.get("isOrganizer"):
+            raise InputError("event: you organize this meeting, so there is nothing to respond to; use update_event "
+                             "or cancel_event instead.")
+        body: dict = {"sendResponse": send_response}
+        if comment:
+            body["comment"] = comment
+        shown_start = shown_end = None
+        if proposed_start or proposed_end:
+            if not proposed_start or not proposed_end:
+                raise InputError("proposed_start and proposed_end: give both to propose a new time.")
+            zone_name, zone = await svc.zone(mailbox, time_zone)
+            begin = tz.parse_user_time(proposed_start, zone, label="proposed_start")
+            finish = tz.parse_user_time(proposed_end, zone, label="proposed_end")
+            if finish <= begin:
+                raise InputError(f"proposed_end: {proposed_end} is not after proposed_start {proposed_start}.")
+            if not send_response:
+                raise InputError("send_response: a proposed time reaches the organizer only with send_response=true.")
+            body["proposedNewTime"] = {"start": tz.to_graph(begin, zone_name), "end": tz.to_graph(finish, zone_name)}
+            shown_start, shown_end = tz.format_local(begin, zone), tz.format_local(finish, zone)
+        await g.post(f"{target}/{action}", json=body)
+        organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
+        return Responded(event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"),
+                         response=label, proposed_start=shown_start, proposed_end=shown_end,
+                         notified=[organizer] if send_response and organizer else None)
+
+    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled)
+    async def accept_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
+                           mailbox: Mailbox = None) -> Responded:
+        """Use to accept a meeting invitation (the organizer is told unless send_response is false). Returns the response sent."""
+        return await respond("accept", "accepted", event, mailbox, comment, send_response)
+
+    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled)
+    async def tentatively_accept_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
+                                       proposed_start: Proposed = None, proposed_end: Proposed = None,
+                                       time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
+        """Use to answer 'maybe' to an invitation, optionally proposing another time. Returns the response sent."""
+        return await respond("tentativelyAccept", "tentativelyAccepted", event, mailbox, comment, send_response,
+                             proposed_start, proposed_end, time_zone)
+
+    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled)
+    async def decline_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
+                            proposed_start: Proposed = None, proposed_end: Proposed = None,
+                            time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
+        """Use to decline an invitation (it leaves your calendar), optionally proposing another time. Returns the response sent."""
+        return await respond("decline", "declined", event, mailbox, comment, send_response,
+                             proposed_start, proposed_end, time_zone)
+
+    @tool(server, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled)
+    async def forward_event(event: EventRef,
+                            to: Annotated[list[str], Field(min_length=1, description="Addresses to forward it to")],
+                            comment: Comment = None, mailbox: Mailbox = None) -> Forwarded:
+        """Use to forward a meeting invitation to other people (the organizer is told). Returns who was sent it."""
+        recipients = []
+        for i, address in enumerate(to):
+            if "@" not in address or " " in address.strip():
+                raise InputError(f"to[{i}]: '{address}' is not an email address; use find_people to look it up.")
+            recipients.append({"emailAddress": {"address": address.strip()}})
+        target = path(mailbox, event)
+        doc = await g.get(target, params={"$select": "subject"})
+        body: dict = {"toRecipients": recipients}
+        if comment:
+            body["comment"] = comment
+        await g.post(f"{target}/forward", json=body)
+        return Forwarded(event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"),
+                         notified=[r["emailAddress"]["address"] for r in recipients])
+
+    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled)
+    async def cancel_event(event: EventRef, comment: Comment = None, mailbox: Mailbox = None) -> Cancelled:
+        """Use as the organizer to cancel a meeting with a message to every attendee. Returns who was told."""
+        target = path(mailbox, event)
+        doc = await g.get(target, params={"$select": "subject,attendees,isOrganizer"})
+        if not doc.get("isOrganizer"):
+            raise InputError("event: only the organizer can cancel a meeting; use decline_event to say you won't come.")
+        body = {"comment": comment} if comment else {}
+        await g.post(f"{target}/cancel", json=body)
+        attendees = [a["emailAddress"]["address"] for a in doc.get("attendees") or []]
+        return Cancelled(event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"),
+                         notified=attendees or None)
+

@@ -1,0 +1,280 @@
+"""Finding time: find_meeting_times, get_schedule, list_rooms, list_room_lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import Field
+
+from .. import timezones as tz
+from ..views import Compact
+from .common import READ_ONLY, InputError, Mailbox, Services, TimeZoneArg, tool
+
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
+_PLAIN_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def parse_duration(value: str | int, label: str = "duration") -> dt.timedelta:
+    """'1h', '90m', '1.5 hours', 'PT1H30M', or a number of minutes."""
+    if isinstance(value, bool):
+        raise InputError(f"{label}: give minutes (60), '1h', '90m' or ISO 8601 'PT1H'.")
+    if isinstance(value, (int, float)):
+        minutes = float(value)
+    else:
+        text = value.strip()
+        iso = _ISO_DURATION.match(text)
+        plain = _PLAIN_DURATION.match(text)
+        if iso and text.upper() not in ("P", "PT"):
+            d, h, m, s = (int(x or 0) for x in iso.groups())
+            minutes = d * 1440 + h * 60 + m + s / 60
+        elif plain:
+            number, unit = float(plain.group(1)), (plain.group(2) or "m").lower()
+            minutes = number * 60 if unit.startswith("h") else number
+        else:
+            raise InputError(f"{label}: '{value}' is not a duration; give minutes (60), '1h', '90m' or 'PT1H'.")
+    if minutes <= 0:
+        raise InputError(f"{label}: must be longer than zero, e.g. 30 (minutes) or '1h'.")
+    if minutes > 24 * 60 * 7:
+        raise InputError(f"{label}: at most a week; split longer blocks.")
+    return dt.timedelta(minutes=minutes)
+
+
+def iso_duration(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
+
+
+class Availability(Compact):
+    email: str
+    availability: str
+
+
+class Suggestion(Compact):
+    start: str
+    end: str
+    confidence: float
+    organizer: str | None = Field(None, description="The organizer's availability, when not free")
+    attendees: list[Availability] | None = Field(None, description="Attendees who are not free")
+    rooms: list[str] | None = None
+    reason: str | None = None
+
+
+class MeetingTimes(Compact):
+    time_zone: str
+    duration_minutes: int
+    attendees: list[str]
+    suggestions: list[Suggestion]
+    empty_reason: str | None = None
+
+
+class Busy(Compact):
+    start: str
+    end: str
+    status: str
+    subject: str | None = None
+    location: str | None = None
+
+
+class PersonSchedule(Compact):
+    email: str
+    availability_view: str | None = Field(None, description="One digit per interval: 0 free 1 tentative 2 busy 3 away 4 elsewhere")
+    busy: list[Busy] | None = None
+    working_hours: str | None = None
+    error: str | None = None
+
+
+class Schedules(Compact):
+    time_zone: str
+    interval_minutes: int
+    schedules: list[PersonSchedule]
+
+
+class Room(Compact):
+    name: str
+    email: str
+    capacity: int | None = None
+    building: str | None = None
+    floor: int | None = None
+    device: str | None = None
+    wheelchair_accessible: bool | None = None
+
+
+class Rooms(Compact):
+    rooms: list[Room]
+    more: bool | None = None
+
+
+class RoomList(Compact):
+    name: str
+    email: str
+
+
+class RoomLists(Compact):
+    room_lists: list[RoomList]
+
+
+async def resolve_people(svc: Services, people: list[str], label: str) -> list[dict[str, str]]:
+    """Names or addresses → [{'address', 'name'}]; a name must match exactly one person."""
+    out = []
+    for i, who in enumerate(people):
+        text = who.strip()
+        if _EMAIL.match(text):
+            out.append({"address": text, "name": text})
+            continue
+        if not text:
+            raise InputError(f"{label}[{i}]: empty; give a name or an address.")
+        escaped = text.replace("'", "''")
+        page = await svc.graph.get_page("users", params={
+            "$filter": f"startswith(displayName,'{escaped}') or startswith(givenName,'{escaped}')", "$top": 10})
+        matches = [u for u in page.items if u.get("mail")]
+        exact = [u for u in matches if (u.get("displayName") or "").lower() == text.lower()]
+        matches = exact or matches
+        if not matches:
+            raise InputError(f"{label}[{i}]: nobody called '{text}' in the directory; check the spelling or give "
+                             "the email address (find_people searches by name).")
+        if len(matches) > 1:
+            names = ", ".join(f"{u['displayName']} <{u['mail']}>" for u in matches[:5])
+            raise InputError(f"{label}[{i}]: '{text}' matches several people ({names}); give the email address.")
+        out.append({"address": matches[0]["mail"], "name": matches[0].get("displayName") or matches[0]["mail"]})
+    return out
+
+
+def register(server: MCPServer, svc: Services, enabled=None) -> None:
+    g = svc.graph
+
+    @tool(server, READ_ONLY, enabled=enabled)
+    async def find_meeting_times(
+        attendees: Annotated[list[str], Field(min_length=1, description="Names or addresses of required people")],
+        duration: Annotated[str | int, Field(description="Minutes (60), '1h', '90m' or 'PT1H'")] = 30,
+        start: Annotated[str | None, Field(description="Window start, ISO 8601; default now")] = None,
+        end: Annotated[str | None, Field(description="Window end; default 7 days after start")] = None,
+        optional_attendees: list[str] | None = None,
+        rooms: Annotated[list[str] | None, Field(description="Room addresses to consider (see list_rooms)")] = None,
+        suggest_room: Annotated[bool, Field(strict=True, description="Let the service suggest a free room")] = False,
+        hours: Annotated[Literal["work", "personal", "unrestricted"], Field(description="work: each attendee's working hours")] = "work",
+        max_candidates: Annotated[int, Field(ge=1, le=100, strict=True)] = 10,
+        minimum_attendee_percentage: Annotated[int | None, Field(ge=0, le=100, strict=True)] = None,
+        time_zone: TimeZoneArg = None, mailbox: Mailbox = None,
+    ) -> MeetingTimes:
+        """Use to find times when people (and a room) are free for a meeting. Returns ranked slots with who is busy."""
+        zone_name, zone = await svc.zone(mailbox, time_zone)
+        length = parse_duration(duration)
+        begin = tz.parse_user_time(start, zone, label="start") if start else tz.now(zone)
+        finish = tz.parse_user_time(end, zone, label="end") if end else begin + dt.timedelta(days=7)
+        if finish <= begin:
+            raise InputError(f"end: {end} is not after start {start or 'now'}; give a later end.")
+        if finish <= tz.now(zone):
+            raise InputError("end: the window is entirely in the past; give a window from now on.")
+        if finish - begin < length:
+            raise InputError(f"duration: {length} does not fit in the window {start}–{end}; widen the window.")
+        required = await resolve_people(svc, attendees, "attendees")
+        optional = await resolve_people(svc, optional_attendees or [], "optional_attendees")
+        body: dict[str, Any] = {
+            "attendees": [{"type": "required", "emailAddress": p} for p in required]
+            + [{"type": "optional", "emailAddress": p} for p in optional],
+            "timeConstraint": {"activityDomain": hours, "timeSlots": [
+                {"start": tz.to_graph(begin, zone_name), "end": tz.to_graph(finish, zone_name)}]},
+            "meetingDuration": iso_duration(length), "maxCandidates": max_candidates,
+            "returnSuggestionReasons": True,
+        }
+        if minimum_attendee_percentage is not None:
+            body["minimumAttendeePercentage"] = minimum_attendee_percentage
+        if rooms or suggest_room:
+            body["locationConstraint"] = {
+                "isRequired": bool(rooms), "suggestLocation": suggest_room,
+                "locations": [{"displayName": r, "locationEmailAddress": r, "resolveAvailability": True}
+                              for r in rooms or []]}
+        result = await g.post(f"{svc.mb(mailbox)}/findMeetingTimes", json=body, prefer=svc.prefer(zone_name),
+                              retry_post=True)
+        suggestions = []
+        for s in (result or {}).get("meetingTimeSuggestions") or []:
+            slot = s.get("meetingTimeSlot") or {}
+            busy = [Availability(email=a["attendee"]["emailAddress"]["address"], availability=a["availability"])
+                    for a in s.get("attendeeAvailability") or [] if a.get("availability") != "free"]
+            names = [loc.get("displayName") for loc in s.get("locations") or [] if loc.get("displayName")]
+            organizer = s.get("organizerAvailability")
+            suggestions.append(Suggestion(
+                start=_local(slot.get("start"), zone), end=_local(slot.get("end"), zone),
+                confidence=s.get("confidence", 0), organizer=organizer if organizer not in (None, "free") else None,
+                attendees=busy or None, rooms=names or None, reason=s.get("suggestionReason") or None))
+        return MeetingTimes(time_zone=tz.iana_name(zone_name), duration_minutes=int(length.total_seconds() // 60),
+                            attendees=[p["address"] for p in required + optional], suggestions=suggestions,
+                            empty_reason=(result or {}).get("emptySuggestionsReason") or None)
+
+    @tool(server, READ_ONLY, enabled=enabled)
+    async def get_schedule(
+        people: Annotated[list[str], Field(min_length=1, max_length=100, description="Names or addresses of people or rooms")],
+        start: Annotated[str, Field(description="ISO 8601")], end: Annotated[str, Field(description="ISO 8601")],
+        interval_minutes: Annotated[int, Field(ge=5, le=1440, strict=True)] = 30,
+        time_zone: TimeZoneArg = None, mailbox: Mailbox = None,
+    ) -> Schedules:
+        """Use to see when people or rooms are busy (free/busy) in a window. Returns busy blocks and working hours per person."""
+        zone_name, zone = await svc.zone(mailbox, time_zone)
+        begin = tz.parse_user_time(start, zone, label="start")
+        finish = tz.parse_user_time(end, zone, label="end")
+        if finish <= begin:
+            raise InputError(f"end: {end} is not after start {start}; give a later end.")
+        if finish - begin > dt.timedelta(days=62):
+            raise InputError("end: a schedule window can span at most 62 days; ask for less.")
+        addresses = [p["address"] for p in await resolve_people(svc, people, "people")]
+        result = await g.post(f"{svc.mb(mailbox)}/calendar/getSchedule", prefer=svc.prefer(zone_name),
+                              retry_post=True, json={
+                                  "schedules": addresses, "availabilityViewInterval": interval_minutes,
+                                  "startTime": tz.to_graph(begin, zone_name), "endTime": tz.to_graph(finish, zone_name)})
+        schedules = []
+        for item in (result or {}).get("value") or []:
+            if item.get("error"):
+                schedules.append(PersonSchedule(email=item.get("scheduleId", ""),
+                                                error=item["error"].get("message") or "unavailable"))
+                continue
+            busy = [Busy(start=_local(b.get("start"), zone), end=_local(b.get("end"), zone), status=b.get("status", ""),
+                         subject=b.get("subject") or None, location=b.get("location") or None)
+                    for b in item.get("scheduleItems") or [] if b.get("status") != "free"]
+            wh = item.get("workingHours") or {}
+            hours = None
+            if wh.get("daysOfWeek"):
+                days = ",".join(d[:3] for d in wh["daysOfWeek"])
+                hours = (f"{days} {(wh.get('startTime') or '')[:5]}-{(wh.get('endTime') or '')[:5]} "
+                         f"{tz.iana_name((wh.get('timeZone') or {}).get('name') or 'UTC')}")
+            schedules.append(PersonSchedule(email=item.get("scheduleId", ""), availability_view=item.get("availabilityView"),
+                                            busy=busy or None, working_hours=hours))
+        return Schedules(time_zone=tz.iana_name(zone_name), interval_minutes=interval_minutes, schedules=schedules)
+
+    @tool(server, READ_ONLY, enabled=enabled)
+    async def list_room_lists() -> RoomLists:
+        """Use to see the buildings or groups of meeting rooms. Returns room lists (pass one to list_rooms)."""
+        page = await g.get_all("places/microsoft.graph.roomlist")
+        return RoomLists(room_lists=[RoomList(name=r.get("displayName") or "", email=r.get("emailAddress") or "")
+                                     for r in page.items])
+
+    @tool(server, READ_ONLY, enabled=enabled)
+    async def list_rooms(
+        room_list: Annotated[str | None, Field(description="Room list address (from list_room_lists)")] = None,
+        min_capacity: Annotated[int | None, Field(ge=1, le=1000, strict=True)] = None,
+        max_results: Annotated[int, Field(ge=1, le=500, strict=True)] = 100,
+    ) -> Rooms:
+        """Use to find meeting rooms (by building or size). Returns rooms with capacity, building, floor and equipment."""
+        if room_list:
+            if not _EMAIL.match(room_list.strip()):
+                raise InputError(f"room_list: '{room_list}' is not a room list address; get one from list_room_lists.")
+            path = f"places/{quote(room_list.strip(), safe='@')}/microsoft.graph.roomlist/rooms"
+        else:
+            path = "places/microsoft.graph.room"
+        page = await g.get_all(path, max_items=max_results)
+        rooms = [Room(name=r.get("displayName") or "", email=r.get("emailAddress") or "", capacity=r.get("capacity"),
+                      building=r.get("building"), floor=r.get("floorNumber"), device=r.get("displayDeviceName"),
+                      wheelchair_accessible=r.get("isWheelChairAccessible"))
+                 for r in page.items if min_capacity is None or (r.get("capacity") or 0) >= min_capacity]
+        return Rooms(rooms=rooms, more=page.more or None)
+
+
+def _local(dtz: dict[str, Any] | None, zone) -> str:
+    if not dtz:
+        return ""
+    return tz.format_local(tz.from_graph(dtz, "time"), zone)
