@@ -162,9 +162,14 @@ def _enum(obj: dict, path: str, name: str, allowed: tuple, default: str | None =
         if default is None:
             raise RecurrenceError(f"{path}.{name} is required; use one of {', '.join(allowed)}.")
         return default
+    return _member(value, f"{path}.{name}", allowed)
+
+
+def _member(value: object, where: str, allowed: tuple) -> str:
+    """``value`` as spelled in ``allowed``, matched case-insensitively."""
     canonical = {item.lower(): item for item in allowed}.get(value.lower()) if isinstance(value, str) else None
     if canonical is None:
-        raise RecurrenceError(f"{path}.{name} must be one of {', '.join(allowed)}; got {value!r}.")
+        raise RecurrenceError(f"{where} must be one of {', '.join(allowed)}; got {value!r}.")
     return canonical
 
 
@@ -190,9 +195,10 @@ def _days_of_week(obj: dict, path: str, *, required: str | None) -> list[str]:
         value = []
     if not isinstance(value, list):
         raise RecurrenceError(f"{path}.daysOfWeek must be a list of day names; got {value!r}.")
-    names = {_enum({"daysOfWeek": item}, path, "daysOfWeek", DAYS_OF_WEEK) for item in value}
+    names = {_member(item, f"{path}.daysOfWeek", DAYS_OF_WEEK) for item in value}
     if not names and required is not None:
-        raise RecurrenceError(f"{path}.daysOfWeek is required{required}; list at least one of {', '.join(DAYS_OF_WEEK)}.")
+        raise RecurrenceError(f"{path}.daysOfWeek is required{required}; "
+                              f"list at least one of {', '.join(DAYS_OF_WEEK)}.")
     return [name for name in DAYS_OF_WEEK if name in names]
 
 
