@@ -345,7 +345,11 @@ def test_calendar_view_matches_the_rfc5545_oracle(property_client, property_cale
         for e in view:
             assert e["type"] == "occurrence" and e["seriesMasterId"] == master["id"]
             begin = utc(e["start"])
-            assert utc(e["end"]) - begin == s["duration"]
+            shown_in = zone(prefer) if prefer else UTC
+            if (begin + s["duration"]).astimezone(shown_in).fold == 0:
+                # An end inside a repeated (fall-back) hour of the zone it is shown in is ambiguous in
+                # Graph's wall-time format itself; every other end must keep the exact duration.
+                assert utc(e["end"]) - begin == s["duration"]
             assert e["start"]["timeZone"] == (prefer or "UTC")
         # instances == the view restricted to this series (here: the whole view).
         instances = all_pages(c, f"me/calendars/{cal}/events/{master['id']}/instances", params=params, headers=headers)

@@ -24,8 +24,8 @@ findMeetingTimes (``POST {mb}/findMeetingTimes``), delegated only
       minutes) inside ``timeConstraint.timeSlots`` (default: the next 7 days),
       never in the past; all of a window in the past is a 400;
     * ``activityDomain`` work (default; ``unknown`` behaves as work): inside the
-      working hours of the organizer (unless ``isOrganizerOptional``) and of
-      every person in the organization who attends, each in their own zone
+      working hours of the organizer and of every person in the organization
+      who attends, each in their own zone
       (default Mon-Fri 08:00-17:00 in the mailbox zone); personal: the same
       hours every day of the week; unrestricted: any time;
     * the organizer (unless optional) must not be busy or oof (tentative is
@@ -74,6 +74,7 @@ from .app import Ctx
 from .errors import GraphHTTPError, bad_request, forbidden, unknown_property
 
 UTC = dt.timezone.utc
+Span = tuple[dt.datetime, dt.datetime]          # a UTC interval [start, end)
 STATUSES = ["free", "workingElsewhere", "tentative", "unknown", "busy", "oof"]   # least to most severe
 SEVERITY = {name: i for i, name in enumerate(STATUSES)}
 LIKELIHOOD = {"free": 100.0, "workingElsewhere": 100.0, "tentative": 50.0, "unknown": 49.0, "busy": 0.0, "oof": 0.0}
@@ -155,8 +156,8 @@ def _coerce(value: Any, spec: Any, path: str) -> Any:
         return members[value.lower()]
     if kind == "list":
         if not isinstance(value, list):
-            raise GraphHTTPError(400, "RequestBodyRead",
-                                 f"The property '{path}' must be a JSON array (a collection), not {type(value).__name__}.")
+            raise GraphHTTPError(400, "RequestBodyRead", f"The property '{path}' must be a JSON array (a collection), "
+                                                         f"not {type(value).__name__}.")
         return [_coerce(item, spec[1], f"{path}[{i}]") for i, item in enumerate(value)]
     _, type_name, props = spec
     if not isinstance(value, dict):
@@ -194,8 +195,8 @@ def _primitive(value: Any, kind: str, path: str) -> Any:
         if text is not None and re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
             return float(text)
     shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
-    raise GraphHTTPError(400, "RequestBodyRead",
-                         f"Cannot convert the literal '{shown}' to the expected type '{_EDM[kind]}' (property '{path}').")
+    raise GraphHTTPError(400, "RequestBodyRead", f"Cannot convert the literal '{shown}' to the expected type "
+                                                 f"'{_EDM[kind]}' (property '{path}').")
 
 
 def instant(dtz: dict[str, Any] | None, label: str) -> tuple[dt.datetime, str]:
@@ -317,7 +318,7 @@ def _time_of_day(text: str) -> dt.time:
         return dt.time(0, 0)
 
 
-def working_intervals(mailbox: Any, start: dt.datetime, end: dt.datetime, domain: str) -> list[tuple[dt.datetime, dt.datetime]]:
+def working_intervals(mailbox: Any, start: dt.datetime, end: dt.datetime, domain: str) -> list[Span]:
     """The mailbox's working time within [start, end) as UTC intervals, for an activityDomain."""
     if domain == "unrestricted":
         return [(start, end)]
@@ -339,7 +340,7 @@ def working_intervals(mailbox: Any, start: dt.datetime, end: dt.datetime, domain
     return out
 
 
-def intersect(a: list[tuple[dt.datetime, dt.datetime]], b: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
+def intersect(a: list[Span], b: list[Span]) -> list[Span]:
     out, i, j = [], 0, 0
     while i < len(a) and j < len(b):
         s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
@@ -352,8 +353,8 @@ def intersect(a: list[tuple[dt.datetime, dt.datetime]], b: list[tuple[dt.datetim
     return out
 
 
-def union(intervals: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
-    out: list[tuple[dt.datetime, dt.datetime]] = []
+def union(intervals: list[Span]) -> list[Span]:
+    out: list[Span] = []
     for s, e in sorted(intervals):
         if out and s <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], e))
@@ -512,11 +513,7 @@ def _find_meeting_times(ctx: Ctx) -> Response:
 
     # Where the meeting may fall: the windows, within the working hours of whoever must be there.
     step = dt.timedelta(minutes=30 if duration >= dt.timedelta(minutes=30) else 15)
-    allowed = windows
-    org_hours = windows
-    if not organizer_optional:
-        org_hours = intersect(windows, working_intervals(organizer, span[0], span[1], domain))
-        allowed = org_hours
+    org_hours = allowed = intersect(windows, working_intervals(organizer, span[0], span[1], domain))
     for a in attendees:
         if a.mailbox is not None and not a.resource:
             allowed = intersect(allowed, working_intervals(a.mailbox, span[0], span[1], domain))
@@ -577,7 +574,7 @@ def _find_meeting_times(ctx: Ctx) -> Response:
                         "emptySuggestionsReason": reason, "meetingTimeSuggestions": suggestions})
 
 
-def _windows(ctx: Ctx, slots: list[dict[str, Any]] | None, duration: dt.timedelta) -> list[tuple[dt.datetime, dt.datetime]]:
+def _windows(ctx: Ctx, slots: list[dict[str, Any]] | None, duration: dt.timedelta) -> list[Span]:
     """The requested time slots as merged UTC windows, clipped to the future; 400 when none can hold the meeting."""
     now = ctx.now.astimezone(UTC)
     if not slots:
@@ -612,8 +609,7 @@ def _iso(duration: dt.timedelta) -> str:
     return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
 
 
-def _starts(allowed: list[tuple[dt.datetime, dt.datetime]], duration: dt.timedelta,
-            step: dt.timedelta) -> Iterable[dt.datetime]:
+def _starts(allowed: list[Span], duration: dt.timedelta, step: dt.timedelta) -> Iterable[dt.datetime]:
     """Candidate starts on the step grid (in UTC) where the whole meeting fits inside an allowed interval."""
     step_s = int(step.total_seconds())
     for s, e in allowed:
@@ -624,7 +620,7 @@ def _starts(allowed: list[tuple[dt.datetime, dt.datetime]], duration: dt.timedel
             start += step
 
 
-def _attendees(ctx: Ctx, given: list[dict[str, Any]], span: tuple[dt.datetime, dt.datetime]) -> list[Attendee]:
+def _attendees(ctx: Ctx, given: list[dict[str, Any]], span: Span) -> list[Attendee]:
     out: list[Attendee] = []
     seen = {ctx.mailbox["address"].lower()}
     for i, a in enumerate(given):
@@ -711,7 +707,7 @@ def _room_location(row: Any) -> dict[str, Any]:
 
 
 def _pick_locations(ctx: Ctx, places: list[Place], suggest: bool, start: dt.datetime, end: dt.datetime,
-                    span: tuple[dt.datetime, dt.datetime]) -> list[dict[str, Any]] | None:
+                    span: Span) -> list[dict[str, Any]]:
     free = []
     for p in places:
         if p.check:

@@ -59,8 +59,8 @@ from starlette.responses import Response
 from . import api_events, routes
 from . import events as ev
 from .app import Ctx
-from .availability import (RECIPIENT, SEVERITY, TIME_SLOT, Timeline, action_body, busy_items, in_organization,
-                           instant)
+from .availability import (RECIPIENT, SEVERITY, TIME_SLOT, Span, Timeline, action_body, busy_items,
+                           in_organization, instant)
 from .errors import GraphHTTPError, bad_request
 from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id, parse_occurrence_id, utcnow
 
@@ -124,9 +124,9 @@ def _shown(intended: str, response: str) -> str:
 
 def _events_by_uid(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...], organizer: bool) -> Any | None:
     marks = ",".join("?" * len(kinds))
-    for row in env.store.db.execute(
-            f"SELECT * FROM events WHERE mailbox_id = ? AND ical_uid = ? AND kind IN ({marks}) ORDER BY rowid",  # noqa: S608
-            (mailbox_id, uid, *kinds)):
+    query = (f"SELECT * FROM events WHERE mailbox_id = ? AND ical_uid = ? AND kind IN ({marks})"  # noqa: S608
+             " ORDER BY rowid")
+    for row in env.store.db.execute(query, (mailbox_id, uid, *kinds)):
         if bool(_load(env, row).get("isOrganizer")) == organizer:
             return row
     return None
@@ -150,8 +150,7 @@ def _occurrence(master_row: Any, master: dict[str, Any], original: dt.datetime) 
 
 def _as_child(doc: dict[str, Any], master_id: str, original: dt.datetime, kind: str) -> dict[str, Any]:
     doc.pop("_id", None)
-    doc.update({"type": kind, "seriesMasterId": master_id, "recurrence": None,
-                "occurrenceId": f"OID.{master_id}.{original.date().isoformat()}"})
+    doc.update({"type": kind, "seriesMasterId": master_id, "recurrence": None})
     return doc
 
 
@@ -355,7 +354,7 @@ def _cancel_copy_occurrence(env: Any, mailbox: Any, uid: str, original: dt.datet
 
 # -- rooms ---------------------------------------------------------------------------------------------------
 
-def _instances(env: Any, m: Meeting) -> list[tuple[dt.datetime, dt.datetime]]:
+def _instances(env: Any, m: Meeting) -> list[Span]:
     """When the meeting takes place (a series: its instances in the booking horizon), in UTC."""
     if m.row["kind"] != "seriesMaster":
         times = ev.event_times(m.doc)
@@ -375,7 +374,7 @@ def _instances(env: Any, m: Meeting) -> list[tuple[dt.datetime, dt.datetime]]:
     return out
 
 
-def room_is_free(env: Any, room: Any, instances: list[tuple[dt.datetime, dt.datetime]], uid: str) -> bool:
+def room_is_free(env: Any, room: Any, instances: list[Span], uid: str) -> bool:
     """Whether the room has nothing else (free or cancelled items aside) during any of ``instances``."""
     if not instances:
         return True
@@ -523,7 +522,8 @@ def _on_exception(ctx: Ctx, row: Any, before: dict[str, Any], after: dict[str, A
             continue
         child_id = occurrence_id(master["id"], original)
         existing = ctx.store.event_row(mailbox["id"], child_id)
-        if existing is not None and existing["kind"] == "cancelled" and not (mailbox["kind"] == "room" and time_changed):
+        rebook = mailbox["kind"] == "room" and time_changed
+        if existing is not None and existing["kind"] == "cancelled" and not rebook:
             continue
         prev = _load(ctx, existing) if existing is not None and existing["kind"] == "exception" else _load(ctx, master)
         doc = _as_child(make_copy(after, address, ctx.now, prev, reset=time_changed), master["id"], original,
