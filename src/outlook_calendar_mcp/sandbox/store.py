@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -84,6 +84,36 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO counters VALUES ('seq', 0);
+    """,
+    2: """
+    CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        mailbox_id TEXT NOT NULL REFERENCES mailboxes(id),
+        event_id TEXT NOT NULL,          -- the event (or occurrence/exception) the attachment belongs to
+        kind TEXT NOT NULL,              -- file | item | reference
+        name TEXT NOT NULL, content_type TEXT, size INTEGER NOT NULL DEFAULT 0,
+        is_inline INTEGER NOT NULL DEFAULT 0, last_modified TEXT NOT NULL,
+        content BLOB,                    -- file bytes (file attachments)
+        doc TEXT NOT NULL                -- the rest of the Graph attachment (item, reference fields)
+    );
+    CREATE INDEX attachments_event ON attachments (event_id);
+    CREATE TABLE upload_sessions (
+        id TEXT PRIMARY KEY,
+        mailbox_id TEXT NOT NULL REFERENCES mailboxes(id),
+        event_id TEXT NOT NULL,
+        name TEXT NOT NULL, content_type TEXT, size INTEGER NOT NULL, is_inline INTEGER NOT NULL DEFAULT 0,
+        received BLOB NOT NULL DEFAULT x'',
+        next_offset INTEGER NOT NULL DEFAULT 0,
+        expires TEXT NOT NULL
+    );
+    CREATE TABLE calendar_permissions (
+        id TEXT PRIMARY KEY,
+        calendar_id TEXT NOT NULL REFERENCES calendars(id),
+        grantee TEXT NOT NULL COLLATE NOCASE,   -- an address, or 'My Organization' / 'Anyone' (Graph's special grantees)
+        role TEXT NOT NULL,
+        doc TEXT NOT NULL                       -- isRemovable, isInsideOrganization, allowedRoles, emailAddress name
+    );
+    CREATE INDEX permissions_calendar ON calendar_permissions (calendar_id);
     """,
 }
 
@@ -220,7 +250,8 @@ class Store:
 
     def wipe(self) -> None:
         with self.transaction():
-            for table in ("outbox", "tombstones", "events", "calendars", "calendar_groups", "mailboxes"):
+            for table in ("outbox", "tombstones", "attachments", "upload_sessions", "calendar_permissions", "events",
+                          "calendars", "calendar_groups", "mailboxes"):
                 self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
     def next_seq(self) -> int:
