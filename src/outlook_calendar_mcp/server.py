@@ -22,6 +22,7 @@ from .auth import SandboxTokenProvider, build_token_provider
 from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
+from .prompts import scheduling as prompts
 from .tools import calendars, directory, events, responses, scheduling
 
 log = logging.getLogger("outlook_calendar_mcp")
@@ -76,7 +77,24 @@ def create_server(settings: Settings, graph: GraphClient, *, handles: Handles | 
     for module in (events, responses, scheduling, calendars, directory):
         module.register(server, svc, tool_filter)
     server.services = svc  # type: ignore[attr-defined]  # for tests and the `call` command
+    prompts.register(server, _tool_caller(server))
     return server
+
+
+def _tool_caller(server: MCPServer) -> Callable[[str, dict[str, Any]], Any]:
+    """Run a tool in-process and return its structured result (resources are built from tools)."""
+    from mcp.server.mcpserver.exceptions import ResourceError  # noqa: PLC0415
+
+    async def call(name: str, arguments: dict[str, Any]) -> Any:
+        try:
+            result = await server.call_tool(name, arguments)
+        except Exception as e:  # ToolError and crashes alike: a resource read reports, never kills the server
+            raise ResourceError(f"{name} failed: {e}") from e
+        if getattr(result, "is_error", False):
+            raise ResourceError(f"{name} failed: " + " ".join(getattr(c, "text", "") for c in result.content))
+        return result.structured_content
+
+    return call
 
 
 def is_loopback(host: str) -> bool:

@@ -28,6 +28,7 @@ from .. import timezones as tz
 from ..config import Settings
 from ..graph import GraphClient, GraphError, Prefer
 from ..ids import Handles, UnknownHandle
+from .schema import lean
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
 
@@ -157,6 +158,10 @@ def _forbid_unknown_arguments(server: MCPServer, name: str) -> None:
     model.model_config["extra"] = "forbid"
     model.model_rebuild(force=True)
     registered.parameters["additionalProperties"] = False
+    # The advertised schemas, made lean (same arguments and results accepted; see tools/schema.py).
+    registered.parameters = lean(registered.parameters)
+    if registered.fn_metadata.output_schema is not None:
+        registered.fn_metadata.output_schema = lean(registered.fn_metadata.output_schema, output=True)
 
 
 # -- shared argument types -------------------------------------------------------------------

@@ -1,0 +1,62 @@
+"""Lean JSON schemas for the tool list: a model pays for every token of tools/list on every turn.
+
+pydantic's schemas are exact but verbose: a ``title`` on every property,
+``anyOf: [X, {"type": "null"}]`` plus ``"default": null`` for every optional
+argument, descriptions on every output field. :func:`lean` rewrites a schema
+so it accepts the same arguments and results:
+
+- titles go (property names say the same);
+- optional values lose their ``null`` branch and ``default: null``: an
+  argument left out means "not given", and results never contain nulls
+  (views dump without them);
+- output schemas drop descriptions and ``additionalProperties: false``:
+  they describe what the server sends, the field names carry the meaning.
+
+Input schemas keep descriptions and ``additionalProperties: false`` (unknown
+arguments are refused).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SCHEMA_ONE = ("items", "additionalProperties", "not", "contains")
+
+
+def lean(schema: dict[str, Any], *, output: bool = False) -> dict[str, Any]:
+    return _node(schema, output)
+
+
+def _node(node: Any, output: bool) -> Any:
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key == "default" and value is None:
+            continue
+        if output and key == "description":
+            continue
+        if output and key == "additionalProperties" and value is False:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _node(sub, output) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [_node(sub, output) for sub in value]
+        elif key in _SCHEMA_ONE and isinstance(value, dict):
+            out[key] = _node(value, output)
+        else:
+            out[key] = value
+    branches = out.get("anyOf")
+    if isinstance(branches, list):
+        kept = [b for b in branches if b != {"type": "null"}]
+        if len(kept) == 1 and len(kept) < len(branches):
+            merged = {k: v for k, v in out.items() if k != "anyOf"}
+            merged.update(kept[0])
+            out = merged
+        elif len(kept) < len(branches):
+            out["anyOf"] = kept
+    return out
