@@ -21,7 +21,8 @@ def _settings(args: argparse.Namespace):
 
     overrides: dict[str, Any] = {}
     for flag, key in (("backend", "backend"), ("sandbox_db", "sandbox_db"), ("sandbox_user", "sandbox_user"),
-                      ("sandbox_url", "sandbox_url"), ("mailbox", "mailbox")):
+                      ("sandbox_url", "sandbox_url"), ("mailbox", "mailbox"), ("read_only", "read_only"),
+                      ("tools", "tools"), ("confirm_sends", "confirm_sends")):
         value = getattr(args, flag, None)
         if value is not None:
             overrides[key] = value
@@ -35,6 +36,13 @@ def _backend_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sandbox-user", help="sandbox mailbox to act as, e.g. dana@contoso.com")
     p.add_argument("--sandbox-url", help="use a sandbox already running at this URL (…/v1.0)")
     p.add_argument("--mailbox", help="mailbox to act on (required for app-only sign-in)")
+    p.add_argument("--read-only", action="store_true", default=None, help="offer no tool that changes anything")
+    p.add_argument("--tools", help="presets (core, scheduling, responses, all) and/or tool names, comma-separated")
+    sends = p.add_mutually_exclusive_group()
+    sends.add_argument("--confirm-sends", dest="confirm_sends", action="store_true", default=None,
+                       help="preview and require a confirmation token before anything reaches other people "
+                            "(default: on for HTTP transports)")
+    sends.add_argument("--no-confirm-sends", dest="confirm_sends", action="store_false")
 
 
 def build_parser() -> argparse.ArgumentParser:

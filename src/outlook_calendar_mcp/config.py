@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         "auto", description="auto: OS-encrypted store where available, else a 0600 file"
     )
 
+    # --- what the server offers ------------------------------------------------------
+    read_only: bool = Field(False, description="register no tool that changes anything")
+    tools: str | None = Field(None, description="presets and/or tool names, comma-separated (default: all)")
+    confirm_sends: bool | None = Field(None, description="preview + token before reaching others; default: on for HTTP")
+
     # --- local state -------------------------------------------------------------
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)))

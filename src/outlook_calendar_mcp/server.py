@@ -22,6 +22,7 @@ from .auth import SandboxTokenProvider, build_token_provider
 from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
+from .tools.policy import Policy, parse_tools
 from .prompts import scheduling as prompts
 from .tools import calendars, directory, events, responses, scheduling
 
@@ -65,8 +66,8 @@ def describe_backend(settings: Settings, graph: GraphClient) -> str:
 
 
 def create_server(settings: Settings, graph: GraphClient, *, handles: Handles | None = None,
-                  tool_filter: Callable[[str], bool] | None = None) -> MCPServer:
-    """The MCP server with every calendar tool, talking through ``graph``."""
+                  policy: Policy | None = None) -> MCPServer:
+    """The MCP server with the calendar tools the policy allows, talking through ``graph``."""
     from .tools.common import Services  # noqa: PLC0415
 
     server = MCPServer(name="outlook-calendar-mcp", title="Outlook Calendar", version=__version__,
@@ -74,11 +75,36 @@ def create_server(settings: Settings, graph: GraphClient, *, handles: Handles | 
     svc = Services(settings=settings, graph=graph,
                    handles=handles or Handles(settings.data_dir / "handles.db"),
                    app_only=bool(getattr(graph.token_provider, "app_only", False)))
+    policy = policy or Policy(read_only=settings.read_only, include=parse_tools(settings.tools),
+                              confirm_sends=bool(settings.confirm_sends))
+    policy.recipients = policy.recipients or _recipients(svc)
     for module in (events, responses, scheduling, calendars, directory):
-        module.register(server, svc, tool_filter)
+        module.register(server, svc, policy)
+    policy.check_selection()
     server.services = svc  # type: ignore[attr-defined]  # for tests and the `call` command
     prompts.register(server, _tool_caller(server))
     return server
+
+
+def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
+    """Who a tool call would reach: invitees, the organizer of an answered meeting, forward recipients."""
+    from urllib.parse import quote  # noqa: PLC0415
+
+    async def who(name: str, arguments: dict[str, Any]) -> list[str]:
+        people = [a.email if hasattr(a, "email") else a.get("email") for a in arguments.get("attendees") or []]
+        people += list(arguments.get("to") or [])
+        event = arguments.get("event")
+        if event:
+            doc = await svc.graph.get(f"{svc.mb(arguments.get('mailbox'))}/events/{quote(svc.event_id(event), safe='')}",
+                                      params={"$select": "organizer,attendees,isOrganizer"})
+            organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
+            if doc.get("isOrganizer"):
+                people += [a["emailAddress"]["address"] for a in doc.get("attendees") or []]
+            elif organizer and arguments.get("send_response", True):
+                people.append(organizer)
+        return list(dict.fromkeys(p for p in people if p))
+
+    return who
 
 
 def _tool_caller(server: MCPServer) -> Callable[[str, dict[str, Any]], Any]:
@@ -136,6 +162,8 @@ def run(settings: Settings, transport: Transport = "stdio", host: str = "127.0.0
     if transport != "stdio" and not is_loopback(host) and not http_token:
         raise SystemExit(f"Refusing to serve on {host}: a non-loopback address needs a bearer token "
                          "(--http-token or OUTLOOK_MCP_HTTP_TOKEN), or bind 127.0.0.1.")
+    if settings.confirm_sends is None:  # on by default where the client is not a local, trusted process
+        settings = settings.model_copy(update={"confirm_sends": transport != "stdio"})
     graph = build_graph(settings)
     print(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}",
           file=sys.stderr, flush=True)

@@ -12,6 +12,8 @@ taking the server down.
 from __future__ import annotations
 
 import functools
+import hmac
+import inspect
 import json
 import logging
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from .. import timezones as tz
 from ..config import Settings
 from ..graph import GraphClient, GraphError, Prefer
 from ..ids import Handles, UnknownHandle
+from .policy import Policy
 from .schema import lean
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
@@ -125,26 +128,72 @@ def result(model: BaseModel) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
-def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Callable[[str], bool] | None = None):
-    """Register an async tool function (its name, docstring, typed signature) behind the error boundary."""
+def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Policy | None = None):
+    """Register an async tool function (its name, docstring, typed signature) behind the error boundary.
+
+    ``enabled`` (a :class:`~.policy.Policy`) decides whether the tool exists at all (read-only mode, --tools)
+    and whether it must be confirmed before it reaches other people."""
 
     def decorate(fn: Callable[..., Awaitable[BaseModel]]) -> Callable[..., Awaitable[BaseModel]]:
-        if enabled is not None and not enabled(fn.__name__):
+        if enabled is not None and not enabled(fn.__name__, annotations):
             return fn
+        confirm = enabled is not None and enabled.needs_confirmation(annotations)
 
         @functools.wraps(fn)
         async def boundary(*args: Any, **kwargs: Any) -> Any:
             try:
+                if confirm:
+                    token = kwargs.pop("confirm", None)
+                    preview = await _preview(enabled, fn.__name__, kwargs, token)
+                    if preview is not None:
+                        return preview
                 return result(await fn(*args, **kwargs))
             except ANTICIPATED_ERRORS as e:
                 raise ToolError(str(e)) from e
 
+        if confirm:
+            _add_confirm_parameter(fn, boundary)
         server.add_tool(boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()),
                         annotations=annotations)
         _forbid_unknown_arguments(server, fn.__name__)
         return fn
 
     return decorate
+
+
+def _add_confirm_parameter(fn: Callable[..., Any], boundary: Callable[..., Any]) -> None:
+    """Advertise an extra ``confirm`` argument on a tool that needs confirmation before it sends."""
+    signature = inspect.signature(fn, eval_str=True)
+    extra = inspect.Parameter("confirm", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
+        str | None, Field(description="Token from this tool's preview: pass it to really do it")])
+    params = [p for p in signature.parameters.values()] + [extra]
+    boundary.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+
+
+async def _preview(policy: Policy, name: str, arguments: dict[str, Any], token: str | None) -> CallToolResult | None:
+    """None when ``token`` confirms exactly these arguments; else the preview to show the user."""
+    expected = policy.token(name, arguments)
+    if token is not None and hmac.compare_digest(token, expected):
+        return None
+    who = await policy.recipients(name, arguments) if policy.recipients else []
+    if not who:  # nobody else would be told (an event without attendees): nothing to confirm
+        return None
+    shown = json.loads(json.dumps({k: v for k, v in arguments.items() if v is not None}, default=_plain))
+    lines = [
+        ("The confirmation token does not match these arguments. " if token else "")
+        + f"Confirmation needed: {name} would notify {', '.join(who) if who else 'the people on the event'}.",
+        "What: " + json.dumps(shown, ensure_ascii=False),
+        f"Show this to the user. Only if they agree, call {name} again with the same arguments and "
+        f"confirm=\"{expected}\".",
+    ]
+    return CallToolResult(is_error=True, content=[TextContent(type="text", text="\n".join(lines))],
+                          structured_content={"confirmation_required": True, "tool": name, "notify": who,
+                                              "arguments": shown,
+                                              "confirm": expected})
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else str(value)
 
 
 def _forbid_unknown_arguments(server: MCPServer, name: str) -> None:
