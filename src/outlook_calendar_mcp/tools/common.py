@@ -215,10 +215,10 @@ def _forbid_unknown_arguments(server: MCPServer, name: str) -> None:
 
 # -- shared argument types -------------------------------------------------------------------
 
-Mailbox = Annotated[str | None, Field(description="Another user's or a shared mailbox (address); default: yours")]
-CalendarId = Annotated[str | None, Field(description="Calendar handle or id; default: the main calendar")]
-TimeZoneArg = Annotated[str | None, Field(description="IANA or Windows zone for times without offset and for results; default: the mailbox's")]
-EventRef = Annotated[str, Field(description="Event handle (ev_...) or Graph id")]
-DetailArg = Annotated[Literal["compact", "full"], Field(description="full adds body, attendee list, recurrence, ids")]
-MaxResults = Annotated[int, Field(ge=1, le=1000, strict=True, description="Most items to return")]
-Time = Annotated[str, Field(description="ISO 8601, e.g. 2026-11-23T15:00 (mailbox zone) or with offset")]
+Mailbox = Annotated[str | None, Field(description="Another mailbox (address); default yours")]
+CalendarId = Annotated[str | None, Field(description="Calendar handle; default main calendar")]
+TimeZoneArg = Annotated[str | None, Field(description="IANA/Windows zone; default the mailbox's")]
+EventRef = Annotated[str, Field(description="Event handle or id")]
+DetailArg = Annotated[Literal["compact", "full"], Field(description="full adds body, attendees, recurrence, ids")]
+MaxResults = Annotated[int, Field(ge=1, le=1000, strict=True)]
+Time = Annotated[str, Field(description="ISO 8601; no offset = mailbox zone")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from enum import Enum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -12,30 +13,37 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import timezones as tz
 from .common import InputError
 
-Day = Literal["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+class Day(str, Enum):  # an Enum: one shared schema definition instead of the list spelled out twice
+    sunday = "sunday"
+    monday = "monday"
+    tuesday = "tuesday"
+    wednesday = "wednesday"
+    thursday = "thursday"
+    friday = "friday"
+    saturday = "saturday"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class AttendeeInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: Annotated[str, Field(description="Address, e.g. dana@contoso.com")]
+    email: str
     name: str | None = None
     type: Literal["required", "optional", "resource"] = "required"
 
 
 class RecurrenceInput(BaseModel):
-    """Graph's patternedRecurrence, flattened. The range is noEnd unless end_date or occurrences is given."""
+    """Repeat rule; ends on end_date, after occurrences, or never."""
 
     model_config = ConfigDict(extra="forbid")
     pattern: Literal["daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly"]
     interval: Annotated[int, Field(ge=1, le=99, strict=True)] = 1
-    days_of_week: list[Day] | None = Field(None, description="weekly, relative*: which days")
-    day_of_month: Annotated[int | None, Field(ge=1, le=31, strict=True, description="absolute*: day of month")] = None
-    month: Annotated[int | None, Field(ge=1, le=12, strict=True, description="*Yearly: month 1-12")] = None
-    index: Literal["first", "second", "third", "fourth", "last"] | None = Field(None, description="relative*: which week")
+    days_of_week: list[Day] | None = None
+    day_of_month: Annotated[int | None, Field(ge=1, le=31, strict=True)] = None
+    month: Annotated[int | None, Field(ge=1, le=12, strict=True)] = None
+    index: Literal["first", "second", "third", "fourth", "last"] | None = None
     first_day_of_week: Day | None = None
-    start_date: str | None = Field(None, description="YYYY-MM-DD; default: the event's start date")
-    end_date: str | None = Field(None, description="YYYY-MM-DD, last day (inclusive)")
+    start_date: str | None = Field(None, description="YYYY-MM-DD; default event start")
+    end_date: str | None = Field(None, description="YYYY-MM-DD, inclusive")
     occurrences: Annotated[int | None, Field(ge=1, le=999, strict=True)] = None
 
 
@@ -130,7 +138,7 @@ def recurrence_body(rec: RecurrenceInput, start_date: dt.date, zone_name: str) -
         raise InputError("recurrence: give end_date or occurrences, not both.")
     pattern: dict[str, Any] = {"type": rec.pattern, "interval": rec.interval}
     if rec.days_of_week:
-        pattern["daysOfWeek"] = rec.days_of_week
+        pattern["daysOfWeek"] = [Day(d).value for d in rec.days_of_week]
     if rec.day_of_month:
         pattern["dayOfMonth"] = rec.day_of_month
     if rec.month:
@@ -138,7 +146,7 @@ def recurrence_body(rec: RecurrenceInput, start_date: dt.date, zone_name: str) -
     if rec.pattern.startswith("relative"):
         pattern["index"] = rec.index or "first"
     if rec.first_day_of_week:
-        pattern["firstDayOfWeek"] = rec.first_day_of_week
+        pattern["firstDayOfWeek"] = Day(rec.first_day_of_week).value
     first = _date(rec.start_date, "recurrence.start_date") if rec.start_date else start_date
     rng: dict[str, Any] = {"type": "noEnd", "startDate": first.isoformat(), "recurrenceTimeZone": zone_name}
     if rec.end_date:

