@@ -43,6 +43,8 @@ TOOL_NAMES = (
     "calendar_view", "list_events", "get_event", "create_event", "update_event", "delete_event",
     "list_event_instances", "list_calendars", "get_calendar", "create_calendar", "update_calendar",
     "delete_calendar", "get_mailbox_settings", "find_people",
+    "accept_event", "tentatively_accept_event", "decline_event", "forward_event", "cancel_event",
+    "find_meeting_times", "get_schedule", "list_rooms", "list_room_lists",
 )
 LA = "America/Los_Angeles"
 ME = "adele@contoso.com"  # the sandbox's default user (Pacific time)

@@ -9,6 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
+from ..graph import NotFound
 from ..views import Compact
 from .common import EventRef, InputError, Mailbox, Services, TimeZoneArg, tool, writes
 
@@ -24,6 +25,7 @@ class Responded(Compact):
     proposed_start: str | None = None
     proposed_end: str | None = None
     notified: list[str] | None = None
+    note: str | None = None
 
 
 class Forwarded(Compact):
@@ -44,14 +46,34 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     def path(mailbox: str | None, event: str) -> str:
         return f"{svc.mb(mailbox)}/events/{quote(svc.event_id(event), safe='')}"
 
+    async def load(target: str, mailbox: str | None, fields: str) -> dict:
+        """The event the action is about (its fields), or an error that says where to find a current one."""
+        try:
+            return await g.get(target, params={"$select": fields}) or {}
+        except NotFound:
+            whose = f"{mailbox}'s calendar" if mailbox else "your calendar"
+            raise InputError(f"event: no such event in {whose} (it was deleted, or it is in another mailbox: pass "
+                             "mailbox); calendar_view or list_events show the current ones.") from None
+
     async def respond(action: str, label: str, event: str, mailbox: str | None, comment: str | None,
                       send_response: bool, proposed_start: str | None = None, proposed_end: str | None = None,
                       time_zone: str | None = None) -> Responded:
         target = path(mailbox, event)
-        doc = await g.get(target, params={"$select": "subject,organizer,isOrganizer,start,end,allowNewTimeProposals"})
+        doc = await load(target, mailbox, "subject,organizer,isOrganizer,isCancelled,responseRequested,"
+                                          "allowNewTimeProposals")
         if doc.get("isOrganizer"):
             raise InputError("event: you organize this meeting, so there is nothing to respond to; use update_event "
                              "or cancel_event instead.")
+        if doc.get("isCancelled"):
+            raise InputError("event: the organizer has cancelled this meeting, so there is nothing to respond to; "
+                             "delete_event removes it from your calendar.")
+        if (proposed_start or proposed_end) and doc.get("allowNewTimeProposals") is False:
+            raise InputError("proposed_start: the organizer does not accept new time proposals for this meeting; "
+                             "respond without proposed_start/proposed_end (say it in comment instead).")
+        note = None
+        if send_response and doc.get("responseRequested") is False:
+            send_response = False      # Graph refuses to send what the organizer asked not to receive
+            note = "The organizer asked for no responses, so yours was recorded but not sent."
         body: dict = {"sendResponse": send_response}
         if comment:
             body["comment"] = comment
@@ -65,6 +87,9 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             if finish <= begin:
                 raise InputError(f"proposed_end: {proposed_end} is not after proposed_start {proposed_start}.")
             if not send_response:
+                if note:
+                    raise InputError("proposed_start: the organizer asked for no responses, so a proposed time cannot "
+                                     "reach them; respond without proposed_start/proposed_end.")
                 raise InputError("send_response: a proposed time reaches the organizer only with send_response=true.")
             body["proposedNewTime"] = {"start": tz.to_graph(begin, zone_name), "end": tz.to_graph(finish, zone_name)}
             shown_start, shown_end = tz.format_local(begin, zone), tz.format_local(finish, zone)
@@ -72,7 +97,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
         return Responded(event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"),
                          response=label, proposed_start=shown_start, proposed_end=shown_end,
-                         notified=[organizer] if send_response and organizer else None)
+                         notified=[organizer] if send_response and organizer else None, note=note)
 
     @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled)
     async def accept_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
@@ -92,7 +117,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     async def decline_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
                             proposed_start: Proposed = None, proposed_end: Proposed = None,
                             time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
-        """Use to decline an invitation (it leaves your calendar), optionally proposing another time. Returns the response sent."""
+        """Use to decline an invitation (the organizer is told unless send_response is false), optionally proposing another time. Returns the response sent."""
         return await respond("decline", "declined", event, mailbox, comment, send_response,
                              proposed_start, proposed_end, time_zone)
 
@@ -100,28 +125,39 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     async def forward_event(event: EventRef,
                             to: Annotated[list[str], Field(min_length=1, description="Addresses to forward it to")],
                             comment: Comment = None, mailbox: Mailbox = None) -> Forwarded:
-        """Use to forward a meeting invitation to other people (the organizer is told). Returns who was sent it."""
+        """Use to forward a meeting invitation to other people (the organizer is told). Returns who was notified."""
         recipients = []
         for i, address in enumerate(to):
             if "@" not in address or " " in address.strip():
                 raise InputError(f"to[{i}]: '{address}' is not an email address; use find_people to look it up.")
             recipients.append({"emailAddress": {"address": address.strip()}})
         target = path(mailbox, event)
-        doc = await g.get(target, params={"$select": "subject"})
+        doc = await load(target, mailbox, "subject,organizer,isOrganizer,isCancelled")
+        if doc.get("isCancelled"):
+            raise InputError("event: this meeting has been cancelled, so it cannot be forwarded.")
         body: dict = {"toRecipients": recipients}
         if comment:
             body["comment"] = comment
         await g.post(f"{target}/forward", json=body)
+        notified: list[str] = []
+        for r in recipients:
+            if r["emailAddress"]["address"].lower() not in {n.lower() for n in notified}:
+                notified.append(r["emailAddress"]["address"])
+        organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
+        if not doc.get("isOrganizer") and organizer and organizer.lower() not in {n.lower() for n in notified}:
+            notified.append(organizer)   # Exchange tells the organizer who their meeting was forwarded to
         return Forwarded(event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"),
-                         notified=[r["emailAddress"]["address"] for r in recipients])
+                         notified=notified)
 
     @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled)
     async def cancel_event(event: EventRef, comment: Comment = None, mailbox: Mailbox = None) -> Cancelled:
         """Use as the organizer to cancel a meeting with a message to every attendee. Returns who was told."""
         target = path(mailbox, event)
-        doc = await g.get(target, params={"$select": "subject,attendees,isOrganizer"})
+        doc = await load(target, mailbox, "subject,attendees,isOrganizer,isCancelled")
         if not doc.get("isOrganizer"):
             raise InputError("event: only the organizer can cancel a meeting; use decline_event to say you won't come.")
+        if doc.get("isCancelled"):
+            raise InputError("event: this meeting is already cancelled.")
         body = {"comment": comment} if comment else {}
         await g.post(f"{target}/cancel", json=body)
         attendees = [a["emailAddress"]["address"] for a in doc.get("attendees") or []]

@@ -11,12 +11,14 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
+from ..graph import Forbidden, NotFound
 from ..views import Compact
 from .common import READ_ONLY, InputError, Mailbox, Services, TimeZoneArg, tool
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
-_PLAIN_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
+_PLAIN_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_WINDOW = dt.timedelta(days=62)   # Graph's limit for findMeetingTimes and getSchedule
 
 
 def parse_duration(value: str | int, label: str = "duration") -> dt.timedelta:
@@ -145,6 +147,41 @@ async def resolve_people(svc: Services, people: list[str], label: str) -> list[d
     return out
 
 
+async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -> list[dict[str, str]]:
+    """Room addresses or names → [{'address', 'name'}], checked against the organization's rooms.
+
+    Without permission to read places (Place.Read.All), addresses are passed on unchecked.
+    """
+    try:
+        known = (await svc.graph.get_all("places/microsoft.graph.room", max_items=1000)).items
+    except Forbidden:
+        known = None
+    out = []
+    for i, given in enumerate(rooms):
+        text = given.strip()
+        if not text:
+            raise InputError(f"{label}[{i}]: empty; give a room's address or name (list_rooms shows them).")
+        if known is None:
+            if not _EMAIL.match(text):
+                raise InputError(f"{label}[{i}]: '{text}' is not a room address; list_rooms shows them.")
+            out.append({"address": text, "name": text})
+            continue
+        low = text.lower()
+        matches = ([r for r in known if (r.get("emailAddress") or "").lower() == low]
+                   or [r for r in known if low in ((r.get("displayName") or "").lower(),
+                                                   (r.get("nickname") or "").lower())]
+                   or [r for r in known if not _EMAIL.match(text) and low in (r.get("displayName") or "").lower()])
+        if not matches:
+            raise InputError(f"{label}[{i}]: '{text}' is not a meeting room of your organization; list_rooms shows "
+                             "the rooms (list_room_lists the buildings).")
+        if len(matches) > 1:
+            names = ", ".join(f"{r.get('displayName')} <{r.get('emailAddress')}>" for r in matches[:5])
+            raise InputError(f"{label}[{i}]: '{text}' matches several rooms ({names}); give the room's address.")
+        out.append({"address": matches[0]["emailAddress"],
+                    "name": matches[0].get("displayName") or matches[0]["emailAddress"]})
+    return out
+
+
 def register(server: MCPServer, svc: Services, enabled=None) -> None:
     g = svc.graph
 
@@ -155,7 +192,8 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         start: Annotated[str | None, Field(description="Window start, ISO 8601; default now")] = None,
         end: Annotated[str | None, Field(description="Window end; default 7 days after start")] = None,
         optional_attendees: list[str] | None = None,
-        rooms: Annotated[list[str] | None, Field(description="Room addresses to consider (see list_rooms)")] = None,
+        rooms: Annotated[list[str] | None, Field(description="Rooms to consider, by address or name (see list_rooms); "
+                                                             "only times when one of them is free")] = None,
         suggest_room: Annotated[bool, Field(strict=True, description="Let the service suggest a free room")] = False,
         hours: Annotated[Literal["work", "personal", "unrestricted"], Field(description="work: each attendee's working hours")] = "work",
         max_candidates: Annotated[int, Field(ge=1, le=100, strict=True)] = 10,
@@ -169,12 +207,21 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         finish = tz.parse_user_time(end, zone, label="end") if end else begin + dt.timedelta(days=7)
         if finish <= begin:
             raise InputError(f"end: {end} is not after start {start or 'now'}; give a later end.")
-        if finish <= tz.now(zone):
-            raise InputError("end: the window is entirely in the past; give a window from now on.")
+        now = tz.now(zone)
+        if finish <= now:
+            which = "end" if end else "start"
+            raise InputError(f"{which}: the window {tz.format_local(begin, zone)} to {tz.format_local(finish, zone)} "
+                             f"is entirely in the past (it is {tz.format_local(now, zone)}); give a window from now "
+                             "on.")
+        if finish - begin > MAX_WINDOW:
+            raise InputError(f"end: the window can span at most {MAX_WINDOW.days} days; search a shorter window.")
         if finish - begin < length:
-            raise InputError(f"duration: {length} does not fit in the window {start}–{end}; widen the window.")
+            raise InputError(f"duration: {iso_duration(length)} does not fit in the window "
+                             f"{tz.format_local(begin, zone)} to {tz.format_local(finish, zone)}; widen the window "
+                             "or shorten the meeting.")
         required = await resolve_people(svc, attendees, "attendees")
         optional = await resolve_people(svc, optional_attendees or [], "optional_attendees")
+        places = await resolve_rooms(svc, rooms) if rooms else []
         body: dict[str, Any] = {
             "attendees": [{"type": "required", "emailAddress": p} for p in required]
             + [{"type": "optional", "emailAddress": p} for p in optional],
@@ -188,8 +235,8 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         if rooms or suggest_room:
             body["locationConstraint"] = {
                 "isRequired": bool(rooms), "suggestLocation": suggest_room,
-                "locations": [{"displayName": r, "locationEmailAddress": r, "resolveAvailability": True}
-                              for r in rooms or []]}
+                "locations": [{"displayName": r["name"], "locationEmailAddress": r["address"],
+                               "resolveAvailability": True} for r in places]}
         result = await g.post(f"{svc.mb(mailbox)}/findMeetingTimes", json=body, prefer=svc.prefer(zone_name),
                               retry_post=True)
         suggestions = []
@@ -220,8 +267,8 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         finish = tz.parse_user_time(end, zone, label="end")
         if finish <= begin:
             raise InputError(f"end: {end} is not after start {start}; give a later end.")
-        if finish - begin > dt.timedelta(days=62):
-            raise InputError("end: a schedule window can span at most 62 days; ask for less.")
+        if finish - begin > MAX_WINDOW:
+            raise InputError(f"end: a schedule window can span at most {MAX_WINDOW.days} days; ask for less.")
         addresses = [p["address"] for p in await resolve_people(svc, people, "people")]
         result = await g.post(f"{svc.mb(mailbox)}/calendar/getSchedule", prefer=svc.prefer(zone_name),
                               retry_post=True, json={
@@ -266,12 +313,17 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             path = f"places/{quote(room_list.strip(), safe='@')}/microsoft.graph.roomlist/rooms"
         else:
             path = "places/microsoft.graph.room"
-        page = await g.get_all(path, max_items=max_results)
+        try:
+            # Capacity is filtered here (not every tenant filters places), so read the whole list first.
+            page = await g.get_all(path, max_items=max_results if min_capacity is None else 1000)
+        except NotFound:
+            raise InputError(f"room_list: '{room_list}' is not a room list of your organization; list_room_lists "
+                             "shows them (or leave room_list out for every room).") from None
         rooms = [Room(name=r.get("displayName") or "", email=r.get("emailAddress") or "", capacity=r.get("capacity"),
                       building=r.get("building"), floor=r.get("floorNumber"), device=r.get("displayDeviceName"),
                       wheelchair_accessible=r.get("isWheelChairAccessible"))
                  for r in page.items if min_capacity is None or (r.get("capacity") or 0) >= min_capacity]
-        return Rooms(rooms=rooms, more=page.more or None)
+        return Rooms(rooms=rooms[:max_results], more=(page.more or len(rooms) > max_results) or None)
 
 
 def _local(dtz: dict[str, Any] | None, zone) -> str:
