@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # --- local state -------------------------------------------------------------
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)))
+    attachments_dir: Path | None = Field(
+        None, description="the only directory attachment tools read files from and save files to; "
+                          "default data_dir/attachments")
 
     # --- HTTP behaviour ------------------------------------------------------------
     timeout_s: float = Field(30.0, gt=0)
@@ -145,6 +148,8 @@ class Settings(BaseSettings):
     def _derived_defaults(self) -> Settings:
         if not self.sandbox_db:
             self.sandbox_db = str(self.data_dir / "sandbox.db")
+        if self.attachments_dir is None:
+            self.attachments_dir = self.data_dir / "attachments"
         return self
 
     # --- derived values --------------------------------------------------------------

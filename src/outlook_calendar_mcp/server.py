@@ -17,14 +17,14 @@ from typing import Any, Callable, Literal
 import httpx
 from mcp.server.mcpserver import MCPServer
 
-from . import __version__
+from . import __version__, protocol
 from .auth import SandboxTokenProvider, build_token_provider
 from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
 from .tools.policy import Policy, parse_tools
 from .prompts import scheduling as prompts
-from .tools import calendars, directory, events, responses, scheduling
+from .tools import attachments, calendars, directory, events, reminders, responses, scheduling
 
 log = logging.getLogger("outlook_calendar_mcp")
 
@@ -78,11 +78,12 @@ def create_server(settings: Settings, graph: GraphClient, *, handles: Handles | 
     policy = policy or Policy(read_only=settings.read_only, include=parse_tools(settings.tools),
                               confirm_sends=bool(settings.confirm_sends))
     policy.recipients = policy.recipients or _recipients(svc)
-    for module in (events, responses, scheduling, calendars, directory):
+    for module in (events, responses, scheduling, calendars, directory, attachments, reminders):
         module.register(server, svc, policy)
     policy.check_selection()
     server.services = svc  # type: ignore[attr-defined]  # for tests and the `call` command
     prompts.register(server, _tool_caller(server))
+    protocol.install(server)  # unknown tool or prompt -> -32602, logging/setLevel, completion
     return server
 
 

@@ -118,6 +118,44 @@ class CalendarGroup(Compact):
     id: str | None = None
 
 
+class Permission(Compact):
+    """Who may see or change a calendar, and how much."""
+
+    handle: str = Field(description="Pass this (or the person's address) to update/remove_calendar_permission")
+    who: str = Field(description="The person (name <address>), or 'My Organization' (everyone in the organization)")
+    role: str = Field(description="none, freeBusyRead, limitedRead, read, write, delegateWithoutPrivateEventAccess "
+                                  "or delegateWithPrivateEventAccess")
+    allowed_roles: list[str] | None = None
+    removable: bool | None = Field(None, description="false for 'My Organization' (set its role to none instead)")
+    outside_organization: bool | None = None
+
+
+class ChangedOccurrence(Compact):
+    """An occurrence of a series that was changed (an exception)."""
+
+    original_date: str = Field(description="The date the occurrence had in the series")
+    handle: str
+    subject: str | None = None
+    start: str
+    end: str
+
+
+class SeriesExceptions(Compact):
+    changed: list[ChangedOccurrence] = Field(default_factory=list)
+    cancelled_dates: list[str] = Field(default_factory=list, description="Original dates of deleted occurrences")
+
+
+class SeriesSplit(Compact):
+    """'This and following': the series was ended and a new one started from the occurrence."""
+
+    ended_series: str = Field(description="Handle of the original series, which now ends on ends_on")
+    ends_on: str
+    new_series: str = Field(description="Handle of the new series carrying the change")
+    starts_on: str
+    changed_occurrences_dropped: int | None = Field(
+        None, description="Changed occurrences from starts_on on that the new series does not carry over")
+
+
 # -- helpers -----------------------------------------------------------------
 
 def person(email: dict[str, Any] | None) -> str | None:
@@ -258,3 +296,35 @@ def calendar_view_of(doc: dict[str, Any], handles: Handles, detail: Detail = "co
 def group_view(doc: dict[str, Any], handles: Handles, detail: Detail = "compact") -> CalendarGroup:
     return CalendarGroup(handle=handles.handle("group", doc["id"]), name=doc.get("name") or "",
                          id=doc["id"] if detail == "full" else None)
+
+
+def permission_view(doc: dict[str, Any], handles: Handles, detail: Detail = "compact") -> Permission:
+    email = doc.get("emailAddress") or {}
+    who = person(email) if email.get("address") else (email.get("name") or "My Organization")
+    return Permission(
+        handle=handles.handle("permission", doc["id"]), who=who or "", role=doc.get("role") or "none",
+        allowed_roles=doc.get("allowedRoles") if detail == "full" else None,
+        removable=False if doc.get("isRemovable") is False else None,
+        outside_organization=True if doc.get("isInsideOrganization") is False else None,
+    )
+
+
+def occurrence_date(occurrence_id: str | None) -> str | None:
+    """The original date in a beta occurrenceId ('OID.{masterId}.2020-05-21')."""
+    if not occurrence_id:
+        return None
+    tail = occurrence_id.rsplit(".", 1)[-1]
+    return tail if re.fullmatch(r"\d{4}-\d{2}-\d{2}", tail) else None
+
+
+def series_exceptions(master: dict[str, Any], zone: ZoneInfo, handles: Handles) -> SeriesExceptions:
+    """exceptionOccurrences / cancelledOccurrences of a series master (Graph beta)."""
+    changed = []
+    for e in master.get("exceptionOccurrences") or []:
+        all_day = bool(e.get("isAllDay"))
+        changed.append(ChangedOccurrence(
+            original_date=occurrence_date(e.get("occurrenceId")) or "", handle=handles.handle("event", e["id"]),
+            subject=e.get("subject") or None, start=local_time(e.get("start"), zone, all_day),
+            end=local_time(e.get("end"), zone, all_day)))
+    cancelled = [d for d in (occurrence_date(o) for o in master.get("cancelledOccurrences") or []) if d]
+    return SeriesExceptions(changed=sorted(changed, key=lambda c: c.original_date), cancelled_dates=sorted(cancelled))

@@ -2,7 +2,8 @@
 
 One :class:`GraphClient` per server, holding one ``httpx.AsyncClient`` (HTTP/1.1
 keep-alive pool). Every request carries ``Authorization: Bearer`` from the token
-provider, a fresh ``client-request-id`` and ``Accept: application/json``.
+provider (except with ``auth=False``, for pre-authenticated upload URLs), a fresh
+``client-request-id`` and ``Accept: application/json``.
 
 Retries follow Graph's guidance as implemented by kiota's retry handler:
 
@@ -196,10 +197,14 @@ class GraphClient:
         await self._http.aclose()
 
     # --- URLs --------------------------------------------------------------------
-    def url_for(self, path: str, params: Mapping[str, Any] | None = None, *, beta: bool = False) -> str:
-        """Absolute URL for a relative path ("me/events") or an absolute same-host URL (a nextLink)."""
+    def url_for(self, path: str, params: Mapping[str, Any] | None = None, *, beta: bool = False,
+                any_https_host: bool = False) -> str:
+        """Absolute URL for a relative path ("me/events") or an absolute same-host URL (a nextLink).
+
+        ``any_https_host``: an absolute https URL may be on another host (for requests without credentials).
+        """
         if path.startswith(("http://", "https://")):
-            if _origin(path) not in self._origins:
+            if _origin(path) not in self._origins and not (any_https_host and path.startswith("https://")):
                 raise GraphError(
                     f"Refusing to send a request to {urlsplit(path).netloc}: not the Graph host this server uses.",
                     code="foreignHost",
@@ -229,10 +234,17 @@ class GraphClient:
         beta: bool = False,
         if_match: str | None = None,
         retry_post: bool = False,
+        auth: bool = True,
     ) -> GraphResponse:
-        """Send one logical request (with retries); raise a GraphError subclass unless it succeeds."""
+        """Send one logical request (with retries); raise a GraphError subclass unless it succeeds.
+
+        ``auth=False`` sends no Authorization header: for pre-authenticated URLs, such as the ``uploadUrl`` of
+        an attachment upload session, whose token is in the URL (Graph's docs: "Do not specify an
+        Authorization request header"). Such a URL may be on another Microsoft host (outlook.office.com),
+        so any https host is accepted then: no credential goes with the request.
+        """
         method = method.upper()
-        url = self.url_for(path, params, beta=beta)
+        url = self.url_for(path, params, beta=beta, any_https_host=not auth)
         body: bytes | None
         extra: list[tuple[str, str]] = [("Accept", "application/json"), ("client-request-id", str(uuid.uuid4()))]
         if json is not None:
@@ -251,13 +263,14 @@ class GraphClient:
         retries = 0
         slept = 0.0
         refreshed = False
-        token = await self.token_provider.get_token()
+        token = await self.token_provider.get_token() if auth else None
         while True:
             request = self._http.build_request(method, url, headers=base_headers, content=body)
             if retries:
                 request.headers["Retry-Attempt"] = str(retries)
             await self._notify(method, url, request.headers, body)
-            request.headers["Authorization"] = f"Bearer {token}"
+            if token is not None:
+                request.headers["Authorization"] = f"Bearer {token}"
             started = time.monotonic()
             try:
                 response = await self._http.send(request)
@@ -285,7 +298,7 @@ class GraphClient:
                 "%s %s -> %d in %.0f ms (request-id %s)",
                 method, _loggable(url), status, (time.monotonic() - started) * 1000, response.headers.get("request-id"),
             )
-            if status == 401 and not refreshed:
+            if status == 401 and auth and not refreshed:
                 refreshed = True
                 fresh = await self.token_provider.get_token(force_refresh=True)
                 if fresh != token:

@@ -37,7 +37,7 @@ def _owner(ctx: Ctx) -> dict[str, str]:
 
 
 def require_owner_or_app(ctx: Ctx) -> None:
-    """Calendar folders of another mailbox are reachable only as sharing allows (see ACCESS_CHECKS)."""
+    """Mailbox-level operations (calendar folders and groups, findMeetingTimes) are the owner's (or the app's)."""
     for check_access in ACCESS_CHECKS:
         check_access(ctx)
 
@@ -45,24 +45,42 @@ def require_owner_or_app(ctx: Ctx) -> None:
 def _default_access(ctx: Ctx) -> None:
     if ctx.principal.app_only or ctx.principal.mailbox["id"] == ctx.mailbox["id"]:
         return
-    if not ctx.extra.get("shared_access"):
-        raise GraphHTTPError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+    raise GraphHTTPError(403, "ErrorAccessDenied",
+                         f"Access is denied. Check credentials and try again. Only {ctx.mailbox['address']} (or an "
+                         "app) can do this in that mailbox; calendars it shares are reached as "
+                         f"/users/{ctx.mailbox['address']}/calendar or .../calendars/{{id}}.")
 
 
 ACCESS_CHECKS: list[Any] = [_default_access]
 
 
+def is_owner(ctx: Ctx) -> bool:
+    return ctx.principal.app_only or ctx.principal.mailbox["id"] == ctx.mailbox["id"]
+
+
+def require_calendar(ctx: Ctx, calendar: Any, level: int) -> Any:
+    """The caller's access to ``calendar`` (see :mod:`.sharing`), or 403."""
+    from . import sharing  # noqa: PLC0415
+
+    return sharing.require(ctx, calendar, level)
+
+
 # -- calendars ---------------------------------------------------------------------
 
 def render_calendar(ctx: Ctx, row: Any) -> dict[str, Any]:
+    from . import sharing  # noqa: PLC0415
+
     doc = json.loads(row["doc"])
-    owner_self = ctx.principal.app_only or ctx.principal.mailbox["id"] == ctx.mailbox["id"]
+    got = sharing.access(ctx, row)
+    owner_self = got.owner
+    can_edit = doc.get("canEdit", True) and got.level >= sharing.WRITE
     return {
         "@odata.etag": etag(row["change_key"]),
         "id": row["id"], "name": doc["name"], "color": doc.get("color", "auto"),
         "hexColor": doc.get("hexColor", HEX.get(doc.get("color", "auto"), "")),
         "isDefaultCalendar": bool(row["is_default"]), "changeKey": row["change_key"],
-        "canShare": owner_self, "canViewPrivateItems": owner_self, "canEdit": doc.get("canEdit", True),
+        "canShare": owner_self and ctx.mailbox["kind"] != "group", "canViewPrivateItems": got.full,
+        "canEdit": can_edit,
         "allowedOnlineMeetingProviders": ["teamsForBusiness"],
         "defaultOnlineMeetingProvider": doc.get("defaultOnlineMeetingProvider", "teamsForBusiness"),
         "isTallyingResponses": bool(row["is_default"]), "isRemovable": not row["is_default"],
@@ -71,7 +89,7 @@ def render_calendar(ctx: Ctx, row: Any) -> dict[str, Any]:
 
 
 def default_calendar(ctx: Ctx) -> Any:
-    require_owner_or_app(ctx)
+    """The mailbox's primary calendar (access is checked by the route, per operation)."""
     row = ctx.store.default_calendar(ctx.mailbox["id"])
     if row is None:
         raise not_found("The mailbox has no calendar folder.")
@@ -79,9 +97,13 @@ def default_calendar(ctx: Ctx) -> Any:
 
 
 def find_calendar(ctx: Ctx, calendar_id: str, group: Any | None = None) -> Any:
-    require_owner_or_app(ctx)
+    """A calendar of the mailbox by id; someone with no access to any of its calendars gets 403, not 404."""
+    from . import sharing  # noqa: PLC0415
+
     row = ctx.store.calendar(ctx.mailbox["id"], calendar_id)
     if row is None or (group is not None and row["group_id"] != group["id"]):
+        if not is_owner(ctx) and not sharing.can_see_any(ctx, ctx.mailbox, sharing.FREE_BUSY):
+            require_owner_or_app(ctx)
         raise not_found()
     return row
 
@@ -89,9 +111,16 @@ def find_calendar(ctx: Ctx, calendar_id: str, group: Any | None = None) -> Any:
 def list_calendars(ctx: Ctx, group: Any | None) -> Response:
     from .api_events import respond_page  # noqa: PLC0415
 
-    require_owner_or_app(ctx)
+    from . import sharing  # noqa: PLC0415
+
+    if is_owner(ctx) or group is not None:
+        require_owner_or_app(ctx)
+        rows = ctx.store.calendars(ctx.mailbox["id"], group["id"] if group else None)
+    else:  # someone else's mailbox: the calendars shared with the caller, if any
+        rows = sharing.can_see_any(ctx, ctx.mailbox, sharing.LIMITED)
+        if not rows:
+            require_owner_or_app(ctx)
     query = _query(ctx, LIST_OPTIONS, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
-    rows = ctx.store.calendars(ctx.mailbox["id"], group["id"] if group else None)
     docs = [render_calendar(ctx, r) for r in rows]
     if query.filter is not None:
         docs = [d for d in docs if odata.matches(query.filter, d)]
@@ -162,6 +191,9 @@ def delete_calendar(ctx: Ctx, row: Any) -> Response:
         ctx.store.delete_event_row(event)
     for hook in CALENDAR_DELETE_HOOKS:
         hook(ctx, row)
+    from . import sharing  # noqa: PLC0415
+
+    sharing.drop_calendar(ctx, row)
     ctx.store.db.execute("DELETE FROM calendars WHERE id = ?", (row["id"],))
     return ctx.respond(None, 204)
 

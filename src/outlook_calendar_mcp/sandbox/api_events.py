@@ -34,18 +34,19 @@ MAX_TOP = 1000
 # -- shared helpers ------------------------------------------------------------
 
 def parse_query(ctx: Ctx, options: set[str], properties: set[str] | None, type_name: str,
-                non_dollar: frozenset[str] = frozenset()) -> odata.Query:
+                non_dollar: frozenset[str] = frozenset(), expandable: set[str] | None = None) -> odata.Query:
     try:
         return odata.parse(ctx.params, options=options, properties=properties, type_name=type_name,
-                           non_dollar=non_dollar)
+                           non_dollar=non_dollar, expandable=expandable)
     except odata.ODataError as e:
         raise GraphHTTPError(400, e.code, str(e)) from None
 
 
 def load_doc(ctx: Ctx, row: Any) -> dict[str, Any]:
-    """A stored document, parsed once per (id, seq): treat the result as read-only."""
+    """A stored document, parsed once per stored version: treat the result as read-only."""
     cache = ctx.store.__dict__.setdefault("_doc_cache", {})
-    key = (row["id"], row["seq"])
+    # Keyed on the stored text itself: seq numbers can repeat after a rollback or a restored database.
+    key = (row["id"], row["doc"])
     doc = cache.get(key)
     if doc is None:
         if len(cache) > 50_000:
@@ -165,7 +166,8 @@ def list_events(ctx: Ctx, calendar: Any) -> Response:
 
 
 def get_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
-    query = parse_query(ctx, {"$select", "$expand"}, EVENT_PROPERTIES, "microsoft.graph.event")
+    query = parse_query(ctx, {"$select", "$expand"}, EVENT_PROPERTIES, "microsoft.graph.event",
+                        expandable=EVENT_PROPERTIES | EVENT_EXPANDABLE)
     doc, _, _ = find_event(ctx, event_id, calendar)
     body = odata.project(ev.render(doc, event_id, ctx.view), query.select)
     body = {"@odata.context": ctx.context_url(f"{mailbox_context(ctx)}/events/$entity"), **body}
@@ -175,6 +177,7 @@ def get_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
 
 
 GET_EVENT_HOOKS: list[Any] = []   # later parts add $expand=attachments, exceptionOccurrences, ...
+EVENT_EXPANDABLE: set[str] = set()  # navigation properties those hooks expand on get_event ("attachments")
 WRITE_HOOKS: list[Any] = []       # later parts add delivery to attendees: hook(ctx, kind, before, after, row_id)
 
 
@@ -233,7 +236,7 @@ def patch_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
                        master["id"], original)
     else:
         if row["kind"] == "seriesMaster" and _series_shape_changed(before, doc):
-            _drop_exceptions(ctx, row["id"])
+            _drop_exceptions(ctx, row["id"], doc if _only_range_changed(before, doc) else None)
         if doc["type"] == "singleInstance" and row["kind"] == "seriesMaster":
             _drop_exceptions(ctx, row["id"])
         ev.store_event(ctx.store, ctx.mailbox["id"], row["calendar_id"], doc, event_id)
@@ -247,8 +250,29 @@ def _series_shape_changed(before: dict[str, Any], after: dict[str, Any]) -> bool
     return any(before.get(k) != after.get(k) for k in ("recurrence", "start", "end", "isAllDay"))
 
 
-def _drop_exceptions(ctx: Ctx, master_id: str) -> None:
+def _only_range_changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """The series only ends at another date (or count): its occurrences are unchanged up to the new end."""
+    if any(before.get(k) != after.get(k) for k in ("start", "end", "isAllDay")):
+        return False
+    old, new = before.get("recurrence") or {}, after.get("recurrence") or {}
+    if not old or not new or old.get("pattern") != new.get("pattern"):
+        return False
+    keep = ("startDate", "recurrenceTimeZone")
+    return all((old.get("range") or {}).get(k) == (new.get("range") or {}).get(k) for k in keep)
+
+
+def _drop_exceptions(ctx: Ctx, master_id: str, still: dict[str, Any] | None = None) -> None:
+    """Delete a series' exceptions and cancellations; with ``still`` (the master's new document), only those of
+    occurrences the new recurrence no longer has (ending a series earlier keeps the exceptions before its end)."""
+    times = zone = None
+    if still is not None:
+        times = ev.event_times(still)
+        zone = ev.zone_of(still["recurrence"]["range"].get("recurrenceTimeZone") or "UTC", "recurrence")
     for child in ctx.store.series_children(master_id):
+        if still is not None and child["original_start"] and ev.rec.occurrence_at(
+                still["recurrence"], ev.series_start(still, times, zone), zone,
+                dt.datetime.fromisoformat(child["original_start"])):
+            continue
         ctx.store.delete_event_row(child)
 
 

@@ -178,6 +178,7 @@ def authenticate(store: Store, header: str | None) -> Principal:
     raise GraphHTTPError(401, "InvalidAuthenticationToken", f"Access token validation failure. Invalid audience. {hint}")
 
 
+
 # -- the app ------------------------------------------------------------------------
 
 Handler = Callable[[Ctx], Response]
@@ -187,6 +188,7 @@ def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | N
     """The sandbox as an ASGI app. ``store`` defaults to an in-memory database, seeded on first use."""
     from . import routes  # noqa: PLC0415 - routes imports this module's Ctx
     from . import availability, meetings, places  # noqa: F401, PLC0415 - they register themselves (install())
+    from . import attachments, reminders  # noqa: F401, PLC0415 - they register themselves (install())
     from .seed import seed_store  # noqa: PLC0415
 
     store = store or Store(":memory:")
@@ -224,6 +226,7 @@ def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | N
 
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(routes=[
+        *EXTRA_ROUTES,
         Route("/{version:str}/{path:path}", endpoint, methods=methods),
         Route("/{version:str}", endpoint, methods=methods),
     ])
@@ -231,19 +234,27 @@ def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | N
     return app
 
 
+# Routes outside Graph's tree, matched first: an upload session's pre-authenticated uploadUrl (attachments.py).
+EXTRA_ROUTES: list[Route] = []
+
 _SEGMENT_CALL = re.compile(r"^([A-Za-z][\w.]*)\((?:'([^']*)'|([^=(),']*))\)$")
+_SEGMENT_NAMED_CALL = re.compile(r"^([A-Za-z][\w.]*)\(([A-Za-z]\w*\s*=.*)\)$")
 
 
 def split_path(path: str) -> list[str]:
-    """'me/events('AAMk=')/accept' -> ['me', 'events', 'AAMk=', 'accept'] (OData key syntax unfolded)."""
+    """'me/events('AAMk=')/accept' -> ['me', 'events', 'AAMk=', 'accept'] (OData key syntax unfolded).
+
+    A function call with named parameters keeps them as one segment for its handler to read:
+    "reminderView(startDateTime='a',endDateTime='b')" -> ['reminderView', "startDateTime='a',endDateTime='b'"].
+    """
     out: list[str] = []
     for seg in path.split("/"):
         if not seg:
             continue
-        m = _SEGMENT_CALL.match(seg)
+        m = _SEGMENT_CALL.match(seg) or _SEGMENT_NAMED_CALL.match(seg)
         if m:
             out.append(m.group(1))
-            out.append(m.group(2) if m.group(2) is not None else m.group(3))
+            out.append(next(g for g in m.groups()[1:] if g is not None))
         else:
             out.append(seg)
     return out

@@ -7,6 +7,13 @@ moved and one cancelled occurrence, a weekly 1:1, one-offs with attendees and a
 room, an online meeting with an outside guest, a private appointment, an
 all-day and a multi-day event. Colleagues' calendars hold a few events of their
 own so that free/busy has something to show.
+
+Sharing, as a newcomer would find it: Alex Wilber shares his calendar with
+Adele (read) and Megan Bowen hers (write); everyone else's primary calendar
+shows the organization free/busy only. Two Microsoft 365 groups have
+calendars: "Product Launch" (launch@contoso.com, public; Adele, Alex, Dana and
+Megan are members) with a review and a weekly stand-up, and "Leadership Team"
+(leadership@contoso.com, private; Pavel and Megan) with one event.
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ def seed_store(store: Store, today: dt.date | None = None) -> None:
         _rooms(store)
         _calendars(store)
         _events(store, today)
+        _groups_and_sharing(store, today)
         from .meetings import deliver_seeded  # noqa: PLC0415 - meetings imports the request modules
         deliver_seeded(store)  # invitations reach attendees, rooms book themselves
 
@@ -253,3 +261,49 @@ def _cancel(store: Store, alias: str, master_id: str, original: dt.datetime) -> 
     doc.update({"type": "cancelled", "isCancelled": True})
     ev.store_event(store, row["mailbox_id"], row["calendar_id"], doc, occurrence_id(master_id, original),
                    "cancelled", master_id, original.isoformat())
+
+
+GROUPS = [
+    # alias, name, visibility, members, description
+    ("launch", "Product Launch", "Public", ["adele", "alex", "dana", "megan"], "Everything about the spring launch"),
+    ("leadership", "Leadership Team", "Private", ["pavel", "megan"], "Leadership planning"),
+]
+SHARES = [("alex", "adele", "read"), ("megan", "adele", "write")]   # owner, with, role (primary calendars)
+
+
+def _groups_and_sharing(store: Store, today: dt.date | None) -> None:
+    from .groups import add_group  # noqa: PLC0415
+    from .sharing import seed_share  # noqa: PLC0415
+
+    pacific = "Pacific Standard Time"
+    mon = _week_start(today or utcnow().astimezone(tz.resolve(pacific)).date())
+
+    def at(day_offset: int, hh: int, mm: int = 0) -> str:
+        return dt.datetime.combine(mon + dt.timedelta(days=day_offset), dt.time(hh, mm)).strftime("%Y-%m-%dT%H:%M:%S")
+
+    for alias, name, visibility, members, description in GROUPS:
+        add_group(store, address(alias), name, [address(m) for m in members], visibility, description)
+
+    def group_event(alias: str, body: dict[str, Any]) -> None:
+        row = store.mailbox(address(alias))
+        doc = ev.new_event_doc(body, {"name": json.loads(row["doc"])["displayName"], "address": row["address"]},
+                               utcnow())
+        ev.store_event(store, row["id"], store.default_calendar(row["id"])["id"], doc)
+
+    group_event("launch", {"subject": "Launch readiness review",
+                           "start": {"dateTime": at(2, 15), "timeZone": pacific},
+                           "end": {"dateTime": at(2, 16), "timeZone": pacific},
+                           "location": {"displayName": "Conf Room Rainier"},
+                           "body": {"contentType": "text", "content": "Go/no-go checklist for the launch."}})
+    group_event("launch", {"subject": "Launch stand-up",
+                           "start": {"dateTime": at(0, 9, 30), "timeZone": pacific},
+                           "end": {"dateTime": at(0, 9, 45), "timeZone": pacific},
+                           "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+                                          "range": {"type": "numbered", "startDate": mon.isoformat(),
+                                                    "numberOfOccurrences": 8, "recurrenceTimeZone": pacific}}})
+    group_event("leadership", {"subject": "Leadership offsite planning",
+                               "start": {"dateTime": at(3, 13), "timeZone": pacific},
+                               "end": {"dateTime": at(3, 14), "timeZone": pacific}})
+    for owner, grantee, role in SHARES:
+        row = store.mailbox(address(owner))
+        seed_share(store, row["address"], store.default_calendar(row["id"])["id"], address(grantee), role)

@@ -15,6 +15,9 @@ indexed columns beside them for the queries the service makes:
 * ``seq``: a store-wide change counter, for delta queries; deletions leave a
   row in ``tombstones`` with their ``seq``.
 
+``delta_states`` (schema 3) holds the sync state behind calendarView delta
+tokens: what a client was sent, per item and version (see :mod:`.delta`).
+
 The schema is versioned (``PRAGMA user_version``); :data:`MIGRATIONS` upgrades
 older files in place.
 """
@@ -36,7 +39,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -114,6 +117,17 @@ MIGRATIONS: dict[int, str] = {
         doc TEXT NOT NULL                       -- isRemovable, isInsideOrganization, allowedRoles, emailAddress name
     );
     CREATE INDEX permissions_calendar ON calendar_permissions (calendar_id);
+    """,
+    3: """
+    CREATE TABLE delta_states (
+        id TEXT PRIMARY KEY,             -- a $deltatoken, or a round of changes that $skiptokens page through
+        kind TEXT NOT NULL,              -- delta | round
+        mailbox_id TEXT NOT NULL, calendar_id TEXT NOT NULL,
+        window_start TEXT NOT NULL, window_end TEXT NOT NULL,
+        doc TEXT NOT NULL,               -- delta: {"known": {id: version}}, round: {"base", "changes"}
+        created TEXT NOT NULL
+    );
+    CREATE INDEX delta_states_created ON delta_states (created);
     """,
 }
 
@@ -250,7 +264,8 @@ class Store:
 
     def wipe(self) -> None:
         with self.transaction():
-            for table in ("outbox", "tombstones", "attachments", "upload_sessions", "calendar_permissions", "events",
+            for table in ("delta_states", "outbox", "tombstones", "attachments", "upload_sessions",
+                          "calendar_permissions", "events",
                           "calendars", "calendar_groups", "mailboxes"):
                 self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 

@@ -1,4 +1,9 @@
-"""Calendar tools: list_calendars, get_calendar, create_calendar, update_calendar, delete_calendar."""
+"""Calendar tools: list_calendars, get_calendar, create_calendar, update_calendar, delete_calendar,
+and calendar groups: list_calendar_groups, get_calendar_group, create_calendar_group, update_calendar_group,
+delete_calendar_group (``group_id`` here is a calendar group: a grp_ handle).
+
+:func:`register` also registers the sharing tools (:mod:`.sharing`) and sync_events (:mod:`.sync`).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,16 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import views
-from ..views import Calendar, Compact
+from ..views import Calendar, CalendarGroup, Compact
+from . import sharing, sync
 from .common import READ_ONLY, DetailArg, InputError, Mailbox, Services, tool, writes
 
 Color = Literal["auto", "lightBlue", "lightGreen", "lightOrange", "lightGray", "lightYellow", "lightTeal",
                 "lightPink", "lightBrown", "lightRed"]
 CalendarRef = Annotated[str, Field(description="Calendar handle (cal_...) or Graph id")]
 GroupRef = Annotated[str | None, Field(description="Calendar group handle (grp_...) or id")]
+GroupHandle = Annotated[str, Field(description="Calendar group handle (grp_...) or id")]
+GroupName = Annotated[str, Field(min_length=1, max_length=255, description="The calendar group's name")]
 
 
 class CalendarList(Compact):
@@ -30,6 +38,16 @@ class CalendarResult(Compact):
 class CalendarDeleted(Compact):
     deleted: str
     name: str | None = None
+
+
+class GroupList(Compact):
+    groups: list[CalendarGroup]
+    more: bool | None = None
+
+
+class GroupResult(Compact):
+    group: CalendarGroup
+    calendars: list[Calendar] | None = None
 
 
 def register(server: MCPServer, svc: Services, enabled=None) -> None:
@@ -88,3 +106,56 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         await g.delete(path)
         return CalendarDeleted(deleted=svc.handles.handle("calendar", svc.calendar_id(calendar_id)),
                                name=doc.get("name"))
+
+    def group_path(mailbox: str | None, group_id: str) -> str:
+        return f"{svc.mb(mailbox)}/calendarGroups/{quote(svc.group_id(group_id), safe='')}"
+
+    def group_name(name: str | None) -> str:
+        if name is None or not name.strip():
+            raise InputError("name: give a non-empty calendar group name.")
+        return name.strip()
+
+    @tool(server, READ_ONLY, enabled=enabled)
+    async def list_calendar_groups(mailbox: Mailbox = None, detail: DetailArg = "compact") -> GroupList:
+        """Use to see how a mailbox's calendars are grouped (My Calendars, Other Calendars, ...). Returns the groups with their handles."""
+        page = await g.get_all(f"{svc.mb(mailbox)}/calendarGroups")
+        return GroupList(groups=[views.group_view(d, svc.handles, detail) for d in page.items], more=page.more or None)
+
+    @tool(server, READ_ONLY, enabled=enabled)
+    async def get_calendar_group(group_id: GroupHandle, mailbox: Mailbox = None,
+                                 detail: DetailArg = "compact") -> GroupResult:
+        """Use to read one calendar group and the calendars in it. Returns the group and its calendars."""
+        path = group_path(mailbox, group_id)
+        doc = await g.get(path)
+        calendars = await g.get_all(f"{path}/calendars")
+        return GroupResult(group=views.group_view(doc, svc.handles, detail),
+                           calendars=[views.calendar_view_of(c, svc.handles, detail) for c in calendars.items])
+
+    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled)
+    async def create_calendar_group(name: GroupName, mailbox: Mailbox = None) -> GroupResult:
+        """Use to create a calendar group to organize calendars in (then create_calendar with its group_id). Returns the new group."""
+        doc = await g.post(f"{svc.mb(mailbox)}/calendarGroups", json={"name": group_name(name)})
+        return GroupResult(group=views.group_view(doc, svc.handles, "full"))
+
+    @tool(server, writes(destructive=False, idempotent=True), enabled=enabled)
+    async def update_calendar_group(group_id: GroupHandle, name: GroupName, mailbox: Mailbox = None) -> GroupResult:
+        """Use to rename a calendar group. Returns the updated group."""
+        doc = await g.patch(group_path(mailbox, group_id), json={"name": group_name(name)})
+        return GroupResult(group=views.group_view(doc, svc.handles, "full"))
+
+    @tool(server, writes(destructive=True, idempotent=True), enabled=enabled)
+    async def delete_calendar_group(group_id: GroupHandle, mailbox: Mailbox = None) -> CalendarDeleted:
+        """Use to delete an empty calendar group (not the default one). Returns what was deleted."""
+        path = group_path(mailbox, group_id)
+        doc = await g.get(path)
+        inside = await g.get_all(f"{path}/calendars", params={"$select": "name"})
+        if inside.items:
+            names = ", ".join(f"'{c.get('name')}'" for c in inside.items)
+            raise InputError(f"group_id: the calendar group '{doc.get('name')}' still holds {names}; delete those "
+                             "calendars first (delete_calendar), then the group.")
+        await g.delete(path)
+        return CalendarDeleted(deleted=svc.handles.handle("group", svc.group_id(group_id)), name=doc.get("name"))
+
+    # Registered here so that server.py's module list stays as it is (its owners edit it).
+    sharing.register(server, svc, enabled)
+    sync.register(server, svc, enabled)

@@ -1,0 +1,103 @@
+"""Microsoft 365 groups and their calendars: ``/groups``.
+
+A group is a mailbox of kind ``group`` (its doc: displayName, description,
+visibility Public|Private, members: addresses) with one calendar. Graph's
+group calendar API is delegated-only, and this one too: an app-only token gets
+403. Members read and write the group's calendar; other people in the
+organization read a public group's calendar (see :mod:`.sharing`)::
+
+    GET  /groups                                   the organization's groups ($filter, $select, $top, $skip)
+    GET  /groups/{id}                              one group
+    GET  /groups/{id}/calendar                     its calendar; /events, /calendarView[/delta], /calendarPermissions
+    GET  /groups/{id}/calendarView                 as /me/calendarView  (and /calendarView/delta)
+    GET  /groups/{id}/events  POST                 as /me/events; events/{id} GET PATCH DELETE, /instances ...
+
+Events created in a group calendar are organized by the group itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from . import odata, routes
+from .app import Ctx
+from .errors import GraphHTTPError
+
+GROUP_PROPERTIES = {"id", "displayName", "description", "mail", "mailNickname", "mailEnabled", "securityEnabled",
+                    "groupTypes", "visibility"}
+APP_ONLY = ("Access is denied. Check credentials and try again. Group calendars are reached with delegated "
+            "permissions only (sign in as a member); application permissions are not supported.")
+
+
+def render_group(row: Any) -> dict[str, Any]:
+    doc = json.loads(row["doc"])
+    return {"id": row["id"], "displayName": doc["displayName"], "description": doc.get("description"),
+            "mail": row["address"], "mailNickname": row["address"].split("@")[0], "mailEnabled": True,
+            "securityEnabled": False, "groupTypes": ["Unified"], "visibility": doc.get("visibility") or "Public"}
+
+
+def _not_found(key: str) -> GraphHTTPError:
+    return GraphHTTPError(404, "Request_ResourceNotFound",
+                          f"Resource '{key}' does not exist or one of its queried reference-property objects are "
+                          "not present.")
+
+
+def groups_root(ctx: Ctx, rest: list[str]) -> Response:
+    if ctx.principal.app_only:
+        raise GraphHTTPError(403, "ErrorAccessDenied", APP_ONLY)
+    if not rest:
+        return routes.methods(ctx, {"GET": lambda: _list(ctx)})
+    row = ctx.store.db.execute("SELECT * FROM mailboxes WHERE id = ? AND kind = 'group'", (rest[0],)).fetchone()
+    if row is None:
+        raise _not_found(rest[0])
+    ctx.mailbox, ctx.path_prefix = row, f"groups/{rest[0]}"
+    tail = rest[1:]
+    if not tail:
+        return routes.methods(ctx, {"GET": lambda: _get(ctx, row)})
+    if tail[0].lower() not in ("calendar", "calendarview", "events"):
+        raise routes.unknown_segment(tail[0])
+    return routes.calendar_root_routes(ctx, tail, None)
+
+
+def _list(ctx: Ctx) -> Response:
+    from .api_events import parse_query, respond_page  # noqa: PLC0415
+
+    query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$count", "$orderby"}, GROUP_PROPERTIES,
+                        "microsoft.graph.group")
+    docs = [render_group(r) for r in ctx.store.mailboxes("group")]
+    if query.filter is not None:
+        docs = [d for d in docs if odata.matches(query.filter, d)]
+    if query.orderby:
+        docs = odata.sort(docs, query.orderby)
+    return respond_page(ctx, [(d["id"], d) for d in docs], query, "groups",
+                        default_page=100, render=lambda _i, d: d)
+
+
+def _get(ctx: Ctx, row: Any) -> Response:
+    from .api_events import parse_query  # noqa: PLC0415
+
+    query = parse_query(ctx, {"$select"}, GROUP_PROPERTIES, "microsoft.graph.group")
+    return ctx.respond({"@odata.context": ctx.context_url("groups/$entity"),
+                        **odata.project(render_group(row), query.select)})
+
+
+def add_group(store: Any, address: str, name: str, members: list[str], visibility: str = "Public",
+              description: str | None = None) -> str:
+    """A group mailbox with its calendar (for the seed and for tests)."""
+    mailbox_id = store.add_mailbox(address, "group", {
+        "displayName": name, "description": description, "visibility": visibility, "members": members,
+        "timeZone": "Pacific Standard Time"})
+    folder = store.add_group(mailbox_id, "My Calendars", "0006f0b7-0000-0000-c000-000000000046")
+    store.add_calendar(mailbox_id, folder, {"name": "Calendar", "color": "auto",
+                                            "owner": {"name": name, "address": address}}, is_default=True)
+    return mailbox_id
+
+
+def install() -> None:
+    routes.EXTRA_ROOTS["groups"] = groups_root
+
+
+install()

@@ -1,0 +1,405 @@
+"""Calendar sharing and delegation: ``calendarPermissions`` and the access they grant.
+
+Who may do what with a calendar (:func:`access`):
+
+* the mailbox's owner, and the app (app-only token), may do everything;
+* a Microsoft 365 group's calendar (mailbox kind ``group``): members read and
+  write it; anyone else in the organization reads a public group's calendar,
+  and nobody else reaches a private group's one;
+* anyone else gets the role the calendar's permissions give them: their own
+  ``calendarPermission``, else the "My Organization" one (``freeBusyRead`` on
+  a user's primary calendar, ``none`` on the others), as Exchange does.
+
+What each role allows (Graph's calendarRoleType):
+
+=================================  ==========================================================
+none                               nothing: 403
+freeBusyRead                       free/busy through getSchedule only; events and the
+                                   calendar itself: 403
+limitedRead                        events with times, subject and location only
+read                               every detail of non-private events; private events show
+                                   their times only
+write                              read, plus create/update/delete non-private events
+delegateWithoutPrivateEventAccess  as write
+delegateWithPrivateEventAccess     everything, private events included
+=================================  ==========================================================
+
+Writes (POST, PATCH, DELETE, event actions) need ``write`` or a delegate role;
+changing a private event needs ``delegateWithPrivateEventAccess``. Refusals are
+403 ``ErrorAccessDenied`` with Graph's "Access is denied" message, followed by
+who has which role and what would be needed.
+
+``calendarPermissions`` (``{calendar}/calendarPermissions[/{id}]``) follows
+Graph: only the owner (or the app) lists, creates, updates and deletes them;
+anyone else with access to the calendar gets an empty collection, and 403 on
+changes. A permission's id is stable per grantee (``RGVmYXVsdA==`` is "My
+Organization"); only ``role`` can be updated, within ``allowedRoles``; "My
+Organization" cannot be removed. Internal people may get any role (delegate
+roles on the primary calendar only); people outside the organization
+freeBusyRead, limitedRead or read; rooms and groups none.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import Response
+
+from . import odata, routes
+from .app import Ctx
+from .errors import GraphHTTPError, bad_request, not_found, unknown_property
+
+ROLES = ("none", "freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
+         "delegateWithPrivateEventAccess")
+LEVEL = {role: i for i, role in enumerate(ROLES)}
+OWNER = 100
+FREE_BUSY, LIMITED, READ, WRITE, PRIVATE = (LEVEL[r] for r in (
+    "freeBusyRead", "limitedRead", "read", "write", "delegateWithPrivateEventAccess"))
+MY_ORGANIZATION = "My Organization"
+MY_ORGANIZATION_ID = base64.b64encode(b"Default").decode()          # 'RGVmYXVsdA==', as Graph shows it
+USER_ROLES = ["freeBusyRead", "limitedRead", "read", "write"]
+DELEGATE_ROLES = ["delegateWithoutPrivateEventAccess", "delegateWithPrivateEventAccess"]
+EXTERNAL_ROLES = ["freeBusyRead", "limitedRead", "read"]
+ORGANIZATION_ROLES = ["none", "freeBusyRead", "limitedRead", "read", "write"]
+PERMISSION_PROPERTIES = {"id", "emailAddress", "isInsideOrganization", "isRemovable", "role", "allowedRoles"}
+DENIED = "Access is denied. Check credentials and try again."
+NEEDS = {FREE_BUSY: "freeBusyRead", LIMITED: "limitedRead", READ: "read", WRITE: "write",
+         PRIVATE: "delegateWithPrivateEventAccess", OWNER: "to be its owner"}
+DOING = {FREE_BUSY: "seeing its free/busy", LIMITED: "reading its events", READ: "reading its events",
+         WRITE: "changing its events", PRIVATE: "changing private events", OWNER: "this"}
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the caller may do with one calendar."""
+
+    role: str        # 'owner', 'member', or a calendarRoleType
+    level: int
+
+    @property
+    def owner(self) -> bool:
+        return self.level >= OWNER
+
+    @property
+    def full(self) -> bool:
+        """Sees every event in full (private ones included)."""
+        return self.level >= PRIVATE
+
+
+FULL = Access("owner", OWNER)
+
+
+def _doc(row: Any) -> dict[str, Any]:
+    return json.loads(row["doc"])
+
+
+def calendar_mailbox(ctx: Ctx, calendar: Any) -> Any:
+    if ctx.mailbox is not None and ctx.mailbox["id"] == calendar["mailbox_id"]:
+        return ctx.mailbox
+    return ctx.store.db.execute("SELECT * FROM mailboxes WHERE id = ?", (calendar["mailbox_id"],)).fetchone()
+
+
+def access(ctx: Ctx, calendar: Any) -> Access:
+    """The caller's access to ``calendar`` (a calendars row)."""
+    if ctx.principal.app_only or ctx.principal.mailbox["id"] == calendar["mailbox_id"]:
+        return FULL
+    me = ctx.principal.mailbox["address"].lower()
+    mailbox = calendar_mailbox(ctx, calendar)
+    if mailbox["kind"] == "group":
+        doc = _doc(mailbox)
+        if me in {m.lower() for m in doc.get("members", [])}:
+            return Access("member", LEVEL["delegateWithoutPrivateEventAccess"])
+        if (doc.get("visibility") or "Public") == "Public":
+            return Access("read", READ)
+        return Access("none", 0)
+    rows = ctx.store.db.execute("SELECT grantee, role FROM calendar_permissions WHERE calendar_id = ?",
+                                (calendar["id"],)).fetchall()
+    by_grantee = {r["grantee"].lower(): r["role"] for r in rows}
+    role = by_grantee.get(me) or by_grantee.get(MY_ORGANIZATION.lower()) or default_organization_role(calendar)
+    return Access(role, LEVEL.get(role, 0))
+
+
+def default_organization_role(calendar: Any) -> str:
+    """What "My Organization" may do until the owner changes it: see free/busy of the primary calendar."""
+    return "freeBusyRead" if calendar["is_default"] else "none"
+
+
+def describe(ctx: Ctx, calendar: Any) -> str:
+    mailbox = calendar_mailbox(ctx, calendar)
+    name = _doc(calendar).get("name") or "Calendar"
+    owner = mailbox["address"]
+    if mailbox["kind"] == "group":
+        return f"the group calendar of {owner}"
+    return f"{owner}'s calendar '{name}'"
+
+
+def require(ctx: Ctx, calendar: Any, level: int) -> Access:
+    """The caller's access, or a 403 saying what they have and what they would need."""
+    got = access(ctx, calendar)
+    if got.level >= level:
+        return got
+    me = ctx.principal.mailbox["address"]
+    what = describe(ctx, calendar)
+    mailbox = calendar_mailbox(ctx, calendar)
+    if mailbox["kind"] == "group":
+        hint = f"{me} is not a member of the private group {mailbox['address']}." if got.level == 0 else \
+            f"{me} is not a member of {mailbox['address']}: only members change its calendar."
+    elif level >= OWNER:
+        hint = f"Only the owner ({mailbox['address']}) can do this."
+    else:
+        hint = (f"{me} has the role '{got.role}' on {what}; {DOING[level]} needs {NEEDS[level]} or more. "
+                f"The owner can share it: POST .../calendars/{{id}}/calendarPermissions "
+                f"{{\"emailAddress\": {{\"address\": \"{me}\"}}, \"role\": \"{NEEDS[level]}\"}}.")
+    raise GraphHTTPError(403, "ErrorAccessDenied", f"{DENIED} {hint}")
+
+
+def can_see_any(ctx: Ctx, mailbox: Any, level: int = LIMITED) -> list[Any]:
+    """The calendars of ``mailbox`` the caller reaches at ``level`` or more."""
+    rows = ctx.store.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? ORDER BY position",
+                                (mailbox["id"],)).fetchall()
+    return [r for r in rows if access(ctx, r).level >= level]
+
+
+# -- what a sharee sees of an event --------------------------------------------------------------------
+
+_ALWAYS = {"id", "@odata.etag", "@odata.type", "@odata.context", "@removed", "start", "end", "isAllDay", "showAs",
+           "type", "seriesMasterId", "sensitivity", "isCancelled", "recurrence", "originalStart",
+           "originalStartTimeZone", "originalEndTimeZone", "changeKey", "createdDateTime", "lastModifiedDateTime",
+           "iCalUId", "occurrenceId"}
+LIMITED_KEEP = _ALWAYS | {"subject", "location", "locations"}
+PRIVATE_KEEP = _ALWAYS
+
+
+def is_private(doc: dict[str, Any]) -> bool:
+    return doc.get("sensitivity") in ("private", "confidential")
+
+
+def redact(doc: dict[str, Any], got: Access) -> dict[str, Any]:
+    """An event (Graph JSON) as ``got`` may see it."""
+    if got.full or "@removed" in doc:
+        return doc
+    if is_private(doc):
+        keep = PRIVATE_KEEP
+    elif got.level <= LIMITED:
+        keep = LIMITED_KEEP
+    else:
+        return doc
+    return {k: v for k, v in doc.items() if k in keep}
+
+
+def redact_response(response: Response, got: Access) -> Response:
+    """A JSON response of events (one, or a collection in ``value``) redacted for ``got``."""
+    if got.full or response.status_code != 200 or not getattr(response, "body", None):
+        return response
+    body = json.loads(response.body)
+    if isinstance(body.get("value"), list):
+        body["value"] = [redact(e, got) if isinstance(e, dict) else e for e in body["value"]]
+    elif "id" in body:
+        body = redact(body, got)
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+    from starlette.responses import JSONResponse  # noqa: PLC0415
+
+    return JSONResponse(body, status_code=response.status_code, headers=headers)
+
+
+# -- calendarPermissions ---------------------------------------------------------------------------------
+
+def permission_id(address: str) -> str:
+    return base64.urlsafe_b64encode(f"ExchangePublishedUser.{address.lower()}".encode()).decode()
+
+
+def _organization_row(ctx: Ctx, calendar: Any) -> dict[str, Any]:
+    row = ctx.store.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee = ?",
+                               (calendar["id"], MY_ORGANIZATION)).fetchone()
+    return {"id": MY_ORGANIZATION_ID, "role": row["role"] if row else default_organization_role(calendar),
+            "isRemovable": False, "isInsideOrganization": True, "allowedRoles": list(ORGANIZATION_ROLES),
+            "emailAddress": {"name": MY_ORGANIZATION}}
+
+
+def _render(row: Any) -> dict[str, Any]:
+    doc = _doc(row)
+    return {"id": doc["id"], "role": row["role"], "isRemovable": True,
+            "isInsideOrganization": doc["inside"], "allowedRoles": list(doc["allowedRoles"]),
+            "emailAddress": {"name": doc.get("name") or row["grantee"], "address": row["grantee"]}}
+
+
+def permissions(ctx: Ctx, calendar: Any) -> list[dict[str, Any]]:
+    rows = ctx.store.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee != ?"
+                                " ORDER BY rowid", (calendar["id"], MY_ORGANIZATION)).fetchall()
+    return [_render(r) for r in rows] + [_organization_row(ctx, calendar)]
+
+
+def allowed_roles(ctx: Ctx, calendar: Any, grantee: Any | None) -> list[str]:
+    if grantee is None:
+        return list(EXTERNAL_ROLES)
+    return USER_ROLES + (DELEGATE_ROLES if calendar["is_default"] else [])
+
+
+def grant(ctx: Ctx, calendar: Any, address: str, role: str, name: str | None = None) -> dict[str, Any]:
+    """Share ``calendar`` with ``address`` (checked: a person, not the owner, not yet shared)."""
+    owner = calendar_mailbox(ctx, calendar)
+    if address.lower() == owner["address"].lower():
+        raise bad_request(f"{address} owns this calendar: share it with someone else.", "ErrorInvalidParameter")
+    grantee = ctx.store.mailbox(address)
+    if grantee is not None and grantee["kind"] != "user":
+        raise bad_request(f"{address} is a {grantee['kind']}, not a person: calendars are shared with people.",
+                          "ErrorInvalidRecipients")
+    domain = owner["address"].rpartition("@")[2].lower()
+    if grantee is None and address.rpartition("@")[2].lower() == domain:
+        raise GraphHTTPError(404, "ErrorInvalidUser", f"The requested user '{address}' is invalid.")
+    allowed = allowed_roles(ctx, calendar, grantee)
+    if role not in allowed:
+        who = "someone outside the organization" if grantee is None else address
+        raise bad_request(f"The role '{role}' can't be given to {who} on this calendar; allowed roles: "
+                          f"{', '.join(allowed)}.", "ErrorInvalidParameter")
+    pid = permission_id(address)
+    if ctx.store.db.execute("SELECT 1 FROM calendar_permissions WHERE calendar_id = ? AND grantee = ?",
+                            (calendar["id"], address)).fetchone():
+        raise GraphHTTPError(409, "ErrorDuplicateUserIdsSpecified",
+                             f"The calendar is already shared with {address}: update that permission's role "
+                             f"(PATCH .../calendarPermissions/{pid}) instead.")
+    display = json.loads(grantee["doc"])["displayName"] if grantee is not None else (name or address)
+    doc = {"id": pid, "name": display, "inside": grantee is not None, "allowedRoles": allowed}
+    ctx.store.db.execute("INSERT INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
+                         (f"{calendar['id']}|{pid}", calendar["id"], grantee["address"] if grantee else address,
+                          role, json.dumps(doc)))
+    return _find(ctx, calendar, pid)
+
+
+def _find(ctx: Ctx, calendar: Any, pid: str) -> dict[str, Any]:
+    for p in permissions(ctx, calendar):
+        if p["id"] == pid:
+            return p
+    raise not_found()
+
+
+def _body(ctx: Ctx) -> dict[str, Any]:
+    body = ctx.json()
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object describing a microsoft.graph.calendarPermission.",
+                          "BadRequest")
+    for key in body:
+        if key not in PERMISSION_PROPERTIES and not key.startswith("@odata."):
+            raise unknown_property(key, "calendarPermission")
+    if "role" in body and body["role"] not in ROLES + ("custom",):
+        raise bad_request(f"Cannot convert the literal '{body['role']}' to the expected type "
+                          f"'microsoft.graph.calendarRoleType': use one of {', '.join(ROLES)}.", "BadRequest")
+    return body
+
+
+def calendar_permissions(ctx: Ctx, calendar: Any, rest: list[str]) -> Response:
+    if not rest:
+        return routes.methods(ctx, {"GET": lambda: _list(ctx, calendar), "POST": lambda: _create(ctx, calendar)})
+    if len(rest) > 1:
+        raise routes.unknown_segment(rest[1])
+    pid = rest[0]
+    return routes.methods(ctx, {"GET": lambda: _get(ctx, calendar, pid), "PATCH": lambda: _patch(ctx, calendar, pid),
+                                "DELETE": lambda: _delete(ctx, calendar, pid)})
+
+
+def _context(ctx: Ctx) -> str:
+    return ctx.context_url("/".join(ctx.segments[: ctx.segments.index(next(
+        s for s in ctx.segments if s.lower() == "calendarpermissions")) + 1]))
+
+
+def _list(ctx: Ctx, calendar: Any) -> Response:
+    from .api_events import parse_query, respond_page  # noqa: PLC0415
+
+    query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$count"}, PERMISSION_PROPERTIES,
+                        "microsoft.graph.calendarPermission")
+    docs = permissions(ctx, calendar) if access(ctx, calendar).owner else []  # a sharee sees none, as in Graph
+    if query.filter is not None:
+        docs = [d for d in docs if odata.matches(query.filter, d)]
+    return respond_page(ctx, [(d["id"], d) for d in docs], query, _context(ctx).split("#", 1)[1],
+                        default_page=100, render=lambda _i, d: d)
+
+
+def _owner_only(ctx: Ctx, calendar: Any) -> None:
+    require(ctx, calendar, OWNER)
+
+
+def _create(ctx: Ctx, calendar: Any) -> Response:
+    _owner_only(ctx, calendar)
+    body = _body(ctx)
+    email = body.get("emailAddress")
+    if not isinstance(email, dict) or not isinstance(email.get("address"), str) or "@" not in email["address"]:
+        raise bad_request("emailAddress.address is required: the SMTP address of the person to share the calendar "
+                          "with, e.g. {\"emailAddress\": {\"address\": \"dana@contoso.com\"}, \"role\": \"read\"}.",
+                          "ErrorInvalidParameter")
+    if not body.get("role"):
+        raise bad_request("role is required: one of freeBusyRead, limitedRead, read, write, "
+                          "delegateWithoutPrivateEventAccess, delegateWithPrivateEventAccess.",
+                          "ErrorInvalidParameter")
+    created = grant(ctx, calendar, email["address"].strip(), body["role"], email.get("name"))
+    return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **created}, 201)
+
+
+def _get(ctx: Ctx, calendar: Any, pid: str) -> Response:
+    from .api_events import parse_query  # noqa: PLC0415
+
+    query = parse_query(ctx, {"$select"}, PERMISSION_PROPERTIES, "microsoft.graph.calendarPermission")
+    if not access(ctx, calendar).owner:
+        raise not_found()
+    return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity",
+                        **odata.project(_find(ctx, calendar, pid), query.select)})
+
+
+def _patch(ctx: Ctx, calendar: Any, pid: str) -> Response:
+    _owner_only(ctx, calendar)
+    body = _body(ctx)
+    current = _find(ctx, calendar, pid)
+    others = [k for k in body if k != "role" and not k.startswith("@odata.")]
+    if others:
+        raise bad_request(f"Only 'role' can be updated on a calendarPermission (not {', '.join(others)}); to share "
+                          "with someone else, delete this permission and create another.", "ErrorInvalidParameter")
+    role = body.get("role")
+    if not role:
+        raise bad_request("role is required: the new calendarRoleType, e.g. {\"role\": \"write\"}.",
+                          "ErrorInvalidParameter")
+    if role not in current["allowedRoles"]:
+        raise bad_request(f"The role '{role}' is not one of this permission's allowedRoles: "
+                          f"{', '.join(current['allowedRoles'])}.", "ErrorInvalidParameter")
+    if pid == MY_ORGANIZATION_ID:
+        ctx.store.db.execute("INSERT OR REPLACE INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
+                             (f"{calendar['id']}|{pid}", calendar["id"], MY_ORGANIZATION, role,
+                              json.dumps({"id": pid})))
+    else:
+        ctx.store.db.execute("UPDATE calendar_permissions SET role = ? WHERE id = ?",
+                             (role, f"{calendar['id']}|{pid}"))
+    return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **_find(ctx, calendar, pid)})
+
+
+def _delete(ctx: Ctx, calendar: Any, pid: str) -> Response:
+    _owner_only(ctx, calendar)
+    _find(ctx, calendar, pid)
+    if pid == MY_ORGANIZATION_ID:
+        raise bad_request("The \"My Organization\" permission can't be removed (isRemovable is false); set its role "
+                          "to none instead.", "ErrorCannotDeleteObject")
+    ctx.store.db.execute("DELETE FROM calendar_permissions WHERE id = ?", (f"{calendar['id']}|{pid}",))
+    return ctx.respond(None, 204)
+
+
+def drop_calendar(ctx: Ctx, calendar: Any) -> None:
+    """A deleted calendar takes its permissions with it."""
+    ctx.store.db.execute("DELETE FROM calendar_permissions WHERE calendar_id = ?", (calendar["id"],))
+
+
+def seed_share(store: Any, owner: str, calendar_id: str, address: str, role: str) -> None:
+    """Share a calendar while seeding (no request)."""
+    grantee = store.mailbox(address)
+    calendar = store.db.execute("SELECT * FROM calendars WHERE id = ?", (calendar_id,)).fetchone()
+    pid = permission_id(address)
+    allowed = USER_ROLES + (DELEGATE_ROLES if calendar["is_default"] else [])
+    doc = {"id": pid, "name": json.loads(grantee["doc"])["displayName"], "inside": True, "allowedRoles": allowed}
+    store.db.execute("INSERT INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
+                     (f"{calendar_id}|{pid}", calendar_id, grantee["address"], role, json.dumps(doc)))
+
+
+def install() -> None:
+    routes.CALENDAR_EXTRAS["calendarpermissions"] = calendar_permissions
+
+
+install()
