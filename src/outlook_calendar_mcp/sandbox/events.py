@@ -360,8 +360,10 @@ def render(doc: dict[str, Any], event_id: str, view: Render) -> dict[str, Any]:
 
 
 def _render_time(doc: dict[str, Any], key: str, view: Render) -> dict[str, str]:
-    if view.zone_name == "UTC" and doc[key].get("timeZone") == "UTC" and not doc.get("isAllDay"):
-        return {"dateTime": doc[key]["dateTime"], "timeZone": "UTC"}
+    stored = doc[key]
+    if (view.zone_name == "UTC" and stored.get("timeZone") == "UTC" and not doc.get("isAllDay")
+            and len(stored["dateTime"]) == 27):  # already Graph's 7-digit form: nothing to convert
+        return {"dateTime": stored["dateTime"], "timeZone": "UTC"}
     value, zone, _ = wall_time(doc[key], key)
     if doc.get("isAllDay"):
         # All-day events are dates, not instants: they keep their dates in every zone.

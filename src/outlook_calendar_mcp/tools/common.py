@@ -16,6 +16,7 @@ import hmac
 import inspect
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Awaitable, Callable, Literal, TypeVar
 from urllib.parse import quote
@@ -75,8 +76,10 @@ class Services:
                                  "OUTLOOK_MCP_MAILBOX.")
         if mailbox is None or mailbox.lower() == "me":
             return "me"
-        if "/" in mailbox or " " in mailbox:
-            raise InputError(f"mailbox: '{mailbox}' is not an address or user id; give e.g. 'dana@contoso.com'.")
+        guid = re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", mailbox)
+        if "/" in mailbox or " " in mailbox or ("@" not in mailbox and not guid):
+            raise InputError(f"mailbox: '{mailbox}' is not an address or user id; give e.g. 'dana@contoso.com' "
+                             "(find_people turns a name into an address).")
         return f"users/{quote(mailbox, safe='@')}"
 
     async def zone(self, mailbox: str | None, time_zone: str | None = None) -> tuple[str, ZoneInfo]:
