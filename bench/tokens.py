@@ -53,9 +53,15 @@ def raw(value: Any) -> str:
     return json.dumps(strip(value), indent=2, ensure_ascii=False)
 
 
-async def tool_list_tokens(client: Client) -> tuple[int, int]:
+async def tool_list_tokens(client: Client, per_tool: bool = False) -> tuple[int, int]:
     tools = (await client.list_tools()).tools
     payload = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
+    if per_tool:
+        rows = sorted((tokens(json.dumps(p, separators=(",", ":"))), p["name"],
+                       tokens(json.dumps(p.get("inputSchema"), separators=(",", ":"))),
+                       tokens(json.dumps(p.get("outputSchema"), separators=(",", ":")))) for p in payload)
+        for total, name, inp, outp in rows:
+            print(f"  {name:28} {total:5} (input {inp}, output {outp})")
     return tokens(json.dumps({"tools": payload}, separators=(",", ":"))), len(tools)
 
 
@@ -137,14 +143,14 @@ async def measure(client: Client, graph, label: str, start: str, end: str) -> li
     return rows
 
 
-async def main(as_json: bool) -> dict[str, Any]:
+async def main(as_json: bool, per_tool: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as d:
         settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=Path(d), cache_dir=Path(d))
         graph = build_graph(settings)
         server = create_server(settings, graph, handles=Handles())
         async with Client(server) as client:
-            out["tool_list"], out["tools"] = await tool_list_tokens(client)
+            out["tool_list"], out["tools"] = await tool_list_tokens(client, per_tool)
             today = tz.now(tz.resolve(ZONE)).date()
             monday = today - dt.timedelta(days=today.weekday()) + (dt.timedelta(days=7) if today.weekday() >= 5 else dt.timedelta())
             rows = await measure(client, graph, "seeded week", monday.isoformat(),
@@ -171,5 +177,7 @@ async def main(as_json: bool) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
-    asyncio.run(main(parser.parse_args().json))
+    parser.add_argument("--per-tool", action="store_true", help="print each tool's tokens first")
+    cli = parser.parse_args()
+    asyncio.run(main(cli.json, cli.per_tool))
     sys.exit(0)

@@ -56,21 +56,6 @@ class AttendeeSummary(Compact):
     names: list[str] | None = Field(None, description="Attendee names with their response, when there are few")
 
 
-class Recurrence(Compact):
-    pattern: str
-    interval: int | None = None
-    days_of_week: list[str] | None = None
-    day_of_month: int | None = None
-    month: int | None = None
-    index: str | None = None
-    first_day_of_week: str | None = None
-    range: str
-    start_date: str | None = None
-    end_date: str | None = None
-    occurrences: int | None = None
-    time_zone: str | None = None
-
-
 class Event(Compact):
     handle: str = Field(description="Pass this (or the full id) to other tools as event")
     subject: str
@@ -95,7 +80,7 @@ class Event(Compact):
     body: str | None = DETAIL
     attendee_list: list[Attendee] | None = DETAIL
     locations: list[str] | None = DETAIL
-    recurrence: Recurrence | None = DETAIL
+    recurrence: str | None = DETAIL  # an RFC 5545 RRULE, as tools take it; the series start gives DTSTART
     reminder_minutes: int | None = DETAIL
     web_link: str | None = DETAIL
     created: str | None = DETAIL
@@ -220,22 +205,36 @@ def summarise_attendees(attendees: list[dict[str, Any]]) -> AttendeeSummary | No
     return summary
 
 
-def recurrence_view(rec: dict[str, Any] | None) -> Recurrence | None:
+_RR_DAY = {"sunday": "SU", "monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH", "friday": "FR",
+           "saturday": "SA"}
+_RR_INDEX = {"first": "1", "second": "2", "third": "3", "fourth": "4", "last": "-1"}
+_RR_FREQ = {"daily": "DAILY", "weekly": "WEEKLY", "absoluteMonthly": "MONTHLY", "relativeMonthly": "MONTHLY",
+            "absoluteYearly": "YEARLY", "relativeYearly": "YEARLY"}
+
+
+def recurrence_view(rec: dict[str, Any] | None) -> str | None:
+    """Graph's patternedRecurrence as an RFC 5545 RRULE (what create_event/update_event take back)."""
     if not rec:
         return None
     p, r = rec.get("pattern") or {}, rec.get("range") or {}
-    unset = (None, 0, "0001-01-01")
-    return Recurrence(
-        pattern=p.get("type", ""), interval=p.get("interval") if p.get("interval") not in (None, 1) else None,
-        days_of_week=p.get("daysOfWeek") or None, day_of_month=p.get("dayOfMonth") if p.get("dayOfMonth") not in unset else None,
-        month=p.get("month") if p.get("month") not in unset else None,
-        index=p.get("index") if p.get("type", "").startswith("relative") else None,
-        first_day_of_week=p.get("firstDayOfWeek") if p.get("type") == "weekly" and (p.get("interval") or 1) > 1 else None,
-        range=r.get("type", ""), start_date=r.get("startDate"),
-        end_date=r.get("endDate") if r.get("endDate") not in unset else None,
-        occurrences=r.get("numberOfOccurrences") if r.get("numberOfOccurrences") not in unset else None,
-        time_zone=r.get("recurrenceTimeZone"),
-    )
+    kind = p.get("type", "")
+    parts = [f"FREQ={_RR_FREQ.get(kind, kind.upper())}"]
+    if (p.get("interval") or 1) > 1:
+        parts.append(f"INTERVAL={p['interval']}")
+    if p.get("daysOfWeek") and kind in ("weekly", "relativeMonthly", "relativeYearly"):
+        prefix = _RR_INDEX.get(p.get("index") or "first", "1") if kind.startswith("relative") else ""
+        parts.append("BYDAY=" + ",".join(prefix + _RR_DAY[d] for d in p["daysOfWeek"]))
+    if kind.startswith("absolute") and p.get("dayOfMonth"):
+        parts.append(f"BYMONTHDAY={p['dayOfMonth']}")
+    if kind.endswith("Yearly") and p.get("month"):
+        parts.append(f"BYMONTH={p['month']}")
+    if kind == "weekly" and (p.get("interval") or 1) > 1 and p.get("firstDayOfWeek"):
+        parts.append(f"WKST={_RR_DAY[p['firstDayOfWeek']]}")
+    if r.get("type") == "numbered" and r.get("numberOfOccurrences"):
+        parts.append(f"COUNT={r['numberOfOccurrences']}")
+    elif r.get("type") == "endDate" and r.get("endDate"):
+        parts.append("UNTIL=" + r["endDate"].replace("-", ""))
+    return ";".join(parts)
 
 
 def event_view(doc: dict[str, Any], zone: ZoneInfo, handles: Handles, detail: Detail = "compact") -> Event:

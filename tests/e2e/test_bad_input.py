@@ -92,13 +92,13 @@ CASES = [
     case("create_event", {**S, "attendees": [{"email": "dana@contoso.com", "type": "boss"}]}, "attendees.0.type",
          ("'required', 'optional' or 'resource'",), id="attendee-bad-type"),
     case("create_event", {**S, "show_as": "away"}, "show_as", ("should be 'free'",), id="bad-choice"),
-    case("create_event", {**S, "recurrence": {"pattern": "weekly"}}, "recurrence.days_of_week", REQUIRED,
-         id="recurrence-missing-days"),
-    case("create_event", {**S, "recurrence": {"pattern": "daily", "interval": "2"}}, "recurrence.interval", INT,
+    case("create_event", {**S, "recurrence": "FREQ=HOURLY"}, "recurrence", ("must be daily, weekly",),
+         id="recurrence-unsupported-frequency"),
+    case("create_event", {**S, "recurrence": "FREQ=DAILY;INTERVAL=two"}, "recurrence", ("whole number",),
          id="recurrence-wrong-type"),
-    case("create_event", {**S, "recurrence": {"pattern": "daily", "end_date": "2027-03-01"}},
-         "recurrence.end_date", ("before the series starts",), id="recurrence-ends-before-start"),
-    case("create_event", {**S, "recurrence": {"pattern": "daily", "end_date": "2027-04-01", "occurrences": 3}},
+    case("create_event", {**S, "recurrence": "FREQ=DAILY;UNTIL=20270301"},
+         "recurrence", ("before the series starts",), id="recurrence-ends-before-start"),
+    case("create_event", {**S, "recurrence": "FREQ=DAILY;COUNT=3;UNTIL=20270401"},
          "recurrence", ("not both",), id="recurrence-two-ends"),
     case("create_event", {**S, "mailbox": "Dana Swope"}, "mailbox", ("dana@contoso.com",), id="mailbox-not-address"),
     # update_event
@@ -204,7 +204,7 @@ async def make_world(h: Harness) -> dict[str, str]:
                                           "end": "2027-03-10T10:00"})
     series = await h.call("create_event", {"subject": "Bad input series", "start": "2027-03-01T14:00",
                                            "end": "2027-03-01T15:00",
-                                           "recurrence": {"pattern": "weekly", "days_of_week": ["monday"]}})
+                                           "recurrence": "FREQ=WEEKLY;BYDAY=MO"})
     calendar = await h.call("create_calendar", {"name": "Bad input calendar"})
     return {"event": event["event"]["handle"], "series": series["event"]["handle"],
             "calendar": calendar["calendar"]["handle"]}

@@ -49,7 +49,7 @@ async def test_weekly_series_with_an_exception(harness: Harness) -> None:
     h = harness
     created = await h.call("create_event", {
         "subject": "Standup", "start": "2027-03-01T09:00", "end": "2027-03-01T09:30",
-        "recurrence": {"pattern": "weekly", "days_of_week": ["monday"], "occurrences": 4}})
+        "recurrence": "FREQ=WEEKLY;BYDAY=MO;COUNT=4"})
     master = created["event"]
     assert master["kind"] == "series"
     assert (master["start"], master["end"]) == ("2027-03-01T09:00:00-08:00", "2027-03-01T09:30:00-08:00")
@@ -105,7 +105,7 @@ async def test_deleting_an_occurrence_and_then_the_series(harness: Harness) -> N
     h = harness
     master = (await h.call("create_event", {
         "subject": "Daily check", "start": "2027-03-01T08:00", "end": "2027-03-01T08:15",
-        "recurrence": {"pattern": "daily", "occurrences": 3}}))["event"]
+        "recurrence": "FREQ=DAILY;COUNT=3"}))["event"]
     window = {"start": "2027-03-01", "end": "2027-03-05"}
     first, second, third = mine(await h.call("calendar_view", window), "Daily check")
     assert await h.call("delete_event", {"event": second["handle"]}) == {"deleted": second["handle"],
@@ -205,42 +205,40 @@ async def test_every_event_field_reaches_the_sandbox(harness: Harness) -> None:
 # -- recurrence patterns ------------------------------------------------------------------------------
 
 PATTERNS = [
-    # (start, tool recurrence, Graph pattern subset, Graph range subset, instance window, local dates expected)
+    # (start, tool recurrence (an RRULE), Graph pattern subset, Graph range subset, instance window, local dates expected)
     pytest.param(
-        "2027-03-15", {"pattern": "daily", "interval": 2, "occurrences": 5},
+        "2027-03-15", "FREQ=DAILY;INTERVAL=2;COUNT=5",
         {"type": "daily", "interval": 2},
         {"type": "numbered", "numberOfOccurrences": 5},
         ("2027-03-01", "2027-04-30"), ["2027-03-15", "2027-03-17", "2027-03-19", "2027-03-21", "2027-03-23"],
         id="daily-numbered"),
     pytest.param(
-        "2027-03-15", {"pattern": "weekly", "interval": 2, "days_of_week": ["monday", "wednesday"],
-                       "first_day_of_week": "monday", "end_date": "2027-04-16"},
+        "2027-03-15", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;WKST=MO;UNTIL=20270416",
         {"type": "weekly", "interval": 2, "daysOfWeek": ["monday", "wednesday"], "firstDayOfWeek": "monday"},
         {"type": "endDate", "endDate": "2027-04-16"},
         ("2027-03-01", "2027-05-31"), ["2027-03-15", "2027-03-17", "2027-03-29", "2027-03-31", "2027-04-12",
                                        "2027-04-14"],
         id="weekly-endDate"),
     pytest.param(
-        "2027-03-15", {"pattern": "absoluteMonthly", "day_of_month": 15},
+        "2027-03-15", "FREQ=MONTHLY;BYMONTHDAY=15",
         {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 15},
         {"type": "noEnd"},
         ("2027-03-01", "2027-06-01"), ["2027-03-15", "2027-04-15", "2027-05-15"],
         id="absoluteMonthly-noEnd"),
     pytest.param(
-        "2027-03-25", {"pattern": "relativeMonthly", "days_of_week": ["thursday"], "index": "last", "occurrences": 3},
+        "2027-03-25", "FREQ=MONTHLY;BYDAY=-1TH;COUNT=3",
         {"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["thursday"], "index": "last"},
         {"type": "numbered", "numberOfOccurrences": 3},
         ("2027-03-01", "2027-12-31"), ["2027-03-25", "2027-04-29", "2027-05-27"],
         id="relativeMonthly-numbered"),
     pytest.param(
-        "2027-03-15", {"pattern": "absoluteYearly", "day_of_month": 15, "month": 3, "end_date": "2029-12-31"},
+        "2027-03-15", "FREQ=YEARLY;BYMONTHDAY=15;BYMONTH=3;UNTIL=20291231",
         {"type": "absoluteYearly", "interval": 1, "dayOfMonth": 15, "month": 3},
         {"type": "endDate", "endDate": "2029-12-31"},
         ("2027-03-01", "2031-01-01"), ["2027-03-15", "2028-03-15", "2029-03-15"],
         id="absoluteYearly-endDate"),
     pytest.param(
-        "2027-03-08", {"pattern": "relativeYearly", "days_of_week": ["monday"], "index": "second", "month": 3,
-                       "occurrences": 3},
+        "2027-03-08", "FREQ=YEARLY;BYDAY=2MO;BYMONTH=3;COUNT=3",
         {"type": "relativeYearly", "interval": 1, "daysOfWeek": ["monday"], "index": "second", "month": 3},
         {"type": "numbered", "numberOfOccurrences": 3},
         ("2027-03-01", "2031-01-01"), ["2027-03-08", "2028-03-13", "2029-03-12"],
@@ -250,10 +248,10 @@ PATTERNS = [
 
 @pytest.mark.parametrize(("day", "recurrence", "pattern", "rng", "window", "dates"), PATTERNS)
 async def test_every_recurrence_pattern_reaches_the_sandbox(
-        harness: Harness, day: str, recurrence: dict[str, Any], pattern: dict[str, Any], rng: dict[str, Any],
+        harness: Harness, day: str, recurrence: str, pattern: dict[str, Any], rng: dict[str, Any],
         window: tuple[str, str], dates: list[str]) -> None:
     h = harness
-    subject = f"Series {recurrence['pattern']}"
+    subject = f"Series {pattern['type']}"
     master = (await h.call("create_event", {"subject": subject, "start": f"{day}T10:00", "end": f"{day}T11:00",
                                             "time_zone": LA, "recurrence": recurrence}))["event"]
     doc = await h.sandbox_get(f"me/events/{h.graph_id(master['handle'])}")
@@ -365,7 +363,7 @@ async def test_every_result_shows_handles(harness: Harness) -> None:
                                             "end": "2027-03-04T10:00"}))["event"]
     series = (await h.call("create_event", {"subject": "Handles series", "start": "2027-03-04T11:00",
                                             "end": "2027-03-04T12:00",
-                                            "recurrence": {"pattern": "daily", "occurrences": 2}}))["event"]
+                                            "recurrence": "FREQ=DAILY;COUNT=2"}))["event"]
     view = await h.call("calendar_view", {"start": "2027-03-04", "end": "2027-03-06"})
     listed = await h.call("list_events", {"max_results": 20})
     instances = await h.call("list_event_instances", {"event": series["handle"], "start": "2027-03-01",
@@ -409,7 +407,7 @@ async def test_every_tool_accepts_the_full_graph_id(harness: Harness) -> None:
 
     series = (await h.call("create_event", {"subject": "By id series", "start": "2027-03-04T11:00",
                                             "end": "2027-03-04T12:00",
-                                            "recurrence": {"pattern": "daily", "occurrences": 2}}))["event"]
+                                            "recurrence": "FREQ=DAILY;COUNT=2"}))["event"]
     instances = await h.call("list_event_instances", {"event": h.graph_id(series["handle"]),
                                                       "start": "2027-03-01", "end": "2027-03-10"})
     assert [e["series"] for e in instances["events"]] == [series["handle"]] * 2
@@ -460,7 +458,7 @@ async def test_list_events_returns_masters_and_singles_not_occurrences(harness: 
     h = harness
     series = (await h.call("create_event", {"subject": "Listing series", "start": "2027-03-01T09:00",
                                             "end": "2027-03-01T10:00",
-                                            "recurrence": {"pattern": "daily", "occurrences": 5}}))["event"]
+                                            "recurrence": "FREQ=DAILY;COUNT=5"}))["event"]
     single = (await h.call("create_event", {"subject": "Listing single", "start": "2027-03-02T13:00",
                                             "end": "2027-03-02T14:00"}))["event"]
     [occurrence, *_] = mine(await h.call("calendar_view", {"start": "2027-03-01", "end": "2027-03-06"}),
@@ -475,7 +473,7 @@ async def test_list_event_instances_covers_a_window(harness: Harness) -> None:
     h = harness
     series = (await h.call("create_event", {"subject": "Instances", "start": "2027-03-01T09:00",
                                             "end": "2027-03-01T10:00",
-                                            "recurrence": {"pattern": "weekly", "days_of_week": ["monday", "friday"]}}))
+                                            "recurrence": "FREQ=WEEKLY;BYDAY=MO,FR"}))
     handle = series["event"]["handle"]
     got = await h.call("list_event_instances", {"event": handle, "start": "2027-03-10", "end": "2027-03-20",
                                                 "time_zone": "UTC"})
@@ -514,14 +512,12 @@ async def test_full_detail_of_a_series_shows_its_recurrence(harness: Harness, to
     h = harness
     master = (await h.call("create_event", {
         "subject": "Full series", "start": "2027-03-01T09:00", "end": "2027-03-01T09:30",
-        "recurrence": {"pattern": "weekly", "days_of_week": ["monday"], "occurrences": 4}}))["event"]
+        "recurrence": "FREQ=WEEKLY;BYDAY=MO;COUNT=4"}))["event"]
     if tool == "get_event":
         event = (await h.call("get_event", {"event": master["handle"]}))["event"]
     else:
         [event] = (await h.call("list_events", {"subject_contains": "Full series", "detail": "full"}))["events"]
-    assert event["recurrence"] == {"pattern": "weekly", "days_of_week": ["monday"], "range": "numbered",
-                                   "start_date": "2027-03-01", "occurrences": 4,
-                                   "time_zone": "Pacific Standard Time"}
+    assert event["recurrence"] == "FREQ=WEEKLY;BYDAY=MO;COUNT=4"
 
 
 # -- calendars ---------------------------------------------------------------------------------------------

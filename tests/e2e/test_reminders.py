@@ -34,8 +34,7 @@ async def world(h: Harness) -> dict[str, Any]:
                                            "end": "2027-03-10T10:00", "reminder_minutes": 15})
     series = await h.call("create_event", {"subject": "Team standup", "start": "2027-03-01T08:00",
                                            "end": "2027-03-01T08:15", "reminder_minutes": 10,
-                                           "recurrence": {"pattern": "weekly", "days_of_week": ["monday"],
-                                                          "occurrences": 3}})
+                                           "recurrence": "FREQ=WEEKLY;BYDAY=MO;COUNT=3"})
     await h.call("create_event", {"subject": "Budget review", "start": "2027-03-11T09:00", "end": "2027-03-11T10:00",
                                   "reminder_minutes": -1})  # no reminder
     return {"single": single["event"]["handle"], "series": series["event"]["handle"]}

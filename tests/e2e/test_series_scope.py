@@ -25,7 +25,7 @@ pytestmark = pytest.mark.anyio
 
 SERIES = {"subject": "Planning", "start": "2027-03-01T10:00", "end": "2027-03-01T10:30",
           "attendees": [{"email": "dana@contoso.com"}],
-          "recurrence": {"pattern": "weekly", "days_of_week": ["monday"], "occurrences": 6}}
+          "recurrence": "FREQ=WEEKLY;BYDAY=MO;COUNT=6"}
 SPRING = {"start": "2027-02-01", "end": "2027-06-01"}
 
 
@@ -130,7 +130,7 @@ async def test_scopes_that_do_not_fit_are_refused(harness: Harness) -> None:
         ("update_event", {"event": single, "scope": "series", "subject": "x"}, "scope", "single event"),
         ("update_event", {"event": single, "scope": "this_and_following", "subject": "x"}, "scope", "single event"),
         ("update_event", {"event": occ[1], "scope": "everything", "subject": "x"}, "scope", "'occurrence'"),
-        ("update_event", {"event": occ[1], "scope": "occurrence", "recurrence": {"pattern": "daily"}}, "recurrence",
+        ("update_event", {"event": occ[1], "scope": "occurrence", "recurrence": "FREQ=DAILY"}, "recurrence",
          "this_and_following"),
         ("update_event", {"event": occ[1], "scope": "series", "start": "2027-03-10T09:00"}, "start", "days_of_week"),
         ("update_event", {"event": occ[1], "scope": "series"}, "Nothing to change", "subject"),

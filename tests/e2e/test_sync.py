@@ -82,8 +82,7 @@ async def test_what_changed_since_i_last_looked(harness: Harness) -> None:
                         ("To change", "2027-03-11T09:00", "2027-03-11T10:00"),
                         ("To delete", "2027-03-12T09:00", "2027-03-12T10:00"))
     series = (await h.call("create_event", {"subject": "Daily check-in", "start": "2027-03-10T08:00",
-                                            "end": "2027-03-10T08:15", "recurrence": {"pattern": "daily",
-                                                                                       "occurrences": 5}}))
+                                            "end": "2027-03-10T08:15", "recurrence": "FREQ=DAILY;COUNT=5"}))
     first = await h.call("sync_events", WINDOW)
     kinds = sorted(e.get("kind", "single") for e in first["added"])
     assert kinds == ["occurrence"] * 3 + ["series"] + ["single"] * 3

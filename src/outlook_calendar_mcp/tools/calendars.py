@@ -20,9 +20,9 @@ from .common import READ_ONLY, DetailArg, InputError, Mailbox, Services, tool, w
 
 Color = Literal["auto", "lightBlue", "lightGreen", "lightOrange", "lightGray", "lightYellow", "lightTeal",
                 "lightPink", "lightBrown", "lightRed"]
-CalendarRef = Annotated[str, Field(description="Calendar handle (cal_...) or Graph id")]
-GroupRef = Annotated[str | None, Field(description="Calendar group handle (grp_...) or id")]
-GroupHandle = Annotated[str, Field(description="Calendar group handle (grp_...) or id")]
+CalendarRef = Annotated[str, Field(description="cal_ handle or id")]
+GroupRef = Annotated[str | None, Field(description="grp_ handle or id")]
+GroupHandle = Annotated[str, Field(description="grp_ handle or id")]
 GroupName = Annotated[str, Field(min_length=1, max_length=255, description="The calendar group's name")]
 
 

@@ -218,10 +218,10 @@ def _forbid_unknown_arguments(server: MCPServer, name: str) -> None:
 
 # -- shared argument types -------------------------------------------------------------------
 
-Mailbox = Annotated[str | None, Field(description="Another mailbox (address); default yours")]
-CalendarId = Annotated[str | None, Field(description="Calendar handle; default main calendar")]
-TimeZoneArg = Annotated[str | None, Field(description="IANA/Windows zone; default the mailbox's")]
-EventRef = Annotated[str, Field(description="Event handle or id")]
-DetailArg = Annotated[Literal["compact", "full"], Field(description="full adds body, attendees, recurrence, ids")]
+Mailbox = Annotated[str | None, Field()]  # another user's or a shared mailbox (address); default: yours
+CalendarId = Annotated[str | None, Field(description="Calendar handle; default main")]
+TimeZoneArg = Annotated[str | None, Field(description="IANA or Windows zone")]
+EventRef = Annotated[str, Field()]  # an ev_ handle or a Graph id
+DetailArg = Annotated[Literal["compact", "full"], Field()]  # full: body, attendee list, recurrence, ids
 MaxResults = Annotated[int, Field(ge=1, le=1000, strict=True)]
 Time = Annotated[str, Field(description="ISO 8601; no offset = mailbox zone")]

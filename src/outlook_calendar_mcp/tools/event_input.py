@@ -47,6 +47,84 @@ class RecurrenceInput(BaseModel):
     occurrences: Annotated[int | None, Field(ge=1, le=999, strict=True)] = None
 
 
+RRULE_HELP = "e.g. FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10 or FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20271231"
+_RR_DAYS = {d.value[:2].upper(): d for d in Day}
+_RR_INDEX = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+_RR_KEYS = {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "COUNT", "UNTIL", "WKST"}
+
+
+def parse_rrule(text: str, label: str = "recurrence") -> RecurrenceInput:
+    """An RFC 5545 RRULE (what Outlook's patterns can express) → the recurrence model Graph's patterns map from.
+
+    DAILY; WEEKLY with BYDAY; MONTHLY with BYMONTHDAY (absolute) or BYDAY with an ordinal / BYSETPOS (relative);
+    YEARLY with BYMONTH and BYMONTHDAY or an ordinal BYDAY; INTERVAL; COUNT or UNTIL; WKST."""
+    rule = text.strip()
+    if rule.upper().startswith("RRULE:"):
+        rule = rule[6:]
+    parts: dict[str, str] = {}
+    for item in filter(None, rule.split(";")):
+        key, sep, value = item.partition("=")
+        key = key.strip().upper()
+        if not sep or not value.strip():
+            raise InputError(f"{label}: '{item}' is not KEY=VALUE; write an RRULE, {RRULE_HELP}.")
+        if key not in _RR_KEYS:
+            raise InputError(f"{label}: {key} is not supported (Outlook repeats by day, week, month or year); "
+                             f"use FREQ, INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, COUNT, UNTIL, WKST.")
+        parts[key] = value.strip().upper()
+    freq = parts.get("FREQ")
+    if freq not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+        raise InputError(f"{label}: FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY; {RRULE_HELP}.")
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise InputError(f"{label}: give COUNT or UNTIL, not both.")
+
+    def number(key: str, low: int, high: int) -> int:
+        try:
+            value = int(parts[key])
+        except ValueError:
+            raise InputError(f"{label}: {key}={parts[key]} is not a whole number.") from None
+        if not low <= value <= high:
+            raise InputError(f"{label}: {key} must be between {low} and {high}.")
+        return value
+
+    days, ordinals = [], set()
+    for token in filter(None, parts.get("BYDAY", "").split(",")):
+        match = re.fullmatch(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)", token)
+        if not match:
+            raise InputError(f"{label}: BYDAY value '{token}' is not a weekday such as MO or -1FR.")
+        days.append(_RR_DAYS[match.group(2)])
+        if match.group(1):
+            ordinals.add(int(match.group(1)))
+    if "BYSETPOS" in parts:
+        ordinals.add(number("BYSETPOS", -1, 4))
+    if len(ordinals) > 1 or (ordinals and ordinals - set(_RR_INDEX)):
+        raise InputError(f"{label}: Outlook supports one position: 1, 2, 3, 4 or -1 (last).")
+    index = _RR_INDEX[ordinals.pop()] if ordinals else None
+    monthday = number("BYMONTHDAY", 1, 31) if "BYMONTHDAY" in parts else None
+    month = number("BYMONTH", 1, 12) if "BYMONTH" in parts else None
+    pattern = {"DAILY": "daily", "WEEKLY": "weekly"}.get(freq)
+    if freq in ("MONTHLY", "YEARLY"):
+        # As in RFC 5545, what the rule leaves out comes from the start (the day of the month, the month).
+        kind = "relative" if days else "absolute"
+        if kind == "relative" and not index:
+            raise InputError(f"{label}: a {freq.lower()} rule by weekday needs a position, e.g. BYDAY=2TU or "
+                             "BYDAY=FR;BYSETPOS=-1 (Outlook cannot repeat every Tuesday of a month).")
+        pattern = kind + ("Monthly" if freq == "MONTHLY" else "Yearly")
+    until = None
+    if "UNTIL" in parts:
+        match = re.fullmatch(r"(\d{4})-?(\d{2})-?(\d{2})(T.*)?", parts["UNTIL"])
+        if not match:
+            raise InputError(f"{label}: UNTIL must be a date such as 20271231.")
+        until = "-".join(match.groups()[:3])
+    first_day = _RR_DAYS.get(parts.get("WKST", ""), None)
+    if "WKST" in parts and first_day is None:
+        raise InputError(f"{label}: WKST must be a weekday such as MO or SU.")
+    return RecurrenceInput(
+        pattern=pattern, interval=number("INTERVAL", 1, 99) if "INTERVAL" in parts else 1,
+        days_of_week=days or None, day_of_month=monthday, month=month,
+        index=index if pattern.startswith("relative") else None, first_day_of_week=first_day, end_date=until,
+        occurrences=number("COUNT", 1, 999) if "COUNT" in parts else None)
+
+
 def parse_time(value: str, zone: ZoneInfo, label: str) -> dt.datetime:
     moment = tz.parse_user_time(value, zone, label=label)
     wall = _naive_wall(value)
@@ -126,16 +204,25 @@ def locations_body(location: str | None, locations: list[str] | None) -> dict[st
     return body
 
 
-def recurrence_body(rec: RecurrenceInput, start_date: dt.date, zone_name: str) -> dict[str, Any]:
+def recurrence_body(rec: RecurrenceInput | str, start_date: dt.date, zone_name: str) -> dict[str, Any]:
+    if isinstance(rec, str):
+        rec = parse_rrule(rec)
+        # What an RRULE leaves out comes from the start date (RFC 5545): the weekday, the day, the month.
+        weekday = list(Day)[(start_date.weekday() + 1) % 7]
+        rec = rec.model_copy(update={
+            "days_of_week": rec.days_of_week or ([weekday] if rec.pattern == "weekly" else None),
+            "day_of_month": rec.day_of_month or (start_date.day if rec.pattern.startswith("absolute") else None),
+            "month": rec.month or (start_date.month if rec.pattern.endswith("Yearly") else None)})
     needs = {
         "weekly": ["days_of_week"], "absoluteMonthly": ["day_of_month"], "relativeMonthly": ["days_of_week"],
         "absoluteYearly": ["day_of_month", "month"], "relativeYearly": ["days_of_week", "month"],
     }.get(rec.pattern, [])
+    rrule = {"days_of_week": "BYDAY", "day_of_month": "BYMONTHDAY", "month": "BYMONTH"}
     for name in needs:
         if not getattr(rec, name):
-            raise InputError(f"recurrence.{name}: required when pattern is '{rec.pattern}'.")
+            raise InputError(f"recurrence: {rrule[name]} is required for this rule ({RRULE_HELP}).")
     if rec.end_date and rec.occurrences:
-        raise InputError("recurrence: give end_date or occurrences, not both.")
+        raise InputError("recurrence: give COUNT or UNTIL, not both.")
     pattern: dict[str, Any] = {"type": rec.pattern, "interval": rec.interval}
     if rec.days_of_week:
         pattern["daysOfWeek"] = [Day(d).value for d in rec.days_of_week]
@@ -152,7 +239,7 @@ def recurrence_body(rec: RecurrenceInput, start_date: dt.date, zone_name: str) -
     if rec.end_date:
         last = _date(rec.end_date, "recurrence.end_date")
         if last < first:
-            raise InputError(f"recurrence.end_date: {last} is before the series starts ({first}).")
+            raise InputError(f"recurrence: UNTIL {last} is before the series starts ({first}).")
         rng.update(type="endDate", endDate=last.isoformat())
     elif rec.occurrences:
         rng.update(type="numbered", numberOfOccurrences=rec.occurrences)

@@ -22,21 +22,20 @@ from .. import views
 from ..views import Compact, Event, SeriesExceptions, SeriesSplit
 from .common import (READ_ONLY, CalendarId, DetailArg, EventRef, InputError, Mailbox, MaxResults, Services, Time,
                      TimeZoneArg, tool, writes)
-from .event_input import AttendeeInput, RecurrenceInput, attendees_body, locations_body, recurrence_body, times_body
+from .event_input import RRULE_HELP, AttendeeInput, attendees_body, locations_body, recurrence_body, times_body
 from .sharing import GroupId, Target, explain_access, target, zone_for
 
 ShowAs = Literal["free", "tentative", "busy", "oof", "workingElsewhere"]
 Sensitivity = Literal["normal", "personal", "private", "confidential"]
 Importance = Literal["low", "normal", "high"]
+Repeat = Annotated[str, Field(description=f"RFC 5545 RRULE, {RRULE_HELP}")]
 StrictBool = Annotated[bool, Field(strict=True)]  # "yes" must not pass for true
 Attendees = Annotated[list[AttendeeInput] | None, Field(description="People and rooms to invite")]
 Reminder = Annotated[int | None, Field(ge=-1, le=40320, strict=True,
                                        description="Minutes before start; -1 turns the reminder off")]
 Scope = Literal["occurrence", "this_and_following", "series"]
-ScopeArg = Annotated[Scope | None, Field(description=(
-    "For a recurring event: 'occurrence' (only this one), 'this_and_following' (this occurrence and every later "
-    "one: the series ends the day before and, for a change, a new series starts here), or 'series' (all of "
-    "them). Default: the event as given (an occurrence handle: that occurrence; a series handle: the series)"))]
+# this_and_following ends the series the day before and (for a change) starts a new one there
+ScopeArg = Annotated[Scope | None, Field(description="Series only; this_and_following splits it. Default: as given")]
 SERIES_FIELDS = ("subject", "body", "location", "locations", "categories", "showAs", "sensitivity", "importance",
                  "isOnlineMeeting", "isReminderOn", "reminderMinutesBeforeStart", "responseRequested",
                  "allowNewTimeProposals", "hideAttendees")
@@ -123,7 +122,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         filter: Annotated[str | None, Field(description="OData $filter, e.g. start/dateTime ge '2026-11-01T00:00:00'")] = None,
         time_zone: TimeZoneArg = None, max_results: MaxResults = 50, detail: DetailArg = "compact",
     ) -> EventList:
-        """Use to find single events and recurring series (masters, not occurrences), e.g. by subject. Returns events newest first."""
+        """Use to find single events and series masters (not occurrences), say by subject. Returns events newest first."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         clauses = []
@@ -156,7 +155,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             "For a recurring event: also list the series' changed occurrences (with their original dates) and "
             "cancelled ones"))] = False,
     ) -> EventResult:
-        """Use to read one event in full: body, attendees and their responses, recurrence (and, on request, a series' changed and cancelled occurrences). Returns the event."""
+        """Use to read one event in full: body, attendees' responses, recurrence, a series' exceptions. Returns the event."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         with explain_access(t, writing=False):
@@ -217,7 +216,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         description: Annotated[str | None, Field(description="Body text")] = None,
         location: str | None = None,
         locations: Annotated[list[str] | None, Field(description="Several locations")] = None,
-        attendees: Attendees = None, recurrence: RecurrenceInput | None = None,
+        attendees: Attendees = None, recurrence: Repeat | None = None,
         online_meeting: Annotated[bool | None, Field(strict=True, description="Add a Teams meeting link")] = None,
         reminder_minutes: Reminder = None, show_as: ShowAs | None = None, sensitivity: Sensitivity | None = None,
         importance: Importance | None = None, categories: list[str] | None = None,
@@ -261,7 +260,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             new_end = cur_end.isoformat()
         return times_body(new_start, new_end, bool(is_all_day), zone_name, zone, duration_default=keep)
 
-    async def recurrence_change(path: str, body: dict[str, Any], recurrence: RecurrenceInput | None,
+    async def recurrence_change(path: str, body: dict[str, Any], recurrence: Repeat | None,
                                 zone_name: str) -> None:
         if recurrence is None:
             return
@@ -313,7 +312,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                                                                                  "range": rng}})
 
     async def update_series(t: Target, info: dict[str, Any], body: dict[str, Any], start: str | None,
-                            end: str | None, all_day: bool | None, recurrence: RecurrenceInput | None,
+                            end: str | None, all_day: bool | None, recurrence: Repeat | None,
                             zone_name: str, zone: Any, event: str) -> dict[str, Any]:
         """PATCH the master of ``info``'s series; times given for an occurrence move every occurrence alike."""
         master_path = ev_path(t, info["seriesMasterId"])
@@ -340,7 +339,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             return await g.patch(master_path, json=body, prefer=svc.prefer(zone_name))
 
     async def split_series(t: Target, info: dict[str, Any], changes: dict[str, Any], start: str | None,
-                           end: str | None, all_day: bool | None, recurrence: RecurrenceInput | None,
+                           end: str | None, all_day: bool | None, recurrence: Repeat | None,
                            zone_name: str, zone: Any, event: str) -> EventResult:
         """'This and following': end the series the day before the occurrence, start a new one there."""
         master_path = ev_path(t, info["seriesMasterId"])
@@ -448,13 +447,13 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         event: EventRef, subject: str | None = None, start: Time | None = None, end: Time | None = None,
         all_day: StrictBool | None = None, time_zone: TimeZoneArg = None, description: str | None = None,
         location: str | None = None, locations: list[str] | None = None, attendees: Attendees = None,
-        recurrence: RecurrenceInput | None = None, online_meeting: StrictBool | None = None,
+        recurrence: Repeat | None = None, online_meeting: StrictBool | None = None,
         reminder_minutes: Reminder = None, show_as: ShowAs | None = None, sensitivity: Sensitivity | None = None,
         importance: Importance | None = None, categories: list[str] | None = None,
         etag: Annotated[str | None, Field(description="Fail if the event changed since this etag (from get_event)")] = None,
         scope: ScopeArg = None, mailbox: Mailbox = None, group_id: GroupId = None,
     ) -> EventResult:
-        """Use to change an event, one occurrence, this and the following occurrences, or a whole series (only the fields given; attendees are told). Returns the updated event (for this_and_following: the new series)."""
+        """Use to change an event, an occurrence or a series (only the fields given; attendees are told). Returns the updated event."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         event_id = svc.event_id(event)
@@ -491,7 +490,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     async def delete_event(event: EventRef, mailbox: Mailbox = None,
                            etag: Annotated[str | None, Field(description="Fail if the event changed since this etag")] = None,
                            scope: ScopeArg = None, group_id: GroupId = None) -> Deleted:
-        """Use to delete an event, one occurrence, this and the following occurrences, or a whole series; as organizer, attendees get a cancellation. Returns what was deleted."""
+        """Use to delete an event, an occurrence or a series (attendees of your meetings are told). Returns what was deleted."""
         t = await target(svc, mailbox, group_id)
         event_id = svc.event_id(event)
         path = ev_path(t, event_id)

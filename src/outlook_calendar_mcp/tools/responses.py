@@ -13,9 +13,9 @@ from ..graph import NotFound
 from ..views import Compact
 from .common import EventRef, InputError, Mailbox, Services, TimeZoneArg, tool, writes
 
-Comment = Annotated[str | None, Field(max_length=4000, description="Message to the organizer")]
-SendResponse = Annotated[bool, Field(strict=True, description="Tell the organizer (default true)")]
-Proposed = Annotated[str | None, Field(description="Propose another start (ISO 8601), with proposed_end")]
+Comment = Annotated[str | None, Field(max_length=4000)]  # a message that goes with the answer
+SendResponse = Annotated[bool, Field(strict=True)]  # false: answer without telling the organizer
+Proposed = Annotated[str | None, Field(description="ISO 8601")]  # a proposed new time needs both ends
 
 
 class Responded(Compact):
@@ -117,7 +117,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     async def decline_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
                             proposed_start: Proposed = None, proposed_end: Proposed = None,
                             time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
-        """Use to decline an invitation (the organizer is told unless send_response is false), optionally proposing another time. Returns the response sent."""
+        """Use to decline an invitation, optionally proposing another time. Returns the response sent."""
         return await respond("decline", "declined", event, mailbox, comment, send_response,
                              proposed_start, proposed_end, time_zone)
 

@@ -192,8 +192,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         start: Annotated[str | None, Field(description="Window start, ISO 8601; default now")] = None,
         end: Annotated[str | None, Field(description="Window end; default 7 days after start")] = None,
         optional_attendees: list[str] | None = None,
-        rooms: Annotated[list[str] | None, Field(description="Rooms to consider, by address or name (see list_rooms); "
-                                                             "only times when one of them is free")] = None,
+        rooms: Annotated[list[str] | None, Field(description="Room addresses or names; one must be free")] = None,
         suggest_room: Annotated[bool, Field(strict=True, description="Let the service suggest a free room")] = False,
         hours: Annotated[Literal["work", "personal", "unrestricted"], Field(description="work: each attendee's working hours")] = "work",
         max_candidates: Annotated[int, Field(ge=1, le=100, strict=True)] = 10,

@@ -30,7 +30,33 @@ _SCHEMA_ONE = ("items", "additionalProperties", "not", "contains")
 
 
 def lean(schema: dict[str, Any], *, output: bool = False) -> dict[str, Any]:
+    if output:
+        return _shallow(_node(schema, output))
     return _prune_defs(_node(schema, output))
+
+
+def _shallow(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema that types the result's own fields and stops there: nested objects are
+    {"type": "object"} and lists {"type": "array"} (their items are self-describing JSON the model reads
+    anyway), so six event tools do not each carry the event model."""
+    def flat(sub: Any) -> Any:
+        if not isinstance(sub, dict):
+            return sub
+        if "$ref" in sub or sub.get("type") == "object":
+            return {"type": "object"}
+        if sub.get("type") == "array":
+            return {"type": "array"}
+        if "anyOf" in sub:
+            kinds = {flat(b).get("type") for b in sub["anyOf"] if isinstance(b, dict)}
+            return {"type": sorted(k for k in kinds if k)} if all(kinds) else {}
+        return sub
+    out = {k: v for k, v in schema.items() if k not in ("$defs", "required")}
+    if isinstance(out.get("properties"), dict):
+        # Lists and nested objects keep their kind; everything else is named only (the values speak for
+        # themselves). "required" goes too: absent means "not set" in every result.
+        out["properties"] = {name: (flat(sub) if flat(sub).get("type") in ("array", "object") else {})
+                             for name, sub in out["properties"].items()}
+    return out
 
 
 def _prune_defs(schema: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from pydantic import Field
 from .. import views
 from ..graph import Forbidden
 from ..views import Compact, Permission
-from .common import READ_ONLY, DetailArg, InputError, Mailbox, Services, tool, writes
+from .common import READ_ONLY, CalendarId, DetailArg, InputError, Mailbox, Services, tool, writes
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -34,14 +34,10 @@ Role = Literal["freeBusyRead", "limitedRead", "read", "write", "delegateWithoutP
                "delegateWithPrivateEventAccess"]
 RoleOrNone = Literal["none", "freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
                      "delegateWithPrivateEventAccess"]
-GroupId = Annotated[str | None, Field(
-    description="A Microsoft 365 group (its id or email address) whose calendar to use instead of a person's")]
-CalendarArg = Annotated[str | None, Field(description="Calendar handle or id; default: the main calendar")]
+GroupId = Annotated[str | None, Field(description="M365 group id or address")]  # use that group's calendar
+CalendarArg = CalendarId
 PermissionRef = Annotated[str, Field(
-    description="Permission handle (perm_...), id, or the person's address ('My Organization' for everyone)")]
-ROLE_HELP = ("freeBusyRead (free/busy only), limitedRead (times, subjects, locations), read (all details of "
-             "non-private events), write (read and change events), delegateWithoutPrivateEventAccess, "
-             "delegateWithPrivateEventAccess (delegates; main calendar only)")
+    description="perm_ handle, id, or the person's address")]
 
 
 @dataclass(frozen=True)
@@ -194,7 +190,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     @tool(server, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled)
     async def share_calendar(
         share_with: Annotated[str, Field(description="Address of the person to share with, e.g. dana@contoso.com")],
-        role: Annotated[Role, Field(description=f"What they may do: {ROLE_HELP}")] = "read",
+        role: Role = "read",
         calendar_id: CalendarArg = None, mailbox: Mailbox = None,
     ) -> PermissionResult:
         """Use to share a calendar with someone (or make them a delegate). Returns the new permission."""
@@ -218,7 +214,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled)
     async def update_calendar_permission(
         permission: PermissionRef,
-        role: Annotated[RoleOrNone, Field(description=f"The new role: {ROLE_HELP}; none only for 'My Organization'")],
+        role: RoleOrNone,  # none: only for the 'My Organization' permission
         calendar_id: CalendarArg = None, mailbox: Mailbox = None,
     ) -> PermissionResult:
         """Use to change how much someone (or everyone in the organization) may see or do in a calendar. Returns the updated permission."""

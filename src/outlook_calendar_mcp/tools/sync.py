@@ -36,7 +36,7 @@ from .. import timezones as tz
 from .. import views
 from ..graph import GraphError
 from ..views import Compact, Event
-from .common import DetailArg, InputError, Mailbox, MaxResults, Services, TimeZoneArg, tool
+from .common import CalendarId, DetailArg, InputError, Mailbox, MaxResults, Services, TimeZoneArg, tool
 from .sharing import GroupId, explain_access, target, zone_for
 
 SYNC = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
@@ -123,21 +123,17 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
 
     @tool(server, SYNC, enabled=enabled)
     async def sync_events(
-        start: Annotated[str | None, Field(description="Window start, ISO 8601; default: the window of your last "
-                                                       "sync of this calendar, else today 00:00")] = None,
-        end: Annotated[str | None, Field(description="Window end; default: the last window's, else 7 days after "
-                                                     "start")] = None,
+        start: Annotated[str | None, Field(description="Default: the last synced window, else today")] = None,
+        end: Annotated[str | None, Field(description="Default: the last window's, else start + 7 days")] = None,
         mailbox: Mailbox = None,
-        calendar_id: Annotated[str | None, Field(description="Calendar handle or id; default: the main calendar")] = None,
+        calendar_id: CalendarId = None,
         group_id: GroupId = None, time_zone: TimeZoneArg = None,
-        restart: Annotated[bool, Field(strict=True, description="Forget the saved state: list the whole window "
-                                                                "again")] = False,
-        page_size: Annotated[int | None, Field(ge=1, le=1000, strict=True, description="Events per Graph page "
-                                               "(Prefer: odata.maxpagesize); default 100")] = None,
+        restart: Annotated[bool, Field(strict=True, description="List the whole window again")] = False,
+        page_size: Annotated[int | None, Field(ge=1, le=1000, strict=True)] = None,  # Prefer odata.maxpagesize
         max_results: MaxResults = 200, detail: DetailArg = "compact",
         ctx: Context | None = None,
     ) -> SyncResult:
-        """Use to find out what changed in a calendar since you last looked (events added, changed, removed), without listing everything again. The first call for a window lists all of it. Returns the changes in local time."""
+        """Use to learn what changed in a calendar since the last call. Returns events added, changed and removed (the first call lists the window)."""
         t = await target(svc, mailbox, group_id)
         if calendar_id and t.group:
             raise InputError("calendar_id: a group has one calendar; leave calendar_id out with group_id.")
