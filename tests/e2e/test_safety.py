@@ -100,3 +100,33 @@ async def test_confirm_sends_lets_private_changes_through(tmp_path):
         assert "confirm" in tools["create_event"].input_schema["properties"]
         assert "confirm" not in tools["calendar_view"].input_schema["properties"]
         assert json.loads((await client.call_tool("calendar_view", {})).content[0].text)["time_zone"]
+
+
+async def test_conflicts_are_warned_and_duplicates_refused(tmp_path):
+    server, store = build(tmp_path)
+    async with Client(server) as client:
+        first = structured(await client.call_tool("create_event", {
+            "subject": "Budget review", "start": "2027-03-04T10:00", "end": "2027-03-04T11:00"}))
+        assert "conflicts" not in first
+        # Same subject, same time: refused (nothing written) unless the caller insists.
+        before = state(store)
+        again = await client.call_tool("create_event", {
+            "subject": "budget review", "start": "2027-03-04T10:00", "end": "2027-03-04T11:00"})
+        assert again.is_error and "allow_duplicate" in again.content[0].text
+        assert first["event"]["handle"] in again.content[0].text
+        assert state(store) == before
+        insisted = structured(await client.call_tool("create_event", {
+            "subject": "Budget review", "start": "2027-03-04T10:00", "end": "2027-03-04T11:00",
+            "allow_duplicate": True}))
+        assert [c["handle"] for c in insisted["conflicts"]] == [first["event"]["handle"]]
+        # A different event in a busy slot is created, with the clash named.
+        clash = structured(await client.call_tool("create_event", {
+            "subject": "Dentist", "start": "2027-03-04T10:30", "end": "2027-03-04T11:30"}))
+        assert sorted(c["subject"] for c in clash["conflicts"]) == ["Budget review", "Budget review"]
+        # Free time does not clash; moving an event into a busy slot warns too.
+        free = structured(await client.call_tool("create_event", {
+            "subject": "Lunch", "start": "2027-03-04T12:00", "end": "2027-03-04T13:00"}))
+        assert "conflicts" not in free
+        moved = structured(await client.call_tool("update_event", {"event": free["event"]["handle"],
+                                                                   "start": "2027-03-04T11:00"}))
+        assert [c["subject"] for c in moved["conflicts"]] == ["Dentist"]

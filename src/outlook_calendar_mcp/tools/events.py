@@ -53,6 +53,7 @@ class EventResult(Compact):
     notified: list[str] | None = None
     exceptions: SeriesExceptions | None = Field(None, description="A series' changed and cancelled occurrences")
     series_split: SeriesSplit | None = None
+    conflicts: list[Event] | None = None  # busy events the new time overlaps (created anyway: a warning)
     note: str | None = None
 
 
@@ -70,6 +71,19 @@ def _window(start: str, end: str, zone) -> tuple[str, str]:
     if finish <= begin:
         raise InputError(f"end: {end} is not after start {start}; give a window whose end is later than its start.")
     return tz.to_utc(begin, zone).strftime("%Y-%m-%dT%H:%M:%SZ"), tz.to_utc(finish, zone).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _blocks(event: dict[str, Any]) -> bool:
+    """An event that makes its time busy (not free, not cancelled)."""
+    return event.get("showAs") not in ("free", None) and not event.get("isCancelled")
+
+
+def _same_time(event: dict[str, Any], body: dict[str, Any]) -> bool:
+    try:
+        return all(tz.from_graph(event[k], k).astimezone(dt.timezone.utc)
+                   == tz.from_graph(body[k], k).astimezone(dt.timezone.utc) for k in ("start", "end"))
+    except (KeyError, ValueError):
+        return False
 
 
 def _others(doc: dict[str, Any], me: str | None = None) -> list[str]:
@@ -221,11 +235,21 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         reminder_minutes: Reminder = None, show_as: ShowAs | None = None, sensitivity: Sensitivity | None = None,
         importance: Importance | None = None, categories: list[str] | None = None,
         mailbox: Mailbox = None, calendar_id: CalendarId = None, group_id: GroupId = None,
+        allow_duplicate: Annotated[bool, Field(strict=True)] = False,  # same subject and time as an existing one
     ) -> EventResult:
-        """Use to add an event or send a meeting invitation (attendees are notified). Returns the created event."""
+        """Use to add an event or send a meeting invitation (attendees are notified). Returns the created event and any conflicts."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         body: dict[str, Any] = times_body(start, end, all_day, zone_name, zone)
+        base = calendar_base(t, calendar_id) if calendar_id else (t.base if t.group else f"{t.base}/calendar")
+        with explain_access(t, writing=True):  # creating needs write access; the check below reads first
+            overlapping = await overlaps(base, body, zone_name)
+        same = [e for e in overlapping if (e.get("subject") or "").strip().lower() == subject.strip().lower()
+                and _same_time(e, body)]
+        if same and not allow_duplicate:
+            raise InputError(f"subject: '{same[0].get('subject')}' already exists at that time "
+                             f"({views.event_view(same[0], zone, svc.handles).handle}); update that event, or pass "
+                             "allow_duplicate=true to create a second one.")
         fields(body, subject=subject, description=description, location=location, locations=locations,
                attendees=attendees, online_meeting=online_meeting, reminder_minutes=reminder_minutes,
                show_as=show_as, sensitivity=sensitivity, importance=importance, categories=categories)
@@ -233,11 +257,19 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             first = tz.parse_graph_datetime(body["start"]["dateTime"]).date()
             body["recurrence"] = recurrence_body(recurrence, first, zone_name)
         body["transactionId"] = str(uuid.uuid4())  # a retried POST must not create the event twice
-        base = calendar_base(t, calendar_id) if calendar_id else (t.base if t.group else f"{t.base}/calendar")
         with explain_access(t, writing=True):
             doc = await g.post(f"{base}/events", json=body, prefer=svc.prefer(zone_name), retry_post=True)
+        busy = [views.event_view(e, zone, svc.handles) for e in overlapping if _blocks(e) and body.get("showAs") != "free"]
         return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(doc, zone, svc.handles),
-                           notified=_others(doc) or None)
+                           notified=_others(doc) or None, conflicts=busy or None)
+
+    async def overlaps(base: str, body: dict[str, Any], zone_name: str, exclude: str | None = None) -> list[dict]:
+        """Events of the calendar at ``base`` overlapping the body's start-end (all of them, busy or not)."""
+        begin, finish = (tz.from_graph(body[k], k).astimezone(dt.timezone.utc) for k in ("start", "end"))
+        page = await g.get_all(f"{base}/calendarView", params={
+            "startDateTime": begin.strftime("%Y-%m-%dT%H:%M:%SZ"), "endDateTime": finish.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            prefer=svc.prefer(zone_name), max_items=50)
+        return [e for e in page.items if e.get("id") != exclude and not e.get("isCancelled")]
 
     async def time_changes(path: str, start: str | None, end: str | None, all_day: bool | None, zone_name: str,
                            zone: Any) -> dict[str, Any]:
@@ -483,8 +515,14 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             await recurrence_change(path, body, recurrence, zone_name)
             doc = await g.patch(path, json=body, if_match=etag, prefer=svc.prefer(zone_name))
         notified = _others(doc) if doc.get("isOrganizer") else None
+        busy = None
+        if "start" in body and _blocks(doc) and not doc.get("recurrence"):  # moved: warn about what it now overlaps
+            base = f"{t.base}/calendar" if not t.group else t.base
+            with explain_access(t, writing=False):
+                clashes = await overlaps(base, doc, zone_name, exclude=doc.get("id"))
+            busy = [views.event_view(e, zone, svc.handles) for e in clashes if _blocks(e)] or None
         return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(doc, zone, svc.handles),
-                           notified=notified or None)
+                           notified=notified or None, conflicts=busy)
 
     @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled)
     async def delete_event(event: EventRef, mailbox: Mailbox = None,
