@@ -1,11 +1,20 @@
 """Startup time over stdio: seconds from spawn to the initialize response, and to the tools/list response.
 
-Spawns ``python -m outlook_calendar_mcp serve`` (stdio, sandbox backend, a fresh
-temporary data dir each run, so the sandbox is created and seeded every time)
-and speaks raw JSON-RPC on its stdin/stdout: the figures do not include any
-client library. The initialize request is written right after spawn (it waits
-in the pipe until the server reads it); tools/list is sent as soon as the
-initialize response arrives.
+Spawns ``python -m outlook_calendar_mcp serve`` (stdio, sandbox backend) and
+speaks raw JSON-RPC on its stdin/stdout: the figures do not include any client
+library. The initialize request is written right after spawn (it waits in the
+pipe until the server reads it); tools/list is sent as soon as the initialize
+response arrives.
+
+Two kinds of start, interleaved:
+
+* cold: a fresh temporary data/cache dir each run, so the sandbox is created
+  and seeded and the stdio handshake cache (fast_stdio.py) is empty: a first
+  start ever, or the first after an upgrade or a settings change;
+* warm: the second start in a data/cache dir one untimed start has just used
+  (sandbox file and handshake cache in place): every later start of the same
+  server by the same client. ``initialize`` is then answered from the cache
+  while the SDK still loads; tools/list still waits for the server.
 
 The same run measures two baselines with the same interpreter, so the figure
 can be read as a ratio on whatever machine it runs on: ``python -c pass``
@@ -72,28 +81,41 @@ def _reap(proc: subprocess.Popen, timeout: float = 10.0) -> float:
         time.sleep(0.005)
 
 
-def one_run(python: str) -> tuple[float, float, int, float]:
-    """Seconds to the initialize response and to the tools/list response, tools listed, CPU seconds used."""
-    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_MCP_")}
-        env.update(OUTLOOK_MCP_DATA_DIR=tmp, OUTLOOK_MCP_CACHE_DIR=tmp)
-        argv = [python, "-m", "outlook_calendar_mcp", "serve", "--transport", "stdio", "--backend", "sandbox",
-                "--sandbox-db", str(Path(tmp) / "sandbox.db")]
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                env=env, bufsize=0)
-        try:
-            proc.stdin.write(_line(INITIALIZE))
-            _read_response(proc.stdout, 1)
-            initialized = time.perf_counter() - start
-            proc.stdin.write(_line(INITIALIZED) + _line(TOOLS_LIST))
-            tools = _read_response(proc.stdout, 2)["result"]["tools"]
-            listed = time.perf_counter() - start
-        finally:
-            proc.stdin.close()
-            cpu = _reap(proc)
-            proc.stdout.close()
+def start_in(python: str, tmp: str) -> tuple[float, float, int, float]:
+    """One start with data and cache in ``tmp``: seconds to the initialize response and to the tools/list
+    response, tools listed, CPU seconds used."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_MCP_")}
+    env.update(OUTLOOK_MCP_DATA_DIR=tmp, OUTLOOK_MCP_CACHE_DIR=tmp)
+    argv = [python, "-m", "outlook_calendar_mcp", "serve", "--transport", "stdio", "--backend", "sandbox",
+            "--sandbox-db", str(Path(tmp) / "sandbox.db")]
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=env, bufsize=0)
+    try:
+        proc.stdin.write(_line(INITIALIZE))
+        _read_response(proc.stdout, 1)
+        initialized = time.perf_counter() - start
+        proc.stdin.write(_line(INITIALIZED) + _line(TOOLS_LIST))
+        tools = _read_response(proc.stdout, 2)["result"]["tools"]
+        listed = time.perf_counter() - start
+    finally:
+        proc.stdin.close()
+        cpu = _reap(proc)
+        proc.stdout.close()
     return initialized, listed, len(tools), cpu
+
+
+def one_run(python: str) -> tuple[float, float, int, float]:
+    """A cold start: a fresh data/cache dir (sandbox seeded, no handshake cache)."""
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        return start_in(python, tmp)
+
+
+def warm_run(python: str) -> tuple[float, float, int, float]:
+    """A warm start: the second start in one data/cache dir (the first, untimed, leaves sandbox and cache)."""
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        start_in(python, tmp)
+        return start_in(python, tmp)
 
 
 def baseline(python: str, code: str) -> tuple[float, float]:
@@ -124,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     one_run(args.python)  # warm the OS file cache once; not counted
     initialize, tools_list, server_cpu, counts = [], [], [], set()
+    warm_initialize, warm_tools_list, warm_cpu = [], [], []
     bare, bare_cpu, import_mcp, import_cpu = [], [], [], []
     load_before = os.getloadavg()[0]
     for _ in range(runs):  # interleaved, so background load spreads over all series alike
@@ -131,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         initialize.append(init_s)
         tools_list.append(list_s)
         server_cpu.append(cpu)
+        counts.add(n_tools)
+        init_s, list_s, n_tools, cpu = warm_run(args.python)
+        warm_initialize.append(init_s)
+        warm_tools_list.append(list_s)
+        warm_cpu.append(cpu)
         counts.add(n_tools)
         for code, walls, cpus in (("pass", bare, bare_cpu), ("import mcp", import_mcp, import_cpu)):
             wall, cpu = baseline(args.python, code)
@@ -141,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("spawn -> initialize response", initialize, server_cpu),
         ("spawn -> tools/list response", tools_list, server_cpu),
+        ("warm: spawn -> initialize response", warm_initialize, warm_cpu),
+        ("warm: spawn -> tools/list response", warm_tools_list, warm_cpu),
         ("baseline: python -c pass", bare, bare_cpu),
         ("baseline: python -c 'import mcp'", import_mcp, import_cpu),
     ]
@@ -152,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, _, _ in rows:
         f = figures[name]
         print(f"{name:36} {f['median_s']:8.3f} {f['p90_s']:8.3f} {f['min_s']:8.3f} {f['cpu_median_s']:8.3f}")
+    print("(the first two rows are cold starts: fresh data/cache dir; warm: the second start in the same dirs, "
+          "initialize answered from the stdio handshake cache)")
     print("(cpu med: the child's user+sys seconds over its whole life; for the server that is spawn to exit, "
           "after tools/list)")
     med_init = figures["spawn -> initialize response"]["median_s"]
@@ -163,9 +195,10 @@ def main(argv: list[str] | None = None) -> int:
           f"interpreter alone = {figures['baseline: python -c pass']['median_s']:.3f} s")
     print(f"cpu: server spawn->exit {cpu_server:.3f} s = import mcp {cpu_mcp:.3f} s + the server's own "
           f"{cpu_server - cpu_mcp:.3f} s")
-    verdict = "faster than" if med_init < TARGET_INITIALIZE_S else "NOT faster than"
-    print(f"target: initialize median {med_init:.3f} s is {verdict} {TARGET_INITIALIZE_S} s "
-          "(@softeria/ms-365-mcp-server 0.155.0)")
+    for label, median in (("cold", med_init), ("warm", figures["warm: spawn -> initialize response"]["median_s"])):
+        verdict = "faster than" if median < TARGET_INITIALIZE_S else "NOT faster than"
+        print(f"target ({label}): initialize median {median:.3f} s is {verdict} {TARGET_INITIALIZE_S} s "
+              "(@softeria/ms-365-mcp-server 0.155.0)")
     if args.json:
         print(json.dumps({"runs": runs, "target_initialize_s": TARGET_INITIALIZE_S, "figures": figures}))
     return 0

@@ -175,12 +175,21 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("httpx").setLevel(logging.WARNING)
     command = args.command or "serve"
     if command == "serve":
-        from .server import run  # noqa: PLC0415
-
         if args.command is None:  # bare `outlook-calendar-mcp`: stdio with defaults
             args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "serve"])
-        run(_settings(args), args.transport, args.host, args.port, stateless=args.stateless,
-            http_token=args.http_token)
+
+        def serve() -> None:
+            from .server import run  # noqa: PLC0415
+
+            run(_settings(args), args.transport, args.host, args.port, stateless=args.stateless,
+                http_token=args.http_token)
+
+        if args.transport == "stdio":  # answers `initialize` from a cache while the SDK loads
+            from .fast_stdio import serve_stdio  # noqa: PLC0415
+
+            serve_stdio(args, serve)
+        else:
+            serve()
         return 0
     if command == "auth":
         return _auth(args)
