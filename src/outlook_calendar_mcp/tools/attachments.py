@@ -175,7 +175,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     def event_handle(event: str) -> str:
         return svc.handles.handle("event", svc.event_id(event))
 
-    @tool(server, READ_ONLY, enabled=enabled)
+    @tool(server, READ_ONLY, enabled=enabled, name="list_attachments")
     async def list_attachments(event: EventRef, mailbox: Mailbox = None) -> AttachmentList:
         """Use to see which files, items and links are attached to an event. Returns their handles, names and sizes."""
         page = await g.get_all(f"{ev_path(mailbox, event)}/attachments", params={"$select": META})
@@ -183,7 +183,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                               attachments=[attachment_view(d, svc.handles) for d in page.items])
 
     # Not read-only: save_as writes a local file (and overwrite=true replaces one).
-    @tool(server, writes(destructive=True, idempotent=True), enabled=enabled)
+    @tool(server, writes(destructive=True, idempotent=True), enabled=enabled, name="get_attachment")
     async def get_attachment(
         event: EventRef, attachment: AttachmentRef,
         as_text: Annotated[bool, Field(strict=True, description="Include text content")] = False,
@@ -228,7 +228,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             out.saved_to, out.saved_bytes = str(target), len(raw)
         return out
 
-    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled)
+    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled, name="add_file_attachment")
     async def add_file_attachment(
         event: EventRef, ctx: Context,
         path: Annotated[str | None, Field(description="A file in the attachments directory")] = None,
@@ -312,7 +312,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                 pass
             raise
 
-    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled)
+    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled, name="add_item_attachment")
     async def add_item_attachment(
         event: EventRef,
         item_event: Annotated[str | None, Field(description="An event (handle or id) to attach")] = None,
@@ -351,7 +351,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                            json={"@odata.type": "#microsoft.graph.itemAttachment", "name": label, "item": item})
         return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
 
-    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled)
+    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled, name="add_reference_attachment")
     async def add_reference_attachment(
         event: EventRef,
         name: Annotated[str, Field(min_length=1, max_length=255)],
@@ -370,7 +370,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             "providerType": provider_type, "permission": permission, "isFolder": is_folder})
         return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
 
-    @tool(server, writes(destructive=True, idempotent=True), enabled=enabled)
+    @tool(server, writes(destructive=True, idempotent=True), enabled=enabled, name="delete_attachment")
     async def delete_attachment(event: EventRef, attachment: AttachmentRef, mailbox: Mailbox = None
                                 ) -> AttachmentDeleted:
         """Use to remove an attachment from an event. Returns what was removed."""

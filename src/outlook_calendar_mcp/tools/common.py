@@ -131,13 +131,15 @@ def result(model: BaseModel) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
-def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Policy | None = None):
+def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Policy | None = None, name: str | None = None):
     """Register an async tool function (its name, docstring, typed signature) behind the error boundary.
 
     ``enabled`` (a :class:`~.policy.Policy`) decides whether the tool exists at all (read-only mode, --tools)
     and whether it must be confirmed before it reaches other people."""
 
     def decorate(fn: Callable[..., Awaitable[BaseModel]]) -> Callable[..., Awaitable[BaseModel]]:
+        # The tool's name is a contract (OPERATIONS.md): written out at each tool, and it must be the function's.
+        assert name is None or name == fn.__name__, (name, fn.__name__)
         if enabled is not None and not enabled(fn.__name__, annotations):
             return fn
         confirm = enabled is not None and enabled.needs_confirmation(annotations)

@@ -99,13 +99,13 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                          response=label, proposed_start=shown_start, proposed_end=shown_end,
                          notified=[organizer] if send_response and organizer else None, note=note)
 
-    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled)
+    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="accept_event")
     async def accept_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
                            mailbox: Mailbox = None) -> Responded:
         """Use to accept a meeting invitation (the organizer is told unless send_response is false). Returns the response sent."""
         return await respond("accept", "accepted", event, mailbox, comment, send_response)
 
-    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled)
+    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="tentatively_accept_event")
     async def tentatively_accept_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
                                        proposed_start: Proposed = None, proposed_end: Proposed = None,
                                        time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
@@ -113,7 +113,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return await respond("tentativelyAccept", "tentativelyAccepted", event, mailbox, comment, send_response,
                              proposed_start, proposed_end, time_zone)
 
-    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled)
+    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="decline_event")
     async def decline_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
                             proposed_start: Proposed = None, proposed_end: Proposed = None,
                             time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
@@ -121,7 +121,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return await respond("decline", "declined", event, mailbox, comment, send_response,
                              proposed_start, proposed_end, time_zone)
 
-    @tool(server, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled)
+    @tool(server, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="forward_event")
     async def forward_event(event: EventRef,
                             to: Annotated[list[str], Field(min_length=1, description="Addresses to forward it to")],
                             comment: Comment = None, mailbox: Mailbox = None) -> Forwarded:
@@ -149,7 +149,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return Forwarded(event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"),
                          notified=notified)
 
-    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled)
+    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="cancel_event")
     async def cancel_event(event: EventRef, comment: Comment = None, mailbox: Mailbox = None) -> Cancelled:
         """Use as the organizer to cancel a meeting with a message to every attendee. Returns who was told."""
         target = path(mailbox, event)

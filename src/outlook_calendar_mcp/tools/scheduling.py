@@ -185,7 +185,7 @@ async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -
 def register(server: MCPServer, svc: Services, enabled=None) -> None:
     g = svc.graph
 
-    @tool(server, READ_ONLY, enabled=enabled)
+    @tool(server, READ_ONLY, enabled=enabled, name="find_meeting_times")
     async def find_meeting_times(
         attendees: Annotated[list[str], Field(min_length=1, description="Names or addresses of required people")],
         duration: Annotated[str | int, Field(description="Minutes (60), '1h', '90m' or 'PT1H'")] = 30,
@@ -253,7 +253,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                             attendees=[p["address"] for p in required + optional], suggestions=suggestions,
                             empty_reason=(result or {}).get("emptySuggestionsReason") or None)
 
-    @tool(server, READ_ONLY, enabled=enabled)
+    @tool(server, READ_ONLY, enabled=enabled, name="get_schedule")
     async def get_schedule(
         people: Annotated[list[str], Field(min_length=1, max_length=100, description="Names or addresses of people or rooms")],
         start: Annotated[str, Field(description="ISO 8601")], end: Annotated[str, Field(description="ISO 8601")],
@@ -292,14 +292,14 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                                             busy=busy or None, working_hours=hours))
         return Schedules(time_zone=tz.iana_name(zone_name), interval_minutes=interval_minutes, schedules=schedules)
 
-    @tool(server, READ_ONLY, enabled=enabled)
+    @tool(server, READ_ONLY, enabled=enabled, name="list_room_lists")
     async def list_room_lists() -> RoomLists:
         """Use to see the buildings or groups of meeting rooms. Returns room lists (pass one to list_rooms)."""
         page = await g.get_all("places/microsoft.graph.roomlist")
         return RoomLists(room_lists=[RoomList(name=r.get("displayName") or "", email=r.get("emailAddress") or "")
                                      for r in page.items])
 
-    @tool(server, READ_ONLY, enabled=enabled)
+    @tool(server, READ_ONLY, enabled=enabled, name="list_rooms")
     async def list_rooms(
         room_list: Annotated[str | None, Field(description="Room list address (from list_room_lists)")] = None,
         min_capacity: Annotated[int | None, Field(ge=1, le=1000, strict=True)] = None,

@@ -174,7 +174,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         raise InputError(f"permission: '{value}' is not a permission of this calendar; list_calendar_permissions "
                          "shows the current ones.")
 
-    @tool(server, READ_ONLY, enabled=enabled)
+    @tool(server, READ_ONLY, enabled=enabled, name="list_calendar_permissions")
     async def list_calendar_permissions(calendar_id: CalendarArg = None, mailbox: Mailbox = None,
                                         group_id: GroupId = None, detail: DetailArg = "compact") -> PermissionList:
         """Use to see who a calendar is shared with and how much they may see or do. Returns each person (and 'My Organization') with their role."""
@@ -187,7 +187,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return PermissionList(calendar=label, note=note,
                               permissions=[views.permission_view(p, svc.handles, detail) for p in page.items])
 
-    @tool(server, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled)
+    @tool(server, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="share_calendar")
     async def share_calendar(
         share_with: Annotated[str, Field(description="Address of the person to share with, e.g. dana@contoso.com")],
         role: Role = "read",
@@ -211,7 +211,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                                 note=f"{address} reaches it in the calendar tools with mailbox set to your address."
                                 if t.base == "me" else None)
 
-    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled)
+    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="update_calendar_permission")
     async def update_calendar_permission(
         permission: PermissionRef,
         role: RoleOrNone,  # none: only for the 'My Organization' permission
@@ -228,7 +228,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             doc = await g.patch(f"{path}/{quote(current['id'], safe='')}", json={"role": role})
         return PermissionResult(calendar=label, permission=views.permission_view(doc, svc.handles, "full"))
 
-    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled)
+    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="remove_calendar_permission")
     async def remove_calendar_permission(permission: PermissionRef, calendar_id: CalendarArg = None,
                                          mailbox: Mailbox = None) -> PermissionRemoved:
         """Use to stop sharing a calendar with someone. Returns who lost access."""

@@ -121,7 +121,7 @@ def _local(utc_text: str, zone: Any) -> str:
 def register(server: MCPServer, svc: Services, enabled=None) -> None:
     g = svc.graph
 
-    @tool(server, SYNC, enabled=enabled)
+    @tool(server, SYNC, enabled=enabled, name="sync_events")
     async def sync_events(
         start: Annotated[str | None, Field(description="Default: the last synced window, else today")] = None,
         end: Annotated[str | None, Field(description="Default: the last window's, else start + 7 days")] = None,
