@@ -120,7 +120,10 @@ async def _call(args: argparse.Namespace) -> int:
         return 1
     data = result.structured_content if result.structured_content is not None else [
         getattr(c, "text", None) for c in result.content]
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    try:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    except BrokenPipeError:  # `call ... | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
