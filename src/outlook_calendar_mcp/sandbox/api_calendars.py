@@ -26,6 +26,12 @@ HEX = {"auto": "", "lightBlue": "#a6d1f5", "lightGreen": "#87d28e", "lightOrange
 DISTINGUISHED = "Distinguished folders cannot be deleted."
 
 
+def _if_match(ctx: Ctx, change_key: str, what: str) -> None:
+    from .api_events import check_if_match  # noqa: PLC0415 - api_events imports this module
+
+    check_if_match(ctx, change_key, what)
+
+
 def _query(ctx: Ctx, options: set[str], props: set[str], type_name: str) -> odata.Query:
     from .api_events import parse_query  # noqa: PLC0415
 
@@ -109,7 +115,7 @@ def find_calendar(ctx: Ctx, calendar_id: str, group: Any | None = None) -> Any:
 
 
 def list_calendars(ctx: Ctx, group: Any | None) -> Response:
-    from .api_events import respond_page  # noqa: PLC0415
+    from .api_events import respond_docs  # noqa: PLC0415
 
     from . import sharing  # noqa: PLC0415
 
@@ -121,13 +127,8 @@ def list_calendars(ctx: Ctx, group: Any | None) -> Response:
         if not rows:
             require_owner_or_app(ctx)
     query = _query(ctx, LIST_OPTIONS, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
-    docs = [render_calendar(ctx, r) for r in rows]
-    if query.filter is not None:
-        docs = [d for d in docs if odata.matches(query.filter, d)]
-    if query.orderby:
-        docs = odata.sort(docs, query.orderby)
-    return respond_page(ctx, [(d["id"], d) for d in docs], query, f"users('{ctx.mailbox['id']}')/calendars",
-                        render=lambda _i, d: d)
+    return respond_docs(ctx, [render_calendar(ctx, r) for r in rows], query,
+                        f"users('{ctx.mailbox['id']}')/calendars")
 
 
 def get_calendar(ctx: Ctx, row: Any) -> Response:
@@ -168,7 +169,7 @@ def create_calendar(ctx: Ctx, group: Any | None) -> Response:
 def patch_calendar(ctx: Ctx, row: Any) -> Response:
     body = ctx.json()
     check(body, CALENDAR)
-    _if_match(ctx, row["change_key"])
+    _if_match(ctx, row["change_key"], "calendar")
     doc = json.loads(row["doc"])
     if "name" in body:
         _check_name(ctx, body["name"], "calendars", exclude=row["id"])
@@ -184,7 +185,7 @@ def patch_calendar(ctx: Ctx, row: Any) -> Response:
 
 
 def delete_calendar(ctx: Ctx, row: Any) -> Response:
-    _if_match(ctx, row["change_key"])
+    _if_match(ctx, row["change_key"], "calendar")
     if row["is_default"]:
         raise GraphHTTPError(400, "ErrorDeleteDistinguishedFolder", DISTINGUISHED)
     for event in ctx.store.db.execute("SELECT * FROM events WHERE calendar_id = ?", (row["id"],)).fetchall():
@@ -199,14 +200,6 @@ def delete_calendar(ctx: Ctx, row: Any) -> Response:
 
 
 CALENDAR_DELETE_HOOKS: list[Any] = []
-
-
-def _if_match(ctx: Ctx, change_key: str) -> None:
-    wanted = (ctx.request.headers.get("if-match") or "").strip()
-    if wanted and wanted != "*" and wanted not in (etag(change_key), change_key, f'"{change_key}"'):
-        raise GraphHTTPError(412, "ErrorIrresolvableConflict",
-                             "The change key passed in the request does not match the current change key for the "
-                             "item. Get it again and retry with its @odata.etag.")
 
 
 # -- calendar groups -------------------------------------------------------------------
@@ -225,17 +218,12 @@ def find_group(ctx: Ctx, group_id: str) -> Any:
 
 
 def list_groups(ctx: Ctx) -> Response:
-    from .api_events import respond_page  # noqa: PLC0415
+    from .api_events import respond_docs  # noqa: PLC0415
 
     require_owner_or_app(ctx)
     query = _query(ctx, LIST_OPTIONS, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
-    docs = [render_group(r) for r in ctx.store.groups(ctx.mailbox["id"])]
-    if query.filter is not None:
-        docs = [d for d in docs if odata.matches(query.filter, d)]
-    if query.orderby:
-        docs = odata.sort(docs, query.orderby)
-    return respond_page(ctx, [(d["id"], d) for d in docs], query, f"users('{ctx.mailbox['id']}')/calendarGroups",
-                        render=lambda _i, d: d)
+    return respond_docs(ctx, [render_group(r) for r in ctx.store.groups(ctx.mailbox["id"])], query,
+                        f"users('{ctx.mailbox['id']}')/calendarGroups")
 
 
 def get_group(ctx: Ctx, row: Any) -> Response:
@@ -260,7 +248,7 @@ def create_group(ctx: Ctx) -> Response:
 def patch_group(ctx: Ctx, row: Any) -> Response:
     body = ctx.json()
     check(body, CALENDAR_GROUP)
-    _if_match(ctx, row["change_key"])
+    _if_match(ctx, row["change_key"], "calendar group")
     if "classId" in body:
         raise bad_request("classId is set when the calendar group is created and cannot be changed.")
     if "name" in body:
@@ -271,7 +259,7 @@ def patch_group(ctx: Ctx, row: Any) -> Response:
 
 
 def delete_group(ctx: Ctx, row: Any) -> Response:
-    _if_match(ctx, row["change_key"])
+    _if_match(ctx, row["change_key"], "calendar group")
     first = ctx.store.groups(ctx.mailbox["id"])[0]
     if row["id"] == first["id"]:
         raise GraphHTTPError(400, "ErrorDeleteDistinguishedFolder", DISTINGUISHED)

@@ -42,7 +42,7 @@ def get_user(ctx: Ctx) -> Response:
 
 
 def list_users(ctx: Ctx) -> Response:
-    from .api_events import parse_query, respond_page  # noqa: PLC0415
+    from .api_events import parse_query, respond_docs  # noqa: PLC0415
 
     query = parse_query(ctx, {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$search"},
                         USER_PROPERTIES, "microsoft.graph.user")
@@ -53,11 +53,7 @@ def list_users(ctx: Ctx) -> Response:
                                  "Request with $search query parameter only works through MSGraph with a special "
                                  "request header: 'ConsistencyLevel: eventual'")
         docs = [d for d in docs if _search(query.search, d, USER_SEARCH_FIELDS)]
-    if query.filter is not None:
-        docs = [d for d in docs if odata.matches(query.filter, d)]
-    if query.orderby:
-        docs = odata.sort(docs, query.orderby)
-    return respond_page(ctx, [(d["id"], d) for d in docs], query, "users", default_page=100, render=lambda _i, d: d)
+    return respond_docs(ctx, docs, query, "users", default_page=100)
 
 
 def _search(text: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
@@ -83,7 +79,7 @@ def _prefix_match(words: str, doc: dict[str, Any], fields: tuple[str, ...]) -> b
 
 def list_people(ctx: Ctx) -> Response:
     """People relevant to the signed-in user: everyone in the organization, colleagues met most often first."""
-    from .api_events import parse_query, respond_page  # noqa: PLC0415
+    from .api_events import parse_query, respond_docs  # noqa: PLC0415
 
     _require_self(ctx)
     query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$search"}, PERSON_PROPERTIES,
@@ -111,10 +107,7 @@ def list_people(ctx: Ctx) -> Response:
     if query.search is not None:
         docs = [d for d in docs if odata.search_matches(query.search, d, ("displayName", "givenName", "surname",
                                                                             "userPrincipalName"))]
-    if query.filter is not None:
-        docs = [d for d in docs if odata.matches(query.filter, d)]
-    return respond_page(ctx, [(d["id"], d) for d in docs], query, f"users('{ctx.mailbox['id']}')/people",
-                        render=lambda _i, d: d)
+    return respond_docs(ctx, docs, query, f"users('{ctx.mailbox['id']}')/people")
 
 
 def _meeting_counts(ctx: Ctx) -> dict[str, int]:

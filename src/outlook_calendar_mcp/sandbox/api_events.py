@@ -55,14 +55,14 @@ def load_doc(ctx: Ctx, row: Any) -> dict[str, Any]:
     return doc
 
 
-def check_if_match(ctx: Ctx, doc: dict[str, Any]) -> None:
-    wanted = ctx.request.headers.get("if-match")
-    if wanted and wanted.strip() != "*" and wanted.strip() not in (f'W/"{doc["changeKey"]}"', doc["changeKey"],
-                                                                  f'"{doc["changeKey"]}"'):
+def check_if_match(ctx: Ctx, change_key: str, what: str = "event") -> None:
+    """412 when If-Match names another version than ``change_key`` (an etag W/"..", the bare key, or *)."""
+    wanted = (ctx.request.headers.get("if-match") or "").strip()
+    if wanted and wanted != "*" and wanted not in (f'W/"{change_key}"', change_key, f'"{change_key}"'):
         raise GraphHTTPError(
             412, "ErrorIrresolvableConflict",
             "The send or update operation could not be performed because the change key passed in the request does "
-            "not match the current change key for the item. Get the event again and retry with its @odata.etag.")
+            f"not match the current change key for the item. Get the {what} again and retry with its @odata.etag.")
 
 
 def require_window(ctx: Ctx) -> tuple[dt.datetime, dt.datetime]:
@@ -102,6 +102,17 @@ def respond_page(ctx: Ctx, items: list[tuple[str, dict[str, Any]]], query: odata
     if query.skip + size < len(items):
         body["@odata.nextLink"] = ctx.link("/".join(ctx.segments), **{"$skip": query.skip + size})
     return ctx.respond(body)
+
+
+def respond_docs(ctx: Ctx, docs: list[dict[str, Any]], query: odata.Query, context: str,
+                 default_page: int = DEFAULT_PAGE) -> Response:
+    """$filter, $orderby and a page over documents already rendered (calendars, users, places...)."""
+    if query.filter is not None:
+        docs = [d for d in docs if odata.matches(query.filter, d)]
+    if query.orderby:
+        docs = odata.sort(docs, query.orderby)
+    return respond_page(ctx, [(d["id"], d) for d in docs], query, context, default_page=default_page,
+                        render=lambda _i, d: d)
 
 
 def _filtered(query: odata.Query, items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
@@ -212,7 +223,7 @@ def patch_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
     query = parse_query(ctx, {"$select"}, EVENT_PROPERTIES, "microsoft.graph.event")
     body = ev.check_event_body(ctx.json())
     doc, row, master = find_event(ctx, event_id, calendar)
-    check_if_match(ctx, doc)
+    check_if_match(ctx, doc["changeKey"])
     if "recurrence" in body and doc.get("type") in ("occurrence", "exception"):
         raise bad_request("recurrence cannot be set on one occurrence of a series; update the series master "
                           f"({doc.get('seriesMasterId')}) instead.")
@@ -271,7 +282,7 @@ def _drop_exceptions(ctx: Ctx, master_id: str, still: dict[str, Any] | None = No
 def delete_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
     parse_query(ctx, set(), None, "microsoft.graph.event")
     doc, row, master = find_event(ctx, event_id, calendar)
-    check_if_match(ctx, doc)
+    check_if_match(ctx, doc["changeKey"])
     remove_event(ctx, event_id, doc, row, master)
     return ctx.respond(None, 204)
 

@@ -246,15 +246,8 @@ def attachments(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Resp
 
 def list_attachments(ctx: Ctx, owner: Owner) -> Response:
     query, expand = parse(ctx, {"$select", "$filter", "$orderby", "$top", "$skip", "$count"})
-    items = [(r["id"], render(ctx, r, expand_item=expand, path=owner.path()))
-             for r in owner.rows(content=_wants_content(query))]
-    if query.filter is not None:
-        items = [(i, d) for i, d in items if odata.matches(query.filter, d)]
-    if query.orderby:
-        by_id = dict(items)
-        items = [(d["id"], by_id[d["id"]]) for d in odata.sort([d for _, d in items], query.orderby)]
-    return api_events.respond_page(ctx, items, query, f"{owner.path()}/attachments", default_page=100,
-                                   render=lambda _id, doc: doc)
+    docs = [render(ctx, r, expand_item=expand, path=owner.path()) for r in owner.rows(content=_wants_content(query))]
+    return api_events.respond_docs(ctx, docs, query, f"{owner.path()}/attachments", default_page=100)
 
 
 def get_attachment(ctx: Ctx, owner: Owner, attachment_id: str) -> Response:

@@ -63,17 +63,12 @@ def groups_root(ctx: Ctx, rest: list[str]) -> Response:
 
 
 def _list(ctx: Ctx) -> Response:
-    from .api_events import parse_query, respond_page  # noqa: PLC0415
+    from .api_events import parse_query, respond_docs  # noqa: PLC0415
 
     query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$count", "$orderby"}, GROUP_PROPERTIES,
                         "microsoft.graph.group")
-    docs = [render_group(r) for r in ctx.store.mailboxes("group")]
-    if query.filter is not None:
-        docs = [d for d in docs if odata.matches(query.filter, d)]
-    if query.orderby:
-        docs = odata.sort(docs, query.orderby)
-    return respond_page(ctx, [(d["id"], d) for d in docs], query, "groups",
-                        default_page=100, render=lambda _i, d: d)
+    return respond_docs(ctx, [render_group(r) for r in ctx.store.mailboxes("group")], query, "groups",
+                        default_page=100)
 
 
 def _get(ctx: Ctx, row: Any) -> Response:

@@ -79,14 +79,10 @@ def _find(ctx: Ctx, key: str) -> Any:
 
 
 def _collection(ctx: Ctx, docs: list[dict[str, Any]], properties: set[str], type_name: str, context: str) -> Response:
-    from .api_events import parse_query, respond_page  # noqa: PLC0415
+    from .api_events import parse_query, respond_docs  # noqa: PLC0415
 
     query = parse_query(ctx, LIST_OPTIONS, properties, type_name)
-    if query.filter is not None:
-        docs = [d for d in docs if odata.matches(query.filter, d)]
-    if query.orderby:
-        docs = odata.sort(docs, query.orderby)
-    return respond_page(ctx, [(d["id"], d) for d in docs], query, context, default_page=PAGE, render=lambda _i, d: d)
+    return respond_docs(ctx, docs, query, context, default_page=PAGE)
 
 
 def _entity(ctx: Ctx, doc: dict[str, Any], properties: set[str], type_name: str, odata_type: bool) -> Response:

@@ -306,15 +306,12 @@ def _context(ctx: Ctx) -> str:
 
 
 def _list(ctx: Ctx, calendar: Any) -> Response:
-    from .api_events import parse_query, respond_page  # noqa: PLC0415
+    from .api_events import parse_query, respond_docs  # noqa: PLC0415
 
     query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$count"}, PERMISSION_PROPERTIES,
                         "microsoft.graph.calendarPermission")
     docs = permissions(ctx, calendar) if access(ctx, calendar).owner else []  # a sharee sees none, as in Graph
-    if query.filter is not None:
-        docs = [d for d in docs if odata.matches(query.filter, d)]
-    return respond_page(ctx, [(d["id"], d) for d in docs], query, _context(ctx).split("#", 1)[1],
-                        default_page=100, render=lambda _i, d: d)
+    return respond_docs(ctx, docs, query, _context(ctx).split("#", 1)[1], default_page=100)
 
 
 def _owner_only(ctx: Ctx, calendar: Any) -> None:
