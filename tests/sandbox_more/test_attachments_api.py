@@ -23,7 +23,7 @@ from outlook_calendar_mcp.sandbox import app as app_module
 from outlook_calendar_mcp.sandbox.app import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, new_store, post_event
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 
 MB = 1024 * 1024
 TABLES = ("events", "attachments", "upload_sessions", "mailboxes", "tombstones")
@@ -36,19 +36,6 @@ HYDRANGEA = {
     "sourceUrl": "https://contoso-my.spoppe.com/personal/danas_contoso_onmicrosoft_com/Documents/Pics/hydrangea.jpg",
     "providerType": "oneDriveBusiness", "permission": "Edit", "isFolder": False,
 }
-
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    s = new_store()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(store: Store) -> Iterator[Client]:
-    with Client(create_app(store)) as c:
-        yield c
 
 
 @pytest.fixture

@@ -22,18 +22,11 @@ import pytest
 from outlook_calendar_mcp.sandbox.app import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, new_store, post_event
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 
 WINDOW = {"startDateTime": "2027-03-10T00:00:00Z", "endDateTime": "2027-03-13T00:00:00Z"}
 TRACK = {"Prefer": "odata.track-changes, odata.maxpagesize=1"}
 ABBREVIATED = {"@odata.type", "@odata.etag", "id", "seriesMasterId", "type", "start", "end"}
-
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    s = new_store()
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -10,23 +10,15 @@ calendar API is delegated-only (the app gets 403). Refusals change nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
 from outlook_calendar_mcp.sandbox.app import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, new_store, post_event
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 
 WEEK = {"startDateTime": "2026-03-02T00:00:00Z", "endDateTime": "2026-03-09T00:00:00Z"}
-
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    s = new_store()
-    yield s
-    s.close()
 
 
 @pytest.fixture

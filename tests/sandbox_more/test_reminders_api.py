@@ -9,7 +9,6 @@ Every refused request leaves every table as it was.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,24 +16,11 @@ import pytest
 from outlook_calendar_mcp.sandbox.app import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, new_store, post_event, utc
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, utc
 
 WINDOW = "reminderView(startDateTime='2027-03-01T00:00:00',endDateTime='2027-04-01T00:00:00')"
 PACIFIC = {"Prefer": 'outlook.timezone="Pacific Standard Time"'}
 TABLES = ("events", "mailboxes", "tombstones", "attachments")
-
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    s = new_store()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(store: Store) -> Iterator[Client]:
-    with Client(create_app(store)) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

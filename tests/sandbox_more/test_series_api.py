@@ -9,31 +9,15 @@ changes) keeps the exceptions before the new end. ``GET events/{id}/calendar`` n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.sandbox.app import create_app
-from outlook_calendar_mcp.sandbox.store import Store
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, new_store, post_event
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 
 BETA = "http://sandbox/beta/"
 SELECT = {"$select": "subject,start,end,occurrenceId,exceptionOccurrences,cancelledOccurrences",
           "$expand": "exceptionOccurrences"}
-
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    s = new_store()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(store: Store) -> Iterator[Client]:
-    with Client(create_app(store)) as c:
-        yield c
 
 
 @pytest.fixture

@@ -20,18 +20,11 @@ from outlook_calendar_mcp.sandbox.app import create_app
 from outlook_calendar_mcp.sandbox.sharing import MY_ORGANIZATION_ID, permission_id
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, new_store, post_event
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 
 ADELE, DANA, ALEX = "adele@contoso.com", "dana@contoso.com", "alex@contoso.com"
 PERMS = "me/calendar/calendarPermissions"
 WINDOW = {"startDateTime": "2027-03-01T00:00:00Z", "endDateTime": "2027-04-01T00:00:00Z"}
-
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    s = new_store()
-    yield s
-    s.close()
 
 
 @pytest.fixture
