@@ -9,12 +9,10 @@ response arrives.
 Two kinds of start, interleaved:
 
 * cold: a fresh temporary data/cache dir each run, so the sandbox is created
-  and seeded and the stdio handshake cache (fast_stdio.py) is empty: a first
-  start ever, or the first after an upgrade or a settings change;
+  and seeded: a first start ever;
 * warm: the second start in a data/cache dir one untimed start has just used
-  (sandbox file and handshake cache in place): every later start of the same
-  server by the same client. ``initialize`` is then answered from the cache
-  while the SDK still loads; tools/list still waits for the server.
+  (sandbox file in place): every later start of the same server by the same
+  client.
 
 The same run measures two baselines with the same interpreter, so the figure
 can be read as a ratio on whatever machine it runs on: ``python -c pass``
@@ -106,7 +104,7 @@ def start_in(python: str, tmp: str) -> tuple[float, float, int, float]:
 
 
 def one_run(python: str) -> tuple[float, float, int, float]:
-    """A cold start: a fresh data/cache dir (sandbox seeded, no handshake cache)."""
+    """A cold start: a fresh data/cache dir (the sandbox created and seeded)."""
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         return start_in(python, tmp)
 
@@ -183,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         f = figures[name]
         print(f"{name:36} {f['median_s']:8.3f} {f['p90_s']:8.3f} {f['min_s']:8.3f} {f['cpu_median_s']:8.3f}")
     print("(the first two rows are cold starts: fresh data/cache dir; warm: the second start in the same dirs, "
-          "initialize answered from the stdio handshake cache)")
+          "sandbox file in place)")
     print("(cpu med: the child's user+sys seconds over its whole life; for the server that is spawn to exit, "
           "after tools/list)")
     med_init = figures["spawn -> initialize response"]["median_s"]

@@ -37,6 +37,8 @@ from typing import Any, Literal, Protocol, TextIO, runtime_checkable
 import anyio.to_thread
 import msal
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from msal_extensions import FilePersistence, PersistedTokenCache, build_encrypted_persistence
 from pydantic import SecretStr
 
@@ -268,7 +270,7 @@ class AppMsalProvider:
             if wrong:
                 raise ConfigurationError(message)
         self._credential: Any = (
-            settings.certificate_credential() if kind == "certificate"
+            certificate_credential(settings) if kind == "certificate"
             else settings.client_secret.get_secret_value()  # type: ignore[union-attr]
         )
         self._settings = settings
@@ -302,10 +304,56 @@ class AppMsalProvider:
         return result["access_token"]
 
 
-# --- choosing a provider -------------------------------------------------------------------
+# --- credentials and the backend ------------------------------------------------------------
+_PEM_KEY = re.compile(r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.S)
+_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def certificate_credential(settings: Settings) -> dict[str, str]:
+    """msal's ``client_credential`` for ``certificate_path``: a PFX path, or a PEM key with its SHA-1 thumbprint."""
+    path = settings.certificate_path
+    if path is None or not path.is_file():
+        raise ConfigurationError(f"OUTLOOK_MCP_CERTIFICATE_PATH points to {path}, which is not a readable file.")
+    password = {"passphrase": settings.certificate_password.get_secret_value()} if settings.certificate_password else {}
+    if path.suffix.lower() in {".pfx", ".p12"}:
+        return {"private_key_pfx_path": str(path), **password}
+    pem = path.read_text(encoding="utf-8", errors="replace")
+    key = _PEM_KEY.search(pem)
+    if not key:
+        raise ConfigurationError(f"{path} holds no PEM private key; give a PEM with key and certificate, or a PFX.")
+    thumbprint = settings.certificate_thumbprint
+    if not thumbprint:
+        cert = _PEM_CERT.search(pem)
+        if not cert:
+            raise ConfigurationError(f"{path} holds no certificate to compute the thumbprint from: append it, "
+                                     "or set OUTLOOK_MCP_CERTIFICATE_THUMBPRINT.")
+        thumbprint = x509.load_pem_x509_certificate(cert.group(0).encode()).fingerprint(hashes.SHA1()).hex().upper()
+    return {"private_key": key.group(0), "thumbprint": thumbprint, **password}
+
+def has_graph_credentials(settings: Settings) -> bool:
+    """A static token, client secret or certificate is configured, or the token cache holds an account."""
+    if settings.access_token or settings.client_secret or settings.certificate_path:
+        return True
+    try:
+        return bool(cached_accounts(settings))
+    except Exception as exc:  # an unreadable cache means "no usable account", not a crash
+        logger.warning("could not read the token cache at %s: %s", settings.token_cache_path, exc)
+        return False
+
+def effective_backend(settings: Settings) -> Literal["sandbox", "graph"]:
+    """Resolve ``backend="auto"``: an explicit auth mode or sandbox URL decides, else whether credentials exist."""
+    if settings.backend != "auto":
+        return settings.backend
+    if settings.auth_mode == "sandbox" or settings.sandbox_url:
+        return "sandbox"
+    if settings.auth_mode != "auto":
+        return "graph"
+    return "graph" if has_graph_credentials(settings) else "sandbox"
+
+
 def resolve_mode(settings: Settings) -> Mode:
     """Which credentials the server will use; raises ConfigurationError for combinations that cannot work."""
-    backend, mode = settings.effective_backend(), settings.auth_mode
+    backend, mode = effective_backend(settings), settings.auth_mode
     if backend == "sandbox":
         if mode in ("auto", "sandbox"):
             return "sandbox"
@@ -400,7 +448,7 @@ def status(settings: Settings) -> dict[str, Any]:
         "cache_path": str(settings.token_cache_path), "cache_kind": None, "token_expires_at": None,
     }
     try:
-        info["backend"] = settings.effective_backend()
+        info["backend"] = effective_backend(settings)
         info["mode"] = resolve_mode(settings)
     except ConfigurationError as exc:
         info["error"] = exc.message

@@ -181,18 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:  # bare `outlook-calendar-mcp`: stdio with defaults
             args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "serve"])
 
-        def serve() -> None:
-            from .server import run  # noqa: PLC0415
+        from .server import run  # noqa: PLC0415
 
-            run(_settings(args), args.transport, args.host, args.port, stateless=args.stateless,
-                http_token=args.http_token)
-
-        if args.transport == "stdio":  # answers `initialize` from a cache while the SDK loads
-            from .fast_stdio import serve_stdio  # noqa: PLC0415
-
-            serve_stdio(args, serve)
-        else:
-            serve()
+        run(_settings(args), args.transport, args.host, args.port, stateless=args.stateless,
+            http_token=args.http_token)
         return 0
     if command == "auth":
         return _auth(args)

@@ -15,12 +15,15 @@ microsoftgraph/msgraph-sdk-powershell ``AuthContext.cs``), which supports the
 device code flow (``Connect-MgGraph -UseDeviceCode``) and the localhost browser
 redirect. Organizations that restrict it register their own public client and
 set ``OUTLOOK_MCP_CLIENT_ID``; app-only access always needs an own app.
+
+Settings are data: nothing here reads a file, a token cache or the clock.
+Deciding the backend from the token cache and loading certificates belong to
+:mod:`.auth`.
 """
 
 from __future__ import annotations
 
-import logging
-import re
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -29,11 +32,9 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .graph.errors import ConfigurationError
+from .clock import parse_instant
 
 __all__ = ["APP_NAME", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES", "Settings"]
-
-logger = logging.getLogger(__name__)
 
 APP_NAME = "outlook-calendar-mcp"
 
@@ -53,9 +54,6 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 
 # Scopes msal reserves and rejects when asked for explicitly.
 _RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
-
-_PEM_KEY = re.compile(r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.S)
-_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 Backend = Literal["auto", "sandbox", "graph"]
 AuthMode = Literal["auto", "device_code", "browser", "client_secret", "certificate", "token", "sandbox"]
@@ -103,6 +101,11 @@ class Settings(BaseSettings):
     tools: str | None = Field(None, description="presets and/or tool names, comma-separated (default: all)")
     confirm_sends: bool | None = Field(None, description="preview + token before reaching others; default: on for HTTP")
 
+    # --- time ---------------------------------------------------------------------
+    now: dt.datetime | None = Field(
+        None, description="time travel: the clock starts at this instant and ticks on (ISO 8601; without an "
+                          "offset it is read in the machine's time zone); None = the system clock")
+
     # --- local state -------------------------------------------------------------
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)))
@@ -137,6 +140,17 @@ class Settings(BaseSettings):
             return None
         if isinstance(value, SecretStr) and not value.get_secret_value().strip():
             return None
+        return value
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _parse_now(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            import tzlocal  # noqa: PLC0415 - only a --now without offset needs the machine's zone
+
+            return parse_instant(value, tzlocal.get_localzone())
         return value
 
     @field_validator("graph_url", "graph_beta_url", "sandbox_url", "authority_host")
@@ -176,53 +190,3 @@ class Settings(BaseSettings):
     def app_only_scope(self) -> list[str]:
         parts = urlsplit(self.graph_url)
         return [f"{parts.scheme}://{parts.netloc}/.default"]
-
-    def certificate_credential(self) -> dict[str, str]:
-        """msal's ``client_credential`` for ``certificate_path``: a PFX path, or a PEM key with its SHA-1 thumbprint."""
-        path = self.certificate_path
-        if path is None or not path.is_file():
-            raise ConfigurationError(f"OUTLOOK_MCP_CERTIFICATE_PATH points to {path}, which is not a readable file.")
-        password = {"passphrase": self.certificate_password.get_secret_value()} if self.certificate_password else {}
-        if path.suffix.lower() in {".pfx", ".p12"}:
-            return {"private_key_pfx_path": str(path), **password}
-        pem = path.read_text(encoding="utf-8", errors="replace")
-        key = _PEM_KEY.search(pem)
-        if not key:
-            raise ConfigurationError(f"{path} holds no PEM private key; give a PEM with key and certificate, or a PFX.")
-        thumbprint = self.certificate_thumbprint
-        if not thumbprint:
-            try:
-                from cryptography import x509
-                from cryptography.hazmat.primitives import hashes
-            except ImportError:
-                raise ConfigurationError(
-                    "Set OUTLOOK_MCP_CERTIFICATE_THUMBPRINT (SHA-1 hex), or install `cryptography` to compute it."
-                ) from None
-            cert = _PEM_CERT.search(pem)
-            if not cert:
-                raise ConfigurationError(f"{path} holds no certificate to compute the thumbprint from: append it, "
-                                         "or set OUTLOOK_MCP_CERTIFICATE_THUMBPRINT.")
-            thumbprint = x509.load_pem_x509_certificate(cert.group(0).encode()).fingerprint(hashes.SHA1()).hex().upper()
-        return {"private_key": key.group(0), "thumbprint": thumbprint, **password}
-
-    def has_graph_credentials(self) -> bool:
-        """A static token, client secret or certificate is configured, or the token cache holds an account."""
-        if self.access_token or self.client_secret or self.certificate_path:
-            return True
-        from .auth import cached_accounts  # late import: auth depends on this module
-
-        try:
-            return bool(cached_accounts(self))
-        except Exception as exc:  # an unreadable cache means "no usable account", not a crash
-            logger.warning("could not read the token cache at %s: %s", self.token_cache_path, exc)
-            return False
-
-    def effective_backend(self) -> Literal["sandbox", "graph"]:
-        """Resolve ``backend="auto"``: an explicit auth mode or sandbox URL decides, else whether credentials exist."""
-        if self.backend != "auto":
-            return self.backend
-        if self.auth_mode == "sandbox" or self.sandbox_url:
-            return "sandbox"
-        if self.auth_mode != "auto":
-            return "graph"
-        return "graph" if self.has_graph_credentials() else "sandbox"

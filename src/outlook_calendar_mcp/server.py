@@ -18,7 +18,7 @@ import httpx
 from mcp.server.mcpserver import MCPServer
 
 from . import __version__, protocol
-from .auth import SandboxTokenProvider, build_token_provider
+from .auth import SandboxTokenProvider, build_token_provider, effective_backend
 from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
@@ -42,7 +42,7 @@ def build_graph(settings: Settings, *, on_request: list[Any] | None = None) -> G
     """The one GraphClient, on Graph or on the sandbox (in process, or at ``sandbox_url``)."""
     common = dict(timeout=settings.timeout_s, max_retries=settings.max_retries,
                   retry_budget_s=settings.retry_budget_s, max_items=settings.max_items, on_request=on_request)
-    if settings.effective_backend() == "graph":
+    if effective_backend(settings) == "graph":
         return GraphClient(base_url=settings.graph_url, beta_url=settings.graph_beta_url,
                            token_provider=build_token_provider(settings), **common)
     provider = SandboxTokenProvider(settings.sandbox_user)
@@ -58,7 +58,7 @@ def build_graph(settings: Settings, *, on_request: list[Any] | None = None) -> G
 
 
 def describe_backend(settings: Settings, graph: GraphClient) -> str:
-    if settings.effective_backend() == "graph":
+    if effective_backend(settings) == "graph":
         return f"Microsoft Graph ({graph.base_url}, {graph.token_provider.description})"
     where = settings.sandbox_url or f"in-process, database {settings.sandbox_db}"
     return (f"the built-in sandbox ({where}) as {settings.sandbox_user or 'its default user'}: no Microsoft account "

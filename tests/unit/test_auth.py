@@ -29,6 +29,9 @@ from outlook_calendar_mcp.auth import (
     StaticTokenProvider,
     TokenProvider,
     build_token_provider,
+    certificate_credential,
+    effective_backend,
+    has_graph_credentials,
     open_token_cache,
     resolve_mode,
 )
@@ -142,7 +145,7 @@ def test_secrets_never_in_repr_or_dumps(make, tmp_path):
 )
 def test_mode_selection(make, kw, backend, mode):
     s = make(**kw)
-    assert (s.effective_backend(), resolve_mode(s)) == (backend, mode)
+    assert (effective_backend(s), resolve_mode(s)) == (backend, mode)
 
 
 @pytest.mark.parametrize(
@@ -163,9 +166,9 @@ def test_impossible_combinations_say_what_to_change(make, kw, needle):
 
 def test_a_saved_account_selects_graph(make):
     s = make()
-    assert (s.has_graph_credentials(), s.effective_backend()) == (False, "sandbox")
+    assert (has_graph_credentials(s), effective_backend(s)) == (False, "sandbox")
     seed_account(s)
-    assert (s.has_graph_credentials(), s.effective_backend(), resolve_mode(s)) == (True, "graph", "device_code")
+    assert (has_graph_credentials(s), effective_backend(s), resolve_mode(s)) == (True, "graph", "device_code")
     assert isinstance(build_token_provider(s), DelegatedMsalProvider)
 
 
@@ -262,7 +265,7 @@ def test_certificate_thumbprint_is_computed_from_the_pem(make, tmp_path):
     key_pem, cert_pem, thumbprint = _self_signed()
     both = tmp_path / "app.pem"
     both.write_bytes(key_pem + cert_pem)
-    credential = app_settings(make, client_secret=None, certificate_path=both).certificate_credential()
+    credential = certificate_credential(app_settings(make, client_secret=None, certificate_path=both))
     assert credential["thumbprint"] == thumbprint
     assert credential["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
     assert "CERTIFICATE" not in credential["private_key"]
@@ -270,8 +273,8 @@ def test_certificate_thumbprint_is_computed_from_the_pem(make, tmp_path):
     key_only = tmp_path / "key.pem"
     key_only.write_bytes(key_pem)
     with pytest.raises(ConfigurationError, match="OUTLOOK_MCP_CERTIFICATE_THUMBPRINT"):
-        app_settings(make, certificate_path=key_only).certificate_credential()
-    given = app_settings(make, certificate_path=key_only, certificate_thumbprint="AB12").certificate_credential()
+        certificate_credential(app_settings(make, certificate_path=key_only))
+    given = certificate_credential(app_settings(make, certificate_path=key_only, certificate_thumbprint="AB12"))
     assert given["thumbprint"] == "AB12"
     provider = build_token_provider(app_settings(make, auth_mode="certificate", certificate_path=both))
     assert "certificate" in provider.description
