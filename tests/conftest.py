@@ -11,7 +11,7 @@ Recording:
   ``tests/contract/recorder_site/sitecustomize.py``: this file puts that
   directory on ``PYTHONPATH`` and names a log file in ``GRAPH_CONTRACT_RECORD``.
 
-Checking (:func:`tests.contract.requests.check`, against ../shared/graph/v1.0-Prod.csdl
+Checking (:func:`tests.contract.requests.check`, against tests/data/graph/v1.0-Prod.csdl.xz
 and tests/contract/beta_allowlist.toml): after each test, what was recorded since
 the previous check; a request outside the contract fails that test (an error at
 teardown naming the request, what is wrong and which test sent it). Whatever

@@ -1,7 +1,7 @@
 """Microsoft Graph v1.0 contract checker, generated at test time from Graph's CSDL.
 
 ``load_model()`` parses Graph's published OData metadata (``v1.0-Prod.csdl``, see
-``shared/graph/README.md``) into a :class:`Model`; no Graph type is copied by hand.
+``tests/data/graph/README.md``) into a :class:`Model`; no Graph type is copied by hand.
 
 * ``Model.validate(type_name, value, partial=...)`` checks a JSON value (a response the sandbox
   returns, a body the client sends) against an entity or complex type and returns errors with
@@ -37,6 +37,7 @@ import functools
 import json
 import os
 import re
+import lzma
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -44,7 +45,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 ENV_VAR = "OUTLOOK_MCP_CSDL"
-DEFAULT_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "graph" / "v1.0-Prod.csdl"
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "graph" / "v1.0-Prod.csdl.xz"  # vendored; see its README
 GRAPH_NS = "microsoft.graph"
 _RESTRICTIONS = {"InsertRestrictions": ("Insertable", "insert"), "UpdateRestrictions": ("Updatable", "update"),
                  "DeleteRestrictions": ("Deletable", "delete")}
@@ -104,9 +105,15 @@ def _split_top(text: str, sep: str) -> list[str]:
 def _parse(path: str) -> dict[str, Any]:
     """One pass over the CSDL; type names are qualified (aliases resolved) afterwards."""
     t0 = time.perf_counter()
+    source = lzma.open(path) if path.endswith(".xz") else open(path, "rb")  # noqa: SIM115 - closed below
+    with source:
+        return _parse_stream(source, t0)
+
+
+def _parse_stream(source: Any, t0: float) -> dict[str, Any]:
     aliases, raw, enums, raw_ops, sets, singletons, restr = {}, {}, {}, [], {}, {}, {}
     ns = container = ""
-    for event, el in ET.iterparse(path, events=("start", "end")):
+    for event, el in ET.iterparse(source, events=("start", "end")):
         tag = el.tag.rpartition("}")[2]
         if event == "start":
             if tag == "Schema":
@@ -558,7 +565,7 @@ def _load(path: str, size: int, mtime_ns: int) -> Model:
 
 
 def load_model(path: str | Path | None = None) -> Model:
-    """The Graph v1.0 model from ``path``, $OUTLOOK_MCP_CSDL or ``<repo>/../shared/graph/v1.0-Prod.csdl``."""
+    """The Graph v1.0 model from ``path``, $OUTLOOK_MCP_CSDL or the vendored ``tests/data/graph/v1.0-Prod.csdl.xz``."""
     p = Path(path or os.environ.get(ENV_VAR) or DEFAULT_PATH).resolve()
     try:
         st = p.stat()

@@ -1,6 +1,6 @@
 """Tests of the CSDL contract checker (tests/contract/csdl.py).
 
-The fixtures are the reference's own examples (shared/seeds/002_*.txt, the Portuguese v2.0
+The fixtures are the reference's own examples (tests/data/reference/outlook-calendar-rest-v2.0.pt.txt.xz, the Portuguese v2.0
 reference, and 003_*.txt, Graph beta "Get event"), translated from Outlook REST v2.0 PascalCase
 to Graph v1.0 camelCase: enum members lower-camel ("SeriesMaster" -> "seriesMaster"),
 ``RecurrenceTimeZone`` moved into ``recurrence.range``, ``Timeslots`` -> ``timeSlots``, and the
@@ -10,6 +10,9 @@ scheduleInformation are not in the seeds; their fixtures follow Graph v1.0's doc
 from __future__ import annotations
 
 import copy
+import hashlib
+import lzma
+import re
 import time
 
 import pytest
@@ -254,11 +257,20 @@ def model() -> csdl.Model:
 def test_load_is_cached_and_fast(model):
     t0 = time.perf_counter()
     assert load_model() is model and time.perf_counter() - t0 < 0.05
-    assert csdl.DEFAULT_PATH.parts[-3:] == ("shared", "graph", "v1.0-Prod.csdl")
+    assert csdl.DEFAULT_PATH.parts[-4:] == ("tests", "data", "graph", "v1.0-Prod.csdl.xz")
     assert model.parse_seconds < 5, f"parsing the CSDL took {model.parse_seconds:.2f} s"
     assert len(model.types) > 2000 and len(model.operations) > 1000
     assert model.entity_set_type("me") == model.entity_set_type("Users") == "microsoft.graph.user"
     assert model.qualify("#graph.event") == model.qualify("event") == "microsoft.graph.event"
+
+
+def test_the_vendored_csdl_is_the_published_one_named_in_its_readme():
+    """The vendored file decompresses to exactly the bytes its README names (source, commit, sha256)."""
+    readme = (csdl.DEFAULT_PATH.parent / "README.md").read_text(encoding="utf-8")
+    want = re.search(r"sha256 `([0-9a-f]{64})`", readme)
+    assert want and "msgraph-metadata" in readme and "f54f11b" in readme
+    with lzma.open(csdl.DEFAULT_PATH) as f:
+        assert hashlib.sha256(f.read()).hexdigest() == want.group(1)
 
 
 def test_env_var_selects_another_csdl(tmp_path, monkeypatch):
