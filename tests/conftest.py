@@ -1,4 +1,11 @@
-"""The whole suite checks every request a GraphClient sends against Graph's contract.
+"""The suite's clock, and its check of every request a GraphClient sends against Graph's contract.
+
+Time: "now" is the instant of tests/instants.py (``OUTLOOK_MCP_TEST_NOW``, a fixed default
+otherwise), never the system's. The ``clock`` fixture is a Clock travelling from it; at configure
+time ``OUTLOOK_MCP_NOW`` is set to it, so every Settings and every server the tests start as a
+child process (``--now``) runs on the same instant.
+
+The whole suite checks every request a GraphClient sends against Graph's contract.
 
 Recording:
 
@@ -35,6 +42,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from outlook_calendar_mcp.clock import Clock
+from tests.instants import ENV as NOW_ENV
+from tests.instants import suite_clock, suite_instant
 
 RECORD_ENV = "GRAPH_CONTRACT_RECORD"
 SITE_DIR = Path(__file__).parent / "contract" / "recorder_site"
@@ -108,6 +119,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     global _recorder
+    os.environ["OUTLOOK_MCP_NOW"] = suite_instant().isoformat()
     from outlook_calendar_mcp.graph.client import GraphClient  # noqa: PLC0415
 
     workdir = Path(tempfile.mkdtemp(prefix="graph-contract-"))
@@ -151,6 +163,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _recorder is not None and (errors := _recorder.check_pending()):
         _recorder.late_violations = errors
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"now: {suite_instant().isoformat()} (tests/instants.py; {NOW_ENV}={os.environ.get(NOW_ENV) or '(default)'})"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """"Now" for this test: a clock travelling from the suite's instant (tests/instants.py)."""
+    return suite_clock()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CLIENTS, CONFORMANCE, explain, http_server, node_tool, run
+from tests.servers import spawned
+
+from .conftest import CLIENTS, CONFORMANCE, explain, node_tool, run
 
 EXPECTED_FAILURES = CLIENTS / "conformance-expected-failures.yml"
 ENTRY = re.compile(r"^  - (?P<scenario>[a-z0-9-]+)(?:\s+#\s*(?P<reason>\S.*))?$")
@@ -59,7 +61,8 @@ def test_conformance_suite_over_streamable_http(tmp_path: Path, stateless: bool)
     cmd = node_tool(CONFORMANCE, "the MCP conformance suite")
     results = tmp_path / "results"
     expected_file, expected = baseline(tmp_path, stateless)
-    with http_server(tmp_path, "http", *(["--stateless"] if stateless else [])) as url:
+    with spawned(tmp_path, "http", *(["--stateless"] if stateless else [])) as child:
+        url = child.url
         proc = run([*cmd, "server", "--url", url, "--expected-failures", str(expected_file), "-o", str(results)],
                    timeout=300)
     assert proc.returncode == 0, explain(proc)

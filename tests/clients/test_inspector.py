@@ -29,8 +29,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import (INSPECTOR, LOCAL_RE, TOOLS_AT_LEAST, check_event, explain, http_server, node_tool, run,
-                       stdio_command, stdio_env)
+from tests.servers import spawned, stdio_command, stdio_env
+
+from .conftest import INSPECTOR, LOCAL_RE, TOOLS_AT_LEAST, check_event, explain, node_tool, run
 
 SUBJECT = "Inspector flow"
 WINDOW = {"start": "2027-03-08T00:00", "end": "2027-03-13T00:00"}
@@ -68,14 +69,15 @@ def inspector(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         env = [arg for k, v in stdio_env(tmp_path).items() for arg in ("-e", f"{k}={v}")]
         yield Inspector(tmp_path, [*env, "--", *stdio_command(tmp_path)])
     else:
-        with http_server(tmp_path) as url:
+        with spawned(tmp_path, "http") as child:
+            url = child.url
             yield Inspector(tmp_path, ["--transport", "http", "--server-url", url])
 
 
 def test_tools_list_passes_strict_checks(inspector: Inspector):
     proc = inspector("--strict", "--method", "tools/list")
     tools = {tool["name"]: tool for tool in json.loads(proc.stdout)["tools"]}
-    assert TOOLS_AT_LEAST <= set(tools)
+    assert set(tools) >= TOOLS_AT_LEAST
     for name, tool in tools.items():
         assert tool["inputSchema"]["type"] == "object", name
         assert tool.get("outputSchema", {}).get("type") == "object", f"{name} has no outputSchema"

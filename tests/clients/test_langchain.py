@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import (CLIENTS, LANGCHAIN_PYTHON, LOCAL_RE, TOOLS_AT_LEAST, check_event, explain, http_server, require,
-                       run, stdio_command, stdio_env)
+from tests.servers import spawned, stdio_command, stdio_env
+
+from .conftest import CLIENTS, LANGCHAIN_PYTHON, LOCAL_RE, TOOLS_AT_LEAST, check_event, explain, require, run
 
 FLOW = CLIENTS / "langchain" / "flow.py"
 SUBJECT = "langchain flow"
@@ -27,14 +28,15 @@ def test_list_create_view_delete_with_an_mcp_1x_client(transport: str, tmp_path:
     if transport == "stdio":
         proc = run([python, str(FLOW), "stdio", json.dumps(stdio_env(tmp_path)), "--", *stdio_command(tmp_path)])
     else:
-        with http_server(tmp_path, "sse" if transport == "sse" else "http") as url:
+        with spawned(tmp_path, "sse" if transport == "sse" else "http") as child:
+            url = child.url
             proc = run([python, str(FLOW), transport, url])
     assert proc.returncode == 0, explain(proc)
     seen = json.loads(proc.stdout)
 
     assert seen["versions"]["mcp"].startswith("1."), seen["versions"]
     assert seen["protocol_version"] == "2025-11-25"
-    assert TOOLS_AT_LEAST <= set(seen["tools"])
+    assert set(seen["tools"]) >= TOOLS_AT_LEAST
     created = seen["created"]
     assert created["status"] == "success", created
     event = created["structured"]["event"]

@@ -28,8 +28,7 @@ from mcp_types import PromptReference
 from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.server import build_graph, create_server
-
-from .conftest import http_server, server_env, stdio_command
+from tests.servers import server_env, spawned, stdio_command
 
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
     "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "wire-test", "version": "1"}}}
@@ -51,7 +50,8 @@ def _sse_json(response: httpx.Response) -> dict[str, Any]:
 
 def test_unknown_names_over_streamable_http(tmp_path: Path):
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    with http_server(tmp_path) as url, httpx.Client(timeout=30) as http:
+    with spawned(tmp_path, "http") as child, httpx.Client(timeout=30) as http:
+        url = child.url
         init = http.post(url, json=INITIALIZE, headers=headers)
         assert init.status_code == 200, init.text
         headers |= {"mcp-session-id": init.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}

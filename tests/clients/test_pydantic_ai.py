@@ -17,16 +17,18 @@ from typing import Any
 
 import pytest
 
-from .conftest import TOOLS_AT_LEAST, check_event, http_server, stdio_command, stdio_env
+from tests.servers import spawned, stdio_command, stdio_env
+
+from .conftest import TOOLS_AT_LEAST, check_event
 
 pytest.importorskip("pydantic_ai", reason="pydantic-ai-slim[mcp] is a dev dependency: pip install -e '.[dev]'")
-from fastmcp.client import Client  # noqa: E402
-from fastmcp.client.transports import StdioTransport  # noqa: E402
-from pydantic_ai import Agent  # noqa: E402
-from pydantic_ai.mcp import MCPToolset  # noqa: E402
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart  # noqa: E402
-from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
-from pydantic_ai.models.test import TestModel  # noqa: E402
+from fastmcp.client import Client
+from fastmcp.client.transports import StdioTransport
+from pydantic_ai import Agent
+from pydantic_ai.mcp import MCPToolset
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.test import TestModel
 
 pytestmark = pytest.mark.anyio
 WINDOW = {"start": "2027-03-15T00:00", "end": "2027-03-20T00:00"}
@@ -84,10 +86,11 @@ async def test_agent_run_list_create_view_delete(transport: str, tmp_path: Path)
     if transport == "stdio":
         await _run(script, toolset(transport, tmp_path, None))
     else:
-        with http_server(tmp_path, transport) as url:
+        with spawned(tmp_path, transport) as child:
+            url = child.url
             await _run(script, toolset(transport, tmp_path, url))
 
-    assert TOOLS_AT_LEAST <= script.offered
+    assert script.offered >= TOOLS_AT_LEAST
     created = script.seen["create_event"][0]["event"]
     check_event(created, subject)
     assert (created["start"], created["end"]) == ("2027-03-16T11:00:00+09:00", "2027-03-16T11:30:00+09:00")
@@ -105,7 +108,8 @@ async def _run(script: Script, tools: MCPToolset) -> None:
 
 
 async def test_test_model_calls_read_tools(tmp_path: Path):
-    with http_server(tmp_path) as url:
+    with spawned(tmp_path, "http") as child:
+        url = child.url
         agent = Agent(TestModel(call_tools=["get_mailbox_settings", "list_calendars"]), toolsets=[MCPToolset(url)])
         async with agent:
             result = await agent.run("Which time zone am I in, and which calendars do I have?")

@@ -7,9 +7,8 @@ success, ``fail`` for an expected ``isError``), reads the sandbox's SQLite
 store directly (``rows``), and takes :meth:`Harness.snapshot` of every table
 to prove a rejected call changed nothing.
 
-For subprocess servers, :func:`spawned` starts ``python -m outlook_calendar_mcp
-serve`` on a free loopback port, waits until it accepts connections and always
-stops it; :func:`read_rows` opens the sandbox file read-only.
+Subprocess servers come from tests/servers.py (``spawned``, ``server_env``);
+:func:`read_rows` opens a served sandbox file read-only.
 
 Every event the tests create lives in March 2027 (the US switches to daylight
 time on 2027-03-14), far from the sandbox's seeded week, and is found by its
@@ -20,14 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,73 +165,6 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 # -- subprocess servers ------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of a child server: its own data and cache dirs, no inherited OUTLOOK_MCP_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_MCP_")}
-    data = tmp_path / "data"
-    data.mkdir(exist_ok=True)
-    env.update(OUTLOOK_MCP_DATA_DIR=str(data), OUTLOOK_MCP_CACHE_DIR=str(tmp_path / "cache"),
-               PYTHONUNBUFFERED="1")
-    return env
-
-
-def serve_args(transport: str, db: Path, port: int | None = None, *extra: str) -> list[str]:
-    args = ["-m", "outlook_calendar_mcp", "serve", "--transport", transport, "--backend", "sandbox",
-            "--sandbox-db", str(db)]
-    if port is not None:
-        args += ["--port", str(port)]
-    return [*args, *extra]
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-@dataclass
-class Spawned:
-    url: str
-    db: Path
-    proc: subprocess.Popen
-    stderr: Path
-
-
-@contextlib.contextmanager
-def spawned(tmp_path: Path, transport: str, *extra: str, timeout: float = 20.0) -> Iterator[Spawned]:
-    """``serve --transport sse|http`` on a free loopback port, ready to connect; stopped afterwards."""
-    port = free_port()
-    db = tmp_path / f"sandbox-{transport}.db"
-    errlog = tmp_path / f"server-{transport}.stderr"
-    with errlog.open("wb") as err:
-        proc = subprocess.Popen([sys.executable, *serve_args(transport, db, port, *extra)], env=server_env(tmp_path),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited with {proc.returncode}: {errlog.read_text()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server not listening on port {port} after {timeout}s: {errlog.read_text()}")
-            time.sleep(0.05)
-        path = "/sse" if transport == "sse" else "/mcp"
-        yield Spawned(url=f"http://127.0.0.1:{port}{path}", db=db, proc=proc, stderr=errlog)
-    finally:
-        stop(proc)
-
 
 def read_rows(db: Path, subject: str) -> list[dict[str, Any]]:
     """Events with this subject in a sandbox file another process is serving (opened read-only)."""

@@ -23,7 +23,9 @@ import pytest
 
 from outlook_calendar_mcp import __version__
 
-from .conftest import LA, LOCAL_RE, TOOL_NAMES, open_harness, read_rows, server_env, stop
+from tests.servers import server_env, stop
+
+from .conftest import LA, LOCAL_RE, TOOL_NAMES, open_harness, read_rows
 
 pytestmark = pytest.mark.slow
 

@@ -19,6 +19,8 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
+from tests.servers import serve_args, server_env, spawned
+
 from .conftest import (
     LA,
     LOCAL_RE,
@@ -27,9 +29,6 @@ from .conftest import (
     failure,
     open_harness,
     read_rows,
-    serve_args,
-    server_env,
-    spawned,
     structured,
 )
 
