@@ -22,11 +22,22 @@ def _settings(args: argparse.Namespace):
     overrides: dict[str, Any] = {}
     for flag, key in (("backend", "backend"), ("sandbox_db", "sandbox_db"), ("sandbox_user", "sandbox_user"),
                       ("sandbox_url", "sandbox_url"), ("mailbox", "mailbox"), ("read_only", "read_only"),
-                      ("tools", "tools"), ("confirm_sends", "confirm_sends")):
+                      ("tools", "tools"), ("confirm_sends", "confirm_sends"), ("now", "now")):
         value = getattr(args, flag, None)
         if value is not None:
             overrides[key] = value
-    return Settings(**overrides)
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:  # a bad flag or OUTLOOK_MCP_* value: say which and how to fix it, no traceback
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'settings'}: {err['msg']}" for err in e.errors())
+        raise SystemExit(f"outlook-calendar-mcp: {problems}") from None
+
+
+def _now_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--now", help="time travel: the clock starts at this instant and ticks on, e.g. 2027-03-14T01:30 "
+                                 "(read in this machine's time zone) or 2027-03-14T01:30-08:00")
 
 
 def _backend_flags(p: argparse.ArgumentParser) -> None:
@@ -43,6 +54,7 @@ def _backend_flags(p: argparse.ArgumentParser) -> None:
                        help="preview and require a confirmation token before anything reaches other people "
                             "(default: on for HTTP transports)")
     sends.add_argument("--no-confirm-sends", dest="confirm_sends", action="store_false")
+    _now_flag(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,8 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     sb_serve.add_argument("--host", default="127.0.0.1")
     sb_serve.add_argument("--port", type=int, default=8765)
     sb_serve.add_argument("--db", help="database file (default: in the user data dir)")
+    _now_flag(sb_serve)
     sb_reset = sandbox_sub.add_parser("reset", help="wipe the sandbox database and seed the demo organization again")
     sb_reset.add_argument("--db", help="database file (default: in the user data dir)")
+    _now_flag(sb_reset)
 
     call = sub.add_parser("call", help="run one tool through the real server path and print its result")
     call.add_argument("tool", help="tool name, e.g. calendar_view")
