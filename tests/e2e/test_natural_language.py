@@ -3,6 +3,10 @@
 Each scenario is scripted as a model would act on the results it gets — it reads
 handles and times out of earlier results, never out of the store — and must be
 done in at most three tool calls. Then the test checks what the sandbox holds.
+
+"Tomorrow", "this week" and "next week" come from the clock under test (the
+suite's instant, tests/instants.py): the seeded week is the current one, or the
+next from Saturday on, and what is already past of it is expected to be past.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from outlook_calendar_mcp import timezones as tz
 
 from .conftest import Harness, open_harness
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.clock]
 MAX_CALLS = 3
 
 
@@ -88,11 +92,11 @@ async def test_move_my_one_on_one_with_alex_to_thursday_same_time(adele):
     assert starts == [thursday.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M")]
 
 
-async def test_find_an_hour_with_dana_and_fanny_next_week_and_book_a_room_for_six(adele):
+async def test_find_an_hour_with_dana_and_fanny_next_week_and_book_a_room_for_six(adele, clock):
     model = Model(adele)
     rooms = await model("list_rooms", {"min_capacity": 6})
     assert rooms["rooms"] and all(r["capacity"] >= 6 for r in rooms["rooms"])
-    next_week = seeded_monday(tz.now(tz.resolve("America/Los_Angeles")).date()) + dt.timedelta(days=7)
+    next_week = seeded_monday(clock.today(tz.resolve("America/Los_Angeles"))) + dt.timedelta(days=7)
     times = await model("find_meeting_times", {
         "attendees": ["Dana", "Fanny"], "duration": "1h", "start": next_week.isoformat(),
         "end": (next_week + dt.timedelta(days=5)).isoformat(), "rooms": [r["email"] for r in rooms["rooms"]]})
@@ -110,10 +114,10 @@ async def test_find_an_hour_with_dana_and_fanny_next_week_and_book_a_room_for_si
         "dana@contoso.com", "fanny@contoso.com"}
 
 
-async def test_decline_everything_on_friday_afternoon_with_a_note(tmp_path):
+async def test_decline_everything_on_friday_afternoon_with_a_note(tmp_path, clock):
     async with open_harness(tmp_path, sandbox_user="dana@contoso.com") as dana:
         model = Model(dana)
-        monday = seeded_monday(tz.now(tz.resolve("America/New_York")).date())
+        monday = seeded_monday(clock.today(tz.resolve("America/Los_Angeles")))  # the week the sandbox seeded
         friday = monday + dt.timedelta(days=4)
         view = await model("calendar_view", {"start": f"{friday}T12:00", "end": f"{friday}T18:00"})
         invitations = [e for e in view["events"] if e.get("organizer")]
@@ -127,28 +131,52 @@ async def test_decline_everything_on_friday_afternoon_with_a_note(tmp_path):
         assert all(m["comment"] == "Out on Friday afternoons, sorry." for m in responses)
 
 
-async def test_when_am_i_free_for_two_hours_this_week(adele):
+async def test_when_am_i_free_for_two_hours_this_week(adele, clock):
     model = Model(adele)
     monday, settings = await week_of(model)
+    saturday = monday + dt.timedelta(days=5)
     free = await model("find_meeting_times", {"attendees": ["adele@contoso.com"], "duration": "2h",
-                                              "start": monday.isoformat(),
-                                              "end": (monday + dt.timedelta(days=5)).isoformat()})
+                                              "start": monday.isoformat(), "end": saturday.isoformat()})
+    busy = await model("calendar_view", {"start": monday.isoformat(), "end": saturday.isoformat()})
+    zone = tz.resolve(settings["time_zone"])
+    now = clock.now(zone)
+    if not remaining_working_hours(now, monday, saturday, settings, dt.timedelta(hours=2)):
+        # Friday evening, say: no two working hours are left this week, and the answer says so.
+        assert free["suggestions"] == [] and free["empty_reason"], free
+        return
     assert free["suggestions"]
-    busy = await model("calendar_view", {"start": monday.isoformat(), "end": (monday + dt.timedelta(days=5)).isoformat()})
     for slot in free["suggestions"]:
         begin, end = dt.datetime.fromisoformat(slot["start"]), dt.datetime.fromisoformat(slot["end"])
-        assert end - begin == dt.timedelta(hours=2)
-        for e in busy["events"]:
-            if e.get("all_day") or e.get("show_as") == "free":
-                continue
-            overlap = dt.datetime.fromisoformat(e["start"]) < end and begin < dt.datetime.fromisoformat(e["end"])
-            assert not overlap, (slot, e["subject"])
+        assert end - begin == dt.timedelta(hours=2) and begin >= now - dt.timedelta(minutes=1), slot
+        overlapping = [e for e in busy["events"] if not e.get("all_day") and e.get("show_as") != "free"
+                       and dt.datetime.fromisoformat(e["start"]) < end and begin < dt.datetime.fromisoformat(e["end"])]
+        if overlapping:  # Graph offers a slot over a tentative event only as such, with less confidence
+            assert {e.get("show_as") for e in overlapping} == {"tentative"}, (slot, overlapping)
+            assert slot.get("organizer") == "tentative" and slot["confidence"] < 100, slot
+        else:
+            assert "organizer" not in slot and slot["confidence"] == 100, slot
 
 
-async def test_accept_the_quarterly_planning_invitation(tmp_path):
+def remaining_working_hours(now: dt.datetime, first: dt.date, stop: dt.date, settings: dict[str, Any],
+                            need: dt.timedelta) -> bool:
+    """Whether a stretch of ``need`` inside the working hours of [first, stop) lies after ``now``."""
+    hours = settings["working_hours"]
+    zone = tz.resolve(hours.get("time_zone") or settings["time_zone"])
+    begin, end = dt.time.fromisoformat(hours["start"]), dt.time.fromisoformat(hours["end"])
+    day = first
+    while day < stop:
+        if day.strftime("%A").lower() in [d.lower() for d in hours["days"]]:
+            opens = max(dt.datetime.combine(day, begin, zone), now)
+            if dt.datetime.combine(day, end, zone) - opens >= need:
+                return True
+        day += dt.timedelta(days=1)
+    return False
+
+
+async def test_accept_the_quarterly_planning_invitation(tmp_path, clock):
     async with open_harness(tmp_path, sandbox_user="dana@contoso.com") as dana:
         model = Model(dana)
-        monday = seeded_monday(tz.now(tz.resolve("America/New_York")).date())
+        monday = seeded_monday(clock.today(tz.resolve("America/Los_Angeles")))  # the week the sandbox seeded
         view = await model("calendar_view", {"start": monday.isoformat(), "end": (monday + dt.timedelta(days=5)).isoformat()})
         invite = find(view["events"], "Quarterly planning")
         await model("accept_event", {"event": invite["handle"], "comment": "See you there"})
