@@ -366,13 +366,13 @@ def resolve_mode(settings: Settings) -> Mode:
     required = {"token": ("access_token", "OUTLOOK_MCP_ACCESS_TOKEN"),
                 "certificate": ("certificate_path", "OUTLOOK_MCP_CERTIFICATE_PATH"),
                 "client_secret": ("client_secret", "OUTLOOK_MCP_CLIENT_SECRET")}
-    if mode in required:
+    if mode in ("token", "certificate", "client_secret"):
         field, env = required[mode]
         if not getattr(settings, field):
             raise ConfigurationError(f"auth_mode '{mode}' needs {env}.")
         return mode
-    if mode != "auto":
-        return mode  # device_code or browser
+    if mode in ("device_code", "browser"):
+        return mode
     if settings.access_token:
         return "token"
     if settings.certificate_path:
