@@ -33,12 +33,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from outlook_calendar_mcp.sandbox.app import create_app
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.seed import seed_store
 from outlook_calendar_mcp.sandbox.store import Store
 
 TODAY = dt.date(2026, 3, 4)          # a Wednesday
 MONDAY = dt.date(2026, 3, 2)         # the seeded week
+NOW = dt.datetime(2026, 3, 4, 17, 0, tzinfo=dt.timezone.utc)   # TODAY, 09:00 Pacific: the sandbox's clock
 BASE = "http://sandbox/v1.0/"
 ADELE = "adele@contoso.com"
 DANA = "dana@contoso.com"
@@ -77,9 +79,14 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(WINDOWS_ZONES.get(name, name))
 
 
+def clock_on(today: dt.date) -> Clock:
+    """A clock travelling from 09:00 Pacific on ``today``."""
+    return Clock(dt.datetime.combine(today, dt.time(9), ZoneInfo("America/Los_Angeles")))
+
+
 def new_store(today: dt.date = TODAY, path: str = ":memory:") -> Store:
     store = Store(path)
-    seed_store(store, today=today)
+    seed_store(store, clock_on(today))
     return store
 
 
@@ -122,9 +129,16 @@ class Client:
         self.close()
 
 
-def open_client(store: Store, token: str | None = "sandbox", *, seed: bool = False) -> Client:
+def open_client(store: Store, token: str | None = "sandbox", *, seed: bool = False,
+                clock: Clock | None = None) -> Client:
     """A client on a new app over ``store`` (``seed=True``: create_app's own first-run seeding)."""
-    return Client(create_app(store, seed=seed), token)
+    return Client(create_app(store, clock=clock or Clock(NOW), seed=seed), token)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The sandbox's clock: travelling from :data:`NOW`; ``clock.set(instant)`` moves it."""
+    return Clock(NOW)
 
 
 @pytest.fixture
@@ -135,18 +149,18 @@ def store() -> Iterator[Store]:
 
 
 @pytest.fixture
-def client(store: Store) -> Iterator[Client]:
-    with open_client(store) as c:
+def client(store: Store, clock: Clock) -> Iterator[Client]:
+    with open_client(store, clock=clock) as c:
         yield c
 
 
 @pytest.fixture
-def make_client(store: Store) -> Iterator[Callable[[str | None], Client]]:
+def make_client(store: Store, clock: Clock) -> Iterator[Callable[[str | None], Client]]:
     """Clients on the same store as ``client``, for other tokens (None: no Authorization header)."""
     opened: list[Client] = []
 
     def make(token: str | None) -> Client:
-        c = open_client(store, token)
+        c = open_client(store, token, clock=clock)
         opened.append(c)
         return c
 

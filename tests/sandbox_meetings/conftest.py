@@ -25,8 +25,8 @@ import anyio.from_thread
 import httpx
 import pytest
 
-from outlook_calendar_mcp.sandbox import app as app_module
-from outlook_calendar_mcp.sandbox.app import create_app
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.seed import seed_store
 from outlook_calendar_mcp.sandbox.store import Store
 
@@ -68,9 +68,9 @@ class Api:
 class Org:
     """A store, its app, and clients for whoever signs in."""
 
-    def __init__(self, portal: Any, store: Store):
+    def __init__(self, portal: Any, store: Store, clock: Clock):
         self.store = store
-        self.app = create_app(store, seed=False)
+        self.app = create_app(store, clock=clock, seed=False)
         self.portal = portal
         self._clients: dict[str | None, Api] = {}
 
@@ -117,30 +117,27 @@ def portal() -> Iterator[Any]:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
-    """Set the sandbox's clock (what 'now' is for requests): clock(datetime)."""
-    def set_now(moment: dt.datetime) -> None:
-        monkeypatch.setattr(app_module, "utcnow", lambda: moment)
-    set_now(NOW)
-    return set_now
+def clock() -> Clock:
+    """The sandbox's clock (what 'now' is for requests), frozen at :data:`NOW`; move it with clock.set(instant)."""
+    return Clock(NOW, frozen=True)
 
 
 @pytest.fixture
-def org(portal: Any, clock: Any) -> Iterator[Org]:
+def org(portal: Any, clock: Clock) -> Iterator[Org]:
     store = Store(":memory:")
-    seed_store(store, today=TODAY)
-    o = Org(portal, store)
+    seed_store(store, clock)     # the week of NOW: Mon 2026-03-02 .. Fri 03-06 (TODAY's week)
+    o = Org(portal, store, clock)
     yield o
     o.close()
     store.close()
 
 
 @pytest.fixture
-def build_org(portal: Any, clock: Any) -> Iterator[Callable[[], Org]]:
+def build_org(portal: Any, clock: Clock) -> Iterator[Callable[[], Org]]:
     made: list[Org] = []
 
     def build() -> Org:
-        o = Org(portal, Store(":memory:"))
+        o = Org(portal, Store(":memory:"), clock)
         made.append(o)
         return o
 

@@ -6,9 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from outlook_calendar_mcp.sandbox.app import create_app
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.store import Store
-from tests.sandbox.conftest import Client, new_store
+from tests.sandbox.conftest import Client, new_store, NOW
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The sandbox's clock: travelling from NOW; ``clock.set(instant)`` moves it."""
+    return Clock(NOW)
 
 
 @pytest.fixture
@@ -19,6 +26,6 @@ def store() -> Iterator[Store]:
 
 
 @pytest.fixture
-def client(store: Store) -> Iterator[Client]:
-    with Client(create_app(store)) as c:
+def client(store: Store, clock: Clock) -> Iterator[Client]:
+    with Client(create_app(store, clock=clock)) as c:
         yield c

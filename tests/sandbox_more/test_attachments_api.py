@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.sandbox import app as app_module
-from outlook_calendar_mcp.sandbox.app import create_app
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, NOW
 
 MB = 1024 * 1024
 TABLES = ("events", "attachments", "upload_sessions", "mailboxes", "tombstones")
@@ -39,16 +39,16 @@ HYDRANGEA = {
 
 
 @pytest.fixture
-def beta(store: Store) -> Iterator[Client]:
-    with Client(create_app(store)) as c:
+def beta(store: Store, clock: Clock) -> Iterator[Client]:
+    with Client(create_app(store, clock=clock)) as c:
         c._client.base_url = "http://sandbox/beta/"
         yield c
 
 
 @pytest.fixture
-def anonymous(store: Store) -> Iterator[Client]:
+def anonymous(store: Store, clock: Clock) -> Iterator[Client]:
     """No Authorization header: how an uploadUrl is used."""
-    with Client(create_app(store), token=None) as c:
+    with Client(create_app(store, clock=clock), token=None) as c:
         yield c
 
 
@@ -240,7 +240,7 @@ def test_occurrences_show_the_masters_attachments_and_a_change_makes_an_exceptio
 # -- upload sessions -----------------------------------------------------------------------------------------
 
 def test_upload_session_protocol(client: Client, anonymous: Client, event: dict[str, Any], model: Any,
-                                 store: Store) -> None:
+                                 store: Store, clock: Clock) -> None:
     data = payload(3 * MB + 1234)
     total = len(data)
     created = session(client, event["id"], total, "scan.pdf")
@@ -253,7 +253,7 @@ def test_upload_session_protocol(client: Client, anonymous: Client, event: dict[
                         r"\?authtoken=\S+", url), url
     assert created["nextExpectedRanges"] == ["0-"]
     expires = dt.datetime.fromisoformat(created["expirationDateTime"].replace("Z", "+00:00")[:19] + "+00:00")
-    assert dt.timedelta(minutes=55) < expires - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(hours=1)
+    assert dt.timedelta(minutes=55) < expires - clock.now() <= dt.timedelta(hours=1)
 
     first = put(anonymous, url, data[:MB], 0, total)
     assert first.status_code == 200, first.text
@@ -330,14 +330,13 @@ def test_create_upload_session_refusals_change_nothing(client: Client, event: di
 
 
 def test_a_session_can_be_cancelled_and_expires(client: Client, anonymous: Client, event: dict[str, Any],
-                                                store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                store: Store, clock: Clock) -> None:
     cancelled = session(client, event["id"], 4 * MB)["uploadUrl"]
     assert anonymous.delete(cancelled).status_code == 204
     assert_graph_error(put(anonymous, cancelled, b"x" * 10, 0, 4 * MB), 404, "ErrorItemNotFound")
 
     url = session(client, event["id"], 4 * MB)["uploadUrl"]
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1, minutes=1)
-    monkeypatch.setattr(app_module, "utcnow", lambda: later)
+    clock.set(clock.now() + dt.timedelta(hours=1, minutes=1))
     assert_graph_error(put(anonymous, url, b"x" * 10, 0, 4 * MB), 404, "ErrorItemNotFound", contains="expired")
     assert store.db.execute("SELECT COUNT(*) FROM upload_sessions").fetchone()[0] == 0
     assert client.get(f"me/events/{event['id']}").json()["hasAttachments"] is False

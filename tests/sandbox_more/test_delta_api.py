@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.sandbox.app import create_app
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, NOW
 
 WINDOW = {"startDateTime": "2027-03-10T00:00:00Z", "endDateTime": "2027-03-13T00:00:00Z"}
 TRACK = {"Prefer": "odata.track-changes, odata.maxpagesize=1"}
@@ -31,7 +32,7 @@ ABBREVIATED = {"@odata.type", "@odata.etag", "id", "seriesMasterId", "type", "st
 
 @pytest.fixture
 def app(store: Store) -> Any:
-    return create_app(store)
+    return create_app(store, clock=Clock(NOW))
 
 
 @pytest.fixture

@@ -13,17 +13,18 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from outlook_calendar_mcp.sandbox.app import create_app
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, NOW
 
 WEEK = {"startDateTime": "2026-03-02T00:00:00Z", "endDateTime": "2026-03-09T00:00:00Z"}
 
 
 @pytest.fixture
 def as_user(store: Store) -> Iterator[Callable[[str], Client]]:
-    app = create_app(store)
+    app = create_app(store, clock=Clock(NOW))
     made: dict[str, Client] = {}
 
     def open_as(who: str) -> Client:

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.sandbox.app import create_app
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, utc
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, utc, NOW
 
 WINDOW = "reminderView(startDateTime='2027-03-01T00:00:00',endDateTime='2027-04-01T00:00:00')"
 PACIFIC = {"Prefer": 'outlook.timezone="Pacific Standard Time"'}
@@ -199,7 +200,7 @@ def test_refusals_on_the_event_change_nothing(client: Client, world: dict[str, A
 
 
 def test_another_users_reminders_need_access(store: Store) -> None:
-    with Client(create_app(store), "sandbox:dana@contoso.com") as dana:
+    with Client(create_app(store, clock=Clock(NOW)), "sandbox:dana@contoso.com") as dana:
         assert_graph_error(dana.get(f"users/adele@contoso.com/{WINDOW}"), 403, "ErrorAccessDenied")
-    with Client(create_app(store), "sandbox-app") as app:
+    with Client(create_app(store, clock=Clock(NOW)), "sandbox-app") as app:
         assert app.get(f"users/adele@contoso.com/{WINDOW}").status_code == 200

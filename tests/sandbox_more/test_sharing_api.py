@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.sandbox.app import create_app
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.sharing import MY_ORGANIZATION_ID, permission_id
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, NOW
 
 ADELE, DANA, ALEX = "adele@contoso.com", "dana@contoso.com", "alex@contoso.com"
 PERMS = "me/calendar/calendarPermissions"
@@ -29,7 +30,7 @@ WINDOW = {"startDateTime": "2027-03-01T00:00:00Z", "endDateTime": "2027-04-01T00
 
 @pytest.fixture
 def as_user(store: Store) -> Iterator[Callable[[str], Client]]:
-    app = create_app(store)
+    app = create_app(store, clock=Clock(NOW))
     made: dict[str, Client] = {}
 
     def open_as(address: str) -> Client:

@@ -19,11 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlencode
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,7 +34,8 @@ from starlette.routing import Route
 from .. import timezones as tz
 from .errors import GraphHTTPError, bad_request
 from .events import Render
-from .store import Store, utcnow
+from ..clock import Clock
+from .store import Store
 
 log = logging.getLogger("outlook_calendar_mcp.sandbox")
 
@@ -184,24 +187,22 @@ def authenticate(store: Store, header: str | None) -> Principal:
 Handler = Callable[[Ctx], Response]
 
 
-def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | None = None) -> Starlette:
-    """The sandbox as an ASGI app. ``store`` defaults to an in-memory database, seeded on first use."""
+def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
+    """The sandbox as an ASGI app over ``store`` (seeded on first use unless ``seed=False``).
+
+    ``clock`` is the only source of "now": request times, error dates and the seed's living week.
+    """
     from . import routes  # noqa: PLC0415 - routes imports this module's Ctx
     from . import availability, meetings, places  # noqa: F401, PLC0415 - they register themselves (install())
     from . import attachments, reminders  # noqa: F401, PLC0415 - they register themselves (install())
     from .seed import seed_store  # noqa: PLC0415
 
-    store = store or Store(":memory:")
     if seed and store.is_empty():
-        seed_store(store)
+        seed_store(store, clock)
 
     async def endpoint(request: Request) -> Response:
         client_request_id = request.headers.get("client-request-id")
         try:
-            if faults is not None:
-                injected = await faults.before(request)
-                if injected is not None:
-                    return injected
             body = await request.body()
             version = request.path_params["version"]
             if version not in ("v1.0", "beta"):
@@ -212,14 +213,14 @@ def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | N
                 view, applied, page = prefer_view(parse_prefer(request.headers.getlist("prefer")))
                 ctx = Ctx(request=request, store=store, principal=principal, version=version,
                           segments=split_path(path), view=view, applied=applied, max_page_size=page,
-                          now=utcnow(), body_bytes=body)
+                          now=clock.now(), body_bytes=body)
                 response = routes.dispatch(ctx)
         except GraphHTTPError as e:
-            return e.response(client_request_id)
+            return e.response(clock.now(), client_request_id)
         except Exception:  # a bug in the sandbox must still answer in Graph's shape
             log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
             return GraphHTTPError(500, "generalException", "An internal sandbox error occurred.").response(
-                client_request_id)
+                clock.now(), client_request_id)
         if client_request_id:
             response.headers["client-request-id"] = client_request_id
         return response
@@ -231,6 +232,7 @@ def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | N
         Route("/{version:str}", endpoint, methods=methods),
     ])
     app.state.store = store
+    app.state.clock = clock
     return app
 
 
@@ -258,3 +260,22 @@ def split_path(path: str) -> list[str]:
         else:
             out.append(seg)
     return out
+
+
+class Sandbox:
+    """The sandbox, assembled: a store (``db``: a file, or ``":memory:"``), its clock and its ASGI app.
+
+    ``Sandbox(":memory:", clock=Clock())`` is the demo organization, seeded for the clock's week
+    (``seed=False``: an empty organization). ``.transport()`` is an ``httpx`` transport into the app.
+    """
+
+    def __init__(self, db: str | os.PathLike[str] = ":memory:", *, clock: Clock, seed: bool = True) -> None:
+        self.clock = clock
+        self.store = Store(db)
+        self.app = create_app(self.store, clock=clock, seed=seed)
+
+    def transport(self) -> httpx.ASGITransport:
+        return httpx.ASGITransport(app=self.app)
+
+    def close(self) -> None:
+        self.store.close()

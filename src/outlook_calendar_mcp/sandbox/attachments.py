@@ -55,6 +55,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import timezones as tz
+from ..clock import Clock
 from . import api_events, app, odata, routes
 from . import events as ev
 from .app import Ctx, Principal
@@ -402,25 +403,27 @@ async def upload_endpoint(request: Request) -> Response:
     Outlook's own form of it, outside Graph's tree: the token in the URL is the credential, so a request
     with an Authorization header is refused (a Graph token is for another audience)."""
     store: Store = request.app.state.store
+    clock: Clock = request.app.state.clock
     client_request_id = request.headers.get("client-request-id")
     try:
         body = await request.body()
         segments = app.split_path(request.path_params["path"])
         with store.transaction():
-            ctx, row = _session_ctx(store, request, segments, body)
+            ctx, row = _session_ctx(store, request, segments, body, clock.now())
             response = _session_routes(ctx, row)
     except GraphHTTPError as e:
-        return e.response(client_request_id)
+        return e.response(clock.now(), client_request_id)
     except Exception:  # a bug must still answer in Graph's shape
         app.log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
         return GraphHTTPError(500, "generalException", "An internal sandbox error occurred.").response(
-            client_request_id)
+            clock.now(), client_request_id)
     if client_request_id:
         response.headers["client-request-id"] = client_request_id
     return response
 
 
-def _session_ctx(store: Store, request: Request, segments: list[str], body: bytes) -> tuple[Ctx, Any]:
+def _session_ctx(store: Store, request: Request, segments: list[str], body: bytes,
+                 now: dt.datetime) -> tuple[Ctx, Any]:
     if len(segments) != 6 or [s.lower() for s in segments[::2]] != ["users", "events", "attachmentsessions"]:
         raise not_found("Not an upload session URL: use the uploadUrl exactly as createUploadSession returned it.")
     mailbox_id, event_id, session = segments[1], segments[3], segments[5]
@@ -438,7 +441,7 @@ def _session_ctx(store: Store, request: Request, segments: list[str], body: byte
             "Graph token is for another audience)."))
     mailbox = store.mailbox(mailbox_id)
     ctx = Ctx(request=request, store=store, principal=Principal(mailbox), version="v1.0", segments=segments,
-              view=ev.Render(), applied=[], max_page_size=None, now=app.utcnow(), body_bytes=body,
+              view=ev.Render(), applied=[], max_page_size=None, now=now, body_bytes=body,
               mailbox=mailbox, path_prefix=f"users/{mailbox_id}")
     return ctx, row
 
@@ -448,7 +451,7 @@ def _session_routes(ctx: Ctx, row: Any) -> Response:
         ctx.store.db.execute("DELETE FROM upload_sessions WHERE id = ?", (row["id"],))  # committed: no raise
         return GraphHTTPError(404, "ErrorItemNotFound", (
             f"The upload session expired at {row['expires']}: create a new one with createUploadSession."
-        )).response(ctx.request.headers.get("client-request-id"))
+        )).response(ctx.now, ctx.request.headers.get("client-request-id"))
     return routes.methods(ctx, {"PUT": lambda: upload(ctx, row),
                                 "GET": lambda: ctx.respond(_session_status(ctx, row, row["next_offset"])),
                                 "DELETE": lambda: _cancel(ctx, row)})

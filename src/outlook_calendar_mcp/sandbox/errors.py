@@ -13,7 +13,7 @@ turns it into that body, and the transaction of the request is rolled back.
 
 from __future__ import annotations
 
-import datetime as _dt
+import datetime as dt
 import uuid
 
 from starlette.responses import JSONResponse
@@ -29,9 +29,10 @@ class GraphHTTPError(Exception):
         self.message = message
         self.headers = headers or {}
 
-    def response(self, client_request_id: str | None = None) -> JSONResponse:
+    def response(self, now: dt.datetime, client_request_id: str | None = None) -> JSONResponse:
+        """The Graph error body; ``now`` (the sandbox clock's) dates it."""
         inner = {
-            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date": now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
             "request-id": str(uuid.uuid4()),
             "client-request-id": client_request_id or str(uuid.uuid4()),
         }

@@ -62,7 +62,7 @@ from .app import Ctx
 from .availability import (RECIPIENT, SEVERITY, TIME_SLOT, Span, Timeline, action_body, busy_items,
                            in_organization, instant)
 from .errors import GraphHTTPError, bad_request
-from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id, parse_occurrence_id, utcnow
+from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id, parse_occurrence_id
 
 CANCEL_COMMENT = "meetings.cancel_comment"   # ctx.extra key: the comment of a cancel, for the delete hook
 ROOM_HORIZON = dt.timedelta(days=180)
@@ -104,7 +104,7 @@ def _load(env: Any, row: Any) -> dict[str, Any]:
 
 def _mail(env: Any, sender: str, recipient: str, kind: str, event_id: str | None, uid: str | None,
           subject: str | None, comment: str | None = None) -> None:
-    env.store.record_message(sender, recipient, kind, event_id, uid, subject, comment)
+    env.store.record_message(sender, recipient, kind, event_id, uid, subject, comment, env.now)
 
 
 def _save(env: Any, row: Any, doc: dict[str, Any]) -> None:
@@ -421,9 +421,9 @@ def deliver(env: Any, m: Meeting, attendees: list[dict[str, Any]], notify: bool,
             _put_copy(env, m, mailbox)
 
 
-def deliver_seeded(store: Any) -> None:
+def deliver_seeded(store: Any, now: dt.datetime) -> None:
     """Deliver the meetings a freshly seeded store holds (copies and room bookings; nothing goes to the outbox)."""
-    env = SimpleNamespace(store=store, now=utcnow(), extra={})
+    env = SimpleNamespace(store=store, now=now, extra={})
     rows = store.db.execute("SELECT * FROM events WHERE kind IN ('singleInstance', 'seriesMaster') ORDER BY rowid"
                             ).fetchall()
     for row in rows:

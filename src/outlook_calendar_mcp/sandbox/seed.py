@@ -23,8 +23,9 @@ import json
 from typing import Any
 
 from .. import timezones as tz
+from ..clock import Clock
 from . import events as ev
-from .store import Store, occurrence_id, utcnow
+from .store import Store, occurrence_id
 
 DOMAIN = "contoso.com"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
@@ -62,16 +63,21 @@ def address(alias: str) -> str:
     return f"{alias}@{DOMAIN}"
 
 
-def seed_store(store: Store, today: dt.date | None = None) -> None:
-    """Fill an empty store with the demo organization (one transaction)."""
+def seed_store(store: Store, clock: Clock) -> None:
+    """Fill an empty store with the demo organization (one transaction).
+
+    The living week is the one of ``clock``'s today in the demo user's zone (Pacific time).
+    """
+    now = clock.now()
+    today = clock.today(tz.resolve("Pacific Standard Time"))
     with store.transaction():
         _people(store)
         _rooms(store)
         _calendars(store)
-        _events(store, today)
-        _groups_and_sharing(store, today)
+        _events(store, today, now)
+        _groups_and_sharing(store, today, now)
         from .meetings import deliver_seeded  # noqa: PLC0415 - meetings imports the request modules
-        deliver_seeded(store)  # invitations reach attendees, rooms book themselves
+        deliver_seeded(store, now)  # invitations reach attendees, rooms book themselves
 
 
 def _people(store: Store) -> None:
@@ -135,9 +141,8 @@ def _week_start(today: dt.date) -> dt.date:
     return monday + dt.timedelta(days=7) if today.weekday() >= 5 else monday
 
 
-def _events(store: Store, today: dt.date | None) -> None:
+def _events(store: Store, today: dt.date, now: dt.datetime) -> None:
     pacific = "Pacific Standard Time"
-    today = today or utcnow().astimezone(tz.resolve(pacific)).date()
     mon = _week_start(today)
 
     def at(day_offset: int, hh: int, mm: int = 0) -> str:
@@ -155,7 +160,7 @@ def _events(store: Store, today: dt.date | None) -> None:
                         "emailAddress": {"address": row["address"], "name": json.loads(row["doc"])["displayName"]}})
         return out
 
-    sync = _add(store, "adele", {
+    sync = _add(store, now, "adele", {
         "subject": "Weekly team sync", **when(-7 * 4 + 1, (10, 0), (10, 30)),
         "body": {"contentType": "text", "content": "Agenda: wins, blockers, next steps."},
         "attendees": people("alex", "dana", "megan"), "isOnlineMeeting": True,
@@ -171,13 +176,13 @@ def _events(store: Store, today: dt.date | None) -> None:
                 "body": {"contentType": "text", "content": "Moved to 11:00 this week (release review at 10)."}})
     _cancel(store, "adele", sync, dt.datetime.combine(mon + dt.timedelta(days=8), dt.time(10, 0)))
 
-    _add(store, "adele", {
+    _add(store, now, "adele", {
         "subject": "1:1 Adele / Alex", **when(-7 * 2, (15, 0), (15, 30)), "attendees": people("alex"),
         "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
                        "range": {"type": "endDate", "startDate": (mon - dt.timedelta(days=14)).isoformat(),
                                  "endDate": (mon + dt.timedelta(days=7 * 12)).isoformat()}},
     })
-    _add(store, "adele", {
+    _add(store, now, "adele", {
         "subject": "Quarterly planning", **when(2, (13, 0), (14, 30)),
         "attendees": people("dana", "fanny") + people("baker"),
         "location": {"displayName": "Conf Room Baker", "locationType": "conferenceRoom",
@@ -185,39 +190,39 @@ def _events(store: Store, today: dt.date | None) -> None:
         "body": {"contentType": "html", "content": "<p>Bring your Q1 numbers. Draft deck in the team site.</p>"},
         "importance": "high", "isOnlineMeeting": True,
     })
-    _add(store, "adele", {
+    _add(store, now, "adele", {
         "subject": "Customer call with Fabrikam", **when(3, (11, 0), (12, 0)), "isOnlineMeeting": True,
         "attendees": people("pavel") + [{"type": "required", "emailAddress": {"address": "jordan@fabrikam.com",
                                                                                 "name": "Jordan Miller"}}],
         "body": {"contentType": "text", "content": "Renewal discussion. Jordan asked about the Q2 pricing."},
     })
-    _add(store, "adele", {"subject": "Doctor appointment", **when(3, (8, 0), (9, 0)), "sensitivity": "private",
+    _add(store, now, "adele", {"subject": "Doctor appointment", **when(3, (8, 0), (9, 0)), "sensitivity": "private",
                           "showAs": "oof", "location": {"displayName": "Overlake Clinic"}})
-    _add(store, "adele", {"subject": "Lunch with Megan", **when(0, (12, 0), (13, 0)), "showAs": "busy",
+    _add(store, now, "adele", {"subject": "Lunch with Megan", **when(0, (12, 0), (13, 0)), "showAs": "busy",
                           "location": {"displayName": "Cafe 34"}, "attendees": people("megan")})
-    _add(store, "adele", {"subject": "Brown bag: intro to Graph", **when(4, (12, 0), (13, 0)), "showAs": "tentative",
+    _add(store, now, "adele", {"subject": "Brown bag: intro to Graph", **when(4, (12, 0), (13, 0)), "showAs": "tentative",
                           "attendees": people("dana", "priya", kind="optional"), "categories": ["Learning"]})
-    _add(store, "adele", {"subject": "Focus time", **when(4, (9, 0), (11, 0)), "showAs": "busy",
+    _add(store, now, "adele", {"subject": "Focus time", **when(4, (9, 0), (11, 0)), "showAs": "busy",
                           "isReminderOn": False, "categories": ["Focus"]})
-    _add(store, "adele", {"subject": "Team offsite", "isAllDay": True, "showAs": "oof",
+    _add(store, now, "adele", {"subject": "Team offsite", "isAllDay": True, "showAs": "oof",
                           "start": {"dateTime": at(11, 0), "timeZone": pacific},
                           "end": {"dateTime": at(12, 0), "timeZone": pacific}})
-    _add(store, "adele", {"subject": "Ignite conference", "isAllDay": True, "showAs": "oof",
+    _add(store, now, "adele", {"subject": "Ignite conference", "isAllDay": True, "showAs": "oof",
                           "start": {"dateTime": at(16, 0), "timeZone": pacific},
                           "end": {"dateTime": at(19, 0), "timeZone": pacific},
                           "location": {"displayName": "Chicago, IL"}})
-    _add(store, "adele", {"subject": "Thanksgiving", "isAllDay": True, "showAs": "free",
+    _add(store, now, "adele", {"subject": "Thanksgiving", "isAllDay": True, "showAs": "free",
                           "start": {"dateTime": _thanksgiving(mon), "timeZone": pacific},
                           "end": {"dateTime": _thanksgiving(mon, 1), "timeZone": pacific}, "categories": ["Holiday"]})
     # Colleagues' own days, so free/busy shows something.
-    _add(store, "dana", {"subject": "Design review", **when(2, (9, 0), (11, 0), "Eastern Standard Time")})
-    _add(store, "dana", {"subject": "Dentist", **when(3, (14, 0), (15, 0), "Eastern Standard Time"),
+    _add(store, now, "dana", {"subject": "Design review", **when(2, (9, 0), (11, 0), "Eastern Standard Time")})
+    _add(store, now, "dana", {"subject": "Dentist", **when(3, (14, 0), (15, 0), "Eastern Standard Time"),
                          "sensitivity": "private", "showAs": "oof"})
-    _add(store, "fanny", {"subject": "Workshop", **when(1, (10, 0), (16, 0), "Eastern Standard Time")})
-    _add(store, "fanny", {"subject": "Tentative: vendor demo", **when(3, (13, 0), (14, 0), "Eastern Standard Time"),
+    _add(store, now, "fanny", {"subject": "Workshop", **when(1, (10, 0), (16, 0), "Eastern Standard Time")})
+    _add(store, now, "fanny", {"subject": "Tentative: vendor demo", **when(3, (13, 0), (14, 0), "Eastern Standard Time"),
                           "showAs": "tentative"})
-    _add(store, "megan", {"subject": "Campaign launch", **when(2, (9, 0), (12, 0), "GMT Standard Time")})
-    _add(store, "alex", {"subject": "Working from Portland", "isAllDay": True, "showAs": "workingElsewhere",
+    _add(store, now, "megan", {"subject": "Campaign launch", **when(2, (9, 0), (12, 0), "GMT Standard Time")})
+    _add(store, now, "alex", {"subject": "Working from Portland", "isAllDay": True, "showAs": "workingElsewhere",
                          "start": {"dateTime": at(4, 0), "timeZone": pacific},
                          "end": {"dateTime": at(5, 0), "timeZone": pacific}})
 
@@ -229,10 +234,10 @@ def _thanksgiving(mon: dt.date, plus: int = 0) -> str:
     return f"{day.isoformat()}T00:00:00"
 
 
-def _add(store: Store, alias: str, body: dict[str, Any]) -> str:
+def _add(store: Store, now: dt.datetime, alias: str, body: dict[str, Any]) -> str:
     row = store.mailbox(address(alias))
     organizer = {"name": json.loads(row["doc"])["displayName"], "address": row["address"]}
-    doc = ev.new_event_doc(body, organizer, utcnow())
+    doc = ev.new_event_doc(body, organizer, now)
     calendar = store.default_calendar(row["id"])
     return ev.store_event(store, row["id"], calendar["id"], doc)
 
@@ -271,12 +276,12 @@ GROUPS = [
 SHARES = [("alex", "adele", "read"), ("megan", "adele", "write")]   # owner, with, role (primary calendars)
 
 
-def _groups_and_sharing(store: Store, today: dt.date | None) -> None:
+def _groups_and_sharing(store: Store, today: dt.date, now: dt.datetime) -> None:
     from .groups import add_group  # noqa: PLC0415
     from .sharing import seed_share  # noqa: PLC0415
 
     pacific = "Pacific Standard Time"
-    mon = _week_start(today or utcnow().astimezone(tz.resolve(pacific)).date())
+    mon = _week_start(today)
 
     def at(day_offset: int, hh: int, mm: int = 0) -> str:
         return dt.datetime.combine(mon + dt.timedelta(days=day_offset), dt.time(hh, mm)).strftime("%Y-%m-%dT%H:%M:%S")
@@ -287,7 +292,7 @@ def _groups_and_sharing(store: Store, today: dt.date | None) -> None:
     def group_event(alias: str, body: dict[str, Any]) -> None:
         row = store.mailbox(address(alias))
         doc = ev.new_event_doc(body, {"name": json.loads(row["doc"])["displayName"], "address": row["address"]},
-                               utcnow())
+                               now)
         ev.store_event(store, row["id"], store.default_calendar(row["id"])["id"], doc)
 
     group_event("launch", {"subject": "Launch readiness review",

@@ -132,13 +132,9 @@ MIGRATIONS: dict[int, str] = {
 }
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def graph_timestamp(moment: dt.datetime | None = None) -> str:
+def graph_timestamp(moment: dt.datetime) -> str:
     """createdDateTime / lastModifiedDateTime as Graph writes them: UTC, 7 fractional digits, Z."""
-    moment = (moment or utcnow()).astimezone(dt.timezone.utc)
+    moment = moment.astimezone(dt.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
 
 
@@ -364,12 +360,12 @@ class Store:
         return self.db.execute("SELECT * FROM events WHERE series_master_id = ?", (master_id,)).fetchall()
 
     def record_message(self, sender: str, recipient: str, kind: str, event_id: str | None, ical_uid: str | None,
-                       subject: str | None, comment: str | None = None) -> None:
+                       subject: str | None, comment: str | None, now: dt.datetime) -> None:
         """Everything Exchange would have mailed goes here, so tests can see who was told what."""
         self.db.execute(
             "INSERT INTO outbox (sender, recipient, kind, event_id, ical_uid, subject, comment, created)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (sender, recipient, kind, event_id, ical_uid, subject, comment, graph_timestamp()),
+            (sender, recipient, kind, event_id, ical_uid, subject, comment, graph_timestamp(now)),
         )
 
     def outbox(self) -> list[dict[str, Any]]:
