@@ -7,8 +7,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import odata
-from .app import Ctx
+from . import odata, sharing
+from .common import check_if_match, parse_query, respond_docs
+from .ctx import Ctx
 from .bodies import CALENDAR, CALENDAR_GROUP, check
 from .errors import GraphHTTPError, bad_request, not_found
 from .store import etag, new_change_key
@@ -26,29 +27,12 @@ HEX = {"auto": "", "lightBlue": "#a6d1f5", "lightGreen": "#87d28e", "lightOrange
 DISTINGUISHED = "Distinguished folders cannot be deleted."
 
 
-def _if_match(ctx: Ctx, change_key: str, what: str) -> None:
-    from .api_events import check_if_match  # noqa: PLC0415 - api_events imports this module
-
-    check_if_match(ctx, change_key, what)
-
-
-def _query(ctx: Ctx, options: set[str], props: set[str], type_name: str) -> odata.Query:
-    from .api_events import parse_query  # noqa: PLC0415
-
-    return parse_query(ctx, options, props, type_name)
-
-
 def _owner(ctx: Ctx) -> dict[str, str]:
     return {"name": json.loads(ctx.mailbox["doc"])["displayName"], "address": ctx.mailbox["address"]}
 
 
 def require_owner_or_app(ctx: Ctx) -> None:
     """Mailbox-level operations (calendar folders and groups, findMeetingTimes) are the owner's (or the app's)."""
-    for check_access in ACCESS_CHECKS:
-        check_access(ctx)
-
-
-def _default_access(ctx: Ctx) -> None:
     if ctx.principal.app_only or ctx.principal.mailbox["id"] == ctx.mailbox["id"]:
         return
     raise GraphHTTPError(403, "ErrorAccessDenied",
@@ -57,8 +41,6 @@ def _default_access(ctx: Ctx) -> None:
                          f"/users/{ctx.mailbox['address']}/calendar or .../calendars/{{id}}.")
 
 
-ACCESS_CHECKS: list[Any] = [_default_access]
-
 
 def is_owner(ctx: Ctx) -> bool:
     return ctx.principal.app_only or ctx.principal.mailbox["id"] == ctx.mailbox["id"]
@@ -66,16 +48,12 @@ def is_owner(ctx: Ctx) -> bool:
 
 def require_calendar(ctx: Ctx, calendar: Any, level: int) -> Any:
     """The caller's access to ``calendar`` (see :mod:`.sharing`), or 403."""
-    from . import sharing  # noqa: PLC0415
-
     return sharing.require(ctx, calendar, level)
 
 
 # -- calendars ---------------------------------------------------------------------
 
 def render_calendar(ctx: Ctx, row: Any) -> dict[str, Any]:
-    from . import sharing  # noqa: PLC0415
-
     doc = json.loads(row["doc"])
     got = sharing.access(ctx, row)
     owner_self = got.owner
@@ -104,8 +82,6 @@ def default_calendar(ctx: Ctx) -> Any:
 
 def find_calendar(ctx: Ctx, calendar_id: str, group: Any | None = None) -> Any:
     """A calendar of the mailbox by id; someone with no access to any of its calendars gets 403, not 404."""
-    from . import sharing  # noqa: PLC0415
-
     row = ctx.store.calendar(ctx.mailbox["id"], calendar_id)
     if row is None or (group is not None and row["group_id"] != group["id"]):
         if not is_owner(ctx) and not sharing.can_see_any(ctx, ctx.mailbox, sharing.FREE_BUSY):
@@ -115,10 +91,6 @@ def find_calendar(ctx: Ctx, calendar_id: str, group: Any | None = None) -> Any:
 
 
 def list_calendars(ctx: Ctx, group: Any | None) -> Response:
-    from .api_events import respond_docs  # noqa: PLC0415
-
-    from . import sharing  # noqa: PLC0415
-
     if is_owner(ctx) or group is not None:
         require_owner_or_app(ctx)
         rows = ctx.store.calendars(ctx.mailbox["id"], group["id"] if group else None)
@@ -126,13 +98,13 @@ def list_calendars(ctx: Ctx, group: Any | None) -> Response:
         rows = sharing.can_see_any(ctx, ctx.mailbox, sharing.LIMITED)
         if not rows:
             require_owner_or_app(ctx)
-    query = _query(ctx, LIST_OPTIONS, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
+    query = parse_query(ctx, LIST_OPTIONS, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
     return respond_docs(ctx, [render_calendar(ctx, r) for r in rows], query,
                         f"users('{ctx.mailbox['id']}')/calendars")
 
 
 def get_calendar(ctx: Ctx, row: Any) -> Response:
-    query = _query(ctx, {"$select"}, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
+    query = parse_query(ctx, {"$select"}, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
     body = odata.project(render_calendar(ctx, row), query.select)
     return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendars/$entity"), **body})
 
@@ -169,7 +141,7 @@ def create_calendar(ctx: Ctx, group: Any | None) -> Response:
 def patch_calendar(ctx: Ctx, row: Any) -> Response:
     body = ctx.json()
     check(body, CALENDAR)
-    _if_match(ctx, row["change_key"], "calendar")
+    check_if_match(ctx, row["change_key"], "calendar")
     doc = json.loads(row["doc"])
     if "name" in body:
         _check_name(ctx, body["name"], "calendars", exclude=row["id"])
@@ -185,21 +157,14 @@ def patch_calendar(ctx: Ctx, row: Any) -> Response:
 
 
 def delete_calendar(ctx: Ctx, row: Any) -> Response:
-    _if_match(ctx, row["change_key"], "calendar")
+    check_if_match(ctx, row["change_key"], "calendar")
     if row["is_default"]:
         raise GraphHTTPError(400, "ErrorDeleteDistinguishedFolder", DISTINGUISHED)
     for event in ctx.store.db.execute("SELECT * FROM events WHERE calendar_id = ?", (row["id"],)).fetchall():
         ctx.store.delete_event_row(event)
-    for hook in CALENDAR_DELETE_HOOKS:
-        hook(ctx, row)
-    from . import sharing  # noqa: PLC0415
-
     sharing.drop_calendar(ctx, row)
     ctx.store.db.execute("DELETE FROM calendars WHERE id = ?", (row["id"],))
     return ctx.respond(None, 204)
-
-
-CALENDAR_DELETE_HOOKS: list[Any] = []
 
 
 # -- calendar groups -------------------------------------------------------------------
@@ -218,16 +183,14 @@ def find_group(ctx: Ctx, group_id: str) -> Any:
 
 
 def list_groups(ctx: Ctx) -> Response:
-    from .api_events import respond_docs  # noqa: PLC0415
-
     require_owner_or_app(ctx)
-    query = _query(ctx, LIST_OPTIONS, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
+    query = parse_query(ctx, LIST_OPTIONS, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
     return respond_docs(ctx, [render_group(r) for r in ctx.store.groups(ctx.mailbox["id"])], query,
                         f"users('{ctx.mailbox['id']}')/calendarGroups")
 
 
 def get_group(ctx: Ctx, row: Any) -> Response:
-    query = _query(ctx, {"$select"}, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
+    query = parse_query(ctx, {"$select"}, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
     body = odata.project(render_group(row), query.select)
     return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"),
                         **body})
@@ -248,7 +211,7 @@ def create_group(ctx: Ctx) -> Response:
 def patch_group(ctx: Ctx, row: Any) -> Response:
     body = ctx.json()
     check(body, CALENDAR_GROUP)
-    _if_match(ctx, row["change_key"], "calendar group")
+    check_if_match(ctx, row["change_key"], "calendar group")
     if "classId" in body:
         raise bad_request("classId is set when the calendar group is created and cannot be changed.")
     if "name" in body:
@@ -259,7 +222,7 @@ def patch_group(ctx: Ctx, row: Any) -> Response:
 
 
 def delete_group(ctx: Ctx, row: Any) -> Response:
-    _if_match(ctx, row["change_key"], "calendar group")
+    check_if_match(ctx, row["change_key"], "calendar group")
     first = ctx.store.groups(ctx.mailbox["id"])[0]
     if row["id"] == first["id"]:
         raise GraphHTTPError(400, "ErrorDeleteDistinguishedFolder", DISTINGUISHED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -10,7 +11,8 @@ from starlette.responses import Response
 
 from .. import timezones as tz
 from . import odata
-from .app import Ctx
+from .common import parse_query, respond_docs
+from .ctx import Ctx
 from .bodies import MAILBOX_SETTINGS, check
 from .errors import GraphHTTPError, bad_request
 
@@ -34,16 +36,12 @@ def render_user(row: Any) -> dict[str, Any]:
 
 
 def get_user(ctx: Ctx) -> Response:
-    from .api_events import parse_query  # noqa: PLC0415
-
     query = parse_query(ctx, {"$select"}, USER_PROPERTIES, "microsoft.graph.user")
     body = odata.project(render_user(ctx.mailbox), query.select)
     return ctx.respond({"@odata.context": ctx.context_url("users/$entity"), **body})
 
 
 def list_users(ctx: Ctx) -> Response:
-    from .api_events import parse_query, respond_docs  # noqa: PLC0415
-
     query = parse_query(ctx, {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$search"},
                         USER_PROPERTIES, "microsoft.graph.user")
     docs = [render_user(r) for r in ctx.store.mailboxes() if r["kind"] in ("user", "room")]
@@ -79,8 +77,6 @@ def _prefix_match(words: str, doc: dict[str, Any], fields: tuple[str, ...]) -> b
 
 def list_people(ctx: Ctx) -> Response:
     """People relevant to the signed-in user: everyone in the organization, colleagues met most often first."""
-    from .api_events import parse_query, respond_docs  # noqa: PLC0415
-
     _require_self(ctx)
     query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$search"}, PERSON_PROPERTIES,
                         "microsoft.graph.person")
@@ -148,8 +144,6 @@ def mailbox_settings(row: Any) -> dict[str, Any]:
 
 
 def get_mailbox_settings(ctx: Ctx) -> Response:
-    from .api_events import parse_query  # noqa: PLC0415
-
     _require_self(ctx)
     query = parse_query(ctx, {"$select"}, {"archiveFolder", "timeZone", "automaticRepliesSetting", "dateFormat",
                                            "timeFormat", "delegateMeetingMessageDeliveryOptions", "language",
@@ -195,8 +189,6 @@ def _zone(name: str, label: str) -> None:
 
 
 def _time_of_day(value: str, label: str) -> str:
-    import datetime as dt  # noqa: PLC0415
-
     try:
         t = dt.time.fromisoformat(value.split(".")[0])
     except ValueError:

@@ -1,7 +1,7 @@
 """The sandbox: a Microsoft Graph v1.0-compatible calendar service (Starlette over SQLite).
 
 Paths are served under ``/v1.0`` (and ``/beta``) for ``me`` and
-``users/{id|userPrincipalName}``; see :mod:`.routes` for the resource tree.
+``users/{id|userPrincipalName}``; see :mod:`.urls` for the resource tree.
 Every request:
 
 1. is authenticated (``Authorization: Bearer sandbox`` is the default user,
@@ -16,25 +16,23 @@ Every request:
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
 import os
-import re
-from dataclasses import dataclass, field
-from typing import Any, Callable
-from urllib.parse import urlencode
+from typing import Callable
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import timezones as tz
+from ..clock import Clock
+from . import urls
+from .ctx import Ctx, Principal, parse_prefer, split_path
 from .errors import GraphHTTPError, bad_request
 from .events import Render
-from ..clock import Clock
+from .seed import seed_store
 from .store import Store
 
 log = logging.getLogger("outlook_calendar_mcp.sandbox")
@@ -42,90 +40,8 @@ log = logging.getLogger("outlook_calendar_mcp.sandbox")
 DEFAULT_USER = "adele@contoso.com"
 
 
-@dataclass
-class Principal:
-    """Who is calling: a mailbox (delegated) or the app itself."""
-
-    mailbox: Any | None  # sqlite3.Row of the signed-in mailbox; None when app-only
-
-    @property
-    def app_only(self) -> bool:
-        return self.mailbox is None
-
-
-@dataclass
-class Ctx:
-    """Everything a handler needs about one request."""
-
-    request: Request
-    store: Store
-    principal: Principal
-    version: str
-    segments: list[str]
-    view: Render
-    applied: list[str]
-    max_page_size: int | None
-    now: dt.datetime
-    body_bytes: bytes = b""
-    mailbox: Any | None = None  # the target mailbox row
-    path_prefix: str = ""       # "me" or "users/{id}", as the caller wrote it
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def params(self):
-        return self.request.query_params
-
-    @property
-    def method(self) -> str:
-        return self.request.method
-
-    def json(self) -> Any:
-        if not self.body_bytes.strip():
-            raise bad_request("A request body is required: send a JSON object.", "BadRequest")
-        try:
-            return json.loads(self.body_bytes)
-        except ValueError as e:
-            raise bad_request(f"The request body is not valid JSON: {e}.", "BadRequest") from None
-
-    def base_url(self) -> str:
-        root = str(self.request.base_url).rstrip("/")
-        return f"{root}/{self.version}"
-
-    def link(self, path: str, **params: Any) -> str:
-        query = {k: v for k, v in self.params.items()}
-        query.update({k: str(v) for k, v in params.items()})
-        return f"{self.base_url()}/{path}?{urlencode(query)}"
-
-    def context_url(self, fragment: str) -> str:
-        return f"{self.base_url()}/$metadata#{fragment}"
-
-    def doc_json(self, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return self.respond(body, status, headers)
-
-    def respond(self, body: Any | None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        out_headers = dict(headers or {})
-        if self.applied:
-            out_headers["Preference-Applied"] = ", ".join(self.applied)
-        if body is None:
-            return Response(status_code=status, headers=out_headers)
-        return JSONResponse(body, status_code=status, headers=out_headers)
-
-
 # -- Prefer ---------------------------------------------------------------------
 
-_PREFER_ITEM = re.compile(r'\s*([\w.\-]+)\s*(?:=\s*("([^"]*)"|[^,;]*))?')
-
-
-def parse_prefer(values: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for header in values:
-        for m in _PREFER_ITEM.finditer(header):
-            name = m.group(1)
-            if not name:
-                continue
-            value = m.group(3) if m.group(3) is not None else (m.group(2) or "").strip()
-            out[name.lower()] = value
-    return out
 
 
 def prefer_view(prefer: dict[str, str]) -> tuple[Render, list[str], int | None]:
@@ -192,11 +108,6 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
 
     ``clock`` is the only source of "now": request times, error dates and the seed's living week.
     """
-    from . import routes  # noqa: PLC0415 - routes imports this module's Ctx
-    from . import availability, meetings, places  # noqa: F401, PLC0415 - they register themselves (install())
-    from . import attachments, reminders  # noqa: F401, PLC0415 - they register themselves (install())
-    from .seed import seed_store  # noqa: PLC0415
-
     if seed and store.is_empty():
         seed_store(store, clock)
 
@@ -214,7 +125,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
                 ctx = Ctx(request=request, store=store, principal=principal, version=version,
                           segments=split_path(path), view=view, applied=applied, max_page_size=page,
                           now=clock.now(), body_bytes=body)
-                response = routes.dispatch(ctx)
+                response = urls.dispatch(ctx)
         except GraphHTTPError as e:
             return e.response(clock.now(), client_request_id)
         except Exception:  # a bug in the sandbox must still answer in Graph's shape
@@ -227,7 +138,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
 
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(routes=[
-        *EXTRA_ROUTES,
+        *urls.OUTSIDE_GRAPH,   # matched first: an upload session's pre-authenticated uploadUrl
         Route("/{version:str}/{path:path}", endpoint, methods=methods),
         Route("/{version:str}", endpoint, methods=methods),
     ])
@@ -236,30 +147,6 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
     return app
 
 
-# Routes outside Graph's tree, matched first: an upload session's pre-authenticated uploadUrl (attachments.py).
-EXTRA_ROUTES: list[Route] = []
-
-_SEGMENT_CALL = re.compile(r"^([A-Za-z][\w.]*)\((?:'([^']*)'|([^=(),']*))\)$")
-_SEGMENT_NAMED_CALL = re.compile(r"^([A-Za-z][\w.]*)\(([A-Za-z]\w*\s*=.*)\)$")
-
-
-def split_path(path: str) -> list[str]:
-    """'me/events('AAMk=')/accept' -> ['me', 'events', 'AAMk=', 'accept'] (OData key syntax unfolded).
-
-    A function call with named parameters keeps them as one segment for its handler to read:
-    "reminderView(startDateTime='a',endDateTime='b')" -> ['reminderView', "startDateTime='a',endDateTime='b'"].
-    """
-    out: list[str] = []
-    for seg in path.split("/"):
-        if not seg:
-            continue
-        m = _SEGMENT_CALL.match(seg) or _SEGMENT_NAMED_CALL.match(seg)
-        if m:
-            out.append(m.group(1))
-            out.append(next(g for g in m.groups()[1:] if g is not None))
-        else:
-            out.append(seg)
-    return out
 
 
 class Sandbox:

@@ -33,7 +33,7 @@ As Graph does:
   an exception that starts with copies of the master's, as Exchange does.
 * ``$value`` of a reference attachment is a 405. Events of group calendars take no attachments.
 
-Attachments of deleted events (and of cancelled occurrences) are removed by a write hook.
+Attachments of deleted events (and of cancelled occurrences) are removed after each write (:func:`.effects.after_write`).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ import datetime as dt
 import email.message
 import email.policy
 import json
+import logging
 import mimetypes
 import re
 import secrets
@@ -52,17 +53,19 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from .. import timezones as tz
 from ..clock import Clock
-from . import api_events, app, odata, routes
+from . import lookup, odata
+from .common import respond_docs
 from . import events as ev
-from .app import Ctx, Principal
+from .ctx import Ctx, Principal, methods, split_path
 from .availability import action_body
 from .bodies import ADDRESS, EMAIL, EVENT, ITEM_BODY, RECIPIENT, canonical_enums, check
 from .errors import GraphHTTPError, bad_request, not_found
 from .store import Store, graph_timestamp, new_item_id, parse_occurrence_id
+
+log = logging.getLogger("outlook_calendar_mcp.sandbox")
 
 MB = 1024 * 1024
 SMALL_LIMIT = 3 * MB          # POST .../attachments: files (and items) under 3 MB
@@ -116,7 +119,7 @@ class Owner:
         if ctx.mailbox["kind"] == "group":
             raise bad_request("Events in group calendars do not support attachments.")
         self.ctx, self.event_id = ctx, event_id
-        self.doc, self.row, self.master = api_events.find_event(ctx, event_id, calendar)
+        self.doc, self.row, self.master = lookup.find_event(ctx, event_id, calendar)
         own = self._count(event_id)
         inherits = self.doc.get("type") in ("occurrence", "exception") and not own and self.doc.get("hasAttachments")
         self.source = self.master["id"] if inherits and self.master is not None else event_id
@@ -231,24 +234,12 @@ def _wants_content(query: odata.Query) -> bool:
 
 # -- handlers -------------------------------------------------------------------------------------------------
 
-def attachments(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
-    if not rest:
-        return routes.methods(ctx, {"GET": lambda: list_attachments(ctx, Owner(ctx, event_id, calendar)),
-                                    "POST": lambda: create(ctx, Owner(ctx, event_id, calendar))})
-    if len(rest) == 1 and rest[0].lower() == "createuploadsession":
-        return routes.methods(ctx, {"POST": lambda: create_session(ctx, Owner(ctx, event_id, calendar))})
-    if len(rest) == 1:
-        return routes.methods(ctx, {"GET": lambda: get_attachment(ctx, Owner(ctx, event_id, calendar), rest[0]),
-                                    "DELETE": lambda: delete(ctx, Owner(ctx, event_id, calendar), rest[0])})
-    if len(rest) == 2 and rest[1].lower() == "$value":
-        return routes.methods(ctx, {"GET": lambda: raw_value(ctx, Owner(ctx, event_id, calendar), rest[0])})
-    raise routes.unknown_segment(rest[-1])
 
 
 def list_attachments(ctx: Ctx, owner: Owner) -> Response:
     query, expand = parse(ctx, {"$select", "$filter", "$orderby", "$top", "$skip", "$count"})
     docs = [render(ctx, r, expand_item=expand, path=owner.path()) for r in owner.rows(content=_wants_content(query))]
-    return api_events.respond_docs(ctx, docs, query, f"{owner.path()}/attachments", default_page=100)
+    return respond_docs(ctx, docs, query, f"{owner.path()}/attachments", default_page=100)
 
 
 def get_attachment(ctx: Ctx, owner: Owner, attachment_id: str) -> Response:
@@ -407,14 +398,14 @@ async def upload_endpoint(request: Request) -> Response:
     client_request_id = request.headers.get("client-request-id")
     try:
         body = await request.body()
-        segments = app.split_path(request.path_params["path"])
+        segments = split_path(request.path_params["path"])
         with store.transaction():
             ctx, row = _session_ctx(store, request, segments, body, clock.now())
             response = _session_routes(ctx, row)
     except GraphHTTPError as e:
         return e.response(clock.now(), client_request_id)
     except Exception:  # a bug must still answer in Graph's shape
-        app.log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
+        log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
         return GraphHTTPError(500, "generalException", "An internal sandbox error occurred.").response(
             clock.now(), client_request_id)
     if client_request_id:
@@ -452,7 +443,7 @@ def _session_routes(ctx: Ctx, row: Any) -> Response:
         return GraphHTTPError(404, "ErrorItemNotFound", (
             f"The upload session expired at {row['expires']}: create a new one with createUploadSession."
         )).response(ctx.now, ctx.request.headers.get("client-request-id"))
-    return routes.methods(ctx, {"PUT": lambda: upload(ctx, row),
+    return methods(ctx, {"PUT": lambda: upload(ctx, row),
                                 "GET": lambda: ctx.respond(_session_status(ctx, row, row["next_offset"])),
                                 "DELETE": lambda: _cancel(ctx, row)})
 
@@ -580,10 +571,10 @@ def _ical_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
-# -- hooks ---------------------------------------------------------------------------------------------------
+# -- effects (called by sandbox.effects) ----------------------------------------------------------------------------------------------
 
 def expand_on_event(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], query: odata.Query) -> None:
-    """GET_EVENT_HOOKS: ``$expand=attachments`` on an event."""
+    """``$expand=attachments`` on an event (an effect of reading it: :mod:`.effects`)."""
     if "attachments" not in query.expand:
         return
     owner = Owner(ctx, event_id, None)
@@ -592,7 +583,7 @@ def expand_on_event(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str
 
 
 def drop_orphans(ctx: Ctx, kind: str, before: Any, after: Any, event_id: str) -> None:
-    """WRITE_HOOKS: attachments and upload sessions of events that are gone (deleted, cancelled occurrences)."""
+    """After a write (:mod:`.effects`): attachments and upload sessions of events that are gone (deleted, cancelled occurrences)."""
     if kind == "create":
         return
     live = "SELECT id FROM events WHERE mailbox_id = ? AND kind != 'cancelled'"
@@ -600,17 +591,3 @@ def drop_orphans(ctx: Ctx, kind: str, before: Any, after: Any, event_id: str) ->
         ctx.store.db.execute(f"DELETE FROM {table} WHERE mailbox_id = ? AND event_id NOT IN ({live})",  # noqa: S608
                              (ctx.mailbox["id"], ctx.mailbox["id"]))
 
-
-def install() -> None:
-    routes.EVENT_ACTIONS["attachments"] = attachments
-    if not any(getattr(r, "endpoint", None) is upload_endpoint for r in app.EXTRA_ROUTES):
-        app.EXTRA_ROUTES.append(Route("/api/v2.0/{path:path}", upload_endpoint,
-                                        methods=["PUT", "GET", "DELETE", "POST", "PATCH"]))
-    if expand_on_event not in api_events.GET_EVENT_HOOKS:
-        api_events.GET_EVENT_HOOKS.append(expand_on_event)
-    if drop_orphans not in api_events.WRITE_HOOKS:
-        api_events.WRITE_HOOKS.append(drop_orphans)
-    api_events.EVENT_EXPANDABLE.add("attachments")
-
-
-install()

@@ -68,9 +68,9 @@ from typing import Any, Iterable
 from starlette.responses import Response
 
 from .. import timezones as tz
-from . import api_calendars, api_events, routes
+from . import api_calendars, lookup
 from . import events as ev
-from .app import Ctx
+from .ctx import Ctx
 from .errors import GraphHTTPError, bad_request, forbidden, unknown_property
 
 UTC = dt.timezone.utc
@@ -237,7 +237,7 @@ def busy_items(ctx: Any, mailbox: Any, start: dt.datetime, end: dt.datetime,
     if calendar is None:
         return []
     out = []
-    for _, _, doc in api_events.window_items(ctx, [calendar["id"]], start, end):
+    for _, _, doc in lookup.window_items(ctx, [calendar["id"]], start, end):
         status = doc.get("showAs") or "busy"
         if doc.get("isCancelled") or status == "free" or (skip_uid and doc.get("iCalUId") == skip_uid):
             continue
@@ -371,13 +371,9 @@ def in_organization(ctx: Any, address: str) -> Any | None:
 
 # -- getSchedule ---------------------------------------------------------------------------------------
 
-def get_schedule(ctx: Ctx, calendar: Any, rest: list[str]) -> Response:
-    if rest:
-        raise routes.unknown_segment(rest[0])
-    return routes.methods(ctx, {"POST": lambda: _get_schedule(ctx)})
 
 
-def _get_schedule(ctx: Ctx) -> Response:
+def get_schedule(ctx: Ctx, calendar: Any) -> Response:
     body = action_body(ctx, "getSchedule", GET_SCHEDULE)
     schedules = body.get("schedules")
     if not schedules:
@@ -456,10 +452,6 @@ def parse_duration(text: Any, label: str = "meetingDuration") -> dt.timedelta:
     return dt.timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
-def find_meeting_times(ctx: Ctx, rest: list[str]) -> Response:
-    if rest:
-        raise routes.unknown_segment(rest[0])
-    return routes.methods(ctx, {"POST": lambda: _find_meeting_times(ctx)})
 
 
 @dataclass
@@ -481,7 +473,7 @@ class Place:
     timeline: Timeline | None = None
 
 
-def _find_meeting_times(ctx: Ctx) -> Response:
+def find_meeting_times(ctx: Ctx) -> Response:
     if ctx.principal.app_only:
         raise forbidden("findMeetingTimes is available only with delegated permissions: sign in as a user "
                         "(Bearer sandbox:<address>), not as the app.")
@@ -737,10 +729,3 @@ def _empty_reason(rejected: dict[str, int], windows: list[Any], org_hours: list[
 
 
 # -- registration ------------------------------------------------------------------------------------------
-
-def install() -> None:
-    routes.CALENDAR_EXTRAS["getschedule"] = get_schedule
-    routes.MAILBOX_EXTRAS["findmeetingtimes"] = find_meeting_times
-
-
-install()

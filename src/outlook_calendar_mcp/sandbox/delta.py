@@ -46,9 +46,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import api_events, routes, sharing
+from . import lookup, sharing
+from .common import require_window
 from . import events as ev
-from .app import Ctx, parse_prefer
+from .ctx import Ctx, parse_prefer
 from .errors import GraphHTTPError, bad_request
 from .store import graph_timestamp, utc_key
 
@@ -61,7 +62,7 @@ TRACK_CHANGES = "odata.track-changes"
 EVENT_TYPE = "#microsoft.graph.event"
 
 
-def _wants_sync(ctx: Ctx) -> bool:
+def wants_sync(ctx: Ctx) -> bool:
     names = {k.lower().lstrip("$") for k in ctx.params.keys()}
     return "deltatoken" in names or "skiptoken" in names or TRACK_CHANGES in _prefer(ctx)
 
@@ -70,15 +71,9 @@ def _prefer(ctx: Ctx) -> dict[str, str]:
     return parse_prefer(ctx.request.headers.getlist("prefer"))
 
 
-def route(ctx: Ctx, calendar: Any, rest: list[str]) -> Response | None:
-    """calendarView/delta, and calendarView itself when the request is a sync request."""
-    if not rest:
-        if not _wants_sync(ctx):
-            return None
-        return routes.methods(ctx, {"GET": lambda: sync(ctx, calendar, legacy=True)})
-    if len(rest) == 1 and rest[0].lower() == "delta":
-        return routes.methods(ctx, {"GET": lambda: sync(ctx, calendar, legacy=TRACK_CHANGES in _prefer(ctx))})
-    return None
+def tracks_changes(ctx: Ctx) -> bool:
+    """``Prefer: odata.track-changes`` on a calendarView/delta request (the current protocol)."""
+    return TRACK_CHANGES in _prefer(ctx)
 
 
 # -- the query string ---------------------------------------------------------------------------------
@@ -138,7 +133,7 @@ def _load(ctx: Ctx, token: str, kind: str, calendar: Any, option: str) -> Any:
 
 def _window_of(ctx: Ctx, options: dict[str, str], stored: tuple[str, str] | None) -> tuple[dt.datetime, dt.datetime]:
     if stored is None or "startDateTime" in options or "endDateTime" in options:
-        start, end = api_events.require_window(ctx)
+        start, end = require_window(ctx)
         if stored is not None and (utc_key(start), utc_key(end)) != stored:
             raise bad_request("startDateTime and endDateTime must be those of the round's first request (they are "
                               "encoded in its tokens): leave them out, or start a new round.", "ErrorInvalidUrlQuery")
@@ -154,7 +149,7 @@ def snapshot(ctx: Ctx, calendar: Any, start: dt.datetime, end: dt.datetime) -> d
                                                             (calendar["id"],))}
     items: dict[str, tuple[str, str, tuple]] = {}
     first: dict[str, str] = {}
-    for inst in api_events.window_instances(ctx, [calendar["id"]], start, end):
+    for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
         if inst.doc is None:
             seconds = int(inst.duration.total_seconds())
             items[inst.event_id] = (f"o:{inst.start_key}:{seconds}", "occurrence", (inst.start_key, 1, inst.event_id))
@@ -199,7 +194,7 @@ def render_change(ctx: Ctx, calendar: Any, event_id: str, version: str | None, k
     if version is None:
         return _removed(event_id)
     try:
-        doc, row, _ = api_events.find_event(ctx, event_id, calendar)
+        doc, row, _ = lookup.find_event(ctx, event_id, calendar)
     except GraphHTTPError:
         return _removed(event_id)          # gone since the round began
     full = {"@odata.type": EVENT_TYPE, **ev.render(doc, event_id, ctx.view)}
@@ -261,10 +256,3 @@ def sync(ctx: Ctx, calendar: Any, legacy: bool) -> Response:
                                          _save(ctx, "delta", calendar, window, {"known": known}))
     return ctx.respond(body)
 
-
-def install() -> None:
-    if route not in routes.CALENDAR_VIEW_HOOKS:
-        routes.CALENDAR_VIEW_HOOKS.append(route)
-
-
-install()

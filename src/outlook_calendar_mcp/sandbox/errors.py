@@ -61,3 +61,7 @@ def unknown_property(name: str, type_name: str) -> GraphHTTPError:
         f"The property '{name}' does not exist on type 'microsoft.graph.{type_name}'. Make sure to only use "
         "property names that are defined by the type or mark the type as open type.",
     )
+
+
+def unknown_segment(segment: str) -> GraphHTTPError:
+    return GraphHTTPError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")

@@ -22,8 +22,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import odata, routes
-from .app import Ctx
+from . import odata
+from .common import parse_query, respond_docs
+from .ctx import Ctx
 from .errors import GraphHTTPError
 
 GROUP_PROPERTIES = {"id", "displayName", "description", "mail", "mailNickname", "mailEnabled", "securityEnabled",
@@ -39,41 +40,20 @@ def render_group(row: Any) -> dict[str, Any]:
             "securityEnabled": False, "groupTypes": ["Unified"], "visibility": doc.get("visibility") or "Public"}
 
 
-def _not_found(key: str) -> GraphHTTPError:
+def not_found(key: str) -> GraphHTTPError:
     return GraphHTTPError(404, "Request_ResourceNotFound",
                           f"Resource '{key}' does not exist or one of its queried reference-property objects are "
                           "not present.")
 
 
-def groups_root(ctx: Ctx, rest: list[str]) -> Response:
-    if ctx.principal.app_only:
-        raise GraphHTTPError(403, "ErrorAccessDenied", APP_ONLY)
-    if not rest:
-        return routes.methods(ctx, {"GET": lambda: _list(ctx)})
-    row = ctx.store.db.execute("SELECT * FROM mailboxes WHERE id = ? AND kind = 'group'", (rest[0],)).fetchone()
-    if row is None:
-        raise _not_found(rest[0])
-    ctx.mailbox, ctx.path_prefix = row, f"groups/{rest[0]}"
-    tail = rest[1:]
-    if not tail:
-        return routes.methods(ctx, {"GET": lambda: _get(ctx, row)})
-    if tail[0].lower() not in ("calendar", "calendarview", "events"):
-        raise routes.unknown_segment(tail[0])
-    return routes.calendar_root_routes(ctx, tail, None)
-
-
-def _list(ctx: Ctx) -> Response:
-    from .api_events import parse_query, respond_docs  # noqa: PLC0415
-
+def list_groups(ctx: Ctx) -> Response:
     query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$count", "$orderby"}, GROUP_PROPERTIES,
                         "microsoft.graph.group")
     return respond_docs(ctx, [render_group(r) for r in ctx.store.mailboxes("group")], query, "groups",
                         default_page=100)
 
 
-def _get(ctx: Ctx, row: Any) -> Response:
-    from .api_events import parse_query  # noqa: PLC0415
-
+def get_group(ctx: Ctx, row: Any) -> Response:
     query = parse_query(ctx, {"$select"}, GROUP_PROPERTIES, "microsoft.graph.group")
     return ctx.respond({"@odata.context": ctx.context_url("groups/$entity"),
                         **odata.project(render_group(row), query.select)})
@@ -90,9 +70,3 @@ def add_group(store: Any, address: str, name: str, members: list[str], visibilit
                                             "owner": {"name": name, "address": address}}, is_default=True)
     return mailbox_id
 
-
-def install() -> None:
-    routes.EXTRA_ROOTS["groups"] = groups_root
-
-
-install()

@@ -52,19 +52,20 @@ import copy
 import datetime as dt
 from dataclasses import dataclass
 from types import SimpleNamespace
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
 
-from . import api_events, routes
+from . import lookup
 from . import events as ev
-from .app import Ctx
+from .ctx import Ctx
 from .availability import (RECIPIENT, SEVERITY, TIME_SLOT, Span, Timeline, action_body, busy_items,
                            in_organization, instant)
 from .errors import GraphHTTPError, bad_request
 from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id, parse_occurrence_id
 
-CANCEL_COMMENT = "meetings.cancel_comment"   # ctx.extra key: the comment of a cancel, for the delete hook
+CANCEL_COMMENT = "meetings.cancel_comment"   # ctx.extra key: the comment of a cancel, for the delete's effect
 ROOM_HORIZON = dt.timedelta(days=180)
 TIME_FIELDS = ("start", "end", "isAllDay", "recurrence")
 CONTENT_FIELDS = TIME_FIELDS + ("subject", "body", "location", "locations", "isOnlineMeeting", "onlineMeeting",
@@ -99,7 +100,7 @@ def _key(attendee: dict[str, Any]) -> str:
 
 
 def _load(env: Any, row: Any) -> dict[str, Any]:
-    return api_events.load_doc(env, row)
+    return lookup.load_doc(env, row)
 
 
 def _mail(env: Any, sender: str, recipient: str, kind: str, event_id: str | None, uid: str | None,
@@ -367,7 +368,7 @@ def _instances(env: Any, m: Meeting) -> list[Span]:
     if end <= start:
         return []
     out = []
-    for _, _, doc in api_events.window_items(env, [], start, end, master_id=m.row["id"]):
+    for _, _, doc in lookup.window_items(env, [], start, end, master_id=m.row["id"]):
         times = ev.event_times(doc)
         if times.end_utc > times.start_utc and not doc.get("isCancelled"):
             out.append((times.start_utc, times.end_utc))
@@ -436,7 +437,7 @@ def deliver_seeded(store: Any, now: dt.datetime) -> None:
         m.save(env)
 
 
-# -- the write hook: organizer changes -----------------------------------------------------------------------
+# -- after a write (sandbox.effects): organizer changes ------------------------------------------------------------------
 
 def on_write(ctx: Ctx, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None, event_id: str) -> None:
     doc = after if after is not None else before
@@ -570,17 +571,16 @@ def _on_delete(ctx: Ctx, before: dict[str, Any], event_id: str) -> None:
 
 # -- actions: accept / tentativelyAccept / decline -------------------------------------------------------------
 
-def _responder(action: str):
-    def handler(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
-        if rest:
-            raise routes.unknown_segment(rest[0])
-        return routes.methods(ctx, {"POST": lambda: respond(ctx, event_id, calendar, action)})
+def responder(action: str) -> Callable[[Ctx, str, Any], Response]:
+    """The handler of ``POST .../events/{id}/<action>`` (accept, tentativelyAccept, decline)."""
+    def handler(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+        return respond(ctx, event_id, calendar, action)
     return handler
 
 
 def respond(ctx: Ctx, event_id: str, calendar: Any, action: str) -> Response:
     params = action_body(ctx, action, RESPONSE_PARAMS[action])
-    doc, row, master = api_events.find_event(ctx, event_id, calendar)
+    doc, row, master = lookup.find_event(ctx, event_id, calendar)
     if doc.get("isOrganizer"):
         code, verb = ORGANIZER_CANNOT[action]
         raise GraphHTTPError(400, code, f"Your request can't be completed. You can't {verb} this meeting because "
@@ -670,13 +670,9 @@ def _proposal(slot: dict[str, Any]) -> dict[str, Any]:
 
 # -- actions: forward, cancel ----------------------------------------------------------------------------------
 
-def forward(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
-    if rest:
-        raise routes.unknown_segment(rest[0])
-    return routes.methods(ctx, {"POST": lambda: _forward(ctx, event_id, calendar)})
 
 
-def _forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+def forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     params = action_body(ctx, "forward", {"toRecipients": ("list", RECIPIENT), "comment": "string"})
     recipients = params.get("toRecipients") or []
     if not recipients:
@@ -687,7 +683,7 @@ def _forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
         if not address or "@" not in address:
             raise bad_request(f"toRecipients[{i}].emailAddress.address is required: an SMTP address such as "
                               "dana@contoso.com.", "ErrorInvalidRecipients")
-    doc, row, master = api_events.find_event(ctx, event_id, calendar)
+    doc, row, master = lookup.find_event(ctx, event_id, calendar)
     if row is None or row["kind"] == "exception":      # an occurrence forwards its series
         row, doc = master, _load(ctx, master)
     if doc.get("isCancelled"):
@@ -734,34 +730,6 @@ def _forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     return ctx.respond(None, 202)
 
 
-def cancel(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
-    if rest:
-        raise routes.unknown_segment(rest[0])
-    return routes.methods(ctx, {"POST": lambda: _cancel(ctx, event_id, calendar)})
 
 
-def _cancel(ctx: Ctx, event_id: str, calendar: Any) -> Response:
-    params = action_body(ctx, "cancel", {"comment": "string"})
-    doc, row, master = api_events.find_event(ctx, event_id, calendar)
-    if not doc.get("isOrganizer"):
-        raise GraphHTTPError(400, "ErrorCalendarIsNotOrganizer", NOT_ORGANIZER)
-    ctx.extra[CANCEL_COMMENT] = params.get("comment")
-    try:
-        api_events.remove_event(ctx, event_id, doc, row, master)   # Deleted Items; the delete hook cancels the copies
-    finally:
-        ctx.extra.pop(CANCEL_COMMENT, None)
-    return ctx.respond(None, 202)
 
-
-# -- registration ---------------------------------------------------------------------------------------------
-
-def install() -> None:
-    if on_write not in api_events.WRITE_HOOKS:
-        api_events.WRITE_HOOKS.append(on_write)
-    for name in RESPONSES:
-        routes.EVENT_ACTIONS[name] = _responder(name)
-    routes.EVENT_ACTIONS["forward"] = forward
-    routes.EVENT_ACTIONS["cancel"] = cancel
-
-
-install()

@@ -24,9 +24,10 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from . import odata, routes
-from .app import Ctx
-from .errors import not_found
+from . import odata
+from .common import parse_query, respond_docs
+from .ctx import Ctx
+from .errors import not_found, unknown_segment
 
 ROOM = "microsoft.graph.room"
 ROOM_LIST = "microsoft.graph.roomlist"
@@ -79,15 +80,11 @@ def _find(ctx: Ctx, key: str) -> Any:
 
 
 def _collection(ctx: Ctx, docs: list[dict[str, Any]], properties: set[str], type_name: str, context: str) -> Response:
-    from .api_events import parse_query, respond_docs  # noqa: PLC0415
-
     query = parse_query(ctx, LIST_OPTIONS, properties, type_name)
     return respond_docs(ctx, docs, query, context, default_page=PAGE)
 
 
 def _entity(ctx: Ctx, doc: dict[str, Any], properties: set[str], type_name: str, odata_type: bool) -> Response:
-    from .api_events import parse_query  # noqa: PLC0415
-
     query = parse_query(ctx, {"$select"}, properties, type_name)
     body = odata.project(doc, query.select)
     head: dict[str, Any] = {"@odata.context": ctx.context_url(f"places/{type_name}/$entity")}
@@ -96,11 +93,9 @@ def _entity(ctx: Ctx, doc: dict[str, Any], properties: set[str], type_name: str,
     return ctx.respond({**head, **body})
 
 
-def places(ctx: Ctx, rest: list[str]) -> Response:
-    return routes.methods(ctx, {"GET": lambda: _get(ctx, rest)})
 
 
-def _get(ctx: Ctx, rest: list[str]) -> Response:
+def get_places(ctx: Ctx, rest: list[str]) -> Response:
     if not rest:
         return _collection(ctx, [render_room_list(r) for r in ctx.store.mailboxes("roomList")]
                            + [render_room(r) for r in ctx.store.mailboxes("room")],
@@ -132,11 +127,5 @@ def _get(ctx: Ctx, rest: list[str]) -> Response:
             return _collection(ctx, [render_room(r) for r in rooms_of(ctx, row)], ROOM_PROPERTIES,
                                "microsoft.graph.room",
                                f"places('{quote(row['address'], safe='')}')/microsoft.graph.roomList/rooms")
-    raise routes.unknown_segment(rest[-1])
+    raise unknown_segment(rest[-1])
 
-
-def install() -> None:
-    routes.EXTRA_ROOTS["places"] = places
-
-
-install()

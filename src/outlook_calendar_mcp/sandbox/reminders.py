@@ -15,7 +15,7 @@ is ``start - reminderMinutesBeforeStart``, or the time a snooze set. The paramet
 parameters: quoted or not, any case, or as aliases (``startDateTime=@s`` with ``?@s='…'``); times without an
 offset are UTC.
 
-Someone else's reminders are reached as reading their primary calendar allows (routes checks that): the
+Someone else's reminders are reached as reading their primary calendar allows (urls checks that): the
 view covers the calendars the caller may read, each event as they may see it (sharing.redact).
 
 ``snoozeReminder`` and ``dismissReminder`` act on an event's reminder; on a series master they act on the
@@ -42,9 +42,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import api_events, routes
+from . import lookup, sharing
+from .common import window_instant
 from . import events as ev
-from .app import Ctx
+from .ctx import Ctx
 from .availability import DTZ, action_body, instant, render_instant
 from .errors import GraphHTTPError, bad_request
 from .store import parse_occurrence_id
@@ -84,10 +85,6 @@ def has_reminder(doc: dict[str, Any]) -> bool:
 
 # -- reminderView -------------------------------------------------------------------------------------------
 
-def reminder_view(ctx: Ctx, rest: list[str]) -> Response:
-    if len(rest) > 1:
-        raise routes.unknown_segment(rest[1])
-    return routes.methods(ctx, {"GET": lambda: _view(ctx, rest[0] if rest else "")})
 
 
 def function_params(ctx: Ctx, text: str, names: tuple[str, ...]) -> dict[str, str]:
@@ -120,25 +117,23 @@ def function_params(ctx: Ctx, text: str, names: tuple[str, ...]) -> dict[str, st
     return out
 
 
-def _view(ctx: Ctx, text: str) -> Response:
-    from . import sharing  # noqa: PLC0415 - sharing imports the routes
-
+def reminder_view(ctx: Ctx, text: str) -> Response:
     params = function_params(ctx, text, ("startDateTime", "endDateTime"))
     for name in ("startDateTime", "endDateTime"):
         if not params.get(name):
             raise bad_request(f"The function parameter {name} is required: reminderView(startDateTime='2026-11-23"
                               "T00:00:00',endDateTime='2026-11-30T00:00:00').", "ErrorInvalidParameter")
-    start = api_events._instant(params["startDateTime"], "startDateTime")  # noqa: SLF001 - Graph's reading of it
-    end = api_events._instant(params["endDateTime"], "endDateTime")  # noqa: SLF001
+    start = window_instant(params["startDateTime"], "startDateTime")  # Graph's reading of it
+    end = window_instant(params["endDateTime"], "endDateTime")
     if end <= start:
         raise bad_request("endDateTime must be later than startDateTime.", "ErrorInvalidParameter")
     state = load_state(ctx)
-    # Someone else's reminders (routes checked they may read the primary calendar): the calendars they may
+    # Someone else's reminders (urls checked they may read the primary calendar): the calendars they may
     # read, each event as they may see it.
     found = []
     for calendar in sharing.can_see_any(ctx, ctx.mailbox):
         got = sharing.access(ctx, calendar)
-        for inst in api_events.window_instances(ctx, [calendar["id"]], start, end):
+        for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
             doc = inst.materialize()
             entry = state.get(inst.event_id) or {}
             if has_reminder(doc) and not entry.get("dismissed"):
@@ -150,8 +145,6 @@ def _view(ctx: Ctx, text: str) -> Response:
 
 def _reminder(ctx: Ctx, inst: Any, doc: dict[str, Any], fire: dt.datetime, got: Any) -> tuple[Any, ...]:
     """(sort keys..., the Graph reminder) of one instance, as the caller may see its event."""
-    from . import sharing  # noqa: PLC0415
-
     shown = sharing.redact(ev.render(doc, inst.event_id, ctx.view), got)
     return (fire, inst.start_key, inst.event_id, {
         "eventId": inst.event_id, "changeKey": doc["changeKey"], "eventSubject": shown.get("subject"),
@@ -170,11 +163,11 @@ def fire_time(doc: dict[str, Any], entry: dict[str, Any]) -> dt.datetime:
 
 def _target(ctx: Ctx, event_id: str, calendar: Any) -> tuple[str, dict[str, Any], Any]:
     """(id whose reminder it is, its stored-form doc, its row or None) for an event id; a master's current one."""
-    doc, row, master = api_events.find_event(ctx, event_id, calendar)
+    doc, row, master = lookup.find_event(ctx, event_id, calendar)
     if row is None or row["kind"] != "seriesMaster":
         return event_id, doc, row
     state = load_state(ctx)
-    for inst in api_events.window_instances(ctx, [], ctx.now, ctx.now + HORIZON, master_id=row["id"]):
+    for inst in lookup.window_instances(ctx, [], ctx.now, ctx.now + HORIZON, master_id=row["id"]):
         occurrence = inst.materialize()
         if has_reminder(occurrence) and not (state.get(inst.event_id) or {}).get("dismissed"):
             return inst.event_id, occurrence, ctx.store.event_row(ctx.mailbox["id"], inst.event_id)
@@ -182,13 +175,9 @@ def _target(ctx: Ctx, event_id: str, calendar: Any) -> tuple[str, dict[str, Any]
                       "on and not dismissed.", "ErrorInvalidRequest")
 
 
-def snooze(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
-    if rest:
-        raise routes.unknown_segment(rest[0])
-    return routes.methods(ctx, {"POST": lambda: _snooze(ctx, event_id, calendar)})
 
 
-def _snooze(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+def snooze(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     params = action_body(ctx, "snoozeReminder", {"newReminderTime": DTZ})
     moment, _ = instant(params.get("newReminderTime"), "newReminderTime")
     key, doc, _ = _target(ctx, event_id, calendar)
@@ -202,13 +191,9 @@ def _snooze(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     return ctx.respond(None, 200)
 
 
-def dismiss(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
-    if rest:
-        raise routes.unknown_segment(rest[0])
-    return routes.methods(ctx, {"POST": lambda: _dismiss(ctx, event_id, calendar)})
 
 
-def _dismiss(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+def dismiss(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     action_body(ctx, "dismissReminder", {})
     key, doc, row = _target(ctx, event_id, calendar)
     state = load_state(ctx)
@@ -230,7 +215,7 @@ def _dismiss(ctx: Ctx, event_id: str, calendar: Any) -> Response:
 
 def on_write(ctx: Ctx, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
              event_id: str) -> None:
-    """WRITE_HOOKS: a new time or reminder setting clears the event's entries (a master's: its occurrences')."""
+    """After a write (:mod:`.effects`): a new time or reminder setting clears the event's entries (a master's: its occurrences')."""
     if kind == "create" or before is None:
         return
     state = load_state(ctx)
@@ -242,13 +227,3 @@ def on_write(ctx: Ctx, kind: str, before: dict[str, Any] | None, after: dict[str
     if stale & set(state) or kind == "delete":
         save_state(ctx, {k: v for k, v in state.items() if k not in stale})
 
-
-def install() -> None:
-    routes.MAILBOX_EXTRAS["reminderview"] = reminder_view
-    routes.EVENT_ACTIONS["snoozeReminder"] = snooze
-    routes.EVENT_ACTIONS["dismissReminder"] = dismiss
-    if on_write not in api_events.WRITE_HOOKS:
-        api_events.WRITE_HOOKS.append(on_write)
-
-
-install()

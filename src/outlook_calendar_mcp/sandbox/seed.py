@@ -25,6 +25,9 @@ from typing import Any
 from .. import timezones as tz
 from ..clock import Clock
 from . import events as ev
+from .groups import add_group
+from .meetings import deliver_seeded
+from .sharing import seed_share
 from .store import Store, occurrence_id
 
 DOMAIN = "contoso.com"
@@ -76,7 +79,6 @@ def seed_store(store: Store, clock: Clock) -> None:
         _calendars(store)
         _events(store, today, now)
         _groups_and_sharing(store, today, now)
-        from .meetings import deliver_seeded  # noqa: PLC0415 - meetings imports the request modules
         deliver_seeded(store, now)  # invitations reach attendees, rooms book themselves
 
 
@@ -277,9 +279,6 @@ SHARES = [("alex", "adele", "read"), ("megan", "adele", "write")]   # owner, wit
 
 
 def _groups_and_sharing(store: Store, today: dt.date, now: dt.datetime) -> None:
-    from .groups import add_group  # noqa: PLC0415
-    from .sharing import seed_share  # noqa: PLC0415
-
     pacific = "Pacific Standard Time"
     mon = _week_start(today)
 

@@ -24,9 +24,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import api_calendars, api_events, odata, routes
+from . import api_calendars, lookup, odata
 from . import events as ev
-from .app import Ctx
+from .ctx import Ctx
 from .errors import GraphHTTPError
 from .store import parse_occurrence_id
 
@@ -78,7 +78,7 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
         for child in children:
             if child["kind"] != "exception":
                 continue
-            rendered = ev.render(api_events.load_doc(ctx, child), child["id"], ctx.view)
+            rendered = ev.render(lookup.load_doc(ctx, child), child["id"], ctx.view)
             rendered["occurrenceId"] = occurrence_key(event_id, child["original_start"])
             item = odata.project(rendered, [s for s in select if s not in ("exceptionOccurrences",
                                                                             "cancelledOccurrences")]) \
@@ -89,23 +89,8 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
         body["exceptionOccurrences"] = out
 
 
-def event_calendar(ctx: Ctx, event_id: str, calendar: Any, rest: list[str]) -> Response:
+def event_calendar(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     """``GET {mb}/events/{id}/calendar``: the calendar an event (or occurrence) is in."""
-    if rest:
-        raise routes.unknown_segment(rest[0])
+    _, row, master = lookup.find_event(ctx, event_id, calendar)
+    return api_calendars.get_calendar(ctx, ctx.store.calendar(ctx.mailbox["id"], (row or master)["calendar_id"]))
 
-    def get() -> Response:
-        _, row, master = api_events.find_event(ctx, event_id, calendar)
-        return api_calendars.get_calendar(ctx, ctx.store.calendar(ctx.mailbox["id"], (row or master)["calendar_id"]))
-
-    return routes.methods(ctx, {"GET": get})
-
-
-def install() -> None:
-    routes.EVENT_ACTIONS["calendar"] = event_calendar
-    api_events.EVENT_PROPERTIES.add("occurrenceId")
-    if on_get not in api_events.GET_EVENT_HOOKS:
-        api_events.GET_EVENT_HOOKS.append(on_get)
-
-
-install()

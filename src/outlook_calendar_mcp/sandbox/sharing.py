@@ -46,10 +46,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
-from . import odata, routes
-from .app import Ctx
+from . import odata
+from .common import parse_query, respond_docs
+from .ctx import Ctx
 from .errors import GraphHTTPError, bad_request, not_found, unknown_property
 
 ROLES = ("none", "freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
@@ -200,8 +201,6 @@ def redact_response(response: Response, got: Access) -> Response:
     elif "id" in body:
         body = redact(body, got)
     headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
-    from starlette.responses import JSONResponse  # noqa: PLC0415
-
     return JSONResponse(body, status_code=response.status_code, headers=headers)
 
 
@@ -290,14 +289,6 @@ def _body(ctx: Ctx) -> dict[str, Any]:
     return body
 
 
-def calendar_permissions(ctx: Ctx, calendar: Any, rest: list[str]) -> Response:
-    if not rest:
-        return routes.methods(ctx, {"GET": lambda: _list(ctx, calendar), "POST": lambda: _create(ctx, calendar)})
-    if len(rest) > 1:
-        raise routes.unknown_segment(rest[1])
-    pid = rest[0]
-    return routes.methods(ctx, {"GET": lambda: _get(ctx, calendar, pid), "PATCH": lambda: _patch(ctx, calendar, pid),
-                                "DELETE": lambda: _delete(ctx, calendar, pid)})
 
 
 def _context(ctx: Ctx) -> str:
@@ -305,9 +296,7 @@ def _context(ctx: Ctx) -> str:
         s for s in ctx.segments if s.lower() == "calendarpermissions")) + 1]))
 
 
-def _list(ctx: Ctx, calendar: Any) -> Response:
-    from .api_events import parse_query, respond_docs  # noqa: PLC0415
-
+def list_permissions(ctx: Ctx, calendar: Any) -> Response:
     query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$count"}, PERMISSION_PROPERTIES,
                         "microsoft.graph.calendarPermission")
     docs = permissions(ctx, calendar) if access(ctx, calendar).owner else []  # a sharee sees none, as in Graph
@@ -318,7 +307,7 @@ def _owner_only(ctx: Ctx, calendar: Any) -> None:
     require(ctx, calendar, OWNER)
 
 
-def _create(ctx: Ctx, calendar: Any) -> Response:
+def create_permission(ctx: Ctx, calendar: Any) -> Response:
     _owner_only(ctx, calendar)
     body = _body(ctx)
     email = body.get("emailAddress")
@@ -334,9 +323,7 @@ def _create(ctx: Ctx, calendar: Any) -> Response:
     return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **created}, 201)
 
 
-def _get(ctx: Ctx, calendar: Any, pid: str) -> Response:
-    from .api_events import parse_query  # noqa: PLC0415
-
+def get_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
     query = parse_query(ctx, {"$select"}, PERMISSION_PROPERTIES, "microsoft.graph.calendarPermission")
     if not access(ctx, calendar).owner:
         raise not_found()
@@ -344,7 +331,7 @@ def _get(ctx: Ctx, calendar: Any, pid: str) -> Response:
                         **odata.project(_find(ctx, calendar, pid), query.select)})
 
 
-def _patch(ctx: Ctx, calendar: Any, pid: str) -> Response:
+def patch_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
     _owner_only(ctx, calendar)
     body = _body(ctx)
     current = _find(ctx, calendar, pid)
@@ -369,7 +356,7 @@ def _patch(ctx: Ctx, calendar: Any, pid: str) -> Response:
     return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **_find(ctx, calendar, pid)})
 
 
-def _delete(ctx: Ctx, calendar: Any, pid: str) -> Response:
+def delete_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
     _owner_only(ctx, calendar)
     _find(ctx, calendar, pid)
     if pid == MY_ORGANIZATION_ID:
@@ -394,9 +381,3 @@ def seed_share(store: Any, owner: str, calendar_id: str, address: str, role: str
     store.db.execute("INSERT INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
                      (f"{calendar_id}|{pid}", calendar_id, grantee["address"], role, json.dumps(doc)))
 
-
-def install() -> None:
-    routes.CALENDAR_EXTRAS["calendarpermissions"] = calendar_permissions
-
-
-install()

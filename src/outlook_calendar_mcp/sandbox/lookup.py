@@ -1,0 +1,137 @@
+"""Finding events: one event (or occurrence) by id, the instances in a window, and removing events.
+
+No HTTP here beyond the Graph errors for an id that is not found; what a write sets off
+(delivery, reminders, attachments) is :mod:`.effects`' business, called by the handlers.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import json
+from typing import Any, Iterable
+
+from . import events as ev
+from .ctx import Ctx
+from .errors import GraphHTTPError, not_found
+from .store import parse_occurrence_id, utc_key
+
+
+def load_doc(ctx: Ctx, row: Any) -> dict[str, Any]:
+    """A stored document, parsed once per stored version: treat the result as read-only."""
+    cache = ctx.store.__dict__.setdefault("_doc_cache", {})
+    # Keyed on the stored text itself: seq numbers can repeat after a rollback or a restored database.
+    key = (row["id"], row["doc"])
+    doc = cache.get(key)
+    if doc is None:
+        if len(cache) > 50_000:
+            cache.clear()
+        doc = cache[key] = json.loads(row["doc"])
+    return doc
+
+
+
+def find_event(ctx: Ctx, event_id: str, calendar: Any | None = None) -> tuple[dict[str, Any], Any | None, Any]:
+    """(stored-form doc, its row or None for a derived occurrence, the master row or None)."""
+    row = ctx.store.event_row(ctx.mailbox["id"], event_id)
+    if row is not None:
+        if row["kind"] == "cancelled" or (calendar is not None and row["calendar_id"] != calendar["id"]):
+            raise not_found()
+        master = ctx.store.event_row(ctx.mailbox["id"], row["series_master_id"]) if row["series_master_id"] else None
+        return load_doc(ctx, row), row, master
+    parsed = parse_occurrence_id(event_id)
+    if parsed is None:
+        if not _looks_like_id(event_id):
+            raise GraphHTTPError(400, "ErrorInvalidIdMalformed", "Id is malformed.")
+        raise not_found()
+    master_id, original = parsed
+    master = ctx.store.event_row(ctx.mailbox["id"], master_id)
+    if master is None or master["kind"] != "seriesMaster" or (calendar is not None and master["calendar_id"] != calendar["id"]):
+        raise not_found()
+    doc = load_doc(ctx, master)
+    times = ev.event_times(doc)
+    zone_name = doc["recurrence"]["range"].get("recurrenceTimeZone") or "UTC"
+    zone = ev.zone_of(zone_name, "recurrence")
+    if not ev.rec.occurrence_at(doc["recurrence"], ev.series_start(doc, times, zone), zone, original):
+        raise not_found()
+    return ev.occurrence_doc(master_id, doc, original, zone_name, times.duration), None, master
+
+
+def _looks_like_id(event_id: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(event_id.encode())) > 8
+    except ValueError:
+        return False
+
+
+def drop_exceptions(ctx: Ctx, master_id: str, still: dict[str, Any] | None = None) -> None:
+    """Delete a series' exceptions and cancellations; with ``still`` (the master's new document), only those of
+    occurrences the new recurrence no longer has (ending a series earlier keeps the exceptions before its end)."""
+    times = zone = None
+    if still is not None:
+        times = ev.event_times(still)
+        zone = ev.zone_of(still["recurrence"]["range"].get("recurrenceTimeZone") or "UTC", "recurrence")
+    for child in ctx.store.series_children(master_id):
+        if still is not None and child["original_start"] and ev.rec.occurrence_at(
+                still["recurrence"], ev.series_start(still, times, zone), zone,
+                dt.datetime.fromisoformat(child["original_start"])):
+            continue
+        ctx.store.delete_event_row(child)
+
+
+def remove_event_rows(ctx: Ctx, event_id: str, doc: dict[str, Any], row: Any | None, master: Any | None) -> None:
+    """Delete a single event or series, or cancel one occurrence (kept as a 'cancelled' row).
+
+    The write's effects are the caller's to run (:func:`.effects.after_write`)."""
+    if row is not None and row["kind"] in ("singleInstance", "seriesMaster"):
+        if row["kind"] == "seriesMaster":
+            drop_exceptions(ctx, row["id"])
+        ctx.store.delete_event_row(row)
+    else:
+        cancelled = copy.deepcopy(doc)
+        cancelled.pop("_id", None)
+        cancelled.update({"type": "cancelled", "isCancelled": True})
+        ev.touch(cancelled, ctx.now)
+        original = row["original_start"] if row is not None else parse_occurrence_id(event_id)[1].isoformat()
+        ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], cancelled, event_id, "cancelled",
+                       master["id"], original)
+
+
+def window_instances(ctx: Ctx, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
+                     master_id: str | None = None) -> list[ev.Instance]:
+    """Every instance in [start, end) — singles, occurrences, exceptions — sorted by (start, id), built lazily:
+    occurrences are only materialized for the page that is rendered."""
+    ws, we = utc_key(start), utc_key(end)
+    ids = list(calendar_ids)
+    marks = ",".join("?" * len(ids))
+    overlap = "start_utc < ? AND (end_utc > ? OR (end_utc = start_utc AND start_utc >= ?))"
+    if master_id is None:
+        rows = ctx.store.db.execute(
+            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind IN ('singleInstance', 'exception')"  # noqa: S608
+            f" AND {overlap}", (*ids, we, ws, ws)).fetchall()
+        masters = ctx.store.db.execute(
+            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind = 'seriesMaster'"  # noqa: S608
+            " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)", (*ids, we, ws)).fetchall()
+    else:
+        rows = ctx.store.db.execute(f"SELECT * FROM events WHERE series_master_id = ? AND kind = 'exception'"
+                                    f" AND {overlap}", (master_id, we, ws, ws)).fetchall()
+        masters = ctx.store.db.execute("SELECT * FROM events WHERE id = ?", (master_id,)).fetchall()
+    out = [ev.Instance(r["start_utc"], r["id"], doc=load_doc(ctx, r)) for r in rows]
+    if masters:
+        master_ids = [m["id"] for m in masters]
+        skip = {r[0] for r in ctx.store.db.execute(
+            f"SELECT id FROM events WHERE series_master_id IN ({','.join('?' * len(master_ids))})",  # noqa: S608
+            master_ids)}
+        for m in masters:
+            out.extend(ev.expand_master(m, load_doc(ctx, m), start, end, skip))
+    out.sort(key=lambda i: (i.start_key, i.event_id))
+    return out
+
+
+def window_items(ctx: Ctx, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
+                 master_id: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(utc start key, id, stored-form doc) of every instance in [start, end), materialized."""
+    return [(i.start_key, i.event_id, i.materialize())
+            for i in window_instances(ctx, calendar_ids, start, end, master_id)]
+
