@@ -14,31 +14,18 @@ Every test's events live in March 2027, far from the seeded week.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.clock import Clock
-from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, NOW
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 
 WINDOW = {"startDateTime": "2027-03-10T00:00:00Z", "endDateTime": "2027-03-13T00:00:00Z"}
 TRACK = {"Prefer": "odata.track-changes, odata.maxpagesize=1"}
 ABBREVIATED = {"@odata.type", "@odata.etag", "id", "seriesMasterId", "type", "start", "end"}
-
-
-@pytest.fixture
-def app(store: Store) -> Any:
-    return create_app(store, clock=Clock(NOW))
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[Client]:
-    with Client(app) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")
@@ -222,11 +209,11 @@ def test_bad_windows_and_tokens(client: Client, store: Store) -> None:
     assert everything(store) == before
 
 
-def test_delta_follows_sharing(app: Any, client: Client) -> None:
+def test_delta_follows_sharing(make_client: Callable[..., Client], client: Client) -> None:
     three(client)
     post_event(client, event_body("Private sync", "2027-03-11T09:00:00", "2027-03-11T10:00:00",
                                   sensitivity="private", body={"contentType": "text", "content": "secret"}))
-    dana = Client(app, "sandbox:dana@contoso.com")
+    dana = make_client("sandbox:dana@contoso.com")
     assert_graph_error(dana.get("users/adele@contoso.com/calendarView/delta", params=WINDOW), 403,
                        "ErrorAccessDenied")
     r = client.post("me/calendar/calendarPermissions", json={"emailAddress": {"address": "dana@contoso.com"},

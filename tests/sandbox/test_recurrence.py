@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 from dateutil import rrule as rr
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .conftest import (WINDOWS_ZONES, all_pages, assert_graph_error, event_body, new_store, open_client,

@@ -11,17 +11,15 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.clock import Clock
-from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.sharing import MY_ORGANIZATION_ID, permission_id
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, NOW
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 
 ADELE, DANA, ALEX = "adele@contoso.com", "dana@contoso.com", "alex@contoso.com"
 PERMS = "me/calendar/calendarPermissions"
@@ -29,18 +27,15 @@ WINDOW = {"startDateTime": "2027-03-01T00:00:00Z", "endDateTime": "2027-04-01T00
 
 
 @pytest.fixture
-def as_user(store: Store) -> Iterator[Callable[[str], Client]]:
-    app = create_app(store, clock=Clock(NOW))
+def as_user(make_client: Callable[..., Client]) -> Callable[[str], Client]:
     made: dict[str, Client] = {}
 
     def open_as(address: str) -> Client:
         if address not in made:
-            made[address] = Client(app, "sandbox-app" if address == "app" else f"sandbox:{address}")
+            made[address] = make_client("sandbox-app" if address == "app" else f"sandbox:{address}")
         return made[address]
 
-    yield open_as
-    for c in made.values():
-        c.close()
+    return open_as
 
 
 @pytest.fixture(scope="module")

@@ -9,32 +9,27 @@ calendar API is delegated-only (the app gets 403). Refusals change nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from outlook_calendar_mcp.clock import Clock
-from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, NOW
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 
 WEEK = {"startDateTime": "2026-03-02T00:00:00Z", "endDateTime": "2026-03-09T00:00:00Z"}
 
 
 @pytest.fixture
-def as_user(store: Store) -> Iterator[Callable[[str], Client]]:
-    app = create_app(store, clock=Clock(NOW))
+def as_user(make_client: Callable[..., Client]) -> Callable[[str], Client]:
     made: dict[str, Client] = {}
 
     def open_as(who: str) -> Client:
         if who not in made:
-            made[who] = Client(app, "sandbox-app" if who == "app" else f"sandbox:{who}@contoso.com")
+            made[who] = make_client("sandbox-app" if who == "app" else f"sandbox:{who}@contoso.com")
         return made[who]
 
-    yield open_as
-    for c in made.values():
-        c.close()
+    return open_as
 
 
 @pytest.fixture

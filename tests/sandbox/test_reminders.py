@@ -9,15 +9,14 @@ Every refused request leaves every table as it was.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.clock import Clock
-from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, utc, NOW
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, utc
 
 WINDOW = "reminderView(startDateTime='2027-03-01T00:00:00',endDateTime='2027-04-01T00:00:00')"
 PACIFIC = {"Prefer": 'outlook.timezone="Pacific Standard Time"'}
@@ -199,8 +198,8 @@ def test_refusals_on_the_event_change_nothing(client: Client, world: dict[str, A
     assert dump(store) == before
 
 
-def test_another_users_reminders_need_access(store: Store) -> None:
-    with Client(create_app(store, clock=Clock(NOW)), "sandbox:dana@contoso.com") as dana:
-        assert_graph_error(dana.get(f"users/adele@contoso.com/{WINDOW}"), 403, "ErrorAccessDenied")
-    with Client(create_app(store, clock=Clock(NOW)), "sandbox-app") as app:
-        assert app.get(f"users/adele@contoso.com/{WINDOW}").status_code == 200
+def test_another_users_reminders_need_access(make_client: Callable[..., Client]) -> None:
+    dana = make_client("sandbox:dana@contoso.com")
+    assert_graph_error(dana.get(f"users/adele@contoso.com/{WINDOW}"), 403, "ErrorAccessDenied")
+    app = make_client("sandbox-app")
+    assert app.get(f"users/adele@contoso.com/{WINDOW}").status_code == 200

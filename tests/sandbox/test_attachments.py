@@ -14,16 +14,15 @@ import base64
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from outlook_calendar_mcp.clock import Clock
-from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.store import Store
 from tests.contract.csdl import load_model
-from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event, NOW
+from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 
 MB = 1024 * 1024
 TABLES = ("events", "attachments", "upload_sessions", "mailboxes", "tombstones")
@@ -39,17 +38,14 @@ HYDRANGEA = {
 
 
 @pytest.fixture
-def beta(store: Store, clock: Clock) -> Iterator[Client]:
-    with Client(create_app(store, clock=clock)) as c:
-        c._client.base_url = "http://sandbox/beta/"
-        yield c
+def beta(make_client: Callable[..., Client]) -> Client:
+    return make_client("sandbox", base_url="http://sandbox/beta/")
 
 
 @pytest.fixture
-def anonymous(store: Store, clock: Clock) -> Iterator[Client]:
+def anonymous(make_client: Callable[..., Client]) -> Client:
     """No Authorization header: how an uploadUrl is used."""
-    with Client(create_app(store, clock=clock), token=None) as c:
-        yield c
+    return make_client(None)
 
 
 @pytest.fixture(scope="module")
