@@ -29,7 +29,7 @@ from starlette.routing import Route
 from .. import timezones as tz
 from ..clock import Clock
 from . import urls
-from .ctx import Ctx, Principal, parse_prefer, split_path
+from .ctx import Ctx, Principal, error_response, parse_prefer, split_path
 from .errors import GraphHTTPError, bad_request
 from .events import Render
 from .seed import seed_store
@@ -127,10 +127,10 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
                           now=clock.now(), body_bytes=body)
                 response = urls.dispatch(ctx)
         except GraphHTTPError as e:
-            return e.response(clock.now(), client_request_id)
+            return error_response(e, clock.now(), client_request_id)
         except Exception:  # a bug in the sandbox must still answer in Graph's shape
             log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
-            return GraphHTTPError(500, "generalException", "An internal sandbox error occurred.").response(
+            return error_response(GraphHTTPError(500, "generalException", "An internal sandbox error occurred."),
                 clock.now(), client_request_id)
         if client_request_id:
             response.headers["client-request-id"] = client_request_id

@@ -59,7 +59,7 @@ from ..clock import Clock
 from . import lookup, odata
 from .common import respond_docs
 from . import events as ev
-from .ctx import Ctx, Principal, methods, split_path
+from .ctx import Ctx, Principal, error_response, methods, split_path
 from .availability import action_body
 from .bodies import ADDRESS, EMAIL, EVENT, ITEM_BODY, RECIPIENT, canonical_enums, check
 from .errors import GraphHTTPError, bad_request, not_found
@@ -403,10 +403,10 @@ async def upload_endpoint(request: Request) -> Response:
             ctx, row = _session_ctx(store, request, segments, body, clock.now())
             response = _session_routes(ctx, row)
     except GraphHTTPError as e:
-        return e.response(clock.now(), client_request_id)
+        return error_response(e, clock.now(), client_request_id)
     except Exception:  # a bug must still answer in Graph's shape
         log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
-        return GraphHTTPError(500, "generalException", "An internal sandbox error occurred.").response(
+        return error_response(GraphHTTPError(500, "generalException", "An internal sandbox error occurred."),
             clock.now(), client_request_id)
     if client_request_id:
         response.headers["client-request-id"] = client_request_id
@@ -440,12 +440,12 @@ def _session_ctx(store: Store, request: Request, segments: list[str], body: byte
 def _session_routes(ctx: Ctx, row: Any) -> Response:
     if stamp(ctx.now) > row["expires"]:
         ctx.store.db.execute("DELETE FROM upload_sessions WHERE id = ?", (row["id"],))  # committed: no raise
-        return GraphHTTPError(404, "ErrorItemNotFound", (
+        return error_response(GraphHTTPError(404, "ErrorItemNotFound", (
             f"The upload session expired at {row['expires']}: create a new one with createUploadSession."
-        )).response(ctx.now, ctx.request.headers.get("client-request-id"))
+        )), ctx.now, ctx.request.headers.get("client-request-id"))
     return methods(ctx, {"PUT": lambda: upload(ctx, row),
-                                "GET": lambda: ctx.respond(_session_status(ctx, row, row["next_offset"])),
-                                "DELETE": lambda: _cancel(ctx, row)})
+                         "GET": lambda: ctx.respond(_session_status(ctx, row, row["next_offset"])),
+                         "DELETE": lambda: _cancel(ctx, row)})
 
 
 def _outlook_url(ctx: Ctx, mailbox_id: str, event_id: str, tail: str, metadata: bool = False) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,3 +136,15 @@ def split_path(path: str) -> list[str]:
         else:
             out.append(seg)
     return out
+
+
+def error_response(error: GraphHTTPError, now: dt.datetime, client_request_id: str | None = None) -> JSONResponse:
+    """The Graph error body for ``error``; ``now`` (the sandbox clock's) dates it."""
+    inner = {
+        "date": now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        "request-id": str(uuid.uuid4()),
+        "client-request-id": client_request_id or str(uuid.uuid4()),
+    }
+    body = {"error": {"code": error.code, "message": error.message, "innerError": inner}}
+    headers = {"request-id": inner["request-id"], "client-request-id": inner["client-request-id"], **error.headers}
+    return JSONResponse(body, status_code=error.status, headers=headers)

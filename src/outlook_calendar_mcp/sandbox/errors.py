@@ -8,15 +8,11 @@ Every failure the sandbox reports leaves as Microsoft Graph does::
                "innerError": {"request-id": "...", "date": "...", "client-request-id": "..."}}}
 
 Handlers raise :class:`GraphHTTPError` (or one of the helpers below); the app
-turns it into that body, and the transaction of the request is rolled back.
+turns it into that body (:func:`.ctx.error_response`), and the transaction of the request is rolled back.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-
-from starlette.responses import JSONResponse
 
 
 class GraphHTTPError(Exception):
@@ -28,17 +24,6 @@ class GraphHTTPError(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
-
-    def response(self, now: dt.datetime, client_request_id: str | None = None) -> JSONResponse:
-        """The Graph error body; ``now`` (the sandbox clock's) dates it."""
-        inner = {
-            "date": now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-            "request-id": str(uuid.uuid4()),
-            "client-request-id": client_request_id or str(uuid.uuid4()),
-        }
-        body = {"error": {"code": self.code, "message": self.message, "innerError": inner}}
-        headers = {"request-id": inner["request-id"], "client-request-id": inner["client-request-id"], **self.headers}
-        return JSONResponse(body, status_code=self.status, headers=headers)
 
 
 def bad_request(message: str, code: str = "ErrorInvalidRequest") -> GraphHTTPError:
