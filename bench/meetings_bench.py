@@ -27,10 +27,10 @@ import time
 
 import httpx
 
-from outlook_calendar_mcp.sandbox import events as ev
+from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.sandbox import create_app
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox.models.store import Store
 
 DOMAIN = "bench.example"
 ZONES = [("Pacific Standard Time", "08:00", "17:00"), ("Mountain Standard Time", "08:00", "17:00"),

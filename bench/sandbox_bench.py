@@ -34,10 +34,10 @@ import httpx
 from dateutil import rrule as rr
 
 from outlook_calendar_mcp import timezones as tz
-from outlook_calendar_mcp.sandbox import events as ev
+from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.sandbox import create_app
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox.models.store import Store
 
 UTC = dt.timezone.utc
 ZONES = ["Pacific Standard Time", "Eastern Standard Time", "W. Europe Standard Time", "Europe/London",

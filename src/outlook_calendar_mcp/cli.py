@@ -151,14 +151,11 @@ def _sandbox(args: argparse.Namespace) -> int:
     from .config import Settings  # noqa: PLC0415
     from .clock import Clock  # noqa: PLC0415
     from .sandbox import Sandbox  # noqa: PLC0415
-    from .sandbox.seed import seed_store  # noqa: PLC0415
 
     db = args.db or Settings().sandbox_db
-    clock = Clock()
-    sandbox = Sandbox(db, clock=clock, seed=args.sandbox_command != "reset")
+    sandbox = Sandbox(db, clock=Clock(), seed=args.sandbox_command != "reset")
     if args.sandbox_command == "reset":
-        sandbox.store.wipe()
-        seed_store(sandbox.store, clock)
+        sandbox.reset()
         print(f"Sandbox reset: {db} holds the demo organization again.", file=sys.stderr)
         return 0
     import uvicorn  # noqa: PLC0415

@@ -25,7 +25,7 @@ from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.sandbox import create_app
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox.models.store import Store
 from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
 
 from .conftest import dump, failure, sandbox_settings, structured

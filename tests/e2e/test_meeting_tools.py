@@ -39,7 +39,7 @@ from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.sandbox import create_app
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox.models.store import Store
 from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
 
 from .conftest import TOOL_NAMES, dump, failure, sandbox_settings, structured

@@ -42,8 +42,8 @@ import pytest
 
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.sandbox import Sandbox, create_app
-from outlook_calendar_mcp.sandbox.seed import seed_store
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox.models.seed import seed_store
+from outlook_calendar_mcp.sandbox.models.store import Store
 
 TODAY = dt.date(2026, 3, 4)          # a Wednesday
 MONDAY = dt.date(2026, 3, 2)         # the seeded week

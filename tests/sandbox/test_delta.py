@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox.models.store import Store
 from tests.contract.csdl import load_model
 from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from outlook_calendar_mcp.sandbox.sharing import MY_ORGANIZATION_ID, permission_id
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox.models.sharing import MY_ORGANIZATION_ID, permission_id
+from outlook_calendar_mcp.sandbox.models.store import Store
 from tests.contract.csdl import load_model
 from tests.sandbox.conftest import Client, assert_graph_error, event_body, post_event
 

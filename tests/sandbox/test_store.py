@@ -16,9 +16,9 @@ import sqlite3
 
 import pytest
 
-from outlook_calendar_mcp.sandbox import store as store_module
-from outlook_calendar_mcp.sandbox.seed import seed_store
-from outlook_calendar_mcp.sandbox.store import SCHEMA_VERSION, Store
+from outlook_calendar_mcp.sandbox.models import store as store_module
+from outlook_calendar_mcp.sandbox.models.seed import seed_store
+from outlook_calendar_mcp.sandbox.models.store import SCHEMA_VERSION, Store
 
 from .conftest import (ADELE, GRAPH_STAMP_RE, ID_RE, MONDAY, NOW, all_pages, clock_on, event_body, new_store, open_client,
                        post_event, snapshot)
@@ -123,7 +123,7 @@ def test_a_request_failing_after_its_first_writes_leaves_nothing(client, store):
 
 
 def test_an_internal_error_answers_in_graphs_shape_and_rolls_back(store, monkeypatch):
-    from outlook_calendar_mcp.sandbox import api_events
+    from outlook_calendar_mcp.sandbox.responses import events as api_events
 
     def explode(*args, **kwargs):
         store.db.execute("DELETE FROM events")

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import QueryParams
 
-from outlook_calendar_mcp.sandbox.odata import (
+from outlook_calendar_mcp.sandbox.models.odata import (
     MAX_DEPTH,
     ODataError,
     Query,

@@ -29,11 +29,12 @@ from starlette.routing import Route
 from .. import timezones as tz
 from ..clock import Clock
 from . import urls
-from .ctx import Ctx, Principal, error_response, parse_prefer, split_path
+from .ctx import Ctx, error_response, parse_prefer, split_path
 from .errors import GraphHTTPError, bad_request
-from .events import Render
-from .seed import seed_store
-from .store import Store
+from .models.events import Render
+from .models.seed import seed_store
+from .models.session import Principal
+from .models.store import Store
 
 log = logging.getLogger("outlook_calendar_mcp.sandbox")
 
@@ -160,6 +161,11 @@ class Sandbox:
         self.clock = clock
         self.store = Store(db)
         self.app = create_app(self.store, clock=clock, seed=seed)
+
+    def reset(self) -> None:
+        """Empty the store and seed the demo organization again, for the clock's week."""
+        self.store.wipe()
+        seed_store(self.store, self.clock)
 
     def transport(self) -> httpx.ASGITransport:
         return httpx.ASGITransport(app=self.app)

@@ -15,38 +15,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .errors import GraphHTTPError, bad_request
-from .events import Render
-from .store import Store
+from .models.session import Session
 
 
-@dataclass
-class Principal:
-    """Who is calling: a mailbox (delegated) or the app itself."""
-
-    mailbox: Any | None  # sqlite3.Row of the signed-in mailbox; None when app-only
-
-    @property
-    def app_only(self) -> bool:
-        return self.mailbox is None
-
-
-@dataclass
-class Ctx:
-    """Everything a handler needs about one request."""
+@dataclass(kw_only=True)
+class Ctx(Session):
+    """Everything a handler needs about one request: the :class:`Session` and the HTTP request around it."""
 
     request: Request
-    store: Store
-    principal: Principal
     version: str
     segments: list[str]
-    view: Render
-    applied: list[str]
-    max_page_size: int | None
-    now: dt.datetime
+    applied: list[str] = field(default_factory=list)
+    max_page_size: int | None = None
     body_bytes: bytes = b""
-    mailbox: Any | None = None  # the target mailbox row
-    path_prefix: str = ""       # "me" or "users/{id}", as the caller wrote it
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def params(self):

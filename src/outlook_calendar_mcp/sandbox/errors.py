@@ -14,7 +14,6 @@ turns it into that body (:func:`.ctx.error_response`), and the transaction of th
 from __future__ import annotations
 
 
-
 class GraphHTTPError(Exception):
     """An error the sandbox answers with, in Graph's shape."""
 

@@ -59,13 +59,25 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import api_calendars as calendars
-from . import api_directory as directory
-from . import api_events as events
-from . import attachments, availability, delta, groups, meetings, places, reminders, series, sharing
 from .ctx import Ctx, methods
 from .errors import GraphHTTPError, unknown_segment
-from .store import parse_occurrence_id
+from .models import sharing as access
+from .models.attachments import Owner
+from .models.store import parse_occurrence_id
+from .responses import (
+    attachments,
+    availability,
+    calendars,
+    delta,
+    directory,
+    events,
+    groups,
+    meetings,
+    places,
+    reminders,
+    series,
+    sharing,
+)
 
 # Access levels (sharing): what someone else than the owner needs.
 FREE_BUSY, READ_EVENTS, WRITE_EVENTS, PRIVATE_EVENTS, OWNER = 1, 2, 4, 6, 100
@@ -133,7 +145,7 @@ def group_routes(ctx: Ctx, rest: list[str]) -> Response:
         return methods(ctx, {"GET": lambda: groups.list_groups(ctx)})
     row = ctx.store.db.execute("SELECT * FROM mailboxes WHERE id = ? AND kind = 'group'", (rest[0],)).fetchone()
     if row is None:
-        raise groups.not_found(rest[0])
+        raise groups.group_not_found(rest[0])
     ctx.mailbox, ctx.path_prefix = row, f"groups/{rest[0]}"
     tail = rest[1:]
     if not tail:
@@ -308,8 +320,8 @@ def event_routes(ctx: Ctx, calendar: Any | None, rest: list[str]) -> Response:
 
 
 def attachment_routes(ctx: Ctx, event_id: str, calendar: Any | None, rest: list[str]) -> Response:
-    def owner() -> attachments.Owner:
-        return attachments.Owner(ctx, event_id, calendar)
+    def owner() -> Owner:
+        return Owner(ctx, event_id, calendar)
 
     if not rest:
         return methods(ctx, {"GET": lambda: attachments.list_attachments(ctx, owner()),
@@ -328,15 +340,15 @@ def _check_private(ctx: Ctx, got: Any, row: Any | None, action: bool) -> None:
     """Below delegateWithPrivateEventAccess, a private event can't be changed, nor its details read."""
     if got.full or row is None:
         return
-    private = sharing.is_private(json.loads(row["doc"]))
+    private = access.is_private(json.loads(row["doc"]))
     if (private and (ctx.method != "GET" or action)) or (action and got.level <= READ_EVENTS):
         level = PRIVATE_EVENTS if private else READ_EVENTS + 1
         raise GraphHTTPError(403, "ErrorAccessDenied", (
-            f"{sharing.DENIED} {ctx.principal.mailbox['address']} has the role '{got.role}' on "
+            f"{access.DENIED} {ctx.principal.mailbox['address']} has the role '{got.role}' on "
             f"{ctx.mailbox['address']}'s calendar; "
             + ("this event is private: only the owner and delegates with delegateWithPrivateEventAccess can "
                "change it or see its details." if private else
-               f"its details need {sharing.NEEDS.get(level, 'read')} or more.")))
+               f"its details need {access.NEEDS.get(level, 'read')} or more.")))
 
 
 def _redacted(got: Any, response: Response) -> Response:

@@ -57,30 +57,34 @@ case-insensitive, booleans and numbers may come as strings ("true", "60").
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from starlette.responses import Response
 
-from .. import timezones as tz
-from . import api_calendars, lookup
-from . import events as ev
-from .ctx import Ctx
-from .errors import GraphHTTPError, bad_request, forbidden, unknown_property
+from ..ctx import Ctx
+from ..errors import GraphHTTPError, bad_request, forbidden
+from ..models.actions import ATTENDEE_BASE, DTZ, LOCATION_ITEM, TIME_SLOT, action_body, instant, render_instant
+from ..models.availability import (
+    SEVERITY,
+    UTC,
+    Span,
+    Timeline,
+    busy_items,
+    in_organization,
+    intersect,
+    union,
+    working_hours,
+    working_intervals,
+)
+from . import calendars
 
-UTC = dt.timezone.utc
-Span = tuple[dt.datetime, dt.datetime]          # a UTC interval [start, end)
-STATUSES = ["free", "workingElsewhere", "tentative", "unknown", "busy", "oof"]   # least to most severe
-SEVERITY = {name: i for i, name in enumerate(STATUSES)}
 LIKELIHOOD = {"free": 100.0, "workingElsewhere": 100.0, "tentative": 50.0, "unknown": 49.0, "busy": 0.0, "oof": 0.0}
 VIEW_DIGIT = {"free": "0", "tentative": "1", "busy": "2", "oof": "3", "workingElsewhere": "4", "unknown": "0"}
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
-ALL_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MAX_SCHEDULES = 100
 MAX_WINDOW = dt.timedelta(days=62)
 DEFAULT_MAX_CANDIDATES = 5
@@ -89,24 +93,6 @@ DEFAULT_SEARCH = dt.timedelta(days=7)
 
 # -- action bodies, read as Graph reads them ---------------------------------------------------------
 
-# Spec: "string" | "bool" | "int" | "number" | "dtz" | ("enum", {...}) | ("list", spec) | ("object", type, {prop: spec})
-DTZ = ("object", "dateTimeTimeZone", {"dateTime": "string", "timeZone": "string"})
-TIME_SLOT = ("object", "timeSlot", {"start": DTZ, "end": DTZ})
-EMAIL = ("object", "emailAddress", {"address": "string", "name": "string"})
-RECIPIENT = ("object", "recipient", {"emailAddress": EMAIL})
-ATTENDEE_BASE = ("object", "attendeeBase", {"emailAddress": EMAIL,
-                                            "type": ("enum", {"required", "optional", "resource"})})
-LOCATION_ITEM = ("object", "locationConstraintItem", {
-    "displayName": "string", "locationEmailAddress": "string", "locationUri": "string", "resolveAvailability": "bool",
-    "locationType": ("enum", {"default", "conferenceRoom", "homeAddress", "businessAddress", "geoCoordinates",
-                              "streetAddress", "hotel", "restaurant", "localBusiness", "postalAddress"}),
-    "uniqueId": "string", "uniqueIdType": ("enum", {"unknown", "locationStore", "directory", "private", "bing"}),
-    "address": ("object", "physicalAddress", {k: "string" for k in ("street", "city", "state", "countryOrRegion",
-                                                                     "postalCode")}),
-    "coordinates": ("object", "outlookGeoCoordinates", {k: "number" for k in ("accuracy", "altitude",
-                                                                              "altitudeAccuracy", "latitude",
-                                                                              "longitude")}),
-})
 FIND_MEETING_TIMES = {
     "attendees": ("list", ATTENDEE_BASE),
     "locationConstraint": ("object", "locationConstraint", {"isRequired": "bool", "suggestLocation": "bool",
@@ -118,259 +104,12 @@ FIND_MEETING_TIMES = {
     "returnSuggestionReasons": "bool", "minimumAttendeePercentage": "number",
 }
 GET_SCHEDULE = {"schedules": ("list", "string"), "startTime": DTZ, "endTime": DTZ, "availabilityViewInterval": "int"}
-_EDM = {"string": "Edm.String", "bool": "Edm.Boolean", "int": "Edm.Int32", "number": "Edm.Double"}
-
-
-def action_body(ctx: Ctx, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The JSON body of a bound action, checked against ``params``; names come back in Graph's spelling."""
-    if not ctx.body_bytes.strip():
-        return {}
-    body = ctx.json()
-    if not isinstance(body, dict):
-        raise bad_request(f"The request body of '{operation}' must be a JSON object of its parameters.", "BadRequest")
-    out: dict[str, Any] = {}
-    canonical = {name.lower(): name for name in params}
-    for key, value in body.items():
-        if key.startswith("@odata."):
-            continue
-        name = canonical.get(key.lower())
-        if name is None:
-            raise GraphHTTPError(400, "RequestBodyRead", f"The parameter '{key}' in the request payload is not a valid "
-                                                         f"parameter for the operation '{operation}'.")
-        out[name] = _coerce(value, params[name], name)
-    return out
-
-
-def _coerce(value: Any, spec: Any, path: str) -> Any:
-    if value is None:
-        return None
-    if isinstance(spec, str):
-        return _primitive(value, spec, path)
-    kind = spec[0]
-    if kind == "enum":
-        members = {m.lower(): m for m in spec[1]}
-        if not isinstance(value, str) or value.lower() not in members:
-            allowed = ", ".join(sorted(spec[1]))
-            raise GraphHTTPError(400, "RequestBodyRead",
-                                 f"Invalid value '{value}' for property '{path}'. Allowed values: {allowed}.")
-        return members[value.lower()]
-    if kind == "list":
-        if not isinstance(value, list):
-            raise GraphHTTPError(400, "RequestBodyRead", f"The property '{path}' must be a JSON array (a collection), "
-                                                         f"not {type(value).__name__}.")
-        return [_coerce(item, spec[1], f"{path}[{i}]") for i, item in enumerate(value)]
-    _, type_name, props = spec
-    if not isinstance(value, dict):
-        raise GraphHTTPError(400, "RequestBodyRead",
-                             f"The property '{path}' must be a JSON object of type 'microsoft.graph.{type_name}'.")
-    canonical = {name.lower(): name for name in props}
-    out = {}
-    for key, item in value.items():
-        if key.startswith("@odata."):
-            continue
-        name = canonical.get(key.lower())
-        if name is None:
-            raise unknown_property(f"{path}.{key}", type_name)
-        out[name] = _coerce(item, props[name], f"{path}.{name}")
-    return out
-
-
-def _primitive(value: Any, kind: str, path: str) -> Any:
-    text = value.strip().lower() if isinstance(value, str) else None
-    if kind == "string" and isinstance(value, str):
-        return value
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if text in ("true", "false"):
-            return text == "true"
-    if kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if text is not None and re.fullmatch(r"[+-]?\d{1,9}", text):
-            return int(text)
-    if kind == "number":
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-        if text is not None and re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
-            return float(text)
-    shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
-    raise GraphHTTPError(400, "RequestBodyRead", f"Cannot convert the literal '{shown}' to the expected type "
-                                                 f"'{_EDM[kind]}' (property '{path}').")
-
-
-def instant(dtz: dict[str, Any] | None, label: str) -> tuple[dt.datetime, str]:
-    """(aware UTC instant, zone name as given) of a request's dateTimeTimeZone."""
-    if not dtz or not dtz.get("dateTime"):
-        raise bad_request(f"{label} is required: give {{'dateTime': '2026-11-23T09:00:00', "
-                          "'timeZone': 'Pacific Standard Time'}.", "ErrorInvalidParameter")
-    value = dict(dtz)
-    # '2016-05-20T7:00:00' (a one-digit hour, as in the reference) reads as 07:00.
-    value["dateTime"] = re.sub(r"T(\d)(?=:)", r"T0\1", value["dateTime"].strip())
-    wall, zone, name = ev.wall_time(value, label)
-    return tz.to_utc(wall, zone), name
-
-
-def render_instant(ctx: Ctx, moment: dt.datetime) -> dict[str, str]:
-    """An instant as dateTimeTimeZone in the caller's preferred zone (Prefer: outlook.timezone, default UTC)."""
-    local = moment.astimezone(ctx.view.zone).replace(tzinfo=None)
-    return {"dateTime": tz.format_graph_datetime(local), "timeZone": ctx.view.zone_name}
 
 
 # -- free/busy of one mailbox ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Item:
-    start: dt.datetime
-    end: dt.datetime
-    status: str
-    doc: dict[str, Any] = field(compare=False, hash=False)
-
-
-def busy_items(ctx: Any, mailbox: Any, start: dt.datetime, end: dt.datetime,
-               skip_uid: str | None = None) -> list[Item]:
-    """Items that make ``mailbox`` less than free in [start, end), from its default calendar.
-
-    ``ctx`` needs only a ``store`` (the seed calls this outside a request).
-    """
-    calendar = ctx.store.default_calendar(mailbox["id"])
-    if calendar is None:
-        return []
-    out = []
-    for _, _, doc in lookup.window_items(ctx, [calendar["id"]], start, end):
-        status = doc.get("showAs") or "busy"
-        if doc.get("isCancelled") or status == "free" or (skip_uid and doc.get("iCalUId") == skip_uid):
-            continue
-        times = ev.event_times(doc)
-        if times.end_utc <= times.start_utc or times.end_utc <= start or times.start_utc >= end:
-            continue
-        out.append(Item(times.start_utc, times.end_utc, status if status in SEVERITY else "busy", doc))
-    out.sort(key=lambda i: (i.start, i.end))
-    return out
-
-
-class Timeline:
-    """Disjoint segments of a mailbox's time, each with its most severe status: fast slot lookups."""
-
-    def __init__(self, items: Iterable[Item]):
-        deltas: dict[dt.datetime, list[int]] = {}
-        for item in items:
-            if item.end <= item.start:
-                continue
-            sev = SEVERITY[item.status]
-            deltas.setdefault(item.start, [0] * len(STATUSES))[sev] += 1
-            deltas.setdefault(item.end, [0] * len(STATUSES))[sev] -= 1
-        self.starts: list[dt.datetime] = []
-        self.ends: list[dt.datetime] = []
-        self.severities: list[int] = []
-        active = [0] * len(STATUSES)
-        points = sorted(deltas)
-        for i, point in enumerate(points[:-1]):
-            for k, d in enumerate(deltas[point]):
-                active[k] += d
-            worst = max((k for k in range(len(STATUSES)) if active[k] > 0), default=0)
-            if worst == 0:
-                continue
-            if self.ends and self.ends[-1] == point and self.severities[-1] == worst:
-                self.ends[-1] = points[i + 1]
-            else:
-                self.starts.append(point)
-                self.ends.append(points[i + 1])
-                self.severities.append(worst)
-
-    def worst(self, start: dt.datetime, end: dt.datetime) -> str:
-        """The least available status anywhere in [start, end)."""
-        i = max(bisect.bisect_right(self.starts, start) - 1, 0)
-        worst = 0
-        while i < len(self.starts) and self.starts[i] < end:
-            if self.ends[i] > start and self.severities[i] > worst:
-                worst = self.severities[i]
-            i += 1
-        return STATUSES[worst]
-
-
-def mailbox_zone(mailbox: Any) -> tuple[str, Any]:
-    doc = json.loads(mailbox["doc"])
-    name = (doc.get("workingHours") or {}).get("timeZone") or doc.get("timeZone") or "UTC"
-    if isinstance(name, dict):
-        name = name.get("name") or "UTC"
-    try:
-        return name, tz.resolve(name)
-    except tz.TimeZoneError:
-        return "UTC", tz.resolve("UTC")
-
-
-def working_hours(mailbox: Any) -> dict[str, Any]:
-    """The workingHours of a mailbox as Graph shows them (default Mon-Fri 08:00-17:00 in its zone)."""
-    doc = json.loads(mailbox["doc"])
-    hours = doc.get("workingHours") or {}
-    zone_name, _ = mailbox_zone(mailbox)
-    return {"daysOfWeek": list(hours.get("daysOfWeek") or WEEKDAYS),
-            "startTime": hours.get("startTime") or "08:00:00.0000000",
-            "endTime": hours.get("endTime") or "17:00:00.0000000",
-            "timeZone": {"name": zone_name}}
-
-
-def _time_of_day(text: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(text.split(".")[0])
-    except ValueError:
-        return dt.time(0, 0)
-
-
-def working_intervals(mailbox: Any, start: dt.datetime, end: dt.datetime, domain: str) -> list[Span]:
-    """The mailbox's working time within [start, end) as UTC intervals, for an activityDomain."""
-    if domain == "unrestricted":
-        return [(start, end)]
-    hours = working_hours(mailbox)
-    _, zone = mailbox_zone(mailbox)
-    days = set(ALL_DAYS if domain == "personal" else (d.lower() for d in hours["daysOfWeek"]))
-    t0, t1 = _time_of_day(hours["startTime"]), _time_of_day(hours["endTime"])
-    out = []
-    day = start.astimezone(zone).date() - dt.timedelta(days=1)
-    last = end.astimezone(zone).date() + dt.timedelta(days=1)
-    while day <= last:
-        if ALL_DAYS[day.weekday()] in days:
-            s = tz.to_utc(dt.datetime.combine(day, t0), zone)
-            e = tz.to_utc(dt.datetime.combine(day + dt.timedelta(days=0 if t1 > t0 else 1), t1), zone)
-            s, e = max(s, start), min(e, end)
-            if s < e:
-                out.append((s, e))
-        day += dt.timedelta(days=1)
-    return out
-
-
-def intersect(a: list[Span], b: list[Span]) -> list[Span]:
-    out, i, j = [], 0, 0
-    while i < len(a) and j < len(b):
-        s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if s < e:
-            out.append((s, e))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
-def union(intervals: list[Span]) -> list[Span]:
-    out: list[Span] = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return out
-
-
-def in_organization(ctx: Any, address: str) -> Any | None:
-    """The mailbox (person or room) behind an address, or None for anyone outside the organization."""
-    row = ctx.store.mailbox(address)
-    return row if row is not None and row["kind"] in ("user", "room") else None
-
 
 # -- getSchedule ---------------------------------------------------------------------------------------
-
 
 
 def get_schedule(ctx: Ctx, calendar: Any) -> Response:
@@ -452,8 +191,6 @@ def parse_duration(text: Any, label: str = "meetingDuration") -> dt.timedelta:
     return dt.timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
-
-
 @dataclass
 class Attendee:
     entry: dict[str, Any]          # attendeeBase as echoed back
@@ -477,7 +214,7 @@ def find_meeting_times(ctx: Ctx) -> Response:
     if ctx.principal.app_only:
         raise forbidden("findMeetingTimes is available only with delegated permissions: sign in as a user "
                         "(Bearer sandbox:<address>), not as the app.")
-    api_calendars.require_owner_or_app(ctx)
+    calendars.require_owner_or_app(ctx)
     body = action_body(ctx, "findMeetingTimes", FIND_MEETING_TIMES)
     organizer = ctx.mailbox
     duration = parse_duration(body["meetingDuration"]) if body.get("meetingDuration") is not None \

@@ -24,11 +24,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import api_calendars, lookup, odata
-from . import events as ev
-from .ctx import Ctx
-from .errors import GraphHTTPError
-from .store import parse_occurrence_id
+from ..ctx import Ctx
+from ..errors import GraphHTTPError
+from ..models import events as ev
+from ..models import lookup, odata
+from ..models.store import parse_occurrence_id
+from . import calendars
 
 BETA_ONLY = ("exceptionOccurrences", "cancelledOccurrences", "occurrenceId")
 
@@ -92,5 +93,5 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
 def event_calendar(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     """``GET {mb}/events/{id}/calendar``: the calendar an event (or occurrence) is in."""
     _, row, master = lookup.find_event(ctx, event_id, calendar)
-    return api_calendars.get_calendar(ctx, ctx.store.calendar(ctx.mailbox["id"], (row or master)["calendar_id"]))
+    return calendars.get_calendar(ctx, ctx.store.calendar(ctx.mailbox["id"], (row or master)["calendar_id"]))
 

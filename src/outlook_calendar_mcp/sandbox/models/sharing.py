@@ -46,12 +46,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.responses import JSONResponse, Response
-
-from . import odata
-from .common import parse_query, respond_docs
-from .ctx import Ctx
-from .errors import GraphHTTPError, bad_request, not_found, unknown_property
+from ..errors import GraphHTTPError, bad_request, not_found
+from .session import Session
 
 ROLES = ("none", "freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
          "delegateWithPrivateEventAccess")
@@ -97,13 +93,13 @@ def _doc(row: Any) -> dict[str, Any]:
     return json.loads(row["doc"])
 
 
-def calendar_mailbox(ctx: Ctx, calendar: Any) -> Any:
+def calendar_mailbox(ctx: Session, calendar: Any) -> Any:
     if ctx.mailbox is not None and ctx.mailbox["id"] == calendar["mailbox_id"]:
         return ctx.mailbox
     return ctx.store.db.execute("SELECT * FROM mailboxes WHERE id = ?", (calendar["mailbox_id"],)).fetchone()
 
 
-def access(ctx: Ctx, calendar: Any) -> Access:
+def access(ctx: Session, calendar: Any) -> Access:
     """The caller's access to ``calendar`` (a calendars row)."""
     if ctx.principal.app_only or ctx.principal.mailbox["id"] == calendar["mailbox_id"]:
         return FULL
@@ -128,7 +124,7 @@ def default_organization_role(calendar: Any) -> str:
     return "freeBusyRead" if calendar["is_default"] else "none"
 
 
-def describe(ctx: Ctx, calendar: Any) -> str:
+def describe(ctx: Session, calendar: Any) -> str:
     mailbox = calendar_mailbox(ctx, calendar)
     name = _doc(calendar).get("name") or "Calendar"
     owner = mailbox["address"]
@@ -137,7 +133,7 @@ def describe(ctx: Ctx, calendar: Any) -> str:
     return f"{owner}'s calendar '{name}'"
 
 
-def require(ctx: Ctx, calendar: Any, level: int) -> Access:
+def require(ctx: Session, calendar: Any, level: int) -> Access:
     """The caller's access, or a 403 saying what they have and what they would need."""
     got = access(ctx, calendar)
     if got.level >= level:
@@ -157,7 +153,7 @@ def require(ctx: Ctx, calendar: Any, level: int) -> Access:
     raise GraphHTTPError(403, "ErrorAccessDenied", f"{DENIED} {hint}")
 
 
-def can_see_any(ctx: Ctx, mailbox: Any, level: int = LIMITED) -> list[Any]:
+def can_see_any(ctx: Session, mailbox: Any, level: int = LIMITED) -> list[Any]:
     """The calendars of ``mailbox`` the caller reaches at ``level`` or more."""
     rows = ctx.store.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? ORDER BY position",
                                 (mailbox["id"],)).fetchall()
@@ -191,26 +187,13 @@ def redact(doc: dict[str, Any], got: Access) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k in keep}
 
 
-def redact_response(response: Response, got: Access) -> Response:
-    """A JSON response of events (one, or a collection in ``value``) redacted for ``got``."""
-    if got.full or response.status_code != 200 or not getattr(response, "body", None):
-        return response
-    body = json.loads(response.body)
-    if isinstance(body.get("value"), list):
-        body["value"] = [redact(e, got) if isinstance(e, dict) else e for e in body["value"]]
-    elif "id" in body:
-        body = redact(body, got)
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
-    return JSONResponse(body, status_code=response.status_code, headers=headers)
-
-
 # -- calendarPermissions ---------------------------------------------------------------------------------
 
 def permission_id(address: str) -> str:
     return base64.urlsafe_b64encode(f"ExchangePublishedUser.{address.lower()}".encode()).decode()
 
 
-def _organization_row(ctx: Ctx, calendar: Any) -> dict[str, Any]:
+def _organization_row(ctx: Session, calendar: Any) -> dict[str, Any]:
     row = ctx.store.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee = ?",
                                (calendar["id"], MY_ORGANIZATION)).fetchone()
     return {"id": MY_ORGANIZATION_ID, "role": row["role"] if row else default_organization_role(calendar),
@@ -225,19 +208,19 @@ def _render(row: Any) -> dict[str, Any]:
             "emailAddress": {"name": doc.get("name") or row["grantee"], "address": row["grantee"]}}
 
 
-def permissions(ctx: Ctx, calendar: Any) -> list[dict[str, Any]]:
+def permissions(ctx: Session, calendar: Any) -> list[dict[str, Any]]:
     rows = ctx.store.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee != ?"
                                 " ORDER BY rowid", (calendar["id"], MY_ORGANIZATION)).fetchall()
     return [_render(r) for r in rows] + [_organization_row(ctx, calendar)]
 
 
-def allowed_roles(ctx: Ctx, calendar: Any, grantee: Any | None) -> list[str]:
+def allowed_roles(ctx: Session, calendar: Any, grantee: Any | None) -> list[str]:
     if grantee is None:
         return list(EXTERNAL_ROLES)
     return USER_ROLES + (DELEGATE_ROLES if calendar["is_default"] else [])
 
 
-def grant(ctx: Ctx, calendar: Any, address: str, role: str, name: str | None = None) -> dict[str, Any]:
+def grant(ctx: Session, calendar: Any, address: str, role: str, name: str | None = None) -> dict[str, Any]:
     """Share ``calendar`` with ``address`` (checked: a person, not the owner, not yet shared)."""
     owner = calendar_mailbox(ctx, calendar)
     if address.lower() == owner["address"].lower():
@@ -268,105 +251,7 @@ def grant(ctx: Ctx, calendar: Any, address: str, role: str, name: str | None = N
     return _find(ctx, calendar, pid)
 
 
-def _find(ctx: Ctx, calendar: Any, pid: str) -> dict[str, Any]:
-    for p in permissions(ctx, calendar):
-        if p["id"] == pid:
-            return p
-    raise not_found()
-
-
-def _body(ctx: Ctx) -> dict[str, Any]:
-    body = ctx.json()
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object describing a microsoft.graph.calendarPermission.",
-                          "BadRequest")
-    for key in body:
-        if key not in PERMISSION_PROPERTIES and not key.startswith("@odata."):
-            raise unknown_property(key, "calendarPermission")
-    if "role" in body and body["role"] not in ROLES + ("custom",):
-        raise bad_request(f"Cannot convert the literal '{body['role']}' to the expected type "
-                          f"'microsoft.graph.calendarRoleType': use one of {', '.join(ROLES)}.", "BadRequest")
-    return body
-
-
-
-
-def _context(ctx: Ctx) -> str:
-    return ctx.context_url("/".join(ctx.segments[: ctx.segments.index(next(
-        s for s in ctx.segments if s.lower() == "calendarpermissions")) + 1]))
-
-
-def list_permissions(ctx: Ctx, calendar: Any) -> Response:
-    query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$count"}, PERMISSION_PROPERTIES,
-                        "microsoft.graph.calendarPermission")
-    docs = permissions(ctx, calendar) if access(ctx, calendar).owner else []  # a sharee sees none, as in Graph
-    return respond_docs(ctx, docs, query, _context(ctx).split("#", 1)[1], default_page=100)
-
-
-def _owner_only(ctx: Ctx, calendar: Any) -> None:
-    require(ctx, calendar, OWNER)
-
-
-def create_permission(ctx: Ctx, calendar: Any) -> Response:
-    _owner_only(ctx, calendar)
-    body = _body(ctx)
-    email = body.get("emailAddress")
-    if not isinstance(email, dict) or not isinstance(email.get("address"), str) or "@" not in email["address"]:
-        raise bad_request("emailAddress.address is required: the SMTP address of the person to share the calendar "
-                          "with, e.g. {\"emailAddress\": {\"address\": \"dana@contoso.com\"}, \"role\": \"read\"}.",
-                          "ErrorInvalidParameter")
-    if not body.get("role"):
-        raise bad_request("role is required: one of freeBusyRead, limitedRead, read, write, "
-                          "delegateWithoutPrivateEventAccess, delegateWithPrivateEventAccess.",
-                          "ErrorInvalidParameter")
-    created = grant(ctx, calendar, email["address"].strip(), body["role"], email.get("name"))
-    return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **created}, 201)
-
-
-def get_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
-    query = parse_query(ctx, {"$select"}, PERMISSION_PROPERTIES, "microsoft.graph.calendarPermission")
-    if not access(ctx, calendar).owner:
-        raise not_found()
-    return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity",
-                        **odata.project(_find(ctx, calendar, pid), query.select)})
-
-
-def patch_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
-    _owner_only(ctx, calendar)
-    body = _body(ctx)
-    current = _find(ctx, calendar, pid)
-    others = [k for k in body if k != "role" and not k.startswith("@odata.")]
-    if others:
-        raise bad_request(f"Only 'role' can be updated on a calendarPermission (not {', '.join(others)}); to share "
-                          "with someone else, delete this permission and create another.", "ErrorInvalidParameter")
-    role = body.get("role")
-    if not role:
-        raise bad_request("role is required: the new calendarRoleType, e.g. {\"role\": \"write\"}.",
-                          "ErrorInvalidParameter")
-    if role not in current["allowedRoles"]:
-        raise bad_request(f"The role '{role}' is not one of this permission's allowedRoles: "
-                          f"{', '.join(current['allowedRoles'])}.", "ErrorInvalidParameter")
-    if pid == MY_ORGANIZATION_ID:
-        ctx.store.db.execute("INSERT OR REPLACE INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
-                             (f"{calendar['id']}|{pid}", calendar["id"], MY_ORGANIZATION, role,
-                              json.dumps({"id": pid})))
-    else:
-        ctx.store.db.execute("UPDATE calendar_permissions SET role = ? WHERE id = ?",
-                             (role, f"{calendar['id']}|{pid}"))
-    return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **_find(ctx, calendar, pid)})
-
-
-def delete_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
-    _owner_only(ctx, calendar)
-    _find(ctx, calendar, pid)
-    if pid == MY_ORGANIZATION_ID:
-        raise bad_request("The \"My Organization\" permission can't be removed (isRemovable is false); set its role "
-                          "to none instead.", "ErrorCannotDeleteObject")
-    ctx.store.db.execute("DELETE FROM calendar_permissions WHERE id = ?", (f"{calendar['id']}|{pid}",))
-    return ctx.respond(None, 204)
-
-
-def drop_calendar(ctx: Ctx, calendar: Any) -> None:
+def drop_calendar(ctx: Session, calendar: Any) -> None:
     """A deleted calendar takes its permissions with it."""
     ctx.store.db.execute("DELETE FROM calendar_permissions WHERE calendar_id = ?", (calendar["id"],))
 
@@ -381,3 +266,9 @@ def seed_share(store: Any, owner: str, calendar_id: str, address: str, role: str
     store.db.execute("INSERT INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
                      (f"{calendar_id}|{pid}", calendar_id, grantee["address"], role, json.dumps(doc)))
 
+
+def _find(ctx: Session, calendar: Any, pid: str) -> dict[str, Any]:
+    for p in permissions(ctx, calendar):
+        if p["id"] == pid:
+            return p
+    raise not_found()

@@ -12,16 +12,27 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import effects, meetings
-from . import events as ev
-from . import odata
-from .availability import action_body
-from .common import (EVENT_EXPANDABLE, EVENT_PROPERTIES, LIST_OPTIONS, VIEW_PARAMS, check_if_match, filtered,
-                     mailbox_context, parse_query, require_window, respond_page)
-from .ctx import Ctx
-from .errors import GraphHTTPError, bad_request
-from .lookup import drop_exceptions, find_event, load_doc, remove_event_rows, window_instances
-from .store import parse_occurrence_id
+from .. import effects
+from ..ctx import Ctx
+from ..errors import GraphHTTPError, bad_request
+from ..models import events as ev
+from ..models import meetings, odata
+from ..models.actions import action_body
+from ..models.lookup import drop_exceptions, find_event, load_doc, remove_event_rows, window_instances
+from ..models.store import parse_occurrence_id
+from . import attachments, series
+from .common import (
+    EVENT_EXPANDABLE,
+    EVENT_PROPERTIES,
+    LIST_OPTIONS,
+    VIEW_PARAMS,
+    check_if_match,
+    filtered,
+    mailbox_context,
+    parse_query,
+    require_window,
+    respond_page,
+)
 
 
 def list_events(ctx: Ctx, calendar: Any) -> Response:
@@ -39,7 +50,8 @@ def get_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
     doc, _, _ = find_event(ctx, event_id, calendar)
     body = odata.project(ev.render(doc, event_id, ctx.view), query.select)
     body = {"@odata.context": ctx.context_url(f"{mailbox_context(ctx)}/events/$entity"), **body}
-    effects.expand_event(ctx, event_id, doc, body, query)
+    series.on_get(ctx, event_id, doc, body, query)             # /beta occurrenceId, exception/cancelledOccurrences
+    attachments.expand_on_event(ctx, event_id, doc, body, query)   # $expand=attachments
     return ctx.respond(body)
 
 

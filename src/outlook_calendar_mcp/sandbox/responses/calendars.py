@@ -7,12 +7,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import odata, sharing
+from ..ctx import Ctx
+from ..errors import GraphHTTPError, bad_request, not_found
+from ..models import odata, sharing
+from ..models.bodies import CALENDAR, CALENDAR_GROUP, check
+from ..models.store import etag, new_change_key
 from .common import check_if_match, parse_query, respond_docs
-from .ctx import Ctx
-from .bodies import CALENDAR, CALENDAR_GROUP, check
-from .errors import GraphHTTPError, bad_request, not_found
-from .store import etag, new_change_key
 
 CALENDAR_PROPERTIES = {
     "id", "name", "color", "hexColor", "isDefaultCalendar", "changeKey", "canShare", "canViewPrivateItems",

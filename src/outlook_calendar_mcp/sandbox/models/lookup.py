@@ -12,13 +12,13 @@ import datetime as dt
 import json
 from typing import Any, Iterable
 
+from ..errors import GraphHTTPError, not_found
 from . import events as ev
-from .ctx import Ctx
-from .errors import GraphHTTPError, not_found
+from .session import Session
 from .store import parse_occurrence_id, utc_key
 
 
-def load_doc(ctx: Ctx, row: Any) -> dict[str, Any]:
+def load_doc(ctx: Session, row: Any) -> dict[str, Any]:
     """A stored document, parsed once per stored version: treat the result as read-only."""
     cache = ctx.store.__dict__.setdefault("_doc_cache", {})
     # Keyed on the stored text itself: seq numbers can repeat after a rollback or a restored database.
@@ -32,7 +32,7 @@ def load_doc(ctx: Ctx, row: Any) -> dict[str, Any]:
 
 
 
-def find_event(ctx: Ctx, event_id: str, calendar: Any | None = None) -> tuple[dict[str, Any], Any | None, Any]:
+def find_event(ctx: Session, event_id: str, calendar: Any | None = None) -> tuple[dict[str, Any], Any | None, Any]:
     """(stored-form doc, its row or None for a derived occurrence, the master row or None)."""
     row = ctx.store.event_row(ctx.mailbox["id"], event_id)
     if row is not None:
@@ -65,7 +65,7 @@ def _looks_like_id(event_id: str) -> bool:
         return False
 
 
-def drop_exceptions(ctx: Ctx, master_id: str, still: dict[str, Any] | None = None) -> None:
+def drop_exceptions(ctx: Session, master_id: str, still: dict[str, Any] | None = None) -> None:
     """Delete a series' exceptions and cancellations; with ``still`` (the master's new document), only those of
     occurrences the new recurrence no longer has (ending a series earlier keeps the exceptions before its end)."""
     times = zone = None
@@ -80,7 +80,7 @@ def drop_exceptions(ctx: Ctx, master_id: str, still: dict[str, Any] | None = Non
         ctx.store.delete_event_row(child)
 
 
-def remove_event_rows(ctx: Ctx, event_id: str, doc: dict[str, Any], row: Any | None, master: Any | None) -> None:
+def remove_event_rows(ctx: Session, event_id: str, doc: dict[str, Any], row: Any | None, master: Any | None) -> None:
     """Delete a single event or series, or cancel one occurrence (kept as a 'cancelled' row).
 
     The write's effects are the caller's to run (:func:`.effects.after_write`)."""
@@ -98,7 +98,7 @@ def remove_event_rows(ctx: Ctx, event_id: str, doc: dict[str, Any], row: Any | N
                        master["id"], original)
 
 
-def window_instances(ctx: Ctx, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
+def window_instances(ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
                      master_id: str | None = None) -> list[ev.Instance]:
     """Every instance in [start, end) — singles, occurrences, exceptions — sorted by (start, id), built lazily:
     occurrences are only materialized for the page that is rendered."""
@@ -129,7 +129,7 @@ def window_instances(ctx: Ctx, calendar_ids: Iterable[str], start: dt.datetime, 
     return out
 
 
-def window_items(ctx: Ctx, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
+def window_items(ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
                  master_id: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
     """(utc start key, id, stored-form doc) of every instance in [start, end), materialized."""
     return [(i.start_key, i.event_id, i.materialize())

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import datetime as dt
+import functools
 import hashlib
 import json
 import os

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import GraphHTTPError, unknown_property
+from ..errors import GraphHTTPError, unknown_property
 
 EMAIL = ("object", "emailAddress", {"address": "string", "name": "string"})
 RECIPIENT = ("object", "recipient", {"emailAddress": EMAIL})
@@ -145,3 +145,5 @@ def _type_error(value: Any, edm: str, path: str) -> GraphHTTPError:
     shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
     return GraphHTTPError(400, "RequestBodyRead",
                           f"Cannot convert the literal '{shown}' to the expected type '{edm}' (property '{path}').")
+
+

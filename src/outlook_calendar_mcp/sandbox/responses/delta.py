@@ -46,12 +46,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import lookup, sharing
+from ..ctx import Ctx, parse_prefer
+from ..errors import GraphHTTPError, bad_request
+from ..models import events as ev
+from ..models import lookup, sharing
+from ..models.store import graph_timestamp, utc_key
 from .common import require_window
-from . import events as ev
-from .ctx import Ctx, parse_prefer
-from .errors import GraphHTTPError, bad_request
-from .store import graph_timestamp, utc_key
 
 DEFAULT_PAGE = 10
 TOKEN_LIFETIME = dt.timedelta(days=30)

@@ -22,10 +22,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import odata
+from ..ctx import Ctx
+from ..errors import GraphHTTPError
+from ..models import odata
 from .common import parse_query, respond_docs
-from .ctx import Ctx
-from .errors import GraphHTTPError
 
 GROUP_PROPERTIES = {"id", "displayName", "description", "mail", "mailNickname", "mailEnabled", "securityEnabled",
                     "groupTypes", "visibility"}
@@ -40,7 +40,7 @@ def render_group(row: Any) -> dict[str, Any]:
             "securityEnabled": False, "groupTypes": ["Unified"], "visibility": doc.get("visibility") or "Public"}
 
 
-def not_found(key: str) -> GraphHTTPError:
+def group_not_found(key: str) -> GraphHTTPError:
     return GraphHTTPError(404, "Request_ResourceNotFound",
                           f"Resource '{key}' does not exist or one of its queried reference-property objects are "
                           "not present.")
@@ -58,15 +58,4 @@ def get_group(ctx: Ctx, row: Any) -> Response:
     return ctx.respond({"@odata.context": ctx.context_url("groups/$entity"),
                         **odata.project(render_group(row), query.select)})
 
-
-def add_group(store: Any, address: str, name: str, members: list[str], visibility: str = "Public",
-              description: str | None = None) -> str:
-    """A group mailbox with its calendar (for the seed and for tests)."""
-    mailbox_id = store.add_mailbox(address, "group", {
-        "displayName": name, "description": description, "visibility": visibility, "members": members,
-        "timeZone": "Pacific Standard Time"})
-    folder = store.add_group(mailbox_id, "My Calendars", "0006f0b7-0000-0000-c000-000000000046")
-    store.add_calendar(mailbox_id, folder, {"name": "Calendar", "color": "auto",
-                                            "owner": {"name": name, "address": address}}, is_default=True)
-    return mailbox_id
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .. import timezones as tz
-from . import events as ev
-from . import odata
-from .ctx import Ctx
-from .errors import GraphHTTPError, bad_request
+from ... import timezones as tz
+from ..ctx import Ctx
+from ..errors import GraphHTTPError, bad_request
+from ..models import events as ev
+from ..models import odata
 
 EVENT_PROPERTIES = {
     "id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories", "transactionId",

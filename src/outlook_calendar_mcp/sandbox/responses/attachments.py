@@ -41,11 +41,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import email.message
-import email.policy
 import json
 import logging
-import mimetypes
 import re
 import secrets
 from typing import Any
@@ -54,16 +51,17 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import timezones as tz
-from ..clock import Clock
-from . import lookup, odata
+from ...clock import Clock
+from ..ctx import Ctx, error_response, methods, split_path
+from ..errors import GraphHTTPError, bad_request, not_found
+from ..models import events as ev
+from ..models import odata
+from ..models.actions import action_body
+from ..models.attachments import REFERENCE_PROPERTIES, TYPES, Owner, _parse_stamp, guess_type, item_mime, render, stamp
+from ..models.bodies import ADDRESS, EMAIL, EVENT, ITEM_BODY, RECIPIENT, canonical_enums, check
+from ..models.session import Principal
+from ..models.store import Store, graph_timestamp
 from .common import respond_docs
-from . import events as ev
-from .ctx import Ctx, Principal, error_response, methods, split_path
-from .availability import action_body
-from .bodies import ADDRESS, EMAIL, EVENT, ITEM_BODY, RECIPIENT, canonical_enums, check
-from .errors import GraphHTTPError, bad_request, not_found
-from .store import Store, graph_timestamp, new_item_id, parse_occurrence_id
 
 log = logging.getLogger("outlook_calendar_mcp.sandbox")
 
@@ -71,11 +69,9 @@ MB = 1024 * 1024
 SMALL_LIMIT = 3 * MB          # POST .../attachments: files (and items) under 3 MB
 MAX_SIZE = 150 * MB           # upload sessions: 3 MB .. 150 MB
 SESSION_LIFETIME = dt.timedelta(hours=1)
-TYPES = {"file": "fileAttachment", "item": "itemAttachment", "reference": "referenceAttachment"}
 KINDS = {f"microsoft.graph.{name}".lower(): kind for kind, name in TYPES.items()}
 BASE_PROPERTIES = ("id", "lastModifiedDateTime", "name", "contentType", "size", "isInline")
 FILE_PROPERTIES = ("contentId", "contentLocation", "contentBytes")
-REFERENCE_PROPERTIES = ("sourceUrl", "providerType", "thumbnailUrl", "previewUrl", "permission", "isFolder")
 ITEM_EXPAND = "microsoft.graph.itemattachment/item"
 PROVIDERS = {"other", "oneDriveBusiness", "oneDriveConsumer", "dropbox"}
 PERMISSIONS = {"other", "view", "edit", "anonymousView", "anonymousEdit", "organizationView", "organizationEdit"}
@@ -112,105 +108,8 @@ _RANGE = re.compile(r"bytes (\d{1,12})-(\d{1,12})/(\d{1,12})")
 
 # -- the event an attachment belongs to -------------------------------------------------------------------
 
-class Owner:
-    """An event and where its attachments live: its own rows, or (for an untouched occurrence) its master's."""
-
-    def __init__(self, ctx: Ctx, event_id: str, calendar: Any | None):
-        if ctx.mailbox["kind"] == "group":
-            raise bad_request("Events in group calendars do not support attachments.")
-        self.ctx, self.event_id = ctx, event_id
-        self.doc, self.row, self.master = lookup.find_event(ctx, event_id, calendar)
-        own = self._count(event_id)
-        inherits = self.doc.get("type") in ("occurrence", "exception") and not own and self.doc.get("hasAttachments")
-        self.source = self.master["id"] if inherits and self.master is not None else event_id
-
-    def _count(self, event_id: str) -> int:
-        return self.ctx.store.db.execute("SELECT COUNT(*) FROM attachments WHERE mailbox_id = ? AND event_id = ?",
-                                         (self.ctx.mailbox["id"], event_id)).fetchone()[0]
-
-    def rows(self, content: bool = False) -> list[Any]:
-        columns = "*" if content else "id, kind, name, content_type, size, is_inline, last_modified, doc"
-        return self.ctx.store.db.execute(
-            f"SELECT {columns} FROM attachments WHERE mailbox_id = ? AND event_id = ? ORDER BY rowid",  # noqa: S608
-            (self.ctx.mailbox["id"], self.source)).fetchall()
-
-    def find(self, attachment_id: str, content: bool = False) -> Any:
-        if not _looks_like_id(attachment_id):
-            raise GraphHTTPError(400, "ErrorInvalidIdMalformed", "Id is malformed.")
-        columns = "*" if content else "id, kind, name, content_type, size, is_inline, last_modified, doc"
-        row = self.ctx.store.db.execute(
-            f"SELECT {columns} FROM attachments WHERE id = ? AND mailbox_id = ? AND event_id = ?",  # noqa: S608
-            (attachment_id, self.ctx.mailbox["id"], self.source)).fetchone()
-        if row is None:
-            raise not_found()
-        return row
-
-    def take_over(self) -> None:
-        """Before a change to an occurrence that shows its master's attachments: give it copies of its own."""
-        if self.source == self.event_id:
-            return
-        for r in self.rows(content=True):
-            self.add(r["kind"], r["name"], r["content_type"], r["size"], r["is_inline"], r["content"], r["doc"],
-                     r["last_modified"])
-        self.source = self.event_id
-
-    def add(self, kind: str, name: str, content_type: str | None, size: int, is_inline: Any, content: bytes | None,
-            doc: str, last_modified: str | None = None) -> str:
-        """A new attachment of this event (``doc``: the JSON of the rest); its id."""
-        attachment_id = new_item_id(b"A")
-        self.ctx.store.db.execute(
-            "INSERT INTO attachments (id, mailbox_id, event_id, kind, name, content_type, size, is_inline,"
-            " last_modified, content, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (attachment_id, self.ctx.mailbox["id"], self.event_id, kind, name, content_type, size, int(bool(is_inline)),
-             last_modified or stamp(self.ctx.now), content, doc))
-        return attachment_id
-
-    def changed(self) -> None:
-        """hasAttachments, lastModifiedDateTime and changeKey after an attachment came or went."""
-        ctx, doc = self.ctx, dict(self.doc)
-        doc["hasAttachments"] = self._count(self.event_id) > 0
-        ev.touch(doc, ctx.now)
-        if self.row is None:  # a changed occurrence is an exception
-            doc["type"] = "exception"
-            original = parse_occurrence_id(self.event_id)[1].isoformat()
-            ev.store_event(ctx.store, ctx.mailbox["id"], self.master["calendar_id"], doc, self.event_id,
-                           "exception", self.master["id"], original)
-        else:
-            r = self.row
-            ev.store_event(ctx.store, r["mailbox_id"], r["calendar_id"], doc, r["id"], r["kind"],
-                           r["series_master_id"], r["original_start"])
-
-    def path(self) -> str:
-        return f"users('{self.ctx.mailbox['id']}')/events('{self.event_id}')"
-
-
-def _looks_like_id(value: str) -> bool:
-    try:
-        return len(base64.urlsafe_b64decode(value.encode())) > 8
-    except (ValueError, binascii.Error):
-        return False
-
 
 # -- rendering ------------------------------------------------------------------------------------------------
-
-def render(ctx: Ctx, row: Any, *, expand_item: bool = False, path: str = "") -> dict[str, Any]:
-    kind, doc = row["kind"], json.loads(row["doc"])
-    out: dict[str, Any] = {
-        "@odata.type": f"#microsoft.graph.{TYPES[kind]}", "id": row["id"],
-        "lastModifiedDateTime": row["last_modified"], "name": row["name"], "contentType": row["content_type"],
-        "size": row["size"], "isInline": bool(row["is_inline"])}
-    if kind == "file":
-        out["contentId"], out["contentLocation"] = doc.get("contentId"), doc.get("contentLocation")
-        if "content" in row.keys():
-            out["contentBytes"] = base64.b64encode(row["content"] or b"").decode()
-    elif kind == "reference" and ctx.version == "beta":
-        out.update({name: doc.get(name) for name in REFERENCE_PROPERTIES})
-    elif kind == "item" and expand_item:
-        out["item@odata.context"] = ctx.context_url(
-            f"{path}/attachments('{row['id']}')/microsoft.graph.itemAttachment/item/$entity")
-        out["item"] = {"@odata.type": doc["item"]["@odata.type"], "id": "",
-                       **{k: v for k, v in doc["item"].items() if not k.startswith("@")}}
-    return out
 
 
 def parse(ctx: Ctx, options: set[str]) -> tuple[odata.Query, bool]:
@@ -233,7 +132,6 @@ def _wants_content(query: odata.Query) -> bool:
 
 
 # -- handlers -------------------------------------------------------------------------------------------------
-
 
 
 def list_attachments(ctx: Ctx, owner: Owner) -> Response:
@@ -514,62 +412,6 @@ def upload(ctx: Ctx, row: Any) -> Response:
 
 # -- helpers ----------------------------------------------------------------------------------------------------
 
-def stamp(moment: dt.datetime) -> str:
-    """lastModifiedDateTime of an attachment as Graph writes it: UTC, seconds, Z."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_stamp(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-
-
-def guess_type(name: str) -> str:
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
-
-
-def item_mime(item: dict[str, Any]) -> tuple[bytes, str]:
-    """The raw contents of an attached item, as Graph's $value gives them: iCalendar, vCard or RFC 822."""
-    kind = item["@odata.type"].lstrip("#").lower()
-    if kind == "microsoft.graph.event":
-        lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//outlook-calendar-mcp//sandbox//EN", "METHOD:PUBLISH",
-                 "BEGIN:VEVENT", f"SUMMARY:{_ical_text(item.get('subject') or '')}"]
-        for key, prop in (("start", "DTSTART"), ("end", "DTEND")):
-            if item.get(key):
-                wall, zone, _ = ev.wall_time(item[key], key)
-                lines.append(f"{prop}:{tz.to_utc(wall, zone).strftime('%Y%m%dT%H%M%SZ')}")
-        if (item.get("location") or {}).get("displayName"):
-            lines.append(f"LOCATION:{_ical_text(item['location']['displayName'])}")
-        if (item.get("body") or {}).get("content"):
-            lines.append(f"DESCRIPTION:{_ical_text(ev.body_preview(item['body']))}")
-        lines += ["END:VEVENT", "END:VCALENDAR"]
-        return ("\r\n".join(lines) + "\r\n").encode(), "text/calendar"
-    if kind == "microsoft.graph.contact":
-        name = item.get("displayName") or " ".join(filter(None, (item.get("givenName"), item.get("surname"))))
-        lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{_ical_text(name)}",
-                 f"N:{_ical_text(item.get('surname') or '')};{_ical_text(item.get('givenName') or '')};;;"]
-        lines += [f"EMAIL;TYPE=INTERNET:{e.get('address')}" for e in item.get("emailAddresses") or []]
-        lines += [f"TEL;TYPE=WORK:{p}" for p in item.get("businessPhones") or []]
-        lines += [f"{prop}:{_ical_text(item[key])}" for key, prop in (
-            ("mobilePhone", "TEL;TYPE=CELL"), ("companyName", "ORG"), ("jobTitle", "TITLE")) if item.get(key)]
-        lines.append("END:VCARD")
-        return ("\r\n".join(lines) + "\r\n").encode(), "text/vcard"
-    msg = email.message.EmailMessage(policy=email.policy.SMTP)
-    msg["Subject"] = item.get("subject") or ""
-    sender = (item.get("from") or {}).get("emailAddress")
-    if sender:
-        msg["From"] = sender.get("address") or ""
-    for key, header in (("toRecipients", "To"), ("ccRecipients", "Cc")):
-        addresses = [r["emailAddress"].get("address") for r in item.get(key) or [] if r.get("emailAddress")]
-        if addresses:
-            msg[header] = ", ".join(a for a in addresses if a)
-    body = item.get("body") or {}
-    msg.set_content(body.get("content") or "", subtype="html" if body.get("contentType") == "html" else "plain")
-    return msg.as_bytes(), "message/rfc822"
-
-
-def _ical_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
 
 # -- effects (called by sandbox.effects) ----------------------------------------------------------------------------------------------
 
@@ -581,13 +423,4 @@ def expand_on_event(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str
     body["attachments@odata.context"] = ctx.context_url(f"{owner.path()}/attachments")
     body["attachments"] = [render(ctx, r) for r in owner.rows(content=True)]
 
-
-def drop_orphans(ctx: Ctx, kind: str, before: Any, after: Any, event_id: str) -> None:
-    """After a write (:mod:`.effects`): attachments and upload sessions of events that are gone (deleted, cancelled occurrences)."""
-    if kind == "create":
-        return
-    live = "SELECT id FROM events WHERE mailbox_id = ? AND kind != 'cancelled'"
-    for table in ("attachments", "upload_sessions"):
-        ctx.store.db.execute(f"DELETE FROM {table} WHERE mailbox_id = ? AND event_id NOT IN ({live})",  # noqa: S608
-                             (ctx.mailbox["id"], ctx.mailbox["id"]))
 

@@ -22,8 +22,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from .. import timezones as tz
-from ..clock import Clock
+from ... import timezones as tz
+from ...clock import Clock
 from . import events as ev
 from .groups import add_group
 from .meetings import deliver_seeded

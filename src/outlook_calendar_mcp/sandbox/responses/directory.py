@@ -9,12 +9,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .. import timezones as tz
-from . import odata
+from ... import timezones as tz
+from ..ctx import Ctx
+from ..errors import GraphHTTPError, bad_request
+from ..models import odata
+from ..models.bodies import MAILBOX_SETTINGS, check
 from .common import parse_query, respond_docs
-from .ctx import Ctx
-from .bodies import MAILBOX_SETTINGS, check
-from .errors import GraphHTTPError, bad_request
 
 USER_PROPERTIES = {"id", "displayName", "givenName", "surname", "mail", "userPrincipalName", "jobTitle",
                    "officeLocation", "businessPhones", "mobilePhone", "preferredLanguage"}

@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .. import timezones as tz
+from ... import timezones as tz
+from ..errors import GraphHTTPError, bad_request
 from . import recurrence as rec
 from .bodies import EVENT, canonical_enums, check
-from .errors import GraphHTTPError, bad_request
-from .store import (Store, etag, graph_timestamp, new_change_key, new_ical_uid, new_item_id, occurrence_id,
-                    utc_key)
+from .store import Store, etag, graph_timestamp, new_change_key, new_ical_uid, new_item_id, occurrence_id, utc_key
 
 NEVER = "0001-01-01T00:00:00Z"
 

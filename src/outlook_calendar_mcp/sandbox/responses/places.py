@@ -24,10 +24,10 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from . import odata
+from ..ctx import Ctx
+from ..errors import not_found, unknown_segment
+from ..models import odata
 from .common import parse_query, respond_docs
-from .ctx import Ctx
-from .errors import not_found, unknown_segment
 
 ROOM = "microsoft.graph.room"
 ROOM_LIST = "microsoft.graph.roomlist"

@@ -1,0 +1,191 @@
+"""HTTP handlers of the meeting actions: accept, tentativelyAccept, decline (with a new time proposed), forward."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from starlette.responses import Response
+
+from ..ctx import Ctx
+from ..errors import GraphHTTPError, bad_request
+from ..models import events as ev
+from ..models import lookup
+from ..models.actions import RECIPIENT, action_body, instant
+from ..models.availability import in_organization
+from ..models.meetings import (
+    NONE,
+    ORGANIZER_CANNOT,
+    RESPONSE_PARAMS,
+    RESPONSES,
+    SUBJECT_PREFIX,
+    Meeting,
+    _attendees,
+    _book_room,
+    _copy_row,
+    _key,
+    _load,
+    _mail,
+    _organizer_meeting,
+    _put_copy,
+    _save,
+    _shown,
+)
+from ..models.store import graph_timestamp, occurrence_id, parse_occurrence_id
+
+
+def responder(action: str) -> Callable[[Ctx, str, Any], Response]:
+    """The handler of ``POST .../events/{id}/<action>`` (accept, tentativelyAccept, decline)."""
+    def handler(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+        return respond(ctx, event_id, calendar, action)
+    return handler
+
+
+def respond(ctx: Ctx, event_id: str, calendar: Any, action: str) -> Response:
+    params = action_body(ctx, action, RESPONSE_PARAMS[action])
+    doc, row, master = lookup.find_event(ctx, event_id, calendar)
+    if doc.get("isOrganizer"):
+        code, verb = ORGANIZER_CANNOT[action]
+        raise GraphHTTPError(400, code, f"Your request can't be completed. You can't {verb} this meeting because "
+                                        "you're the meeting organizer.")
+    if doc.get("isCancelled"):
+        raise bad_request("This meeting has been canceled by its organizer; there is nothing to respond to.",
+                          "ErrorMeetingIsCancelled")
+    send = params.get("sendResponse")
+    send = True if send is None else send
+    proposal = params.get("proposedNewTime")
+    if proposal is not None:
+        if doc.get("allowNewTimeProposals") is False:
+            raise bad_request("The organizer of this meeting doesn't allow new time proposals (allowNewTimeProposals "
+                              "is false): respond without proposedNewTime.", "ErrorProposedNewTimeNotAllowed")
+        if not send:
+            raise bad_request("proposedNewTime is sent to the organizer, so it requires sendResponse true.",
+                              "ErrorInvalidRequest")
+        proposal = _proposal(proposal)
+    if send and doc.get("responseRequested") is False:
+        raise bad_request("The organizer didn't request responses for this meeting (responseRequested is false): "
+                          "respond with sendResponse false.", "ErrorInvalidRequest")
+    response = RESPONSES[action]
+    stamp = graph_timestamp(ctx.now)
+    status = {"response": response, "time": stamp}
+    intended = doc.get("_organizerShowAs") or "busy"
+
+    mine = copy.deepcopy(doc)
+    mine.pop("_id", None)
+    mine["responseStatus"] = status
+    mine["showAs"] = _shown(intended, response)
+    ev.touch(mine, ctx.now)
+    if row is None or row["kind"] == "exception":
+        mine["type"] = "exception"
+        original = row["original_start"] if row is not None else parse_occurrence_id(event_id)[1].isoformat()
+        ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], mine, event_id, "exception", master["id"],
+                       original)
+    else:
+        _save(ctx, row, mine)
+        if row["kind"] == "seriesMaster":       # answering the series answers its exceptions
+            for child in ctx.store.series_children(row["id"]):
+                if child["kind"] == "exception":
+                    child_doc = copy.deepcopy(_load(ctx, child))
+                    if not child_doc.get("isCancelled"):
+                        child_doc["responseStatus"] = dict(status)
+                        child_doc["showAs"] = _shown(child_doc.get("_organizerShowAs") or intended, response)
+                        _save(ctx, child, child_doc)
+
+    if send:
+        subject = doc.get("subject") or ""
+        m = _organizer_meeting(ctx, doc)
+        if m is not None:
+            if row is not None and row["kind"] in ("singleInstance", "seriesMaster"):
+                m.set_status(ctx.mailbox["address"], response, stamp, proposal, add=True)
+                if row["kind"] == "seriesMaster":
+                    for child in ctx.store.series_children(m.row["id"]):
+                        if child["kind"] == "exception":
+                            org_child = Meeting(m.mailbox, child, copy.deepcopy(_load(ctx, child)), child["id"])
+                            org_child.set_status(ctx.mailbox["address"], response, stamp)
+                            org_child.save(ctx)
+            else:                                  # one occurrence: recorded where the organizer has an exception
+                original = dt.datetime.fromisoformat(row["original_start"]) if row is not None \
+                    else parse_occurrence_id(event_id)[1]
+                org_child = ctx.store.event_row(m.mailbox["id"], occurrence_id(m.row["id"], original))
+                if org_child is not None and org_child["kind"] == "exception":
+                    m = Meeting(m.mailbox, org_child, copy.deepcopy(_load(ctx, org_child)), org_child["id"])
+                    m.set_status(ctx.mailbox["address"], response, stamp, proposal)
+            m.save(ctx, touch=True)
+        organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
+        prefix = "New Time Proposed: " if proposal else SUBJECT_PREFIX[response]
+        _mail(ctx, ctx.mailbox["address"], organizer, "response", event_id, doc.get("iCalUId"), prefix + subject,
+              params.get("comment"))
+    return ctx.respond(None, 202)
+
+
+def _proposal(slot: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    moments = {}
+    for key in ("start", "end"):
+        moment, zone_name = instant(slot.get(key), f"proposedNewTime.{key}")
+        wall = moment.astimezone(ev.zone_of(zone_name, f"proposedNewTime.{key}")).replace(tzinfo=None)
+        out[key] = {"dateTime": ev.tz.format_graph_datetime(wall), "timeZone": zone_name}
+        moments[key] = moment
+    if moments["end"] <= moments["start"]:
+        raise bad_request("proposedNewTime.end must be later than proposedNewTime.start.", "ErrorInvalidRequest")
+    return out
+
+
+def forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+    params = action_body(ctx, "forward", {"toRecipients": ("list", RECIPIENT), "comment": "string"})
+    recipients = params.get("toRecipients") or []
+    if not recipients:
+        raise bad_request("toRecipients is required: at least one recipient, e.g. [{\"emailAddress\": "
+                          "{\"address\": \"dana@contoso.com\"}}].", "ErrorInvalidRecipients")
+    for i, r in enumerate(recipients):
+        address = ((r or {}).get("emailAddress") or {}).get("address")
+        if not address or "@" not in address:
+            raise bad_request(f"toRecipients[{i}].emailAddress.address is required: an SMTP address such as "
+                              "dana@contoso.com.", "ErrorInvalidRecipients")
+    doc, row, master = lookup.find_event(ctx, event_id, calendar)
+    if row is None or row["kind"] == "exception":      # an occurrence forwards its series
+        row, doc = master, _load(ctx, master)
+    if doc.get("isCancelled"):
+        raise bad_request("This meeting has been canceled; it can't be forwarded.", "ErrorMeetingIsCancelled")
+    me = ctx.mailbox["address"]
+    if doc.get("isOrganizer"):
+        m = Meeting(ctx.mailbox, row, copy.deepcopy(doc), row["id"])
+    else:
+        m = _organizer_meeting(ctx, doc) or Meeting(ctx.mailbox, row, copy.deepcopy(doc), row["id"])
+    subject = doc.get("subject") or ""
+    comment = params.get("comment")
+    known = {_key(a) for a in _attendees(m.doc)} | {m.address.lower()}
+    sent_to, new = [], []
+    for r in recipients:
+        address = r["emailAddress"]["address"]
+        if address.lower() == me.lower() or address.lower() in {s.lower() for s in sent_to}:
+            continue
+        sent_to.append(address)
+        _mail(ctx, me, address, "forward", event_id, doc["iCalUId"], "FW: " + subject, comment)
+        mailbox = in_organization(ctx, address)
+        if address.lower() not in known:
+            entry = {"type": "resource" if mailbox is not None and mailbox["kind"] == "room" else "required",
+                     "status": dict(NONE),
+                     "emailAddress": {"name": r["emailAddress"].get("name") or address, "address": address}}
+            if m.doc.get("isOrganizer"):
+                m.doc.setdefault("attendees", []).append(entry)
+                m.dirty = True
+            known.add(address.lower())
+            new.append((mailbox, entry))
+        elif mailbox is not None and mailbox["kind"] != "room" and _copy_row(ctx, mailbox["id"], m.uid) is None:
+            new.append((mailbox, None))                  # on the list but without a copy: send one
+    for mailbox, _ in new:
+        if mailbox is None:
+            continue
+        if mailbox["kind"] == "room" and m.doc.get("isOrganizer"):
+            _book_room(ctx, m, mailbox, notify=True)
+        elif mailbox["kind"] != "room":
+            _put_copy(ctx, m, mailbox)
+    if m.doc.get("isOrganizer") and m.address.lower() != me.lower() and sent_to:
+        _mail(ctx, me, m.address, "forwardNotification", event_id, doc["iCalUId"],
+              "Meeting Forward Notification: " + subject, "Forwarded to " + ", ".join(sent_to))
+    if m.doc.get("isOrganizer"):
+        m.save(ctx, touch=True)
+    return ctx.respond(None, 202)
