@@ -122,7 +122,7 @@ def split_path(path: str) -> list[str]:
 def error_response(error: GraphHTTPError, now: dt.datetime, client_request_id: str | None = None) -> JSONResponse:
     """The Graph error body for ``error``; ``now`` (the sandbox clock's) dates it."""
     inner = {
-        "date": now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        "date": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
         "request-id": str(uuid.uuid4()),
         "client-request-id": client_request_id or str(uuid.uuid4()),
     }

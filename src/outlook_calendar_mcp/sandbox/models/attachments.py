@@ -38,7 +38,7 @@ class Owner:
     def rows(self, content: bool = False) -> list[Any]:
         columns = "*" if content else "id, kind, name, content_type, size, is_inline, last_modified, doc"
         return self.ctx.store.db.execute(
-            f"SELECT {columns} FROM attachments WHERE mailbox_id = ? AND event_id = ? ORDER BY rowid",  # noqa: S608
+            f"SELECT {columns} FROM attachments WHERE mailbox_id = ? AND event_id = ? ORDER BY rowid",
             (self.ctx.mailbox["id"], self.source)).fetchall()
 
     def find(self, attachment_id: str, content: bool = False) -> Any:
@@ -46,7 +46,7 @@ class Owner:
             raise GraphHTTPError(400, "ErrorInvalidIdMalformed", "Id is malformed.")
         columns = "*" if content else "id, kind, name, content_type, size, is_inline, last_modified, doc"
         row = self.ctx.store.db.execute(
-            f"SELECT {columns} FROM attachments WHERE id = ? AND mailbox_id = ? AND event_id = ?",  # noqa: S608
+            f"SELECT {columns} FROM attachments WHERE id = ? AND mailbox_id = ? AND event_id = ?",
             (attachment_id, self.ctx.mailbox["id"], self.source)).fetchone()
         if row is None:
             raise not_found()
@@ -106,7 +106,7 @@ def render(ctx: Session, row: Any, *, expand_item: bool = False, path: str = "")
         "size": row["size"], "isInline": bool(row["is_inline"])}
     if kind == "file":
         out["contentId"], out["contentLocation"] = doc.get("contentId"), doc.get("contentLocation")
-        if "content" in row.keys():
+        if "content" in row.keys():  # noqa: SIM118 - `in` on a sqlite3.Row looks at its values
             out["contentBytes"] = base64.b64encode(row["content"] or b"").decode()
     elif kind == "reference" and ctx.version == "beta":
         out.update({name: doc.get(name) for name in REFERENCE_PROPERTIES})
@@ -120,11 +120,11 @@ def render(ctx: Session, row: Any, *, expand_item: bool = False, path: str = "")
 
 def stamp(moment: dt.datetime) -> str:
     """lastModifiedDateTime of an attachment as Graph writes it: UTC, seconds, Z."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_stamp(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
 def guess_type(name: str) -> str:
@@ -181,7 +181,7 @@ def drop_orphans(ctx: Session, kind: str, before: Any, after: Any, event_id: str
         return
     live = "SELECT id FROM events WHERE mailbox_id = ? AND kind != 'cancelled'"
     for table in ("attachments", "upload_sessions"):
-        ctx.store.db.execute(f"DELETE FROM {table} WHERE mailbox_id = ? AND event_id NOT IN ({live})",  # noqa: S608
+        ctx.store.db.execute(f"DELETE FROM {table} WHERE mailbox_id = ? AND event_id NOT IN ({live})",
                              (ctx.mailbox["id"], ctx.mailbox["id"]))
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ... import timezones as tz
 from . import events as ev
@@ -165,7 +166,7 @@ def in_organization(ctx: Any, address: str) -> Any | None:
     return row if row is not None and row["kind"] in ("user", "room") else None
 
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 STATUSES = ["free", "workingElsewhere", "tentative", "unknown", "busy", "oof"]   # least to most severe

@@ -10,7 +10,8 @@ import base64
 import copy
 import datetime as dt
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..errors import GraphHTTPError, not_found
 from . import events as ev
@@ -108,10 +109,10 @@ def window_instances(ctx: Session, calendar_ids: Iterable[str], start: dt.dateti
     overlap = "start_utc < ? AND (end_utc > ? OR (end_utc = start_utc AND start_utc >= ?))"
     if master_id is None:
         rows = ctx.store.db.execute(
-            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind IN ('singleInstance', 'exception')"  # noqa: S608
+            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind IN ('singleInstance', 'exception')"
             f" AND {overlap}", (*ids, we, ws, ws)).fetchall()
         masters = ctx.store.db.execute(
-            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind = 'seriesMaster'"  # noqa: S608
+            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind = 'seriesMaster'"
             " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)", (*ids, we, ws)).fetchall()
     else:
         rows = ctx.store.db.execute(f"SELECT * FROM events WHERE series_master_id = ? AND kind = 'exception'"
@@ -121,7 +122,7 @@ def window_instances(ctx: Session, calendar_ids: Iterable[str], start: dt.dateti
     if masters:
         master_ids = [m["id"] for m in masters]
         skip = {r[0] for r in ctx.store.db.execute(
-            f"SELECT id FROM events WHERE series_master_id IN ({','.join('?' * len(master_ids))})",  # noqa: S608
+            f"SELECT id FROM events WHERE series_master_id IN ({','.join('?' * len(master_ids))})",
             master_ids)}
         for m in masters:
             out.extend(ev.expand_master(m, load_doc(ctx, m), start, end, skip))

@@ -64,9 +64,9 @@ from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id, 
 CANCEL_COMMENT = "meetings.cancel_comment"   # ctx.extra key: the comment of a cancel, for the delete's effect
 ROOM_HORIZON = dt.timedelta(days=180)
 TIME_FIELDS = ("start", "end", "isAllDay", "recurrence")
-CONTENT_FIELDS = TIME_FIELDS + ("subject", "body", "location", "locations", "isOnlineMeeting", "onlineMeeting",
-                                "onlineMeetingProvider", "sensitivity", "importance", "showAs", "hideAttendees",
-                                "allowNewTimeProposals", "responseRequested")
+CONTENT_FIELDS = (*TIME_FIELDS, "subject", "body", "location", "locations", "isOnlineMeeting", "onlineMeeting",
+                  "onlineMeetingProvider", "sensitivity", "importance", "showAs", "hideAttendees",
+                  "allowNewTimeProposals", "responseRequested")
 PERSONAL = ("categories", "isReminderOn", "reminderMinutesBeforeStart", "transactionId", "createdDateTime")
 RESPONSES = {"accept": "accepted", "tentativelyAccept": "tentativelyAccepted", "decline": "declined"}
 SUBJECT_PREFIX = {"accepted": "Accepted: ", "tentativelyAccepted": "Tentative: ", "declined": "Declined: "}
@@ -121,7 +121,7 @@ def _shown(intended: str, response: str) -> str:
 
 def _events_by_uid(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...], organizer: bool) -> Any | None:
     marks = ",".join("?" * len(kinds))
-    query = (f"SELECT * FROM events WHERE mailbox_id = ? AND ical_uid = ? AND kind IN ({marks})"  # noqa: S608
+    query = (f"SELECT * FROM events WHERE mailbox_id = ? AND ical_uid = ? AND kind IN ({marks})"
              " ORDER BY rowid")
     for row in env.store.db.execute(query, (mailbox_id, uid, *kinds)):
         if bool(_load(env, row).get("isOrganizer")) == organizer:
@@ -356,11 +356,11 @@ def _instances(env: Any, m: Meeting) -> list[Span]:
     if m.row["kind"] != "seriesMaster":
         times = ev.event_times(m.doc)
         return [(times.start_utc, times.end_utc)] if times.end_utc > times.start_utc else []
-    first = dt.datetime.fromisoformat(m.row["start_utc"]).replace(tzinfo=dt.timezone.utc)
-    start = max(first, env.now.astimezone(dt.timezone.utc))
+    first = dt.datetime.fromisoformat(m.row["start_utc"]).replace(tzinfo=dt.UTC)
+    start = max(first, env.now.astimezone(dt.UTC))
     end = start + ROOM_HORIZON
     if m.row["end_utc"]:
-        end = min(end, dt.datetime.fromisoformat(m.row["end_utc"]).replace(tzinfo=dt.timezone.utc))
+        end = min(end, dt.datetime.fromisoformat(m.row["end_utc"]).replace(tzinfo=dt.UTC))
     if end <= start:
         return []
     out = []

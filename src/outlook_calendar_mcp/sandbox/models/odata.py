@@ -57,7 +57,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 ALL_OPTIONS = frozenset(
     {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$expand", "$search", "$skiptoken", "$deltatoken"}
@@ -132,7 +132,7 @@ class Lambda:
     body: Expr | None
 
 
-Expr = Union[Literal, Path, Compare, Logical, Call, Lambda]
+Expr = Literal | Path | Compare | Logical | Call | Lambda
 
 
 # ---------------------------------------------------------------- $filter parser
@@ -159,7 +159,7 @@ def _tokenize(text: str) -> list[_Tok]:
         if m.lastgroup != "ws":
             tokens.append(_Tok(m.lastgroup or "", m.group(), pos))
         pos = m.end()
-    return tokens + [_Tok("eof", "", len(text))]
+    return [*tokens, _Tok("eof", "", len(text))]
 
 
 def _shown(tok: _Tok) -> str:
@@ -355,7 +355,7 @@ def parse_instant(text: str) -> dt.datetime | None:
             offset = (-1 if zone[0] == "-" else 1) * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
         micro = int((frac or "0")[:6].ljust(6, "0"))
         local = dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, dt.timezone(offset))
-        return local.astimezone(dt.timezone.utc)
+        return local.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         return None
 

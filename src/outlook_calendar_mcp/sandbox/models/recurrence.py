@@ -29,9 +29,9 @@ Semantics, with their sources:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -39,8 +39,8 @@ __all__ = [
     "MAX_OCCURRENCES",
     "PATTERN_TYPES",
     "RANGE_TYPES",
-    "RecurrenceError",
     "WEEK_INDEXES",
+    "RecurrenceError",
     "expand",
     "occurrence_at",
     "series_bounds",
@@ -48,7 +48,6 @@ __all__ = [
     "validate",
 ]
 
-UTC = timezone.utc
 PATTERN_TYPES = ("daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly")
 RANGE_TYPES = ("endDate", "noEnd", "numbered")
 DAYS_OF_WEEK = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
@@ -244,7 +243,7 @@ class _Daily:
 
 class _Weekly:
     """Period p is the week (begun by firstDayOfWeek) interval * p weeks after the first occurrence's."""
-    __slots__ = ("origin", "step", "offsets", "per_period")
+    __slots__ = ("offsets", "origin", "per_period", "step")
 
     def __init__(self, first: date, interval: int, weekdays: list[int], week_start: int) -> None:
         self.origin = first.toordinal() - (first.weekday() - week_start) % 7
@@ -262,7 +261,7 @@ class _Weekly:
 
 class _Monthly:
     """Period p is the month ``step * p`` months after the first occurrence's (step 12n for yearly)."""
-    __slots__ = ("origin", "step", "day_of")
+    __slots__ = ("day_of", "origin", "step")
     per_period = 1
 
     def __init__(self, first: date, step: int, day_of: Callable[[int, int], date]) -> None:

@@ -194,8 +194,7 @@ def _events(store: Store, today: dt.date, now: dt.datetime) -> None:
     })
     _add(store, now, "adele", {
         "subject": "Customer call with Fabrikam", **when(3, (11, 0), (12, 0)), "isOnlineMeeting": True,
-        "attendees": people("pavel") + [{"type": "required", "emailAddress": {"address": "jordan@fabrikam.com",
-                                                                                "name": "Jordan Miller"}}],
+        "attendees": [*people("pavel"), {"type": "required", "emailAddress": {"address": "jordan@fabrikam.com", "name": "Jordan Miller"}}],
         "body": {"contentType": "text", "content": "Renewal discussion. Jordan asked about the Q2 pricing."},
     })
     _add(store, now, "adele", {"subject": "Doctor appointment", **when(3, (8, 0), (9, 0)), "sensitivity": "private",

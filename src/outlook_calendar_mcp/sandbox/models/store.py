@@ -134,13 +134,13 @@ MIGRATIONS: dict[int, str] = {
 
 def graph_timestamp(moment: dt.datetime) -> str:
     """createdDateTime / lastModifiedDateTime as Graph writes them: UTC, 7 fractional digits, Z."""
-    moment = moment.astimezone(dt.timezone.utc)
+    moment = moment.astimezone(dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
 
 
 def utc_key(moment: dt.datetime) -> str:
     """Sortable text key for an aware instant (used in the indexed columns)."""
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
+    return moment.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat()
 
 
 def new_item_id(kind: bytes = b"E") -> str:
@@ -263,7 +263,7 @@ class Store:
             for table in ("delta_states", "outbox", "tombstones", "attachments", "upload_sessions",
                           "calendar_permissions", "events",
                           "calendars", "calendar_groups", "mailboxes"):
-                self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                self.db.execute(f"DELETE FROM {table}")
 
     def next_seq(self) -> int:
         self.db.execute("UPDATE counters SET value = value + 1 WHERE name = 'seq'")

@@ -61,8 +61,9 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from starlette.responses import Response
 
@@ -256,15 +257,12 @@ def find_meeting_times(ctx: Ctx) -> Response:
             rejected["organizer"] += 1
             continue
         statuses = [a.status(start, end) for a in attendees]
-        if attendees:
-            confidence = sum(LIKELIHOOD[s] for s in statuses) / len(statuses)
-        else:
-            confidence = LIKELIHOOD[org_status]
+        confidence = sum(LIKELIHOOD[s] for s in statuses) / len(statuses) if attendees else LIKELIHOOD[org_status]
         if confidence + 1e-9 < minimum:
             hopeful = sum(100.0 if s == "unknown" else LIKELIHOOD[s] for s in statuses) / max(len(statuses), 1)
             rejected["unknown" if attendees and hopeful + 1e-9 >= minimum else "attendees"] += 1
             continue
-        if any(a.resource and s in ("busy", "oof", "tentative") for a, s in zip(attendees, statuses)):
+        if any(a.resource and s in ("busy", "oof", "tentative") for a, s in zip(attendees, statuses, strict=True)):
             rejected["locations"] += 1
             continue
         locations = _pick_locations(ctx, places, suggest, start, end, span)
@@ -293,7 +291,7 @@ def find_meeting_times(ctx: Ctx) -> Response:
         item: dict[str, Any] = {
             "meetingTimeSlot": {"start": render_instant(ctx, start), "end": render_instant(ctx, end)},
             "confidence": round(confidence, 2), "order": order, "organizerAvailability": org_status,
-            "attendeeAvailability": [{"attendee": a.entry, "availability": s} for a, s in zip(attendees, statuses)],
+            "attendeeAvailability": [{"attendee": a.entry, "availability": s} for a, s in zip(attendees, statuses, strict=True)],
             "locations": locations,
         }
         if explain:

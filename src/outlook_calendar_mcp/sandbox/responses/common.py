@@ -68,7 +68,7 @@ def window_instant(value: str, label: str) -> dt.datetime:
         raise bad_request(f"The value '{value}' of the query parameter {label} is not a valid date and time; "
                           "use ISO 8601, e.g. 2026-11-23T00:00:00Z.", "ErrorInvalidParameter") from None
     # Without an offset Graph reads these as UTC, whatever Prefer: outlook.timezone says.
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def respond_page(ctx: Ctx, items: list[tuple[str, dict[str, Any]]], query: odata.Query, context: str,

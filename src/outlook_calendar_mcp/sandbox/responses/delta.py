@@ -63,7 +63,7 @@ EVENT_TYPE = "#microsoft.graph.event"
 
 
 def wants_sync(ctx: Ctx) -> bool:
-    names = {k.lower().lstrip("$") for k in ctx.params.keys()}
+    names = {k.lower().lstrip("$") for k in ctx.params}
     return "deltatoken" in names or "skiptoken" in names or TRACK_CHANGES in _prefer(ctx)
 
 
@@ -138,7 +138,7 @@ def _window_of(ctx: Ctx, options: dict[str, str], stored: tuple[str, str] | None
             raise bad_request("startDateTime and endDateTime must be those of the round's first request (they are "
                               "encoded in its tokens): leave them out, or start a new round.", "ErrorInvalidUrlQuery")
         return start, end
-    return tuple(dt.datetime.fromisoformat(v).replace(tzinfo=dt.timezone.utc) for v in stored)  # type: ignore
+    return tuple(dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in stored)  # type: ignore
 
 
 # -- what the window holds -------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def _reminder(ctx: Ctx, inst: Any, doc: dict[str, Any], fire: dt.datetime, got: 
 
 def _target(ctx: Ctx, event_id: str, calendar: Any) -> tuple[str, dict[str, Any], Any]:
     """(id whose reminder it is, its stored-form doc, its row or None) for an event id; a master's current one."""
-    doc, row, master = lookup.find_event(ctx, event_id, calendar)
+    doc, row, _master = lookup.find_event(ctx, event_id, calendar)
     if row is None or row["kind"] != "seriesMaster":
         return event_id, doc, row
     state = load_state(ctx)

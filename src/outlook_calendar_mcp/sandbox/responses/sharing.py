@@ -48,7 +48,7 @@ def _body(ctx: Ctx) -> dict[str, Any]:
     for key in body:
         if key not in PERMISSION_PROPERTIES and not key.startswith("@odata."):
             raise unknown_property(key, "calendarPermission")
-    if "role" in body and body["role"] not in ROLES + ("custom",):
+    if "role" in body and body["role"] not in (*ROLES, "custom"):
         raise bad_request(f"Cannot convert the literal '{body['role']}' to the expected type "
                           f"'microsoft.graph.calendarRoleType': use one of {', '.join(ROLES)}.", "BadRequest")
     return body
