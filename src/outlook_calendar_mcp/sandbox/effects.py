@@ -5,7 +5,7 @@ The event handlers (:mod:`.responses.events`, and the meeting actions that delet
 ``update``, ``delete`` and the document before and after the write (``None`` where there is
 none). The effects run in this order, each inside the request's transaction:
 
-1. meetings (:func:`.models.meetings.on_write`): an organizer's write reaches the attendees: their
+1. meetings (:func:`.models.meeting_writes.on_write`): an organizer's write reaches the attendees: their
    copies are created, updated or cancelled, rooms book themselves, messages go to the outbox;
 2. attachments (:func:`.models.attachments.drop_orphans`): attachments and upload sessions of events
    that are gone are deleted;
@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import attachments, meetings, reminders
+from .models import attachments, meeting_writes, reminders
 from .models.session import Session
 
 
 def after_write(ctx: Session, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
                 event_id: str) -> None:
     """The effects of one event write, in the documented order."""
-    meetings.on_write(ctx, kind, before, after, event_id)
+    meeting_writes.on_write(ctx, kind, before, after, event_id)
     attachments.drop_orphans(ctx, kind, before, after, event_id)
     reminders.on_write(ctx, kind, before, after, event_id)
 

@@ -54,12 +54,11 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from . import events as ev
-from . import lookup
-from .actions import TIME_SLOT
-from .availability import SEVERITY, Span, Timeline, busy_items, in_organization
-from .session import Session
-from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id, parse_occurrence_id
+from ..models import events as ev
+from ..models import lookup
+from ..models.actions import TIME_SLOT
+from ..models.availability import SEVERITY, Span, Timeline, busy_items, in_organization
+from ..models.store import graph_timestamp, new_change_key, new_item_id, occurrence_id
 
 CANCEL_COMMENT = "meetings.cancel_comment"   # ctx.extra key: the comment of a cancel, for the delete's effect
 ROOM_HORIZON = dt.timedelta(days=180)
@@ -87,30 +86,30 @@ RESPONSE_PARAMS = {
 
 # -- small helpers --------------------------------------------------------------------------------------
 
-def _attendees(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
+def attendees_of(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
     return list((doc or {}).get("attendees") or [])
 
 
-def _key(attendee: dict[str, Any]) -> str:
+def address_key(attendee: dict[str, Any]) -> str:
     return attendee["emailAddress"]["address"].lower()
 
 
-def _load(env: Any, row: Any) -> dict[str, Any]:
+def load(env: Any, row: Any) -> dict[str, Any]:
     return lookup.load_doc(env, row)
 
 
-def _mail(env: Any, sender: str, recipient: str, kind: str, event_id: str | None, uid: str | None,
+def mail(env: Any, sender: str, recipient: str, kind: str, event_id: str | None, uid: str | None,
           subject: str | None, comment: str | None = None) -> None:
     env.store.record_message(sender, recipient, kind, event_id, uid, subject, comment, env.now)
 
 
-def _save(env: Any, row: Any, doc: dict[str, Any]) -> None:
+def save(env: Any, row: Any, doc: dict[str, Any]) -> None:
     """Store ``doc`` again in ``row``'s place (same id, calendar, kind, series)."""
     ev.store_event(env.store, row["mailbox_id"], row["calendar_id"], doc, row["id"], row["kind"],
                    row["series_master_id"], row["original_start"])
 
 
-def _shown(intended: str, response: str) -> str:
+def shown_response(intended: str, response: str) -> str:
     """An attendee's showAs for the organizer's intended showAs and their response."""
     if response == "declined" or intended == "free":
         return "free"
@@ -124,12 +123,12 @@ def _events_by_uid(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...], 
     query = (f"SELECT * FROM events WHERE mailbox_id = ? AND ical_uid = ? AND kind IN ({marks})"
              " ORDER BY rowid")
     for row in env.store.db.execute(query, (mailbox_id, uid, *kinds)):
-        if bool(_load(env, row).get("isOrganizer")) == organizer:
+        if bool(load(env, row).get("isOrganizer")) == organizer:
             return row
     return None
 
 
-def _copy_row(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...] = ("singleInstance", "seriesMaster")) -> Any:
+def copy_row(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...] = ("singleInstance", "seriesMaster")) -> Any:
     return _events_by_uid(env, mailbox_id, uid, kinds, organizer=False)
 
 
@@ -145,7 +144,7 @@ def _occurrence(master_row: Any, master: dict[str, Any], original: dt.datetime) 
     return doc
 
 
-def _as_child(doc: dict[str, Any], master_id: str, original: dt.datetime, kind: str) -> dict[str, Any]:
+def as_child(doc: dict[str, Any], master_id: str, original: dt.datetime, kind: str) -> dict[str, Any]:
     doc.pop("_id", None)
     doc.update({"type": kind, "seriesMasterId": master_id, "recurrence": None})
     return doc
@@ -185,7 +184,7 @@ class Meeting:
 
     def set_status(self, address: str, response: str, stamp: str, proposal: Any = ..., add: bool = False) -> None:
         for a in self.doc.setdefault("attendees", []):
-            if _key(a) == address.lower():
+            if address_key(a) == address.lower():
                 break
         else:
             if not add:
@@ -204,11 +203,11 @@ class Meeting:
         if self.dirty:
             if touch:
                 ev.touch(self.doc, env.now)
-            _save(env, self.row, self.doc)
+            save(env, self.row, self.doc)
             self.dirty = False
 
 
-def _organizer_meeting(env: Any, doc: dict[str, Any]) -> Meeting | None:
+def organizer_meeting(env: Any, doc: dict[str, Any]) -> Meeting | None:
     """The organizer's event for an attendee's copy (series master or single), if the organizer is one of ours."""
     address = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
     mailbox = in_organization(env, address) if address else None
@@ -217,7 +216,7 @@ def _organizer_meeting(env: Any, doc: dict[str, Any]) -> Meeting | None:
     row = _events_by_uid(env, mailbox["id"], doc["iCalUId"], ("singleInstance", "seriesMaster"), organizer=True)
     if row is None:
         return None
-    return Meeting(mailbox, row, copy.deepcopy(_load(env, row)), row["id"])
+    return Meeting(mailbox, row, copy.deepcopy(load(env, row)), row["id"])
 
 
 # -- copies -------------------------------------------------------------------------------------------------
@@ -238,10 +237,10 @@ def make_copy(org_doc: dict[str, Any], recipient: str, now: dt.datetime, prev: d
                 doc[key] = copy.deepcopy(prev[key])
         if not reset and prev.get("responseStatus"):
             doc["responseStatus"] = dict(prev["responseStatus"])
-    doc["showAs"] = _shown(intended, doc["responseStatus"]["response"])
+    doc["showAs"] = shown_response(intended, doc["responseStatus"]["response"])
     attendees = doc.get("attendees") or []
     if org_doc.get("hideAttendees"):
-        attendees = [a for a in attendees if _key(a) == recipient.lower()]
+        attendees = [a for a in attendees if address_key(a) == recipient.lower()]
     for a in attendees:  # the organizer's tally and the proposals are the organizer's business
         a["status"] = dict(NONE)
         a.pop("proposedNewTime", None)
@@ -249,18 +248,18 @@ def make_copy(org_doc: dict[str, Any], recipient: str, now: dt.datetime, prev: d
     return doc
 
 
-def _put_copy(env: Any, m: Meeting, mailbox: Any, reset: bool = False,
+def put_copy(env: Any, m: Meeting, mailbox: Any, reset: bool = False,
               response: dict[str, str] | None = None) -> str | None:
     """Create or refresh ``mailbox``'s copy of the meeting (and, for a series, its exceptions); returns its id."""
-    existing = _copy_row(env, mailbox["id"], m.uid)
+    existing = copy_row(env, mailbox["id"], m.uid)
     calendar = env.store.default_calendar(mailbox["id"]) if existing is None else None
     if existing is None and calendar is None:
         return None
-    prev = _load(env, existing) if existing is not None else None
+    prev = load(env, existing) if existing is not None else None
     doc = make_copy(m.doc, mailbox["address"], env.now, prev, reset)
     if response is not None:
         doc["responseStatus"] = response
-        doc["showAs"] = _shown(doc["_organizerShowAs"], response["response"])
+        doc["showAs"] = shown_response(doc["_organizerShowAs"], response["response"])
     copy_id = existing["id"] if existing is not None else new_item_id()
     calendar_id = existing["calendar_id"] if existing is not None else calendar["id"]
     if existing is not None and (reset or existing["kind"] != m.row["kind"]):
@@ -281,18 +280,18 @@ def _sync_children(env: Any, m: Meeting, mailbox: Any, copy_id: str, calendar_id
         original = dt.datetime.fromisoformat(original_text)
         child_id = occurrence_id(copy_id, original)
         prev_row = mine.get(original_text)
-        prev = _load(env, prev_row) if prev_row is not None else None
-        source = _load(env, child)
+        prev = load(env, prev_row) if prev_row is not None else None
+        source = load(env, child)
         if child["kind"] == "cancelled":
             if prev is not None and prev.get("isCancelled") and not room:
                 continue                     # already shown to them as cancelled
-            doc = _as_child(copy.deepcopy(source), copy_id, original, "cancelled")
+            doc = as_child(copy.deepcopy(source), copy_id, original, "cancelled")
             doc["isCancelled"] = True
             ev.store_event(env.store, mailbox["id"], calendar_id, doc, child_id, "cancelled", copy_id, original_text)
             continue
         if prev_row is not None and prev_row["kind"] == "cancelled":
             continue                         # a room that declined this occurrence
-        doc = _as_child(make_copy(source, mailbox["address"], env.now, prev or copy_master), copy_id, original,
+        doc = as_child(make_copy(source, mailbox["address"], env.now, prev or copy_master), copy_id, original,
                         "exception")
         ev.store_event(env.store, mailbox["id"], calendar_id, doc, child_id, "exception", copy_id, original_text)
     for original_text, child in mine.items():
@@ -304,41 +303,41 @@ def _sync_children(env: Any, m: Meeting, mailbox: Any, copy_id: str, calendar_id
         if source is None:
             env.store.delete_event_row(child)
             continue
-        doc = _as_child(make_copy(source, mailbox["address"], env.now, _load(env, child)), copy_id, original,
+        doc = as_child(make_copy(source, mailbox["address"], env.now, load(env, child)), copy_id, original,
                         "exception")
         ev.store_event(env.store, mailbox["id"], calendar_id, doc, child["id"], "exception", copy_id, original_text)
 
 
-def _cancel_copy(env: Any, mailbox: Any, uid: str) -> None:
-    row = _copy_row(env, mailbox["id"], uid)
+def cancel_copy(env: Any, mailbox: Any, uid: str) -> None:
+    row = copy_row(env, mailbox["id"], uid)
     if row is None:
         return
     if mailbox["kind"] == "room":              # the booking attendant removes cancelled meetings
         _drop_children(env, row["id"])
         env.store.delete_event_row(row)
         return
-    doc = copy.deepcopy(_load(env, row))
+    doc = copy.deepcopy(load(env, row))
     _mark_cancelled(doc, env.now)
-    _save(env, row, doc)
+    save(env, row, doc)
     for child in env.store.series_children(row["id"]):
         if child["kind"] == "exception":
-            child_doc = copy.deepcopy(_load(env, child))
+            child_doc = copy.deepcopy(load(env, child))
             _mark_cancelled(child_doc, env.now)
-            _save(env, child, child_doc)
+            save(env, child, child_doc)
 
 
-def _cancel_copy_occurrence(env: Any, mailbox: Any, uid: str, original: dt.datetime) -> None:
-    master = _copy_row(env, mailbox["id"], uid, ("seriesMaster",))
+def cancel_copy_occurrence(env: Any, mailbox: Any, uid: str, original: dt.datetime) -> None:
+    master = copy_row(env, mailbox["id"], uid, ("seriesMaster",))
     if master is None:
         return
     child_id = occurrence_id(master["id"], original)
     existing = env.store.event_row(mailbox["id"], child_id)
     if existing is not None and existing["kind"] == "cancelled":
         return
-    base = _load(env, existing) if existing is not None else _occurrence(master, _load(env, master), original)
+    base = load(env, existing) if existing is not None else _occurrence(master, load(env, master), original)
     if base is None:
         return
-    doc = _as_child(copy.deepcopy(base), master["id"], original, "exception")
+    doc = as_child(copy.deepcopy(base), master["id"], original, "exception")
     kind = "exception"
     if mailbox["kind"] == "room":
         kind = doc["type"] = "cancelled"
@@ -380,22 +379,22 @@ def room_is_free(env: Any, room: Any, instances: list[Span], uid: str) -> bool:
     return all(SEVERITY[timeline.worst(s, e)] <= SEVERITY["workingElsewhere"] for s, e in instances)
 
 
-def _book_room(env: Any, m: Meeting, room: Any, notify: bool) -> None:
+def book_room(env: Any, m: Meeting, room: Any, notify: bool) -> None:
     """The room's booking attendant: accept (and book) when free, decline (and book nothing) when busy."""
     stamp = graph_timestamp(env.now)
     free = room_is_free(env, room, _instances(env, m), m.uid)
     response = "accepted" if free else "declined"
     copy_id = None
     if free:
-        copy_id = _put_copy(env, m, room, reset=True, response={"response": response, "time": stamp})
+        copy_id = put_copy(env, m, room, reset=True, response={"response": response, "time": stamp})
     else:
-        existing = _copy_row(env, room["id"], m.uid)
+        existing = copy_row(env, room["id"], m.uid)
         if existing is not None:
             _drop_children(env, existing["id"])
             env.store.delete_event_row(existing)
     m.set_status(room["address"], response, stamp)
     if notify:
-        _mail(env, room["address"], m.address, "response", copy_id, m.uid,
+        mail(env, room["address"], m.address, "response", copy_id, m.uid,
               SUBJECT_PREFIX[response] + (m.doc.get("subject") or ""))
 
 
@@ -408,14 +407,14 @@ def deliver(env: Any, m: Meeting, attendees: list[dict[str, Any]], notify: bool,
         if address.lower() == m.address.lower():
             continue
         if notify:
-            _mail(env, m.address, address, kind, m.event_id, m.uid, m.doc.get("subject"))
+            mail(env, m.address, address, kind, m.event_id, m.uid, m.doc.get("subject"))
         mailbox = in_organization(env, address)
         if mailbox is None:
             continue
         if mailbox["kind"] == "room":
-            _book_room(env, m, mailbox, notify)
+            book_room(env, m, mailbox, notify)
         else:
-            _put_copy(env, m, mailbox)
+            put_copy(env, m, mailbox)
 
 
 def deliver_seeded(store: Any, now: dt.datetime) -> None:
@@ -424,150 +423,10 @@ def deliver_seeded(store: Any, now: dt.datetime) -> None:
     rows = store.db.execute("SELECT * FROM events WHERE kind IN ('singleInstance', 'seriesMaster') ORDER BY rowid"
                             ).fetchall()
     for row in rows:
-        doc = _load(env, row)
+        doc = load(env, row)
         if not doc.get("isOrganizer") or not doc.get("attendees") or doc.get("isDraft"):
             continue
         mailbox = store.db.execute("SELECT * FROM mailboxes WHERE id = ?", (row["mailbox_id"],)).fetchone()
         m = Meeting(mailbox, row, copy.deepcopy(doc), row["id"])
         deliver(env, m, m.doc["attendees"], notify=False)
         m.save(env)
-
-
-# -- after a write (sandbox.effects): organizer changes ------------------------------------------------------------------
-
-def on_write(ctx: Session, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None, event_id: str) -> None:
-    doc = after if after is not None else before
-    if not doc or not doc.get("isOrganizer") or not (_attendees(before) or _attendees(after)):
-        return
-    if kind == "delete":
-        _on_delete(ctx, before, event_id)
-        return
-    row = ctx.store.event_row(ctx.mailbox["id"], event_id)
-    if row is None or after.get("isDraft"):
-        return
-    if row["kind"] == "exception":
-        _on_exception(ctx, row, before or {}, after, event_id)
-        return
-    m = Meeting(ctx.mailbox, row, after, event_id)
-    if kind == "create" or (before or {}).get("isDraft"):
-        deliver(ctx, m, _attendees(after), notify=True)
-    else:
-        _on_update(ctx, m, before or {})
-    m.save(ctx)
-
-
-def _on_update(ctx: Session, m: Meeting, before: dict[str, Any]) -> None:
-    after = m.doc
-    old = {_key(a): a for a in _attendees(before)}
-    new = {_key(a): a for a in _attendees(after)}
-    added = [a for k, a in new.items() if k not in old]
-    removed = [a for k, a in old.items() if k not in new]
-    kept = [a for k, a in new.items() if k in old and k != m.address.lower()]
-    time_changed = any(before.get(f) != after.get(f) for f in TIME_FIELDS)
-    content_changed = any(before.get(f) != after.get(f) for f in CONTENT_FIELDS)
-    for a in removed:
-        if _key(a) == m.address.lower():
-            continue
-        _mail(ctx, m.address, a["emailAddress"]["address"], "cancellation", m.event_id, m.uid,
-              CANCELED + (after.get("subject") or ""))
-        mailbox = in_organization(ctx, a["emailAddress"]["address"])
-        if mailbox is not None:
-            _cancel_copy(ctx, mailbox, m.uid)
-    if time_changed:                             # a new time needs new answers
-        for a in kept:
-            if a.get("type") != "resource" and (a.get("status") or NONE)["response"] != "none":
-                a["status"] = dict(NONE)
-                m.dirty = True
-            if a.pop("proposedNewTime", None) is not None:
-                m.dirty = True
-    if content_changed or added or removed:
-        for a in kept:
-            if content_changed:
-                _mail(ctx, m.address, a["emailAddress"]["address"], "update", m.event_id, m.uid, after.get("subject"))
-            mailbox = in_organization(ctx, a["emailAddress"]["address"])
-            if mailbox is None:
-                continue
-            if mailbox["kind"] == "room":
-                if time_changed:
-                    _book_room(ctx, m, mailbox, notify=True)
-                elif _copy_row(ctx, mailbox["id"], m.uid) is not None:   # a room that declined stays declined
-                    _put_copy(ctx, m, mailbox)
-            else:
-                _put_copy(ctx, m, mailbox, reset=time_changed)
-    deliver(ctx, m, added, notify=True)
-
-
-def _on_exception(ctx: Session, row: Any, before: dict[str, Any], after: dict[str, Any], event_id: str) -> None:
-    """The organizer changed one occurrence: the copies get the same exception."""
-    time_changed = any(before.get(f) != after.get(f) for f in ("start", "end", "isAllDay"))
-    if not any(before.get(f) != after.get(f) for f in CONTENT_FIELDS if f != "recurrence"):
-        return
-    m = Meeting(ctx.mailbox, row, after, event_id)
-    original = dt.datetime.fromisoformat(row["original_start"])
-    stamp = graph_timestamp(ctx.now)
-    for a in _attendees(after):
-        address = a["emailAddress"]["address"]
-        if address.lower() == m.address.lower():
-            continue
-        if time_changed and a.get("type") != "resource" and (a.get("status") or NONE)["response"] != "none":
-            a["status"] = dict(NONE)
-            m.dirty = True
-        _mail(ctx, m.address, address, "update", event_id, m.uid, after.get("subject"))
-        mailbox = in_organization(ctx, address)
-        master = _copy_row(ctx, mailbox["id"], m.uid, ("seriesMaster",)) if mailbox is not None else None
-        if master is None:
-            continue
-        child_id = occurrence_id(master["id"], original)
-        existing = ctx.store.event_row(mailbox["id"], child_id)
-        rebook = mailbox["kind"] == "room" and time_changed
-        if existing is not None and existing["kind"] == "cancelled" and not rebook:
-            continue
-        prev = _load(ctx, existing) if existing is not None and existing["kind"] == "exception" else _load(ctx, master)
-        doc = _as_child(make_copy(after, address, ctx.now, prev, reset=time_changed), master["id"], original,
-                        "exception")
-        kind = "exception"
-        if mailbox["kind"] == "room":
-            times = ev.event_times(after)
-            free = room_is_free(ctx, mailbox, [(times.start_utc, times.end_utc)], m.uid) if time_changed else True
-            response = "accepted" if free else "declined"
-            if time_changed:
-                m.set_status(address, response, stamp)
-                _mail(ctx, address, m.address, "response", child_id if free else None, m.uid,
-                      SUBJECT_PREFIX[response] + (after.get("subject") or ""))
-            if free:
-                doc["responseStatus"] = {"response": "accepted", "time": stamp}
-                doc["showAs"] = _shown(doc["_organizerShowAs"], "accepted")
-            else:
-                kind = doc["type"] = "cancelled"
-                doc["isCancelled"] = True
-        ev.store_event(ctx.store, mailbox["id"], master["calendar_id"], doc, child_id, kind, master["id"],
-                       row["original_start"])
-    m.save(ctx)
-
-
-def _on_delete(ctx: Session, before: dict[str, Any], event_id: str) -> None:
-    comment = ctx.extra.get(CANCEL_COMMENT)
-    uid = before["iCalUId"]
-    organizer = ctx.mailbox["address"]
-    occurrence = before.get("type") not in ("singleInstance", "seriesMaster")
-    original = parse_occurrence_id(event_id)[1] if occurrence else None
-    for a in _attendees(before):
-        address = a["emailAddress"]["address"]
-        if address.lower() == organizer.lower():
-            continue
-        _mail(ctx, organizer, address, "cancellation", event_id, uid, CANCELED + (before.get("subject") or ""), comment)
-        mailbox = in_organization(ctx, address)
-        if mailbox is None:
-            continue
-        if occurrence:
-            _cancel_copy_occurrence(ctx, mailbox, uid, original)
-        else:
-            _cancel_copy(ctx, mailbox, uid)
-
-
-# -- actions: accept / tentativelyAccept / decline -------------------------------------------------------------
-
-
-# -- actions: forward, cancel ----------------------------------------------------------------------------------
-
-

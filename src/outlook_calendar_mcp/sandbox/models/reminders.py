@@ -47,7 +47,7 @@ from .store import parse_occurrence_id
 STATE = "reminderState"
 HORIZON = dt.timedelta(days=732)      # how far a series master's "current reminder" is looked for
 TIMING = ("start", "end", "isAllDay", "recurrence", "reminderMinutesBeforeStart", "isReminderOn")
-_PARAM = re.compile(r"\s*([A-Za-z]\w*)\s*=\s*(?:'((?:[^']|'')*)'|([^,']*))\s*(?:,|$)")
+FUNCTION_PARAM = re.compile(r"\s*([A-Za-z]\w*)\s*=\s*(?:'((?:[^']|'')*)'|([^,']*))\s*(?:,|$)")
 
 
 # -- the state table ----------------------------------------------------------------------------------------

@@ -248,7 +248,7 @@ def grant(ctx: Session, calendar: Any, address: str, role: str, name: str | None
     ctx.store.db.execute("INSERT INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
                          (f"{calendar['id']}|{pid}", calendar["id"], grantee["address"] if grantee else address,
                           role, json.dumps(doc)))
-    return _find(ctx, calendar, pid)
+    return find_permission(ctx, calendar, pid)
 
 
 def drop_calendar(ctx: Session, calendar: Any) -> None:
@@ -267,7 +267,7 @@ def seed_share(store: Any, owner: str, calendar_id: str, address: str, role: str
                      (f"{calendar_id}|{pid}", calendar_id, grantee["address"], role, json.dumps(doc)))
 
 
-def _find(ctx: Session, calendar: Any, pid: str) -> dict[str, Any]:
+def find_permission(ctx: Session, calendar: Any, pid: str) -> dict[str, Any]:
     for p in permissions(ctx, calendar):
         if p["id"] == pid:
             return p

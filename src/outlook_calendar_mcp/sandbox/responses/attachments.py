@@ -57,7 +57,7 @@ from ..errors import GraphHTTPError, bad_request, not_found
 from ..models import events as ev
 from ..models import odata
 from ..models.actions import action_body
-from ..models.attachments import REFERENCE_PROPERTIES, TYPES, Owner, _parse_stamp, guess_type, item_mime, render, stamp
+from ..models.attachments import REFERENCE_PROPERTIES, TYPES, Owner, guess_type, item_mime, parse_stamp, render, stamp
 from ..models.bodies import ADDRESS, EMAIL, EVENT, ITEM_BODY, RECIPIENT, canonical_enums, check
 from ..models.session import Principal
 from ..models.store import Store, graph_timestamp
@@ -355,7 +355,7 @@ def _outlook_url(ctx: Ctx, mailbox_id: str, event_id: str, tail: str, metadata: 
 def _session_status(ctx: Ctx, row: Any, next_offset: int) -> dict[str, Any]:
     return {"@odata.context": _outlook_url(ctx, row["mailbox_id"], row["event_id"], "AttachmentSessions/$entity",
                                            metadata=True),
-            "expirationDateTime": graph_timestamp(_parse_stamp(row["expires"])),
+            "expirationDateTime": graph_timestamp(parse_stamp(row["expires"])),
             "nextExpectedRanges": [str(next_offset) if next_offset else "0-"]}
 
 

@@ -22,16 +22,16 @@ from ..models.meetings import (
     RESPONSES,
     SUBJECT_PREFIX,
     Meeting,
-    _attendees,
-    _book_room,
-    _copy_row,
-    _key,
-    _load,
-    _mail,
-    _organizer_meeting,
-    _put_copy,
-    _save,
-    _shown,
+    address_key,
+    attendees_of,
+    book_room,
+    copy_row,
+    load,
+    mail,
+    organizer_meeting,
+    put_copy,
+    save,
+    shown_response,
 )
 from ..models.store import graph_timestamp, occurrence_id, parse_occurrence_id
 
@@ -75,7 +75,7 @@ def respond(ctx: Ctx, event_id: str, calendar: Any, action: str) -> Response:
     mine = copy.deepcopy(doc)
     mine.pop("_id", None)
     mine["responseStatus"] = status
-    mine["showAs"] = _shown(intended, response)
+    mine["showAs"] = shown_response(intended, response)
     ev.touch(mine, ctx.now)
     if row is None or row["kind"] == "exception":
         mine["type"] = "exception"
@@ -83,26 +83,26 @@ def respond(ctx: Ctx, event_id: str, calendar: Any, action: str) -> Response:
         ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], mine, event_id, "exception", master["id"],
                        original)
     else:
-        _save(ctx, row, mine)
+        save(ctx, row, mine)
         if row["kind"] == "seriesMaster":       # answering the series answers its exceptions
             for child in ctx.store.series_children(row["id"]):
                 if child["kind"] == "exception":
-                    child_doc = copy.deepcopy(_load(ctx, child))
+                    child_doc = copy.deepcopy(load(ctx, child))
                     if not child_doc.get("isCancelled"):
                         child_doc["responseStatus"] = dict(status)
-                        child_doc["showAs"] = _shown(child_doc.get("_organizerShowAs") or intended, response)
-                        _save(ctx, child, child_doc)
+                        child_doc["showAs"] = shown_response(child_doc.get("_organizerShowAs") or intended, response)
+                        save(ctx, child, child_doc)
 
     if send:
         subject = doc.get("subject") or ""
-        m = _organizer_meeting(ctx, doc)
+        m = organizer_meeting(ctx, doc)
         if m is not None:
             if row is not None and row["kind"] in ("singleInstance", "seriesMaster"):
                 m.set_status(ctx.mailbox["address"], response, stamp, proposal, add=True)
                 if row["kind"] == "seriesMaster":
                     for child in ctx.store.series_children(m.row["id"]):
                         if child["kind"] == "exception":
-                            org_child = Meeting(m.mailbox, child, copy.deepcopy(_load(ctx, child)), child["id"])
+                            org_child = Meeting(m.mailbox, child, copy.deepcopy(load(ctx, child)), child["id"])
                             org_child.set_status(ctx.mailbox["address"], response, stamp)
                             org_child.save(ctx)
             else:                                  # one occurrence: recorded where the organizer has an exception
@@ -110,12 +110,12 @@ def respond(ctx: Ctx, event_id: str, calendar: Any, action: str) -> Response:
                     else parse_occurrence_id(event_id)[1]
                 org_child = ctx.store.event_row(m.mailbox["id"], occurrence_id(m.row["id"], original))
                 if org_child is not None and org_child["kind"] == "exception":
-                    m = Meeting(m.mailbox, org_child, copy.deepcopy(_load(ctx, org_child)), org_child["id"])
+                    m = Meeting(m.mailbox, org_child, copy.deepcopy(load(ctx, org_child)), org_child["id"])
                     m.set_status(ctx.mailbox["address"], response, stamp, proposal)
             m.save(ctx, touch=True)
         organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
         prefix = "New Time Proposed: " if proposal else SUBJECT_PREFIX[response]
-        _mail(ctx, ctx.mailbox["address"], organizer, "response", event_id, doc.get("iCalUId"), prefix + subject,
+        mail(ctx, ctx.mailbox["address"], organizer, "response", event_id, doc.get("iCalUId"), prefix + subject,
               params.get("comment"))
     return ctx.respond(None, 202)
 
@@ -146,24 +146,24 @@ def forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
                               "dana@contoso.com.", "ErrorInvalidRecipients")
     doc, row, master = lookup.find_event(ctx, event_id, calendar)
     if row is None or row["kind"] == "exception":      # an occurrence forwards its series
-        row, doc = master, _load(ctx, master)
+        row, doc = master, load(ctx, master)
     if doc.get("isCancelled"):
         raise bad_request("This meeting has been canceled; it can't be forwarded.", "ErrorMeetingIsCancelled")
     me = ctx.mailbox["address"]
     if doc.get("isOrganizer"):
         m = Meeting(ctx.mailbox, row, copy.deepcopy(doc), row["id"])
     else:
-        m = _organizer_meeting(ctx, doc) or Meeting(ctx.mailbox, row, copy.deepcopy(doc), row["id"])
+        m = organizer_meeting(ctx, doc) or Meeting(ctx.mailbox, row, copy.deepcopy(doc), row["id"])
     subject = doc.get("subject") or ""
     comment = params.get("comment")
-    known = {_key(a) for a in _attendees(m.doc)} | {m.address.lower()}
+    known = {address_key(a) for a in attendees_of(m.doc)} | {m.address.lower()}
     sent_to, new = [], []
     for r in recipients:
         address = r["emailAddress"]["address"]
         if address.lower() == me.lower() or address.lower() in {s.lower() for s in sent_to}:
             continue
         sent_to.append(address)
-        _mail(ctx, me, address, "forward", event_id, doc["iCalUId"], "FW: " + subject, comment)
+        mail(ctx, me, address, "forward", event_id, doc["iCalUId"], "FW: " + subject, comment)
         mailbox = in_organization(ctx, address)
         if address.lower() not in known:
             entry = {"type": "resource" if mailbox is not None and mailbox["kind"] == "room" else "required",
@@ -174,17 +174,17 @@ def forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
                 m.dirty = True
             known.add(address.lower())
             new.append((mailbox, entry))
-        elif mailbox is not None and mailbox["kind"] != "room" and _copy_row(ctx, mailbox["id"], m.uid) is None:
+        elif mailbox is not None and mailbox["kind"] != "room" and copy_row(ctx, mailbox["id"], m.uid) is None:
             new.append((mailbox, None))                  # on the list but without a copy: send one
     for mailbox, _ in new:
         if mailbox is None:
             continue
         if mailbox["kind"] == "room" and m.doc.get("isOrganizer"):
-            _book_room(ctx, m, mailbox, notify=True)
+            book_room(ctx, m, mailbox, notify=True)
         elif mailbox["kind"] != "room":
-            _put_copy(ctx, m, mailbox)
+            put_copy(ctx, m, mailbox)
     if m.doc.get("isOrganizer") and m.address.lower() != me.lower() and sent_to:
-        _mail(ctx, me, m.address, "forwardNotification", event_id, doc["iCalUId"],
+        mail(ctx, me, m.address, "forwardNotification", event_id, doc["iCalUId"],
               "Meeting Forward Notification: " + subject, "Forwarded to " + ", ".join(sent_to))
     if m.doc.get("isOrganizer"):
         m.save(ctx, touch=True)

@@ -12,7 +12,7 @@ from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import lookup, sharing
 from ..models.actions import DTZ, action_body, instant, render_instant
-from ..models.reminders import _PARAM, HORIZON, fire_time, has_reminder, load_state, save_state
+from ..models.reminders import FUNCTION_PARAM, HORIZON, fire_time, has_reminder, load_state, save_state
 from .common import window_instant
 
 
@@ -22,7 +22,7 @@ def function_params(ctx: Ctx, text: str, names: tuple[str, ...]) -> dict[str, st
     out: dict[str, str] = {}
     pos = 0
     while pos < len(text):
-        m = _PARAM.match(text, pos)
+        m = FUNCTION_PARAM.match(text, pos)
         if not m or m.end() == pos:
             raise bad_request(f"The function parameters '({text})' are malformed: write them as "
                               "reminderView(startDateTime='2026-11-23T00:00:00',endDateTime='2026-11-30T00:00:00').",

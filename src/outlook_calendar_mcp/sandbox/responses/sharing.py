@@ -17,8 +17,8 @@ from ..models.sharing import (
     PERMISSION_PROPERTIES,
     ROLES,
     Access,
-    _find,
     access,
+    find_permission,
     grant,
     permissions,
     redact,
@@ -91,13 +91,13 @@ def get_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
     if not access(ctx, calendar).owner:
         raise not_found()
     return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity",
-                        **odata.project(_find(ctx, calendar, pid), query.select)})
+                        **odata.project(find_permission(ctx, calendar, pid), query.select)})
 
 
 def patch_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
     _owner_only(ctx, calendar)
     body = _body(ctx)
-    current = _find(ctx, calendar, pid)
+    current = find_permission(ctx, calendar, pid)
     others = [k for k in body if k != "role" and not k.startswith("@odata.")]
     if others:
         raise bad_request(f"Only 'role' can be updated on a calendarPermission (not {', '.join(others)}); to share "
@@ -116,12 +116,12 @@ def patch_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
     else:
         ctx.store.db.execute("UPDATE calendar_permissions SET role = ? WHERE id = ?",
                              (role, f"{calendar['id']}|{pid}"))
-    return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **_find(ctx, calendar, pid)})
+    return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **find_permission(ctx, calendar, pid)})
 
 
 def delete_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
     _owner_only(ctx, calendar)
-    _find(ctx, calendar, pid)
+    find_permission(ctx, calendar, pid)
     if pid == MY_ORGANIZATION_ID:
         raise bad_request("The \"My Organization\" permission can't be removed (isRemovable is false); set its role "
                           "to none instead.", "ErrorCannotDeleteObject")
