@@ -143,7 +143,7 @@ def group_routes(ctx: Ctx, rest: list[str]) -> Response:
         raise GraphHTTPError(403, "ErrorAccessDenied", groups.APP_ONLY)
     if not rest:
         return methods(ctx, {"GET": lambda: groups.list_groups(ctx)})
-    row = ctx.store.db.execute("SELECT * FROM mailboxes WHERE id = ? AND kind = 'group'", (rest[0],)).fetchone()
+    row = ctx.store.group_mailbox(rest[0])
     if row is None:
         raise groups.group_not_found(rest[0])
     ctx.mailbox, ctx.path_prefix = row, f"groups/{rest[0]}"

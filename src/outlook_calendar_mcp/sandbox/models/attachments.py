@@ -32,22 +32,15 @@ class Owner:
         self.source = self.master["id"] if inherits and self.master is not None else event_id
 
     def _count(self, event_id: str) -> int:
-        return self.ctx.store.db.execute("SELECT COUNT(*) FROM attachments WHERE mailbox_id = ? AND event_id = ?",
-                                         (self.ctx.mailbox["id"], event_id)).fetchone()[0]
+        return self.ctx.store.count_attachments(self.ctx.mailbox["id"], event_id)
 
     def rows(self, content: bool = False) -> list[Any]:
-        columns = "*" if content else "id, kind, name, content_type, size, is_inline, last_modified, doc"
-        return self.ctx.store.db.execute(
-            f"SELECT {columns} FROM attachments WHERE mailbox_id = ? AND event_id = ? ORDER BY rowid",
-            (self.ctx.mailbox["id"], self.source)).fetchall()
+        return self.ctx.store.attachments_of(self.ctx.mailbox["id"], self.source, content=content)
 
     def find(self, attachment_id: str, content: bool = False) -> Any:
         if not _looks_like_id(attachment_id):
             raise GraphHTTPError(400, "ErrorInvalidIdMalformed", "Id is malformed.")
-        columns = "*" if content else "id, kind, name, content_type, size, is_inline, last_modified, doc"
-        row = self.ctx.store.db.execute(
-            f"SELECT {columns} FROM attachments WHERE id = ? AND mailbox_id = ? AND event_id = ?",
-            (attachment_id, self.ctx.mailbox["id"], self.source)).fetchone()
+        row = self.ctx.store.attachment(attachment_id, self.ctx.mailbox["id"], self.source, content=content)
         if row is None:
             raise not_found()
         return row
@@ -65,11 +58,8 @@ class Owner:
             doc: str, last_modified: str | None = None) -> str:
         """A new attachment of this event (``doc``: the JSON of the rest); its id."""
         attachment_id = new_item_id(b"A")
-        self.ctx.store.db.execute(
-            "INSERT INTO attachments (id, mailbox_id, event_id, kind, name, content_type, size, is_inline,"
-            " last_modified, content, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (attachment_id, self.ctx.mailbox["id"], self.event_id, kind, name, content_type, size, int(bool(is_inline)),
-             last_modified or stamp(self.ctx.now), content, doc))
+        self.ctx.store.add_attachment(attachment_id, self.ctx.mailbox["id"], self.event_id, kind, name, content_type,
+                                      size, bool(is_inline), last_modified or stamp(self.ctx.now), content, doc)
         return attachment_id
 
     def changed(self) -> None:
@@ -179,10 +169,7 @@ def drop_orphans(ctx: Session, kind: str, before: Any, after: Any, event_id: str
     """After a write (:mod:`.effects`): attachments and upload sessions of events that are gone (deleted, cancelled occurrences)."""
     if kind == "create":
         return
-    live = "SELECT id FROM events WHERE mailbox_id = ? AND kind != 'cancelled'"
-    for table in ("attachments", "upload_sessions"):
-        ctx.store.db.execute(f"DELETE FROM {table} WHERE mailbox_id = ? AND event_id NOT IN ({live})",
-                             (ctx.mailbox["id"], ctx.mailbox["id"]))
+    ctx.store.drop_orphan_attachments(ctx.mailbox["id"])
 
 
 TYPES = {"file": "fileAttachment", "item": "itemAttachment", "reference": "referenceAttachment"}

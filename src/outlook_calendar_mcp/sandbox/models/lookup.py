@@ -105,25 +105,16 @@ def window_instances(ctx: Session, calendar_ids: Iterable[str], start: dt.dateti
     occurrences are only materialized for the page that is rendered."""
     ws, we = utc_key(start), utc_key(end)
     ids = list(calendar_ids)
-    marks = ",".join("?" * len(ids))
-    overlap = "start_utc < ? AND (end_utc > ? OR (end_utc = start_utc AND start_utc >= ?))"
     if master_id is None:
-        rows = ctx.store.db.execute(
-            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind IN ('singleInstance', 'exception')"
-            f" AND {overlap}", (*ids, we, ws, ws)).fetchall()
-        masters = ctx.store.db.execute(
-            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind = 'seriesMaster'"
-            " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)", (*ids, we, ws)).fetchall()
+        rows = ctx.store.window_rows(ids, ws, we)
+        masters = ctx.store.window_masters(ids, ws, we)
     else:
-        rows = ctx.store.db.execute(f"SELECT * FROM events WHERE series_master_id = ? AND kind = 'exception'"
-                                    f" AND {overlap}", (master_id, we, ws, ws)).fetchall()
-        masters = ctx.store.db.execute("SELECT * FROM events WHERE id = ?", (master_id,)).fetchall()
+        rows = ctx.store.series_exceptions_in(master_id, ws, we)
+        masters = ctx.store.events_with_id(master_id)
     out = [ev.Instance(r["start_utc"], r["id"], doc=load_doc(ctx, r)) for r in rows]
     if masters:
         master_ids = [m["id"] for m in masters]
-        skip = {r[0] for r in ctx.store.db.execute(
-            f"SELECT id FROM events WHERE series_master_id IN ({','.join('?' * len(master_ids))})",
-            master_ids)}
+        skip = ctx.store.series_child_ids(master_ids)
         for m in masters:
             out.extend(ev.expand_master(m, load_doc(ctx, m), start, end, skip))
     out.sort(key=lambda i: (i.start_key, i.event_id))

@@ -119,10 +119,7 @@ def shown_response(intended: str, response: str) -> str:
 
 
 def _events_by_uid(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...], organizer: bool) -> Any | None:
-    marks = ",".join("?" * len(kinds))
-    query = (f"SELECT * FROM events WHERE mailbox_id = ? AND ical_uid = ? AND kind IN ({marks})"
-             " ORDER BY rowid")
-    for row in env.store.db.execute(query, (mailbox_id, uid, *kinds)):
+    for row in env.store.events_by_uid(mailbox_id, uid, kinds):
         if bool(load(env, row).get("isOrganizer")) == organizer:
             return row
     return None
@@ -420,13 +417,12 @@ def deliver(env: Any, m: Meeting, attendees: list[dict[str, Any]], notify: bool,
 def deliver_seeded(store: Any, now: dt.datetime) -> None:
     """Deliver the meetings a freshly seeded store holds (copies and room bookings; nothing goes to the outbox)."""
     env = SimpleNamespace(store=store, now=now, extra={})
-    rows = store.db.execute("SELECT * FROM events WHERE kind IN ('singleInstance', 'seriesMaster') ORDER BY rowid"
-                            ).fetchall()
+    rows = store.all_top_level_events()
     for row in rows:
         doc = load(env, row)
         if not doc.get("isOrganizer") or not doc.get("attendees") or doc.get("isDraft"):
             continue
-        mailbox = store.db.execute("SELECT * FROM mailboxes WHERE id = ?", (row["mailbox_id"],)).fetchone()
+        mailbox = store.mailbox_by_id(row["mailbox_id"])
         m = Meeting(mailbox, row, copy.deepcopy(doc), row["id"])
         deliver(env, m, m.doc["attendees"], notify=False)
         m.save(env)

@@ -96,7 +96,7 @@ def _doc(row: Any) -> dict[str, Any]:
 def calendar_mailbox(ctx: Session, calendar: Any) -> Any:
     if ctx.mailbox is not None and ctx.mailbox["id"] == calendar["mailbox_id"]:
         return ctx.mailbox
-    return ctx.store.db.execute("SELECT * FROM mailboxes WHERE id = ?", (calendar["mailbox_id"],)).fetchone()
+    return ctx.store.mailbox_by_id(calendar["mailbox_id"])
 
 
 def access(ctx: Session, calendar: Any) -> Access:
@@ -112,8 +112,7 @@ def access(ctx: Session, calendar: Any) -> Access:
         if (doc.get("visibility") or "Public") == "Public":
             return Access("read", READ)
         return Access("none", 0)
-    rows = ctx.store.db.execute("SELECT grantee, role FROM calendar_permissions WHERE calendar_id = ?",
-                                (calendar["id"],)).fetchall()
+    rows = ctx.store.permission_roles(calendar["id"])
     by_grantee = {r["grantee"].lower(): r["role"] for r in rows}
     role = by_grantee.get(me) or by_grantee.get(MY_ORGANIZATION.lower()) or default_organization_role(calendar)
     return Access(role, LEVEL.get(role, 0))
@@ -155,8 +154,7 @@ def require(ctx: Session, calendar: Any, level: int) -> Access:
 
 def can_see_any(ctx: Session, mailbox: Any, level: int = LIMITED) -> list[Any]:
     """The calendars of ``mailbox`` the caller reaches at ``level`` or more."""
-    rows = ctx.store.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? ORDER BY position",
-                                (mailbox["id"],)).fetchall()
+    rows = ctx.store.calendars(mailbox["id"])
     return [r for r in rows if access(ctx, r).level >= level]
 
 
@@ -194,8 +192,7 @@ def permission_id(address: str) -> str:
 
 
 def _organization_row(ctx: Session, calendar: Any) -> dict[str, Any]:
-    row = ctx.store.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee = ?",
-                               (calendar["id"], MY_ORGANIZATION)).fetchone()
+    row = ctx.store.permission_of(calendar["id"], MY_ORGANIZATION)
     return {"id": MY_ORGANIZATION_ID, "role": row["role"] if row else default_organization_role(calendar),
             "isRemovable": False, "isInsideOrganization": True, "allowedRoles": list(ORGANIZATION_ROLES),
             "emailAddress": {"name": MY_ORGANIZATION}}
@@ -209,8 +206,7 @@ def _render(row: Any) -> dict[str, Any]:
 
 
 def permissions(ctx: Session, calendar: Any) -> list[dict[str, Any]]:
-    rows = ctx.store.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee != ?"
-                                " ORDER BY rowid", (calendar["id"], MY_ORGANIZATION)).fetchall()
+    rows = ctx.store.permissions_except(calendar["id"], MY_ORGANIZATION)
     return [_render(r) for r in rows] + [_organization_row(ctx, calendar)]
 
 
@@ -238,33 +234,30 @@ def grant(ctx: Session, calendar: Any, address: str, role: str, name: str | None
         raise bad_request(f"The role '{role}' can't be given to {who} on this calendar; allowed roles: "
                           f"{', '.join(allowed)}.", "ErrorInvalidParameter")
     pid = permission_id(address)
-    if ctx.store.db.execute("SELECT 1 FROM calendar_permissions WHERE calendar_id = ? AND grantee = ?",
-                            (calendar["id"], address)).fetchone():
+    if ctx.store.permission_of(calendar["id"], address) is not None:
         raise GraphHTTPError(409, "ErrorDuplicateUserIdsSpecified",
                              f"The calendar is already shared with {address}: update that permission's role "
                              f"(PATCH .../calendarPermissions/{pid}) instead.")
     display = json.loads(grantee["doc"])["displayName"] if grantee is not None else (name or address)
     doc = {"id": pid, "name": display, "inside": grantee is not None, "allowedRoles": allowed}
-    ctx.store.db.execute("INSERT INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
-                         (f"{calendar['id']}|{pid}", calendar["id"], grantee["address"] if grantee else address,
-                          role, json.dumps(doc)))
+    ctx.store.add_permission(f"{calendar['id']}|{pid}", calendar["id"],
+                             grantee["address"] if grantee else address, role, doc)
     return find_permission(ctx, calendar, pid)
 
 
 def drop_calendar(ctx: Session, calendar: Any) -> None:
     """A deleted calendar takes its permissions with it."""
-    ctx.store.db.execute("DELETE FROM calendar_permissions WHERE calendar_id = ?", (calendar["id"],))
+    ctx.store.drop_permissions(calendar["id"])
 
 
 def seed_share(store: Any, owner: str, calendar_id: str, address: str, role: str) -> None:
     """Share a calendar while seeding (no request)."""
     grantee = store.mailbox(address)
-    calendar = store.db.execute("SELECT * FROM calendars WHERE id = ?", (calendar_id,)).fetchone()
+    calendar = store.calendar_by_id(calendar_id)
     pid = permission_id(address)
     allowed = USER_ROLES + (DELEGATE_ROLES if calendar["is_default"] else [])
     doc = {"id": pid, "name": json.loads(grantee["doc"])["displayName"], "inside": True, "allowedRoles": allowed}
-    store.db.execute("INSERT INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
-                     (f"{calendar_id}|{pid}", calendar_id, grantee["address"], role, json.dumps(doc)))
+    store.add_permission(f"{calendar_id}|{pid}", calendar_id, grantee["address"], role, doc)
 
 
 def find_permission(ctx: Session, calendar: Any, pid: str) -> dict[str, Any]:

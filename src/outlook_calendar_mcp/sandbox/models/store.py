@@ -39,6 +39,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .storage import AttachmentStore, DeltaStore, EventQueries, PermissionStore
+
 SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
@@ -194,7 +196,7 @@ def stable_guid(*parts: str) -> str:
     return str(uuid.UUID(bytes=hashlib.sha256("|".join(parts).encode()).digest()[:16]))
 
 
-class Store:
+class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
     """The sandbox's database. Thread-safe: one lock serialises requests."""
 
     def __init__(self, path: str | os.PathLike[str] = ":memory:"):

@@ -244,7 +244,7 @@ def delete(ctx: Ctx, owner: Owner, attachment_id: str) -> Response:
         index = [r["id"] for r in owner.rows()].index(row["id"])
         owner.take_over()
         row = owner.rows()[index]
-    ctx.store.db.execute("DELETE FROM attachments WHERE id = ?", (row["id"],))
+    ctx.store.delete_attachment(row["id"])
     owner.changed()
     return ctx.respond(None, 204)
 
@@ -272,15 +272,12 @@ def create_session(ctx: Ctx, owner: Owner) -> Response:
     if size > MAX_SIZE:
         raise bad_request(f"The message exceeds the maximum supported size: an attachment can be at most "
                           f"{MAX_SIZE} bytes (150 MB), not {size}.", "ErrorMessageSizeExceeded")
-    db = ctx.store.db
-    db.execute("DELETE FROM upload_sessions WHERE mailbox_id = ? AND expires < ?", (ctx.mailbox["id"], stamp(ctx.now)))
+    ctx.store.drop_expired_sessions(ctx.mailbox["id"], stamp(ctx.now))
     session, token = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
     expires = (ctx.now + SESSION_LIFETIME).replace(microsecond=0)
-    db.execute("INSERT INTO upload_sessions (id, mailbox_id, event_id, name, content_type, size, is_inline, received,"
-               " next_offset, expires) VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?), 0, ?)",
-               (f"{session}:{token}", ctx.mailbox["id"], owner.event_id, item["name"],
-                item.get("contentType") or guess_type(item["name"]), size, int(bool(item.get("isInline"))), size,
-                stamp(expires)))
+    ctx.store.add_upload_session(f"{session}:{token}", ctx.mailbox["id"], owner.event_id, item["name"],
+                                 item.get("contentType") or guess_type(item["name"]), size,
+                                 bool(item.get("isInline")), stamp(expires))
     url = _outlook_url(ctx, ctx.mailbox["id"], owner.event_id, f"AttachmentSessions('{session}')?authtoken={token}")
     return ctx.respond({"@odata.context": ctx.context_url("microsoft.graph.uploadSession"), "uploadUrl": url,
                         "expirationDateTime": graph_timestamp(expires), "nextExpectedRanges": ["0-"]}, 201)
@@ -317,11 +314,9 @@ def _session_ctx(store: Store, request: Request, segments: list[str], body: byte
         raise not_found("Not an upload session URL: use the uploadUrl exactly as createUploadSession returned it.")
     mailbox_id, event_id, session = segments[1], segments[3], segments[5]
     token = request.query_params.get("authtoken") or ""
-    row = store.db.execute("SELECT rowid, * FROM upload_sessions WHERE id = ?", (f"{session}:{token}",)).fetchone()
+    row = store.upload_session(f"{session}:{token}")
     if row is None or (row["mailbox_id"], row["event_id"]) != (mailbox_id, event_id):
-        known = store.db.execute("SELECT 1 FROM upload_sessions WHERE substr(id, 1, ?) = ?",
-                                 (len(session) + 1, f"{session}:")).fetchone()
-        if known:
+        if store.upload_session_known(session):
             raise GraphHTTPError(401, "InvalidAuthenticationToken", "The upload URL's authtoken is not valid.")
         raise not_found("The upload session does not exist: it was completed, cancelled or has expired.")
     if request.headers.get("authorization"):
@@ -337,7 +332,7 @@ def _session_ctx(store: Store, request: Request, segments: list[str], body: byte
 
 def _session_routes(ctx: Ctx, row: Any) -> Response:
     if stamp(ctx.now) > row["expires"]:
-        ctx.store.db.execute("DELETE FROM upload_sessions WHERE id = ?", (row["id"],))  # committed: no raise
+        ctx.store.delete_upload_session(row["id"])  # committed: no raise
         return error_response(GraphHTTPError(404, "ErrorItemNotFound", (
             f"The upload session expired at {row['expires']}: create a new one with createUploadSession."
         )), ctx.now, ctx.request.headers.get("client-request-id"))
@@ -360,7 +355,7 @@ def _session_status(ctx: Ctx, row: Any, next_offset: int) -> dict[str, Any]:
 
 
 def _cancel(ctx: Ctx, row: Any) -> Response:
-    ctx.store.db.execute("DELETE FROM upload_sessions WHERE id = ?", (row["id"],))
+    ctx.store.delete_upload_session(row["id"])
     return ctx.respond(None, 204)
 
 
@@ -391,15 +386,12 @@ def upload(ctx: Ctx, row: Any) -> Response:
         raise GraphHTTPError(416, "invalidRange", (
             f"Uploaded fragment is out of order: the next expected byte is {expected}, not {start}; upload the "
             "ranges in order."))
-    db = ctx.store.db
-    with db.blobopen("upload_sessions", "received", row["rowid"]) as blob:
-        blob.seek(start)
-        blob.write(data)
+    ctx.store.write_upload(row["rowid"], start, data)
     if end + 1 < size:
-        db.execute("UPDATE upload_sessions SET next_offset = ? WHERE id = ?", (end + 1, row["id"]))
+        ctx.store.set_upload_offset(row["id"], end + 1)
         return ctx.respond(_session_status(ctx, row, end + 1))
-    content = db.execute("SELECT received FROM upload_sessions WHERE id = ?", (row["id"],)).fetchone()[0]
-    db.execute("DELETE FROM upload_sessions WHERE id = ?", (row["id"],))
+    content = ctx.store.upload_content(row["id"])
+    ctx.store.delete_upload_session(row["id"])
     event_id = row["event_id"]
     owner = Owner(ctx, event_id, None)
     owner.take_over()

@@ -151,8 +151,7 @@ def patch_calendar(ctx: Ctx, row: Any) -> Response:
             doc[key] = body[key]
     if "color" in body and "hexColor" not in body:
         doc.pop("hexColor", None)
-    ctx.store.db.execute("UPDATE calendars SET doc = ?, change_key = ? WHERE id = ?",
-                         (json.dumps(doc), new_change_key(), row["id"]))
+    ctx.store.update_calendar(row["id"], doc, new_change_key())
     return get_calendar(ctx, ctx.store.calendar(ctx.mailbox["id"], row["id"]))
 
 
@@ -160,10 +159,10 @@ def delete_calendar(ctx: Ctx, row: Any) -> Response:
     check_if_match(ctx, row["change_key"], "calendar")
     if row["is_default"]:
         raise GraphHTTPError(400, "ErrorDeleteDistinguishedFolder", DISTINGUISHED)
-    for event in ctx.store.db.execute("SELECT * FROM events WHERE calendar_id = ?", (row["id"],)).fetchall():
+    for event in ctx.store.calendar_events(row["id"]):
         ctx.store.delete_event_row(event)
     sharing.drop_calendar(ctx, row)
-    ctx.store.db.execute("DELETE FROM calendars WHERE id = ?", (row["id"],))
+    ctx.store.delete_calendar(row["id"])
     return ctx.respond(None, 204)
 
 
@@ -216,8 +215,7 @@ def patch_group(ctx: Ctx, row: Any) -> Response:
         raise bad_request("classId is set when the calendar group is created and cannot be changed.")
     if "name" in body:
         _check_name(ctx, body["name"], "groups", exclude=row["id"])
-        ctx.store.db.execute("UPDATE calendar_groups SET name = ?, change_key = ? WHERE id = ?",
-                             (body["name"].strip(), new_change_key(), row["id"]))
+        ctx.store.rename_group(row["id"], body["name"].strip(), new_change_key())
     return get_group(ctx, ctx.store.group(ctx.mailbox["id"], row["id"]))
 
 
@@ -229,5 +227,5 @@ def delete_group(ctx: Ctx, row: Any) -> Response:
     if ctx.store.calendars(ctx.mailbox["id"], row["id"]):
         raise GraphHTTPError(400, "ErrorCannotDeleteObject",
                              "The calendar group still holds calendars: delete them or move them out first.")
-    ctx.store.db.execute("DELETE FROM calendar_groups WHERE id = ?", (row["id"],))
+    ctx.store.delete_group(row["id"])
     return ctx.respond(None, 204)

@@ -111,16 +111,14 @@ def _options(ctx: Ctx) -> dict[str, str]:
 
 def _save(ctx: Ctx, kind: str, calendar: Any, window: tuple[str, str], doc: dict[str, Any]) -> str:
     token = secrets.token_urlsafe(18)
-    ctx.store.db.execute("DELETE FROM delta_states WHERE created < ?",
-                         (graph_timestamp(ctx.now - TOKEN_LIFETIME),))
-    ctx.store.db.execute("INSERT INTO delta_states VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (token, kind, calendar["mailbox_id"], calendar["id"], window[0], window[1],
-                          json.dumps(doc, separators=(",", ":")), graph_timestamp(ctx.now)))
+    ctx.store.drop_delta_states_before(graph_timestamp(ctx.now - TOKEN_LIFETIME))
+    ctx.store.add_delta_state(token, kind, calendar["mailbox_id"], calendar["id"], window, doc,
+                              graph_timestamp(ctx.now))
     return token
 
 
 def _load(ctx: Ctx, token: str, kind: str, calendar: Any, option: str) -> Any:
-    row = ctx.store.db.execute("SELECT * FROM delta_states WHERE id = ? AND kind = ?", (token, kind)).fetchone()
+    row = ctx.store.delta_state(token, kind)
     if row is None:
         raise GraphHTTPError(410, "SyncStateNotFound",
                              f"The sync state behind this {option} is unknown or has expired. Start a new round of "
@@ -145,8 +143,7 @@ def _window_of(ctx: Ctx, options: dict[str, str], stored: tuple[str, str] | None
 
 def snapshot(ctx: Ctx, calendar: Any, start: dt.datetime, end: dt.datetime) -> dict[str, tuple[str, str, tuple]]:
     """id -> (version, kind, sort key) of every item a sync of the window returns."""
-    seqs = {r["id"]: r["seq"] for r in ctx.store.db.execute("SELECT id, seq FROM events WHERE calendar_id = ?",
-                                                            (calendar["id"],))}
+    seqs = ctx.store.event_seqs(calendar["id"])
     items: dict[str, tuple[str, str, tuple]] = {}
     first: dict[str, str] = {}
     for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):

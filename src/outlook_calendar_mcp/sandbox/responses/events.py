@@ -37,9 +37,7 @@ from .common import (
 
 def list_events(ctx: Ctx, calendar: Any) -> Response:
     query = parse_query(ctx, LIST_OPTIONS, EVENT_PROPERTIES, "microsoft.graph.event")
-    rows = ctx.store.db.execute(
-        "SELECT * FROM events WHERE calendar_id = ? AND kind IN ('singleInstance', 'seriesMaster')"
-        " ORDER BY start_utc, id", (calendar["id"],)).fetchall()
+    rows = ctx.store.top_level_events(calendar["id"], ordered=True)
     items = filtered(query, [(r["id"], load_doc(ctx, r)) for r in rows])
     return respond_page(ctx, items, query, f"{mailbox_context(ctx)}/events")
 
@@ -76,8 +74,7 @@ def create_event(ctx: Ctx, calendar: Any) -> Response:
 
 
 def _by_transaction(ctx: Ctx, calendar: Any, transaction_id: str) -> Any | None:
-    for row in ctx.store.db.execute("SELECT * FROM events WHERE calendar_id = ? AND kind IN"
-                                    " ('singleInstance', 'seriesMaster')", (calendar["id"],)):
+    for row in ctx.store.top_level_events(calendar["id"]):
         if load_doc(ctx, row).get("transactionId") == transaction_id:
             return row
     return None

@@ -110,12 +110,10 @@ def patch_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
         raise bad_request(f"The role '{role}' is not one of this permission's allowedRoles: "
                           f"{', '.join(current['allowedRoles'])}.", "ErrorInvalidParameter")
     if pid == MY_ORGANIZATION_ID:
-        ctx.store.db.execute("INSERT OR REPLACE INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
-                             (f"{calendar['id']}|{pid}", calendar["id"], MY_ORGANIZATION, role,
-                              json.dumps({"id": pid})))
+        ctx.store.add_permission(f"{calendar['id']}|{pid}", calendar["id"], MY_ORGANIZATION, role, {"id": pid},
+                                 replace=True)
     else:
-        ctx.store.db.execute("UPDATE calendar_permissions SET role = ? WHERE id = ?",
-                             (role, f"{calendar['id']}|{pid}"))
+        ctx.store.set_permission_role(f"{calendar['id']}|{pid}", role)
     return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **find_permission(ctx, calendar, pid)})
 
 
@@ -125,5 +123,5 @@ def delete_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
     if pid == MY_ORGANIZATION_ID:
         raise bad_request("The \"My Organization\" permission can't be removed (isRemovable is false); set its role "
                           "to none instead.", "ErrorCannotDeleteObject")
-    ctx.store.db.execute("DELETE FROM calendar_permissions WHERE id = ?", (f"{calendar['id']}|{pid}",))
+    ctx.store.delete_permission(f"{calendar['id']}|{pid}")
     return ctx.respond(None, 204)
