@@ -7,7 +7,6 @@ import binascii
 import datetime as dt
 import email.message
 import email.policy
-import json
 import mimetypes
 from typing import Any
 
@@ -86,26 +85,6 @@ def _looks_like_id(value: str) -> bool:
         return len(base64.urlsafe_b64decode(value.encode())) > 8
     except (ValueError, binascii.Error):
         return False
-
-
-def render(ctx: Session, row: Any, *, expand_item: bool = False, path: str = "") -> dict[str, Any]:
-    kind, doc = row["kind"], json.loads(row["doc"])
-    out: dict[str, Any] = {
-        "@odata.type": f"#microsoft.graph.{TYPES[kind]}", "id": row["id"],
-        "lastModifiedDateTime": row["last_modified"], "name": row["name"], "contentType": row["content_type"],
-        "size": row["size"], "isInline": bool(row["is_inline"])}
-    if kind == "file":
-        out["contentId"], out["contentLocation"] = doc.get("contentId"), doc.get("contentLocation")
-        if "content" in row.keys():  # noqa: SIM118 - `in` on a sqlite3.Row looks at its values
-            out["contentBytes"] = base64.b64encode(row["content"] or b"").decode()
-    elif kind == "reference" and ctx.version == "beta":
-        out.update({name: doc.get(name) for name in REFERENCE_PROPERTIES})
-    elif kind == "item" and expand_item:
-        out["item@odata.context"] = ctx.context_url(
-            f"{path}/attachments('{row['id']}')/microsoft.graph.itemAttachment/item/$entity")
-        out["item"] = {"@odata.type": doc["item"]["@odata.type"], "id": "",
-                       **{k: v for k, v in doc["item"].items() if not k.startswith("@")}}
-    return out
 
 
 def stamp(moment: dt.datetime) -> str:

@@ -54,11 +54,10 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from ..models import events as ev
-from ..models import lookup
-from ..models.actions import TIME_SLOT
-from ..models.availability import SEVERITY, Span, Timeline, busy_items, in_organization
-from ..models.store import graph_timestamp, new_change_key, new_item_id, occurrence_id
+from . import events as ev
+from . import lookup
+from .availability import SEVERITY, Span, Timeline, busy_items, in_organization
+from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id
 
 CANCEL_COMMENT = "meetings.cancel_comment"   # ctx.extra key: the comment of a cancel, for the delete's effect
 ROOM_HORIZON = dt.timedelta(days=180)
@@ -77,11 +76,6 @@ ORGANIZER_CANNOT = {
     "decline": ("ErrorCalendarIsOrganizerForDecline", "decline"),
 }
 NOT_ORGANIZER = "Your request can't be completed. You need to be an organizer to cancel a meeting."
-RESPONSE_PARAMS = {
-    "accept": {"comment": "string", "sendResponse": "bool"},
-    "tentativelyAccept": {"comment": "string", "sendResponse": "bool", "proposedNewTime": TIME_SLOT},
-    "decline": {"comment": "string", "sendResponse": "bool", "proposedNewTime": TIME_SLOT},
-}
 
 
 # -- small helpers --------------------------------------------------------------------------------------

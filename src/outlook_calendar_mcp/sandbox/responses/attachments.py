@@ -56,11 +56,11 @@ from ..ctx import Ctx, error_response, methods, split_path
 from ..errors import GraphHTTPError, bad_request, not_found
 from ..models import events as ev
 from ..models import odata
-from ..models.actions import action_body
-from ..models.attachments import REFERENCE_PROPERTIES, TYPES, Owner, guess_type, item_mime, parse_stamp, render, stamp
+from ..models.attachments import REFERENCE_PROPERTIES, TYPES, Owner, guess_type, item_mime, parse_stamp, stamp
 from ..models.bodies import ADDRESS, EMAIL, EVENT, ITEM_BODY, RECIPIENT, canonical_enums, check
-from ..models.session import Principal
+from ..models.session import Principal, Session
 from ..models.store import Store, graph_timestamp
+from .actions import action_body
 from .common import respond_docs
 
 log = logging.getLogger("outlook_calendar_mcp.sandbox")
@@ -416,3 +416,21 @@ def expand_on_event(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str
     body["attachments"] = [render(ctx, r) for r in owner.rows(content=True)]
 
 
+def render(ctx: Session, row: Any, *, expand_item: bool = False, path: str = "") -> dict[str, Any]:
+    kind, doc = row["kind"], json.loads(row["doc"])
+    out: dict[str, Any] = {
+        "@odata.type": f"#microsoft.graph.{TYPES[kind]}", "id": row["id"],
+        "lastModifiedDateTime": row["last_modified"], "name": row["name"], "contentType": row["content_type"],
+        "size": row["size"], "isInline": bool(row["is_inline"])}
+    if kind == "file":
+        out["contentId"], out["contentLocation"] = doc.get("contentId"), doc.get("contentLocation")
+        if "content" in row.keys():  # noqa: SIM118 - `in` on a sqlite3.Row looks at its values
+            out["contentBytes"] = base64.b64encode(row["content"] or b"").decode()
+    elif kind == "reference" and ctx.version == "beta":
+        out.update({name: doc.get(name) for name in REFERENCE_PROPERTIES})
+    elif kind == "item" and expand_item:
+        out["item@odata.context"] = ctx.context_url(
+            f"{path}/attachments('{row['id']}')/microsoft.graph.itemAttachment/item/$entity")
+        out["item"] = {"@odata.type": doc["item"]["@odata.type"], "id": "",
+                       **{k: v for k, v in doc["item"].items() if not k.startswith("@")}}
+    return out

@@ -69,7 +69,6 @@ from starlette.responses import Response
 
 from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request, forbidden
-from ..models.actions import ATTENDEE_BASE, DTZ, LOCATION_ITEM, TIME_SLOT, action_body, instant, render_instant
 from ..models.availability import (
     SEVERITY,
     UTC,
@@ -83,6 +82,7 @@ from ..models.availability import (
     working_intervals,
 )
 from . import calendars
+from .actions import ATTENDEE_BASE, DTZ, LOCATION_ITEM, TIME_SLOT, action_body, instant, render_instant
 
 LIKELIHOOD = {"free": 100.0, "workingElsewhere": 100.0, "tentative": 50.0, "unknown": 49.0, "busy": 0.0, "oof": 0.0}
 VIEW_DIGIT = {"free": "0", "tentative": "1", "busy": "2", "oof": "3", "workingElsewhere": "4", "unknown": "0"}

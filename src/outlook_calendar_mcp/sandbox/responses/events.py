@@ -17,10 +17,10 @@ from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import meetings, odata
-from ..models.actions import action_body
 from ..models.lookup import drop_exceptions, find_event, load_doc, remove_event_rows, window_instances
 from ..models.store import parse_occurrence_id
 from . import attachments, series
+from .actions import action_body
 from .common import (
     EVENT_EXPANDABLE,
     EVENT_PROPERTIES,

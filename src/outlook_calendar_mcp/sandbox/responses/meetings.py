@@ -13,12 +13,10 @@ from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import lookup
-from ..models.actions import RECIPIENT, action_body, instant
 from ..models.availability import in_organization
 from ..models.meetings import (
     NONE,
     ORGANIZER_CANNOT,
-    RESPONSE_PARAMS,
     RESPONSES,
     SUBJECT_PREFIX,
     Meeting,
@@ -34,6 +32,7 @@ from ..models.meetings import (
     shown_response,
 )
 from ..models.store import graph_timestamp, occurrence_id, parse_occurrence_id
+from .actions import RECIPIENT, TIME_SLOT, action_body, instant
 
 
 def responder(action: str) -> Callable[[Ctx, str, Any], Response]:
@@ -189,3 +188,10 @@ def forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     if m.doc.get("isOrganizer"):
         m.save(ctx, touch=True)
     return ctx.respond(None, 202)
+
+
+RESPONSE_PARAMS = {
+    "accept": {"comment": "string", "sendResponse": "bool"},
+    "tentativelyAccept": {"comment": "string", "sendResponse": "bool", "proposedNewTime": TIME_SLOT},
+    "decline": {"comment": "string", "sendResponse": "bool", "proposedNewTime": TIME_SLOT},
+}

@@ -11,8 +11,8 @@ from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import lookup, sharing
-from ..models.actions import DTZ, action_body, instant, render_instant
 from ..models.reminders import FUNCTION_PARAM, HORIZON, fire_time, has_reminder, load_state, save_state
+from .actions import DTZ, action_body, instant, render_instant
 from .common import window_instant
 
 

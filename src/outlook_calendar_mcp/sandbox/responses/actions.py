@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 from ... import timezones as tz
+from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request, unknown_property
-from . import events as ev
-from .session import Session
+from ..models import events as ev
 
 # Spec: "string" | "bool" | "int" | "number" | "dtz" | ("enum", {...}) | ("list", spec) | ("object", type, {prop: spec})
 DTZ = ("object", "dateTimeTimeZone", {"dateTime": "string", "timeZone": "string"})
@@ -48,7 +48,7 @@ LOCATION_ITEM = ("object", "locationConstraintItem", {
 _EDM = {"string": "Edm.String", "bool": "Edm.Boolean", "int": "Edm.Int32", "number": "Edm.Double"}
 
 
-def action_body(ctx: Session, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+def action_body(ctx: Ctx, operation: str, params: dict[str, Any]) -> dict[str, Any]:
     """The JSON body of a bound action, checked against ``params``; names come back in Graph's spelling."""
     if not ctx.body_bytes.strip():
         return {}
@@ -138,7 +138,7 @@ def instant(dtz: dict[str, Any] | None, label: str) -> tuple[dt.datetime, str]:
     return tz.to_utc(wall, zone), name
 
 
-def render_instant(ctx: Session, moment: dt.datetime) -> dict[str, str]:
+def render_instant(ctx: Ctx, moment: dt.datetime) -> dict[str, str]:
     """An instant as dateTimeTimeZone in the caller's preferred zone (Prefer: outlook.timezone, default UTC)."""
     local = moment.astimezone(ctx.view.zone).replace(tzinfo=None)
     return {"dateTime": tz.format_graph_datetime(local), "timeZone": ctx.view.zone_name}
