@@ -39,6 +39,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .rows import CalendarGroupRow, CalendarRow, EventRow, MailboxRow, every, one
 from .storage import AttachmentStore, DeltaStore, EventQueries, PermissionStore
 
 SCHEMA_VERSION = 3
@@ -280,14 +281,14 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
         )
         return mailbox_id
 
-    def mailbox(self, key: str) -> sqlite3.Row | None:
+    def mailbox(self, key: str) -> MailboxRow | None:
         """A mailbox by id or address (case-insensitive)."""
-        return self.db.execute("SELECT * FROM mailboxes WHERE id = ? OR address = ? COLLATE NOCASE", (key, key)).fetchone()
+        return one(self.db.execute("SELECT * FROM mailboxes WHERE id = ? OR address = ? COLLATE NOCASE", (key, key)).fetchone())
 
-    def mailboxes(self, kind: str | None = None) -> list[sqlite3.Row]:
+    def mailboxes(self, kind: str | None = None) -> list[MailboxRow]:
         if kind:
-            return self.db.execute("SELECT * FROM mailboxes WHERE kind = ? ORDER BY rowid", (kind,)).fetchall()
-        return self.db.execute("SELECT * FROM mailboxes ORDER BY rowid").fetchall()
+            return every(self.db.execute("SELECT * FROM mailboxes WHERE kind = ? ORDER BY rowid", (kind,)).fetchall())
+        return every(self.db.execute("SELECT * FROM mailboxes ORDER BY rowid").fetchall())
 
     def update_mailbox_doc(self, mailbox_id: str, doc: dict[str, Any]) -> None:
         self.db.execute("UPDATE mailboxes SET doc = ? WHERE id = ?", (json.dumps(doc), mailbox_id))
@@ -303,13 +304,13 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
         )
         return group_id
 
-    def groups(self, mailbox_id: str) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM calendar_groups WHERE mailbox_id = ? ORDER BY position",
-                               (mailbox_id,)).fetchall()
+    def groups(self, mailbox_id: str) -> list[CalendarGroupRow]:
+        return every(self.db.execute("SELECT * FROM calendar_groups WHERE mailbox_id = ? ORDER BY position",
+                               (mailbox_id,)).fetchall())
 
-    def group(self, mailbox_id: str, group_id: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM calendar_groups WHERE mailbox_id = ? AND id = ?",
-                               (mailbox_id, group_id)).fetchone()
+    def group(self, mailbox_id: str, group_id: str) -> CalendarGroupRow | None:
+        return one(self.db.execute("SELECT * FROM calendar_groups WHERE mailbox_id = ? AND id = ?",
+                               (mailbox_id, group_id)).fetchone())
 
     # -- calendars ----------------------------------------------------------
     def add_calendar(self, mailbox_id: str, group_id: str, doc: dict[str, Any], is_default: bool = False) -> str:
@@ -322,20 +323,20 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
         )
         return calendar_id
 
-    def calendars(self, mailbox_id: str, group_id: str | None = None) -> list[sqlite3.Row]:
+    def calendars(self, mailbox_id: str, group_id: str | None = None) -> list[CalendarRow]:
         if group_id:
-            return self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND group_id = ? ORDER BY position",
-                                   (mailbox_id, group_id)).fetchall()
-        return self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? ORDER BY position",
-                               (mailbox_id,)).fetchall()
+            return every(self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND group_id = ? ORDER BY position",
+                                   (mailbox_id, group_id)).fetchall())
+        return every(self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? ORDER BY position",
+                               (mailbox_id,)).fetchall())
 
-    def calendar(self, mailbox_id: str, calendar_id: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND id = ?",
-                               (mailbox_id, calendar_id)).fetchone()
+    def calendar(self, mailbox_id: str, calendar_id: str) -> CalendarRow | None:
+        return one(self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND id = ?",
+                               (mailbox_id, calendar_id)).fetchone())
 
-    def default_calendar(self, mailbox_id: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND is_default = 1",
-                               (mailbox_id,)).fetchone()
+    def default_calendar(self, mailbox_id: str) -> CalendarRow | None:
+        return one(self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND is_default = 1",
+                               (mailbox_id,)).fetchone())
 
     # -- events -------------------------------------------------------------
     def put_event(self, row: dict[str, Any]) -> None:
@@ -349,17 +350,17 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
              json.dumps(row["doc"])),
         )
 
-    def event_row(self, mailbox_id: str, event_id: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM events WHERE mailbox_id = ? AND id = ?", (mailbox_id, event_id)).fetchone()
+    def event_row(self, mailbox_id: str, event_id: str) -> EventRow | None:
+        return one(self.db.execute("SELECT * FROM events WHERE mailbox_id = ? AND id = ?", (mailbox_id, event_id)).fetchone())
 
-    def delete_event_row(self, row: sqlite3.Row) -> None:
+    def delete_event_row(self, row: EventRow) -> None:
         seq = self.next_seq()
         self.db.execute("DELETE FROM events WHERE id = ?", (row["id"],))
         self.db.execute("INSERT INTO tombstones VALUES (?, ?, ?, ?, ?, ?)",
                         (row["id"], row["mailbox_id"], row["calendar_id"], row["start_utc"], row["end_utc"], seq))
 
-    def series_children(self, master_id: str) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM events WHERE series_master_id = ?", (master_id,)).fetchall()
+    def series_children(self, master_id: str) -> list[EventRow]:
+        return every(self.db.execute("SELECT * FROM events WHERE series_master_id = ?", (master_id,)).fetchall())
 
     def record_message(self, sender: str, recipient: str, kind: str, event_id: str | None, ical_uid: str | None,
                        subject: str | None, comment: str | None, now: dt.datetime) -> None:

@@ -108,8 +108,8 @@ def list_people(ctx: Ctx) -> Response:
 
 def _meeting_counts(ctx: Ctx) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for row in ctx.store.mailbox_top_level_docs(ctx.mailbox["id"]):
-        for a in json.loads(row["doc"]).get("attendees", []):
+    for doc in ctx.store.mailbox_top_level_docs(ctx.mailbox["id"]):
+        for a in json.loads(doc).get("attendees", []):
             address = a["emailAddress"]["address"].lower()
             counts[address] = counts.get(address, 0) + 1
     return counts
