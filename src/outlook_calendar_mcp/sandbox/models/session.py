@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Render
+from .rows import MailboxRow
 from .store import Store
 
 
@@ -18,11 +19,18 @@ from .store import Store
 class Principal:
     """Who is calling: a mailbox (delegated) or the app itself."""
 
-    mailbox: Any | None  # sqlite3.Row of the signed-in mailbox; None when app-only
+    signed_in: MailboxRow | None  # the signed-in user's mailbox; None when app-only
 
     @property
     def app_only(self) -> bool:
-        return self.mailbox is None
+        return self.signed_in is None
+
+    @property
+    def mailbox(self) -> MailboxRow:
+        """The signed-in user's mailbox (only asked of a delegated principal)."""
+        if self.signed_in is None:
+            raise RuntimeError("an app-only principal has no mailbox")
+        return self.signed_in
 
 
 @dataclass(kw_only=True)
@@ -33,6 +41,17 @@ class Session:
     principal: Principal
     now: dt.datetime
     view: Render = field(default_factory=Render)
-    mailbox: Any | None = None  # the target mailbox row
+    target: MailboxRow | None = None  # the mailbox the request is about, once the route names it
     path_prefix: str = ""       # "me", "users/{id}" or "groups/{id}", as the caller wrote it
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mailbox(self) -> MailboxRow:
+        """The mailbox the request is about (the route sets it before any handler runs)."""
+        if self.target is None:
+            raise RuntimeError("no target mailbox: the route did not name one")
+        return self.target
+
+    @mailbox.setter
+    def mailbox(self, row: MailboxRow) -> None:
+        self.target = row

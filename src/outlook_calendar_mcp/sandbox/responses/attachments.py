@@ -326,7 +326,7 @@ def _session_ctx(store: Store, request: Request, segments: list[str], body: byte
     mailbox = store.mailbox(mailbox_id)
     ctx = Ctx(request=request, store=store, principal=Principal(mailbox), version="v1.0", segments=segments,
               view=ev.Render(), applied=[], max_page_size=None, now=now, body_bytes=body,
-              mailbox=mailbox, path_prefix=f"users/{mailbox_id}")
+              target=mailbox, path_prefix=f"users/{mailbox_id}")
     return ctx, row
 
 
