@@ -5,13 +5,22 @@ properties of a Graph type before anything is stored: an unknown property,
 a value of the wrong JSON type or an enum value Graph does not define is a 400
 that names the property, so a bad request never changes the store.
 
-Spec language: ``"string" | "bool" | "int" | "any"``, ``("enum", {...})``,
-``("object", type_name, {prop: spec})``, ``("list", spec)``; every property may
-also be ``null`` unless wrapped in ``("required", spec)``.
+The one spec language of the sandbox's bodies: ``"string" | "bool" | "int" |
+"number" | "any"``, ``("enum", {...})``, ``("object", type_name, {prop: spec})``,
+``("list", spec)``; every property may also be ``null`` unless wrapped in
+``("required", spec)``. Two readers use it:
+
+* :func:`check`, for resource bodies (an event, a calendar, mailboxSettings): strict JSON
+  types, property names as Graph spells them, ``required`` enforced;
+* :func:`read`, for the parameters of actions (accept, getSchedule, findMeetingTimes...):
+  names and enum members case-insensitive, ``"true"``/``"12"`` read as bool/int, the value
+  returned in Graph's spelling (``required`` is the action's to enforce).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from ..errors import GraphHTTPError, unknown_property
@@ -37,6 +46,9 @@ ATTENDEE = ("object", "attendee", {
     "emailAddress": ("required", EMAIL), "type": ("enum", {"required", "optional", "resource"}),
     "status": RESPONSE_STATUS, "proposedNewTime": TIME_SLOT,
 })
+ATTENDEE_BASE = ("object", "attendeeBase", {"emailAddress": EMAIL,
+                                            "type": ("enum", {"required", "optional", "resource"})})
+LOCATION_ITEM = ("object", "locationConstraintItem", {**LOCATION[2], "resolveAvailability": "bool"})
 ITEM_BODY = ("object", "itemBody", {"contentType": ("enum", {"text", "html"}), "content": "string"})
 RECURRENCE = ("object", "patternedRecurrence", {"pattern": "any", "range": "any"})  # checked in recurrence.validate
 
@@ -147,3 +159,65 @@ def _type_error(value: Any, edm: str, path: str) -> GraphHTTPError:
                           f"Cannot convert the literal '{shown}' to the expected type '{edm}' (property '{path}').")
 
 
+def read(value: Any, spec: Any, path: str) -> Any:
+    """``value`` read as Graph reads an action's parameters: names and enum members case-insensitively (back
+    in Graph's spelling), "true"/"12" as bool/int; a 400 naming the first property that does not fit."""
+    if isinstance(spec, tuple) and spec[0] == "required":  # parameters are checked by their action, not here
+        spec = spec[1]
+    if value is None:
+        return None
+    if spec == "any":
+        return value
+    if isinstance(spec, str):
+        return _read_primitive(value, spec, path)
+    kind = spec[0]
+    if kind == "enum":
+        members = {m.lower(): m for m in spec[1]}
+        if not isinstance(value, str) or value.lower() not in members:
+            allowed = ", ".join(sorted(spec[1]))
+            raise GraphHTTPError(400, "RequestBodyRead",
+                                 f"Invalid value '{value}' for property '{path}'. Allowed values: {allowed}.")
+        return members[value.lower()]
+    if kind == "list":
+        if not isinstance(value, list):
+            raise GraphHTTPError(400, "RequestBodyRead", f"The property '{path}' must be a JSON array (a collection), "
+                                                         f"not {type(value).__name__}.")
+        return [read(item, spec[1], f"{path}[{i}]") for i, item in enumerate(value)]
+    _, type_name, props = spec
+    if not isinstance(value, dict):
+        raise GraphHTTPError(400, "RequestBodyRead",
+                             f"The property '{path}' must be a JSON object of type 'microsoft.graph.{type_name}'.")
+    canonical = {name.lower(): name for name in props}
+    out = {}
+    for key, item in value.items():
+        if key.startswith("@odata."):
+            continue
+        name = canonical.get(key.lower())
+        if name is None:
+            raise unknown_property(f"{path}.{key}", type_name)
+        out[name] = read(item, props[name], f"{path}.{name}")
+    return out
+
+
+def _read_primitive(value: Any, kind: str, path: str) -> Any:
+    text = value.strip().lower() if isinstance(value, str) else None
+    if kind == "string" and isinstance(value, str):
+        return value
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if text in ("true", "false"):
+            return text == "true"
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if text is not None and re.fullmatch(r"[+-]?\d{1,9}", text):
+            return int(text)
+    if kind == "number":
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        if text is not None and re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+            return float(text)
+    shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
+    raise GraphHTTPError(400, "RequestBodyRead", f"Cannot convert the literal '{shown}' to the expected type "
+                                                 f"'{_JSON_NAMES[kind]}' (property '{path}').")

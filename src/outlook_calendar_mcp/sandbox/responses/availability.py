@@ -81,8 +81,9 @@ from ..models.availability import (
     working_hours,
     working_intervals,
 )
+from ..models.bodies import ATTENDEE_BASE, DATETIME_TZ, LOCATION_ITEM, TIME_SLOT
 from . import calendars
-from .actions import ATTENDEE_BASE, DTZ, LOCATION_ITEM, TIME_SLOT, action_body, instant, render_instant
+from .actions import action_body, instant, render_instant
 
 LIKELIHOOD = {"free": 100.0, "workingElsewhere": 100.0, "tentative": 50.0, "unknown": 49.0, "busy": 0.0, "oof": 0.0}
 VIEW_DIGIT = {"free": "0", "tentative": "1", "busy": "2", "oof": "3", "workingElsewhere": "4", "unknown": "0"}
@@ -104,7 +105,7 @@ FIND_MEETING_TIMES = {
     "meetingDuration": "string", "maxCandidates": "int", "isOrganizerOptional": "bool",
     "returnSuggestionReasons": "bool", "minimumAttendeePercentage": "number",
 }
-GET_SCHEDULE = {"schedules": ("list", "string"), "startTime": DTZ, "endTime": DTZ, "availabilityViewInterval": "int"}
+GET_SCHEDULE = {"schedules": ("list", "string"), "startTime": DATETIME_TZ, "endTime": DATETIME_TZ, "availabilityViewInterval": "int"}
 
 
 # -- free/busy of one mailbox ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import lookup
 from ..models.availability import in_organization
+from ..models.bodies import RECIPIENT, TIME_SLOT
 from ..models.meetings import (
     NONE,
     ORGANIZER_CANNOT,
@@ -32,7 +33,7 @@ from ..models.meetings import (
     shown_response,
 )
 from ..models.store import graph_timestamp, occurrence_id, parse_occurrence_id
-from .actions import RECIPIENT, TIME_SLOT, action_body, instant
+from .actions import action_body, instant
 
 
 def responder(action: str) -> Callable[[Ctx, str, Any], Response]:

@@ -11,8 +11,9 @@ from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import lookup, sharing
+from ..models.bodies import DATETIME_TZ
 from ..models.reminders import FUNCTION_PARAM, HORIZON, fire_time, has_reminder, load_state, save_state
-from .actions import DTZ, action_body, instant, render_instant
+from .actions import action_body, instant, render_instant
 from .common import window_instant
 
 
@@ -96,7 +97,7 @@ def _target(ctx: Ctx, event_id: str, calendar: Any) -> tuple[str, dict[str, Any]
 
 
 def snooze(ctx: Ctx, event_id: str, calendar: Any) -> Response:
-    params = action_body(ctx, "snoozeReminder", {"newReminderTime": DTZ})
+    params = action_body(ctx, "snoozeReminder", {"newReminderTime": DATETIME_TZ})
     moment, _ = instant(params.get("newReminderTime"), "newReminderTime")
     key, doc, _ = _target(ctx, event_id, calendar)
     state = load_state(ctx)
