@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from starlette.responses import Response
@@ -193,11 +194,11 @@ def calendar_root_routes(ctx: Ctx, rest: list[str], *, mailbox: bool) -> Respons
             if tail:
                 raise unknown_segment(tail[0])
             action = MAILBOX_ACTIONS[head]
-            return methods(ctx, {m: (lambda h=h: h(ctx)) for m, h in action.items()})
+            return methods(ctx, {m: partial(h, ctx) for m, h in action.items()})
         if len(tail) > 1:
             raise unknown_segment(tail[1])
         function, parameters = MAILBOX_FUNCTIONS[head], tail[0] if tail else ""
-        return methods(ctx, {m: (lambda h=h: h(ctx, parameters)) for m, h in function.items()})
+        return methods(ctx, {m: partial(h, ctx, parameters) for m, h in function.items()})
     raise unknown_segment(rest[0])
 
 
@@ -252,7 +253,7 @@ def calendar_routes(ctx: Ctx, calendar: Any, rest: list[str]) -> Response:
         calendars.require_calendar(ctx, calendar, level)
         if tail:
             raise unknown_segment(tail[0])
-        return methods(ctx, {m: (lambda h=h: h(ctx, calendar)) for m, h in table.items()})
+        return methods(ctx, {m: partial(h, ctx, calendar) for m, h in table.items()})
     raise unknown_segment(rest[0])
 
 
@@ -316,7 +317,7 @@ def event_routes(ctx: Ctx, calendar: Any | None, rest: list[str]) -> Response:
         raise unknown_segment(tail[0])
     if after:
         raise unknown_segment(after[0])
-    return methods(ctx, {m: (lambda h=h: h(ctx, event_id, calendar)) for m, h in table.items()})
+    return methods(ctx, {m: partial(h, ctx, event_id, calendar) for m, h in table.items()})
 
 
 def attachment_routes(ctx: Ctx, event_id: str, calendar: Any | None, rest: list[str]) -> Response:

@@ -15,7 +15,7 @@ from ..errors import GraphHTTPError, bad_request, not_found
 from . import events as ev
 from . import lookup
 from .session import Session
-from .store import new_item_id, parse_occurrence_id
+from .store import new_item_id, occurrence_start
 
 
 class Owner:
@@ -68,7 +68,7 @@ class Owner:
         ev.touch(doc, ctx.now)
         if self.row is None:  # a changed occurrence is an exception
             doc["type"] = "exception"
-            original = parse_occurrence_id(self.event_id)[1].isoformat()
+            original = occurrence_start(self.event_id).isoformat()
             ev.store_event(ctx.store, ctx.mailbox["id"], self.master["calendar_id"], doc, self.event_id,
                            "exception", self.master["id"], original)
         else:

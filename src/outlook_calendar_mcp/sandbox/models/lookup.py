@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import GraphHTTPError, not_found
 from . import events as ev
 from .session import Session
-from .store import parse_occurrence_id, utc_key
+from .store import occurrence_start, parse_occurrence_id, utc_key
 
 
 def load_doc(ctx: Session, row: Any) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def remove_event_rows(ctx: Session, event_id: str, doc: dict[str, Any], row: Any
         cancelled.pop("_id", None)
         cancelled.update({"type": "cancelled", "isCancelled": True})
         ev.touch(cancelled, ctx.now)
-        original = row["original_start"] if row is not None else parse_occurrence_id(event_id)[1].isoformat()
+        original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
         ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], cancelled, event_id, "cancelled",
                        master["id"], original)
 

@@ -36,7 +36,7 @@ from .meetings import (
     shown_response,
 )
 from .session import Session
-from .store import graph_timestamp, occurrence_id, parse_occurrence_id
+from .store import graph_timestamp, occurrence_id, occurrence_start
 
 
 def on_write(ctx: Session, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None, event_id: str) -> None:
@@ -154,7 +154,7 @@ def _on_delete(ctx: Session, before: dict[str, Any], event_id: str) -> None:
     uid = before["iCalUId"]
     organizer = ctx.mailbox["address"]
     occurrence = before.get("type") not in ("singleInstance", "seriesMaster")
-    original = parse_occurrence_id(event_id)[1] if occurrence else None
+    original = occurrence_start(event_id) if occurrence else None
     for a in attendees_of(before):
         address = a["emailAddress"]["address"]
         if address.lower() == organizer.lower():

@@ -27,6 +27,7 @@ from ...clock import Clock
 from . import events as ev
 from .groups import add_group
 from .meetings import deliver_seeded
+from .rows import CalendarRow, MailboxRow
 from .sharing import seed_share
 from .store import Store, occurrence_id
 
@@ -64,6 +65,18 @@ ROOMS = [
 
 def address(alias: str) -> str:
     return f"{alias}@{DOMAIN}"
+
+
+def _mailbox(store: Store, alias: str) -> MailboxRow:
+    row = store.mailbox(address(alias))
+    assert row is not None, alias  # the seed adds every mailbox it names
+    return row
+
+
+def _calendar(store: Store, mailbox_id: str) -> CalendarRow:
+    row = store.default_calendar(mailbox_id)
+    assert row is not None, mailbox_id
+    return row
 
 
 def seed_store(store: Store, clock: Clock) -> None:
@@ -157,7 +170,7 @@ def _events(store: Store, today: dt.date, now: dt.datetime) -> None:
     def people(*aliases: str, kind: str = "required") -> list[dict[str, Any]]:
         out = []
         for alias in aliases:
-            row = store.mailbox(address(alias))
+            row = _mailbox(store, alias)
             out.append({"type": "resource" if row["kind"] == "room" else kind,
                         "emailAddress": {"address": row["address"], "name": json.loads(row["doc"])["displayName"]}})
         return out
@@ -236,15 +249,15 @@ def _thanksgiving(mon: dt.date, plus: int = 0) -> str:
 
 
 def _add(store: Store, now: dt.datetime, alias: str, body: dict[str, Any]) -> str:
-    row = store.mailbox(address(alias))
+    row = _mailbox(store, alias)
     organizer = {"name": json.loads(row["doc"])["displayName"], "address": row["address"]}
     doc = ev.new_event_doc(body, organizer, now)
-    calendar = store.default_calendar(row["id"])
+    calendar = _calendar(store, row["id"])
     return ev.store_event(store, row["id"], calendar["id"], doc)
 
 
 def _master(store: Store, alias: str, master_id: str) -> tuple[Any, dict[str, Any]]:
-    row = store.event_row(store.mailbox(address(alias))["id"], master_id)
+    row = store.event_row(_mailbox(store, alias)["id"], master_id)
     return row, json.loads(row["doc"])
 
 
@@ -288,10 +301,10 @@ def _groups_and_sharing(store: Store, today: dt.date, now: dt.datetime) -> None:
         add_group(store, address(alias), name, [address(m) for m in members], visibility, description)
 
     def group_event(alias: str, body: dict[str, Any]) -> None:
-        row = store.mailbox(address(alias))
+        row = _mailbox(store, alias)
         doc = ev.new_event_doc(body, {"name": json.loads(row["doc"])["displayName"], "address": row["address"]},
                                now)
-        ev.store_event(store, row["id"], store.default_calendar(row["id"])["id"], doc)
+        ev.store_event(store, row["id"], _calendar(store, row["id"])["id"], doc)
 
     group_event("launch", {"subject": "Launch readiness review",
                            "start": {"dateTime": at(2, 15), "timeZone": pacific},
@@ -309,4 +322,4 @@ def _groups_and_sharing(store: Store, today: dt.date, now: dt.datetime) -> None:
                                "end": {"dateTime": at(3, 14), "timeZone": pacific}})
     for owner, grantee, role in SHARES:
         row = store.mailbox(address(owner))
-        seed_share(store, row["address"], store.default_calendar(row["id"])["id"], address(grantee), role)
+        seed_share(store, row["address"], _calendar(store, row["id"])["id"], address(grantee), role)

@@ -193,6 +193,14 @@ def parse_occurrence_id(event_id: str) -> tuple[str, dt.datetime] | None:
     return base64.urlsafe_b64encode(raw[19:]).decode(), when
 
 
+def occurrence_start(event_id: str) -> dt.datetime:
+    """The original local start of an occurrence id (ValueError for any other id)."""
+    parsed = parse_occurrence_id(event_id)
+    if parsed is None:
+        raise ValueError(f"not an occurrence id: {event_id}")
+    return parsed[1]
+
+
 def stable_guid(*parts: str) -> str:
     return str(uuid.UUID(bytes=hashlib.sha256("|".join(parts).encode()).digest()[:16]))
 

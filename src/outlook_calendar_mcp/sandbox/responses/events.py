@@ -18,7 +18,7 @@ from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import meetings, odata
 from ..models.lookup import drop_exceptions, find_event, load_doc, remove_event_rows, window_instances
-from ..models.store import parse_occurrence_id
+from ..models.store import occurrence_start
 from . import attachments, series
 from .actions import action_body
 from .common import (
@@ -95,7 +95,7 @@ def patch_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
     ev.touch(doc, ctx.now)
     if row is None or row["kind"] == "exception":      # an occurrence becomes (or stays) an exception
         doc["type"] = "exception"
-        original = row["original_start"] if row is not None else parse_occurrence_id(event_id)[1].isoformat()
+        original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
         ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], doc, event_id, "exception",
                        master["id"], original)
     else:

@@ -32,7 +32,7 @@ from ..models.meetings import (
     save,
     shown_response,
 )
-from ..models.store import graph_timestamp, occurrence_id, parse_occurrence_id
+from ..models.store import graph_timestamp, occurrence_id, occurrence_start
 from .actions import action_body, instant
 
 
@@ -79,7 +79,7 @@ def respond(ctx: Ctx, event_id: str, calendar: Any, action: str) -> Response:
     ev.touch(mine, ctx.now)
     if row is None or row["kind"] == "exception":
         mine["type"] = "exception"
-        original = row["original_start"] if row is not None else parse_occurrence_id(event_id)[1].isoformat()
+        original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
         ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], mine, event_id, "exception", master["id"],
                        original)
     else:
@@ -107,7 +107,7 @@ def respond(ctx: Ctx, event_id: str, calendar: Any, action: str) -> Response:
                             org_child.save(ctx)
             else:                                  # one occurrence: recorded where the organizer has an exception
                 original = dt.datetime.fromisoformat(row["original_start"]) if row is not None \
-                    else parse_occurrence_id(event_id)[1]
+                    else occurrence_start(event_id)
                 org_child = ctx.store.event_row(m.mailbox["id"], occurrence_id(m.row["id"], original))
                 if org_child is not None and org_child["kind"] == "exception":
                     m = Meeting(m.mailbox, org_child, copy.deepcopy(load(ctx, org_child)), org_child["id"])
