@@ -306,6 +306,8 @@ class Instance:
 
     def materialize(self) -> dict[str, Any]:
         if self.doc is None:
+            assert self.master_id is not None and self.master is not None and self.original is not None
+            assert self.start_utc is not None and self.duration is not None  # a lazy occurrence has them all
             self.doc = occurrence_from(self.master_id, self.master, self.original, self.start_utc, self.duration)
         return self.doc
 
@@ -337,7 +339,7 @@ def expand_master(row: Any, master: dict[str, Any], window_start: dt.datetime, w
 
 def render(doc: dict[str, Any], event_id: str, view: Render) -> dict[str, Any]:
     """The Graph event a caller sees: times in the preferred zone, body in the preferred type, etag."""
-    out = {"@odata.etag": etag(doc["changeKey"]), "id": event_id}
+    out: dict[str, Any] = {"@odata.etag": etag(doc["changeKey"]), "id": event_id}
     for key, value in doc.items():
         if not key.startswith("_"):
             out[key] = value

@@ -138,7 +138,8 @@ class Parser:
 
     def __init__(self, text: str, props: dict[str, str] | None, type_name: str):
         self.text, self.props, self.type_name = text, props, type_name
-        self.tokens, self.i, self.depth, self.vars = _tokenize(text), 0, 0, []
+        self.tokens, self.i, self.depth = _tokenize(text), 0, 0
+        self.vars: list[str] = []
 
     def parse(self) -> Expr:
         expr = self.logical("or")
@@ -389,7 +390,7 @@ def _evaluate(expr: Expr, doc: dict, env: dict[str, Any]) -> Any:
         return _call(expr.name, *(_evaluate(a, doc, env) for a in expr.args))
     items = _evaluate(expr.collection, doc, env)
     items = items if isinstance(items, list) else []
-    if expr.body is None:
+    if expr.body is None or expr.var is None:
         return bool(items)
     results = (_evaluate(expr.body, doc, {**env, expr.var: item}) is True for item in items)
     return any(results) if expr.kind == "any" else all(results)

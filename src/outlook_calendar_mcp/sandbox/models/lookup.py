@@ -74,7 +74,7 @@ def drop_exceptions(ctx: Session, master_id: str, still: dict[str, Any] | None =
         times = ev.event_times(still)
         zone = ev.zone_of(still["recurrence"]["range"].get("recurrenceTimeZone") or "UTC", "recurrence")
     for child in ctx.store.series_children(master_id):
-        if still is not None and child["original_start"] and ev.rec.occurrence_at(
+        if still is not None and times is not None and zone is not None and child["original_start"] and ev.rec.occurrence_at(
                 still["recurrence"], ev.series_start(still, times, zone), zone,
                 dt.datetime.fromisoformat(child["original_start"])):
             continue
@@ -90,6 +90,7 @@ def remove_event_rows(ctx: Session, event_id: str, doc: dict[str, Any], row: Any
             drop_exceptions(ctx, row["id"])
         ctx.store.delete_event_row(row)
     else:
+        assert master is not None  # an occurrence or an exception has its series master
         cancelled = copy.deepcopy(doc)
         cancelled.pop("_id", None)
         cancelled.update({"type": "cancelled", "isCancelled": True})
@@ -111,7 +112,7 @@ def window_instances(ctx: Session, calendar_ids: Iterable[str], start: dt.dateti
     else:
         rows = ctx.store.series_exceptions_in(master_id, ws, we)
         masters = ctx.store.events_with_id(master_id)
-    out = [ev.Instance(r["start_utc"], r["id"], doc=load_doc(ctx, r)) for r in rows]
+    out = [ev.Instance(r["start_utc"] or "", r["id"], doc=load_doc(ctx, r)) for r in rows]  # set: in the window
     if masters:
         master_ids = [m["id"] for m in masters]
         skip = ctx.store.series_child_ids(master_ids)

@@ -44,9 +44,11 @@ def on_write(ctx: Session, kind: str, before: dict[str, Any] | None, after: dict
     if not doc or not doc.get("isOrganizer") or not (attendees_of(before) or attendees_of(after)):
         return
     if kind == "delete":
+        assert before is not None  # a delete has the document it deleted
         _on_delete(ctx, before, event_id)
         return
     row = ctx.store.event_row(ctx.mailbox["id"], event_id)
+    assert after is not None  # a create or an update has the document it wrote
     if row is None or after.get("isDraft"):
         return
     if row["kind"] == "exception":
@@ -119,7 +121,7 @@ def _on_exception(ctx: Session, row: Any, before: dict[str, Any], after: dict[st
         mail(ctx, m.address, address, "update", event_id, m.uid, after.get("subject"))
         mailbox = in_organization(ctx, address)
         master = copy_row(ctx, mailbox["id"], m.uid, ("seriesMaster",)) if mailbox is not None else None
-        if master is None:
+        if mailbox is None or master is None:
             continue
         child_id = occurrence_id(master["id"], original)
         existing = ctx.store.event_row(mailbox["id"], child_id)
@@ -163,7 +165,7 @@ def _on_delete(ctx: Session, before: dict[str, Any], event_id: str) -> None:
         mailbox = in_organization(ctx, address)
         if mailbox is None:
             continue
-        if occurrence:
+        if original is not None:  # one occurrence
             cancel_copy_occurrence(ctx, mailbox, uid, original)
         else:
             cancel_copy(ctx, mailbox, uid)

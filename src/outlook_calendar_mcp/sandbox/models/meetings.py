@@ -252,7 +252,11 @@ def put_copy(env: Any, m: Meeting, mailbox: Any, reset: bool = False,
         doc["responseStatus"] = response
         doc["showAs"] = shown_response(doc["_organizerShowAs"], response["response"])
     copy_id = existing["id"] if existing is not None else new_item_id()
-    calendar_id = existing["calendar_id"] if existing is not None else calendar["id"]
+    if existing is not None:
+        calendar_id = existing["calendar_id"]
+    else:
+        assert calendar is not None  # checked above
+        calendar_id = calendar["id"]
     if existing is not None and (reset or existing["kind"] != m.row["kind"]):
         _drop_children(env, copy_id)
     ev.store_event(env.store, mailbox["id"], calendar_id, doc, copy_id)
@@ -290,11 +294,11 @@ def _sync_children(env: Any, m: Meeting, mailbox: Any, copy_id: str, calendar_id
             continue
         # Their own exception (a response to one occurrence): refresh it from the organizer's occurrence.
         original = dt.datetime.fromisoformat(original_text)
-        source = _occurrence(m.row, m.doc, original)
-        if source is None:
+        occurrence = _occurrence(m.row, m.doc, original)
+        if occurrence is None:
             env.store.delete_event_row(child)
             continue
-        doc = as_child(make_copy(source, mailbox["address"], env.now, load(env, child)), copy_id, original,
+        doc = as_child(make_copy(occurrence, mailbox["address"], env.now, load(env, child)), copy_id, original,
                         "exception")
         ev.store_event(env.store, mailbox["id"], calendar_id, doc, child["id"], "exception", copy_id, original_text)
 

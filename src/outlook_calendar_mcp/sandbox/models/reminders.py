@@ -54,11 +54,14 @@ FUNCTION_PARAM = re.compile(r"\s*([A-Za-z]\w*)\s*=\s*(?:'((?:[^']|'')*)'|([^,']*
 
 def load_state(ctx: Session) -> dict[str, dict[str, Any]]:
     row = ctx.store.mailbox(ctx.mailbox["id"])
+    assert row is not None
     return dict(json.loads(row["doc"]).get(STATE) or {})
 
 
 def save_state(ctx: Session, state: dict[str, dict[str, Any]]) -> None:
-    doc = json.loads(ctx.store.mailbox(ctx.mailbox["id"])["doc"])
+    row = ctx.store.mailbox(ctx.mailbox["id"])
+    assert row is not None
+    doc = json.loads(row["doc"])
     doc[STATE] = {key: entry for key, entry in state.items() if _alive(ctx, key)}
     ctx.store.update_mailbox_doc(ctx.mailbox["id"], doc)
 

@@ -258,6 +258,7 @@ def _add(store: Store, now: dt.datetime, alias: str, body: dict[str, Any]) -> st
 
 def _master(store: Store, alias: str, master_id: str) -> tuple[Any, dict[str, Any]]:
     row = store.event_row(_mailbox(store, alias)["id"], master_id)
+    assert row is not None, master_id
     return row, json.loads(row["doc"])
 
 
@@ -321,5 +322,5 @@ def _groups_and_sharing(store: Store, today: dt.date, now: dt.datetime) -> None:
                                "start": {"dateTime": at(3, 13), "timeZone": pacific},
                                "end": {"dateTime": at(3, 14), "timeZone": pacific}})
     for owner, grantee, role in SHARES:
-        row = store.mailbox(address(owner))
+        row = _mailbox(store, owner)
         seed_share(store, row["address"], _calendar(store, row["id"])["id"], address(grantee), role)

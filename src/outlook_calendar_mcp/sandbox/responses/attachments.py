@@ -58,7 +58,7 @@ from ..models import events as ev
 from ..models import odata
 from ..models.attachments import REFERENCE_PROPERTIES, TYPES, Owner, guess_type, item_mime, parse_stamp, stamp
 from ..models.bodies import ADDRESS, EMAIL, EVENT, ITEM_BODY, RECIPIENT, canonical_enums, check
-from ..models.session import Principal, Session
+from ..models.session import Principal
 from ..models.store import Store, graph_timestamp
 from .actions import action_body
 from .common import respond_docs
@@ -416,7 +416,7 @@ def expand_on_event(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str
     body["attachments"] = [render(ctx, r) for r in owner.rows(content=True)]
 
 
-def render(ctx: Session, row: Any, *, expand_item: bool = False, path: str = "") -> dict[str, Any]:
+def render(ctx: Ctx, row: Any, *, expand_item: bool = False, path: str = "") -> dict[str, Any]:
     kind, doc = row["kind"], json.loads(row["doc"])
     out: dict[str, Any] = {
         "@odata.type": f"#microsoft.graph.{TYPES[kind]}", "id": row["id"],

@@ -148,6 +148,7 @@ def snapshot(ctx: Ctx, calendar: Any, start: dt.datetime, end: dt.datetime) -> d
     first: dict[str, str] = {}
     for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
         if inst.doc is None:
+            assert inst.duration is not None  # a lazy occurrence carries its duration
             seconds = int(inst.duration.total_seconds())
             items[inst.event_id] = (f"o:{inst.start_key}:{seconds}", "occurrence", (inst.start_key, 1, inst.event_id))
             master = inst.master_id

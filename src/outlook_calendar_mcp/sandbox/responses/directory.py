@@ -176,7 +176,9 @@ def patch_mailbox_settings(ctx: Ctx) -> Response:
             hours["timeZone"] = wh["timeZone"]["name"]
         doc["workingHours"] = hours
     ctx.store.update_mailbox_doc(ctx.mailbox["id"], doc)
-    ctx.mailbox = ctx.store.mailbox(ctx.mailbox["id"])
+    row = ctx.store.mailbox(ctx.mailbox["id"])
+    assert row is not None
+    ctx.mailbox = row
     return get_mailbox_settings(ctx)
 
 

@@ -108,9 +108,9 @@ def respond(ctx: Ctx, event_id: str, calendar: Any, action: str) -> Response:
             else:                                  # one occurrence: recorded where the organizer has an exception
                 original = dt.datetime.fromisoformat(row["original_start"]) if row is not None \
                     else occurrence_start(event_id)
-                org_child = ctx.store.event_row(m.mailbox["id"], occurrence_id(m.row["id"], original))
-                if org_child is not None and org_child["kind"] == "exception":
-                    m = Meeting(m.mailbox, org_child, copy.deepcopy(load(ctx, org_child)), org_child["id"])
+                exception = ctx.store.event_row(m.mailbox["id"], occurrence_id(m.row["id"], original))
+                if exception is not None and exception["kind"] == "exception":
+                    m = Meeting(m.mailbox, exception, copy.deepcopy(load(ctx, exception)), exception["id"])
                     m.set_status(ctx.mailbox["address"], response, stamp, proposal)
             m.save(ctx, touch=True)
         organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
@@ -157,7 +157,8 @@ def forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     subject = doc.get("subject") or ""
     comment = params.get("comment")
     known = {address_key(a) for a in attendees_of(m.doc)} | {m.address.lower()}
-    sent_to, new = [], []
+    sent_to: list[str] = []
+    new: list[tuple[Any, dict[str, Any] | None]] = []
     for r in recipients:
         address = r["emailAddress"]["address"]
         if address.lower() == me.lower() or address.lower() in {s.lower() for s in sent_to}:
@@ -191,7 +192,7 @@ def forward(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     return ctx.respond(None, 202)
 
 
-RESPONSE_PARAMS = {
+RESPONSE_PARAMS: dict[str, dict[str, Any]] = {
     "accept": {"comment": "string", "sendResponse": "bool"},
     "tentativelyAccept": {"comment": "string", "sendResponse": "bool", "proposedNewTime": TIME_SLOT},
     "decline": {"comment": "string", "sendResponse": "bool", "proposedNewTime": TIME_SLOT},

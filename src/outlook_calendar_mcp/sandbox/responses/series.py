@@ -61,7 +61,7 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
     master_id = event_id if kind == "seriesMaster" else doc.get("seriesMasterId")
     if select is None or "occurrenceId" in select:
         original = _original(ctx, event_id) if kind in ("occurrence", "exception") else None
-        body["occurrenceId"] = occurrence_key(master_id, original) if original else None
+        body["occurrenceId"] = occurrence_key(master_id, original) if original and master_id else None
     if select is None or "cancelledOccurrences" in select:
         body["cancelledOccurrences"] = []
     if "exceptionOccurrences" not in query.expand:
@@ -70,9 +70,9 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
         body["exceptionOccurrences"] = []
     if kind != "seriesMaster":
         return
-    children = sorted(ctx.store.series_children(event_id), key=lambda r: r["original_start"])
+    children = sorted(ctx.store.series_children(event_id), key=lambda r: r["original_start"] or "")
     if "cancelledOccurrences" in body:
-        body["cancelledOccurrences"] = [occurrence_key(event_id, c["original_start"]) for c in children
+        body["cancelledOccurrences"] = [occurrence_key(event_id, c["original_start"] or "") for c in children
                                         if c["kind"] == "cancelled"]
     if "exceptionOccurrences" in body:
         out = []
@@ -80,7 +80,7 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
             if child["kind"] != "exception":
                 continue
             rendered = ev.render(lookup.load_doc(ctx, child), child["id"], ctx.view)
-            rendered["occurrenceId"] = occurrence_key(event_id, child["original_start"])
+            rendered["occurrenceId"] = occurrence_key(event_id, child["original_start"] or "")
             item = odata.project(rendered, [s for s in select if s not in ("exceptionOccurrences",
                                                                             "cancelledOccurrences")]) \
                 if select is not None else rendered

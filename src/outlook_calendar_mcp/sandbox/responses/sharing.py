@@ -31,7 +31,7 @@ def redact_response(response: Response, got: Access) -> Response:
     """A JSON response of events (one, or a collection in ``value``) redacted for ``got``."""
     if got.full or response.status_code != 200 or not getattr(response, "body", None):
         return response
-    body = json.loads(response.body)
+    body = json.loads(bytes(response.body))
     if isinstance(body.get("value"), list):
         body["value"] = [redact(e, got) if isinstance(e, dict) else e for e in body["value"]]
     elif "id" in body:
