@@ -98,7 +98,7 @@ def validate(recurrence: dict) -> dict:
 
 def _validate_pattern(raw: object) -> dict:
     path = "recurrence.pattern"
-    _check_object(raw, path, _PATTERN_KEYS)
+    raw = _check_object(raw, path, _PATTERN_KEYS)
     kind = _enum(raw, path, "type", PATTERN_TYPES)
     used = _USED[kind]
     when = f" when {path}.type is '{kind}'"
@@ -122,15 +122,17 @@ def _validate_pattern(raw: object) -> dict:
 
 def _validate_range(raw: object) -> dict:
     path = "recurrence.range"
-    _check_object(raw, path, _RANGE_KEYS)
+    raw = _check_object(raw, path, _RANGE_KEYS)
     kind = _enum(raw, path, "type", RANGE_TYPES)
     when = f" when {path}.type is '{kind}'"
     start = _date(raw, path, "startDate", required="; give the date of the series' first day")
+    assert start is not None  # required: _date raised otherwise
     _check_supported(start, path, "startDate")
     end = _date(raw, path, "endDate", required=when if kind == "endDate" else None)
     count = _integer(raw, path, "numberOfOccurrences", 1, MAX_OCCURRENCES,
                      required=when if kind == "numbered" else None)
     if kind == "endDate":
+        assert end is not None  # required for an endDate range: _date raised otherwise
         _check_supported(end, path, "endDate")
         if end < start:
             raise RecurrenceError(f"{path}.endDate ({end}) is before {path}.startDate ({start}); "
@@ -141,18 +143,20 @@ def _validate_range(raw: object) -> dict:
     return {
         "type": kind,
         "startDate": start.isoformat(),
-        "endDate": end.isoformat() if kind == "endDate" else UNUSED_DATE,
+        "endDate": end.isoformat() if kind == "endDate" and end is not None else UNUSED_DATE,
         "recurrenceTimeZone": zone,
         "numberOfOccurrences": count if kind == "numbered" else 0,
     }
 
 
-def _check_object(value: object, path: str, allowed: frozenset) -> None:
+def _check_object(value: object, path: str, allowed: frozenset) -> dict:
+    """``value`` itself, once it is a JSON object of ``allowed`` properties (else a RecurrenceError)."""
     if not isinstance(value, dict):
         raise RecurrenceError(f"{path} must be a JSON object; got {type(value).__name__}.")
     for key in value:
         if key not in allowed and not (isinstance(key, str) and key.startswith("@odata.")):
             raise RecurrenceError(f"{path}.{key} is not a known property; use only {', '.join(sorted(allowed))}.")
+    return value
 
 
 def _enum(obj: dict, path: str, name: str, allowed: tuple, default: str | None = None) -> str:
