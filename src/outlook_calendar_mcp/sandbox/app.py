@@ -1,7 +1,7 @@
-"""The sandbox: a Microsoft Graph v1.0-compatible calendar service (Starlette over SQLite).
+"""The sandbox's app: the Starlette app, its request pipeline, and :class:`Sandbox` (store + clock + app).
 
 Paths are served under ``/v1.0`` (and ``/beta``) for ``me`` and
-``users/{id|userPrincipalName}``; see :mod:`.urls` for the resource tree.
+``users/{id|userPrincipalName}``; :mod:`.urls` is the route table.
 Every request:
 
 1. is authenticated (``Authorization: Bearer sandbox`` is the default user,

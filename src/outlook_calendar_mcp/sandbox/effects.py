@@ -1,4 +1,4 @@
-"""What happens after an event is written, and what a read of one event expands: called explicitly.
+"""What happens after an event is written, called explicitly by the handlers that write events, in one order.
 
 The event handlers (:mod:`.responses.events`, and the meeting actions that delete an event) call
 :func:`after_write` once the event's own rows are stored, with ``kind`` one of ``create``,

@@ -1,4 +1,7 @@
-"""Attachments as stored: the event they belong to (Owner), their rendering, MIME of item attachments, and cleaning up after writes."""
+"""Attachments as stored: the event they belong to (Owner), MIME of item attachments, cleaning up after writes.
+
+The endpoints, rendering and upload sessions are :mod:`..responses.attachments`.
+"""
 
 from __future__ import annotations
 

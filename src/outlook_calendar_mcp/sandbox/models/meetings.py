@@ -1,5 +1,9 @@
 """Meetings between mailboxes: invitations, updates, responses, forward, cancel, room booking.
 
+This module holds the copies, room booking and delivery; what an organizer's write sets off is
+:mod:`.meeting_writes` (run by :mod:`..effects`); the actions (accept, decline, forward) are
+:mod:`..responses.meetings`, and ``cancel`` is :func:`..responses.events.cancel_event`.
+
 The sandbox behaves like Exchange inside one organization:
 
 * **Delivery.** When an organizer saves an event with attendees, every attendee

@@ -1,5 +1,8 @@
 """Reminders: ``reminderView``, ``snoozeReminder`` and ``dismissReminder``, computed from the events.
 
+This module keeps the reminder state (and clears it after writes, from :mod:`..effects`); the
+handlers are :mod:`..responses.reminders`.
+
 ::
 
     GET  {mailbox}/reminderView(startDateTime='…',endDateTime='…')   Collection(microsoft.graph.reminder)
