@@ -64,6 +64,7 @@ from .ctx import Ctx, methods
 from .errors import GraphHTTPError, unknown_segment
 from .models import sharing as access
 from .models.attachments import Owner
+from .models.rows import CalendarRow
 from .models.store import parse_occurrence_id
 from .responses import (
     attachments,
@@ -221,18 +222,18 @@ def calendar_group_routes(ctx: Ctx, rest: list[str]) -> Response:
     return calendar_routes(ctx, calendar, tail[2:])
 
 
-def _checked(ctx: Ctx, calendar: Any, level: int, handler: Callable[[], Response]) -> Response:
+def _checked(ctx: Ctx, calendar: CalendarRow, level: int, handler: Callable[[], Response]) -> Response:
     calendars.require_calendar(ctx, calendar, level)
     return handler()
 
 
-def _read_events(ctx: Ctx, calendar: Any, handler: Callable[[], Response]) -> Response:
+def _read_events(ctx: Ctx, calendar: CalendarRow, handler: Callable[[], Response]) -> Response:
     """Events of ``calendar`` as the caller may see them (redacted below delegateWithPrivateEventAccess)."""
     got = calendars.require_calendar(ctx, calendar, READ_EVENTS)
     return sharing.redact_response(handler(), got)
 
 
-def calendar_routes(ctx: Ctx, calendar: Any, rest: list[str]) -> Response:
+def calendar_routes(ctx: Ctx, calendar: CalendarRow, rest: list[str]) -> Response:
     if not rest:
         return methods(ctx, {"GET": lambda: _checked(ctx, calendar, READ_EVENTS,
                                                      lambda: calendars.get_calendar(ctx, calendar)),
@@ -257,7 +258,7 @@ def calendar_routes(ctx: Ctx, calendar: Any, rest: list[str]) -> Response:
     raise unknown_segment(rest[0])
 
 
-def permission_routes(ctx: Ctx, calendar: Any, rest: list[str]) -> Response:
+def permission_routes(ctx: Ctx, calendar: CalendarRow, rest: list[str]) -> Response:
     if not rest:
         return methods(ctx, {"GET": lambda: sharing.list_permissions(ctx, calendar),
                              "POST": lambda: sharing.create_permission(ctx, calendar)})
@@ -269,7 +270,7 @@ def permission_routes(ctx: Ctx, calendar: Any, rest: list[str]) -> Response:
                          "DELETE": lambda: sharing.delete_permission(ctx, calendar, pid)})
 
 
-def view_routes(ctx: Ctx, calendar: Any, rest: list[str]) -> Response:
+def view_routes(ctx: Ctx, calendar: CalendarRow, rest: list[str]) -> Response:
     if not rest and delta.wants_sync(ctx):  # calendarView with a delta token or Prefer: a sync request
         return methods(ctx, {"GET": lambda: delta.sync(ctx, calendar, legacy=True)})
     if len(rest) == 1 and rest[0].lower() == "delta":
@@ -290,7 +291,7 @@ def event_calendar(ctx: Ctx, event_id: str) -> tuple[Any | None, Any | None]:
     return ctx.store.calendar(ctx.mailbox["id"], row["calendar_id"]), row
 
 
-def event_routes(ctx: Ctx, calendar: Any | None, rest: list[str]) -> Response:
+def event_routes(ctx: Ctx, calendar: CalendarRow | None, rest: list[str]) -> Response:
     if not rest:
         target = calendar or calendars.default_calendar(ctx)
         return methods(ctx, {"GET": lambda: _read_events(ctx, target, lambda: events.list_events(ctx, target)),
@@ -320,7 +321,7 @@ def event_routes(ctx: Ctx, calendar: Any | None, rest: list[str]) -> Response:
     return methods(ctx, {m: partial(h, ctx, event_id, calendar) for m, h in table.items()})
 
 
-def attachment_routes(ctx: Ctx, event_id: str, calendar: Any | None, rest: list[str]) -> Response:
+def attachment_routes(ctx: Ctx, event_id: str, calendar: CalendarRow | None, rest: list[str]) -> Response:
     def owner() -> Owner:
         return Owner(ctx, event_id, calendar)
 

@@ -17,6 +17,7 @@ from ... import timezones as tz
 from ..errors import GraphHTTPError, bad_request, not_found
 from . import events as ev
 from . import lookup
+from .rows import CalendarRow
 from .session import Session
 from .store import new_item_id, occurrence_start
 
@@ -24,7 +25,7 @@ from .store import new_item_id, occurrence_start
 class Owner:
     """An event and where its attachments live: its own rows, or (for an untouched occurrence) its master's."""
 
-    def __init__(self, ctx: Session, event_id: str, calendar: Any | None):
+    def __init__(self, ctx: Session, event_id: str, calendar: CalendarRow | None):
         if ctx.mailbox["kind"] == "group":
             raise bad_request("Events in group calendars do not support attachments.")
         self.ctx, self.event_id = ctx, event_id

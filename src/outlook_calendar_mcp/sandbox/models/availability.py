@@ -12,6 +12,7 @@ from typing import Any
 from ... import timezones as tz
 from . import events as ev
 from . import lookup
+from .rows import MailboxRow
 
 Span = tuple[dt.datetime, dt.datetime]          # a UTC interval [start, end)
 
@@ -24,7 +25,7 @@ class Item:
     doc: dict[str, Any] = field(compare=False, hash=False)
 
 
-def busy_items(ctx: Any, mailbox: Any, start: dt.datetime, end: dt.datetime,
+def busy_items(ctx: Any, mailbox: MailboxRow, start: dt.datetime, end: dt.datetime,
                skip_uid: str | None = None) -> list[Item]:
     """Items that make ``mailbox`` less than free in [start, end), from its default calendar.
 
@@ -86,7 +87,7 @@ class Timeline:
         return STATUSES[worst]
 
 
-def mailbox_zone(mailbox: Any) -> tuple[str, Any]:
+def mailbox_zone(mailbox: MailboxRow) -> tuple[str, Any]:
     doc = json.loads(mailbox["doc"])
     name = (doc.get("workingHours") or {}).get("timeZone") or doc.get("timeZone") or "UTC"
     if isinstance(name, dict):
@@ -97,7 +98,7 @@ def mailbox_zone(mailbox: Any) -> tuple[str, Any]:
         return "UTC", tz.resolve("UTC")
 
 
-def working_hours(mailbox: Any) -> dict[str, Any]:
+def working_hours(mailbox: MailboxRow) -> dict[str, Any]:
     """The workingHours of a mailbox as Graph shows them (default Mon-Fri 08:00-17:00 in its zone)."""
     doc = json.loads(mailbox["doc"])
     hours = doc.get("workingHours") or {}
@@ -115,7 +116,7 @@ def _time_of_day(text: str) -> dt.time:
         return dt.time(0, 0)
 
 
-def working_intervals(mailbox: Any, start: dt.datetime, end: dt.datetime, domain: str) -> list[Span]:
+def working_intervals(mailbox: MailboxRow, start: dt.datetime, end: dt.datetime, domain: str) -> list[Span]:
     """The mailbox's working time within [start, end) as UTC intervals, for an activityDomain."""
     if domain == "unrestricted":
         return [(start, end)]

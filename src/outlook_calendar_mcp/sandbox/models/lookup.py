@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import GraphHTTPError, not_found
 from . import events as ev
+from .rows import CalendarRow
 from .session import Session
 from .store import occurrence_start, parse_occurrence_id, utc_key
 
@@ -33,7 +34,7 @@ def load_doc(ctx: Session, row: Any) -> dict[str, Any]:
 
 
 
-def find_event(ctx: Session, event_id: str, calendar: Any | None = None) -> tuple[dict[str, Any], Any | None, Any]:
+def find_event(ctx: Session, event_id: str, calendar: CalendarRow | None = None) -> tuple[dict[str, Any], Any | None, Any]:
     """(stored-form doc, its row or None for a derived occurrence, the master row or None)."""
     row = ctx.store.event_row(ctx.mailbox["id"], event_id)
     if row is not None:

@@ -55,12 +55,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from . import events as ev
 from . import lookup
 from .availability import SEVERITY, Span, Timeline, busy_items, in_organization
+from .rows import MailboxRow
+from .session import Principal, Session
 from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id
 
 CANCEL_COMMENT = "meetings.cancel_comment"   # ctx.extra key: the comment of a cancel, for the delete's effect
@@ -92,16 +93,16 @@ def address_key(attendee: dict[str, Any]) -> str:
     return attendee["emailAddress"]["address"].lower()
 
 
-def load(env: Any, row: Any) -> dict[str, Any]:
+def load(env: Session, row: Any) -> dict[str, Any]:
     return lookup.load_doc(env, row)
 
 
-def mail(env: Any, sender: str, recipient: str, kind: str, event_id: str | None, uid: str | None,
+def mail(env: Session, sender: str, recipient: str, kind: str, event_id: str | None, uid: str | None,
           subject: str | None, comment: str | None = None) -> None:
     env.store.record_message(sender, recipient, kind, event_id, uid, subject, comment, env.now)
 
 
-def save(env: Any, row: Any, doc: dict[str, Any]) -> None:
+def save(env: Session, row: Any, doc: dict[str, Any]) -> None:
     """Store ``doc`` again in ``row``'s place (same id, calendar, kind, series)."""
     ev.store_event(env.store, row["mailbox_id"], row["calendar_id"], doc, row["id"], row["kind"],
                    row["series_master_id"], row["original_start"])
@@ -116,14 +117,14 @@ def shown_response(intended: str, response: str) -> str:
     return "tentative"
 
 
-def _events_by_uid(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...], organizer: bool) -> Any | None:
+def _events_by_uid(env: Session, mailbox_id: str, uid: str, kinds: tuple[str, ...], organizer: bool) -> Any | None:
     for row in env.store.events_by_uid(mailbox_id, uid, kinds):
         if bool(load(env, row).get("isOrganizer")) == organizer:
             return row
     return None
 
 
-def copy_row(env: Any, mailbox_id: str, uid: str, kinds: tuple[str, ...] = ("singleInstance", "seriesMaster")) -> Any:
+def copy_row(env: Session, mailbox_id: str, uid: str, kinds: tuple[str, ...] = ("singleInstance", "seriesMaster")) -> Any:
     return _events_by_uid(env, mailbox_id, uid, kinds, organizer=False)
 
 
@@ -154,7 +155,7 @@ def _mark_cancelled(doc: dict[str, Any], now: dt.datetime) -> None:
     ev.touch(doc, now)
 
 
-def _drop_children(env: Any, master_id: str) -> None:
+def _drop_children(env: Session, master_id: str) -> None:
     for child in env.store.series_children(master_id):
         env.store.delete_event_row(child)
 
@@ -163,7 +164,7 @@ def _drop_children(env: Any, master_id: str) -> None:
 class Meeting:
     """The organizer's side of a meeting: their mailbox, the stored row, and a document we may change."""
 
-    mailbox: Any
+    mailbox: MailboxRow
     row: Any
     doc: dict[str, Any]
     event_id: str
@@ -194,7 +195,7 @@ class Meeting:
                 a.pop("proposedNewTime", None)
         self.dirty = True
 
-    def save(self, env: Any, touch: bool = False) -> None:
+    def save(self, env: Session, touch: bool = False) -> None:
         if self.dirty:
             if touch:
                 ev.touch(self.doc, env.now)
@@ -202,7 +203,7 @@ class Meeting:
             self.dirty = False
 
 
-def organizer_meeting(env: Any, doc: dict[str, Any]) -> Meeting | None:
+def organizer_meeting(env: Session, doc: dict[str, Any]) -> Meeting | None:
     """The organizer's event for an attendee's copy (series master or single), if the organizer is one of ours."""
     address = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
     mailbox = in_organization(env, address) if address else None
@@ -243,7 +244,7 @@ def make_copy(org_doc: dict[str, Any], recipient: str, now: dt.datetime, prev: d
     return doc
 
 
-def put_copy(env: Any, m: Meeting, mailbox: Any, reset: bool = False,
+def put_copy(env: Session, m: Meeting, mailbox: MailboxRow, reset: bool = False,
               response: dict[str, str] | None = None) -> str | None:
     """Create or refresh ``mailbox``'s copy of the meeting (and, for a series, its exceptions); returns its id."""
     existing = copy_row(env, mailbox["id"], m.uid)
@@ -269,12 +270,13 @@ def put_copy(env: Any, m: Meeting, mailbox: Any, reset: bool = False,
     return copy_id
 
 
-def _sync_children(env: Any, m: Meeting, mailbox: Any, copy_id: str, calendar_id: str,
+def _sync_children(env: Session, m: Meeting, mailbox: MailboxRow, copy_id: str, calendar_id: str,
                    copy_master: dict[str, Any]) -> None:
     """Bring a copy's exceptions and cancelled occurrences in line with the organizer's series."""
     room = mailbox["kind"] == "room"
-    org_children = {c["original_start"]: c for c in env.store.series_children(m.row["id"])}
-    mine = {c["original_start"]: c for c in env.store.series_children(copy_id)}
+    # (a series' children always carry the original start of their occurrence)
+    org_children = {c["original_start"]: c for c in env.store.series_children(m.row["id"]) if c["original_start"]}
+    mine = {c["original_start"]: c for c in env.store.series_children(copy_id) if c["original_start"]}
     for original_text, child in org_children.items():
         original = dt.datetime.fromisoformat(original_text)
         child_id = occurrence_id(copy_id, original)
@@ -307,7 +309,7 @@ def _sync_children(env: Any, m: Meeting, mailbox: Any, copy_id: str, calendar_id
         ev.store_event(env.store, mailbox["id"], calendar_id, doc, child["id"], "exception", copy_id, original_text)
 
 
-def cancel_copy(env: Any, mailbox: Any, uid: str) -> None:
+def cancel_copy(env: Session, mailbox: MailboxRow, uid: str) -> None:
     row = copy_row(env, mailbox["id"], uid)
     if row is None:
         return
@@ -325,7 +327,7 @@ def cancel_copy(env: Any, mailbox: Any, uid: str) -> None:
             save(env, child, child_doc)
 
 
-def cancel_copy_occurrence(env: Any, mailbox: Any, uid: str, original: dt.datetime) -> None:
+def cancel_copy_occurrence(env: Session, mailbox: MailboxRow, uid: str, original: dt.datetime) -> None:
     master = copy_row(env, mailbox["id"], uid, ("seriesMaster",))
     if master is None:
         return
@@ -349,7 +351,7 @@ def cancel_copy_occurrence(env: Any, mailbox: Any, uid: str, original: dt.dateti
 
 # -- rooms ---------------------------------------------------------------------------------------------------
 
-def _instances(env: Any, m: Meeting) -> list[Span]:
+def _instances(env: Session, m: Meeting) -> list[Span]:
     """When the meeting takes place (a series: its instances in the booking horizon), in UTC."""
     if m.row["kind"] != "seriesMaster":
         times = ev.event_times(m.doc)
@@ -369,7 +371,7 @@ def _instances(env: Any, m: Meeting) -> list[Span]:
     return out
 
 
-def room_is_free(env: Any, room: Any, instances: list[Span], uid: str) -> bool:
+def room_is_free(env: Session, room: MailboxRow, instances: list[Span], uid: str) -> bool:
     """Whether the room has nothing else (free or cancelled items aside) during any of ``instances``."""
     if not instances:
         return True
@@ -378,7 +380,7 @@ def room_is_free(env: Any, room: Any, instances: list[Span], uid: str) -> bool:
     return all(SEVERITY[timeline.worst(s, e)] <= SEVERITY["workingElsewhere"] for s, e in instances)
 
 
-def book_room(env: Any, m: Meeting, room: Any, notify: bool) -> None:
+def book_room(env: Session, m: Meeting, room: MailboxRow, notify: bool) -> None:
     """The room's booking attendant: accept (and book) when free, decline (and book nothing) when busy."""
     stamp = graph_timestamp(env.now)
     free = room_is_free(env, room, _instances(env, m), m.uid)
@@ -399,7 +401,7 @@ def book_room(env: Any, m: Meeting, room: Any, notify: bool) -> None:
 
 # -- delivery ------------------------------------------------------------------------------------------------
 
-def deliver(env: Any, m: Meeting, attendees: list[dict[str, Any]], notify: bool, kind: str = "invitation") -> None:
+def deliver(env: Session, m: Meeting, attendees: list[dict[str, Any]], notify: bool, kind: str = "invitation") -> None:
     """Send the meeting to ``attendees``: a copy for each mailbox of the organization, a message for everyone."""
     for a in attendees:
         address = a["emailAddress"]["address"]
@@ -418,7 +420,7 @@ def deliver(env: Any, m: Meeting, attendees: list[dict[str, Any]], notify: bool,
 
 def deliver_seeded(store: Any, now: dt.datetime) -> None:
     """Deliver the meetings a freshly seeded store holds (copies and room bookings; nothing goes to the outbox)."""
-    env = SimpleNamespace(store=store, now=now, extra={})
+    env = Session(store=store, principal=Principal(None), now=now)
     rows = store.all_top_level_events()
     for row in rows:
         doc = load(env, row)

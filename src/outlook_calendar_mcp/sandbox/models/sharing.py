@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import GraphHTTPError, bad_request, not_found
+from .rows import CalendarRow, MailboxRow
 from .session import Session
 
 ROLES = ("none", "freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
@@ -93,13 +94,13 @@ def _doc(row: Any) -> dict[str, Any]:
     return json.loads(row["doc"])
 
 
-def calendar_mailbox(ctx: Session, calendar: Any) -> Any:
+def calendar_mailbox(ctx: Session, calendar: CalendarRow) -> Any:
     if ctx.mailbox is not None and ctx.mailbox["id"] == calendar["mailbox_id"]:
         return ctx.mailbox
     return ctx.store.mailbox_by_id(calendar["mailbox_id"])
 
 
-def access(ctx: Session, calendar: Any) -> Access:
+def access(ctx: Session, calendar: CalendarRow) -> Access:
     """The caller's access to ``calendar`` (a calendars row)."""
     if ctx.principal.app_only or ctx.principal.mailbox["id"] == calendar["mailbox_id"]:
         return FULL
@@ -118,12 +119,12 @@ def access(ctx: Session, calendar: Any) -> Access:
     return Access(role, LEVEL.get(role, 0))
 
 
-def default_organization_role(calendar: Any) -> str:
+def default_organization_role(calendar: CalendarRow) -> str:
     """What "My Organization" may do until the owner changes it: see free/busy of the primary calendar."""
     return "freeBusyRead" if calendar["is_default"] else "none"
 
 
-def describe(ctx: Session, calendar: Any) -> str:
+def describe(ctx: Session, calendar: CalendarRow) -> str:
     mailbox = calendar_mailbox(ctx, calendar)
     name = _doc(calendar).get("name") or "Calendar"
     owner = mailbox["address"]
@@ -132,7 +133,7 @@ def describe(ctx: Session, calendar: Any) -> str:
     return f"{owner}'s calendar '{name}'"
 
 
-def require(ctx: Session, calendar: Any, level: int) -> Access:
+def require(ctx: Session, calendar: CalendarRow, level: int) -> Access:
     """The caller's access, or a 403 saying what they have and what they would need."""
     got = access(ctx, calendar)
     if got.level >= level:
@@ -152,7 +153,7 @@ def require(ctx: Session, calendar: Any, level: int) -> Access:
     raise GraphHTTPError(403, "ErrorAccessDenied", f"{DENIED} {hint}")
 
 
-def can_see_any(ctx: Session, mailbox: Any, level: int = LIMITED) -> list[Any]:
+def can_see_any(ctx: Session, mailbox: MailboxRow, level: int = LIMITED) -> list[Any]:
     """The calendars of ``mailbox`` the caller reaches at ``level`` or more."""
     rows = ctx.store.calendars(mailbox["id"])
     return [r for r in rows if access(ctx, r).level >= level]
@@ -191,7 +192,7 @@ def permission_id(address: str) -> str:
     return base64.urlsafe_b64encode(f"ExchangePublishedUser.{address.lower()}".encode()).decode()
 
 
-def _organization_row(ctx: Session, calendar: Any) -> dict[str, Any]:
+def _organization_row(ctx: Session, calendar: CalendarRow) -> dict[str, Any]:
     row = ctx.store.permission_of(calendar["id"], MY_ORGANIZATION)
     return {"id": MY_ORGANIZATION_ID, "role": row["role"] if row else default_organization_role(calendar),
             "isRemovable": False, "isInsideOrganization": True, "allowedRoles": list(ORGANIZATION_ROLES),
@@ -205,18 +206,18 @@ def _render(row: Any) -> dict[str, Any]:
             "emailAddress": {"name": doc.get("name") or row["grantee"], "address": row["grantee"]}}
 
 
-def permissions(ctx: Session, calendar: Any) -> list[dict[str, Any]]:
+def permissions(ctx: Session, calendar: CalendarRow) -> list[dict[str, Any]]:
     rows = ctx.store.permissions_except(calendar["id"], MY_ORGANIZATION)
     return [_render(r) for r in rows] + [_organization_row(ctx, calendar)]
 
 
-def allowed_roles(ctx: Session, calendar: Any, grantee: Any | None) -> list[str]:
+def allowed_roles(ctx: Session, calendar: CalendarRow, grantee: MailboxRow | None) -> list[str]:
     if grantee is None:
         return list(EXTERNAL_ROLES)
     return USER_ROLES + (DELEGATE_ROLES if calendar["is_default"] else [])
 
 
-def grant(ctx: Session, calendar: Any, address: str, role: str, name: str | None = None) -> dict[str, Any]:
+def grant(ctx: Session, calendar: CalendarRow, address: str, role: str, name: str | None = None) -> dict[str, Any]:
     """Share ``calendar`` with ``address`` (checked: a person, not the owner, not yet shared)."""
     owner = calendar_mailbox(ctx, calendar)
     if address.lower() == owner["address"].lower():
@@ -245,7 +246,7 @@ def grant(ctx: Session, calendar: Any, address: str, role: str, name: str | None
     return find_permission(ctx, calendar, pid)
 
 
-def drop_calendar(ctx: Session, calendar: Any) -> None:
+def drop_calendar(ctx: Session, calendar: CalendarRow) -> None:
     """A deleted calendar takes its permissions with it."""
     ctx.store.drop_permissions(calendar["id"])
 
@@ -260,7 +261,7 @@ def seed_share(store: Any, owner: str, calendar_id: str, address: str, role: str
     store.add_permission(f"{calendar_id}|{pid}", calendar_id, grantee["address"], role, doc)
 
 
-def find_permission(ctx: Session, calendar: Any, pid: str) -> dict[str, Any]:
+def find_permission(ctx: Session, calendar: CalendarRow, pid: str) -> dict[str, Any]:
     for p in permissions(ctx, calendar):
         if p["id"] == pid:
             return p

@@ -82,6 +82,7 @@ from ..models.availability import (
     working_intervals,
 )
 from ..models.bodies import ATTENDEE_BASE, DATETIME_TZ, LOCATION_ITEM, TIME_SLOT
+from ..models.rows import CalendarRow, MailboxRow
 from . import calendars
 from .actions import action_body, instant, render_instant
 
@@ -114,7 +115,7 @@ GET_SCHEDULE = {"schedules": ("list", "string"), "startTime": DATETIME_TZ, "endT
 # -- getSchedule ---------------------------------------------------------------------------------------
 
 
-def get_schedule(ctx: Ctx, calendar: Any) -> Response:
+def get_schedule(ctx: Ctx, calendar: CalendarRow) -> Response:
     body = action_body(ctx, "getSchedule", GET_SCHEDULE)
     schedules = body.get("schedules")
     if not schedules:
@@ -196,7 +197,7 @@ def parse_duration(text: Any, label: str = "meetingDuration") -> dt.timedelta:
 @dataclass
 class Attendee:
     entry: dict[str, Any]          # attendeeBase as echoed back
-    mailbox: Any | None            # None: outside the organization (unknown availability)
+    mailbox: MailboxRow | None            # None: outside the organization (unknown availability)
     resource: bool
     timeline: Timeline | None = None
 
@@ -207,7 +208,7 @@ class Attendee:
 @dataclass
 class Place:
     entry: dict[str, Any]          # the location as returned
-    room: Any | None               # a room mailbox when the location resolves to one
+    room: MailboxRow | None        # a room mailbox when the location resolves to one
     check: bool                    # resolve its availability
     timeline: Timeline | None = None
 
@@ -438,7 +439,7 @@ def _pick_locations(ctx: Ctx, places: list[Place], suggest: bool, start: dt.date
                     span: Span) -> list[dict[str, Any]]:
     free = []
     for p in places:
-        if p.check:
+        if p.check and p.room is not None:  # checked locations resolve to a room
             if p.timeline is None:
                 p.timeline = Timeline(busy_items(ctx, p.room, span[0], span[1]))
             if SEVERITY[p.timeline.worst(start, end)] > SEVERITY["workingElsewhere"]:

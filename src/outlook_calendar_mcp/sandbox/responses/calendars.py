@@ -11,6 +11,7 @@ from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request, not_found
 from ..models import odata, sharing
 from ..models.bodies import CALENDAR, CALENDAR_GROUP, check
+from ..models.rows import CalendarGroupRow, CalendarRow
 from ..models.store import etag, new_change_key
 from .common import check_if_match, parse_query, respond_docs
 
@@ -46,7 +47,7 @@ def is_owner(ctx: Ctx) -> bool:
     return ctx.principal.app_only or ctx.principal.mailbox["id"] == ctx.mailbox["id"]
 
 
-def require_calendar(ctx: Ctx, calendar: Any, level: int) -> Any:
+def require_calendar(ctx: Ctx, calendar: CalendarRow, level: int) -> Any:
     """The caller's access to ``calendar`` (see :mod:`.sharing`), or 403."""
     return sharing.require(ctx, calendar, level)
 
@@ -80,7 +81,7 @@ def default_calendar(ctx: Ctx) -> Any:
     return row
 
 
-def find_calendar(ctx: Ctx, calendar_id: str, group: Any | None = None) -> Any:
+def find_calendar(ctx: Ctx, calendar_id: str, group: CalendarGroupRow | None = None) -> Any:
     """A calendar of the mailbox by id; someone with no access to any of its calendars gets 403, not 404."""
     row = ctx.store.calendar(ctx.mailbox["id"], calendar_id)
     if row is None or (group is not None and row["group_id"] != group["id"]):
@@ -90,7 +91,7 @@ def find_calendar(ctx: Ctx, calendar_id: str, group: Any | None = None) -> Any:
     return row
 
 
-def list_calendars(ctx: Ctx, group: Any | None) -> Response:
+def list_calendars(ctx: Ctx, group: CalendarGroupRow | None) -> Response:
     if is_owner(ctx) or group is not None:
         require_owner_or_app(ctx)
         rows = ctx.store.calendars(ctx.mailbox["id"], group["id"] if group else None)
@@ -121,7 +122,7 @@ def _check_name(ctx: Ctx, name: Any, table: str, exclude: str | None = None) -> 
         raise GraphHTTPError(409, "ErrorFolderExists", "A folder with the specified name already exists.")
 
 
-def create_calendar(ctx: Ctx, group: Any | None) -> Response:
+def create_calendar(ctx: Ctx, group: CalendarGroupRow | None) -> Response:
     require_owner_or_app(ctx)
     body = ctx.json()
     check(body, CALENDAR)

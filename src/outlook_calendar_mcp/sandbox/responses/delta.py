@@ -50,6 +50,7 @@ from ..ctx import Ctx, parse_prefer
 from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import lookup, sharing
+from ..models.rows import CalendarRow
 from ..models.store import graph_timestamp, utc_key
 from .common import require_window
 
@@ -109,7 +110,7 @@ def _options(ctx: Ctx) -> dict[str, str]:
 
 # -- state ---------------------------------------------------------------------------------------------
 
-def _save(ctx: Ctx, kind: str, calendar: Any, window: tuple[str, str], doc: dict[str, Any]) -> str:
+def _save(ctx: Ctx, kind: str, calendar: CalendarRow, window: tuple[str, str], doc: dict[str, Any]) -> str:
     token = secrets.token_urlsafe(18)
     ctx.store.drop_delta_states_before(graph_timestamp(ctx.now - TOKEN_LIFETIME))
     ctx.store.add_delta_state(token, kind, calendar["mailbox_id"], calendar["id"], window, doc,
@@ -117,7 +118,7 @@ def _save(ctx: Ctx, kind: str, calendar: Any, window: tuple[str, str], doc: dict
     return token
 
 
-def _load(ctx: Ctx, token: str, kind: str, calendar: Any, option: str) -> Any:
+def _load(ctx: Ctx, token: str, kind: str, calendar: CalendarRow, option: str) -> Any:
     row = ctx.store.delta_state(token, kind)
     if row is None:
         raise GraphHTTPError(410, "SyncStateNotFound",
@@ -141,7 +142,7 @@ def _window_of(ctx: Ctx, options: dict[str, str], stored: tuple[str, str] | None
 
 # -- what the window holds -------------------------------------------------------------------------------
 
-def snapshot(ctx: Ctx, calendar: Any, start: dt.datetime, end: dt.datetime) -> dict[str, tuple[str, str, tuple]]:
+def snapshot(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> dict[str, tuple[str, str, tuple]]:
     """id -> (version, kind, sort key) of every item a sync of the window returns."""
     seqs = ctx.store.event_seqs(calendar["id"])
     items: dict[str, tuple[str, str, tuple]] = {}
@@ -188,7 +189,7 @@ def _removed(event_id: str) -> dict[str, Any]:
     return {"@odata.type": EVENT_TYPE, "id": event_id, "@removed": {"reason": "deleted"}}
 
 
-def render_change(ctx: Ctx, calendar: Any, event_id: str, version: str | None, kind: str) -> dict[str, Any]:
+def render_change(ctx: Ctx, calendar: CalendarRow, event_id: str, version: str | None, kind: str) -> dict[str, Any]:
     if version is None:
         return _removed(event_id)
     try:
@@ -211,7 +212,7 @@ def _link(ctx: Ctx, legacy: bool, window: tuple[str, str], option: str, token: s
     return f"{ctx.base_url()}/{path}?{query}"
 
 
-def sync(ctx: Ctx, calendar: Any, legacy: bool) -> Response:
+def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
     got = sharing.require(ctx, calendar, sharing.LIMITED)
     options = _options(ctx)
     size = ctx.max_page_size or DEFAULT_PAGE

@@ -18,6 +18,7 @@ from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import meetings, odata
 from ..models.lookup import drop_exceptions, find_event, load_doc, remove_event_rows, window_instances
+from ..models.rows import CalendarRow
 from ..models.store import occurrence_start
 from . import attachments, series
 from .actions import action_body
@@ -35,14 +36,14 @@ from .common import (
 )
 
 
-def list_events(ctx: Ctx, calendar: Any) -> Response:
+def list_events(ctx: Ctx, calendar: CalendarRow) -> Response:
     query = parse_query(ctx, LIST_OPTIONS, EVENT_PROPERTIES, "microsoft.graph.event")
     rows = ctx.store.top_level_events(calendar["id"], ordered=True)
     items = filtered(query, [(r["id"], load_doc(ctx, r)) for r in rows])
     return respond_page(ctx, items, query, f"{mailbox_context(ctx)}/events")
 
 
-def get_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
+def get_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     query = parse_query(ctx, {"$select", "$expand"}, EVENT_PROPERTIES, "microsoft.graph.event",
                         expandable=EVENT_EXPANDABLE)
     doc, _, _ = find_event(ctx, event_id, calendar)
@@ -55,7 +56,7 @@ def get_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
 
 
 
-def create_event(ctx: Ctx, calendar: Any) -> Response:
+def create_event(ctx: Ctx, calendar: CalendarRow) -> Response:
     query = parse_query(ctx, {"$select"}, EVENT_PROPERTIES, "microsoft.graph.event")
     body = ev.check_event_body(ctx.json())
     if body.get("transactionId"):
@@ -73,14 +74,14 @@ def create_event(ctx: Ctx, calendar: Any) -> Response:
 
 
 
-def _by_transaction(ctx: Ctx, calendar: Any, transaction_id: str) -> Any | None:
+def _by_transaction(ctx: Ctx, calendar: CalendarRow, transaction_id: str) -> Any | None:
     for row in ctx.store.top_level_events(calendar["id"]):
         if load_doc(ctx, row).get("transactionId") == transaction_id:
             return row
     return None
 
 
-def patch_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
+def patch_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     query = parse_query(ctx, {"$select"}, EVENT_PROPERTIES, "microsoft.graph.event")
     body = ev.check_event_body(ctx.json())
     doc, row, master = find_event(ctx, event_id, calendar)
@@ -125,7 +126,7 @@ def _only_range_changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
     return all((old.get("range") or {}).get(k) == (new.get("range") or {}).get(k) for k in keep)
 
 
-def delete_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
+def delete_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     parse_query(ctx, set(), None, "microsoft.graph.event")
     doc, row, master = find_event(ctx, event_id, calendar)
     check_if_match(ctx, doc["changeKey"])
@@ -146,14 +147,14 @@ def _lazy(query: odata.Query, instances: list[ev.Instance]) -> list[tuple[str, A
     return filtered(query, [(i.event_id, i.materialize()) for i in instances])
 
 
-def calendar_view(ctx: Ctx, calendar: Any) -> Response:
+def calendar_view(ctx: Ctx, calendar: CalendarRow) -> Response:
     query = parse_query(ctx, LIST_OPTIONS, EVENT_PROPERTIES, "microsoft.graph.event", VIEW_PARAMS)
     start, end = require_window(ctx)
     instances = window_instances(ctx, [calendar["id"]], start, end)
     return respond_page(ctx, _lazy(query, instances), query, f"{mailbox_context(ctx)}/calendarView")
 
 
-def list_instances(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
+def list_instances(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     query = parse_query(ctx, LIST_OPTIONS, EVENT_PROPERTIES, "microsoft.graph.event", VIEW_PARAMS)
     start, end = require_window(ctx)
     doc, row, _ = find_event(ctx, event_id, calendar)
@@ -166,7 +167,7 @@ def list_instances(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
 
 
 
-def cancel_event(ctx: Ctx, event_id: str, calendar: Any | None) -> Response:
+def cancel_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     """``POST .../events/{id}/cancel``: the organizer deletes a meeting; the attendees' copies are cancelled with
     the comment (the delete's meeting effect reads it from ``ctx.extra``)."""
     params = action_body(ctx, "cancel", {"comment": "string"})

@@ -13,6 +13,7 @@ from ..models import events as ev
 from ..models import lookup, sharing
 from ..models.bodies import DATETIME_TZ
 from ..models.reminders import FUNCTION_PARAM, HORIZON, fire_time, has_reminder, load_state, save_state
+from ..models.rows import CalendarRow
 from .actions import action_body, instant, render_instant
 from .common import window_instant
 
@@ -82,7 +83,7 @@ def _reminder(ctx: Ctx, inst: Any, doc: dict[str, Any], fire: dt.datetime, got: 
         "eventLocation": shown.get("location"), "reminderFireTime": render_instant(ctx, fire)})
 
 
-def _target(ctx: Ctx, event_id: str, calendar: Any) -> tuple[str, dict[str, Any], Any]:
+def _target(ctx: Ctx, event_id: str, calendar: CalendarRow) -> tuple[str, dict[str, Any], Any]:
     """(id whose reminder it is, its stored-form doc, its row or None) for an event id; a master's current one."""
     doc, row, _master = lookup.find_event(ctx, event_id, calendar)
     if row is None or row["kind"] != "seriesMaster":
@@ -96,7 +97,7 @@ def _target(ctx: Ctx, event_id: str, calendar: Any) -> tuple[str, dict[str, Any]
                       "on and not dismissed.", "ErrorInvalidRequest")
 
 
-def snooze(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+def snooze(ctx: Ctx, event_id: str, calendar: CalendarRow) -> Response:
     params = action_body(ctx, "snoozeReminder", {"newReminderTime": DATETIME_TZ})
     moment, _ = instant(params.get("newReminderTime"), "newReminderTime")
     key, doc, _ = _target(ctx, event_id, calendar)
@@ -110,7 +111,7 @@ def snooze(ctx: Ctx, event_id: str, calendar: Any) -> Response:
     return ctx.respond(None, 200)
 
 
-def dismiss(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+def dismiss(ctx: Ctx, event_id: str, calendar: CalendarRow) -> Response:
     action_body(ctx, "dismissReminder", {})
     key, doc, row = _target(ctx, event_id, calendar)
     state = load_state(ctx)

@@ -28,6 +28,7 @@ from ..ctx import Ctx
 from ..errors import GraphHTTPError
 from ..models import events as ev
 from ..models import lookup, odata
+from ..models.rows import CalendarRow
 from ..models.store import parse_occurrence_id
 from . import calendars
 
@@ -90,7 +91,7 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
         body["exceptionOccurrences"] = out
 
 
-def event_calendar(ctx: Ctx, event_id: str, calendar: Any) -> Response:
+def event_calendar(ctx: Ctx, event_id: str, calendar: CalendarRow) -> Response:
     """``GET {mb}/events/{id}/calendar``: the calendar an event (or occurrence) is in."""
     _, row, master = lookup.find_event(ctx, event_id, calendar)
     return calendars.get_calendar(ctx, ctx.store.calendar(ctx.mailbox["id"], (row or master)["calendar_id"]))

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from ..ctx import Ctx
 from ..errors import bad_request, not_found, unknown_property
 from ..models import odata
+from ..models.rows import CalendarRow
 from ..models.sharing import (
     MY_ORGANIZATION,
     MY_ORGANIZATION_ID,
@@ -59,18 +60,18 @@ def _context(ctx: Ctx) -> str:
         s for s in ctx.segments if s.lower() == "calendarpermissions")) + 1]))
 
 
-def list_permissions(ctx: Ctx, calendar: Any) -> Response:
+def list_permissions(ctx: Ctx, calendar: CalendarRow) -> Response:
     query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$count"}, PERMISSION_PROPERTIES,
                         "microsoft.graph.calendarPermission")
     docs = permissions(ctx, calendar) if access(ctx, calendar).owner else []  # a sharee sees none, as in Graph
     return respond_docs(ctx, docs, query, _context(ctx).split("#", 1)[1], default_page=100)
 
 
-def _owner_only(ctx: Ctx, calendar: Any) -> None:
+def _owner_only(ctx: Ctx, calendar: CalendarRow) -> None:
     require(ctx, calendar, OWNER)
 
 
-def create_permission(ctx: Ctx, calendar: Any) -> Response:
+def create_permission(ctx: Ctx, calendar: CalendarRow) -> Response:
     _owner_only(ctx, calendar)
     body = _body(ctx)
     email = body.get("emailAddress")
@@ -86,7 +87,7 @@ def create_permission(ctx: Ctx, calendar: Any) -> Response:
     return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **created}, 201)
 
 
-def get_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
+def get_permission(ctx: Ctx, calendar: CalendarRow, pid: str) -> Response:
     query = parse_query(ctx, {"$select"}, PERMISSION_PROPERTIES, "microsoft.graph.calendarPermission")
     if not access(ctx, calendar).owner:
         raise not_found()
@@ -94,7 +95,7 @@ def get_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
                         **odata.project(find_permission(ctx, calendar, pid), query.select)})
 
 
-def patch_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
+def patch_permission(ctx: Ctx, calendar: CalendarRow, pid: str) -> Response:
     _owner_only(ctx, calendar)
     body = _body(ctx)
     current = find_permission(ctx, calendar, pid)
@@ -117,7 +118,7 @@ def patch_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
     return ctx.respond({"@odata.context": f"{_context(ctx)}/$entity", **find_permission(ctx, calendar, pid)})
 
 
-def delete_permission(ctx: Ctx, calendar: Any, pid: str) -> Response:
+def delete_permission(ctx: Ctx, calendar: CalendarRow, pid: str) -> Response:
     _owner_only(ctx, calendar)
     find_permission(ctx, calendar, pid)
     if pid == MY_ORGANIZATION_ID:
