@@ -64,7 +64,7 @@ from .ctx import Ctx, methods
 from .errors import GraphHTTPError, unknown_segment
 from .models import sharing as access
 from .models.attachments import Owner
-from .models.rows import CalendarRow
+from .models.rows import CalendarRow, EventRow
 from .models.store import parse_occurrence_id
 from .responses import (
     attachments,
@@ -338,7 +338,7 @@ def attachment_routes(ctx: Ctx, event_id: str, calendar: CalendarRow | None, res
     raise unknown_segment(rest[-1])
 
 
-def _check_private(ctx: Ctx, got: Any, row: Any | None, action: bool) -> None:
+def _check_private(ctx: Ctx, got: Any, row: EventRow | None, action: bool) -> None:
     """Below delegateWithPrivateEventAccess, a private event can't be changed, nor its details read."""
     if got.full or row is None:
         return

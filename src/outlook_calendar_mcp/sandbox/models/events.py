@@ -24,6 +24,7 @@ from ... import timezones as tz
 from ..errors import GraphHTTPError, bad_request
 from . import recurrence as rec
 from .bodies import EVENT, canonical_enums, check
+from .rows import EventRow
 from .store import Store, etag, graph_timestamp, new_change_key, new_ical_uid, new_item_id, occurrence_id, utc_key
 
 NEVER = "0001-01-01T00:00:00Z"
@@ -312,7 +313,7 @@ class Instance:
         return self.doc
 
 
-def expand_master(row: Any, master: dict[str, Any], window_start: dt.datetime, window_end: dt.datetime,
+def expand_master(row: EventRow, master: dict[str, Any], window_start: dt.datetime, window_end: dt.datetime,
                   skip: set[str]) -> list[Instance]:
     """Occurrences of ``master`` (a stored row's doc) overlapping the window, minus ids in ``skip``."""
     cached = master.get("_series")

@@ -15,12 +15,12 @@ from typing import Any
 
 from ..errors import GraphHTTPError, not_found
 from . import events as ev
-from .rows import CalendarRow
+from .rows import CalendarRow, EventRow
 from .session import Session
 from .store import occurrence_start, parse_occurrence_id, utc_key
 
 
-def load_doc(ctx: Session, row: Any) -> dict[str, Any]:
+def load_doc(ctx: Session, row: EventRow) -> dict[str, Any]:
     """A stored document, parsed once per stored version: treat the result as read-only."""
     cache = ctx.store.__dict__.setdefault("_doc_cache", {})
     # Keyed on the stored text itself: seq numbers can repeat after a rollback or a restored database.
@@ -82,7 +82,7 @@ def drop_exceptions(ctx: Session, master_id: str, still: dict[str, Any] | None =
         ctx.store.delete_event_row(child)
 
 
-def remove_event_rows(ctx: Session, event_id: str, doc: dict[str, Any], row: Any | None, master: Any | None) -> None:
+def remove_event_rows(ctx: Session, event_id: str, doc: dict[str, Any], row: EventRow | None, master: EventRow | None) -> None:
     """Delete a single event or series, or cancel one occurrence (kept as a 'cancelled' row).
 
     The write's effects are the caller's to run (:func:`.effects.after_write`)."""

@@ -35,6 +35,7 @@ from .meetings import (
     room_is_free,
     shown_response,
 )
+from .rows import EventRow
 from .session import Session
 from .store import graph_timestamp, occurrence_id, occurrence_start
 
@@ -103,13 +104,13 @@ def _on_update(ctx: Session, m: Meeting, before: dict[str, Any]) -> None:
     deliver(ctx, m, added, notify=True)
 
 
-def _on_exception(ctx: Session, row: Any, before: dict[str, Any], after: dict[str, Any], event_id: str) -> None:
+def _on_exception(ctx: Session, row: EventRow, before: dict[str, Any], after: dict[str, Any], event_id: str) -> None:
     """The organizer changed one occurrence: the copies get the same exception."""
     time_changed = any(before.get(f) != after.get(f) for f in ("start", "end", "isAllDay"))
     if not any(before.get(f) != after.get(f) for f in CONTENT_FIELDS if f != "recurrence"):
         return
     m = Meeting(ctx.mailbox, row, after, event_id)
-    original = dt.datetime.fromisoformat(row["original_start"])
+    original = dt.datetime.fromisoformat(row["original_start"] or "")  # an exception has its original start
     stamp = graph_timestamp(ctx.now)
     for a in attendees_of(after):
         address = a["emailAddress"]["address"]

@@ -60,7 +60,7 @@ from typing import Any
 from . import events as ev
 from . import lookup
 from .availability import SEVERITY, Span, Timeline, busy_items, in_organization
-from .rows import MailboxRow
+from .rows import EventRow, MailboxRow
 from .session import Principal, Session
 from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id
 
@@ -93,7 +93,7 @@ def address_key(attendee: dict[str, Any]) -> str:
     return attendee["emailAddress"]["address"].lower()
 
 
-def load(env: Session, row: Any) -> dict[str, Any]:
+def load(env: Session, row: EventRow) -> dict[str, Any]:
     return lookup.load_doc(env, row)
 
 
@@ -102,7 +102,7 @@ def mail(env: Session, sender: str, recipient: str, kind: str, event_id: str | N
     env.store.record_message(sender, recipient, kind, event_id, uid, subject, comment, env.now)
 
 
-def save(env: Session, row: Any, doc: dict[str, Any]) -> None:
+def save(env: Session, row: EventRow, doc: dict[str, Any]) -> None:
     """Store ``doc`` again in ``row``'s place (same id, calendar, kind, series)."""
     ev.store_event(env.store, row["mailbox_id"], row["calendar_id"], doc, row["id"], row["kind"],
                    row["series_master_id"], row["original_start"])
@@ -128,7 +128,7 @@ def copy_row(env: Session, mailbox_id: str, uid: str, kinds: tuple[str, ...] = (
     return _events_by_uid(env, mailbox_id, uid, kinds, organizer=False)
 
 
-def _occurrence(master_row: Any, master: dict[str, Any], original: dt.datetime) -> dict[str, Any] | None:
+def _occurrence(master_row: EventRow, master: dict[str, Any], original: dt.datetime) -> dict[str, Any] | None:
     """The occurrence of a series at its original local start (stored form), or None if there is none."""
     times = ev.event_times(master)
     zone_name = master["recurrence"]["range"].get("recurrenceTimeZone") or "UTC"
@@ -165,7 +165,7 @@ class Meeting:
     """The organizer's side of a meeting: their mailbox, the stored row, and a document we may change."""
 
     mailbox: MailboxRow
-    row: Any
+    row: EventRow
     doc: dict[str, Any]
     event_id: str
     dirty: bool = False
@@ -356,7 +356,7 @@ def _instances(env: Session, m: Meeting) -> list[Span]:
     if m.row["kind"] != "seriesMaster":
         times = ev.event_times(m.doc)
         return [(times.start_utc, times.end_utc)] if times.end_utc > times.start_utc else []
-    first = dt.datetime.fromisoformat(m.row["start_utc"]).replace(tzinfo=dt.UTC)
+    first = dt.datetime.fromisoformat(m.row["start_utc"] or "").replace(tzinfo=dt.UTC)  # a master has its start
     start = max(first, env.now.astimezone(dt.UTC))
     end = start + ROOM_HORIZON
     if m.row["end_utc"]:

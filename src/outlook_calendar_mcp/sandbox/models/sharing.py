@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import GraphHTTPError, bad_request, not_found
-from .rows import CalendarRow, MailboxRow
+from .rows import CalendarRow, MailboxRow, PermissionRow
 from .session import Session
 
 ROLES = ("none", "freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
@@ -90,7 +90,7 @@ class Access:
 FULL = Access("owner", OWNER)
 
 
-def _doc(row: Any) -> dict[str, Any]:
+def _doc(row: CalendarRow | PermissionRow) -> dict[str, Any]:
     return json.loads(row["doc"])
 
 
@@ -199,7 +199,7 @@ def _organization_row(ctx: Session, calendar: CalendarRow) -> dict[str, Any]:
             "emailAddress": {"name": MY_ORGANIZATION}}
 
 
-def _render(row: Any) -> dict[str, Any]:
+def _render(row: PermissionRow) -> dict[str, Any]:
     doc = _doc(row)
     return {"id": doc["id"], "role": row["role"], "isRemovable": True,
             "isInsideOrganization": doc["inside"], "allowedRoles": list(doc["allowedRoles"]),

@@ -58,6 +58,7 @@ from ..models import events as ev
 from ..models import odata
 from ..models.attachments import REFERENCE_PROPERTIES, TYPES, Owner, guess_type, item_mime, parse_stamp, stamp
 from ..models.bodies import ADDRESS, EMAIL, EVENT, ITEM_BODY, RECIPIENT, canonical_enums, check
+from ..models.rows import AttachmentRow, UploadSessionRow
 from ..models.session import Principal
 from ..models.store import Store, graph_timestamp
 from .actions import action_body
@@ -330,7 +331,7 @@ def _session_ctx(store: Store, request: Request, segments: list[str], body: byte
     return ctx, row
 
 
-def _session_routes(ctx: Ctx, row: Any) -> Response:
+def _session_routes(ctx: Ctx, row: UploadSessionRow) -> Response:
     if stamp(ctx.now) > row["expires"]:
         ctx.store.delete_upload_session(row["id"])  # committed: no raise
         return error_response(GraphHTTPError(404, "ErrorItemNotFound", (
@@ -347,19 +348,19 @@ def _outlook_url(ctx: Ctx, mailbox_id: str, event_id: str, tail: str, metadata: 
     return f"{root}Users('{mailbox_id}')/Events('{event_id}')/{tail}"
 
 
-def _session_status(ctx: Ctx, row: Any, next_offset: int) -> dict[str, Any]:
+def _session_status(ctx: Ctx, row: UploadSessionRow, next_offset: int) -> dict[str, Any]:
     return {"@odata.context": _outlook_url(ctx, row["mailbox_id"], row["event_id"], "AttachmentSessions/$entity",
                                            metadata=True),
             "expirationDateTime": graph_timestamp(parse_stamp(row["expires"])),
             "nextExpectedRanges": [str(next_offset) if next_offset else "0-"]}
 
 
-def _cancel(ctx: Ctx, row: Any) -> Response:
+def _cancel(ctx: Ctx, row: UploadSessionRow) -> Response:
     ctx.store.delete_upload_session(row["id"])
     return ctx.respond(None, 204)
 
 
-def upload(ctx: Ctx, row: Any) -> Response:
+def upload(ctx: Ctx, row: UploadSessionRow) -> Response:
     header = (ctx.request.headers.get("content-range") or "").strip()
     m = _RANGE.fullmatch(header)
     if not m:
@@ -416,7 +417,7 @@ def expand_on_event(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str
     body["attachments"] = [render(ctx, r) for r in owner.rows(content=True)]
 
 
-def render(ctx: Ctx, row: Any, *, expand_item: bool = False, path: str = "") -> dict[str, Any]:
+def render(ctx: Ctx, row: AttachmentRow, *, expand_item: bool = False, path: str = "") -> dict[str, Any]:
     kind, doc = row["kind"], json.loads(row["doc"])
     out: dict[str, Any] = {
         "@odata.type": f"#microsoft.graph.{TYPES[kind]}", "id": row["id"],

@@ -387,7 +387,7 @@ def _locations(ctx: Ctx, constraint: dict[str, Any] | None,
     if constraint is None:
         rooms = [a for a in attendees if a.resource]
         if rooms:
-            return [Place(_room_location(a.mailbox), a.mailbox, False) for a in rooms], False, False
+            return [Place(_room_location(a.mailbox), a.mailbox, False) for a in rooms if a.mailbox is not None], False, False
         if not attendees:
             return [], False, False
         return [Place(_room_location(r), r, True) for r in _all_rooms(ctx, 1 + len(attendees))], True, False
@@ -427,7 +427,7 @@ def _all_rooms(ctx: Ctx, headcount: int) -> list[Any]:
     return [r for _, _, r in sorted(rooms, key=lambda t: (t[0], t[1]))]
 
 
-def _room_location(row: Any) -> dict[str, Any]:
+def _room_location(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     place = doc.get("place") or {}
     return {"displayName": doc["displayName"], "locationEmailAddress": row["address"], "locationUri": "",

@@ -54,7 +54,20 @@ def require_calendar(ctx: Ctx, calendar: CalendarRow, level: int) -> Any:
 
 # -- calendars ---------------------------------------------------------------------
 
-def render_calendar(ctx: Ctx, row: Any) -> dict[str, Any]:
+def _calendar(ctx: Ctx, calendar_id: str) -> CalendarRow:
+    """A calendar of the mailbox that this request just wrote (so it is there)."""
+    row = ctx.store.calendar(ctx.mailbox["id"], calendar_id)
+    assert row is not None, calendar_id
+    return row
+
+
+def _group(ctx: Ctx, group_id: str) -> CalendarGroupRow:
+    row = ctx.store.group(ctx.mailbox["id"], group_id)
+    assert row is not None, group_id
+    return row
+
+
+def render_calendar(ctx: Ctx, row: CalendarRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     got = sharing.access(ctx, row)
     owner_self = got.owner
@@ -104,7 +117,7 @@ def list_calendars(ctx: Ctx, group: CalendarGroupRow | None) -> Response:
                         f"users('{ctx.mailbox['id']}')/calendars")
 
 
-def get_calendar(ctx: Ctx, row: Any) -> Response:
+def get_calendar(ctx: Ctx, row: CalendarRow) -> Response:
     query = parse_query(ctx, {"$select"}, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
     body = odata.project(render_calendar(ctx, row), query.select)
     return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendars/$entity"), **body})
@@ -133,13 +146,13 @@ def create_calendar(ctx: Ctx, group: CalendarGroupRow | None) -> Response:
     if body.get("hexColor"):
         doc["hexColor"] = body["hexColor"]
     calendar_id = ctx.store.add_calendar(ctx.mailbox["id"], group["id"], doc)
-    row = ctx.store.calendar(ctx.mailbox["id"], calendar_id)
+    row = _calendar(ctx, calendar_id)
     return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendars/$entity"),
                         **render_calendar(ctx, row)}, 201,
                        {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/calendars('{calendar_id}')"})
 
 
-def patch_calendar(ctx: Ctx, row: Any) -> Response:
+def patch_calendar(ctx: Ctx, row: CalendarRow) -> Response:
     body = ctx.json()
     check(body, CALENDAR)
     check_if_match(ctx, row["change_key"], "calendar")
@@ -153,10 +166,10 @@ def patch_calendar(ctx: Ctx, row: Any) -> Response:
     if "color" in body and "hexColor" not in body:
         doc.pop("hexColor", None)
     ctx.store.update_calendar(row["id"], doc, new_change_key())
-    return get_calendar(ctx, ctx.store.calendar(ctx.mailbox["id"], row["id"]))
+    return get_calendar(ctx, _calendar(ctx, row["id"]))
 
 
-def delete_calendar(ctx: Ctx, row: Any) -> Response:
+def delete_calendar(ctx: Ctx, row: CalendarRow) -> Response:
     check_if_match(ctx, row["change_key"], "calendar")
     if row["is_default"]:
         raise GraphHTTPError(400, "ErrorDeleteDistinguishedFolder", DISTINGUISHED)
@@ -169,7 +182,7 @@ def delete_calendar(ctx: Ctx, row: Any) -> Response:
 
 # -- calendar groups -------------------------------------------------------------------
 
-def render_group(row: Any) -> dict[str, Any]:
+def render_group(row: CalendarGroupRow) -> dict[str, Any]:
     return {"@odata.etag": etag(row["change_key"]), "id": row["id"], "name": row["name"],
             "classId": row["class_id"], "changeKey": row["change_key"]}
 
@@ -189,7 +202,7 @@ def list_groups(ctx: Ctx) -> Response:
                         f"users('{ctx.mailbox['id']}')/calendarGroups")
 
 
-def get_group(ctx: Ctx, row: Any) -> Response:
+def get_group(ctx: Ctx, row: CalendarGroupRow) -> Response:
     query = parse_query(ctx, {"$select"}, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
     body = odata.project(render_group(row), query.select)
     return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"),
@@ -202,13 +215,13 @@ def create_group(ctx: Ctx) -> Response:
     check(body, CALENDAR_GROUP)
     _check_name(ctx, body.get("name"), "groups")
     group_id = ctx.store.add_group(ctx.mailbox["id"], body["name"].strip(), body.get("classId"))
-    row = ctx.store.group(ctx.mailbox["id"], group_id)
+    row = _group(ctx, group_id)
     return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"),
                         **render_group(row)}, 201,
                        {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/calendarGroups('{group_id}')"})
 
 
-def patch_group(ctx: Ctx, row: Any) -> Response:
+def patch_group(ctx: Ctx, row: CalendarGroupRow) -> Response:
     body = ctx.json()
     check(body, CALENDAR_GROUP)
     check_if_match(ctx, row["change_key"], "calendar group")
@@ -217,10 +230,10 @@ def patch_group(ctx: Ctx, row: Any) -> Response:
     if "name" in body:
         _check_name(ctx, body["name"], "groups", exclude=row["id"])
         ctx.store.rename_group(row["id"], body["name"].strip(), new_change_key())
-    return get_group(ctx, ctx.store.group(ctx.mailbox["id"], row["id"]))
+    return get_group(ctx, _group(ctx, row["id"]))
 
 
-def delete_group(ctx: Ctx, row: Any) -> Response:
+def delete_group(ctx: Ctx, row: CalendarGroupRow) -> Response:
     check_if_match(ctx, row["change_key"], "calendar group")
     first = ctx.store.groups(ctx.mailbox["id"])[0]
     if row["id"] == first["id"]:

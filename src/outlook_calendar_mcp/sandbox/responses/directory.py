@@ -14,6 +14,7 @@ from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request
 from ..models import odata
 from ..models.bodies import MAILBOX_SETTINGS, check
+from ..models.rows import MailboxRow
 from .common import parse_query, respond_docs
 
 USER_PROPERTIES = {"id", "displayName", "givenName", "surname", "mail", "userPrincipalName", "jobTitle",
@@ -23,7 +24,7 @@ PERSON_PROPERTIES = {"id", "displayName", "givenName", "surname", "jobTitle", "o
 USER_SEARCH_FIELDS = ("displayName", "mail", "userPrincipalName", "givenName", "surname")
 
 
-def render_user(row: Any) -> dict[str, Any]:
+def render_user(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     given, _, surname = doc["displayName"].partition(" ")
     return {
@@ -120,7 +121,7 @@ def _require_self(ctx: Ctx) -> None:
         raise GraphHTTPError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 
 
-def mailbox_settings(row: Any) -> dict[str, Any]:
+def mailbox_settings(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     zone = doc.get("timeZone", "UTC")
     hours = doc.get("workingHours") or {}

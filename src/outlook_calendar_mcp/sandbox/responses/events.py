@@ -18,7 +18,7 @@ from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import meetings, odata
 from ..models.lookup import drop_exceptions, find_event, load_doc, remove_event_rows, window_instances
-from ..models.rows import CalendarRow
+from ..models.rows import CalendarRow, EventRow
 from ..models.store import occurrence_start
 from . import attachments, series
 from .actions import action_body
@@ -134,7 +134,7 @@ def delete_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Respo
     return ctx.respond(None, 204)
 
 
-def remove_event(ctx: Ctx, event_id: str, doc: dict[str, Any], row: Any | None, master: Any | None) -> None:
+def remove_event(ctx: Ctx, event_id: str, doc: dict[str, Any], row: EventRow | None, master: EventRow | None) -> None:
     """Delete a single event or series, or cancel one occurrence, then run the delete's effects."""
     remove_event_rows(ctx, event_id, doc, row, master)
     effects.after_write(ctx, "delete", doc, None, event_id)

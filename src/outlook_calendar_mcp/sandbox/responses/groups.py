@@ -25,6 +25,7 @@ from starlette.responses import Response
 from ..ctx import Ctx
 from ..errors import GraphHTTPError
 from ..models import odata
+from ..models.rows import MailboxRow
 from .common import parse_query, respond_docs
 
 GROUP_PROPERTIES = {"id", "displayName", "description", "mail", "mailNickname", "mailEnabled", "securityEnabled",
@@ -33,7 +34,7 @@ APP_ONLY = ("Access is denied. Check credentials and try again. Group calendars 
             "permissions only (sign in as a member); application permissions are not supported.")
 
 
-def render_group(row: Any) -> dict[str, Any]:
+def render_group(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     return {"id": row["id"], "displayName": doc["displayName"], "description": doc.get("description"),
             "mail": row["address"], "mailNickname": row["address"].split("@")[0], "mailEnabled": True,
@@ -53,7 +54,7 @@ def list_groups(ctx: Ctx) -> Response:
                         default_page=100)
 
 
-def get_group(ctx: Ctx, row: Any) -> Response:
+def get_group(ctx: Ctx, row: MailboxRow) -> Response:
     query = parse_query(ctx, {"$select"}, GROUP_PROPERTIES, "microsoft.graph.group")
     return ctx.respond({"@odata.context": ctx.context_url("groups/$entity"),
                         **odata.project(render_group(row), query.select)})

@@ -39,12 +39,12 @@ from .actions import action_body, instant
 
 def responder(action: str) -> Callable[[Ctx, str, Any], Response]:
     """The handler of ``POST .../events/{id}/<action>`` (accept, tentativelyAccept, decline)."""
-    def handler(ctx: Ctx, event_id: str, calendar: CalendarRow) -> Response:
+    def handler(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
         return respond(ctx, event_id, calendar, action)
     return handler
 
 
-def respond(ctx: Ctx, event_id: str, calendar: CalendarRow, action: str) -> Response:
+def respond(ctx: Ctx, event_id: str, calendar: CalendarRow | None, action: str) -> Response:
     params = action_body(ctx, action, RESPONSE_PARAMS[action])
     doc, row, master = lookup.find_event(ctx, event_id, calendar)
     if doc.get("isOrganizer"):
@@ -134,7 +134,7 @@ def _proposal(slot: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def forward(ctx: Ctx, event_id: str, calendar: CalendarRow) -> Response:
+def forward(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     params = action_body(ctx, "forward", {"toRecipients": ("list", RECIPIENT), "comment": "string"})
     recipients = params.get("toRecipients") or []
     if not recipients:

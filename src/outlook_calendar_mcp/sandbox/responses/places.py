@@ -27,6 +27,7 @@ from starlette.responses import Response
 from ..ctx import Ctx
 from ..errors import not_found, unknown_segment
 from ..models import odata
+from ..models.rows import MailboxRow
 from .common import parse_query, respond_docs
 
 ROOM = "microsoft.graph.room"
@@ -39,7 +40,7 @@ LIST_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count"}
 PAGE = 100
 
 
-def render_room(row: Any) -> dict[str, Any]:
+def render_room(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     place = doc.get("place") or {}
     return {
@@ -55,7 +56,7 @@ def render_room(row: Any) -> dict[str, Any]:
     }
 
 
-def render_room_list(row: Any) -> dict[str, Any]:
+def render_room_list(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     place = doc.get("place") or {}
     return {"id": row["id"], "emailAddress": row["address"], "displayName": doc["displayName"],

@@ -83,7 +83,7 @@ def _reminder(ctx: Ctx, inst: Any, doc: dict[str, Any], fire: dt.datetime, got: 
         "eventLocation": shown.get("location"), "reminderFireTime": render_instant(ctx, fire)})
 
 
-def _target(ctx: Ctx, event_id: str, calendar: CalendarRow) -> tuple[str, dict[str, Any], Any]:
+def _target(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> tuple[str, dict[str, Any], Any]:
     """(id whose reminder it is, its stored-form doc, its row or None) for an event id; a master's current one."""
     doc, row, _master = lookup.find_event(ctx, event_id, calendar)
     if row is None or row["kind"] != "seriesMaster":
@@ -97,7 +97,7 @@ def _target(ctx: Ctx, event_id: str, calendar: CalendarRow) -> tuple[str, dict[s
                       "on and not dismissed.", "ErrorInvalidRequest")
 
 
-def snooze(ctx: Ctx, event_id: str, calendar: CalendarRow) -> Response:
+def snooze(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     params = action_body(ctx, "snoozeReminder", {"newReminderTime": DATETIME_TZ})
     moment, _ = instant(params.get("newReminderTime"), "newReminderTime")
     key, doc, _ = _target(ctx, event_id, calendar)
@@ -111,7 +111,7 @@ def snooze(ctx: Ctx, event_id: str, calendar: CalendarRow) -> Response:
     return ctx.respond(None, 200)
 
 
-def dismiss(ctx: Ctx, event_id: str, calendar: CalendarRow) -> Response:
+def dismiss(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     action_body(ctx, "dismissReminder", {})
     key, doc, row = _target(ctx, event_id, calendar)
     state = load_state(ctx)

@@ -91,8 +91,12 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
         body["exceptionOccurrences"] = out
 
 
-def event_calendar(ctx: Ctx, event_id: str, calendar: CalendarRow) -> Response:
+def event_calendar(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     """``GET {mb}/events/{id}/calendar``: the calendar an event (or occurrence) is in."""
     _, row, master = lookup.find_event(ctx, event_id, calendar)
-    return calendars.get_calendar(ctx, ctx.store.calendar(ctx.mailbox["id"], (row or master)["calendar_id"]))
+    home = row or master
+    assert home is not None  # find_event found the event (or its series master)
+    found = ctx.store.calendar(ctx.mailbox["id"], home["calendar_id"])
+    assert found is not None
+    return calendars.get_calendar(ctx, found)
 
