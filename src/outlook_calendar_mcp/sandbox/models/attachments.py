@@ -71,6 +71,7 @@ class Owner:
         doc["hasAttachments"] = self._count(self.event_id) > 0
         ev.touch(doc, ctx.now)
         if self.row is None:  # a changed occurrence is an exception
+            assert self.master is not None  # an occurrence has its series master
             doc["type"] = "exception"
             original = occurrence_start(self.event_id).isoformat()
             ev.store_event(ctx.store, ctx.mailbox["id"], self.master["calendar_id"], doc, self.event_id,

@@ -34,7 +34,8 @@ def load_doc(ctx: Session, row: EventRow) -> dict[str, Any]:
 
 
 
-def find_event(ctx: Session, event_id: str, calendar: CalendarRow | None = None) -> tuple[dict[str, Any], Any | None, Any]:
+def find_event(ctx: Session, event_id: str,
+               calendar: CalendarRow | None = None) -> tuple[dict[str, Any], EventRow | None, EventRow | None]:
     """(stored-form doc, its row or None for a derived occurrence, the master row or None)."""
     row = ctx.store.event_row(ctx.mailbox["id"], event_id)
     if row is not None:

@@ -95,6 +95,7 @@ def patch_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Respon
     ev.apply_changes(doc, body)
     ev.touch(doc, ctx.now)
     if row is None or row["kind"] == "exception":      # an occurrence becomes (or stays) an exception
+        assert master is not None  # an occurrence or an exception has its series master
         doc["type"] = "exception"
         original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
         ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], doc, event_id, "exception",

@@ -79,6 +79,7 @@ def respond(ctx: Ctx, event_id: str, calendar: CalendarRow | None, action: str) 
     mine["showAs"] = shown_response(intended, response)
     ev.touch(mine, ctx.now)
     if row is None or row["kind"] == "exception":
+        assert master is not None  # an occurrence or an exception has its series master
         mine["type"] = "exception"
         original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
         ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], mine, event_id, "exception", master["id"],
@@ -107,9 +108,9 @@ def respond(ctx: Ctx, event_id: str, calendar: CalendarRow | None, action: str) 
                             org_child.set_status(ctx.mailbox["address"], response, stamp)
                             org_child.save(ctx)
             else:                                  # one occurrence: recorded where the organizer has an exception
-                original = dt.datetime.fromisoformat(row["original_start"]) if row is not None \
+                when = dt.datetime.fromisoformat(row["original_start"] or "") if row is not None \
                     else occurrence_start(event_id)
-                exception = ctx.store.event_row(m.mailbox["id"], occurrence_id(m.row["id"], original))
+                exception = ctx.store.event_row(m.mailbox["id"], occurrence_id(m.row["id"], when))
                 if exception is not None and exception["kind"] == "exception":
                     m = Meeting(m.mailbox, exception, copy.deepcopy(load(ctx, exception)), exception["id"])
                     m.set_status(ctx.mailbox["address"], response, stamp, proposal)
@@ -147,6 +148,7 @@ def forward(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
                               "dana@contoso.com.", "ErrorInvalidRecipients")
     doc, row, master = lookup.find_event(ctx, event_id, calendar)
     if row is None or row["kind"] == "exception":      # an occurrence forwards its series
+        assert master is not None  # an occurrence or an exception has its series master
         row, doc = master, load(ctx, master)
     if doc.get("isCancelled"):
         raise bad_request("This meeting has been canceled; it can't be forwarded.", "ErrorMeetingIsCancelled")
