@@ -27,9 +27,9 @@ import time
 
 import httpx
 
-from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.sandbox.models.store import Store
 
 DOMAIN = "bench.example"

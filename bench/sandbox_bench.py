@@ -28,15 +28,14 @@ import random
 import statistics
 import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from dateutil import rrule as rr
 
 from outlook_calendar_mcp import timezones as tz
-from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.sandbox.models.store import Store
 
 UTC = dt.timezone.utc

@@ -148,8 +148,8 @@ def _auth(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from .config import Settings  # noqa: PLC0415
     from .clock import Clock  # noqa: PLC0415
+    from .config import Settings  # noqa: PLC0415
     from .sandbox import Sandbox  # noqa: PLC0415
 
     db = args.db or Settings().sandbox_db

@@ -14,7 +14,6 @@ import secrets
 import sys
 from typing import Any, Callable, Literal
 
-import httpx
 from mcp.server.mcpserver import MCPServer
 
 from . import __version__, protocol
