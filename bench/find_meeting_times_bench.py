@@ -47,13 +47,13 @@ from mcp import Client
 
 from outlook_calendar_mcp import timezones as tz
 from outlook_calendar_mcp.auth import SandboxTokenProvider
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.sandbox import app as app_module
-from outlook_calendar_mcp.sandbox import events as ev
-from outlook_calendar_mcp.sandbox.app import create_app
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox.models import events as ev
+from outlook_calendar_mcp.sandbox.models.store import Store
 from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
 
 ORGANIZER = "adele@contoso.com"            # the seeded default user, Pacific time
@@ -102,7 +102,7 @@ def build(attendees: int, days: int, seed: int = 7) -> tuple[Store, Any, list[st
     """The seeded sandbox plus ``attendees`` synthetic people: (store, app, addresses, names, events added)."""
     rng = random.Random(seed)
     store = Store(":memory:")
-    app = create_app(store)                   # seeds the demo organization
+    app = create_app(store, clock=Clock(NOW, frozen=True))   # seeds the demo organization; the sandbox's clock
     addresses, names, added = [], [], 0
     with store.transaction():
         adele = store.mailbox(ORGANIZER)
@@ -153,7 +153,6 @@ async def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     store, app, addresses, names, added = build(args.attendees, args.days)
     setup_s = time.perf_counter() - t0
-    app_module.utcnow = lambda: NOW           # the sandbox's clock
     tz.clock = lambda: NOW                    # the tool's clock (it refuses windows in the past)
 
     captured: list[tuple[str, dict[str, str], bytes]] = []

@@ -27,10 +27,10 @@ import time
 
 import httpx
 
-from outlook_calendar_mcp.sandbox import app as app_module
-from outlook_calendar_mcp.sandbox import events as ev
-from outlook_calendar_mcp.sandbox.app import create_app
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox.models import events as ev
+from outlook_calendar_mcp.sandbox.models.store import Store
 
 DOMAIN = "bench.example"
 ZONES = [("Pacific Standard Time", "08:00", "17:00"), ("Mountain Standard Time", "08:00", "17:00"),
@@ -98,8 +98,7 @@ async def run(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     store, people = build(args.attendees, args.days)
     setup_s = time.perf_counter() - t0
-    app_module.utcnow = lambda: NOW          # the sandbox's clock: the window lies ahead
-    app = create_app(store, seed=False)
+    app = create_app(store, clock=Clock(NOW, frozen=True), seed=False)   # the sandbox's clock: the window lies ahead
     organizer, attendees = people[0], people[1:]
     end_day = MONDAY + dt.timedelta(days=(args.days // 5) * 7 + args.days % 5)
     window = {"start": {"dateTime": f"{MONDAY.isoformat()}T00:00:00", "timeZone": "Pacific Standard Time"},

@@ -16,7 +16,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from outlook_calendar_mcp.sandbox.recurrence import DAYS_OF_WEEK, WEEK_INDEXES, expand, validate
+from outlook_calendar_mcp.sandbox.models.recurrence import DAYS_OF_WEEK, WEEK_INDEXES, expand, validate
 
 ZONES = [ZoneInfo(name) for name in ("America/New_York", "Europe/London", "Australia/Lord_Howe",
                                      "Pacific/Chatham", "America/Santiago", "Asia/Tokyo", "UTC")]

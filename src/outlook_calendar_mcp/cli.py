@@ -162,21 +162,19 @@ def _auth(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    from .clock import Clock  # noqa: PLC0415
     from .config import Settings  # noqa: PLC0415
-    from .sandbox.app import create_app  # noqa: PLC0415
-    from .sandbox.seed import seed_store  # noqa: PLC0415
-    from .sandbox.store import Store  # noqa: PLC0415
+    from .sandbox import Sandbox  # noqa: PLC0415
 
     db = args.db or Settings().sandbox_db
-    store = Store(db)
+    sandbox = Sandbox(db, clock=Clock(), seed=args.sandbox_command != "reset")
     if args.sandbox_command == "reset":
-        store.wipe()
-        seed_store(store)
+        sandbox.reset()
         print(f"Sandbox reset: {db} holds the demo organization again.", file=sys.stderr)
         return 0
     import uvicorn  # noqa: PLC0415
 
-    app = create_app(store)
+    app = sandbox.app
     print(f"Sandbox (Microsoft Graph v1.0-compatible) at http://{args.host}:{args.port}/v1.0 — database {db}. "
           "Send 'Authorization: Bearer sandbox' (or sandbox:<address>, sandbox-app).", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

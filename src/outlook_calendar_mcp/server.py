@@ -14,7 +14,6 @@ import secrets
 import sys
 from typing import Any, Callable, Literal
 
-import httpx
 from mcp.server.mcpserver import MCPServer
 
 from . import __version__, protocol
@@ -49,12 +48,12 @@ def build_graph(settings: Settings, *, on_request: list[Any] | None = None) -> G
     if settings.sandbox_url:
         root = settings.sandbox_url.rsplit("/v1.0", 1)[0]
         return GraphClient(base_url=f"{root}/v1.0", beta_url=f"{root}/beta", token_provider=provider, **common)
-    from .sandbox.app import create_app  # noqa: PLC0415 - only the sandbox backend needs it
-    from .sandbox.store import Store  # noqa: PLC0415
+    from .clock import Clock  # noqa: PLC0415
+    from .sandbox import Sandbox  # noqa: PLC0415 - only the sandbox backend needs it
 
-    app = create_app(Store(settings.sandbox_db))
+    sandbox = Sandbox(settings.sandbox_db, clock=Clock())
     return GraphClient(base_url=f"{SANDBOX_ORIGIN}/v1.0", beta_url=f"{SANDBOX_ORIGIN}/beta", token_provider=provider,
-                       transport=httpx.ASGITransport(app=app), **common)
+                       transport=sandbox.transport(), **common)
 
 
 def describe_backend(settings: Settings, graph: GraphClient) -> str:

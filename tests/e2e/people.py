@@ -21,10 +21,11 @@ import httpx
 from mcp import Client
 
 from outlook_calendar_mcp.auth import SandboxTokenProvider
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.sandbox.app import create_app
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox.models.store import Store
 from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
 
 from .conftest import dump, failure, sandbox_settings, structured
@@ -71,7 +72,7 @@ class People:
 @contextlib.asynccontextmanager
 async def colleagues(tmp: Path, *who: str) -> AsyncIterator[People]:
     store = Store(":memory:")
-    app = create_app(store)                           # seeds the demo organization
+    app = create_app(store, clock=Clock())                           # seeds the demo organization
     template = sqlite3.connect(":memory:")
     store.db.backup(template)
     sent: list[tuple[str, str, dict[str, str]]] = []

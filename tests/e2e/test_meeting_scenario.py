@@ -16,10 +16,11 @@ import pytest
 from mcp import Client
 
 from outlook_calendar_mcp.auth import SandboxTokenProvider
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.sandbox.app import create_app
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox.models.store import Store
 from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
 
 from .conftest import failure, sandbox_settings, structured
@@ -43,7 +44,7 @@ def copies(store: Store, address: str, subject: str) -> list[dict]:
 
 async def test_invite_decline_propose_move_cancel(tmp_path):
     store = Store(":memory:")
-    app = create_app(store)
+    app = create_app(store, clock=Clock())
     handles = Handles()
     async with AsyncExitStack() as stack:
         clients = {}

@@ -35,10 +35,11 @@ from mcp import Client
 
 from outlook_calendar_mcp import timezones as tz
 from outlook_calendar_mcp.auth import SandboxTokenProvider
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.sandbox.app import create_app
-from outlook_calendar_mcp.sandbox.store import Store
+from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox.models.store import Store
 from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
 
 from .conftest import TOOL_NAMES, dump, failure, sandbox_settings, structured
@@ -157,7 +158,7 @@ def anyio_backend() -> str:
 async def office_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Office]:
     tmp: Path = tmp_path_factory.mktemp("meeting-tools")
     store = Store(":memory:")
-    app = create_app(store)                           # seeds the demo organization
+    app = create_app(store, clock=Clock())                           # seeds the demo organization
     add_person(store, ALEX_J, "Alex Johnson", "Pacific Standard Time", ("09:00", "17:00"))
     template = sqlite3.connect(":memory:")
     store.db.backup(template)

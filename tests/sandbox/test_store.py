@@ -16,11 +16,11 @@ import sqlite3
 
 import pytest
 
-from outlook_calendar_mcp.sandbox import store as store_module
-from outlook_calendar_mcp.sandbox.seed import seed_store
-from outlook_calendar_mcp.sandbox.store import SCHEMA_VERSION, Store
+from outlook_calendar_mcp.sandbox.models import store as store_module
+from outlook_calendar_mcp.sandbox.models.seed import seed_store
+from outlook_calendar_mcp.sandbox.models.store import SCHEMA_VERSION, Store
 
-from .conftest import (ADELE, GRAPH_STAMP_RE, ID_RE, MONDAY, all_pages, event_body, new_store, open_client,
+from .conftest import (ADELE, GRAPH_STAMP_RE, ID_RE, MONDAY, NOW, all_pages, clock_on, event_body, new_store, open_client,
                        post_event, snapshot)
 
 UTC = dt.timezone.utc
@@ -123,7 +123,7 @@ def test_a_request_failing_after_its_first_writes_leaves_nothing(client, store):
 
 
 def test_an_internal_error_answers_in_graphs_shape_and_rolls_back(store, monkeypatch):
-    from outlook_calendar_mcp.sandbox import api_events
+    from outlook_calendar_mcp.sandbox.responses import events as api_events
 
     def explode(*args, **kwargs):
         store.db.execute("DELETE FROM events")
@@ -213,7 +213,7 @@ def test_seeded_week_is_relative_to_today():
                           (dt.date(2026, 3, 7), dt.date(2026, 3, 9)),  # a Saturday shows next week
                           (dt.date(2027, 1, 14), dt.date(2027, 1, 11))]:
         s = Store(":memory:")
-        seed_store(s, today=today)
+        seed_store(s, clock_on(today))
         with open_client(s) as c:
             week = {"startDateTime": f"{monday}T00:00:00Z", "endDateTime": f"{monday + dt.timedelta(days=6)}T00:00:00Z"}
             subjects = {e["subject"] for e in all_pages(c, "me/calendarView", params=week)}
@@ -297,7 +297,7 @@ def test_change_key_and_last_modified_move_on_every_update(client):
     modified = [s["lastModifiedDateTime"] for s in stamps]
     assert modified == sorted(modified)
     created_at = dt.datetime.fromisoformat(created["createdDateTime"][:26] + "+00:00")
-    assert abs(dt.datetime.now(UTC) - created_at) < dt.timedelta(minutes=5)
+    assert abs(NOW - created_at) < dt.timedelta(minutes=5)   # the sandbox's clock, not the system's
     assert client.get(f"me/events/{created['id']}").json()["changeKey"] == stamps[-1]["changeKey"]
 
 

@@ -9,14 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import QueryParams
 
-from outlook_calendar_mcp.sandbox.odata import (
-    MAX_DEPTH,
-    ODataError,
+from outlook_calendar_mcp.sandbox.models.filter import MAX_DEPTH, ODataError, matches, parse_filter, parse_instant
+from outlook_calendar_mcp.sandbox.models.odata import (
     Query,
-    matches,
     parse,
-    parse_filter,
-    parse_instant,
     project,
     search_matches,
     sort,

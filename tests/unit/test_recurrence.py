@@ -1,4 +1,4 @@
-"""Tests of the sandbox recurrence engine (outlook_calendar_mcp.sandbox.recurrence).
+"""Tests of the sandbox recurrence engine (outlook_calendar_mcp.sandbox.models.recurrence).
 
 1. Tables with hand-checked dates: the examples of Graph's recurrence pages, every pattern and range
    type, firstDayOfWeek, dayOfMonth 31, 'last', leap days, DST in five zones, the 02:30 gap.
@@ -21,7 +21,7 @@ from dateutil import rrule as rr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from outlook_calendar_mcp.sandbox.recurrence import (
+from outlook_calendar_mcp.sandbox.models.recurrence import (
     DAYS_OF_WEEK,
     MAX_OCCURRENCES,
     PATTERN_TYPES,

@@ -1,7 +1,7 @@
-"""The sandbox: a Microsoft Graph v1.0-compatible calendar service (Starlette over SQLite).
+"""The sandbox's app: the Starlette app, its request pipeline, and :class:`Sandbox` (store + clock + app).
 
 Paths are served under ``/v1.0`` (and ``/beta``) for ``me`` and
-``users/{id|userPrincipalName}``; see :mod:`.routes` for the resource tree.
+``users/{id|userPrincipalName}``; :mod:`.urls` is the route table.
 Every request:
 
 1. is authenticated (``Authorization: Bearer sandbox`` is the default user,
@@ -16,113 +16,33 @@ Every request:
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
-import re
-from dataclasses import dataclass, field
-from typing import Any, Callable
-from urllib.parse import urlencode
+import os
+from collections.abc import Callable
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import timezones as tz
+from ..clock import Clock
+from . import urls
+from .ctx import Ctx, error_response, parse_prefer, split_path
 from .errors import GraphHTTPError, bad_request
-from .events import Render
-from .store import Store, utcnow
+from .models.events import Render
+from .models.seed import seed_store
+from .models.session import Principal
+from .models.store import Store
 
 log = logging.getLogger("outlook_calendar_mcp.sandbox")
 
 DEFAULT_USER = "adele@contoso.com"
 
 
-@dataclass
-class Principal:
-    """Who is calling: a mailbox (delegated) or the app itself."""
-
-    mailbox: Any | None  # sqlite3.Row of the signed-in mailbox; None when app-only
-
-    @property
-    def app_only(self) -> bool:
-        return self.mailbox is None
-
-
-@dataclass
-class Ctx:
-    """Everything a handler needs about one request."""
-
-    request: Request
-    store: Store
-    principal: Principal
-    version: str
-    segments: list[str]
-    view: Render
-    applied: list[str]
-    max_page_size: int | None
-    now: dt.datetime
-    body_bytes: bytes = b""
-    mailbox: Any | None = None  # the target mailbox row
-    path_prefix: str = ""       # "me" or "users/{id}", as the caller wrote it
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def params(self):
-        return self.request.query_params
-
-    @property
-    def method(self) -> str:
-        return self.request.method
-
-    def json(self) -> Any:
-        if not self.body_bytes.strip():
-            raise bad_request("A request body is required: send a JSON object.", "BadRequest")
-        try:
-            return json.loads(self.body_bytes)
-        except ValueError as e:
-            raise bad_request(f"The request body is not valid JSON: {e}.", "BadRequest") from None
-
-    def base_url(self) -> str:
-        root = str(self.request.base_url).rstrip("/")
-        return f"{root}/{self.version}"
-
-    def link(self, path: str, **params: Any) -> str:
-        query = {k: v for k, v in self.params.items()}
-        query.update({k: str(v) for k, v in params.items()})
-        return f"{self.base_url()}/{path}?{urlencode(query)}"
-
-    def context_url(self, fragment: str) -> str:
-        return f"{self.base_url()}/$metadata#{fragment}"
-
-    def doc_json(self, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return self.respond(body, status, headers)
-
-    def respond(self, body: Any | None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        out_headers = dict(headers or {})
-        if self.applied:
-            out_headers["Preference-Applied"] = ", ".join(self.applied)
-        if body is None:
-            return Response(status_code=status, headers=out_headers)
-        return JSONResponse(body, status_code=status, headers=out_headers)
-
-
 # -- Prefer ---------------------------------------------------------------------
 
-_PREFER_ITEM = re.compile(r'\s*([\w.\-]+)\s*(?:=\s*("([^"]*)"|[^,;]*))?')
-
-
-def parse_prefer(values: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for header in values:
-        for m in _PREFER_ITEM.finditer(header):
-            name = m.group(1)
-            if not name:
-                continue
-            value = m.group(3) if m.group(3) is not None else (m.group(2) or "").strip()
-            out[name.lower()] = value
-    return out
 
 
 def prefer_view(prefer: dict[str, str]) -> tuple[Render, list[str], int | None]:
@@ -184,24 +104,17 @@ def authenticate(store: Store, header: str | None) -> Principal:
 Handler = Callable[[Ctx], Response]
 
 
-def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | None = None) -> Starlette:
-    """The sandbox as an ASGI app. ``store`` defaults to an in-memory database, seeded on first use."""
-    from . import routes  # noqa: PLC0415 - routes imports this module's Ctx
-    from . import availability, meetings, places  # noqa: F401, PLC0415 - they register themselves (install())
-    from . import attachments, reminders  # noqa: F401, PLC0415 - they register themselves (install())
-    from .seed import seed_store  # noqa: PLC0415
+def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
+    """The sandbox as an ASGI app over ``store`` (seeded on first use unless ``seed=False``).
 
-    store = store or Store(":memory:")
+    ``clock`` is the only source of "now": request times, error dates and the seed's living week.
+    """
     if seed and store.is_empty():
-        seed_store(store)
+        seed_store(store, clock)
 
     async def endpoint(request: Request) -> Response:
         client_request_id = request.headers.get("client-request-id")
         try:
-            if faults is not None:
-                injected = await faults.before(request)
-                if injected is not None:
-                    return injected
             body = await request.body()
             version = request.path_params["version"]
             if version not in ("v1.0", "beta"):
@@ -212,49 +125,50 @@ def create_app(store: Store | None = None, *, seed: bool = True, faults: Any | N
                 view, applied, page = prefer_view(parse_prefer(request.headers.getlist("prefer")))
                 ctx = Ctx(request=request, store=store, principal=principal, version=version,
                           segments=split_path(path), view=view, applied=applied, max_page_size=page,
-                          now=utcnow(), body_bytes=body)
-                response = routes.dispatch(ctx)
+                          now=clock.now(), body_bytes=body)
+                response = urls.dispatch(ctx)
         except GraphHTTPError as e:
-            return e.response(client_request_id)
+            return error_response(e, clock.now(), client_request_id)
         except Exception:  # a bug in the sandbox must still answer in Graph's shape
             log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
-            return GraphHTTPError(500, "generalException", "An internal sandbox error occurred.").response(
-                client_request_id)
+            return error_response(GraphHTTPError(500, "generalException", "An internal sandbox error occurred."),
+                clock.now(), client_request_id)
         if client_request_id:
             response.headers["client-request-id"] = client_request_id
         return response
 
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(routes=[
-        *EXTRA_ROUTES,
+        *urls.OUTSIDE_GRAPH,   # matched first: an upload session's pre-authenticated uploadUrl
         Route("/{version:str}/{path:path}", endpoint, methods=methods),
         Route("/{version:str}", endpoint, methods=methods),
     ])
     app.state.store = store
+    app.state.clock = clock
     return app
 
 
-# Routes outside Graph's tree, matched first: an upload session's pre-authenticated uploadUrl (attachments.py).
-EXTRA_ROUTES: list[Route] = []
-
-_SEGMENT_CALL = re.compile(r"^([A-Za-z][\w.]*)\((?:'([^']*)'|([^=(),']*))\)$")
-_SEGMENT_NAMED_CALL = re.compile(r"^([A-Za-z][\w.]*)\(([A-Za-z]\w*\s*=.*)\)$")
 
 
-def split_path(path: str) -> list[str]:
-    """'me/events('AAMk=')/accept' -> ['me', 'events', 'AAMk=', 'accept'] (OData key syntax unfolded).
+class Sandbox:
+    """The sandbox, assembled: a store (``db``: a file, or ``":memory:"``), its clock and its ASGI app.
 
-    A function call with named parameters keeps them as one segment for its handler to read:
-    "reminderView(startDateTime='a',endDateTime='b')" -> ['reminderView', "startDateTime='a',endDateTime='b'"].
+    ``Sandbox(":memory:", clock=Clock())`` is the demo organization, seeded for the clock's week
+    (``seed=False``: an empty organization). ``.transport()`` is an ``httpx`` transport into the app.
     """
-    out: list[str] = []
-    for seg in path.split("/"):
-        if not seg:
-            continue
-        m = _SEGMENT_CALL.match(seg) or _SEGMENT_NAMED_CALL.match(seg)
-        if m:
-            out.append(m.group(1))
-            out.append(next(g for g in m.groups()[1:] if g is not None))
-        else:
-            out.append(seg)
-    return out
+
+    def __init__(self, db: str | os.PathLike[str] = ":memory:", *, clock: Clock, seed: bool = True) -> None:
+        self.clock = clock
+        self.store = Store(db)
+        self.app = create_app(self.store, clock=clock, seed=seed)
+
+    def reset(self) -> None:
+        """Empty the store and seed the demo organization again, for the clock's week."""
+        self.store.wipe()
+        seed_store(self.store, self.clock)
+
+    def transport(self) -> httpx.ASGITransport:
+        return httpx.ASGITransport(app=self.app)
+
+    def close(self) -> None:
+        self.store.close()

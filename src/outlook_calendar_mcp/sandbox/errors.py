@@ -8,15 +8,10 @@ Every failure the sandbox reports leaves as Microsoft Graph does::
                "innerError": {"request-id": "...", "date": "...", "client-request-id": "..."}}}
 
 Handlers raise :class:`GraphHTTPError` (or one of the helpers below); the app
-turns it into that body, and the transaction of the request is rolled back.
+turns it into that body (:func:`.ctx.error_response`), and the transaction of the request is rolled back.
 """
 
 from __future__ import annotations
-
-import datetime as _dt
-import uuid
-
-from starlette.responses import JSONResponse
 
 
 class GraphHTTPError(Exception):
@@ -28,16 +23,6 @@ class GraphHTTPError(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
-
-    def response(self, client_request_id: str | None = None) -> JSONResponse:
-        inner = {
-            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-            "request-id": str(uuid.uuid4()),
-            "client-request-id": client_request_id or str(uuid.uuid4()),
-        }
-        body = {"error": {"code": self.code, "message": self.message, "innerError": inner}}
-        headers = {"request-id": inner["request-id"], "client-request-id": inner["client-request-id"], **self.headers}
-        return JSONResponse(body, status_code=self.status, headers=headers)
 
 
 def bad_request(message: str, code: str = "ErrorInvalidRequest") -> GraphHTTPError:
@@ -60,3 +45,7 @@ def unknown_property(name: str, type_name: str) -> GraphHTTPError:
         f"The property '{name}' does not exist on type 'microsoft.graph.{type_name}'. Make sure to only use "
         "property names that are defined by the type or mark the type as open type.",
     )
+
+
+def unknown_segment(segment: str) -> GraphHTTPError:
+    return GraphHTTPError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")

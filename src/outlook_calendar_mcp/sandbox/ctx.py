@@ -1,0 +1,131 @@
+"""One request as the handlers see it (:class:`Ctx`): who calls, which mailbox, how to answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .errors import GraphHTTPError, bad_request
+from .models.session import Session
+
+
+@dataclass(kw_only=True)
+class Ctx(Session):
+    """Everything a handler needs about one request: the :class:`Session` and the HTTP request around it."""
+
+    request: Request
+    version: str
+    segments: list[str]
+    applied: list[str] = field(default_factory=list)
+    max_page_size: int | None = None
+    body_bytes: bytes = b""
+
+    @property
+    def params(self):
+        return self.request.query_params
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    def json(self) -> Any:
+        if not self.body_bytes.strip():
+            raise bad_request("A request body is required: send a JSON object.", "BadRequest")
+        try:
+            return json.loads(self.body_bytes)
+        except ValueError as e:
+            raise bad_request(f"The request body is not valid JSON: {e}.", "BadRequest") from None
+
+    def base_url(self) -> str:
+        root = str(self.request.base_url).rstrip("/")
+        return f"{root}/{self.version}"
+
+    def link(self, path: str, **params: Any) -> str:
+        query = {k: v for k, v in self.params.items()}
+        query.update({k: str(v) for k, v in params.items()})
+        return f"{self.base_url()}/{path}?{urlencode(query)}"
+
+    def context_url(self, fragment: str) -> str:
+        return f"{self.base_url()}/$metadata#{fragment}"
+
+    def doc_json(self, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        return self.respond(body, status, headers)
+
+    def respond(self, body: Any | None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        out_headers = dict(headers or {})
+        if self.applied:
+            out_headers["Preference-Applied"] = ", ".join(self.applied)
+        if body is None:
+            return Response(status_code=status, headers=out_headers)
+        return JSONResponse(body, status_code=status, headers=out_headers)
+
+
+def methods(ctx: Ctx, table: dict[str, Callable[[], Response]]) -> Response:
+    """Run the handler for the request's method, or answer 405 naming the methods the resource takes."""
+    handler = table.get(ctx.method)
+    if handler is None:
+        allowed = ", ".join(sorted(table))
+        raise GraphHTTPError(405, "ErrorInvalidRequest",
+                             f"The HTTP method '{ctx.method}' is not allowed for this resource. Allowed: {allowed}.")
+    return handler()
+
+
+# -- the request line and headers ---------------------------------------------------------
+
+_PREFER_ITEM = re.compile(r'\s*([\w.\-]+)\s*(?:=\s*("([^"]*)"|[^,;]*))?')
+
+
+def parse_prefer(values: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for header in values:
+        for m in _PREFER_ITEM.finditer(header):
+            name = m.group(1)
+            if not name:
+                continue
+            value = m.group(3) if m.group(3) is not None else (m.group(2) or "").strip()
+            out[name.lower()] = value
+    return out
+
+
+_SEGMENT_CALL = re.compile(r"^([A-Za-z][\w.]*)\((?:'([^']*)'|([^=(),']*))\)$")
+_SEGMENT_NAMED_CALL = re.compile(r"^([A-Za-z][\w.]*)\(([A-Za-z]\w*\s*=.*)\)$")
+
+
+def split_path(path: str) -> list[str]:
+    """'me/events('AAMk=')/accept' -> ['me', 'events', 'AAMk=', 'accept'] (OData key syntax unfolded).
+
+    A function call with named parameters keeps them as one segment for its handler to read:
+    "reminderView(startDateTime='a',endDateTime='b')" -> ['reminderView', "startDateTime='a',endDateTime='b'"].
+    """
+    out: list[str] = []
+    for seg in path.split("/"):
+        if not seg:
+            continue
+        m = _SEGMENT_CALL.match(seg) or _SEGMENT_NAMED_CALL.match(seg)
+        if m:
+            out.append(m.group(1))
+            out.append(next(g for g in m.groups()[1:] if g is not None))
+        else:
+            out.append(seg)
+    return out
+
+
+def error_response(error: GraphHTTPError, now: dt.datetime, client_request_id: str | None = None) -> JSONResponse:
+    """The Graph error body for ``error``; ``now`` (the sandbox clock's) dates it."""
+    inner = {
+        "date": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "request-id": str(uuid.uuid4()),
+        "client-request-id": client_request_id or str(uuid.uuid4()),
+    }
+    body = {"error": {"code": error.code, "message": error.message, "innerError": inner}}
+    headers = {"request-id": inner["request-id"], "client-request-id": inner["client-request-id"], **error.headers}
+    return JSONResponse(body, status_code=error.status, headers=headers)

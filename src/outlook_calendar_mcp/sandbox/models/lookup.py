@@ -1,0 +1,132 @@
+"""Finding events: one event (or occurrence) by id, the instances in a window, and removing events.
+
+No HTTP here beyond the Graph errors for an id that is not found; what a write sets off
+(delivery, reminders, attachments) is :mod:`.effects`' business, called by the handlers.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import GraphHTTPError, not_found
+from . import events as ev
+from .rows import CalendarRow, EventRow
+from .session import Session
+from .store import occurrence_start, parse_occurrence_id, utc_key
+
+
+def load_doc(ctx: Session, row: EventRow) -> dict[str, Any]:
+    """A stored document, parsed once per stored version: treat the result as read-only."""
+    cache = ctx.store.__dict__.setdefault("_doc_cache", {})
+    # Keyed on the stored text itself: seq numbers can repeat after a rollback or a restored database.
+    key = (row["id"], row["doc"])
+    doc = cache.get(key)
+    if doc is None:
+        if len(cache) > 50_000:
+            cache.clear()
+        doc = cache[key] = json.loads(row["doc"])
+    return doc
+
+
+
+def find_event(ctx: Session, event_id: str,
+               calendar: CalendarRow | None = None) -> tuple[dict[str, Any], EventRow | None, EventRow | None]:
+    """(stored-form doc, its row or None for a derived occurrence, the master row or None)."""
+    row = ctx.store.event_row(ctx.mailbox["id"], event_id)
+    if row is not None:
+        if row["kind"] == "cancelled" or (calendar is not None and row["calendar_id"] != calendar["id"]):
+            raise not_found()
+        master = ctx.store.event_row(ctx.mailbox["id"], row["series_master_id"]) if row["series_master_id"] else None
+        return load_doc(ctx, row), row, master
+    parsed = parse_occurrence_id(event_id)
+    if parsed is None:
+        if not _looks_like_id(event_id):
+            raise GraphHTTPError(400, "ErrorInvalidIdMalformed", "Id is malformed.")
+        raise not_found()
+    master_id, original = parsed
+    master = ctx.store.event_row(ctx.mailbox["id"], master_id)
+    if master is None or master["kind"] != "seriesMaster" or (calendar is not None and master["calendar_id"] != calendar["id"]):
+        raise not_found()
+    doc = load_doc(ctx, master)
+    times = ev.event_times(doc)
+    zone_name = doc["recurrence"]["range"].get("recurrenceTimeZone") or "UTC"
+    zone = ev.zone_of(zone_name, "recurrence")
+    if not ev.rec.occurrence_at(doc["recurrence"], ev.series_start(doc, times, zone), zone, original):
+        raise not_found()
+    return ev.occurrence_doc(master_id, doc, original, zone_name, times.duration), None, master
+
+
+def _looks_like_id(event_id: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(event_id.encode())) > 8
+    except ValueError:
+        return False
+
+
+def drop_exceptions(ctx: Session, master_id: str, still: dict[str, Any] | None = None) -> None:
+    """Delete a series' exceptions and cancellations; with ``still`` (the master's new document), only those of
+    occurrences the new recurrence no longer has (ending a series earlier keeps the exceptions before its end)."""
+    times = zone = None
+    if still is not None:
+        times = ev.event_times(still)
+        zone = ev.zone_of(still["recurrence"]["range"].get("recurrenceTimeZone") or "UTC", "recurrence")
+    for child in ctx.store.series_children(master_id):
+        if still is not None and times is not None and zone is not None and child["original_start"] and ev.rec.occurrence_at(
+                still["recurrence"], ev.series_start(still, times, zone), zone,
+                dt.datetime.fromisoformat(child["original_start"])):
+            continue
+        ctx.store.delete_event_row(child)
+
+
+def remove_event_rows(ctx: Session, event_id: str, doc: dict[str, Any], row: EventRow | None, master: EventRow | None) -> None:
+    """Delete a single event or series, or cancel one occurrence (kept as a 'cancelled' row).
+
+    The write's effects are the caller's to run (:func:`.effects.after_write`)."""
+    if row is not None and row["kind"] in ("singleInstance", "seriesMaster"):
+        if row["kind"] == "seriesMaster":
+            drop_exceptions(ctx, row["id"])
+        ctx.store.delete_event_row(row)
+    else:
+        assert master is not None  # an occurrence or an exception has its series master
+        cancelled = copy.deepcopy(doc)
+        cancelled.pop("_id", None)
+        cancelled.update({"type": "cancelled", "isCancelled": True})
+        ev.touch(cancelled, ctx.now)
+        original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
+        ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], cancelled, event_id, "cancelled",
+                       master["id"], original)
+
+
+def window_instances(ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
+                     master_id: str | None = None) -> list[ev.Instance]:
+    """Every instance in [start, end) — singles, occurrences, exceptions — sorted by (start, id), built lazily:
+    occurrences are only materialized for the page that is rendered."""
+    ws, we = utc_key(start), utc_key(end)
+    ids = list(calendar_ids)
+    if master_id is None:
+        rows = ctx.store.window_rows(ids, ws, we)
+        masters = ctx.store.window_masters(ids, ws, we)
+    else:
+        rows = ctx.store.series_exceptions_in(master_id, ws, we)
+        masters = ctx.store.events_with_id(master_id)
+    out = [ev.Instance(r["start_utc"] or "", r["id"], doc=load_doc(ctx, r)) for r in rows]  # set: in the window
+    if masters:
+        master_ids = [m["id"] for m in masters]
+        skip = ctx.store.series_child_ids(master_ids)
+        for m in masters:
+            out.extend(ev.expand_master(m, load_doc(ctx, m), start, end, skip))
+    out.sort(key=lambda i: (i.start_key, i.event_id))
+    return out
+
+
+def window_items(ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
+                 master_id: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(utc start key, id, stored-form doc) of every instance in [start, end), materialized."""
+    return [(i.start_key, i.event_id, i.materialize())
+            for i in window_instances(ctx, calendar_ids, start, end, master_id)]
+

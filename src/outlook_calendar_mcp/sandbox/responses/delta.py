@@ -1,0 +1,257 @@
+"""Change tracking on a calendar view: ``calendarView/delta`` (and the reference's sync form).
+
+Two spellings of the same service:
+
+* Graph v1.0: ``GET {mb}[/calendars/{id}]/calendarView/delta?startDateTime&endDateTime``,
+  then the ``@odata.nextLink`` (``$skiptoken``) of each page, until a page ends
+  with ``@odata.deltaLink`` (``$deltatoken``); that link, requested later,
+  starts the next round and returns only what changed since.
+* The reference (Outlook REST "Sincronizar eventos"): ``GET .../calendarView?
+  startDateTime&endDateTime`` with ``Prefer: odata.track-changes``, answered
+  with ``Preference-Applied: odata.track-changes``. As the reference shows,
+  the *first* response always ends with a deltaLink, even when it holds only
+  the first page: the next request, with that ``$deltatoken``, returns the
+  rest, through ``$skiptoken`` pages, until a deltaLink again. Its links keep
+  startDateTime and endDateTime. (``/delta`` with ``Prefer:
+  odata.track-changes`` behaves the same way.)
+
+A client that follows Graph's rules converges with both: whatever a first
+response leaves out comes with the next round.
+
+What a round returns: every item of the window the client does not have in
+its current version - single events, series masters and exceptions in full
+(``@odata.type`` ``#microsoft.graph.event``), occurrences abbreviated to
+``id``, ``seriesMasterId``, ``type``, ``start`` and ``end`` (as Graph does:
+take the rest from the master) - and, for every item the client has that is
+gone from the window (deleted, cancelled, moved out), ``{"id": ...,
+"@removed": {"reason": "deleted"}}``. Versions are the store's ``seq`` change
+counter (an occurrence's version is its time), so a round's answer is exact:
+the state behind each token is what the client was sent (table
+``delta_states``). Pages hold ``Prefer: odata.maxpagesize`` items (default
+10); removals come first.
+
+``$filter``, ``$select``, ``$top``, ``$skip``, ``$search``, ``$count``,
+``$orderby`` and ``$expand`` are refused (400 ``ErrorInvalidUrlQuery``). A
+token the sandbox no longer knows is a 410 ``SyncStateNotFound``: start over
+without it. Tokens live 30 days. Access is as for calendarView (a sharee with
+limitedRead gets the limited fields).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from typing import Any
+
+from starlette.responses import Response
+
+from ..ctx import Ctx, parse_prefer
+from ..errors import GraphHTTPError, bad_request
+from ..models import events as ev
+from ..models import lookup, sharing
+from ..models.rows import CalendarRow
+from ..models.store import graph_timestamp, utc_key
+from .common import require_window
+
+DEFAULT_PAGE = 10
+TOKEN_LIFETIME = dt.timedelta(days=30)
+FORBIDDEN = ("$filter", "$select", "$top", "$skip", "$search", "$count", "$orderby", "$expand")
+ALLOWED = {"startdatetime": "startDateTime", "enddatetime": "endDateTime", "$deltatoken": "$deltatoken",
+           "$skiptoken": "$skiptoken"}
+TRACK_CHANGES = "odata.track-changes"
+EVENT_TYPE = "#microsoft.graph.event"
+
+
+def wants_sync(ctx: Ctx) -> bool:
+    names = {k.lower().lstrip("$") for k in ctx.params}
+    return "deltatoken" in names or "skiptoken" in names or TRACK_CHANGES in _prefer(ctx)
+
+
+def _prefer(ctx: Ctx) -> dict[str, str]:
+    return parse_prefer(ctx.request.headers.getlist("prefer"))
+
+
+def tracks_changes(ctx: Ctx) -> bool:
+    """``Prefer: odata.track-changes`` on a calendarView/delta request (the current protocol)."""
+    return TRACK_CHANGES in _prefer(ctx)
+
+
+# -- the query string ---------------------------------------------------------------------------------
+
+def _options(ctx: Ctx) -> dict[str, str]:
+    found: dict[str, str] = {}
+    refused = []
+    for name, value in ctx.params.multi_items():
+        folded = name.lower()
+        key = folded if folded.startswith("$") or folded in ALLOWED else "$" + folded
+        if key in FORBIDDEN:
+            refused.append(key)
+            continue
+        if key not in ALLOWED:
+            raise GraphHTTPError(400, "ErrorInvalidUrlQuery",
+                                 f"The query parameter '{name}' is not supported. Supported query parameters: "
+                                 "startDateTime, endDateTime, $deltatoken, $skiptoken.")
+        if ALLOWED[key] in found:
+            raise bad_request(f"Query option '{name}' was specified more than once, but it must be specified at "
+                              "most once.", "BadRequest")
+        found[ALLOWED[key]] = value
+    if refused:
+        raise GraphHTTPError(400, "ErrorInvalidUrlQuery",
+                             "The following parameters are not supported with change tracking over the "
+                             f"'CalendarView' resource: '{', '.join(refused)}'.")
+    if "$deltatoken" in found and "$skiptoken" in found:
+        raise bad_request("Give either $deltatoken or $skiptoken, not both.", "ErrorInvalidUrlQuery")
+    for token in ("$deltatoken", "$skiptoken"):
+        if token in found and not found[token]:
+            raise bad_request(f"The {token} query option requires a value.", "ErrorInvalidUrlQuery")
+    return found
+
+
+# -- state ---------------------------------------------------------------------------------------------
+
+def _save(ctx: Ctx, kind: str, calendar: CalendarRow, window: tuple[str, str], doc: dict[str, Any]) -> str:
+    token = secrets.token_urlsafe(18)
+    ctx.store.drop_delta_states_before(graph_timestamp(ctx.now - TOKEN_LIFETIME))
+    ctx.store.add_delta_state(token, kind, calendar["mailbox_id"], calendar["id"], window, doc,
+                              graph_timestamp(ctx.now))
+    return token
+
+
+def _load(ctx: Ctx, token: str, kind: str, calendar: CalendarRow, option: str) -> Any:
+    row = ctx.store.delta_state(token, kind)
+    if row is None:
+        raise GraphHTTPError(410, "SyncStateNotFound",
+                             f"The sync state behind this {option} is unknown or has expired. Start a new round of "
+                             "change tracking: request the calendar view without a token.")
+    if row["calendar_id"] != calendar["id"]:
+        raise bad_request(f"This {option} belongs to another calendar view: follow the links of this calendar view, "
+                          "or start again without a token.", "ErrorInvalidUrlQuery")
+    return row
+
+
+def _window_of(ctx: Ctx, options: dict[str, str], stored: tuple[str, str] | None) -> tuple[dt.datetime, dt.datetime]:
+    if stored is None or "startDateTime" in options or "endDateTime" in options:
+        start, end = require_window(ctx)
+        if stored is not None and (utc_key(start), utc_key(end)) != stored:
+            raise bad_request("startDateTime and endDateTime must be those of the round's first request (they are "
+                              "encoded in its tokens): leave them out, or start a new round.", "ErrorInvalidUrlQuery")
+        return start, end
+    return tuple(dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in stored)  # type: ignore
+
+
+# -- what the window holds -------------------------------------------------------------------------------
+
+def snapshot(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> dict[str, tuple[str, str, tuple]]:
+    """id -> (version, kind, sort key) of every item a sync of the window returns."""
+    seqs = ctx.store.event_seqs(calendar["id"])
+    items: dict[str, tuple[str, str, tuple]] = {}
+    first: dict[str, str] = {}
+    for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
+        if inst.doc is None:
+            assert inst.duration is not None  # a lazy occurrence carries its duration
+            seconds = int(inst.duration.total_seconds())
+            items[inst.event_id] = (f"o:{inst.start_key}:{seconds}", "occurrence", (inst.start_key, 1, inst.event_id))
+            master = inst.master_id
+        else:
+            kind = "exception" if inst.doc.get("type") == "exception" else "singleInstance"
+            items[inst.event_id] = (str(seqs.get(inst.event_id)), kind, (inst.start_key, 1, inst.event_id))
+            master = inst.doc.get("seriesMasterId") if kind == "exception" else None
+        if master and master not in first:
+            first[master] = inst.start_key
+    for master, key in first.items():
+        if master in seqs:
+            items[master] = (str(seqs[master]), "seriesMaster", (key, 0, master))
+    return items
+
+
+def changes_since(known: dict[str, str], now: dict[str, tuple[str, str, tuple]]) -> list[list[Any]]:
+    """[id, version, kind] to send: removals first, then new and changed items by start."""
+    removed = [[i, None, "removed"] for i in sorted(known) if i not in now]
+    changed = [[i, v, kind] for i, (v, kind, _) in sorted(now.items(), key=lambda kv: kv[1][2])
+               if known.get(i) != v]
+    return removed + changed
+
+
+def apply(known: dict[str, str], changes: list[list[Any]]) -> dict[str, str]:
+    out = dict(known)
+    for event_id, version, _ in changes:
+        if version is None:
+            out.pop(event_id, None)
+        else:
+            out[event_id] = version
+    return out
+
+
+# -- rendering ------------------------------------------------------------------------------------------------
+
+def _removed(event_id: str) -> dict[str, Any]:
+    return {"@odata.type": EVENT_TYPE, "id": event_id, "@removed": {"reason": "deleted"}}
+
+
+def render_change(ctx: Ctx, calendar: CalendarRow, event_id: str, version: str | None, kind: str) -> dict[str, Any]:
+    if version is None:
+        return _removed(event_id)
+    try:
+        doc, row, _ = lookup.find_event(ctx, event_id, calendar)
+    except GraphHTTPError:
+        return _removed(event_id)          # gone since the round began
+    full = {"@odata.type": EVENT_TYPE, **ev.render(doc, event_id, ctx.view)}
+    if row is not None:
+        return full
+    return {"@odata.type": EVENT_TYPE, "@odata.etag": full["@odata.etag"], "id": event_id,
+            "seriesMasterId": full.get("seriesMasterId"), "type": "occurrence", "start": full["start"],
+            "end": full["end"]}
+
+
+def _link(ctx: Ctx, legacy: bool, window: tuple[str, str], option: str, token: str) -> str:
+    path = "/".join(ctx.segments)
+    query = f"{option}={token}"
+    if legacy:
+        query = f"startDateTime={window[0]}Z&endDateTime={window[1]}Z&{query}"
+    return f"{ctx.base_url()}/{path}?{query}"
+
+
+def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
+    got = sharing.require(ctx, calendar, sharing.LIMITED)
+    options = _options(ctx)
+    size = ctx.max_page_size or DEFAULT_PAGE
+    first_request = "$deltatoken" not in options and "$skiptoken" not in options
+    if "$skiptoken" in options:
+        round_id, _, offset_text = options["$skiptoken"].partition(".")
+        row = _load(ctx, round_id, "round", calendar, "$skiptoken")
+        if not offset_text.isdigit():
+            raise GraphHTTPError(410, "SyncStateNotFound", "The $skiptoken is not one this service issued: start a "
+                                 "new round of change tracking without a token.")
+        window = (row["window_start"], row["window_end"])
+        _window_of(ctx, options, window)
+        state = json.loads(row["doc"])
+        base, changes, offset = state["base"], state["changes"], int(offset_text)
+        legacy = state.get("legacy", legacy)
+    else:
+        if "$deltatoken" in options:
+            row = _load(ctx, options["$deltatoken"], "delta", calendar, "$deltatoken")
+            window = (row["window_start"], row["window_end"])
+            start, end = _window_of(ctx, options, window)
+            base = json.loads(row["doc"])["known"]
+        else:
+            start, end = _window_of(ctx, options, None)
+            window = (utc_key(start), utc_key(end))
+            base = {}
+            if TRACK_CHANGES in _prefer(ctx):
+                ctx.applied.append(TRACK_CHANGES)
+        changes, offset, round_id = changes_since(base, snapshot(ctx, calendar, start, end)), 0, None
+    page = changes[offset: offset + size]
+    end_offset = offset + len(page)
+    body: dict[str, Any] = {"@odata.context": ctx.context_url("Collection(event)"),
+                            "value": [sharing.redact(render_change(ctx, calendar, *c), got) for c in page]}
+    if end_offset < len(changes) and not (legacy and first_request):
+        if round_id is None:
+            round_id = _save(ctx, "round", calendar, window, {"base": base, "changes": changes, "legacy": legacy})
+        body["@odata.nextLink"] = _link(ctx, legacy, window, "$skiptoken", f"{round_id}.{end_offset}")
+    else:  # the round is over (or, in the reference's first response, its first page is)
+        known = apply(base, changes[:end_offset])
+        body["@odata.deltaLink"] = _link(ctx, legacy, window, "$deltatoken",
+                                         _save(ctx, "delta", calendar, window, {"known": known}))
+    return ctx.respond(body)
+

@@ -1,0 +1,198 @@
+"""Directory endpoints: users, me, people, mailboxSettings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from starlette.responses import Response
+
+from ... import timezones as tz
+from ..ctx import Ctx
+from ..errors import GraphHTTPError, bad_request
+from ..models import odata
+from ..models.bodies import MAILBOX_SETTINGS, check
+from ..models.rows import MailboxRow
+from .common import parse_query, respond_docs
+
+USER_PROPERTIES = {"id", "displayName", "givenName", "surname", "mail", "userPrincipalName", "jobTitle",
+                   "officeLocation", "businessPhones", "mobilePhone", "preferredLanguage"}
+PERSON_PROPERTIES = {"id", "displayName", "givenName", "surname", "jobTitle", "officeLocation", "department",
+                     "scoredEmailAddresses", "personType", "userPrincipalName", "companyName"}
+USER_SEARCH_FIELDS = ("displayName", "mail", "userPrincipalName", "givenName", "surname")
+
+
+def render_user(row: MailboxRow) -> dict[str, Any]:
+    doc = json.loads(row["doc"])
+    given, _, surname = doc["displayName"].partition(" ")
+    return {
+        "id": row["id"], "displayName": doc["displayName"], "givenName": doc.get("givenName", given or None),
+        "surname": doc.get("surname", surname or None), "mail": row["address"], "userPrincipalName": row["address"],
+        "jobTitle": doc.get("jobTitle"), "officeLocation": doc.get("officeLocation"),
+        "businessPhones": doc.get("businessPhones", []), "mobilePhone": doc.get("mobilePhone"),
+        "preferredLanguage": doc.get("preferredLanguage", "en-US"),
+    }
+
+
+def get_user(ctx: Ctx) -> Response:
+    query = parse_query(ctx, {"$select"}, USER_PROPERTIES, "microsoft.graph.user")
+    body = odata.project(render_user(ctx.mailbox), query.select)
+    return ctx.respond({"@odata.context": ctx.context_url("users/$entity"), **body})
+
+
+def list_users(ctx: Ctx) -> Response:
+    query = parse_query(ctx, {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$search"},
+                        USER_PROPERTIES, "microsoft.graph.user")
+    docs = [render_user(r) for r in ctx.store.mailboxes() if r["kind"] in ("user", "room")]
+    if query.search is not None:
+        if (ctx.request.headers.get("consistencylevel") or "").lower() != "eventual":
+            raise GraphHTTPError(400, "Request_BadRequest",
+                                 "Request with $search query parameter only works through MSGraph with a special "
+                                 "request header: 'ConsistencyLevel: eventual'")
+        docs = [d for d in docs if _search(query.search, d, USER_SEARCH_FIELDS)]
+    return respond_docs(ctx, docs, query, "users", default_page=100)
+
+
+def _search(text: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    """Graph's directory $search: "displayName:Da" scopes the words to one property; clauses join with OR/AND."""
+    text = text.strip().strip('"')
+    for clause in re.split(r'"\s+OR\s+"', text):
+        clause = clause.strip('"')
+        prop, sep, words = clause.partition(":")
+        scoped = [f for f in fields if f.lower() == prop.strip().lower()] if sep else []
+        if sep and not scoped:
+            raise GraphHTTPError(400, "Request_UnsupportedQuery",
+                                 f"$search on property '{prop}' is not supported; use one of {', '.join(fields)}.")
+        if _prefix_match(words if sep else clause, doc, tuple(scoped) or fields):
+            return True
+    return False
+
+
+def _prefix_match(words: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    """Directory search is tokenized: every word must start a token of one of the fields."""
+    tokens = [t for f in fields for t in re.split(r"[\s@._\-]+", str(doc.get(f) or "").lower()) if t]
+    return all(any(t.startswith(w) for t in tokens) for w in words.lower().split())
+
+
+def list_people(ctx: Ctx) -> Response:
+    """People relevant to the signed-in user: everyone in the organization, colleagues met most often first."""
+    _require_self(ctx)
+    query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$search"}, PERSON_PROPERTIES,
+                        "microsoft.graph.person")
+    met = _meeting_counts(ctx)
+    people = []
+    for row in ctx.store.mailboxes():
+        if row["kind"] not in ("user", "room") or row["id"] == ctx.mailbox["id"]:
+            continue
+        user = render_user(row)
+        doc = json.loads(row["doc"])
+        score = 1.0 + met.get(row["address"].lower(), 0)
+        people.append((score, {
+            "id": row["id"], "displayName": user["displayName"], "givenName": user["givenName"],
+            "surname": user["surname"], "jobTitle": user["jobTitle"], "officeLocation": user["officeLocation"],
+            "department": doc.get("department"), "companyName": doc.get("companyName", "Contoso"),
+            "userPrincipalName": row["address"],
+            "scoredEmailAddresses": [{"address": row["address"], "relevanceScore": score,
+                                      "selectionLikelihood": "notSpecified"}],
+            "personType": {"class": "Person",
+                           "subclass": "OrganizationUser" if row["kind"] == "user" else "Room"},
+        }))
+    people.sort(key=lambda p: (-p[0], p[1]["displayName"]))
+    docs = [p for _, p in people]
+    if query.search is not None:
+        docs = [d for d in docs if odata.search_matches(query.search, d, ("displayName", "givenName", "surname",
+                                                                            "userPrincipalName"))]
+    return respond_docs(ctx, docs, query, f"users('{ctx.mailbox['id']}')/people")
+
+
+def _meeting_counts(ctx: Ctx) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for doc in ctx.store.mailbox_top_level_docs(ctx.mailbox["id"]):
+        for a in json.loads(doc).get("attendees", []):
+            address = a["emailAddress"]["address"].lower()
+            counts[address] = counts.get(address, 0) + 1
+    return counts
+
+
+def _require_self(ctx: Ctx) -> None:
+    if not ctx.principal.app_only and ctx.principal.mailbox["id"] != ctx.mailbox["id"]:
+        raise GraphHTTPError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+
+
+def mailbox_settings(row: MailboxRow) -> dict[str, Any]:
+    doc = json.loads(row["doc"])
+    zone = doc.get("timeZone", "UTC")
+    hours = doc.get("workingHours") or {}
+    return {
+        "archiveFolder": None,
+        "timeZone": zone,
+        "automaticRepliesSetting": {"status": "disabled", "externalAudience": "all",
+                                    "internalReplyMessage": "", "externalReplyMessage": ""},
+        "dateFormat": doc.get("dateFormat", "M/d/yyyy"), "timeFormat": doc.get("timeFormat", "h:mm tt"),
+        "delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
+        "language": {"locale": doc.get("preferredLanguage", "en-US"), "displayName": "English (United States)"},
+        "workingHours": {
+            "daysOfWeek": hours.get("daysOfWeek", ["monday", "tuesday", "wednesday", "thursday", "friday"]),
+            "startTime": hours.get("startTime", "08:00:00.0000000"),
+            "endTime": hours.get("endTime", "17:00:00.0000000"),
+            "timeZone": {"name": hours.get("timeZone", zone)},
+        },
+        "userPurpose": "user" if row["kind"] == "user" else "room",
+    }
+
+
+def get_mailbox_settings(ctx: Ctx) -> Response:
+    _require_self(ctx)
+    query = parse_query(ctx, {"$select"}, {"archiveFolder", "timeZone", "automaticRepliesSetting", "dateFormat",
+                                           "timeFormat", "delegateMeetingMessageDeliveryOptions", "language",
+                                           "workingHours", "userPurpose"}, "microsoft.graph.mailboxSettings")
+    body = odata.project(mailbox_settings(ctx.mailbox), query.select)
+    body.pop("id", None)
+    return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/mailboxSettings"), **body})
+
+
+def patch_mailbox_settings(ctx: Ctx) -> Response:
+    _require_self(ctx)
+    body = ctx.json()
+    check(body, MAILBOX_SETTINGS)
+    doc = json.loads(ctx.mailbox["doc"])
+    if "timeZone" in body:
+        _zone(body["timeZone"], "timeZone")
+        doc["timeZone"] = body["timeZone"]
+    for key in ("dateFormat", "timeFormat"):
+        if key in body:
+            doc[key] = body[key]
+    if body.get("workingHours"):
+        hours = dict(doc.get("workingHours") or {})
+        wh = body["workingHours"]
+        for key in ("startTime", "endTime"):
+            if key in wh:
+                hours[key] = _time_of_day(wh[key], f"workingHours.{key}")
+        if "daysOfWeek" in wh:
+            hours["daysOfWeek"] = wh["daysOfWeek"]
+        if wh.get("timeZone", {}).get("name"):
+            _zone(wh["timeZone"]["name"], "workingHours.timeZone.name")
+            hours["timeZone"] = wh["timeZone"]["name"]
+        doc["workingHours"] = hours
+    ctx.store.update_mailbox_doc(ctx.mailbox["id"], doc)
+    row = ctx.store.mailbox(ctx.mailbox["id"])
+    assert row is not None
+    ctx.mailbox = row
+    return get_mailbox_settings(ctx)
+
+
+def _zone(name: str, label: str) -> None:
+    if not tz.is_known(name):
+        raise GraphHTTPError(400, "TimeZoneNotSupportedException",
+                             f"A valid TimeZone value must be specified. The following TimeZone value is not "
+                             f"supported: '{name}' ({label}).")
+
+
+def _time_of_day(value: str, label: str) -> str:
+    try:
+        t = dt.time.fromisoformat(value.split(".")[0])
+    except ValueError:
+        raise bad_request(f"{label}: '{value}' is not a time of day; use the form '08:30:00'.") from None
+    return t.strftime("%H:%M:%S") + ".0000000"
