@@ -1,6 +1,6 @@
 """Event attachments in the sandbox, over HTTP: Graph's shapes, its errors, and the upload-session protocol.
 
-Fixtures from the reference (../shared/seeds/002_*.txt, PascalCase v2.0 turned into Graph's camelCase):
+Fixtures from the reference (tests/data/reference/outlook-calendar-rest-v2.0.pt.txt.xz, PascalCase v2.0 turned into Graph's camelCase):
 the reference attachment it adds ("Hydrangea picture", oneDriveBusiness, permission edit) and the
 ``$expand=attachments`` answer it shows. The upload-session steps follow Graph's "Attach large files to
 Outlook messages or events": 201 with uploadUrl, expirationDateTime and nextExpectedRanges ["0-"]; PUTs

@@ -1,6 +1,6 @@
 """findMeetingTimes: the reference's five examples, then each rule of OPERATIONS.md, then bad inputs.
 
-The five examples are read from the reference itself (../shared/seeds/002_*.txt, "Localizar
+The five examples are read from the reference itself (tests/data/reference/outlook-calendar-rest-v2.0.pt.txt.xz, "Localizar
 horários de reunião": Outlook REST v2.0, PascalCase) and translated to Graph v1.0 (camelCase
 names and enum members). Each runs against an organization arranged to match its premises:
 Proseware's mailboxes (Pacific time, 08:00-17:00), the calendars the example implies, and the
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import lzma
 import re
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from tests.contract.csdl import load_model
 
 from .conftest import PACIFIC, Org, create, graph_error, person, unchanged, when
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference" / "outlook-calendar-rest-v2.0.pt.txt.xz"
 DOMAIN = "prosewareltd.onmicrosoft.com"
 ME, FANNY, DANA = f"adelev@{DOMAIN}", f"fannyd@{DOMAIN}", f"danas@{DOMAIN}"
 ENUM_KEYS = {"Type", "ActivityDomain", "Availability", "OrganizerAvailability", "EmptySuggestionsReason"}
@@ -48,10 +49,7 @@ def _json_at(text: str, start: int) -> tuple[Any, int]:
 
 def reference_examples() -> list[tuple[dict, dict]]:
     """(request, response) of each findMeetingTimes example of the v2.0 reference, in its order."""
-    files = sorted(SEEDS.glob("002_*.txt"))
-    if not files:
-        pytest.skip("the reference (../shared/seeds/002_*.txt) is not here")
-    text = files[0].read_text(encoding="utf-8")
+    text = lzma.decompress(REFERENCE.read_bytes()).decode("utf-8")  # vendored: tests/data/reference/README.md
     section = text[text.index("Localizar horários de reunião\nEscopo"):]
     section = section[:section.index("Obter salas de reunião")]
     out = []

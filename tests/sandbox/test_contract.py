@@ -1,4 +1,4 @@
-"""Sandbox responses validate against Graph v1.0's own data model (../shared/graph/v1.0-Prod.csdl).
+"""Sandbox responses validate against Graph v1.0's own data model (tests/data/graph/v1.0-Prod.csdl.xz).
 
 The checker is generated from the CSDL at test time (tests/contract/csdl.py):
 nothing here lists Graph's properties by hand. ``validate(type, value)`` is

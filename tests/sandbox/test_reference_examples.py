@@ -1,6 +1,6 @@
 """The reference's request examples, replayed against the sandbox over HTTP.
 
-Source: ../shared/seeds/002_*.txt (Outlook REST v2.0 calendar reference) and
+Source: tests/data/reference/outlook-calendar-rest-v2.0.pt.txt.xz (Outlook REST v2.0 calendar reference) and
 003_*.txt (Graph "Get event"). Each v2.0 request is translated to Graph v1.0:
 ``outlook.office.com/api/v2.0/me/...`` -> ``/v1.0/me/...``, PascalCase
 property names -> camelCase, PascalCase enum values -> Graph's camelCase
