@@ -45,8 +45,8 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from outlook_calendar_mcp import timezones as tz
 from outlook_calendar_mcp.auth import SandboxTokenProvider
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
@@ -54,7 +54,7 @@ from outlook_calendar_mcp.sandbox import app as app_module
 from outlook_calendar_mcp.sandbox import events as ev
 from outlook_calendar_mcp.sandbox.app import create_app
 from outlook_calendar_mcp.sandbox.store import Store
-from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
+from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server, services_of
 
 ORGANIZER = "adele@contoso.com"            # the seeded default user, Pacific time
 DOMAIN = "bench.example"
@@ -154,7 +154,6 @@ async def run(args: argparse.Namespace) -> int:
     store, app, addresses, names, added = build(args.attendees, args.days)
     setup_s = time.perf_counter() - t0
     app_module.utcnow = lambda: NOW           # the sandbox's clock
-    tz.clock = lambda: NOW                    # the tool's clock (it refuses windows in the past)
 
     captured: list[tuple[str, dict[str, str], bytes]] = []
 
@@ -172,7 +171,8 @@ async def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=Path(tmp), cache_dir=Path(tmp),
                             sandbox_user=ORGANIZER)
-        server = create_server(settings, graph, handles=Handles())
+        server = create_server(settings, graph, handles=Handles(),
+                               clock=Clock(NOW, frozen=True))  # the tool's clock (it refuses windows in the past)
         async with Client(server) as client:
             async def tool(arguments: dict[str, Any]) -> dict[str, Any]:
                 result = await client.call_tool("find_meeting_times", arguments)
@@ -184,8 +184,8 @@ async def run(args: argparse.Namespace) -> int:
             _, headers, body = captured[-1]
             request = json.loads(body)
             assert len(request["attendees"]) == args.attendees, request["attendees"]
-            zone_name, _ = await server.services.zone(None)       # what the tool asked for: the same Prefer
-            prefer = server.services.prefer(zone_name)
+            zone_name, _ = await services_of(server).zone(None)   # what the tool asked for: the same Prefer
+            prefer = services_of(server).prefer(zone_name)
             assert f'outlook.timezone="{zone_name}"' in headers.get("prefer", ""), headers
 
             async def raw() -> dict[str, Any]:

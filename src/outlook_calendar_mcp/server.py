@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import secrets
 import sys
+import weakref
 from typing import Any, Callable, Literal
 
 import httpx
@@ -19,12 +20,14 @@ from mcp.server.mcpserver import MCPServer
 
 from . import __version__, protocol
 from .auth import SandboxTokenProvider, build_token_provider
+from .clock import Clock
 from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
 from .tools.policy import Policy, parse_tools
 from .prompts import scheduling as prompts
 from .tools import attachments, calendars, directory, events, reminders, responses, scheduling
+from .tools.common import Services
 
 log = logging.getLogger("outlook_calendar_mcp")
 
@@ -36,12 +39,14 @@ INSTRUCTIONS = (
     "Confirm with the user before anything that notifies other people (invitations, updates, cancellations)."
 )
 Transport = Literal["stdio", "sse", "http"]
+_services: weakref.WeakKeyDictionary[MCPServer, Services] = weakref.WeakKeyDictionary()
 
 
-def build_graph(settings: Settings, *, on_request: list[Any] | None = None) -> GraphClient:
+def build_graph(settings: Settings, *, on_request: list[Any] | None = None, clock: Clock | None = None) -> GraphClient:
     """The one GraphClient, on Graph or on the sandbox (in process, or at ``sandbox_url``)."""
     common = dict(timeout=settings.timeout_s, max_retries=settings.max_retries,
-                  retry_budget_s=settings.retry_budget_s, max_items=settings.max_items, on_request=on_request)
+                  retry_budget_s=settings.retry_budget_s, max_items=settings.max_items, on_request=on_request,
+                  clock=clock)
     if settings.effective_backend() == "graph":
         return GraphClient(base_url=settings.graph_url, beta_url=settings.graph_beta_url,
                            token_provider=build_token_provider(settings), **common)
@@ -65,14 +70,15 @@ def describe_backend(settings: Settings, graph: GraphClient) -> str:
             "configured; run `outlook-calendar-mcp auth login` to use your real calendar")
 
 
-def create_server(settings: Settings, graph: GraphClient, *, handles: Handles | None = None,
-                  policy: Policy | None = None) -> MCPServer:
-    """The MCP server with the calendar tools the policy allows, talking through ``graph``."""
-    from .tools.common import Services  # noqa: PLC0415
+def create_server(settings: Settings, graph: GraphClient, *, clock: Clock | None = None,
+                  handles: Handles | None = None, policy: Policy | None = None) -> MCPServer:
+    """The MCP server with the calendar tools the policy allows, talking through ``graph``.
 
+    ``clock`` is the one "now" of every tool (default: the system's); :func:`services_of` gives the
+    server's shared state back (tests, benchmarks, the ``call`` command)."""
     server = MCPServer(name="outlook-calendar-mcp", title="Outlook Calendar", version=__version__,
                        instructions=INSTRUCTIONS)
-    svc = Services(settings=settings, graph=graph,
+    svc = Services(settings=settings, graph=graph, clock=clock or Clock(),
                    handles=handles or Handles(settings.data_dir / "handles.db"),
                    app_only=bool(getattr(graph.token_provider, "app_only", False)))
     policy = policy or Policy(read_only=settings.read_only, include=parse_tools(settings.tools),
@@ -81,10 +87,16 @@ def create_server(settings: Settings, graph: GraphClient, *, handles: Handles | 
     for module in (events, responses, scheduling, calendars, directory, attachments, reminders):
         module.register(server, svc, policy)
     policy.check_selection()
-    server.services = svc  # type: ignore[attr-defined]  # for tests and the `call` command
+    _services[server] = svc
     prompts.register(server, _tool_caller(server))
     protocol.install(server)  # unknown tool or prompt -> -32602, logging/setLevel, completion
     return server
+
+
+def services_of(server: MCPServer) -> Services:
+    """The shared :class:`~.tools.common.Services` (graph, handles, clock, ...) of a server built by
+    :func:`create_server`."""
+    return _services[server]
 
 
 def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
@@ -165,10 +177,11 @@ def run(settings: Settings, transport: Transport = "stdio", host: str = "127.0.0
                          "(--http-token or OUTLOOK_MCP_HTTP_TOKEN), or bind 127.0.0.1.")
     if settings.confirm_sends is None:  # on by default where the client is not a local, trusted process
         settings = settings.model_copy(update={"confirm_sends": transport != "stdio"})
-    graph = build_graph(settings)
+    clock = Clock()
+    graph = build_graph(settings, clock=clock)
     print(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}",
           file=sys.stderr, flush=True)
-    server = create_server(settings, graph)
+    server = create_server(settings, graph, clock=clock)
     if transport == "stdio":
         server.run("stdio")
         return

@@ -35,9 +35,10 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.server import build_graph, create_server
+from outlook_calendar_mcp.server import build_graph, create_server, services_of
 
 TOOL_NAMES = (
     "calendar_view", "list_events", "get_event", "create_event", "update_event", "delete_event",
@@ -152,13 +153,13 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def open_harness(tmp_path: Path, *, handles: Handles | None = None, mode: str = "auto",
-                       **settings: Any) -> AsyncIterator[Harness]:
+                       clock: Clock | None = None, **settings: Any) -> AsyncIterator[Harness]:
     config = sandbox_settings(tmp_path, **settings)
-    graph = build_graph(config)
-    server = create_server(config, graph, handles=handles if handles is not None else Handles())
+    graph = build_graph(config, clock=clock)
+    server = create_server(config, graph, clock=clock, handles=handles if handles is not None else Handles())
     try:
         async with Client(server, mode=mode) as client:
-            yield Harness(client=client, server=server, graph=graph, handles=server.services.handles,
+            yield Harness(client=client, server=server, graph=graph, handles=services_of(server).handles,
                           settings=config)
     finally:
         await graph.aclose()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from outlook_calendar_mcp import timezones as tz
+from outlook_calendar_mcp.server import services_of
 
 from .conftest import Harness, open_harness
 
@@ -92,7 +93,7 @@ async def test_find_an_hour_with_dana_and_fanny_next_week_and_book_a_room_for_si
     model = Model(adele)
     rooms = await model("list_rooms", {"min_capacity": 6})
     assert rooms["rooms"] and all(r["capacity"] >= 6 for r in rooms["rooms"])
-    next_week = seeded_monday(tz.now(tz.resolve("America/Los_Angeles")).date()) + dt.timedelta(days=7)
+    next_week = seeded_monday(services_of(adele.server).clock.today(tz.resolve("America/Los_Angeles"))) + dt.timedelta(days=7)
     times = await model("find_meeting_times", {
         "attendees": ["Dana", "Fanny"], "duration": "1h", "start": next_week.isoformat(),
         "end": (next_week + dt.timedelta(days=5)).isoformat(), "rooms": [r["email"] for r in rooms["rooms"]]})
@@ -113,7 +114,7 @@ async def test_find_an_hour_with_dana_and_fanny_next_week_and_book_a_room_for_si
 async def test_decline_everything_on_friday_afternoon_with_a_note(tmp_path):
     async with open_harness(tmp_path, sandbox_user="dana@contoso.com") as dana:
         model = Model(dana)
-        monday = seeded_monday(tz.now(tz.resolve("America/New_York")).date())
+        monday = seeded_monday(services_of(dana.server).clock.today(tz.resolve("America/New_York")))
         friday = monday + dt.timedelta(days=4)
         view = await model("calendar_view", {"start": f"{friday}T12:00", "end": f"{friday}T18:00"})
         invitations = [e for e in view["events"] if e.get("organizer")]
@@ -148,7 +149,7 @@ async def test_when_am_i_free_for_two_hours_this_week(adele):
 async def test_accept_the_quarterly_planning_invitation(tmp_path):
     async with open_harness(tmp_path, sandbox_user="dana@contoso.com") as dana:
         model = Model(dana)
-        monday = seeded_monday(tz.now(tz.resolve("America/New_York")).date())
+        monday = seeded_monday(services_of(dana.server).clock.today(tz.resolve("America/New_York")))
         view = await model("calendar_view", {"start": monday.isoformat(), "end": (monday + dt.timedelta(days=5)).isoformat()})
         invite = find(view["events"], "Quarterly planning")
         await model("accept_event", {"event": invite["handle"], "comment": "See you there"})

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tzlocal.windows_tz import tz_win, win_tz
 
 from outlook_calendar_mcp import timezones as tz
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.timezones import DateTimeFormatError, TimeZoneError
 
 NY = ZoneInfo("America/New_York")
@@ -407,21 +408,22 @@ def test_format_local_rejects_naive():
         tz.format_local(datetime(2026, 11, 23, 15), LA)
 
 
-def test_now_uses_the_patchable_clock(monkeypatch):
-    monkeypatch.setattr(tz, "clock", lambda: datetime(2026, 11, 1, 6, 30, tzinfo=Z))
-    assert tz.now() == datetime(2026, 11, 1, 6, 30, tzinfo=Z) and tz.now().utcoffset() == timedelta(0)
-    local = tz.now(NY)
+def test_the_clock_gives_now_and_today_in_a_zone():
+    clock = Clock(datetime(2026, 11, 1, 6, 30, tzinfo=Z), frozen=True)
+    assert clock.now() == datetime(2026, 11, 1, 6, 30, tzinfo=Z) and clock.now().utcoffset() == timedelta(0)
+    local = clock.now(NY)
     assert (local.hour, local.minute, local.fold) == (1, 30, 1)  # the second 01:30, EST
     assert tz.format_local(local, NY) == "2026-11-01T01:30:00-05:00"
-    assert tz.today(ZoneInfo("Pacific/Kiritimati")) == date(2026, 11, 1)
-    assert tz.today(ZoneInfo("Pacific/Pago_Pago")) == date(2026, 10, 31)
+    assert clock.today(ZoneInfo("Pacific/Kiritimati")) == date(2026, 11, 1)
+    assert clock.today(ZoneInfo("Pacific/Pago_Pago")) == date(2026, 10, 31)
 
 
-def test_now_rejects_a_naive_clock(monkeypatch):
-    monkeypatch.setattr(tz, "clock", lambda: datetime(2026, 11, 1))
+def test_the_clock_rejects_a_naive_instant():
+    with pytest.raises(ValueError, match="zone or offset"):
+        Clock(datetime(2026, 11, 1))
     with pytest.raises(ValueError, match="aware"):
-        tz.now()
+        Clock().set(datetime(2026, 11, 1))
 
 
 def test_real_clock_is_aware_utc():
-    assert tz.now().tzinfo is not None and tz.now().utcoffset() == timedelta(0)
+    assert Clock().now().tzinfo is not None and Clock().now().utcoffset() == timedelta(0)

@@ -41,6 +41,7 @@ import anyio
 import httpx
 
 from .. import __version__
+from ..clock import Clock
 from .errors import GraphError, GraphTransportError, error_from_response, parse_retry_after
 
 if TYPE_CHECKING:
@@ -170,6 +171,7 @@ class GraphClient:
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
         user_agent: str = f"outlook-calendar-mcp/{__version__}",
         on_request: list[RequestHook] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.beta_url = beta_url.rstrip("/") if beta_url else None
@@ -179,6 +181,7 @@ class GraphClient:
         self.max_items = max_items
         self.on_request: list[RequestHook] = list(on_request or [])
         self._sleep = sleep
+        self.clock = clock or Clock()  # "now" for a Retry-After given as an HTTP date
         self._origins = {_origin(self.base_url)} | ({_origin(self.beta_url)} if self.beta_url else set())
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -306,7 +309,8 @@ class GraphClient:
                     token = fresh
                     continue
             if status in RETRY_STATUSES and retryable and retries < self.max_retries:
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                retry_after = parse_retry_after(response.headers.get("retry-after"),
+                                                now=self.clock.timestamp())
                 delay = retry_after if retry_after and retry_after > 0 else self._backoff(retries)
                 if slept + delay <= self.retry_budget_s:
                     logger.warning(
@@ -320,7 +324,7 @@ class GraphClient:
                 logger.warning("%s %s -> %d; retry budget of %.0fs spent", method, _loggable(url), status,
                                self.retry_budget_s)
             if status >= 400:
-                raise error_from_response(status, response.headers, content_bytes)
+                raise error_from_response(status, response.headers, content_bytes, now=self.clock.timestamp())
             return GraphResponse(method, url, status, response.headers, content_bytes)
 
     async def _notify(self, method: str, url: str, headers: httpx.Headers, body: bytes | None) -> None:

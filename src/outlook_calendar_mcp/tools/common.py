@@ -28,6 +28,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from .. import timezones as tz
+from ..clock import Clock
 from ..config import Settings
 from ..graph import GraphClient, GraphError, Prefer
 from ..ids import Handles, UnknownHandle
@@ -63,6 +64,7 @@ class Services:
     settings: Settings
     graph: GraphClient
     handles: Handles
+    clock: Clock = field(default_factory=Clock)  # the one "now" every tool reads
     app_only: bool = False
     _zones: dict[str, tuple[str, ZoneInfo]] = field(default_factory=dict)
 

@@ -51,7 +51,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         doc = await g.get(f"{svc.mb(mailbox)}/mailboxSettings") or {}
         name = doc.get("timeZone") or "UTC"
         zone = tz.resolve(name)
-        now = tz.now(zone)
+        now = svc.clock.now(zone)
         hours = doc.get("workingHours") or {}
         wh = None
         if hours:

@@ -117,7 +117,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         if start is None:
-            start = tz.now(zone).date().isoformat()
+            start = svc.clock.today(zone).isoformat()
         if end is None:
             end = (tz.parse_user_time(start, zone, label="start") + dt.timedelta(days=7)).isoformat()
         window_start, window_end = _window(start, end, zone)

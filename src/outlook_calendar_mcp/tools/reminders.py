@@ -62,7 +62,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     ) -> ReminderList:
         """Use to see which event reminders go off, for events between two times (occurrences of series included). Returns reminders by fire time."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        begin = tz.parse_user_time(start, zone, label="start") if start else tz.now(zone).replace(microsecond=0)
+        begin = tz.parse_user_time(start, zone, label="start") if start else svc.clock.now(zone).replace(microsecond=0)
         start = begin.isoformat()
         end = end or (begin + dt.timedelta(hours=24)).isoformat()
         window_start, window_end = _window(start, end, zone)
@@ -88,9 +88,10 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         event_id = event_of(reminder)
         zone_name, zone = await svc.zone(mailbox, time_zone)
         moment = tz.parse_user_time(until, zone, label="until")
-        if moment <= tz.now(zone):
+        now = svc.clock.now(zone)
+        if moment <= now:
             raise InputError(f"until: {until} is not in the future; give a later time, e.g. "
-                             f"'{(tz.now(zone) + dt.timedelta(minutes=10)).strftime('%Y-%m-%dT%H:%M')}'.")
+                             f"'{(now + dt.timedelta(minutes=10)).strftime('%Y-%m-%dT%H:%M')}'.")
         await g.post(action_path(mailbox, event_id, "snoozeReminder"),
                      json={"newReminderTime": tz.to_graph(moment, zone_name)})
         return ReminderChanged(reminder=svc.handles.handle("reminder", event_id),

@@ -202,11 +202,11 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         """Use to find times when people (and a room) are free for a meeting. Returns ranked slots with who is busy."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
         length = parse_duration(duration)
-        begin = tz.parse_user_time(start, zone, label="start") if start else tz.now(zone)
+        begin = tz.parse_user_time(start, zone, label="start") if start else svc.clock.now(zone)
         finish = tz.parse_user_time(end, zone, label="end") if end else begin + dt.timedelta(days=7)
         if finish <= begin:
             raise InputError(f"end: {end} is not after start {start or 'now'}; give a later end.")
-        now = tz.now(zone)
+        now = svc.clock.now(zone)
         if finish <= now:
             which = "end" if end else "start"
             raise InputError(f"{which}: the window {tz.format_local(begin, zone)} to {tz.format_local(finish, zone)} "

@@ -34,6 +34,7 @@ from pydantic import Field
 
 from .. import timezones as tz
 from .. import views
+from ..clock import Clock
 from ..graph import GraphError
 from ..views import Compact, Event
 from .common import CalendarId, DetailArg, InputError, Mailbox, MaxResults, Services, TimeZoneArg, tool
@@ -49,7 +50,7 @@ EXPIRED = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 class SyncState:
     """Delta links and what was seen, per window, in a small SQLite file beside the handles."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, clock: Clock):
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -57,18 +58,19 @@ class SyncState:
                          " window_start TEXT NOT NULL, window_end TEXT NOT NULL, delta_link TEXT NOT NULL,"
                          " known TEXT NOT NULL, updated TEXT NOT NULL)")
         self._lock = threading.Lock()
+        self._clock = clock
 
     def get(self, key: str) -> tuple[str, dict[str, Any], str] | None:
         row = self._db.execute("SELECT delta_link, known, updated FROM sync_state WHERE key = ?", (key,)).fetchone()
         return (row[0], json.loads(row[1]), row[2]) if row else None
 
     def last_window(self, scope: str) -> tuple[str, str] | None:
-        row = self._db.execute("SELECT window_start, window_end FROM sync_state WHERE scope = ? ORDER BY updated DESC"
-                               " LIMIT 1", (scope,)).fetchone()
+        row = self._db.execute("SELECT window_start, window_end FROM sync_state WHERE scope = ? ORDER BY updated DESC,"
+                               " rowid DESC LIMIT 1", (scope,)).fetchone()
         return (row[0], row[1]) if row else None
 
     def put(self, key: str, scope: str, window: tuple[str, str], link: str, known: dict[str, Any]) -> None:
-        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+        stamp = self._clock.now().isoformat(timespec="microseconds")
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?, ?, ?)",
                              (key, scope, window[0], window[1], link, json.dumps(known), stamp))
@@ -101,7 +103,7 @@ class SyncResult(Compact):
 def _state(svc: Services) -> SyncState:
     found = svc.__dict__.get("_sync_state")
     if found is None:
-        found = svc.__dict__["_sync_state"] = SyncState(svc.settings.data_dir / "sync.db")
+        found = svc.__dict__["_sync_state"] = SyncState(svc.settings.data_dir / "sync.db", svc.clock)
     return found
 
 
@@ -147,7 +149,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             window = last
         else:
             if start is None:
-                start = tz.now(zone).date().isoformat()
+                start = svc.clock.today(zone).isoformat()
             if end is None:
                 end = (tz.parse_user_time(start, zone, label="start") + dt.timedelta(days=DEFAULT_DAYS)).isoformat()
             window = (_utc(start, zone, "start"), _utc(end, zone, "end"))
