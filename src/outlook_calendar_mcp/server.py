@@ -13,21 +13,22 @@ import logging
 import secrets
 import sys
 import weakref
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import httpx
 from mcp.server.mcpserver import MCPServer
 
 from . import __version__, protocol
 from .auth import SandboxTokenProvider, build_token_provider
+from .calendar import Services
 from .clock import Clock
 from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
-from .tools.policy import Policy, parse_tools
 from .prompts import scheduling as prompts
 from .tools import attachments, calendars, directory, events, reminders, responses, scheduling
-from .tools.common import Services
+from .tools.policy import Policy, parse_tools
 
 log = logging.getLogger("outlook_calendar_mcp")
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tzlocal.windows_tz import tz_win, win_tz
 
 from outlook_calendar_mcp import timezones as tz
+from outlook_calendar_mcp.calendar import InputError, times
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.timezones import DateTimeFormatError, TimeZoneError
 
@@ -427,3 +428,24 @@ def test_the_clock_rejects_a_naive_instant():
 
 def test_real_clock_is_aware_utc():
     assert Clock().now().tzinfo is not None and Clock().now().utcoffset() == timedelta(0)
+
+
+# -- the one user-time parser of the calendar operations (calendar/times.py) ----------------------------------
+
+def test_the_calendar_parser_refuses_a_time_the_clocks_jump_over():
+    with pytest.raises(InputError, match=r"start: 2027-03-14T02:30 does not exist in America/New_York"):
+        times.parse_time("2027-03-14T02:30", NY, "start")
+    # the same wall time with an offset, a date alone, and a time that happens twice (the first) are fine
+    assert times.parse_time("2027-03-14T02:30-05:00", NY).astimezone(UTC) == datetime(2027, 3, 14, 7, 30, tzinfo=UTC)
+    assert times.parse_time("2027-03-14", NY) == datetime(2027, 3, 14, tzinfo=NY)
+    assert times.parse_time("2026-11-01T01:30", NY).utcoffset() == timedelta(hours=-4)
+
+
+def test_windows_come_out_in_utc_and_refuse_a_gap_or_an_end_before_the_start():
+    assert times.window("2027-03-13", "2027-03-14T12:00", NY) == ("2027-03-13T05:00:00Z", "2027-03-14T16:00:00Z")
+    with pytest.raises(InputError, match="end: .* does not exist"):
+        times.window("2027-03-13", "2027-03-14T02:00", NY)
+    with pytest.raises(InputError, match="is not after start"):
+        times.window("2027-03-14", "2027-03-13", NY)
+    clock = Clock(datetime(2027, 3, 1, 20, 0, tzinfo=UTC), frozen=True)
+    assert times.default_window(clock, LA, None, None, 7) == ("2027-03-01", "2027-03-08T00:00:00-08:00")

@@ -28,9 +28,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import views
+from ..calendar import InputError, Services
 from ..graph import GraphError
 from ..views import DETAIL, Compact
-from .common import READ_ONLY, EventRef, InputError, Mailbox, Services, tool, writes
+from .common import READ_ONLY, EventRef, Mailbox, tool, writes
 
 MB = 1024 * 1024
 SMALL_LIMIT = 3 * MB             # Graph: POST files under 3 MB; an upload session from 3 MB
@@ -308,7 +309,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         except Exception:
             try:
                 await g.request("DELETE", url, auth=False)  # cancel: the session's bytes are useless now
-            except Exception:  # noqa: BLE001 - the original failure is the one to report
+            except Exception:
                 pass
             raise
 

@@ -14,9 +14,10 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import views
+from ..calendar import InputError, Services
 from ..views import Calendar, CalendarGroup, Compact
 from . import sharing, sync
-from .common import READ_ONLY, DetailArg, InputError, Mailbox, Services, tool, writes
+from .common import READ_ONLY, DetailArg, Mailbox, tool, writes
 
 Color = Literal["auto", "lightBlue", "lightGreen", "lightOrange", "lightGray", "lightYellow", "lightTeal",
                 "lightPink", "lightBrown", "lightRed"]

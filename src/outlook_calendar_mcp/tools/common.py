@@ -1,4 +1,4 @@
-"""What every tool shares: services, annotation constants, the one error boundary, input types.
+"""What every tool shares: annotation constants, the one error boundary, input types.
 
 A tool is a short async function: validate its input, make one Graph call
 through :class:`~outlook_calendar_mcp.graph.GraphClient`, shape the answer
@@ -16,11 +16,8 @@ import hmac
 import inspect
 import json
 import logging
-import re
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Awaitable, Callable, Literal, TypeVar
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -28,18 +25,13 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from .. import timezones as tz
-from ..clock import Clock
-from ..config import Settings
-from ..graph import GraphClient, GraphError, Prefer
-from ..ids import Handles, UnknownHandle
+from ..calendar import InputError
+from ..graph import GraphError
+from ..ids import UnknownHandle
 from .policy import Policy
 from .schema import lean
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
-
-
-class InputError(ValueError):
-    """A tool argument that cannot work; the message names the argument and the fix."""
 
 
 ANTICIPATED_ERRORS = (GraphError, tz.TimeZoneError, tz.DateTimeFormatError, UnknownHandle, InputError)
@@ -53,72 +45,6 @@ def writes(*, destructive: bool, idempotent: bool, reaches_others: bool = False)
     """Annotations of a tool that changes the calendar; ``reaches_others``: it may notify other people."""
     return ToolAnnotations(read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent,
                            open_world_hint=reaches_others)
-
-
-# -- services ----------------------------------------------------------------------------
-
-@dataclass
-class Services:
-    """The one Graph client and the state tools share."""
-
-    settings: Settings
-    graph: GraphClient
-    handles: Handles
-    clock: Clock = field(default_factory=Clock)  # the one "now" every tool reads
-    app_only: bool = False
-    _zones: dict[str, tuple[str, ZoneInfo]] = field(default_factory=dict)
-
-    def mb(self, mailbox: str | None) -> str:
-        """The Graph path of a mailbox: ``me``, or ``users/{id|upn}``."""
-        mailbox = (mailbox or "").strip() or None
-        if mailbox is None and self.app_only:
-            mailbox = self.settings.mailbox
-            if not mailbox:
-                raise InputError("mailbox: app-only sign-in has no 'me'; pass mailbox (an address) or set "
-                                 "OUTLOOK_MCP_MAILBOX.")
-        if mailbox is None or mailbox.lower() == "me":
-            return "me"
-        guid = re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", mailbox)
-        if "/" in mailbox or " " in mailbox or ("@" not in mailbox and not guid):
-            raise InputError(f"mailbox: '{mailbox}' is not an address or user id; give e.g. 'dana@contoso.com' "
-                             "(find_people turns a name into an address).")
-        return f"users/{quote(mailbox, safe='@')}"
-
-    async def zone(self, mailbox: str | None, time_zone: str | None = None) -> tuple[str, ZoneInfo]:
-        """(name for Graph, zone) to show and read times in: ``time_zone`` if given, else the mailbox's own."""
-        if time_zone:
-            try:
-                zone = tz.resolve(time_zone)
-            except tz.TimeZoneError as e:
-                raise InputError(f"time_zone: {e}") from None
-            return tz.windows_name(time_zone) if tz.is_known(time_zone) else time_zone, zone
-        key = self.mb(mailbox)
-        if key not in self._zones:
-            settings = await self.graph.get(f"{key}/mailboxSettings", params={"$select": "timeZone"})
-            name = (settings or {}).get("timeZone") or "UTC"
-            try:
-                self._zones[key] = (name, tz.resolve(name))
-            except tz.TimeZoneError:
-                self._zones[key] = ("UTC", ZoneInfo("UTC"))
-        return self._zones[key]
-
-    def prefer(self, zone_name: str, **kw: Any) -> Prefer:
-        return Prefer(time_zone=zone_name, body_text=True, **kw)
-
-    def event_id(self, value: str, argument: str = "event") -> str:
-        return self.handles.resolve("event", value, argument=argument)
-
-    def calendar_id(self, value: str, argument: str = "calendar_id") -> str:
-        return self.handles.resolve("calendar", value, argument=argument)
-
-    def group_id(self, value: str, argument: str = "group_id") -> str:
-        return self.handles.resolve("group", value, argument=argument)
-
-    def events_path(self, mailbox: str | None, calendar_id: str | None = None) -> str:
-        base = self.mb(mailbox)
-        if calendar_id:
-            return f"{base}/calendars/{quote(self.calendar_id(calendar_id), safe='')}"
-        return base
 
 
 # -- registration ----------------------------------------------------------------------------
@@ -224,6 +150,7 @@ def _forbid_unknown_arguments(server: MCPServer, name: str) -> None:
 
 Mailbox = Annotated[str | None, Field()]  # another user's or a shared mailbox (address); default: yours
 CalendarId = Annotated[str | None, Field(description="Calendar handle; default main")]
+GroupId = Annotated[str | None, Field(description="M365 group id or address")]  # use that group's calendar
 TimeZoneArg = Annotated[str | None, Field(description="IANA or Windows zone")]
 EventRef = Annotated[str, Field()]  # an ev_ handle or a Graph id
 DetailArg = Annotated[Literal["compact", "full"], Field()]  # full: body, attendee list, recurrence, ids

@@ -8,8 +8,9 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
+from ..calendar import InputError, Services
 from ..views import Compact
-from .common import READ_ONLY, InputError, Mailbox, Services, tool
+from .common import READ_ONLY, Mailbox, tool
 
 
 class WorkingHours(Compact):

@@ -19,11 +19,24 @@ from pydantic import Field
 
 from .. import timezones as tz
 from .. import views
+from ..calendar import InputError, Services
+from ..calendar.bodies import RRULE_HELP, AttendeeInput, attendees_body, locations_body, recurrence_body, times_body
+from ..calendar.targets import Target, calendar_path, explain_access, target, zone_for
+from ..calendar.times import default_window, parse_time, window
 from ..views import Compact, Event, SeriesExceptions, SeriesSplit
-from .common import (READ_ONLY, CalendarId, DetailArg, EventRef, InputError, Mailbox, MaxResults, Services, Time,
-                     TimeZoneArg, tool, writes)
-from .event_input import RRULE_HELP, AttendeeInput, attendees_body, locations_body, recurrence_body, times_body
-from .sharing import GroupId, Target, explain_access, target, zone_for
+from .common import (
+    READ_ONLY,
+    CalendarId,
+    DetailArg,
+    EventRef,
+    GroupId,
+    Mailbox,
+    MaxResults,
+    Time,
+    TimeZoneArg,
+    tool,
+    writes,
+)
 
 ShowAs = Literal["free", "tentative", "busy", "oof", "workingElsewhere"]
 Sensitivity = Literal["normal", "personal", "private", "confidential"]
@@ -65,14 +78,6 @@ class Deleted(Compact):
     note: str | None = None
 
 
-def _window(start: str, end: str, zone) -> tuple[str, str]:
-    begin = tz.parse_user_time(start, zone, label="start")
-    finish = tz.parse_user_time(end, zone, label="end")
-    if finish <= begin:
-        raise InputError(f"end: {end} is not after start {start}; give a window whose end is later than its start.")
-    return tz.to_utc(begin, zone).strftime("%Y-%m-%dT%H:%M:%SZ"), tz.to_utc(finish, zone).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _blocks(event: dict[str, Any]) -> bool:
     """An event that makes its time busy (not free, not cancelled)."""
     return event.get("showAs") not in ("free", None) and not event.get("isCancelled")
@@ -80,8 +85,8 @@ def _blocks(event: dict[str, Any]) -> bool:
 
 def _same_time(event: dict[str, Any], body: dict[str, Any]) -> bool:
     try:
-        return all(tz.from_graph(event[k], k).astimezone(dt.timezone.utc)
-                   == tz.from_graph(body[k], k).astimezone(dt.timezone.utc) for k in ("start", "end"))
+        return all(tz.from_graph(event[k], k).astimezone(dt.UTC)
+                   == tz.from_graph(body[k], k).astimezone(dt.UTC) for k in ("start", "end"))
     except (KeyError, ValueError):
         return False
 
@@ -101,11 +106,6 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     def ev_path(t: Target, event_id: str) -> str:
         return f"{t.base}/events/{_q(event_id)}"
 
-    def calendar_base(t: Target, calendar_id: str | None) -> str:
-        if calendar_id and t.group:
-            raise InputError("calendar_id: a group has one calendar; leave calendar_id out with group_id.")
-        return f"{t.base}/calendars/{_q(svc.calendar_id(calendar_id))}" if calendar_id else f"{t.base}/calendar"
-
     @tool(server, READ_ONLY, enabled=enabled, name="calendar_view")
     async def calendar_view(
         start: Annotated[str | None, Field(description="ISO 8601; default: today 00:00 in the mailbox's zone")] = None,
@@ -116,13 +116,10 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         """Use to see what is on a calendar between two times (occurrences of series included). Returns events in local time, sorted by start."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
-        if start is None:
-            start = svc.clock.today(zone).isoformat()
-        if end is None:
-            end = (tz.parse_user_time(start, zone, label="start") + dt.timedelta(days=7)).isoformat()
-        window_start, window_end = _window(start, end, zone)
+        start, end = default_window(svc.clock, zone, start, end, days=7)
+        window_start, window_end = window(start, end, zone)
         with explain_access(t, writing=False):
-            page = await g.get_all(f"{calendar_base(t, calendar_id)}/calendarView",
+            page = await g.get_all(f"{calendar_path(svc, t, calendar_id)}/calendarView",
                                    params={"startDateTime": window_start, "endDateTime": window_end,
                                            "$orderby": "start/dateTime"},
                                    prefer=svc.prefer(zone_name), max_items=max_results)
@@ -147,7 +144,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         params = {"$orderby": "start/dateTime desc"}
         if clauses:
             params["$filter"] = " and ".join(clauses)
-        base = calendar_base(t, calendar_id) if calendar_id else t.base
+        base = calendar_path(svc, t, calendar_id) if calendar_id else t.base
         with explain_access(t, writing=False):
             page = await g.get_all(f"{base}/events", params=params, prefer=svc.prefer(zone_name),
                                    max_items=max_results)
@@ -192,7 +189,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         """Use to list the occurrences of one recurring series in a window. Returns occurrences and exceptions."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
-        window_start, window_end = _window(start, end, zone)
+        window_start, window_end = window(start, end, zone)
         with explain_access(t, writing=False):
             page = await g.get_all(f"{ev_path(t, svc.event_id(event))}/instances",
                                    params={"startDateTime": window_start, "endDateTime": window_end},
@@ -241,7 +238,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         body: dict[str, Any] = times_body(start, end, all_day, zone_name, zone)
-        base = calendar_base(t, calendar_id) if calendar_id else (t.base if t.group else f"{t.base}/calendar")
+        base = calendar_path(svc, t, calendar_id) if calendar_id else (t.base if t.group else f"{t.base}/calendar")
         with explain_access(t, writing=True):  # creating needs write access; the check below reads first
             overlapping = await overlaps(base, body, zone_name)
         same = [e for e in overlapping if (e.get("subject") or "").strip().lower() == subject.strip().lower()
@@ -265,7 +262,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
 
     async def overlaps(base: str, body: dict[str, Any], zone_name: str, exclude: str | None = None) -> list[dict]:
         """Events of the calendar at ``base`` overlapping the body's start-end (all of them, busy or not)."""
-        begin, finish = (tz.from_graph(body[k], k).astimezone(dt.timezone.utc) for k in ("start", "end"))
+        begin, finish = (tz.from_graph(body[k], k).astimezone(dt.UTC) for k in ("start", "end"))
         page = await g.get_all(f"{base}/calendarView", params={
             "startDateTime": begin.strftime("%Y-%m-%dT%H:%M:%SZ"), "endDateTime": finish.strftime("%Y-%m-%dT%H:%M:%SZ")},
             prefer=svc.prefer(zone_name), max_items=50)
@@ -286,7 +283,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         elif is_all_day:
             # Becoming (or staying) all-day: end on the day after the last day touched, at least a day.
             last = cur_end.date() if cur_end.time() == dt.time(0) else cur_end.date() + dt.timedelta(days=1)
-            first = tz.parse_user_time(new_start, zone, label="start").date()
+            first = parse_time(new_start, zone, "start").date()
             new_end = max(last, first + dt.timedelta(days=1)).isoformat()
         else:
             new_end = cur_end.isoformat()
@@ -353,12 +350,12 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                 raise InputError("all_day: to change whether a whole series is all-day, pass the series handle "
                                  f"(from get_event on {event}: its 'series') without scope.")
             occ_start, occ_end = (tz.from_graph(info[k], k) for k in ("start", "end"))
-            new_start = tz.parse_user_time(start, zone, label="start") if start else occ_start
+            new_start = parse_time(start, zone, "start") if start else occ_start
             if new_start.date() != occ_start.date():
                 raise InputError(f"start: with scope 'series' give a time on the occurrence's own day "
                                  f"({occ_start.date()}); to move the series to other days, change its recurrence "
                                  "(days_of_week).")
-            new_end = tz.parse_user_time(end, zone, label="end") if end else new_start + (occ_end - occ_start)
+            new_end = parse_time(end, zone, "end") if end else new_start + (occ_end - occ_start)
             master = await g.get(master_path, params={"$select": "start,end"}, prefer=svc.prefer(zone_name))
             m_day = tz.from_graph(master["start"], "start").date()
             first = dt.datetime.combine(m_day, new_start.time())
@@ -396,13 +393,13 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         body.update(changes)
         if all_day_now:
             days = max((m_end.date() - m_start.date()).days, 1)
-            new_first = tz.parse_user_time(start, zone, label="start").date() if start else day
-            last = tz.parse_user_time(end, zone, label="end").date() if end else new_first + dt.timedelta(days=days)
+            new_first = parse_time(start, zone, "start").date() if start else day
+            last = parse_time(end, zone, "end").date() if end else new_first + dt.timedelta(days=days)
             body.update(times_body(new_first.isoformat(), last.isoformat(), True, zone_name, zone))
         else:
             default = tz.to_utc(dt.datetime.combine(day, m_start.astimezone(rec_zone).time()), rec_zone)
-            new_start = tz.parse_user_time(start, zone, label="start") if start else default.astimezone(zone)
-            new_end = tz.parse_user_time(end, zone, label="end") if end else new_start + (m_end - m_start)
+            new_start = parse_time(start, zone, "start") if start else default.astimezone(zone)
+            new_end = parse_time(end, zone, "end") if end else new_start + (m_end - m_start)
             body.update(times_body(new_start.isoformat(), new_end.isoformat(), False, zone_name, zone))
             new_first = new_start.astimezone(rec_zone).date()
         if recurrence is not None:

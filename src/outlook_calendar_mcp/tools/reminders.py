@@ -14,9 +14,10 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
+from ..calendar import InputError, Services
+from ..calendar.times import parse_time, window
 from ..views import Compact, local_time
-from .common import READ_ONLY, InputError, Mailbox, Services, TimeZoneArg, tool, writes
-from .events import _window
+from .common import READ_ONLY, Mailbox, TimeZoneArg, tool, writes
 
 ReminderRef = Annotated[str, Field(description="Reminder handle, or the event's handle or id")]
 
@@ -62,10 +63,10 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     ) -> ReminderList:
         """Use to see which event reminders go off, for events between two times (occurrences of series included). Returns reminders by fire time."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        begin = tz.parse_user_time(start, zone, label="start") if start else svc.clock.now(zone).replace(microsecond=0)
+        begin = parse_time(start, zone, "start") if start else svc.clock.now(zone).replace(microsecond=0)
         start = begin.isoformat()
         end = end or (begin + dt.timedelta(hours=24)).isoformat()
-        window_start, window_end = _window(start, end, zone)
+        window_start, window_end = window(start, end, zone)
         data = await g.get(f"{svc.mb(mailbox)}/reminderView(startDateTime='{window_start}',"
                            f"endDateTime='{window_end}')", prefer=svc.prefer(zone_name))
         reminders = []
@@ -87,7 +88,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         """Use to postpone an event's reminder to a later time. Returns the new reminder time."""
         event_id = event_of(reminder)
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        moment = tz.parse_user_time(until, zone, label="until")
+        moment = parse_time(until, zone, "until")
         now = svc.clock.now(zone)
         if moment <= now:
             raise InputError(f"until: {until} is not in the future; give a later time, e.g. "

@@ -9,9 +9,11 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
+from ..calendar import InputError, Services
+from ..calendar.times import parse_time
 from ..graph import NotFound
 from ..views import Compact
-from .common import EventRef, InputError, Mailbox, Services, TimeZoneArg, tool, writes
+from .common import EventRef, Mailbox, TimeZoneArg, tool, writes
 
 Comment = Annotated[str | None, Field(max_length=4000)]  # a message that goes with the answer
 SendResponse = Annotated[bool, Field(strict=True)]  # false: answer without telling the organizer
@@ -82,8 +84,8 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             if not proposed_start or not proposed_end:
                 raise InputError("proposed_start and proposed_end: give both to propose a new time.")
             zone_name, zone = await svc.zone(mailbox, time_zone)
-            begin = tz.parse_user_time(proposed_start, zone, label="proposed_start")
-            finish = tz.parse_user_time(proposed_end, zone, label="proposed_end")
+            begin = parse_time(proposed_start, zone, "proposed_start")
+            finish = parse_time(proposed_end, zone, "proposed_end")
             if finish <= begin:
                 raise InputError(f"proposed_end: {proposed_end} is not after proposed_start {proposed_start}.")
             if not send_response:

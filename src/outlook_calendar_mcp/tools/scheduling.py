@@ -11,9 +11,11 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
+from ..calendar import InputError, Services
+from ..calendar.times import parse_time
 from ..graph import Forbidden, NotFound
 from ..views import Compact
-from .common import READ_ONLY, InputError, Mailbox, Services, TimeZoneArg, tool
+from .common import READ_ONLY, Mailbox, TimeZoneArg, tool
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
 _PLAIN_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
@@ -202,8 +204,8 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         """Use to find times when people (and a room) are free for a meeting. Returns ranked slots with who is busy."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
         length = parse_duration(duration)
-        begin = tz.parse_user_time(start, zone, label="start") if start else svc.clock.now(zone)
-        finish = tz.parse_user_time(end, zone, label="end") if end else begin + dt.timedelta(days=7)
+        begin = parse_time(start, zone, "start") if start else svc.clock.now(zone)
+        finish = parse_time(end, zone, "end") if end else begin + dt.timedelta(days=7)
         if finish <= begin:
             raise InputError(f"end: {end} is not after start {start or 'now'}; give a later end.")
         now = svc.clock.now(zone)
@@ -262,8 +264,8 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     ) -> Schedules:
         """Use to see when people or rooms are busy (free/busy) in a window. Returns busy blocks and working hours per person."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        begin = tz.parse_user_time(start, zone, label="start")
-        finish = tz.parse_user_time(end, zone, label="end")
+        begin = parse_time(start, zone, "start")
+        finish = parse_time(end, zone, "end")
         if finish <= begin:
             raise InputError(f"end: {end} is not after start {start}; give a later end.")
         if finish - begin > MAX_WINDOW:

@@ -3,124 +3,31 @@
 Tools: list_calendar_permissions, share_calendar, update_calendar_permission,
 remove_calendar_permission (``{mb}/calendar[s/{id}]/calendarPermissions``).
 
-Shared with the event tools: :func:`target` turns ``mailbox`` / ``group_id``
-into the Graph path of whose calendar a tool works on (``me``,
-``users/{address}``, ``groups/{id}``: a Microsoft 365 group by id or email
-address), and :func:`explain_access` turns Graph's 403 on someone else's
-calendar into what to do about it (ask them to share it, or to give write
-access).
+Whose calendar (``mailbox``, ``group_id``) and what a 403 means there live in
+:mod:`..calendar.targets`, shared with the event and sync tools.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import views
-from ..graph import Forbidden
+from ..calendar import InputError, Services
+from ..calendar.targets import ADDRESS, Target, calendar_path, explain_access, target
 from ..views import Compact, Permission
-from .common import READ_ONLY, CalendarId, DetailArg, InputError, Mailbox, Services, tool, writes
+from .common import READ_ONLY, CalendarId, DetailArg, GroupId, Mailbox, tool, writes
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Role = Literal["freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
                "delegateWithPrivateEventAccess"]
 RoleOrNone = Literal["none", "freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
                      "delegateWithPrivateEventAccess"]
-GroupId = Annotated[str | None, Field(description="M365 group id or address")]  # use that group's calendar
 CalendarArg = CalendarId
 PermissionRef = Annotated[str, Field(
     description="perm_ handle, id, or the person's address")]
-
-
-@dataclass(frozen=True)
-class Target:
-    """Whose calendar a tool works on."""
-
-    base: str                 # me | users/{address} | groups/{id}
-    owner: str | None         # who to name in messages; None: the signed-in user's own
-    zone_mailbox: str | None  # whose mailbox settings give the default time zone
-    group: bool = False
-
-
-async def target(svc: Services, mailbox: str | None, group_id: str | None) -> Target:
-    if group_id is not None:
-        if (mailbox or "").strip():
-            raise InputError("group_id: give either mailbox (a person's calendar) or group_id (a group's calendar), "
-                             "not both.")
-        gid = await group_id_of(svc, group_id)
-        return Target(f"groups/{quote(gid, safe='')}", f"the group {group_id.strip()}", None, group=True)
-    base = svc.mb(mailbox)
-    return Target(base, None if base == "me" else (mailbox or "").strip() or None, mailbox)
-
-
-async def group_id_of(svc: Services, value: str) -> str:
-    """A Microsoft 365 group's id from its id or email address."""
-    value = (value or "").strip()
-    if value.startswith("grp_"):
-        raise InputError(f"group_id: '{value}' is a calendar group handle (from list_calendar_groups); this argument "
-                         "takes a Microsoft 365 group's id or email address, e.g. 'launch@contoso.com'.")
-    if GUID.match(value):
-        return value
-    if not ADDRESS.match(value):
-        raise InputError(f"group_id: '{value}' is neither a group id (a GUID) nor a group's email address such as "
-                         "'launch@contoso.com'.")
-    cache = svc.__dict__.setdefault("_group_ids", {})
-    key = value.lower()
-    if key not in cache:
-        found = await svc.graph.get("groups", params={"$filter": f"mail eq '{value.replace(chr(39), chr(39) * 2)}'",
-                                                      "$select": "id,displayName,mail"})
-        items = (found or {}).get("value") or []
-        if not items:
-            raise InputError(f"group_id: no Microsoft 365 group has the address '{value}'; check the address, or "
-                             "give the group's id.")
-        cache[key] = items[0]["id"]
-    return cache[key]
-
-
-async def zone_for(svc: Services, t: Target, time_zone: str | None) -> tuple[str, Any]:
-    """The zone to read and show times in: ``time_zone``, else the calendar owner's, else (their mailbox
-    settings being theirs alone, as for a sharee or a group) the signed-in user's own."""
-    if time_zone or t.zone_mailbox is None:
-        return await svc.zone(None if time_zone else t.zone_mailbox, time_zone)
-    denied = svc.__dict__.setdefault("_zone_denied", set())
-    if t.zone_mailbox.lower() not in denied:
-        try:
-            return await svc.zone(t.zone_mailbox, None)
-        except Forbidden:
-            denied.add(t.zone_mailbox.lower())
-    return await svc.zone(None, None)
-
-
-@contextlib.contextmanager
-def explain_access(t: Target, *, writing: bool) -> Iterator[None]:
-    """Graph's 403 on someone else's (or a group's) calendar, said as what to do about it."""
-    try:
-        yield
-    except Forbidden as e:
-        if t.owner is None:
-            raise
-        if t.group:
-            advice = (f"You can't {'change' if writing else 'read'} the calendar of {t.owner}: only its members "
-                      "can (and, for a public group, everyone can read it). Ask an owner of the group to add you.")
-        elif writing:
-            advice = (f"You don't have write access to {t.owner}'s calendar. Ask {t.owner} to give it to you: "
-                      "share_calendar (share_with=your address, role='write') or, if they already share it with "
-                      "you, update_calendar_permission with role='write'.")
-        else:
-            advice = (f"You don't have access to {t.owner}'s calendar: they haven't shared it with you (everyone "
-                      "in the organization sees only free/busy, through get_schedule). Ask them to share it with "
-                      "you with share_calendar (share_with=your address, role='read', or 'write' to let you change "
-                      "events).")
-        raise Forbidden(f"{advice} Graph said: {e.message}", status=e.status, code=e.code,
-                        request_id=e.request_id, date=e.date) from e
 
 
 class PermissionList(Compact):
@@ -147,13 +54,11 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     async def permissions_path(mailbox: str | None, group_id: str | None,
                                calendar_id: str | None) -> tuple[Target, str, str]:
         t = await target(svc, mailbox, group_id)
-        if calendar_id and t.group:
-            raise InputError("calendar_id: a group has one calendar; leave calendar_id out with group_id.")
-        cal = f"calendars/{quote(svc.calendar_id(calendar_id), safe='')}" if calendar_id else "calendar"
+        cal = calendar_path(svc, t, calendar_id)
         label = f"{t.owner or 'your'}{'' if t.owner is None else chr(39) + 's'} " + (
             f"calendar {svc.handles.handle('calendar', svc.calendar_id(calendar_id))}" if calendar_id
             else "main calendar")
-        return t, f"{t.base}/{cal}/calendarPermissions", label
+        return t, f"{cal}/calendarPermissions", label
 
     async def find_permission(path: str, t: Target, value: str) -> dict:
         value = (value or "").strip()

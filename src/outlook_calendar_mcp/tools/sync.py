@@ -26,7 +26,6 @@ import sqlite3
 import threading
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import ToolAnnotations
@@ -34,11 +33,13 @@ from pydantic import Field
 
 from .. import timezones as tz
 from .. import views
+from ..calendar import Services, times
+from ..calendar.targets import calendar_path, explain_access, target, zone_for
+from ..calendar.times import default_window
 from ..clock import Clock
 from ..graph import GraphError
 from ..views import Compact, Event
-from .common import CalendarId, DetailArg, InputError, Mailbox, MaxResults, Services, TimeZoneArg, tool
-from .sharing import GroupId, explain_access, target, zone_for
+from .common import CalendarId, DetailArg, GroupId, Mailbox, MaxResults, TimeZoneArg, tool
 
 SYNC = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 DEFAULT_DAYS = 7
@@ -101,22 +102,13 @@ class SyncResult(Compact):
 
 
 def _state(svc: Services) -> SyncState:
-    found = svc.__dict__.get("_sync_state")
-    if found is None:
-        found = svc.__dict__["_sync_state"] = SyncState(svc.settings.data_dir / "sync.db", svc.clock)
-    return found
-
-
-def _utc(value: str, zone: Any, label: str) -> str:
-    try:
-        moment = tz.parse_user_time(value, zone, label=label)
-    except tz.DateTimeFormatError as e:
-        raise InputError(str(e)) from None
-    return tz.to_utc(moment, zone).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if svc.sync_state is None:
+        svc.sync_state = SyncState(svc.settings.data_dir / "sync.db", svc.clock)
+    return svc.sync_state
 
 
 def _local(utc_text: str, zone: Any) -> str:
-    moment = dt.datetime.strptime(utc_text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    moment = dt.datetime.strptime(utc_text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     return tz.format_local(moment, zone)
 
 
@@ -137,25 +129,17 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     ) -> SyncResult:
         """Use to learn what changed in a calendar since the last call. Returns events added, changed and removed (the first call lists the window)."""
         t = await target(svc, mailbox, group_id)
-        if calendar_id and t.group:
-            raise InputError("calendar_id: a group has one calendar; leave calendar_id out with group_id.")
+        cal = calendar_path(svc, t, calendar_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
-        cal = f"calendars/{quote(svc.calendar_id(calendar_id), safe='')}" if calendar_id else "calendar"
-        path = f"{t.base}/{cal}/calendarView/delta"
+        path = f"{cal}/calendarView/delta"
         identity = f"{g.base_url}|{getattr(g.token_provider, 'description', '')}"
-        scope = f"{identity}|{t.base}/{cal}"
+        scope = f"{identity}|{cal}"
         state = _state(svc)
         if start is None and end is None and (last := state.last_window(scope)) is not None:
             window = last
         else:
-            if start is None:
-                start = svc.clock.today(zone).isoformat()
-            if end is None:
-                end = (tz.parse_user_time(start, zone, label="start") + dt.timedelta(days=DEFAULT_DAYS)).isoformat()
-            window = (_utc(start, zone, "start"), _utc(end, zone, "end"))
-            if window[1] <= window[0]:
-                raise InputError(f"end: {end} is not after start {start}; give a window whose end is later than "
-                                 "its start.")
+            start, end = default_window(svc.clock, zone, start, end, days=DEFAULT_DAYS)
+            window = times.window(start, end, zone)
         key = f"{scope}|{window[0]}|{window[1]}"
         saved = None if restart else state.get(key)
         prefer = ", ".join([f'outlook.timezone="{zone_name}"', 'outlook.body-content-type="text"',

@@ -1,0 +1,16 @@
+"""Calendar operations without MCP: plain async functions over a GraphClient.
+
+The tools (``..tools``) are thin over these: they validate their arguments, call an operation here
+and shape the answer through ``..views``. Nothing here imports the MCP SDK.
+
+* :mod:`.services` - :class:`Services`: the Graph client, handles, the clock and caches, one per server
+* :mod:`.errors`   - :class:`InputError`: input that cannot work, said with the fix
+* :mod:`.targets`  - whose calendar (mailbox path, zone, what a 403 means)
+* :mod:`.times`    - the one parser of user times (the DST-gap rule) and windows
+* :mod:`.bodies`   - tool input -> Graph event bodies (times, attendees, locations, recurrence)
+"""
+
+from .errors import InputError
+from .services import Services
+
+__all__ = ["InputError", "Services"]
