@@ -44,6 +44,8 @@ from mcp_types import (
     SetLevelRequestParams,
 )
 
+from . import sdk
+
 # Canonical values for prompt arguments, by argument name (prompts/scheduling.py names them).
 ARGUMENT_VALUES: dict[str, tuple[str, ...]] = {
     "duration": ("15m", "30m", "45m", "1h", "90m", "2h"),
@@ -82,9 +84,7 @@ def install(server: MCPServer) -> None:
         _levels[ctx.session] = params.level
         return EmptyResult()
 
-    # MCPServer has no public hook for logging/setLevel; the SDK points to the low-level server for it.
-    server._lowlevel_server.add_request_handler(  # noqa: SLF001
-        "logging/setLevel", SetLevelRequestParams, set_level)
+    sdk.add_request_handler(server, "logging/setLevel", SetLevelRequestParams, set_level)
 
     @server.completion()
     async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,

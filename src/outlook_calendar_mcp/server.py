@@ -27,7 +27,8 @@ from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
 from .prompts import scheduling as prompts
-from .tools import attachments, calendars, directory, events, reminders, responses, scheduling
+from .tools import attachments, calendars, directory, events, reminders, responses, scheduling, sharing, sync
+from .tools.common import Toolbox
 from .tools.policy import Policy, parse_tools
 
 log = logging.getLogger("outlook_calendar_mcp")
@@ -40,6 +41,8 @@ INSTRUCTIONS = (
     "Confirm with the user before anything that notifies other people (invitations, updates, cancellations)."
 )
 Transport = Literal["stdio", "sse", "http"]
+# Every tool module, once, in the order its tools are listed.
+TOOL_MODULES = (events, responses, scheduling, calendars, sharing, sync, directory, attachments, reminders)
 _services: weakref.WeakKeyDictionary[MCPServer, Services] = weakref.WeakKeyDictionary()
 
 
@@ -77,17 +80,18 @@ def create_server(settings: Settings, graph: GraphClient, *, clock: Clock | None
 
     ``clock`` is the one "now" of every tool (default: the system's); :func:`services_of` gives the
     server's shared state back (tests, benchmarks, the ``call`` command)."""
-    server = MCPServer(name="outlook-calendar-mcp", title="Outlook Calendar", version=__version__,
-                       instructions=INSTRUCTIONS)
     svc = Services(settings=settings, graph=graph, clock=clock or Clock(),
                    handles=handles or Handles(settings.data_dir / "handles.db"),
                    app_only=bool(getattr(graph.token_provider, "app_only", False)))
     policy = policy or Policy(read_only=settings.read_only, include=parse_tools(settings.tools),
                               confirm_sends=bool(settings.confirm_sends))
     policy.recipients = policy.recipients or _recipients(svc)
-    for module in (events, responses, scheduling, calendars, directory, attachments, reminders):
-        module.register(server, svc, policy)
+    box: Toolbox = []
+    for module in TOOL_MODULES:
+        module.register(box, svc, policy)
     policy.check_selection()
+    server = MCPServer(name="outlook-calendar-mcp", title="Outlook Calendar", version=__version__,
+                       instructions=INSTRUCTIONS, tools=box)
     _services[server] = svc
     prompts.register(server, _tool_caller(server))
     protocol.install(server)  # unknown tool or prompt -> -32602, logging/setLevel, completion

@@ -47,7 +47,7 @@ from .errors import GraphError, GraphTransportError, error_from_response, parse_
 if TYPE_CHECKING:
     from ..auth import TokenProvider
 
-__all__ = ["GraphClient", "GraphResponse", "MAX_BACKOFF_S", "Page", "Prefer", "RequestHook", "encode_query"]
+__all__ = ["MAX_BACKOFF_S", "GraphClient", "GraphResponse", "Page", "Prefer", "RequestHook", "encode_query"]
 
 logger = logging.getLogger("outlook_calendar_mcp.graph")
 

@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import views
 from ..calendar import InputError, Services
 from ..graph import GraphError
 from ..views import DETAIL, Compact
-from .common import READ_ONLY, EventRef, Mailbox, tool, writes
+from .common import READ_ONLY, EventRef, Mailbox, Toolbox, tool, writes
+from .policy import Policy
 
 MB = 1024 * 1024
 SMALL_LIMIT = 3 * MB             # Graph: POST files under 3 MB; an upload session from 3 MB
@@ -160,7 +161,8 @@ def _recipients(addresses: list[str] | None, argument: str) -> list[dict[str, An
     return out
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
     def ev_path(mailbox: str | None, event: str) -> str:
@@ -176,7 +178,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     def event_handle(event: str) -> str:
         return svc.handles.handle("event", svc.event_id(event))
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_attachments")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_attachments")
     async def list_attachments(event: EventRef, mailbox: Mailbox = None) -> AttachmentList:
         """Use to see which files, items and links are attached to an event. Returns their handles, names and sizes."""
         page = await g.get_all(f"{ev_path(mailbox, event)}/attachments", params={"$select": META})
@@ -184,7 +186,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                               attachments=[attachment_view(d, svc.handles) for d in page.items])
 
     # Not read-only: save_as writes a local file (and overwrite=true replaces one).
-    @tool(server, writes(destructive=True, idempotent=True), enabled=enabled, name="get_attachment")
+    @tool(box, writes(destructive=True, idempotent=True), enabled=enabled, name="get_attachment")
     async def get_attachment(
         event: EventRef, attachment: AttachmentRef,
         as_text: Annotated[bool, Field(strict=True, description="Include text content")] = False,
@@ -229,7 +231,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             out.saved_to, out.saved_bytes = str(target), len(raw)
         return out
 
-    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled, name="add_file_attachment")
+    @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_file_attachment")
     async def add_file_attachment(
         event: EventRef, ctx: Context,
         path: Annotated[str | None, Field(description="A file in the attachments directory")] = None,
@@ -313,7 +315,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                 pass
             raise
 
-    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled, name="add_item_attachment")
+    @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_item_attachment")
     async def add_item_attachment(
         event: EventRef,
         item_event: Annotated[str | None, Field(description="An event (handle or id) to attach")] = None,
@@ -352,7 +354,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                            json={"@odata.type": "#microsoft.graph.itemAttachment", "name": label, "item": item})
         return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
 
-    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled, name="add_reference_attachment")
+    @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_reference_attachment")
     async def add_reference_attachment(
         event: EventRef,
         name: Annotated[str, Field(min_length=1, max_length=255)],
@@ -371,7 +373,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             "providerType": provider_type, "permission": permission, "isFolder": is_folder})
         return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
 
-    @tool(server, writes(destructive=True, idempotent=True), enabled=enabled, name="delete_attachment")
+    @tool(box, writes(destructive=True, idempotent=True), enabled=enabled, name="delete_attachment")
     async def delete_attachment(event: EventRef, attachment: AttachmentRef, mailbox: Mailbox = None
                                 ) -> AttachmentDeleted:
         """Use to remove an attachment from an event. Returns what was removed."""

@@ -19,8 +19,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -59,7 +59,12 @@ def result(model: BaseModel) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
-def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Policy | None = None, name: str | None = None):
+Toolbox = list[Tool]
+"""The tools a server will have, collected by each module's ``register`` before the server is built
+(``MCPServer(tools=...)``): the public way to hand the SDK a tool whose schema was adjusted first."""
+
+
+def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None = None, name: str | None = None):
     """Register an async tool function (its name, docstring, typed signature) behind the error boundary.
 
     ``enabled`` (a :class:`~.policy.Policy`) decides whether the tool exists at all (read-only mode, --tools)
@@ -86,9 +91,10 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Policy | N
 
         if confirm:
             _add_confirm_parameter(fn, boundary)
-        server.add_tool(boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()),
-                        annotations=annotations)
-        _forbid_unknown_arguments(server, fn.__name__)
+        registered = Tool.from_function(boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()),
+                                        annotations=annotations)
+        _forbid_unknown_arguments(registered)
+        box.append(registered)
         return fn
 
     return decorate
@@ -129,13 +135,10 @@ def _plain(value: Any) -> Any:
     return value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else str(value)
 
 
-def _forbid_unknown_arguments(server: MCPServer, name: str) -> None:
+def _forbid_unknown_arguments(registered: Tool) -> None:
     """Reject arguments the tool does not define (the SDK drops them silently: a typo such as
     'timezone' for 'time_zone' would book the event at another instant). Advertised too, as
     additionalProperties: false."""
-    registered = server._tool_manager.get_tool(name)  # noqa: SLF001 - no public hook for this yet
-    if registered is None:
-        return
     model = registered.fn_metadata.arg_model
     model.model_config["extra"] = "forbid"
     model.model_rebuild(force=True)

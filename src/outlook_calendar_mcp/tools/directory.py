@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
 from ..calendar import InputError, Services
 from ..views import Compact
-from .common import READ_ONLY, Mailbox, tool
+from .common import READ_ONLY, Mailbox, Toolbox, tool
+from .policy import Policy
 
 
 class WorkingHours(Compact):
@@ -43,10 +43,11 @@ class People(Compact):
     people: list[Person]
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
-    @tool(server, READ_ONLY, enabled=enabled, name="get_mailbox_settings")
+    @tool(box, READ_ONLY, enabled=enabled, name="get_mailbox_settings")
     async def get_mailbox_settings(mailbox: Mailbox = None) -> MailboxSettings:
         """Use first to learn the user's time zone, working hours and current local date and time (to resolve 'tomorrow at 3'). Returns them."""
         doc = await g.get(f"{svc.mb(mailbox)}/mailboxSettings") or {}
@@ -64,7 +65,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             now=tz.format_local(now, zone), today=now.date().isoformat(), weekday=now.strftime("%A"),
             working_hours=wh, date_format=doc.get("dateFormat"), time_format=doc.get("timeFormat"))
 
-    @tool(server, READ_ONLY, enabled=enabled, name="find_people")
+    @tool(box, READ_ONLY, enabled=enabled, name="find_people")
     async def find_people(query: Annotated[str, Field(min_length=1, description="A name or part of one, or an address")],
                           max_results: Annotated[int, Field(ge=1, le=50, strict=True)] = 10) -> People:
         """Use to turn a person's or room's name into an email address before inviting them. Returns matches, closest first."""

@@ -14,7 +14,6 @@ import uuid
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
@@ -34,9 +33,11 @@ from .common import (
     MaxResults,
     Time,
     TimeZoneArg,
+    Toolbox,
     tool,
     writes,
 )
+from .policy import Policy
 
 ShowAs = Literal["free", "tentative", "busy", "oof", "workingElsewhere"]
 Sensitivity = Literal["normal", "personal", "private", "confidential"]
@@ -100,13 +101,14 @@ def _q(value: str) -> str:
     return quote(value, safe="")
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
     def ev_path(t: Target, event_id: str) -> str:
         return f"{t.base}/events/{_q(event_id)}"
 
-    @tool(server, READ_ONLY, enabled=enabled, name="calendar_view")
+    @tool(box, READ_ONLY, enabled=enabled, name="calendar_view")
     async def calendar_view(
         start: Annotated[str | None, Field(description="ISO 8601; default: today 00:00 in the mailbox's zone")] = None,
         end: Annotated[str | None, Field(description="ISO 8601; default: 7 days after start")] = None,
@@ -126,7 +128,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return EventList(time_zone=tz.iana_name(zone_name), more=page.more or None,
                          events=[views.event_view(d, zone, svc.handles, detail) for d in page.items])
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_events")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_events")
     async def list_events(
         mailbox: Mailbox = None, calendar_id: CalendarId = None, group_id: GroupId = None,
         subject_contains: Annotated[str | None, Field(description="Only events whose subject contains this")] = None,
@@ -158,7 +160,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                 "$select": "subject,start,end,isAllDay,occurrenceId,cancelledOccurrences,exceptionOccurrences",
                 "$expand": "exceptionOccurrences"})
 
-    @tool(server, READ_ONLY, enabled=enabled, name="get_event")
+    @tool(box, READ_ONLY, enabled=enabled, name="get_event")
     async def get_event(
         event: EventRef, mailbox: Mailbox = None, group_id: GroupId = None, time_zone: TimeZoneArg = None,
         detail: DetailArg = "full",
@@ -182,7 +184,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(doc, zone, svc.handles, detail),
                            exceptions=exceptions)
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_event_instances")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_event_instances")
     async def list_event_instances(event: EventRef, start: Time, end: Time, mailbox: Mailbox = None,
                                    group_id: GroupId = None, time_zone: TimeZoneArg = None,
                                    max_results: MaxResults = 200) -> EventList:
@@ -218,7 +220,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             if value is not None:
                 body[key] = value
 
-    @tool(server, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="create_event")
+    @tool(box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="create_event")
     async def create_event(
         subject: Annotated[str, Field(min_length=1, description="Title")],
         start: Time,
@@ -471,7 +473,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         for occurrence in page.items:
             await g.delete(ev_path(t, occurrence["id"]))
 
-    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="update_event")
+    @tool(box, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="update_event")
     async def update_event(
         event: EventRef, subject: str | None = None, start: Time | None = None, end: Time | None = None,
         all_day: StrictBool | None = None, time_zone: TimeZoneArg = None, description: str | None = None,
@@ -521,7 +523,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(doc, zone, svc.handles),
                            notified=notified or None, conflicts=busy)
 
-    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="delete_event")
+    @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="delete_event")
     async def delete_event(event: EventRef, mailbox: Mailbox = None,
                            etag: Annotated[str | None, Field(description="Fail if the event changed since this etag")] = None,
                            scope: ScopeArg = None, group_id: GroupId = None) -> Deleted:

@@ -10,14 +10,14 @@ import datetime as dt
 from typing import Annotated
 from urllib.parse import quote
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
 from ..calendar import InputError, Services
 from ..calendar.times import parse_time, window
 from ..views import Compact, local_time
-from .common import READ_ONLY, Mailbox, TimeZoneArg, tool, writes
+from .common import READ_ONLY, Mailbox, TimeZoneArg, Toolbox, tool, writes
+from .policy import Policy
 
 ReminderRef = Annotated[str, Field(description="Reminder handle, or the event's handle or id")]
 
@@ -44,7 +44,8 @@ class ReminderChanged(Compact):
     dismissed: bool | None = None
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
     def event_of(reminder: str) -> str:
@@ -55,7 +56,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     def action_path(mailbox: str | None, event_id: str, action: str) -> str:
         return f"{svc.mb(mailbox)}/events/{quote(event_id, safe='')}/{action}"
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_reminders")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_reminders")
     async def list_reminders(
         start: Annotated[str | None, Field(description="ISO 8601; default now")] = None,
         end: Annotated[str | None, Field(description="ISO 8601; default start + 24 h")] = None,
@@ -79,7 +80,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                 fires_at=local_time(r.get("reminderFireTime"), zone, False)))
         return ReminderList(time_zone=tz.iana_name(zone_name), reminders=reminders)
 
-    @tool(server, writes(destructive=False, idempotent=True), enabled=enabled, name="snooze_reminder")
+    @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="snooze_reminder")
     async def snooze_reminder(
         reminder: ReminderRef,
         until: Annotated[str, Field(description="When it should go off again (ISO 8601)")],
@@ -98,7 +99,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return ReminderChanged(reminder=svc.handles.handle("reminder", event_id),
                                event=svc.handles.handle("event", event_id), snoozed_until=tz.format_local(moment, zone))
 
-    @tool(server, writes(destructive=False, idempotent=True), enabled=enabled, name="dismiss_reminder")
+    @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="dismiss_reminder")
     async def dismiss_reminder(reminder: ReminderRef, mailbox: Mailbox = None) -> ReminderChanged:
         """Use to dismiss an event's reminder (for one occurrence of a series, only that one's). Returns what was dismissed."""
         event_id = event_of(reminder)

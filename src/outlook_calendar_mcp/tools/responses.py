@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
@@ -13,7 +12,8 @@ from ..calendar import InputError, Services
 from ..calendar.times import parse_time
 from ..graph import NotFound
 from ..views import Compact
-from .common import EventRef, Mailbox, TimeZoneArg, tool, writes
+from .common import EventRef, Mailbox, TimeZoneArg, Toolbox, tool, writes
+from .policy import Policy
 
 Comment = Annotated[str | None, Field(max_length=4000)]  # a message that goes with the answer
 SendResponse = Annotated[bool, Field(strict=True)]  # false: answer without telling the organizer
@@ -42,7 +42,8 @@ class Cancelled(Compact):
     notified: list[str] | None = None
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
     def path(mailbox: str | None, event: str) -> str:
@@ -101,13 +102,13 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                          response=label, proposed_start=shown_start, proposed_end=shown_end,
                          notified=[organizer] if send_response and organizer else None, note=note)
 
-    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="accept_event")
+    @tool(box, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="accept_event")
     async def accept_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
                            mailbox: Mailbox = None) -> Responded:
         """Use to accept a meeting invitation (the organizer is told unless send_response is false). Returns the response sent."""
         return await respond("accept", "accepted", event, mailbox, comment, send_response)
 
-    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="tentatively_accept_event")
+    @tool(box, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="tentatively_accept_event")
     async def tentatively_accept_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
                                        proposed_start: Proposed = None, proposed_end: Proposed = None,
                                        time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
@@ -115,7 +116,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return await respond("tentativelyAccept", "tentativelyAccepted", event, mailbox, comment, send_response,
                              proposed_start, proposed_end, time_zone)
 
-    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="decline_event")
+    @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="decline_event")
     async def decline_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
                             proposed_start: Proposed = None, proposed_end: Proposed = None,
                             time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
@@ -123,7 +124,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return await respond("decline", "declined", event, mailbox, comment, send_response,
                              proposed_start, proposed_end, time_zone)
 
-    @tool(server, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="forward_event")
+    @tool(box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="forward_event")
     async def forward_event(event: EventRef,
                             to: Annotated[list[str], Field(min_length=1, description="Addresses to forward it to")],
                             comment: Comment = None, mailbox: Mailbox = None) -> Forwarded:
@@ -151,7 +152,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return Forwarded(event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"),
                          notified=notified)
 
-    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="cancel_event")
+    @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="cancel_event")
     async def cancel_event(event: EventRef, comment: Comment = None, mailbox: Mailbox = None) -> Cancelled:
         """Use as the organizer to cancel a meeting with a message to every attendee. Returns who was told."""
         target = path(mailbox, event)

@@ -7,7 +7,6 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
@@ -15,7 +14,8 @@ from ..calendar import InputError, Services
 from ..calendar.times import parse_time
 from ..graph import Forbidden, NotFound
 from ..views import Compact
-from .common import READ_ONLY, Mailbox, TimeZoneArg, tool
+from .common import READ_ONLY, Mailbox, TimeZoneArg, Toolbox, tool
+from .policy import Policy
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
 _PLAIN_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
@@ -184,10 +184,11 @@ async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -
     return out
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
-    @tool(server, READ_ONLY, enabled=enabled, name="find_meeting_times")
+    @tool(box, READ_ONLY, enabled=enabled, name="find_meeting_times")
     async def find_meeting_times(
         attendees: Annotated[list[str], Field(min_length=1, description="Names or addresses of required people")],
         duration: Annotated[str | int, Field(description="Minutes (60), '1h', '90m' or 'PT1H'")] = 30,
@@ -255,7 +256,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                             attendees=[p["address"] for p in required + optional], suggestions=suggestions,
                             empty_reason=(result or {}).get("emptySuggestionsReason") or None)
 
-    @tool(server, READ_ONLY, enabled=enabled, name="get_schedule")
+    @tool(box, READ_ONLY, enabled=enabled, name="get_schedule")
     async def get_schedule(
         people: Annotated[list[str], Field(min_length=1, max_length=100, description="Names or addresses of people or rooms")],
         start: Annotated[str, Field(description="ISO 8601")], end: Annotated[str, Field(description="ISO 8601")],
@@ -294,14 +295,14 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                                             busy=busy or None, working_hours=hours))
         return Schedules(time_zone=tz.iana_name(zone_name), interval_minutes=interval_minutes, schedules=schedules)
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_room_lists")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_room_lists")
     async def list_room_lists() -> RoomLists:
         """Use to see the buildings or groups of meeting rooms. Returns room lists (pass one to list_rooms)."""
         page = await g.get_all("places/microsoft.graph.roomlist")
         return RoomLists(room_lists=[RoomList(name=r.get("displayName") or "", email=r.get("emailAddress") or "")
                                      for r in page.items])
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_rooms")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_rooms")
     async def list_rooms(
         room_list: Annotated[str | None, Field(description="Room list address (from list_room_lists)")] = None,
         min_capacity: Annotated[int | None, Field(ge=1, le=1000, strict=True)] = None,

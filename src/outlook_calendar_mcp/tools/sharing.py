@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import views
 from ..calendar import InputError, Services
 from ..calendar.targets import ADDRESS, Target, calendar_path, explain_access, target
 from ..views import Compact, Permission
-from .common import READ_ONLY, CalendarId, DetailArg, GroupId, Mailbox, tool, writes
+from .common import READ_ONLY, CalendarId, DetailArg, GroupId, Mailbox, Toolbox, tool, writes
+from .policy import Policy
 
 Role = Literal["freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
                "delegateWithPrivateEventAccess"]
@@ -48,7 +48,8 @@ class PermissionRemoved(Compact):
     who: str
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
     async def permissions_path(mailbox: str | None, group_id: str | None,
@@ -79,7 +80,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         raise InputError(f"permission: '{value}' is not a permission of this calendar; list_calendar_permissions "
                          "shows the current ones.")
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_calendar_permissions")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_calendar_permissions")
     async def list_calendar_permissions(calendar_id: CalendarArg = None, mailbox: Mailbox = None,
                                         group_id: GroupId = None, detail: DetailArg = "compact") -> PermissionList:
         """Use to see who a calendar is shared with and how much they may see or do. Returns each person (and 'My Organization') with their role."""
@@ -92,7 +93,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         return PermissionList(calendar=label, note=note,
                               permissions=[views.permission_view(p, svc.handles, detail) for p in page.items])
 
-    @tool(server, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="share_calendar")
+    @tool(box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="share_calendar")
     async def share_calendar(
         share_with: Annotated[str, Field(description="Address of the person to share with, e.g. dana@contoso.com")],
         role: Role = "read",
@@ -116,7 +117,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                                 note=f"{address} reaches it in the calendar tools with mailbox set to your address."
                                 if t.base == "me" else None)
 
-    @tool(server, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="update_calendar_permission")
+    @tool(box, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="update_calendar_permission")
     async def update_calendar_permission(
         permission: PermissionRef,
         role: RoleOrNone,  # none: only for the 'My Organization' permission
@@ -133,7 +134,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             doc = await g.patch(f"{path}/{quote(current['id'], safe='')}", json={"role": role})
         return PermissionResult(calendar=label, permission=views.permission_view(doc, svc.handles, "full"))
 
-    @tool(server, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="remove_calendar_permission")
+    @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="remove_calendar_permission")
     async def remove_calendar_permission(permission: PermissionRef, calendar_id: CalendarArg = None,
                                          mailbox: Mailbox = None) -> PermissionRemoved:
         """Use to stop sharing a calendar with someone. Returns who lost access."""

@@ -27,7 +27,7 @@ import threading
 from pathlib import Path
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
@@ -39,7 +39,8 @@ from ..calendar.times import default_window
 from ..clock import Clock
 from ..graph import GraphError
 from ..views import Compact, Event
-from .common import CalendarId, DetailArg, GroupId, Mailbox, MaxResults, TimeZoneArg, tool
+from .common import CalendarId, DetailArg, GroupId, Mailbox, MaxResults, TimeZoneArg, Toolbox, tool
+from .policy import Policy
 
 SYNC = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 DEFAULT_DAYS = 7
@@ -112,10 +113,11 @@ def _local(utc_text: str, zone: Any) -> str:
     return tz.format_local(moment, zone)
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
-    @tool(server, SYNC, enabled=enabled, name="sync_events")
+    @tool(box, SYNC, enabled=enabled, name="sync_events")
     async def sync_events(
         start: Annotated[str | None, Field(description="Default: the last synced window, else today")] = None,
         end: Annotated[str | None, Field(description="Default: the last window's, else start + 7 days")] = None,
