@@ -8,6 +8,7 @@ and shape the answer through ``..views``. Nothing here imports the MCP SDK.
 * :mod:`.targets`  - whose calendar (mailbox path, zone, what a 403 means)
 * :mod:`.times`    - the one parser of user times (the DST-gap rule) and windows
 * :mod:`.bodies`   - tool input -> Graph event bodies (times, attendees, locations, recurrence)
+* :mod:`.sync`     - what changed in a window since the last look (calendarView delta, its state)
 """
 
 from .errors import InputError

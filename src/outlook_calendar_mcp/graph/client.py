@@ -26,13 +26,14 @@ the Authorization header or a token.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json as _json
 import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -73,6 +74,7 @@ class Prefer:
     body_text: bool = False  # outlook.body-content-type="text": bodies as text, not HTML
     max_page_size: int | None = None  # odata.maxpagesize
     return_minimal: bool = False  # return=minimal: 204 instead of the changed item
+    track_changes: bool = False  # odata.track-changes: a delta query (calendarView/delta)
 
     def values(self) -> list[str]:
         out: list[str] = []
@@ -88,6 +90,8 @@ class Prefer:
             out.append(f"odata.maxpagesize={self.max_page_size}")
         if self.return_minimal:
             out.append("return=minimal")
+        if self.track_changes:
+            out.append("odata.track-changes")
         return out
 
     def header_value(self) -> str | None:
@@ -400,20 +404,46 @@ class GraphClient:
         cap = max_items or self.max_items
         if prefer is None or prefer.max_page_size is None:
             prefer = replace(prefer or Prefer(), max_page_size=min(cap, DEFAULT_PAGE_SIZE))
+        items: list[dict] = []
+        first: Page | None = None
+        last: Page | None = None
+        async with contextlib.aclosing(self.pages(path, params=params, prefer=prefer, beta=beta,
+                                                  headers=headers)) as pages:
+            async for page in pages:
+                first, last = first or page, page
+                items.extend(page.items)
+                if len(items) >= cap:
+                    break
+        assert first is not None and last is not None  # pages() yields at least one page
+        if len(items) > cap:
+            return Page(items=items[:cap], more=True, next_link=None, count=first.count)
+        return Page(items=items, more=last.next_link is not None, next_link=last.next_link, count=first.count,
+                    delta_link=last.delta_link)
+
+    async def pages(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        prefer: Prefer | None = None,
+        beta: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Page]:
+        """The pages of a listing: ``path``'s, then each ``@odata.nextLink``'s (same host only), in order.
+
+        The one paging loop: :meth:`get_all` collects from it, a delta query (sync) reads it to its
+        ``@odata.deltaLink``. ``prefer`` goes with every page (Graph wants the same Prefer on each).
+        """
         page = await self.get_page(path, params=params, prefer=prefer, beta=beta, headers=headers)
-        items, count = list(page.items), page.count
-        while page.next_link and len(items) < cap:
+        yield page
+        while page.next_link:
             if _origin(page.next_link) not in self._origins:
                 raise GraphError(
                     f"Refusing to follow @odata.nextLink to {urlsplit(page.next_link).netloc}: not the Graph host.",
                     code="foreignNextLink",
                 )
             page = await self.get_page(page.next_link, prefer=prefer, headers=headers)
-            items.extend(page.items)
-        if len(items) > cap:
-            return Page(items=items[:cap], more=True, next_link=None, count=count)
-        return Page(items=items, more=page.next_link is not None, next_link=page.next_link, count=count,
-                    delta_link=page.delta_link)
+            yield page
 
 
 def _loggable(url: str) -> str:
