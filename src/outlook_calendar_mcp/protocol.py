@@ -64,7 +64,8 @@ def install(server: MCPServer) -> None:
     """Add the unknown-name checks, logging/setLevel and completion to ``server``."""
 
     async def reject_unknown_names(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        name = ctx.params.get("name") if ctx.params is not None else None
+        params = ctx.params or {}
+        name = params.get("name")
         if ctx.method == "tools/call" and isinstance(name, str):
             if name not in {tool.name for tool in await server.list_tools()}:
                 raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}")
@@ -72,7 +73,7 @@ def install(server: MCPServer) -> None:
             prompt = next((p for p in await server.list_prompts() if p.name == name), None)
             if prompt is None:
                 raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}")
-            given = ctx.params.get("arguments") or {}
+            given = params.get("arguments") or {}
             missing = [a.name for a in prompt.arguments or () if a.required and a.name not in given]
             if missing:
                 raise MCPError(code=INVALID_PARAMS, message=f"Missing required arguments: {', '.join(missing)}")

@@ -15,9 +15,12 @@ import sys
 import weakref
 from collections.abc import Callable
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+from mcp_types import CallToolResult
 
 from . import __version__, protocol
 from .auth import SandboxTokenProvider, build_token_provider
@@ -48,7 +51,7 @@ _services: weakref.WeakKeyDictionary[MCPServer, Services] = weakref.WeakKeyDicti
 
 def build_graph(settings: Settings, *, on_request: list[Any] | None = None, clock: Clock | None = None) -> GraphClient:
     """The one GraphClient, on Graph or on the sandbox (in process, or at ``sandbox_url``)."""
-    common = dict(timeout=settings.timeout_s, max_retries=settings.max_retries,
+    common: dict[str, Any] = dict(timeout=settings.timeout_s, max_retries=settings.max_retries,
                   retry_budget_s=settings.retry_budget_s, max_items=settings.max_items, on_request=on_request,
                   clock=clock)
     if settings.effective_backend() == "graph":
@@ -106,8 +109,6 @@ def services_of(server: MCPServer) -> Services:
 
 def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
     """Who a tool call would reach: invitees, the organizer of an answered meeting, forward recipients."""
-    from urllib.parse import quote  # noqa: PLC0415
-
     async def who(name: str, arguments: dict[str, Any]) -> list[str]:
         people = [a.email if hasattr(a, "email") else a.get("email") for a in arguments.get("attendees") or []]
         people += list(arguments.get("to") or [])
@@ -127,14 +128,14 @@ def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
 
 def _tool_caller(server: MCPServer) -> Callable[[str, dict[str, Any]], Any]:
     """Run a tool in-process and return its structured result (resources are built from tools)."""
-    from mcp.server.mcpserver.exceptions import ResourceError  # noqa: PLC0415
-
     async def call(name: str, arguments: dict[str, Any]) -> Any:
         try:
             result = await server.call_tool(name, arguments)
         except Exception as e:  # ToolError and crashes alike: a resource read reports, never kills the server
             raise ResourceError(f"{name} failed: {e}") from e
-        if getattr(result, "is_error", False):
+        if not isinstance(result, CallToolResult):  # the tool asked the client for input: not for a resource
+            raise ResourceError(f"{name} failed: it needs input from the client")
+        if result.is_error:
             raise ResourceError(f"{name} failed: " + " ".join(getattr(c, "text", "") for c in result.content))
         return result.structured_content
 
@@ -174,6 +175,11 @@ def http_app(server: MCPServer, transport: Transport, host: str, *, stateless: b
     return guarded
 
 
+def say(line: str) -> None:
+    """A line for the person who started the server, on stderr: stdout belongs to the stdio transport."""
+    print(line, file=sys.stderr, flush=True)  # noqa: T201 - this is the server's voice at start, by design
+
+
 def run(settings: Settings, transport: Transport = "stdio", host: str = "127.0.0.1", port: int = 8000,
         *, stateless: bool = False, http_token: str | None = None) -> None:
     """Serve until stopped. stdout belongs to the stdio transport: everything else goes to stderr."""
@@ -184,15 +190,14 @@ def run(settings: Settings, transport: Transport = "stdio", host: str = "127.0.0
         settings = settings.model_copy(update={"confirm_sends": transport != "stdio"})
     clock = Clock()
     graph = build_graph(settings, clock=clock)
-    print(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}",
-          file=sys.stderr, flush=True)
+    say(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}")
     server = create_server(settings, graph, clock=clock)
     if transport == "stdio":
         server.run("stdio")
         return
-    import uvicorn  # noqa: PLC0415
+    import uvicorn  # noqa: PLC0415 - only the HTTP transports need it; stdio starts without importing it
 
     app = http_app(server, transport, host, stateless=stateless, bearer=http_token)
     path = "/sse" if transport == "sse" else "/mcp"
-    print(f"outlook-calendar-mcp: listening on http://{host}:{port}{path}", file=sys.stderr, flush=True)
+    say(f"outlook-calendar-mcp: listening on http://{host}:{port}{path}")
     uvicorn.run(app, host=host, port=port, log_level="warning")

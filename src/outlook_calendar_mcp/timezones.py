@@ -220,7 +220,7 @@ def from_graph(dtz: Mapping[str, object], label: str = "dateTimeTimeZone") -> da
                                   f"got {type(dtz).__name__}.")
     raw_zone = dtz.get("timeZone")
     try:
-        zone = resolve("UTC" if raw_zone is None else raw_zone)  # type: ignore[arg-type]
+        zone = resolve("UTC" if raw_zone is None else raw_zone)
     except TimeZoneError as e:
         raise TimeZoneError(f"{label}.timeZone: {e}") from None
     if "dateTime" not in dtz or dtz["dateTime"] is None:

@@ -105,7 +105,7 @@ def parse_rrule(text: str, label: str = "recurrence") -> RecurrenceInput:
     index = _RR_INDEX[ordinals.pop()] if ordinals else None
     monthday = number("BYMONTHDAY", 1, 31) if "BYMONTHDAY" in parts else None
     month = number("BYMONTH", 1, 12) if "BYMONTH" in parts else None
-    pattern = {"DAILY": "daily", "WEEKLY": "weekly"}.get(freq)
+    pattern = {"DAILY": "daily", "WEEKLY": "weekly"}.get(freq, "")  # monthly and yearly: just below
     if freq in ("MONTHLY", "YEARLY"):
         # As in RFC 5545, what the rule leaves out comes from the start (the day of the month, the month).
         kind = "relative" if days else "absolute"

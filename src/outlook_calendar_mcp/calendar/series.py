@@ -76,8 +76,9 @@ async def series_info(svc: Services, t: Target, event_id: str, event: str, scope
 def original_date(info: dict[str, Any], master: dict[str, Any], exceptions: dict[str, Any]) -> dt.date:
     """The date an occurrence had in its series (an exception may have been moved since), in the series' zone."""
     for e in exceptions.get("exceptionOccurrences") or []:
-        if e.get("id") == info.get("id") and views.occurrence_date(e.get("occurrenceId")):
-            return dt.date.fromisoformat(views.occurrence_date(e["occurrenceId"]))
+        day = views.occurrence_date(e.get("occurrenceId"))
+        if e.get("id") == info.get("id") and day:
+            return dt.date.fromisoformat(day)
     if info.get("isAllDay"):
         return tz.parse_graph_datetime(info["start"]["dateTime"]).date()
     rec_zone = tz.resolve(series_zone(master))

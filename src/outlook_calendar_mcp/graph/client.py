@@ -33,7 +33,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -428,7 +428,7 @@ class GraphClient:
         prefer: Prefer | None = None,
         beta: bool = False,
         headers: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[Page]:
+    ) -> AsyncGenerator[Page, None]:
         """The pages of a listing: ``path``'s, then each ``@odata.nextLink``'s (same host only), in order.
 
         The one paging loop: :meth:`get_all` collects from it, a delta query (sync) reads it to its

@@ -262,7 +262,8 @@ def error_from_response(status: int, headers: Mapping[str, str] | None, body: by
             date = inner.get("date")
     elif isinstance(error, str):  # OAuth-style {"error": "...", "error_description": "..."}
         code = error
-        message = payload.get("error_description") if isinstance(payload.get("error_description"), str) else None
+        described = payload.get("error_description") if isinstance(payload, dict) else None
+        message = described if isinstance(described, str) else None
     if not message:
         text = " ".join(raw.split())
         if text and payload is None and not text.startswith("<"):

@@ -255,7 +255,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             data, name = source.read_bytes(), name or source.name
         else:
             try:
-                data = base64.b64decode(content_base64, validate=True)
+                data = base64.b64decode(content_base64 or "", validate=True)  # given: checked above
             except (binascii.Error, ValueError):
                 raise InputError("content_base64: not valid base64; encode the file's bytes with standard base64 "
                                  "(A-Z a-z 0-9 + /, '=' padding).") from None
@@ -342,7 +342,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             item = {"@odata.type": "#microsoft.graph.message", "subject": message.subject,
                     "body": {"contentType": "text", "content": message.body or ""},
                     "toRecipients": _recipients(message.to, "message.to")}
-        else:
+        elif contact:
             item = {"@odata.type": "#microsoft.graph.contact", "displayName": contact.display_name,
                     "emailAddresses": [r["emailAddress"] for r in _recipients(contact.emails, "contact.emails")]}
             for key, value in (("businessPhones", [contact.phone] if contact.phone else None),

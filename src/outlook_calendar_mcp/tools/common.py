@@ -75,21 +75,21 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
         assert name is None or name == fn.__name__, (name, fn.__name__)
         if enabled is not None and not enabled(fn.__name__, annotations):
             return fn
-        confirm = enabled is not None and enabled.needs_confirmation(annotations)
+        confirm = enabled if enabled is not None and enabled.needs_confirmation(annotations) else None
 
         @functools.wraps(fn)
         async def boundary(*args: Any, **kwargs: Any) -> Any:
             try:
-                if confirm:
+                if confirm is not None:
                     token = kwargs.pop("confirm", None)
-                    preview = await _preview(enabled, fn.__name__, kwargs, token)
+                    preview = await _preview(confirm, fn.__name__, kwargs, token)
                     if preview is not None:
                         return preview
                 return result(await fn(*args, **kwargs))
             except ANTICIPATED_ERRORS as e:
                 raise ToolError(str(e)) from e
 
-        if confirm:
+        if confirm is not None:
             _add_confirm_parameter(fn, boundary)
         registered = Tool.from_function(boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()),
                                         annotations=annotations)

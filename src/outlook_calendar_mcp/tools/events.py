@@ -306,9 +306,8 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             master = await g.get(master_path, prefer=svc.prefer(zone_name),
                                  params={"$select": "subject,start,end,isAllDay,recurrence,attendees,isOrganizer"})
         notified = (invitees(master) if master.get("isOrganizer") else None) or None
-        day = original_date(info, master, await exceptions_of(svc, t, master["id"])) \
-            if scope == "this_and_following" else None
-        if scope == "series" or day <= dt.date.fromisoformat(master["recurrence"]["range"]["startDate"]):
+        day = None if scope == "series" else original_date(info, master, await exceptions_of(svc, t, master["id"]))
+        if day is None or day <= dt.date.fromisoformat(master["recurrence"]["range"]["startDate"]):
             with explain_access(t, writing=True):
                 await g.delete(master_path)
             return Deleted(deleted=svc.handles.handle("event", master["id"]), subject=master.get("subject"),

@@ -91,6 +91,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             updated = updated[:max(keep, 0)]
             keep -= len(updated)
             added = added[:max(keep, 0)]
+        note: str | None
         if found.first and not found.resynced:
             note = ("First sync of this window: everything in it is listed as added. Call sync_events again (same "
                     "window, or none) to get only what changed since now.")
