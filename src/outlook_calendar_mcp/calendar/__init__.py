@@ -8,6 +8,11 @@ and shape the answer through ``..views``. Nothing here imports the MCP SDK.
 * :mod:`.targets`  - whose calendar (mailbox path, zone, what a 403 means)
 * :mod:`.times`    - the one parser of user times (the DST-gap rule) and windows
 * :mod:`.bodies`   - tool input -> Graph event bodies (times, attendees, locations, recurrence)
+* :mod:`.events`   - one event: its path, the fields a change sets, the times a PATCH keeps or moves
+* :mod:`.series`   - recurring series: scope checks, original dates, ending, changing, splitting
+* :mod:`.conflicts` - what a new or moved event overlaps, and duplicates
+* :mod:`.people`   - people and rooms by name or address, meeting lengths
+* :mod:`.attachments` - large file attachments through an upload session
 * :mod:`.sync`     - what changed in a window since the last look (calendarView delta, its state)
 """
 
