@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import json
 import logging
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from outlook_calendar_mcp import __version__
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.graph import (
     BadRequest,
     Conflict,
@@ -315,6 +317,18 @@ async def test_429_with_retry_after_sleeps_that_long_then_succeeds():
     first, second = wire.requests
     assert "retry-attempt" not in first.headers and second.headers["retry-attempt"] == "1"
     assert first.headers["client-request-id"] == second.headers["client-request-id"]
+
+
+async def test_retry_after_as_an_http_date_is_read_on_the_clients_clock():
+    clock = Clock(datetime.datetime(2027, 3, 14, 9, 0, tzinfo=datetime.UTC), frozen=True)
+    later = email.utils.format_datetime(datetime.datetime(2027, 3, 14, 9, 0, 20, tzinfo=datetime.UTC), usegmt=True)
+    wire = Wire(sequence(graph_error(429, "TooManyRequests", "Slow down.", headers={"Retry-After": later}),
+                         graph_error(429, "TooManyRequests", "Slow down.", headers={"Retry-After": later})))
+    async with wire.client(clock=clock, max_retries=1) as client:
+        with pytest.raises(Throttled) as info:
+            await client.get("me/events")
+    assert wire.sleeps == [20]                 # 20 s after the clock's now, whatever the system date
+    assert info.value.retry_after == 20
 
 
 async def test_503_without_retry_after_backs_off_exponentially_then_gives_up():
