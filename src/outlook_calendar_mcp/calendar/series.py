@@ -21,10 +21,10 @@ from .bodies import recurrence_body, times_body
 from .errors import InputError
 from .events import event_path, quote_id, recurrence_change
 from .services import Services
-from .targets import Target, explain_access
+from .targets import Target, explain_access, zone_for
 from .times import parse_time, utc_text
 
-__all__ = ["SERIES_FIELDS", "Split", "end_series", "exceptions_of", "original_date", "series_info", "series_zone",
+__all__ = ["SERIES_FIELDS", "Deletion", "Split", "delete_in_scope", "end_series", "exceptions_of", "original_date", "series_info", "series_zone",
            "split_series", "update_series"]
 
 SERIES_FIELDS = ("subject", "body", "location", "locations", "categories", "showAs", "sensitivity", "importance",
@@ -226,3 +226,46 @@ async def cancel_on(svc: Services, t: Target, series: dict[str, Any], day: dt.da
         "endDateTime": utc_text(begin + dt.timedelta(days=1)), "$select": "start"})
     for occurrence in page.items:
         await svc.graph.delete(event_path(t, occurrence["id"]))
+
+
+@dataclass
+class Deletion:
+    """What a delete removed: ``deleted`` (a Graph id), and ``doc``: the event, or its series' master."""
+
+    deleted: str
+    doc: dict[str, Any]
+    whole_series: bool = False          # the series went (scope 'series', or its first occurrence and after)
+    series_ends_on: str | None = None   # this_and_following: the series now ends on this day
+
+
+async def delete_in_scope(svc: Services, t: Target, event_id: str, event: str, scope: str | None,
+                          etag: str | None) -> Deletion:
+    """Delete an event; for an occurrence, in ``scope``: itself, it and the following (the series ends the
+    day before), or the whole series."""
+    g = svc.graph
+    path = event_path(t, event_id)
+    if scope is None:
+        with explain_access(t, writing=False):
+            doc = await g.get(path, params={"$select": "subject,attendees,isOrganizer"})
+        with explain_access(t, writing=True):
+            await g.delete(path, if_match=etag)
+        return Deletion(event_id, doc)
+    zone_name, _ = await zone_for(svc, t, None)
+    info = await series_info(svc, t, event_id, event, scope, zone_name, etag)
+    kind = info.get("type")
+    if scope == "occurrence" or kind == "seriesMaster":
+        with explain_access(t, writing=True):
+            await g.delete(path, if_match=etag if kind == "seriesMaster" or scope == "occurrence" else None)
+        return Deletion(event_id, info)
+    master_path = event_path(t, info["seriesMasterId"])
+    with explain_access(t, writing=False):
+        master = await g.get(master_path, prefer=svc.prefer(zone_name),
+                             params={"$select": "subject,start,end,isAllDay,recurrence,attendees,isOrganizer"})
+    day = None if scope == "series" else original_date(info, master, await exceptions_of(svc, t, master["id"]))
+    if day is None or day <= dt.date.fromisoformat(master["recurrence"]["range"]["startDate"]):
+        with explain_access(t, writing=True):
+            await g.delete(master_path)
+        return Deletion(master["id"], master, whole_series=True)
+    last = day - dt.timedelta(days=1)
+    await end_series(svc, t, master, last)
+    return Deletion(event_id, master, series_ends_on=last.isoformat())

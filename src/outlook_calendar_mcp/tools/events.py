@@ -9,7 +9,6 @@ an update, a new series starts there with the change: the result names both) or 
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -22,7 +21,14 @@ from ..calendar import InputError, Services
 from ..calendar.bodies import RRULE_HELP, AttendeeInput, recurrence_body, times_body
 from ..calendar.conflicts import blocks, duplicates, overlaps
 from ..calendar.events import event_fields, event_path, invitees, recurrence_change, time_changes
-from ..calendar.series import Split, end_series, exceptions_of, original_date, series_info, split_series, update_series
+from ..calendar.series import (
+    Split,
+    delete_in_scope,
+    exceptions_of,
+    series_info,
+    split_series,
+    update_series,
+)
 from ..calendar.targets import calendar_path, explain_access, target, zone_for
 from ..calendar.times import default_window, window
 from ..views import Compact, Event, SeriesExceptions, SeriesSplit
@@ -282,41 +288,14 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                            scope: ScopeArg = None, group_id: GroupId = None) -> Deleted:
         """Use to delete an event, an occurrence or a series (attendees of your meetings are told). Returns what was deleted."""
         t = await target(svc, mailbox, group_id)
-        event_id = svc.event_id(event)
-        path = event_path(t, event_id)
-        if scope is None:
-            with explain_access(t, writing=False):
-                doc = await g.get(path, params={"$select": "subject,attendees,isOrganizer"})
-            with explain_access(t, writing=True):
-                await g.delete(path, if_match=etag)
-            notified = invitees(doc) if doc.get("isOrganizer") else None
-            return Deleted(deleted=svc.handles.handle("event", event_id), subject=doc.get("subject"),
-                           notified=notified or None)
-        zone_name, _ = await zone_for(svc, t, None)
-        info = await series_info(svc, t, event_id, event, scope, zone_name, etag)
-        kind = info.get("type")
-        if scope == "occurrence" or kind == "seriesMaster":
-            with explain_access(t, writing=True):
-                await g.delete(path, if_match=etag if kind == "seriesMaster" or scope == "occurrence" else None)
-            notified = invitees(info) if info.get("isOrganizer") else None
-            return Deleted(deleted=svc.handles.handle("event", event_id), subject=info.get("subject"),
-                           notified=notified or None)
-        master_path = event_path(t, info["seriesMasterId"])
-        with explain_access(t, writing=False):
-            master = await g.get(master_path, prefer=svc.prefer(zone_name),
-                                 params={"$select": "subject,start,end,isAllDay,recurrence,attendees,isOrganizer"})
-        notified = (invitees(master) if master.get("isOrganizer") else None) or None
-        day = None if scope == "series" else original_date(info, master, await exceptions_of(svc, t, master["id"]))
-        if day is None or day <= dt.date.fromisoformat(master["recurrence"]["range"]["startDate"]):
-            with explain_access(t, writing=True):
-                await g.delete(master_path)
-            return Deleted(deleted=svc.handles.handle("event", master["id"]), subject=master.get("subject"),
-                           notified=notified,
-                           note=None if scope == "series" else "That is the series' first occurrence: the whole "
-                                                               "series was deleted.")
-        last = day - dt.timedelta(days=1)
-        await end_series(svc, t, master, last)
-        return Deleted(deleted=svc.handles.handle("event", event_id), subject=master.get("subject"),
-                       notified=notified, series_ends_on=last.isoformat(),
-                       note=f"Deleted this and the following occurrences: the series "
-                            f"{svc.handles.handle('event', master['id'])} now ends on {last.isoformat()}.")
+        gone = await delete_in_scope(svc, t, svc.event_id(event), event, scope, etag)
+        deleted = svc.handles.handle("event", gone.deleted)
+        notified = (invitees(gone.doc) if gone.doc.get("isOrganizer") else None) or None
+        note = None
+        if gone.whole_series and scope == "this_and_following":
+            note = "That is the series' first occurrence: the whole series was deleted."
+        elif gone.series_ends_on is not None:
+            note = (f"Deleted this and the following occurrences: the series "
+                    f"{svc.handles.handle('event', gone.doc['id'])} now ends on {gone.series_ends_on}.")
+        return Deleted(deleted=deleted, subject=gone.doc.get("subject"), notified=notified,
+                       series_ends_on=gone.series_ends_on, note=note)
