@@ -9,8 +9,7 @@ an update, a new series starts there with the change: the result names both) or 
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -18,16 +17,14 @@ from pydantic import Field
 from .. import timezones as tz
 from .. import views
 from ..calendar import InputError, Services
-from ..calendar.bodies import RRULE_HELP, AttendeeInput, recurrence_body, times_body
-from ..calendar.conflicts import blocks, duplicates, overlaps
-from ..calendar.events import event_fields, event_path, invitees, recurrence_change, time_changes
+from ..calendar.bodies import RRULE_HELP, AttendeeInput
+from ..calendar.edits import create_event as create_event_in
+from ..calendar.edits import update_event as update_event_in
+from ..calendar.events import event_path, invitees
 from ..calendar.series import (
     Split,
     delete_in_scope,
     exceptions_of,
-    series_info,
-    split_series,
-    update_series,
 )
 from ..calendar.targets import calendar_path, explain_access, target, zone_for
 from ..calendar.times import default_window, window
@@ -192,27 +189,15 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to add an event or send a meeting invitation (attendees are notified). Returns the created event and any conflicts."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
-        body: dict[str, Any] = times_body(start, end, all_day, zone_name, zone)
-        base = calendar_path(svc, t, calendar_id) if calendar_id else (t.base if t.group else f"{t.base}/calendar")
-        with explain_access(t, writing=True):  # creating needs write access; the check below reads first
-            overlapping = await overlaps(svc, base, body, zone_name)
-        same = duplicates(overlapping, subject, body)
-        if same and not allow_duplicate:
-            raise InputError(f"subject: '{same[0].get('subject')}' already exists at that time "
-                             f"({views.event_view(same[0], zone, svc.handles).handle}); update that event, or pass "
-                             "allow_duplicate=true to create a second one.")
-        event_fields(body, subject=subject, description=description, location=location, locations=locations,
-               attendees=attendees, online_meeting=online_meeting, reminder_minutes=reminder_minutes,
-               show_as=show_as, sensitivity=sensitivity, importance=importance, categories=categories)
-        if recurrence is not None:
-            first = tz.parse_graph_datetime(body["start"]["dateTime"]).date()
-            body["recurrence"] = recurrence_body(recurrence, first, zone_name)
-        body["transactionId"] = str(uuid.uuid4())  # a retried POST must not create the event twice
-        with explain_access(t, writing=True):
-            doc = await g.post(f"{base}/events", json=body, prefer=svc.prefer(zone_name), retry_post=True)
-        busy = [views.event_view(e, zone, svc.handles) for e in overlapping if blocks(e) and body.get("showAs") != "free"]
-        return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(doc, zone, svc.handles),
-                           notified=invitees(doc) or None, conflicts=busy or None)
+        created = await create_event_in(
+            svc, t, calendar_id, zone_name, zone, subject=subject, start=start, end=end, all_day=all_day,
+            recurrence=recurrence, allow_duplicate=allow_duplicate,
+            fields=dict(description=description, location=location, locations=locations, attendees=attendees,
+                        online_meeting=online_meeting, reminder_minutes=reminder_minutes, show_as=show_as,
+                        sensitivity=sensitivity, importance=importance, categories=categories))
+        busy = [views.event_view(e, zone, svc.handles) for e in created.conflicts]
+        return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(created.doc, zone, svc.handles),
+                           notified=invitees(created.doc) or None, conflicts=busy or None)
 
     def split_result(split: Split, zone_name: str, zone: ZoneInfo) -> EventResult:
         event = views.event_view(split.doc, zone, svc.handles)
@@ -244,41 +229,18 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to change an event, an occurrence or a series (only the fields given; attendees are told). Returns the updated event."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
-        event_id = svc.event_id(event)
-        path = event_path(t, event_id)
-        changes: dict[str, Any] = {}
-        event_fields(changes, subject=subject, description=description, location=location, locations=locations,
-               attendees=attendees, online_meeting=online_meeting, reminder_minutes=reminder_minutes,
-               show_as=show_as, sensitivity=sensitivity, importance=importance, categories=categories)
-        if not changes and start is None and end is None and all_day is None and recurrence is None:
-            raise InputError("Nothing to change: give at least one field to update (subject, start, end, ...).")
-        if scope is not None:
-            info = await series_info(svc, t, event_id, event, scope, zone_name, etag)
-            kind = info.get("type")
-            if recurrence is not None and scope == "occurrence":
-                raise InputError("recurrence: one occurrence has no recurrence of its own; use scope "
-                                 "'this_and_following' or 'series' to change the rule.")
-            if scope == "this_and_following" and kind != "seriesMaster":
-                split = await split_series(svc, t, info, changes, start, end, all_day, recurrence, zone_name, zone,
-                                           event)
-                return split_result(split, zone_name, zone)
-            if scope in ("series", "this_and_following") and kind != "seriesMaster":
-                doc = await update_series(svc, t, info, changes, start, end, all_day, recurrence, zone_name, zone, event)
-                notified = invitees(doc) if doc.get("isOrganizer") else None
-                return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(doc, zone, svc.handles),
-                                   notified=notified or None)
-        body = dict(changes)
-        with explain_access(t, writing=True):
-            body.update(await time_changes(svc, path, start, end, all_day, zone_name, zone))
-            await recurrence_change(svc, path, body, recurrence, zone_name)
-            doc = await g.patch(path, json=body, if_match=etag, prefer=svc.prefer(zone_name))
+        updated = await update_event_in(
+            svc, t, svc.event_id(event), event, zone_name, zone, start=start, end=end, all_day=all_day,
+            recurrence=recurrence, etag=etag, scope=scope,
+            fields=dict(subject=subject, description=description, location=location, locations=locations,
+                        attendees=attendees, online_meeting=online_meeting, reminder_minutes=reminder_minutes,
+                        show_as=show_as, sensitivity=sensitivity, importance=importance, categories=categories))
+        if updated.split is not None:
+            return split_result(updated.split, zone_name, zone)
+        doc = updated.doc
         notified = invitees(doc) if doc.get("isOrganizer") else None
-        busy = None
-        if "start" in body and blocks(doc) and not doc.get("recurrence"):  # moved: warn about what it now overlaps
-            base = f"{t.base}/calendar" if not t.group else t.base
-            with explain_access(t, writing=False):
-                clashes = await overlaps(svc, base, doc, zone_name, exclude=doc.get("id"))
-            busy = [views.event_view(e, zone, svc.handles) for e in clashes if blocks(e)] or None
+        busy = None if updated.conflicts is None else (
+            [views.event_view(e, zone, svc.handles) for e in updated.conflicts] or None)
         return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(doc, zone, svc.handles),
                            notified=notified or None, conflicts=busy)
 
