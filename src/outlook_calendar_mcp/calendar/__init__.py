@@ -16,7 +16,8 @@ and shape the answer through ``..views``. Nothing here imports the MCP SDK.
 * :mod:`.responses` - answering a meeting (with a proposed time), forwarding, cancelling it
 * :mod:`.people`   - people and rooms by name or address, meeting lengths
 * :mod:`.attachments` - large file attachments through an upload session
-* :mod:`.sync`     - what changed in a window since the last look (calendarView delta, its state)
+* :mod:`.sync`     - what changed in a window since the last look (calendarView delta)
+* :mod:`.sync_state` - its delta links, in data_dir/sync.db
 """
 
 from .errors import InputError

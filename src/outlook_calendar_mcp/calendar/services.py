@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -19,9 +19,7 @@ from ..config import Settings
 from ..graph import GraphClient, Prefer
 from ..ids import Handles
 from .errors import InputError
-
-if TYPE_CHECKING:  # sync.py works on Services: a type-only import keeps the two from importing each other
-    from .sync import SyncState
+from .sync_state import SyncState
 
 __all__ = ["Services"]
 
