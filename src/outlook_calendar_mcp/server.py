@@ -1,9 +1,11 @@
 """The MCP server: one GraphClient, the calendar tools, three transports.
 
-``create_server(settings, graph)`` builds the :class:`MCPServer` (tests build it
-this way and inject a GraphClient wired to the sandbox); :func:`build_graph`
-chooses the backend: Microsoft Graph when credentials are configured, else
-the embedded sandbox (said on stderr at start); ``backend`` forces it.
+``create_server(settings, graph, clock=...)`` builds the :class:`MCPServer` (tests build it
+this way and inject a GraphClient wired to the sandbox, and a Clock when "now" matters) with the
+tools of every module in :data:`TOOL_MODULES`; :func:`services_of` gives back the shared
+:class:`~.calendar.Services` of a built server. :func:`build_graph` chooses the backend: Microsoft
+Graph when credentials are configured, else the embedded sandbox (said on stderr at start);
+``backend`` forces it.
 """
 
 from __future__ import annotations

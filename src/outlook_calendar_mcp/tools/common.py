@@ -1,12 +1,14 @@
-"""What every tool shares: annotation constants, the one error boundary, input types.
+"""What every tool shares: annotation constants, the one error boundary, registration, input types.
 
-A tool is a short async function: validate its input, make one Graph call
-through :class:`~outlook_calendar_mcp.graph.GraphClient`, shape the answer
-through :mod:`..views`. :func:`tool` registers it with all four annotation
-hints and wraps it in the error boundary: anticipated failures (Graph errors,
-bad times, unknown handles, bad input) become ``ToolError`` with a message
-that says what to fix; anything else is a crash the SDK reports without
-taking the server down.
+A tool is a short async function: validate its input, call an operation of
+:mod:`..calendar` (or, for a plain read, the one
+:class:`~outlook_calendar_mcp.graph.GraphClient`), shape the answer through
+:mod:`..views`. :func:`tool` builds it as the SDK's public ``Tool`` with all
+four annotation hints, wrapped in the error boundary (anticipated failures:
+Graph errors, bad times, unknown handles, bad input, become ``ToolError``
+with a message that says what to fix; anything else is a crash the SDK
+reports without taking the server down), and collects it in a
+:data:`Toolbox` that ``server.create_server`` hands to ``MCPServer(tools=)``.
 """
 
 from __future__ import annotations
