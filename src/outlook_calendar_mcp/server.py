@@ -116,8 +116,8 @@ def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
         people += list(arguments.get("to") or [])
         event = arguments.get("event")
         if event:
-            doc = await svc.graph.get(f"{svc.mb(arguments.get('mailbox'))}/events/{quote(svc.event_id(event), safe='')}",
-                                      params={"$select": "organizer,attendees,isOrganizer"})
+            path = f"{svc.mb(arguments.get('mailbox'))}/events/{quote(svc.event_id(event), safe='')}"
+            doc = await svc.graph.get(path, params={"$select": "organizer,attendees,isOrganizer"})
             organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
             if doc.get("isOrganizer"):
                 people += [a["emailAddress"]["address"] for a in doc.get("attendees") or []]

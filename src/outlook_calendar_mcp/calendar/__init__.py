@@ -12,6 +12,7 @@ and shape the answer through ``..views``. Nothing here imports the MCP SDK.
 * :mod:`.events`   - one event: its path, the fields a change sets, the times a PATCH keeps or moves
 * :mod:`.series`   - recurring series: scope checks, original dates, ending, changing, splitting
 * :mod:`.conflicts` - what a new or moved event overlaps, and duplicates
+* :mod:`.calendars` - a mailbox's calendars and calendar groups
 * :mod:`.sharing`  - who a calendar is shared with, sharing it, changing a role, unsharing
 * :mod:`.responses` - answering a meeting (with a proposed time), forwarding, cancelling it
 * :mod:`.people`   - people and rooms by name or address, meeting lengths

@@ -27,7 +27,8 @@ def event_path(t: Target, event_id: str) -> str:
 
 def invitees(doc: dict[str, Any]) -> list[str]:
     """Addresses an organizer's change reaches (everyone invited)."""
-    return [a["emailAddress"]["address"] for a in doc.get("attendees") or [] if a.get("emailAddress", {}).get("address")]
+    return [a["emailAddress"]["address"] for a in doc.get("attendees") or []
+            if a.get("emailAddress", {}).get("address")]
 
 
 def event_fields(body: dict[str, Any], *, subject: str | None = None, description: str | None = None,

@@ -24,8 +24,8 @@ from .services import Services
 from .targets import Target, explain_access, zone_for
 from .times import parse_time, utc_text
 
-__all__ = ["SERIES_FIELDS", "Deletion", "Split", "delete_in_scope", "end_series", "exceptions_of", "original_date", "series_info", "series_zone",
-           "split_series", "update_series"]
+__all__ = ["SERIES_FIELDS", "Deletion", "Split", "delete_in_scope", "end_series", "exceptions_of", "original_date",
+           "series_info", "series_zone", "split_series", "update_series"]
 
 SERIES_FIELDS = ("subject", "body", "location", "locations", "categories", "showAs", "sensitivity", "importance",
                  "isOnlineMeeting", "isReminderOn", "reminderMinutesBeforeStart", "responseRequested",

@@ -15,7 +15,8 @@ from .errors import InputError
 from .services import Services
 from .targets import ADDRESS, Target, calendar_path, explain_access, target
 
-__all__ = ["Permissions", "change_role", "check_address", "find_permission", "list_permissions", "permissions_of", "share",
+__all__ = ["Permissions", "change_role", "check_address", "find_permission", "list_permissions", "permissions_of",
+           "share",
            "unshare"]
 
 
