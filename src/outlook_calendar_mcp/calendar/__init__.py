@@ -15,6 +15,7 @@ and shape the answer through ``..views``. Nothing here imports the MCP SDK.
 * :mod:`.calendars` - a mailbox's calendars and calendar groups
 * :mod:`.sharing`  - who a calendar is shared with, sharing it, changing a role, unsharing
 * :mod:`.responses` - answering a meeting (with a proposed time), forwarding, cancelling it
+* :mod:`.reminders` - which reminders go off in a window, snoozing (on the clock) and dismissing one
 * :mod:`.people`   - people and rooms by name or address, meeting lengths
 * :mod:`.attachments` - large file attachments through an upload session
 * :mod:`.sync`     - what changed in a window since the last look (calendarView delta)

@@ -6,15 +6,13 @@ stands for that instance's id, so an event handle (ev_...) works wherever a remi
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
-from urllib.parse import quote
 
 from pydantic import Field
 
 from .. import timezones as tz
-from ..calendar import InputError, Services
-from ..calendar.times import parse_time, window
+from ..calendar import Services
+from ..calendar.reminders import dismiss, event_of, reminders_in, snooze
 from ..views import Compact, local_time
 from .common import READ_ONLY, Mailbox, TimeZoneArg, Toolbox, tool, writes
 from .policy import Policy
@@ -46,15 +44,6 @@ class ReminderChanged(Compact):
 
 def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
     """Add this module's tools to ``box``."""
-    g = svc.graph
-
-    def event_of(reminder: str) -> str:
-        value = (reminder or "").strip()
-        kind = "reminder" if value.startswith("rem_") else "event"
-        return svc.handles.resolve(kind, value, argument="reminder")
-
-    def action_path(mailbox: str | None, event_id: str, action: str) -> str:
-        return f"{svc.mb(mailbox)}/events/{quote(event_id, safe='')}/{action}"
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_reminders")
     async def list_reminders(
@@ -64,14 +53,8 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> ReminderList:
         """Use to see which event reminders go off, for events between two times (occurrences of series included). Returns reminders by fire time."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        begin = parse_time(start, zone, "start") if start else svc.clock.now(zone).replace(microsecond=0)
-        start = begin.isoformat()
-        end = end or (begin + dt.timedelta(hours=24)).isoformat()
-        window_start, window_end = window(start, end, zone)
-        data = await g.get(f"{svc.mb(mailbox)}/reminderView(startDateTime='{window_start}',"
-                           f"endDateTime='{window_end}')", prefer=svc.prefer(zone_name))
         reminders = []
-        for r in (data or {}).get("value") or []:
+        for r in await reminders_in(svc, mailbox, zone_name, zone, start, end):
             reminders.append(Reminder(
                 handle=svc.handles.handle("reminder", r["eventId"]), event=svc.handles.handle("event", r["eventId"]),
                 subject=r.get("eventSubject") or "(no subject)", start=local_time(r.get("eventStartTime"), zone, False),
@@ -87,22 +70,16 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         mailbox: Mailbox = None, time_zone: TimeZoneArg = None,
     ) -> ReminderChanged:
         """Use to postpone an event's reminder to a later time. Returns the new reminder time."""
-        event_id = event_of(reminder)
+        event_id = event_of(svc, reminder)
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        moment = parse_time(until, zone, "until")
-        now = svc.clock.now(zone)
-        if moment <= now:
-            raise InputError(f"until: {until} is not in the future; give a later time, e.g. "
-                             f"'{(now + dt.timedelta(minutes=10)).strftime('%Y-%m-%dT%H:%M')}'.")
-        await g.post(action_path(mailbox, event_id, "snoozeReminder"),
-                     json={"newReminderTime": tz.to_graph(moment, zone_name)})
+        moment = await snooze(svc, mailbox, event_id, until, zone_name, zone)
         return ReminderChanged(reminder=svc.handles.handle("reminder", event_id),
                                event=svc.handles.handle("event", event_id), snoozed_until=tz.format_local(moment, zone))
 
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="dismiss_reminder")
     async def dismiss_reminder(reminder: ReminderRef, mailbox: Mailbox = None) -> ReminderChanged:
         """Use to dismiss an event's reminder (for one occurrence of a series, only that one's). Returns what was dismissed."""
-        event_id = event_of(reminder)
-        await g.post(action_path(mailbox, event_id, "dismissReminder"))
+        event_id = event_of(svc, reminder)
+        await dismiss(svc, mailbox, event_id)
         return ReminderChanged(reminder=svc.handles.handle("reminder", event_id),
                                event=svc.handles.handle("event", event_id), dismissed=True)
