@@ -1,16 +1,18 @@
-"""People and rooms by name or address, and meeting lengths: what finding a time for a meeting reads."""
+"""People and rooms by name or address, and meeting lengths: what finding a time for a meeting reads (and
+find_people's search)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from ..graph import Forbidden
 from .errors import InputError
 from .services import Services
 from .targets import ADDRESS
 
-__all__ = ["MAX_WINDOW", "iso_duration", "parse_duration", "resolve_people", "resolve_rooms"]
+__all__ = ["MAX_WINDOW", "find_people", "iso_duration", "parse_duration", "resolve_people", "resolve_rooms"]
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
 _PLAIN_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
@@ -108,3 +110,32 @@ async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -
         out.append({"address": matches[0]["emailAddress"],
                     "name": matches[0].get("displayName") or matches[0]["emailAddress"]})
     return out
+
+
+async def find_people(svc: Services, query: str, max_results: int) -> list[dict[str, Any]]:
+    """People and rooms whose name (or address) starts with ``query``: the signed-in user's relevant people
+    first (none with app-only sign-in), then the directory; each {name, email, job_title, office, kind}."""
+    text = query.strip().replace('"', "")
+    if not text:
+        raise InputError("query: give a name, e.g. 'Dana'.")
+    found: dict[str, dict[str, Any]] = {}
+    if not svc.app_only:
+        page = await svc.graph.get_page("me/people", params={"$search": f'"{text}"', "$top": max_results})
+        for p in page.items:
+            emails = p.get("scoredEmailAddresses") or []
+            if emails:
+                kind = "room" if (p.get("personType") or {}).get("subclass") == "Room" else None
+                found.setdefault(emails[0]["address"].lower(), {
+                    "name": p.get("displayName") or emails[0]["address"], "email": emails[0]["address"],
+                    "job_title": p.get("jobTitle"), "office": p.get("officeLocation"), "kind": kind})
+    if len(found) < max_results:
+        escaped = text.replace("'", "''")
+        page = await svc.graph.get_page("users", params={
+            "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
+            "$top": max_results})
+        for u in page.items:
+            address = u.get("mail") or u.get("userPrincipalName")
+            if address:
+                found.setdefault(address.lower(), {"name": u.get("displayName") or address, "email": address,
+                                                   "job_title": u.get("jobTitle"), "office": u.get("officeLocation")})
+    return list(found.values())[:max_results]

@@ -7,7 +7,8 @@ from typing import Annotated
 from pydantic import Field
 
 from .. import timezones as tz
-from ..calendar import InputError, Services
+from ..calendar import Services
+from ..calendar.people import find_people as find_people_in
 from ..views import Compact
 from .common import READ_ONLY, Mailbox, Toolbox, tool
 from .policy import Policy
@@ -69,27 +70,5 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     async def find_people(query: Annotated[str, Field(min_length=1, description="A name or part of one, or an address")],
                           max_results: Annotated[int, Field(ge=1, le=50, strict=True)] = 10) -> People:
         """Use to turn a person's or room's name into an email address before inviting them. Returns matches, closest first."""
-        text = query.strip().replace('"', "")
-        if not text:
-            raise InputError("query: give a name, e.g. 'Dana'.")
-        found: dict[str, Person] = {}
-        if not svc.app_only:
-            page = await g.get_page("me/people", params={"$search": f'"{text}"', "$top": max_results})
-            for p in page.items:
-                emails = p.get("scoredEmailAddresses") or []
-                if emails:
-                    kind = "room" if (p.get("personType") or {}).get("subclass") == "Room" else None
-                    found.setdefault(emails[0]["address"].lower(), Person(
-                        name=p.get("displayName") or emails[0]["address"], email=emails[0]["address"],
-                        job_title=p.get("jobTitle"), office=p.get("officeLocation"), kind=kind))
-        if len(found) < max_results:
-            escaped = text.replace("'", "''")
-            page = await g.get_page("users", params={
-                "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
-                "$top": max_results})
-            for u in page.items:
-                address = u.get("mail") or u.get("userPrincipalName")
-                if address:
-                    found.setdefault(address.lower(), Person(name=u.get("displayName") or address, email=address,
-                                                             job_title=u.get("jobTitle"), office=u.get("officeLocation")))
-        return People(people=list(found.values())[:max_results])
+        found = await find_people_in(svc, query, max_results)
+        return People(people=[Person(**p) for p in found])
