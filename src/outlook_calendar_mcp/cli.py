@@ -120,10 +120,11 @@ def _call_arguments(args: argparse.Namespace) -> dict[str, Any]:
 async def _call(args: argparse.Namespace) -> int:
     from mcp import Client  # noqa: PLC0415
 
+    from .clock import Clock  # noqa: PLC0415
     from .server import build_graph, create_server  # noqa: PLC0415
 
     settings = _settings(args)
-    graph = build_graph(settings)
+    graph = build_graph(settings, clock=Clock(settings.now))
     try:
         async with Client(create_server(settings, graph)) as client:
             result = await client.call_tool(args.tool, _call_arguments(args))
@@ -163,11 +164,12 @@ def _auth(args: argparse.Namespace) -> int:
 
 def _sandbox(args: argparse.Namespace) -> int:
     from .clock import Clock  # noqa: PLC0415
-    from .config import Settings  # noqa: PLC0415
     from .sandbox import Sandbox  # noqa: PLC0415
 
-    db = args.db or Settings().sandbox_db
-    sandbox = Sandbox(db, clock=Clock(), seed=args.sandbox_command != "reset")
+    settings = _settings(args)  # OUTLOOK_MCP_* and --now
+    db = args.db or settings.sandbox_db
+    clock = Clock(settings.now)
+    sandbox = Sandbox(db, clock=clock, seed=args.sandbox_command != "reset")
     if args.sandbox_command == "reset":
         sandbox.reset()
         print(f"Sandbox reset: {db} holds the demo organization again.", file=sys.stderr)
@@ -176,7 +178,9 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     app = sandbox.app
     print(f"Sandbox (Microsoft Graph v1.0-compatible) at http://{args.host}:{args.port}/v1.0 — database {db}. "
-          "Send 'Authorization: Bearer sandbox' (or sandbox:<address>, sandbox-app).", file=sys.stderr, flush=True)
+          "Send 'Authorization: Bearer sandbox' (or sandbox:<address>, sandbox-app)."
+          + (f" Time travel: its clock reads {clock.now().isoformat(timespec='seconds')} and ticks on."
+             if clock.travelling else ""), file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -44,6 +44,8 @@ from mcp_types import (
     SetLevelRequestParams,
 )
 
+from . import sdk
+
 # Canonical values for prompt arguments, by argument name (prompts/scheduling.py names them).
 ARGUMENT_VALUES: dict[str, tuple[str, ...]] = {
     "duration": ("15m", "30m", "45m", "1h", "90m", "2h"),
@@ -62,7 +64,8 @@ def install(server: MCPServer) -> None:
     """Add the unknown-name checks, logging/setLevel and completion to ``server``."""
 
     async def reject_unknown_names(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        name = ctx.params.get("name") if ctx.params is not None else None
+        params = ctx.params or {}
+        name = params.get("name")
         if ctx.method == "tools/call" and isinstance(name, str):
             if name not in {tool.name for tool in await server.list_tools()}:
                 raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}")
@@ -70,7 +73,7 @@ def install(server: MCPServer) -> None:
             prompt = next((p for p in await server.list_prompts() if p.name == name), None)
             if prompt is None:
                 raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}")
-            given = ctx.params.get("arguments") or {}
+            given = params.get("arguments") or {}
             missing = [a.name for a in prompt.arguments or () if a.required and a.name not in given]
             if missing:
                 raise MCPError(code=INVALID_PARAMS, message=f"Missing required arguments: {', '.join(missing)}")
@@ -82,9 +85,7 @@ def install(server: MCPServer) -> None:
         _levels[ctx.session] = params.level
         return EmptyResult()
 
-    # MCPServer has no public hook for logging/setLevel; the SDK points to the low-level server for it.
-    server._lowlevel_server.add_request_handler(  # noqa: SLF001
-        "logging/setLevel", SetLevelRequestParams, set_level)
+    sdk.add_request_handler(server, "logging/setLevel", SetLevelRequestParams, set_level)
 
     @server.completion()
     async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,

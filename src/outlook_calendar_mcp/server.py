@@ -1,9 +1,11 @@
 """The MCP server: one GraphClient, the calendar tools, three transports.
 
-``create_server(settings, graph)`` builds the :class:`MCPServer` (tests build it
-this way and inject a GraphClient wired to the sandbox); :func:`build_graph`
-chooses the backend: Microsoft Graph when credentials are configured, else
-the embedded sandbox (said on stderr at start); ``backend`` forces it.
+``build_graph(settings, clock=...)`` makes the one GraphClient, which carries the one clock;
+``create_server(settings, graph)`` builds the :class:`MCPServer` on it (tests build it this way, on a
+sandbox and a clock of their own) with the tools of every module in :data:`TOOL_MODULES`; :func:`services_of` gives back the shared
+:class:`~.calendar.Services` of a built server. :func:`build_graph` chooses the backend: Microsoft
+Graph when credentials are configured, else the embedded sandbox (said on stderr at start);
+``backend`` forces it.
 """
 
 from __future__ import annotations
@@ -12,18 +14,29 @@ import ipaddress
 import logging
 import secrets
 import sys
-from typing import Any, Callable, Literal
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+from mcp_types import CallToolResult
 
 from . import __version__, protocol
 from .auth import SandboxTokenProvider, build_token_provider, effective_backend
+from .calendar import Services
+from .clock import Clock
 from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
-from .tools.policy import Policy, parse_tools
 from .prompts import scheduling as prompts
-from .tools import attachments, calendars, directory, events, reminders, responses, scheduling
+from .tools import attachments, calendars, directory, events, reminders, responses, scheduling, sharing, sync
+from .tools.common import Toolbox
+from .tools.policy import Policy, parse_tools
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 log = logging.getLogger("outlook_calendar_mcp")
 
@@ -35,12 +48,21 @@ INSTRUCTIONS = (
     "Confirm with the user before anything that notifies other people (invitations, updates, cancellations)."
 )
 Transport = Literal["stdio", "sse", "http"]
+# Every tool module, once, in the order its tools are listed.
+TOOL_MODULES = (events, responses, scheduling, calendars, sharing, sync, directory, attachments, reminders)
+_services: weakref.WeakKeyDictionary[MCPServer, Services] = weakref.WeakKeyDictionary()
 
 
-def build_graph(settings: Settings, *, on_request: list[Any] | None = None) -> GraphClient:
-    """The one GraphClient, on Graph or on the sandbox (in process, or at ``sandbox_url``)."""
-    common = dict(timeout=settings.timeout_s, max_retries=settings.max_retries,
-                  retry_budget_s=settings.retry_budget_s, max_items=settings.max_items, on_request=on_request)
+def build_graph(settings: Settings, *, clock: Clock, sandbox: Sandbox | None = None,
+                on_request: list[Any] | None = None) -> GraphClient:
+    """The one GraphClient, on Graph or on the sandbox (in process, or at ``sandbox_url``).
+
+    ``clock`` is the one "now" of this server: the client keeps it (``graph.clock``: Retry-After dates),
+    the tools read it through :class:`Services`, and an in-process sandbox runs on it too. Tests pass the
+    :class:`Sandbox` they want to look into; otherwise one is opened on ``settings.sandbox_db``."""
+    common: dict[str, Any] = dict(timeout=settings.timeout_s, max_retries=settings.max_retries,
+                                  retry_budget_s=settings.retry_budget_s, max_items=settings.max_items,
+                                  on_request=on_request, clock=clock)
     if effective_backend(settings) == "graph":
         return GraphClient(base_url=settings.graph_url, beta_url=settings.graph_beta_url,
                            token_provider=build_token_provider(settings), **common)
@@ -48,10 +70,10 @@ def build_graph(settings: Settings, *, on_request: list[Any] | None = None) -> G
     if settings.sandbox_url:
         root = settings.sandbox_url.rsplit("/v1.0", 1)[0]
         return GraphClient(base_url=f"{root}/v1.0", beta_url=f"{root}/beta", token_provider=provider, **common)
-    from .clock import Clock  # noqa: PLC0415
-    from .sandbox import Sandbox  # noqa: PLC0415 - only the sandbox backend needs it
+    if sandbox is None:
+        from .sandbox import Sandbox  # noqa: PLC0415 - only the in-process sandbox needs it (start-up cost)
 
-    sandbox = Sandbox(settings.sandbox_db, clock=Clock())
+        sandbox = Sandbox(settings.sandbox_db, clock=clock)
     return GraphClient(base_url=f"{SANDBOX_ORIGIN}/v1.0", beta_url=f"{SANDBOX_ORIGIN}/beta", token_provider=provider,
                        transport=sandbox.transport(), **common)
 
@@ -66,37 +88,43 @@ def describe_backend(settings: Settings, graph: GraphClient) -> str:
 
 def create_server(settings: Settings, graph: GraphClient, *, handles: Handles | None = None,
                   policy: Policy | None = None) -> MCPServer:
-    """The MCP server with the calendar tools the policy allows, talking through ``graph``."""
-    from .tools.common import Services  # noqa: PLC0415
+    """The MCP server with the calendar tools the policy allows, talking through ``graph``.
 
-    server = MCPServer(name="outlook-calendar-mcp", title="Outlook Calendar", version=__version__,
-                       instructions=INSTRUCTIONS)
-    svc = Services(settings=settings, graph=graph,
+    Every tool's "now" is ``graph.clock`` (see :func:`build_graph`); :func:`services_of` gives the
+    server's shared state back (tests, benchmarks, the ``call`` command)."""
+    svc = Services(settings=settings, graph=graph, clock=graph.clock,
                    handles=handles or Handles(settings.data_dir / "handles.db"),
                    app_only=bool(getattr(graph.token_provider, "app_only", False)))
     policy = policy or Policy(read_only=settings.read_only, include=parse_tools(settings.tools),
                               confirm_sends=bool(settings.confirm_sends))
     policy.recipients = policy.recipients or _recipients(svc)
-    for module in (events, responses, scheduling, calendars, directory, attachments, reminders):
-        module.register(server, svc, policy)
+    box: Toolbox = []
+    for module in TOOL_MODULES:
+        module.register(box, svc, policy)
     policy.check_selection()
-    server.services = svc  # type: ignore[attr-defined]  # for tests and the `call` command
+    server = MCPServer(name="outlook-calendar-mcp", title="Outlook Calendar", version=__version__,
+                       instructions=INSTRUCTIONS, tools=box)
+    _services[server] = svc
     prompts.register(server, _tool_caller(server))
     protocol.install(server)  # unknown tool or prompt -> -32602, logging/setLevel, completion
     return server
 
 
+def services_of(server: MCPServer) -> Services:
+    """The shared :class:`~.tools.common.Services` (graph, handles, clock, ...) of a server built by
+    :func:`create_server`."""
+    return _services[server]
+
+
 def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
     """Who a tool call would reach: invitees, the organizer of an answered meeting, forward recipients."""
-    from urllib.parse import quote  # noqa: PLC0415
-
     async def who(name: str, arguments: dict[str, Any]) -> list[str]:
         people = [a.email if hasattr(a, "email") else a.get("email") for a in arguments.get("attendees") or []]
         people += list(arguments.get("to") or [])
         event = arguments.get("event")
         if event:
-            doc = await svc.graph.get(f"{svc.mb(arguments.get('mailbox'))}/events/{quote(svc.event_id(event), safe='')}",
-                                      params={"$select": "organizer,attendees,isOrganizer"})
+            path = f"{svc.mb(arguments.get('mailbox'))}/events/{quote(svc.event_id(event), safe='')}"
+            doc = await svc.graph.get(path, params={"$select": "organizer,attendees,isOrganizer"})
             organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
             if doc.get("isOrganizer"):
                 people += [a["emailAddress"]["address"] for a in doc.get("attendees") or []]
@@ -109,14 +137,14 @@ def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
 
 def _tool_caller(server: MCPServer) -> Callable[[str, dict[str, Any]], Any]:
     """Run a tool in-process and return its structured result (resources are built from tools)."""
-    from mcp.server.mcpserver.exceptions import ResourceError  # noqa: PLC0415
-
     async def call(name: str, arguments: dict[str, Any]) -> Any:
         try:
             result = await server.call_tool(name, arguments)
         except Exception as e:  # ToolError and crashes alike: a resource read reports, never kills the server
             raise ResourceError(f"{name} failed: {e}") from e
-        if getattr(result, "is_error", False):
+        if not isinstance(result, CallToolResult):  # the tool asked the client for input: not for a resource
+            raise ResourceError(f"{name} failed: it needs input from the client")
+        if result.is_error:
             raise ResourceError(f"{name} failed: " + " ".join(getattr(c, "text", "") for c in result.content))
         return result.structured_content
 
@@ -156,6 +184,11 @@ def http_app(server: MCPServer, transport: Transport, host: str, *, stateless: b
     return guarded
 
 
+def say(line: str) -> None:
+    """A line for the person who started the server, on stderr: stdout belongs to the stdio transport."""
+    print(line, file=sys.stderr, flush=True)  # noqa: T201 - this is the server's voice at start, by design
+
+
 def run(settings: Settings, transport: Transport = "stdio", host: str = "127.0.0.1", port: int = 8000,
         *, stateless: bool = False, http_token: str | None = None) -> None:
     """Serve until stopped. stdout belongs to the stdio transport: everything else goes to stderr."""
@@ -164,16 +197,15 @@ def run(settings: Settings, transport: Transport = "stdio", host: str = "127.0.0
                          "(--http-token or OUTLOOK_MCP_HTTP_TOKEN), or bind 127.0.0.1.")
     if settings.confirm_sends is None:  # on by default where the client is not a local, trusted process
         settings = settings.model_copy(update={"confirm_sends": transport != "stdio"})
-    graph = build_graph(settings)
-    print(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}",
-          file=sys.stderr, flush=True)
+    graph = build_graph(settings, clock=Clock(settings.now))
+    say(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}")
     server = create_server(settings, graph)
     if transport == "stdio":
         server.run("stdio")
         return
-    import uvicorn  # noqa: PLC0415
+    import uvicorn  # noqa: PLC0415 - only the HTTP transports need it; stdio starts without importing it
 
     app = http_app(server, transport, host, stateless=stateless, bearer=http_token)
     path = "/sse" if transport == "sse" else "/mcp"
-    print(f"outlook-calendar-mcp: listening on http://{host}:{port}{path}", file=sys.stderr, flush=True)
+    say(f"outlook-calendar-mcp: listening on http://{host}:{port}{path}")
     uvicorn.run(app, host=host, port=port, log_level="warning")

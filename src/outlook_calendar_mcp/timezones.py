@@ -18,24 +18,27 @@ different zones is always False when one side is an ambiguous wall time.
 
 Graph's ``dateTime`` strings carry 7 fractional digits and no offset; Python
 keeps 6, so parsing truncates and formatting appends a zero.
+
+The current time is not read here: it comes from the one injectable
+:class:`~outlook_calendar_mcp.clock.Clock` (``Services.clock`` in the server).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from tzlocal.windows_tz import tz_win, win_tz
 
 __all__ = [
-    "DateTimeFormatError", "TimeZoneError", "clock", "format_graph_datetime",
+    "DateTimeFormatError", "TimeZoneError", "format_graph_datetime",
     "format_local", "from_graph", "iana_name", "is_ambiguous", "is_known",
-    "is_nonexistent", "now", "parse_graph_datetime", "parse_user_time",
-    "resolve", "to_graph", "to_utc", "today", "windows_name",
+    "is_nonexistent", "parse_graph_datetime", "parse_user_time",
+    "resolve", "to_graph", "to_utc", "windows_name",
 ]
 
 
@@ -217,7 +220,7 @@ def from_graph(dtz: Mapping[str, object], label: str = "dateTimeTimeZone") -> da
                                   f"got {type(dtz).__name__}.")
     raw_zone = dtz.get("timeZone")
     try:
-        zone = resolve("UTC" if raw_zone is None else raw_zone)  # type: ignore[arg-type]
+        zone = resolve("UTC" if raw_zone is None else raw_zone)
     except TimeZoneError as e:
         raise TimeZoneError(f"{label}.timeZone: {e}") from None
     if "dateTime" not in dtz or dtz["dateTime"] is None:
@@ -268,26 +271,3 @@ def format_local(dt: datetime, zone: ZoneInfo) -> str:
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError(f"format_local() needs an aware datetime, got naive {dt.isoformat()}.")
     return dt.astimezone(zone).isoformat(timespec="seconds")
-
-
-def _system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-#: The clock behind now(): returns an aware UTC datetime. Tests patch this
-#: (``monkeypatch.setattr(timezones, "clock", lambda: fixed)``) rather than
-#: freezing time globally, so zoneinfo's fold handling stays intact.
-clock: Callable[[], datetime] = _system_clock
-
-
-def now(zone: ZoneInfo | None = None) -> datetime:
-    """The current instant from ``clock``, in ``zone`` (UTC by default)."""
-    current = clock()
-    if current.tzinfo is None:
-        raise ValueError("timezones.clock must return an aware datetime.")
-    return current.astimezone(zone or UTC)
-
-
-def today(zone: ZoneInfo) -> date:
-    """The current date in ``zone``."""
-    return now(zone).date()

@@ -13,6 +13,7 @@ data, not instructions.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -179,8 +180,6 @@ def body_text(body: dict[str, Any] | None) -> str | None:
         content = re.sub(r"(?is)<(script|style|head)[^>]*>.*?</\1>", "", content)
         content = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>", "\n", content)
         content = re.sub(r"<[^>]+>", "", content)
-        import html  # noqa: PLC0415
-
         content = html.unescape(content)
     content = content.strip()
     return untrusted(content) if content else None

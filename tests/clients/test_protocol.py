@@ -28,6 +28,7 @@ from mcp_types import PromptReference
 from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.server import build_graph, create_server
+from tests.instants import suite_clock
 from tests.servers import server_env, spawned, stdio_command
 
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -90,7 +91,7 @@ def test_unknown_names_over_stdio(tmp_path: Path):
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_unknown_names_through_the_sdk_client_on_2026_07_28(tmp_path: Path, anyio_backend: str):
     settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp_path, cache_dir=tmp_path)
-    graph = build_graph(settings)
+    graph = build_graph(settings, clock=suite_clock())
     try:
         async with Client(create_server(settings, graph, handles=Handles())) as client:
             assert client.protocol_version == "2026-07-28"
@@ -109,7 +110,7 @@ async def test_unknown_names_through_the_sdk_client_on_2026_07_28(tmp_path: Path
 @pytest.mark.filterwarnings("ignore:The logging capability is deprecated")  # it is, as of 2026-07-28: not here
 async def test_completion_and_log_level(tmp_path: Path, anyio_backend: str):
     settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp_path, cache_dir=tmp_path)
-    graph = build_graph(settings)
+    graph = build_graph(settings, clock=suite_clock())
     try:
         async with Client(create_server(settings, graph, handles=Handles()), mode="legacy") as client:
             assert client.server_capabilities.completions is not None

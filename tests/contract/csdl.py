@@ -35,9 +35,9 @@ import datetime as dt
 import difflib
 import functools
 import json
+import lzma
 import os
 import re
-import lzma
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path

@@ -19,6 +19,7 @@ from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.graph import GraphError
 from outlook_calendar_mcp.server import build_graph
 from tests.contract.requests import beta_operations, check
+from tests.instants import suite_clock
 
 V1 = "https://graph.microsoft.com/v1.0"
 EVENT = {"subject": "Design sync", "start": {"dateTime": "2027-03-10T10:00:00", "timeZone": "Pacific Standard Time"},
@@ -72,7 +73,7 @@ def test_beta_entries_have_reasons_and_may_be_narrowed_to_tests():
 async def test_a_request_outside_the_contract_is_recorded_and_reported(tmp_path: Path, anyio_backend: str,
                                                                        graph_contract_recorder):
     graph_contract_recorder.check_pending()  # what earlier tests left is theirs
-    graph = build_graph(Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp_path, cache_dir=tmp_path))
+    graph = build_graph(Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp_path, cache_dir=tmp_path), clock=suite_clock())
     try:
         with pytest.raises(GraphError):
             await graph.patch("me/events", json={"subject": "no such request"})

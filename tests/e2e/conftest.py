@@ -29,9 +29,13 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.server import build_graph, create_server
+from outlook_calendar_mcp.sandbox import Sandbox
+from outlook_calendar_mcp.sandbox.models.store import Store
+from outlook_calendar_mcp.server import build_graph, create_server, services_of
+from tests.instants import suite_clock
 
 TOOL_NAMES = (
     "calendar_view", "list_events", "get_event", "create_event", "update_event", "delete_event",
@@ -112,17 +116,23 @@ def dump(db: sqlite3.Connection) -> dict[str, list[tuple]]:
 
 @dataclass
 class Harness:
-    """A connected client, the server behind it, and the sandbox store behind that."""
+    """A connected client, the server behind it, and the sandbox (and its store) behind that."""
 
     client: Client
     server: Any
     graph: Any
     handles: Handles
     settings: Settings
+    sandbox: Sandbox
 
     @property
-    def store(self) -> Any:
-        return self.graph._http._transport.app.state.store
+    def store(self) -> Store:
+        return self.sandbox.store
+
+    @property
+    def clock(self) -> Clock:
+        """The one clock of the server and the sandbox."""
+        return self.sandbox.clock
 
     async def call(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
         return structured(await self.client.call_tool(tool, args or {}))
@@ -146,21 +156,25 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def open_harness(tmp_path: Path, *, handles: Handles | None = None, mode: str = "auto",
-                       **settings: Any) -> AsyncIterator[Harness]:
+                       clock: Clock | None = None, **settings: Any) -> AsyncIterator[Harness]:
+    """The server as ``serve`` builds it, on a sandbox of its own (``:memory:`` unless ``sandbox_db``), both on
+    ``clock`` (default: a fresh one at the suite's instant, tests/instants.py)."""
     config = sandbox_settings(tmp_path, **settings)
-    graph = build_graph(config)
+    clock = clock or suite_clock()
+    sandbox = Sandbox(config.sandbox_db, clock=clock)
+    graph = build_graph(config, clock=clock, sandbox=sandbox)
     server = create_server(config, graph, handles=handles if handles is not None else Handles())
     try:
         async with Client(server, mode=mode) as client:
-            yield Harness(client=client, server=server, graph=graph, handles=server.services.handles,
-                          settings=config)
+            yield Harness(client=client, server=server, graph=graph, handles=services_of(server).handles,
+                          settings=config, sandbox=sandbox)
     finally:
         await graph.aclose()
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with open_harness(tmp_path) as opened:
+async def harness(tmp_path: Path, clock: Clock) -> AsyncIterator[Harness]:
+    async with open_harness(tmp_path, clock=clock) as opened:
         yield opened
 
 

@@ -17,16 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from mcp import Client
 
-from outlook_calendar_mcp.auth import SandboxTokenProvider
-from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox import Sandbox
 from outlook_calendar_mcp.sandbox.models.store import Store
-from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
+from outlook_calendar_mcp.server import build_graph, create_server
+from tests.instants import suite_clock
 
 from .conftest import dump, failure, sandbox_settings, structured
 
@@ -71,22 +69,20 @@ class People:
 
 @contextlib.asynccontextmanager
 async def colleagues(tmp: Path, *who: str) -> AsyncIterator[People]:
-    store = Store(":memory:")
-    app = create_app(store, clock=Clock())                           # seeds the demo organization
+    sandbox = Sandbox(":memory:", clock=suite_clock())               # seeds the demo organization
+    store = sandbox.store
     template = sqlite3.connect(":memory:")
     store.db.backup(template)
     sent: list[tuple[str, str, dict[str, str]]] = []
     async with AsyncExitStack() as stack:
         clients, graphs, handles = {}, {}, {}
         for name in who:
-            graph = GraphClient(base_url=f"{SANDBOX_ORIGIN}/v1.0", beta_url=f"{SANDBOX_ORIGIN}/beta",
-                                token_provider=SandboxTokenProvider(address(name)),
-                                transport=httpx.ASGITransport(app=app))
+            settings = sandbox_settings(tmp / name, sandbox_user=address(name))
+            graph = build_graph(settings, clock=sandbox.clock, sandbox=sandbox)
             graph.on_request.append(lambda m, u, h, b, name=name: sent.append((name, f"{m} {u}", h)))
             stack.push_async_callback(graph.aclose)
             graphs[name] = graph
             handles[name] = Handles()
-            settings = sandbox_settings(tmp / name, sandbox_user=address(name))
             clients[name] = await stack.enter_async_context(
                 Client(create_server(settings, graph, handles=handles[name])))
         yield People(store=store, clients=clients, graphs=graphs, handles=handles, template=template, sent=sent)

@@ -22,8 +22,8 @@ import pytest
 from pydantic import SecretStr
 
 from outlook_calendar_mcp.auth import StaticTokenProvider
+from outlook_calendar_mcp.calendar.attachments import CHUNK
 from outlook_calendar_mcp.graph import GraphClient, GraphError
-from outlook_calendar_mcp.tools.attachments import CHUNK
 
 from .conftest import Harness, failure, open_harness, structured
 

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 from outlook_calendar_mcp import __version__
-
 from tests.servers import server_env, stop
 
 from .conftest import LA, LOCAL_RE, TOOL_NAMES, open_harness, read_rows

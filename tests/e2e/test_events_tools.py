@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from outlook_calendar_mcp import timezones
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.server import build_graph, create_server
+from outlook_calendar_mcp.server import build_graph, create_server, services_of
 from outlook_calendar_mcp.views import UNTRUSTED_CLOSE, UNTRUSTED_OPEN
+from tests.instants import suite_clock
 
 from .conftest import (
     CALENDAR_HANDLE_RE,
@@ -427,7 +428,7 @@ async def test_handles_survive_a_restart(tmp_path: Path) -> None:
     settings = sandbox_settings(tmp_path, sandbox_db=str(tmp_path / "sandbox.db"))
 
     async def session(*calls: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        graph = build_graph(settings)
+        graph = build_graph(settings, clock=suite_clock())
         try:
             async with Client(create_server(settings, graph)) as client:
                 return [structured(await client.call_tool(name, args)) for name, args in calls]
@@ -565,23 +566,23 @@ async def test_calendar_lifecycle(harness: Harness) -> None:
     (dt.datetime(2027, 3, 16, 7, 59, tzinfo=dt.UTC), "2027-03-16T00:59:00-07:00", "2027-03-16", "Tuesday"),
     (dt.datetime(2027, 3, 16, 6, 59, tzinfo=dt.UTC), "2027-03-15T23:59:00-07:00", "2027-03-15", "Monday"),
 ])
-async def test_get_mailbox_settings(harness: Harness, monkeypatch: pytest.MonkeyPatch, instant: dt.datetime,
-                                    now: str, today: str, weekday: str) -> None:
-    monkeypatch.setattr(timezones, "clock", lambda: instant)
-    got = await harness.call("get_mailbox_settings")
+async def test_get_mailbox_settings(tmp_path: Path, instant: dt.datetime, now: str, today: str,
+                                    weekday: str) -> None:
+    async with open_harness(tmp_path, clock=Clock(instant, frozen=True)) as harness:
+        got = await harness.call("get_mailbox_settings")
     assert (got["time_zone"], got["windows_time_zone"]) == (LA, "Pacific Standard Time")
     assert (got["now"], got["today"], got["weekday"]) == (now, today, weekday)
     assert got["working_hours"] == {"days": ["monday", "tuesday", "wednesday", "thursday", "friday"],
                                     "start": "08:00", "end": "17:00", "time_zone": LA}
 
 
-async def test_calendar_view_defaults_to_the_coming_week(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_calendar_view_defaults_to_the_coming_week(harness: Harness) -> None:
     h = harness
     for day in ("2027-03-01", "2027-03-07", "2027-03-08"):
         await h.call("create_event", {"subject": f"Default window {day}", "start": f"{day}T12:00",
                                       "end": f"{day}T13:00"})
     # 2027-03-01 20:00 UTC is noon on Monday 1 March in Seattle: the window is 1 March 00:00 .. 8 March 00:00.
-    monkeypatch.setattr(timezones, "clock", lambda: dt.datetime(2027, 3, 1, 20, 0, tzinfo=dt.UTC))
+    services_of(h.server).clock.set(dt.datetime(2027, 3, 1, 20, 0, tzinfo=dt.UTC))
     got = await h.call("calendar_view")
     assert [e["subject"] for e in mine(got, "Default window")] == ["Default window 2027-03-01",
                                                                    "Default window 2027-03-07"]

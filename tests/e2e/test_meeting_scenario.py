@@ -11,17 +11,14 @@ from __future__ import annotations
 import json
 from contextlib import AsyncExitStack
 
-import httpx
 import pytest
 from mcp import Client
 
-from outlook_calendar_mcp.auth import SandboxTokenProvider
-from outlook_calendar_mcp.clock import Clock
-from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox import Sandbox
 from outlook_calendar_mcp.sandbox.models.store import Store
-from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
+from outlook_calendar_mcp.server import build_graph, create_server
+from tests.instants import suite_clock
 
 from .conftest import failure, sandbox_settings, structured
 
@@ -43,16 +40,15 @@ def copies(store: Store, address: str, subject: str) -> list[dict]:
 
 
 async def test_invite_decline_propose_move_cancel(tmp_path):
-    store = Store(":memory:")
-    app = create_app(store, clock=Clock())
+    sandbox = Sandbox(":memory:", clock=suite_clock())
+    store = sandbox.store
     handles = Handles()
     async with AsyncExitStack() as stack:
         clients = {}
         for who in (ADELE, DANA):
-            graph = GraphClient(base_url=f"{SANDBOX_ORIGIN}/v1.0", token_provider=SandboxTokenProvider(who),
-                                transport=httpx.ASGITransport(app=app))
-            stack.push_async_callback(graph.aclose)
             settings = sandbox_settings(tmp_path / who.split("@")[0], sandbox_user=who)
+            graph = build_graph(settings, clock=sandbox.clock, sandbox=sandbox)
+            stack.push_async_callback(graph.aclose)
             clients[who] = await stack.enter_async_context(Client(create_server(settings, graph, handles=handles)))
         adele, dana = clients[ADELE], clients[DANA]
         subject = "Roadmap review"

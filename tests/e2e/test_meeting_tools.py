@@ -29,18 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client
 
 from outlook_calendar_mcp import timezones as tz
-from outlook_calendar_mcp.auth import SandboxTokenProvider
-from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.graph import GraphClient
 from outlook_calendar_mcp.ids import Handles
-from outlook_calendar_mcp.sandbox import create_app
+from outlook_calendar_mcp.sandbox import Sandbox
 from outlook_calendar_mcp.sandbox.models.store import Store
-from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server
+from outlook_calendar_mcp.server import build_graph, create_server
+from tests.instants import suite_clock
 
 from .conftest import TOOL_NAMES, dump, failure, sandbox_settings, structured
 
@@ -157,8 +155,8 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="module")
 async def office_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Office]:
     tmp: Path = tmp_path_factory.mktemp("meeting-tools")
-    store = Store(":memory:")
-    app = create_app(store, clock=Clock())                           # seeds the demo organization
+    sandbox = Sandbox(":memory:", clock=suite_clock())               # seeds the demo organization
+    store = sandbox.store
     add_person(store, ALEX_J, "Alex Johnson", "Pacific Standard Time", ("09:00", "17:00"))
     template = sqlite3.connect(":memory:")
     store.db.backup(template)
@@ -166,11 +164,10 @@ async def office_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
     async with AsyncExitStack() as stack:
         clients, graphs = {}, {}
         for who, address in WHO.items():
-            graph = GraphClient(base_url=f"{SANDBOX_ORIGIN}/v1.0", token_provider=SandboxTokenProvider(address),
-                                transport=httpx.ASGITransport(app=app))
+            settings = sandbox_settings(tmp / who, sandbox_user=address)
+            graph = build_graph(settings, clock=sandbox.clock, sandbox=sandbox)
             stack.push_async_callback(graph.aclose)
             graphs[who] = graph
-            settings = sandbox_settings(tmp / who, sandbox_user=address)
             clients[who] = await stack.enter_async_context(Client(create_server(settings, graph, handles=handles)))
         yield Office(store=store, clients=clients, graphs=graphs, template=template)
     template.close()

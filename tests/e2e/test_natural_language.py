@@ -50,8 +50,8 @@ def find(events: list[dict[str, Any]], subject: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def adele(tmp_path):
-    async with open_harness(tmp_path / "adele") as h:
+async def adele(tmp_path, clock):
+    async with open_harness(tmp_path / "adele", clock=clock) as h:
         yield h
 
 
@@ -115,7 +115,7 @@ async def test_find_an_hour_with_dana_and_fanny_next_week_and_book_a_room_for_si
 
 
 async def test_decline_everything_on_friday_afternoon_with_a_note(tmp_path, clock):
-    async with open_harness(tmp_path, sandbox_user="dana@contoso.com") as dana:
+    async with open_harness(tmp_path, sandbox_user="dana@contoso.com", clock=clock) as dana:
         model = Model(dana)
         monday = seeded_monday(clock.today(tz.resolve("America/Los_Angeles")))  # the week the sandbox seeded
         friday = monday + dt.timedelta(days=4)
@@ -174,7 +174,7 @@ def remaining_working_hours(now: dt.datetime, first: dt.date, stop: dt.date, set
 
 
 async def test_accept_the_quarterly_planning_invitation(tmp_path, clock):
-    async with open_harness(tmp_path, sandbox_user="dana@contoso.com") as dana:
+    async with open_harness(tmp_path, sandbox_user="dana@contoso.com", clock=clock) as dana:
         model = Model(dana)
         monday = seeded_monday(clock.today(tz.resolve("America/Los_Angeles")))  # the week the sandbox seeded
         view = await model("calendar_view", {"start": monday.isoformat(), "end": (monday + dt.timedelta(days=5)).isoformat()})

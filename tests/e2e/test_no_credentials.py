@@ -9,6 +9,7 @@ from mcp import Client
 from outlook_calendar_mcp.config import Settings
 from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.server import build_graph, create_server
+from tests.instants import suite_clock
 
 pytestmark = pytest.mark.anyio
 
@@ -22,7 +23,7 @@ async def test_tool_without_credentials_says_how_to_sign_in(tmp_path, monkeypatc
     async def record(method, url, headers, body):
         sent.append(url)
 
-    graph = build_graph(settings, on_request=[record])
+    graph = build_graph(settings, clock=suite_clock(), on_request=[record])
     server = create_server(settings, graph, handles=Handles())
     async with Client(server) as client:
         result = await client.call_tool("calendar_view", {"start": "2026-11-23", "end": "2026-11-24",

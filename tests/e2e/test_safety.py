@@ -12,8 +12,10 @@ import pytest
 from mcp import Client, MCPError
 
 from outlook_calendar_mcp.ids import Handles
+from outlook_calendar_mcp.sandbox import Sandbox
 from outlook_calendar_mcp.server import build_graph, create_server
 from outlook_calendar_mcp.tools.policy import PolicyError
+from tests.instants import suite_clock
 
 from .conftest import sandbox_settings, structured
 
@@ -25,9 +27,9 @@ INVITE = {"subject": "Safety review", "start": "2027-03-03T10:00", "end": "2027-
 
 def build(tmp_path, **settings):
     s = sandbox_settings(tmp_path, **settings)
-    graph = build_graph(s)
-    store = graph._http._transport.app.state.store
-    return create_server(s, graph, handles=Handles()), store
+    sandbox = Sandbox(s.sandbox_db, clock=suite_clock())
+    graph = build_graph(s, clock=sandbox.clock, sandbox=sandbox)
+    return create_server(s, graph, handles=Handles()), sandbox.store
 
 
 def state(store) -> tuple:

@@ -18,6 +18,7 @@ from mcp import Client
 
 from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.server import build_graph, create_server
+from tests.instants import suite_clock
 
 from .conftest import sandbox_settings
 
@@ -31,7 +32,7 @@ spec.loader.exec_module(bench)
 
 async def test_tool_list_fits_the_budget_and_the_baseline(tmp_path):
     settings = sandbox_settings(tmp_path)
-    graph = build_graph(settings)
+    graph = build_graph(settings, clock=suite_clock())
     async with Client(create_server(settings, graph, handles=Handles())) as client:
         spent, count = await bench.tool_list_tokens(client)
         tools = (await client.list_tools()).tools

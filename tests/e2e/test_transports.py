@@ -22,10 +22,10 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from tests.servers import serve_args, server_env, spawned
 
 from .conftest import (
+    EVENT_HANDLE_RE,
     LA,
     LOCAL_RE,
     TOOL_NAMES,
-    EVENT_HANDLE_RE,
     failure,
     open_harness,
     read_rows,

@@ -36,8 +36,17 @@ from dateutil import rrule as rr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import (WINDOWS_ZONES, all_pages, assert_graph_error, event_body, new_store, open_client,
-                       post_event, utc, zone)
+from .conftest import (
+    WINDOWS_ZONES,
+    all_pages,
+    assert_graph_error,
+    event_body,
+    new_store,
+    open_client,
+    post_event,
+    utc,
+    zone,
+)
 
 UTC = dt.timezone.utc
 DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")

@@ -19,8 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .conftest import (ADELE, BASE, GRAPH_DT_RE, ID_RE, all_pages, assert_graph_error, event_body, post_event,
-                       utc)
+from .conftest import ADELE, BASE, GRAPH_DT_RE, ID_RE, all_pages, assert_graph_error, event_body, post_event, utc
 
 UTC = dt.timezone.utc
 WEEK = {"startDateTime": "2026-03-02T08:00:00Z", "endDateTime": "2026-03-07T08:00:00Z"}  # Mon..Fri, Pacific

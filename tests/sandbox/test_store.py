@@ -20,8 +20,20 @@ from outlook_calendar_mcp.sandbox.models import store as store_module
 from outlook_calendar_mcp.sandbox.models.seed import seed_store
 from outlook_calendar_mcp.sandbox.models.store import SCHEMA_VERSION, Store
 
-from .conftest import (ADELE, GRAPH_STAMP_RE, ID_RE, MONDAY, NOW, all_pages, clock_on, event_body, new_store, open_client,
-                       post_event, snapshot)
+from .conftest import (
+    ADELE,
+    GRAPH_STAMP_RE,
+    ID_RE,
+    MONDAY,
+    NOW,
+    all_pages,
+    clock_on,
+    event_body,
+    new_store,
+    open_client,
+    post_event,
+    snapshot,
+)
 
 UTC = dt.timezone.utc
 SEEDED_RANGE = {"startDateTime": "2026-01-01T00:00:00Z", "endDateTime": "2027-01-01T00:00:00Z", "$top": "1000"}

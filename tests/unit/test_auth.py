@@ -42,6 +42,7 @@ from outlook_calendar_mcp.graph import (
     ConfigurationError,
     GraphTransportError,
 )
+from tests.instants import suite_instant
 
 UNREACHABLE = "https://127.0.0.1:9"
 SECRETS = ("client-secret-value-xyz", "cert-password-xyz", "static.token.xyz")
@@ -252,7 +253,7 @@ def _self_signed():
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "outlook-calendar-mcp test")])
-    now = dt.datetime.now(dt.UTC)
+    now = suite_instant()
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
             .sign(key, hashes.SHA256()))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import json
 import logging
-import time
 
 import httpx
 import pytest
 
 from outlook_calendar_mcp import __version__
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.graph import (
     BadRequest,
     Conflict,
@@ -31,6 +32,7 @@ from outlook_calendar_mcp.graph import (
     error_from_response,
 )
 from outlook_calendar_mcp.graph.errors import parse_retry_after
+from tests.instants import suite_instant
 
 pytestmark = pytest.mark.anyio
 
@@ -296,7 +298,7 @@ def test_error_from_response_tolerates_odd_bodies():
 
 
 def test_retry_after_parses_seconds_and_http_dates():
-    now = time.time()
+    now = suite_instant().timestamp()
     assert parse_retry_after("2") == 2
     assert parse_retry_after("0") == 0
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
@@ -315,6 +317,18 @@ async def test_429_with_retry_after_sleeps_that_long_then_succeeds():
     first, second = wire.requests
     assert "retry-attempt" not in first.headers and second.headers["retry-attempt"] == "1"
     assert first.headers["client-request-id"] == second.headers["client-request-id"]
+
+
+async def test_retry_after_as_an_http_date_is_read_on_the_clients_clock():
+    clock = Clock(datetime.datetime(2027, 3, 14, 9, 0, tzinfo=datetime.UTC), frozen=True)
+    later = email.utils.format_datetime(datetime.datetime(2027, 3, 14, 9, 0, 20, tzinfo=datetime.UTC), usegmt=True)
+    wire = Wire(sequence(graph_error(429, "TooManyRequests", "Slow down.", headers={"Retry-After": later}),
+                         graph_error(429, "TooManyRequests", "Slow down.", headers={"Retry-After": later})))
+    async with wire.client(clock=clock, max_retries=1) as client:
+        with pytest.raises(Throttled) as info:
+            await client.get("me/events")
+    assert wire.sleeps == [20]                 # 20 s after the clock's now, whatever the system date
+    assert info.value.retry_after == 20
 
 
 async def test_503_without_retry_after_backs_off_exponentially_then_gives_up():

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from tzlocal.windows_tz import tz_win, win_tz
 
 from outlook_calendar_mcp import timezones as tz
+from outlook_calendar_mcp.calendar import InputError, times
+from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.timezones import DateTimeFormatError, TimeZoneError
 
 NY = ZoneInfo("America/New_York")
@@ -136,7 +138,7 @@ def test_zone_without_windows_equivalent():
 
 # ---------------------------------------------------------------- DST tables
 
-Z = timezone.utc
+Z = UTC
 DST_TABLE = [
     # zone, naive wall time, expected UTC, expected local rendering, nonexistent, ambiguous
     ("America/New_York", datetime(2026, 3, 8, 2, 30), datetime(2026, 3, 8, 7, 30, tzinfo=Z),
@@ -388,7 +390,7 @@ def test_parse_user_time_errors(text, fragment):
 
 
 def test_parse_user_time_default_label():
-    with pytest.raises(DateTimeFormatError, match="^time: "):
+    with pytest.raises(DateTimeFormatError, match=r"^time: "):
         tz.parse_user_time("soon", UTC_ZONE)
 
 
@@ -407,21 +409,43 @@ def test_format_local_rejects_naive():
         tz.format_local(datetime(2026, 11, 23, 15), LA)
 
 
-def test_now_uses_the_patchable_clock(monkeypatch):
-    monkeypatch.setattr(tz, "clock", lambda: datetime(2026, 11, 1, 6, 30, tzinfo=Z))
-    assert tz.now() == datetime(2026, 11, 1, 6, 30, tzinfo=Z) and tz.now().utcoffset() == timedelta(0)
-    local = tz.now(NY)
+def test_the_clock_gives_now_and_today_in_a_zone():
+    clock = Clock(datetime(2026, 11, 1, 6, 30, tzinfo=Z), frozen=True)
+    assert clock.now() == datetime(2026, 11, 1, 6, 30, tzinfo=Z) and clock.now().utcoffset() == timedelta(0)
+    local = clock.now(NY)
     assert (local.hour, local.minute, local.fold) == (1, 30, 1)  # the second 01:30, EST
     assert tz.format_local(local, NY) == "2026-11-01T01:30:00-05:00"
-    assert tz.today(ZoneInfo("Pacific/Kiritimati")) == date(2026, 11, 1)
-    assert tz.today(ZoneInfo("Pacific/Pago_Pago")) == date(2026, 10, 31)
+    assert clock.today(ZoneInfo("Pacific/Kiritimati")) == date(2026, 11, 1)
+    assert clock.today(ZoneInfo("Pacific/Pago_Pago")) == date(2026, 10, 31)
 
 
-def test_now_rejects_a_naive_clock(monkeypatch):
-    monkeypatch.setattr(tz, "clock", lambda: datetime(2026, 11, 1))
+def test_the_clock_rejects_a_naive_instant():
+    with pytest.raises(ValueError, match="zone or offset"):
+        Clock(datetime(2026, 11, 1))
     with pytest.raises(ValueError, match="aware"):
-        tz.now()
+        Clock().set(datetime(2026, 11, 1))
 
 
 def test_real_clock_is_aware_utc():
-    assert tz.now().tzinfo is not None and tz.now().utcoffset() == timedelta(0)
+    assert Clock().now().tzinfo is not None and Clock().now().utcoffset() == timedelta(0)
+
+
+# -- the one user-time parser of the calendar operations (calendar/times.py) ----------------------------------
+
+def test_the_calendar_parser_refuses_a_time_the_clocks_jump_over():
+    with pytest.raises(InputError, match=r"start: 2027-03-14T02:30 does not exist in America/New_York"):
+        times.parse_time("2027-03-14T02:30", NY, "start")
+    # the same wall time with an offset, a date alone, and a time that happens twice (the first) are fine
+    assert times.parse_time("2027-03-14T02:30-05:00", NY).astimezone(UTC) == datetime(2027, 3, 14, 7, 30, tzinfo=UTC)
+    assert times.parse_time("2027-03-14", NY) == datetime(2027, 3, 14, tzinfo=NY)
+    assert times.parse_time("2026-11-01T01:30", NY).utcoffset() == timedelta(hours=-4)
+
+
+def test_windows_come_out_in_utc_and_refuse_a_gap_or_an_end_before_the_start():
+    assert times.window("2027-03-13", "2027-03-14T12:00", NY) == ("2027-03-13T05:00:00Z", "2027-03-14T16:00:00Z")
+    with pytest.raises(InputError, match=r"end: .* does not exist"):
+        times.window("2027-03-13", "2027-03-14T02:00", NY)
+    with pytest.raises(InputError, match="is not after start"):
+        times.window("2027-03-14", "2027-03-13", NY)
+    clock = Clock(datetime(2027, 3, 1, 20, 0, tzinfo=UTC), frozen=True)
+    assert times.default_window(clock, LA, None, None, 7) == ("2027-03-01", "2027-03-08T00:00:00-08:00")

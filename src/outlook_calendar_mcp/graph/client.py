@@ -26,13 +26,14 @@ the Authorization header or a token.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json as _json
 import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -41,12 +42,13 @@ import anyio
 import httpx
 
 from .. import __version__
+from ..clock import Clock
 from .errors import GraphError, GraphTransportError, error_from_response, parse_retry_after
 
 if TYPE_CHECKING:
     from ..auth import TokenProvider
 
-__all__ = ["GraphClient", "GraphResponse", "MAX_BACKOFF_S", "Page", "Prefer", "RequestHook", "encode_query"]
+__all__ = ["MAX_BACKOFF_S", "GraphClient", "GraphResponse", "Page", "Prefer", "RequestHook", "encode_query"]
 
 logger = logging.getLogger("outlook_calendar_mcp.graph")
 
@@ -72,6 +74,7 @@ class Prefer:
     body_text: bool = False  # outlook.body-content-type="text": bodies as text, not HTML
     max_page_size: int | None = None  # odata.maxpagesize
     return_minimal: bool = False  # return=minimal: 204 instead of the changed item
+    track_changes: bool = False  # odata.track-changes: a delta query (calendarView/delta)
 
     def values(self) -> list[str]:
         out: list[str] = []
@@ -87,6 +90,8 @@ class Prefer:
             out.append(f"odata.maxpagesize={self.max_page_size}")
         if self.return_minimal:
             out.append("return=minimal")
+        if self.track_changes:
+            out.append("odata.track-changes")
         return out
 
     def header_value(self) -> str | None:
@@ -170,6 +175,7 @@ class GraphClient:
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
         user_agent: str = f"outlook-calendar-mcp/{__version__}",
         on_request: list[RequestHook] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.beta_url = beta_url.rstrip("/") if beta_url else None
@@ -179,6 +185,7 @@ class GraphClient:
         self.max_items = max_items
         self.on_request: list[RequestHook] = list(on_request or [])
         self._sleep = sleep
+        self.clock = clock or Clock()  # "now" for a Retry-After given as an HTTP date
         self._origins = {_origin(self.base_url)} | ({_origin(self.beta_url)} if self.beta_url else set())
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -306,7 +313,8 @@ class GraphClient:
                     token = fresh
                     continue
             if status in RETRY_STATUSES and retryable and retries < self.max_retries:
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                retry_after = parse_retry_after(response.headers.get("retry-after"),
+                                                now=self.clock.timestamp())
                 delay = retry_after if retry_after and retry_after > 0 else self._backoff(retries)
                 if slept + delay <= self.retry_budget_s:
                     logger.warning(
@@ -320,7 +328,7 @@ class GraphClient:
                 logger.warning("%s %s -> %d; retry budget of %.0fs spent", method, _loggable(url), status,
                                self.retry_budget_s)
             if status >= 400:
-                raise error_from_response(status, response.headers, content_bytes)
+                raise error_from_response(status, response.headers, content_bytes, now=self.clock.timestamp())
             return GraphResponse(method, url, status, response.headers, content_bytes)
 
     async def _notify(self, method: str, url: str, headers: httpx.Headers, body: bytes | None) -> None:
@@ -396,20 +404,46 @@ class GraphClient:
         cap = max_items or self.max_items
         if prefer is None or prefer.max_page_size is None:
             prefer = replace(prefer or Prefer(), max_page_size=min(cap, DEFAULT_PAGE_SIZE))
+        items: list[dict] = []
+        first: Page | None = None
+        last: Page | None = None
+        async with contextlib.aclosing(self.pages(path, params=params, prefer=prefer, beta=beta,
+                                                  headers=headers)) as pages:
+            async for page in pages:
+                first, last = first or page, page
+                items.extend(page.items)
+                if len(items) >= cap:
+                    break
+        assert first is not None and last is not None  # pages() yields at least one page
+        if len(items) > cap:
+            return Page(items=items[:cap], more=True, next_link=None, count=first.count)
+        return Page(items=items, more=last.next_link is not None, next_link=last.next_link, count=first.count,
+                    delta_link=last.delta_link)
+
+    async def pages(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        prefer: Prefer | None = None,
+        beta: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncGenerator[Page, None]:
+        """The pages of a listing: ``path``'s, then each ``@odata.nextLink``'s (same host only), in order.
+
+        The one paging loop: :meth:`get_all` collects from it, a delta query (sync) reads it to its
+        ``@odata.deltaLink``. ``prefer`` goes with every page (Graph wants the same Prefer on each).
+        """
         page = await self.get_page(path, params=params, prefer=prefer, beta=beta, headers=headers)
-        items, count = list(page.items), page.count
-        while page.next_link and len(items) < cap:
+        yield page
+        while page.next_link:
             if _origin(page.next_link) not in self._origins:
                 raise GraphError(
                     f"Refusing to follow @odata.nextLink to {urlsplit(page.next_link).netloc}: not the Graph host.",
                     code="foreignNextLink",
                 )
             page = await self.get_page(page.next_link, prefer=prefer, headers=headers)
-            items.extend(page.items)
-        if len(items) > cap:
-            return Page(items=items[:cap], more=True, next_link=None, count=count)
-        return Page(items=items, more=page.next_link is not None, next_link=page.next_link, count=count,
-                    delta_link=page.delta_link)
+            yield page
 
 
 def _loggable(url: str) -> str:

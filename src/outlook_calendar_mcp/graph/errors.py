@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
@@ -206,7 +205,10 @@ _DEFAULT_MESSAGES = {
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta seconds or an HTTP date); None if absent or unreadable."""
+    """Seconds to wait from a ``Retry-After`` value (delta seconds or an HTTP date); None if absent or unreadable.
+
+    An HTTP date needs ``now`` (epoch seconds, from the caller's clock: :class:`~..clock.Clock`); without it
+    only the delta-seconds form can be read."""
     if value is None or not value.strip():
         return None
     value = value.strip()
@@ -222,7 +224,9 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=_dt.UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    if now is None:
+        return None
+    return max(0.0, when.timestamp() - now)
 
 
 def _class_for(status: int) -> type[GraphError]:
@@ -233,8 +237,11 @@ def _class_for(status: int) -> type[GraphError]:
     return GraphError
 
 
-def error_from_response(status: int, headers: Mapping[str, str] | None, body: bytes | str | None) -> GraphError:
-    """Build the error for a failing Graph response; tolerant of non-JSON bodies and missing fields."""
+def error_from_response(status: int, headers: Mapping[str, str] | None, body: bytes | str | None, *,
+                        now: float | None = None) -> GraphError:
+    """Build the error for a failing Graph response; tolerant of non-JSON bodies and missing fields.
+
+    ``now`` (epoch seconds) reads a ``Retry-After`` given as an HTTP date (see :func:`parse_retry_after`)."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     code: str | None = None
     message: str | None = None
@@ -255,7 +262,8 @@ def error_from_response(status: int, headers: Mapping[str, str] | None, body: by
             date = inner.get("date")
     elif isinstance(error, str):  # OAuth-style {"error": "...", "error_description": "..."}
         code = error
-        message = payload.get("error_description") if isinstance(payload.get("error_description"), str) else None
+        described = payload.get("error_description") if isinstance(payload, dict) else None
+        message = described if isinstance(described, str) else None
     if not message:
         text = " ".join(raw.split())
         if text and payload is None and not text.startswith("<"):
@@ -264,7 +272,7 @@ def error_from_response(status: int, headers: Mapping[str, str] | None, body: by
             message = _DEFAULT_MESSAGES.get(status) or f"Graph answered HTTP {status}."
     request_id = request_id or headers.get("request-id")
     date = date or headers.get("date")
-    retry_after = parse_retry_after(headers.get("retry-after"))
+    retry_after = parse_retry_after(headers.get("retry-after"), now=now)
     return _class_for(status)(
         message.strip(), status=status, code=code, request_id=request_id, date=date, retry_after=retry_after
     )

@@ -7,9 +7,8 @@ absolute inside it), resolved with every symbolic link followed, and refused unl
 Attachment content never fills a result: get_attachment shows text inline (trimmed, fenced as untrusted)
 and saves anything to a file the caller names.
 
-Files under 3 MB are sent in one ``POST .../attachments``; larger ones (up to 150 MB) through
-``attachments/createUploadSession`` and PUTs of byte ranges to its pre-authenticated ``uploadUrl`` (sent
-without the Authorization header), with an MCP progress notification after every range.
+Files under 3 MB are sent in one ``POST .../attachments``; larger ones (up to 150 MB) through an upload
+session (:func:`..calendar.attachments.upload`), with an MCP progress notification after every range.
 """
 
 from __future__ import annotations
@@ -24,18 +23,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import views
-from ..graph import GraphError
+from ..calendar import InputError, Services
+from ..calendar.attachments import upload
 from ..views import DETAIL, Compact
-from .common import READ_ONLY, EventRef, InputError, Mailbox, Services, tool, writes
+from .common import READ_ONLY, EventRef, Mailbox, Toolbox, tool, writes
+from .policy import Policy
 
 MB = 1024 * 1024
 SMALL_LIMIT = 3 * MB             # Graph: POST files under 3 MB; an upload session from 3 MB
 MAX_SIZE = 150 * MB              # Graph's largest attachment
-CHUNK = 12 * 327_680             # 3.75 MiB per PUT: under Graph's 4 MB advice, a multiple of 320 KiB
 TEXT_SHOWN = 20_000              # characters of a text attachment shown inline
 TEXT_FETCH_LIMIT = 1 * MB        # text attachments larger than this are only saved, never shown
 META = "id,name,contentType,size,isInline,lastModifiedDateTime"
@@ -44,7 +44,6 @@ TEXT_TYPES = {"application/json", "application/xml", "application/csv", "applica
 TEXT_SUFFIXES = {".txt", ".md", ".csv", ".tsv", ".json", ".xml", ".yaml", ".yml", ".ics", ".vcf", ".log", ".html",
                  ".htm", ".eml", ".ini", ".toml", ".py", ".sql"}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_LOCATION_ID = re.compile(r"attachments\('([^']+)'\)", re.I)
 
 AttachmentRef = Annotated[str, Field(description="Attachment handle or id")]
 Provider = Literal["oneDriveBusiness", "oneDriveConsumer", "dropbox", "other"]
@@ -159,7 +158,8 @@ def _recipients(addresses: list[str] | None, argument: str) -> list[dict[str, An
     return out
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
     def ev_path(mailbox: str | None, event: str) -> str:
@@ -175,7 +175,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     def event_handle(event: str) -> str:
         return svc.handles.handle("event", svc.event_id(event))
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_attachments")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_attachments")
     async def list_attachments(event: EventRef, mailbox: Mailbox = None) -> AttachmentList:
         """Use to see which files, items and links are attached to an event. Returns their handles, names and sizes."""
         page = await g.get_all(f"{ev_path(mailbox, event)}/attachments", params={"$select": META})
@@ -183,7 +183,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                               attachments=[attachment_view(d, svc.handles) for d in page.items])
 
     # Not read-only: save_as writes a local file (and overwrite=true replaces one).
-    @tool(server, writes(destructive=True, idempotent=True), enabled=enabled, name="get_attachment")
+    @tool(box, writes(destructive=True, idempotent=True), enabled=enabled, name="get_attachment")
     async def get_attachment(
         event: EventRef, attachment: AttachmentRef,
         as_text: Annotated[bool, Field(strict=True, description="Include text content")] = False,
@@ -228,7 +228,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             out.saved_to, out.saved_bytes = str(target), len(raw)
         return out
 
-    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled, name="add_file_attachment")
+    @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_file_attachment")
     async def add_file_attachment(
         event: EventRef, ctx: Context,
         path: Annotated[str | None, Field(description="A file in the attachments directory")] = None,
@@ -252,7 +252,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             data, name = source.read_bytes(), name or source.name
         else:
             try:
-                data = base64.b64decode(content_base64, validate=True)
+                data = base64.b64decode(content_base64 or "", validate=True)  # given: checked above
             except (binascii.Error, ValueError):
                 raise InputError("content_base64: not valid base64; encode the file's bytes with standard base64 "
                                  "(A-Z a-z 0-9 + /, '=' padding).") from None
@@ -269,50 +269,12 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                                            "contentType": media, "contentBytes": base64.b64encode(data).decode()})
             await ctx.report_progress(len(data), len(data), f"Attached {name}")
         else:
-            attachment_id, ranges = await _upload(base, data, name, media, ctx)
+            attachment_id, ranges = await upload(g, base, data, name, media, ctx.report_progress)
             doc = await g.get(f"{base}/{quote(attachment_id, safe='')}", params={"$select": META})
         return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles),
                                uploaded_in_ranges=ranges)
 
-    async def _upload(base: str, data: bytes, name: str, media: str, ctx: Context) -> tuple[str, int]:
-        """createUploadSession, then ranges in order; returns (attachment id, ranges sent)."""
-        session = await g.post(f"{base}/createUploadSession", json={"AttachmentItem": {
-            "attachmentType": "file", "name": name, "size": len(data), "contentType": media}})
-        url, total, sent, ranges = session["uploadUrl"], len(data), 0, 0
-        await ctx.report_progress(0, total, f"Uploading {name}")
-        try:
-            while True:
-                chunk = data[sent:sent + CHUNK]
-                try:
-                    response = await g.request(
-                        "PUT", url, content=chunk, auth=False,
-                        headers={"Content-Type": "application/octet-stream",
-                                 "Content-Range": f"bytes {sent}-{sent + len(chunk) - 1}/{total}"})
-                except GraphError as e:
-                    if e.status != 416 or ranges > 1000:
-                        raise
-                    response = await g.request("GET", url, auth=False)  # a retried range already landed: ask where
-                ranges += 1
-                if response.status_code == 201:
-                    await ctx.report_progress(total, total, f"Uploaded {name}")
-                    attachment_id = _attachment_id(response.location)
-                    if attachment_id is None:
-                        raise GraphError("The upload finished without a Location of the new attachment.",
-                                         code="noLocation")
-                    return attachment_id, ranges
-                expected = (response.json() or {}).get("nextExpectedRanges") or []
-                if not expected:
-                    raise GraphError("The upload session answered without nextExpectedRanges.", code="noRanges")
-                sent = int(str(expected[0]).split("-")[0])
-                await ctx.report_progress(sent, total, f"Uploaded {sent} of {total} bytes of {name}")
-        except Exception:
-            try:
-                await g.request("DELETE", url, auth=False)  # cancel: the session's bytes are useless now
-            except Exception:  # noqa: BLE001 - the original failure is the one to report
-                pass
-            raise
-
-    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled, name="add_item_attachment")
+    @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_item_attachment")
     async def add_item_attachment(
         event: EventRef,
         item_event: Annotated[str | None, Field(description="An event (handle or id) to attach")] = None,
@@ -339,7 +301,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             item = {"@odata.type": "#microsoft.graph.message", "subject": message.subject,
                     "body": {"contentType": "text", "content": message.body or ""},
                     "toRecipients": _recipients(message.to, "message.to")}
-        else:
+        elif contact:
             item = {"@odata.type": "#microsoft.graph.contact", "displayName": contact.display_name,
                     "emailAddresses": [r["emailAddress"] for r in _recipients(contact.emails, "contact.emails")]}
             for key, value in (("businessPhones", [contact.phone] if contact.phone else None),
@@ -351,7 +313,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                            json={"@odata.type": "#microsoft.graph.itemAttachment", "name": label, "item": item})
         return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
 
-    @tool(server, writes(destructive=False, idempotent=False), enabled=enabled, name="add_reference_attachment")
+    @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_reference_attachment")
     async def add_reference_attachment(
         event: EventRef,
         name: Annotated[str, Field(min_length=1, max_length=255)],
@@ -370,7 +332,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             "providerType": provider_type, "permission": permission, "isFolder": is_folder})
         return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
 
-    @tool(server, writes(destructive=True, idempotent=True), enabled=enabled, name="delete_attachment")
+    @tool(box, writes(destructive=True, idempotent=True), enabled=enabled, name="delete_attachment")
     async def delete_attachment(event: EventRef, attachment: AttachmentRef, mailbox: Mailbox = None
                                 ) -> AttachmentDeleted:
         """Use to remove an attachment from an event. Returns what was removed."""
@@ -379,11 +341,6 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         await g.delete(path)
         return AttachmentDeleted(event=event_handle(event), deleted=svc.handles.handle("attachment", meta["id"]),
                                  name=meta.get("name"))
-
-
-def _attachment_id(location: str | None) -> str | None:
-    m = _LOCATION_ID.search(location or "")
-    return m.group(1) if m else None
 
 
 def _write(target: Path, data: bytes) -> None:

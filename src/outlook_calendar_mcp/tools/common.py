@@ -1,12 +1,14 @@
-"""What every tool shares: services, annotation constants, the one error boundary, input types.
+"""What every tool shares: annotation constants, the one error boundary, registration, input types.
 
-A tool is a short async function: validate its input, make one Graph call
-through :class:`~outlook_calendar_mcp.graph.GraphClient`, shape the answer
-through :mod:`..views`. :func:`tool` registers it with all four annotation
-hints and wraps it in the error boundary: anticipated failures (Graph errors,
-bad times, unknown handles, bad input) become ``ToolError`` with a message
-that says what to fix; anything else is a crash the SDK reports without
-taking the server down.
+A tool is a short async function: validate its input, call an operation of
+:mod:`..calendar` (or, for a plain read, the one
+:class:`~outlook_calendar_mcp.graph.GraphClient`), shape the answer through
+:mod:`..views`. :func:`tool` builds it as the SDK's public ``Tool`` with all
+four annotation hints, wrapped in the error boundary (anticipated failures:
+Graph errors, bad times, unknown handles, bad input, become ``ToolError``
+with a message that says what to fix; anything else is a crash the SDK
+reports without taking the server down), and collects it in a
+:data:`Toolbox` that ``server.create_server`` hands to ``MCPServer(tools=)``.
 """
 
 from __future__ import annotations
@@ -16,29 +18,22 @@ import hmac
 import inspect
 import json
 import logging
-import re
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Awaitable, Callable, Literal, TypeVar
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, TypeVar
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from .. import timezones as tz
-from ..config import Settings
-from ..graph import GraphClient, GraphError, Prefer
-from ..ids import Handles, UnknownHandle
+from ..calendar import InputError
+from ..graph import GraphError
+from ..ids import UnknownHandle
 from .policy import Policy
 from .schema import lean
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
-
-
-class InputError(ValueError):
-    """A tool argument that cannot work; the message names the argument and the fix."""
 
 
 ANTICIPATED_ERRORS = (GraphError, tz.TimeZoneError, tz.DateTimeFormatError, UnknownHandle, InputError)
@@ -54,71 +49,6 @@ def writes(*, destructive: bool, idempotent: bool, reaches_others: bool = False)
                            open_world_hint=reaches_others)
 
 
-# -- services ----------------------------------------------------------------------------
-
-@dataclass
-class Services:
-    """The one Graph client and the state tools share."""
-
-    settings: Settings
-    graph: GraphClient
-    handles: Handles
-    app_only: bool = False
-    _zones: dict[str, tuple[str, ZoneInfo]] = field(default_factory=dict)
-
-    def mb(self, mailbox: str | None) -> str:
-        """The Graph path of a mailbox: ``me``, or ``users/{id|upn}``."""
-        mailbox = (mailbox or "").strip() or None
-        if mailbox is None and self.app_only:
-            mailbox = self.settings.mailbox
-            if not mailbox:
-                raise InputError("mailbox: app-only sign-in has no 'me'; pass mailbox (an address) or set "
-                                 "OUTLOOK_MCP_MAILBOX.")
-        if mailbox is None or mailbox.lower() == "me":
-            return "me"
-        guid = re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", mailbox)
-        if "/" in mailbox or " " in mailbox or ("@" not in mailbox and not guid):
-            raise InputError(f"mailbox: '{mailbox}' is not an address or user id; give e.g. 'dana@contoso.com' "
-                             "(find_people turns a name into an address).")
-        return f"users/{quote(mailbox, safe='@')}"
-
-    async def zone(self, mailbox: str | None, time_zone: str | None = None) -> tuple[str, ZoneInfo]:
-        """(name for Graph, zone) to show and read times in: ``time_zone`` if given, else the mailbox's own."""
-        if time_zone:
-            try:
-                zone = tz.resolve(time_zone)
-            except tz.TimeZoneError as e:
-                raise InputError(f"time_zone: {e}") from None
-            return tz.windows_name(time_zone) if tz.is_known(time_zone) else time_zone, zone
-        key = self.mb(mailbox)
-        if key not in self._zones:
-            settings = await self.graph.get(f"{key}/mailboxSettings", params={"$select": "timeZone"})
-            name = (settings or {}).get("timeZone") or "UTC"
-            try:
-                self._zones[key] = (name, tz.resolve(name))
-            except tz.TimeZoneError:
-                self._zones[key] = ("UTC", ZoneInfo("UTC"))
-        return self._zones[key]
-
-    def prefer(self, zone_name: str, **kw: Any) -> Prefer:
-        return Prefer(time_zone=zone_name, body_text=True, **kw)
-
-    def event_id(self, value: str, argument: str = "event") -> str:
-        return self.handles.resolve("event", value, argument=argument)
-
-    def calendar_id(self, value: str, argument: str = "calendar_id") -> str:
-        return self.handles.resolve("calendar", value, argument=argument)
-
-    def group_id(self, value: str, argument: str = "group_id") -> str:
-        return self.handles.resolve("group", value, argument=argument)
-
-    def events_path(self, mailbox: str | None, calendar_id: str | None = None) -> str:
-        base = self.mb(mailbox)
-        if calendar_id:
-            return f"{base}/calendars/{quote(self.calendar_id(calendar_id), safe='')}"
-        return base
-
-
 # -- registration ----------------------------------------------------------------------------
 
 M = TypeVar("M", bound=BaseModel)
@@ -131,7 +61,12 @@ def result(model: BaseModel) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
-def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Policy | None = None, name: str | None = None):
+Toolbox = list[Tool]
+"""The tools a server will have, collected by each module's ``register`` before the server is built
+(``MCPServer(tools=...)``): the public way to hand the SDK a tool whose schema was adjusted first."""
+
+
+def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None = None, name: str | None = None):
     """Register an async tool function (its name, docstring, typed signature) behind the error boundary.
 
     ``enabled`` (a :class:`~.policy.Policy`) decides whether the tool exists at all (read-only mode, --tools)
@@ -142,25 +77,26 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, enabled: Policy | N
         assert name is None or name == fn.__name__, (name, fn.__name__)
         if enabled is not None and not enabled(fn.__name__, annotations):
             return fn
-        confirm = enabled is not None and enabled.needs_confirmation(annotations)
+        confirm = enabled if enabled is not None and enabled.needs_confirmation(annotations) else None
 
         @functools.wraps(fn)
         async def boundary(*args: Any, **kwargs: Any) -> Any:
             try:
-                if confirm:
+                if confirm is not None:
                     token = kwargs.pop("confirm", None)
-                    preview = await _preview(enabled, fn.__name__, kwargs, token)
+                    preview = await _preview(confirm, fn.__name__, kwargs, token)
                     if preview is not None:
                         return preview
                 return result(await fn(*args, **kwargs))
             except ANTICIPATED_ERRORS as e:
                 raise ToolError(str(e)) from e
 
-        if confirm:
+        if confirm is not None:
             _add_confirm_parameter(fn, boundary)
-        server.add_tool(boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()),
-                        annotations=annotations)
-        _forbid_unknown_arguments(server, fn.__name__)
+        registered = Tool.from_function(boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()),
+                                        annotations=annotations)
+        _forbid_unknown_arguments(registered)
+        box.append(registered)
         return fn
 
     return decorate
@@ -201,13 +137,10 @@ def _plain(value: Any) -> Any:
     return value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else str(value)
 
 
-def _forbid_unknown_arguments(server: MCPServer, name: str) -> None:
+def _forbid_unknown_arguments(registered: Tool) -> None:
     """Reject arguments the tool does not define (the SDK drops them silently: a typo such as
     'timezone' for 'time_zone' would book the event at another instant). Advertised too, as
     additionalProperties: false."""
-    registered = server._tool_manager.get_tool(name)  # noqa: SLF001 - no public hook for this yet
-    if registered is None:
-        return
     model = registered.fn_metadata.arg_model
     model.model_config["extra"] = "forbid"
     model.model_rebuild(force=True)
@@ -222,6 +155,7 @@ def _forbid_unknown_arguments(server: MCPServer, name: str) -> None:
 
 Mailbox = Annotated[str | None, Field()]  # another user's or a shared mailbox (address); default: yours
 CalendarId = Annotated[str | None, Field(description="Calendar handle; default main")]
+GroupId = Annotated[str | None, Field(description="M365 group id or address")]  # use that group's calendar
 TimeZoneArg = Annotated[str | None, Field(description="IANA or Windows zone")]
 EventRef = Annotated[str, Field()]  # an ev_ handle or a Graph id
 DetailArg = Annotated[Literal["compact", "full"], Field()]  # full: body, attendee list, recurrence, ids

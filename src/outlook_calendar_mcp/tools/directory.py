@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
+from ..calendar import Services
+from ..calendar.people import find_people as find_people_in
 from ..views import Compact
-from .common import READ_ONLY, InputError, Mailbox, Services, tool
+from .common import READ_ONLY, Mailbox, Toolbox, tool
+from .policy import Policy
 
 
 class WorkingHours(Compact):
@@ -42,16 +44,17 @@ class People(Compact):
     people: list[Person]
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
-    @tool(server, READ_ONLY, enabled=enabled, name="get_mailbox_settings")
+    @tool(box, READ_ONLY, enabled=enabled, name="get_mailbox_settings")
     async def get_mailbox_settings(mailbox: Mailbox = None) -> MailboxSettings:
         """Use first to learn the user's time zone, working hours and current local date and time (to resolve 'tomorrow at 3'). Returns them."""
         doc = await g.get(f"{svc.mb(mailbox)}/mailboxSettings") or {}
         name = doc.get("timeZone") or "UTC"
         zone = tz.resolve(name)
-        now = tz.now(zone)
+        now = svc.clock.now(zone)
         hours = doc.get("workingHours") or {}
         wh = None
         if hours:
@@ -63,31 +66,9 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
             now=tz.format_local(now, zone), today=now.date().isoformat(), weekday=now.strftime("%A"),
             working_hours=wh, date_format=doc.get("dateFormat"), time_format=doc.get("timeFormat"))
 
-    @tool(server, READ_ONLY, enabled=enabled, name="find_people")
+    @tool(box, READ_ONLY, enabled=enabled, name="find_people")
     async def find_people(query: Annotated[str, Field(min_length=1, description="A name or part of one, or an address")],
                           max_results: Annotated[int, Field(ge=1, le=50, strict=True)] = 10) -> People:
         """Use to turn a person's or room's name into an email address before inviting them. Returns matches, closest first."""
-        text = query.strip().replace('"', "")
-        if not text:
-            raise InputError("query: give a name, e.g. 'Dana'.")
-        found: dict[str, Person] = {}
-        if not svc.app_only:
-            page = await g.get_page("me/people", params={"$search": f'"{text}"', "$top": max_results})
-            for p in page.items:
-                emails = p.get("scoredEmailAddresses") or []
-                if emails:
-                    kind = "room" if (p.get("personType") or {}).get("subclass") == "Room" else None
-                    found.setdefault(emails[0]["address"].lower(), Person(
-                        name=p.get("displayName") or emails[0]["address"], email=emails[0]["address"],
-                        job_title=p.get("jobTitle"), office=p.get("officeLocation"), kind=kind))
-        if len(found) < max_results:
-            escaped = text.replace("'", "''")
-            page = await g.get_page("users", params={
-                "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
-                "$top": max_results})
-            for u in page.items:
-                address = u.get("mail") or u.get("userPrincipalName")
-                if address:
-                    found.setdefault(address.lower(), Person(name=u.get("displayName") or address, email=address,
-                                                             job_title=u.get("jobTitle"), office=u.get("officeLocation")))
-        return People(people=list(found.values())[:max_results])
+        found = await find_people_in(svc, query, max_results)
+        return People(people=[Person(**p) for p in found])

@@ -6,17 +6,16 @@ stands for that instance's id, so an event handle (ev_...) works wherever a remi
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
-from urllib.parse import quote
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
+from ..calendar import Services
+from ..calendar.reminders import dismiss, event_of, reminders_in, snooze
 from ..views import Compact, local_time
-from .common import READ_ONLY, InputError, Mailbox, Services, TimeZoneArg, tool, writes
-from .events import _window
+from .common import READ_ONLY, Mailbox, TimeZoneArg, Toolbox, tool, writes
+from .policy import Policy
 
 ReminderRef = Annotated[str, Field(description="Reminder handle, or the event's handle or id")]
 
@@ -43,18 +42,10 @@ class ReminderChanged(Compact):
     dismissed: bool | None = None
 
 
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
-    g = svc.graph
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
 
-    def event_of(reminder: str) -> str:
-        value = (reminder or "").strip()
-        kind = "reminder" if value.startswith("rem_") else "event"
-        return svc.handles.resolve(kind, value, argument="reminder")
-
-    def action_path(mailbox: str | None, event_id: str, action: str) -> str:
-        return f"{svc.mb(mailbox)}/events/{quote(event_id, safe='')}/{action}"
-
-    @tool(server, READ_ONLY, enabled=enabled, name="list_reminders")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_reminders")
     async def list_reminders(
         start: Annotated[str | None, Field(description="ISO 8601; default now")] = None,
         end: Annotated[str | None, Field(description="ISO 8601; default start + 24 h")] = None,
@@ -62,14 +53,8 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     ) -> ReminderList:
         """Use to see which event reminders go off, for events between two times (occurrences of series included). Returns reminders by fire time."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        begin = tz.parse_user_time(start, zone, label="start") if start else tz.now(zone).replace(microsecond=0)
-        start = begin.isoformat()
-        end = end or (begin + dt.timedelta(hours=24)).isoformat()
-        window_start, window_end = _window(start, end, zone)
-        data = await g.get(f"{svc.mb(mailbox)}/reminderView(startDateTime='{window_start}',"
-                           f"endDateTime='{window_end}')", prefer=svc.prefer(zone_name))
         reminders = []
-        for r in (data or {}).get("value") or []:
+        for r in await reminders_in(svc, mailbox, zone_name, zone, start, end):
             reminders.append(Reminder(
                 handle=svc.handles.handle("reminder", r["eventId"]), event=svc.handles.handle("event", r["eventId"]),
                 subject=r.get("eventSubject") or "(no subject)", start=local_time(r.get("eventStartTime"), zone, False),
@@ -78,28 +63,23 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                 fires_at=local_time(r.get("reminderFireTime"), zone, False)))
         return ReminderList(time_zone=tz.iana_name(zone_name), reminders=reminders)
 
-    @tool(server, writes(destructive=False, idempotent=True), enabled=enabled, name="snooze_reminder")
+    @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="snooze_reminder")
     async def snooze_reminder(
         reminder: ReminderRef,
         until: Annotated[str, Field(description="When it should go off again (ISO 8601)")],
         mailbox: Mailbox = None, time_zone: TimeZoneArg = None,
     ) -> ReminderChanged:
         """Use to postpone an event's reminder to a later time. Returns the new reminder time."""
-        event_id = event_of(reminder)
+        event_id = event_of(svc, reminder)
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        moment = tz.parse_user_time(until, zone, label="until")
-        if moment <= tz.now(zone):
-            raise InputError(f"until: {until} is not in the future; give a later time, e.g. "
-                             f"'{(tz.now(zone) + dt.timedelta(minutes=10)).strftime('%Y-%m-%dT%H:%M')}'.")
-        await g.post(action_path(mailbox, event_id, "snoozeReminder"),
-                     json={"newReminderTime": tz.to_graph(moment, zone_name)})
+        moment = await snooze(svc, mailbox, event_id, until, zone_name, zone)
         return ReminderChanged(reminder=svc.handles.handle("reminder", event_id),
                                event=svc.handles.handle("event", event_id), snoozed_until=tz.format_local(moment, zone))
 
-    @tool(server, writes(destructive=False, idempotent=True), enabled=enabled, name="dismiss_reminder")
+    @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="dismiss_reminder")
     async def dismiss_reminder(reminder: ReminderRef, mailbox: Mailbox = None) -> ReminderChanged:
         """Use to dismiss an event's reminder (for one occurrence of a series, only that one's). Returns what was dismissed."""
-        event_id = event_of(reminder)
-        await g.post(action_path(mailbox, event_id, "dismissReminder"))
+        event_id = event_of(svc, reminder)
+        await dismiss(svc, mailbox, event_id)
         return ReminderChanged(reminder=svc.handles.handle("reminder", event_id),
                                event=svc.handles.handle("event", event_id), dismissed=True)

@@ -3,53 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from .. import timezones as tz
-from ..graph import Forbidden, NotFound
+from ..calendar import InputError, Services
+from ..calendar.people import MAX_WINDOW, iso_duration, parse_duration, resolve_people, resolve_rooms
+from ..calendar.targets import ADDRESS
+from ..calendar.times import parse_time
+from ..graph import NotFound
 from ..views import Compact
-from .common import READ_ONLY, InputError, Mailbox, Services, TimeZoneArg, tool
-
-_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
-_PLAIN_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_WINDOW = dt.timedelta(days=62)   # Graph's limit for findMeetingTimes and getSchedule
-
-
-def parse_duration(value: str | int, label: str = "duration") -> dt.timedelta:
-    """'1h', '90m', '1.5 hours', 'PT1H30M', or a number of minutes."""
-    if isinstance(value, bool):
-        raise InputError(f"{label}: give minutes (60), '1h', '90m' or ISO 8601 'PT1H'.")
-    if isinstance(value, (int, float)):
-        minutes = float(value)
-    else:
-        text = value.strip()
-        iso = _ISO_DURATION.match(text)
-        plain = _PLAIN_DURATION.match(text)
-        if iso and text.upper() not in ("P", "PT"):
-            d, h, m, s = (int(x or 0) for x in iso.groups())
-            minutes = d * 1440 + h * 60 + m + s / 60
-        elif plain:
-            number, unit = float(plain.group(1)), (plain.group(2) or "m").lower()
-            minutes = number * 60 if unit.startswith("h") else number
-        else:
-            raise InputError(f"{label}: '{value}' is not a duration; give minutes (60), '1h', '90m' or 'PT1H'.")
-    if minutes <= 0:
-        raise InputError(f"{label}: must be longer than zero, e.g. 30 (minutes) or '1h'.")
-    if minutes > 24 * 60 * 7:
-        raise InputError(f"{label}: at most a week; split longer blocks.")
-    return dt.timedelta(minutes=minutes)
-
-
-def iso_duration(delta: dt.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
+from .common import READ_ONLY, Mailbox, TimeZoneArg, Toolbox, tool
+from .policy import Policy
 
 
 class Availability(Compact):
@@ -121,71 +88,11 @@ class RoomLists(Compact):
     room_lists: list[RoomList]
 
 
-async def resolve_people(svc: Services, people: list[str], label: str) -> list[dict[str, str]]:
-    """Names or addresses → [{'address', 'name'}]; a name must match exactly one person."""
-    out = []
-    for i, who in enumerate(people):
-        text = who.strip()
-        if _EMAIL.match(text):
-            out.append({"address": text, "name": text})
-            continue
-        if not text:
-            raise InputError(f"{label}[{i}]: empty; give a name or an address.")
-        escaped = text.replace("'", "''")
-        page = await svc.graph.get_page("users", params={
-            "$filter": f"startswith(displayName,'{escaped}') or startswith(givenName,'{escaped}')", "$top": 10})
-        matches = [u for u in page.items if u.get("mail")]
-        exact = [u for u in matches if (u.get("displayName") or "").lower() == text.lower()]
-        matches = exact or matches
-        if not matches:
-            raise InputError(f"{label}[{i}]: nobody called '{text}' in the directory; check the spelling or give "
-                             "the email address (find_people searches by name).")
-        if len(matches) > 1:
-            names = ", ".join(f"{u['displayName']} <{u['mail']}>" for u in matches[:5])
-            raise InputError(f"{label}[{i}]: '{text}' matches several people ({names}); give the email address.")
-        out.append({"address": matches[0]["mail"], "name": matches[0].get("displayName") or matches[0]["mail"]})
-    return out
-
-
-async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -> list[dict[str, str]]:
-    """Room addresses or names → [{'address', 'name'}], checked against the organization's rooms.
-
-    Without permission to read places (Place.Read.All), addresses are passed on unchecked.
-    """
-    try:
-        known = (await svc.graph.get_all("places/microsoft.graph.room", max_items=1000)).items
-    except Forbidden:
-        known = None
-    out = []
-    for i, given in enumerate(rooms):
-        text = given.strip()
-        if not text:
-            raise InputError(f"{label}[{i}]: empty; give a room's address or name (list_rooms shows them).")
-        if known is None:
-            if not _EMAIL.match(text):
-                raise InputError(f"{label}[{i}]: '{text}' is not a room address; list_rooms shows them.")
-            out.append({"address": text, "name": text})
-            continue
-        low = text.lower()
-        matches = ([r for r in known if (r.get("emailAddress") or "").lower() == low]
-                   or [r for r in known if low in ((r.get("displayName") or "").lower(),
-                                                   (r.get("nickname") or "").lower())]
-                   or [r for r in known if not _EMAIL.match(text) and low in (r.get("displayName") or "").lower()])
-        if not matches:
-            raise InputError(f"{label}[{i}]: '{text}' is not a meeting room of your organization; list_rooms shows "
-                             "the rooms (list_room_lists the buildings).")
-        if len(matches) > 1:
-            names = ", ".join(f"{r.get('displayName')} <{r.get('emailAddress')}>" for r in matches[:5])
-            raise InputError(f"{label}[{i}]: '{text}' matches several rooms ({names}); give the room's address.")
-        out.append({"address": matches[0]["emailAddress"],
-                    "name": matches[0].get("displayName") or matches[0]["emailAddress"]})
-    return out
-
-
-def register(server: MCPServer, svc: Services, enabled=None) -> None:
+def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
+    """Add this module's tools to ``box``."""
     g = svc.graph
 
-    @tool(server, READ_ONLY, enabled=enabled, name="find_meeting_times")
+    @tool(box, READ_ONLY, enabled=enabled, name="find_meeting_times")
     async def find_meeting_times(
         attendees: Annotated[list[str], Field(min_length=1, description="Names or addresses of required people")],
         duration: Annotated[str | int, Field(description="Minutes (60), '1h', '90m' or 'PT1H'")] = 30,
@@ -202,11 +109,11 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
         """Use to find times when people (and a room) are free for a meeting. Returns ranked slots with who is busy."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
         length = parse_duration(duration)
-        begin = tz.parse_user_time(start, zone, label="start") if start else tz.now(zone)
-        finish = tz.parse_user_time(end, zone, label="end") if end else begin + dt.timedelta(days=7)
+        begin = parse_time(start, zone, "start") if start else svc.clock.now(zone)
+        finish = parse_time(end, zone, "end") if end else begin + dt.timedelta(days=7)
         if finish <= begin:
             raise InputError(f"end: {end} is not after start {start or 'now'}; give a later end.")
-        now = tz.now(zone)
+        now = svc.clock.now(zone)
         if finish <= now:
             which = "end" if end else "start"
             raise InputError(f"{which}: the window {tz.format_local(begin, zone)} to {tz.format_local(finish, zone)} "
@@ -253,7 +160,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                             attendees=[p["address"] for p in required + optional], suggestions=suggestions,
                             empty_reason=(result or {}).get("emptySuggestionsReason") or None)
 
-    @tool(server, READ_ONLY, enabled=enabled, name="get_schedule")
+    @tool(box, READ_ONLY, enabled=enabled, name="get_schedule")
     async def get_schedule(
         people: Annotated[list[str], Field(min_length=1, max_length=100, description="Names or addresses of people or rooms")],
         start: Annotated[str, Field(description="ISO 8601")], end: Annotated[str, Field(description="ISO 8601")],
@@ -262,8 +169,8 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     ) -> Schedules:
         """Use to see when people or rooms are busy (free/busy) in a window. Returns busy blocks and working hours per person."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        begin = tz.parse_user_time(start, zone, label="start")
-        finish = tz.parse_user_time(end, zone, label="end")
+        begin = parse_time(start, zone, "start")
+        finish = parse_time(end, zone, "end")
         if finish <= begin:
             raise InputError(f"end: {end} is not after start {start}; give a later end.")
         if finish - begin > MAX_WINDOW:
@@ -292,14 +199,14 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
                                             busy=busy or None, working_hours=hours))
         return Schedules(time_zone=tz.iana_name(zone_name), interval_minutes=interval_minutes, schedules=schedules)
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_room_lists")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_room_lists")
     async def list_room_lists() -> RoomLists:
         """Use to see the buildings or groups of meeting rooms. Returns room lists (pass one to list_rooms)."""
         page = await g.get_all("places/microsoft.graph.roomlist")
         return RoomLists(room_lists=[RoomList(name=r.get("displayName") or "", email=r.get("emailAddress") or "")
                                      for r in page.items])
 
-    @tool(server, READ_ONLY, enabled=enabled, name="list_rooms")
+    @tool(box, READ_ONLY, enabled=enabled, name="list_rooms")
     async def list_rooms(
         room_list: Annotated[str | None, Field(description="Room list address (from list_room_lists)")] = None,
         min_capacity: Annotated[int | None, Field(ge=1, le=1000, strict=True)] = None,
@@ -307,7 +214,7 @@ def register(server: MCPServer, svc: Services, enabled=None) -> None:
     ) -> Rooms:
         """Use to find meeting rooms (by building or size). Returns rooms with capacity, building, floor and equipment."""
         if room_list:
-            if not _EMAIL.match(room_list.strip()):
+            if not ADDRESS.match(room_list.strip()):
                 raise InputError(f"room_list: '{room_list}' is not a room list address; get one from list_room_lists.")
             path = f"places/{quote(room_list.strip(), safe='@')}/microsoft.graph.roomlist/rooms"
         else:

@@ -1,19 +1,21 @@
-"""Tool input → Graph event body: times, attendees, locations, recurrence."""
+"""Tool input → Graph event body: times, attendees, locations, recurrence (RRULE or a pattern)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import timezones as tz
-from .common import InputError
+from .errors import InputError
+from .times import parse_time
 
-class Day(str, Enum):  # an Enum: one shared schema definition instead of the list spelled out twice
+
+class Day(StrEnum):  # an Enum: one shared schema definition instead of the list spelled out twice
     sunday = "sunday"
     monday = "monday"
     tuesday = "tuesday"
@@ -21,6 +23,8 @@ class Day(str, Enum):  # an Enum: one shared schema definition instead of the li
     thursday = "thursday"
     friday = "friday"
     saturday = "saturday"
+
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -101,7 +105,7 @@ def parse_rrule(text: str, label: str = "recurrence") -> RecurrenceInput:
     index = _RR_INDEX[ordinals.pop()] if ordinals else None
     monthday = number("BYMONTHDAY", 1, 31) if "BYMONTHDAY" in parts else None
     month = number("BYMONTH", 1, 12) if "BYMONTH" in parts else None
-    pattern = {"DAILY": "daily", "WEEKLY": "weekly"}.get(freq)
+    pattern = {"DAILY": "daily", "WEEKLY": "weekly"}.get(freq, "")  # monthly and yearly: just below
     if freq in ("MONTHLY", "YEARLY"):
         # As in RFC 5545, what the rule leaves out comes from the start (the day of the month, the month).
         kind = "relative" if days else "absolute"
@@ -115,7 +119,7 @@ def parse_rrule(text: str, label: str = "recurrence") -> RecurrenceInput:
         if not match:
             raise InputError(f"{label}: UNTIL must be a date such as 20271231.")
         until = "-".join(match.groups()[:3])
-    first_day = _RR_DAYS.get(parts.get("WKST", ""), None)
+    first_day = _RR_DAYS.get(parts.get("WKST", ""))
     if "WKST" in parts and first_day is None:
         raise InputError(f"{label}: WKST must be a weekday such as MO or SU.")
     return RecurrenceInput(
@@ -123,27 +127,6 @@ def parse_rrule(text: str, label: str = "recurrence") -> RecurrenceInput:
         days_of_week=days or None, day_of_month=monthday, month=month,
         index=index if pattern.startswith("relative") else None, first_day_of_week=first_day, end_date=until,
         occurrences=number("COUNT", 1, 999) if "COUNT" in parts else None)
-
-
-def parse_time(value: str, zone: ZoneInfo, label: str) -> dt.datetime:
-    moment = tz.parse_user_time(value, zone, label=label)
-    wall = _naive_wall(value)
-    if wall is not None and tz.is_nonexistent(wall, zone):
-        raise InputError(f"{label}: {value} does not exist in {zone.key}: the clocks jump forward over it "
-                         f"(daylight saving starts). Pick a time outside the gap, e.g. "
-                         f"{tz.format_local(moment, zone)}, or give an explicit UTC offset.")
-    return moment
-
-
-def _naive_wall(value: str) -> dt.datetime | None:
-    """The wall time of an input without offset (None when it carries one or is a bare date)."""
-    text = value.strip().replace(" ", "T")
-    if len(text) <= 10 or text.endswith(("Z", "z")) or re.search(r"[+-]\d{2}(:?\d{2})?$", text[10:]):
-        return None
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _date(value: str, label: str) -> dt.date:
@@ -174,7 +157,7 @@ def times_body(start: str | None, end: str | None, all_day: bool, zone_name: str
         finish = begin + duration_default
     else:
         finish = parse_time(end, zone, "end")
-    if finish.astimezone(dt.timezone.utc) <= begin.astimezone(dt.timezone.utc):
+    if finish.astimezone(dt.UTC) <= begin.astimezone(dt.UTC):
         raise InputError(f"end: {end} is not after start {start}; give an end later than the start "
                          "(or all_day=true with dates).")
     return {"isAllDay": False, "start": tz.to_graph(begin, zone_name), "end": tz.to_graph(finish, zone_name)}

@@ -1,0 +1,141 @@
+"""People and rooms by name or address, and meeting lengths: what finding a time for a meeting reads (and
+find_people's search)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from ..graph import Forbidden
+from .errors import InputError
+from .services import Services
+from .targets import ADDRESS
+
+__all__ = ["MAX_WINDOW", "find_people", "iso_duration", "parse_duration", "resolve_people", "resolve_rooms"]
+
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
+_PLAIN_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
+MAX_WINDOW = dt.timedelta(days=62)   # Graph's limit for findMeetingTimes and getSchedule
+
+
+def parse_duration(value: str | int, label: str = "duration") -> dt.timedelta:
+    """'1h', '90m', '1.5 hours', 'PT1H30M', or a number of minutes."""
+    if isinstance(value, bool):
+        raise InputError(f"{label}: give minutes (60), '1h', '90m' or ISO 8601 'PT1H'.")
+    if isinstance(value, (int, float)):
+        minutes = float(value)
+    else:
+        text = value.strip()
+        iso = _ISO_DURATION.match(text)
+        plain = _PLAIN_DURATION.match(text)
+        if iso and text.upper() not in ("P", "PT"):
+            d, h, m, s = (int(x or 0) for x in iso.groups())
+            minutes = d * 1440 + h * 60 + m + s / 60
+        elif plain:
+            number, unit = float(plain.group(1)), (plain.group(2) or "m").lower()
+            minutes = number * 60 if unit.startswith("h") else number
+        else:
+            raise InputError(f"{label}: '{value}' is not a duration; give minutes (60), '1h', '90m' or 'PT1H'.")
+    if minutes <= 0:
+        raise InputError(f"{label}: must be longer than zero, e.g. 30 (minutes) or '1h'.")
+    if minutes > 24 * 60 * 7:
+        raise InputError(f"{label}: at most a week; split longer blocks.")
+    return dt.timedelta(minutes=minutes)
+
+
+def iso_duration(delta: dt.timedelta) -> str:
+    """A duration as ISO 8601 ('PT1H30M'), as Graph takes meetingDuration."""
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
+
+
+async def resolve_people(svc: Services, people: list[str], label: str) -> list[dict[str, str]]:
+    """Names or addresses → [{'address', 'name'}]; a name must match exactly one person."""
+    out = []
+    for i, who in enumerate(people):
+        text = who.strip()
+        if ADDRESS.match(text):
+            out.append({"address": text, "name": text})
+            continue
+        if not text:
+            raise InputError(f"{label}[{i}]: empty; give a name or an address.")
+        escaped = text.replace("'", "''")
+        page = await svc.graph.get_page("users", params={
+            "$filter": f"startswith(displayName,'{escaped}') or startswith(givenName,'{escaped}')", "$top": 10})
+        matches = [u for u in page.items if u.get("mail")]
+        exact = [u for u in matches if (u.get("displayName") or "").lower() == text.lower()]
+        matches = exact or matches
+        if not matches:
+            raise InputError(f"{label}[{i}]: nobody called '{text}' in the directory; check the spelling or give "
+                             "the email address (find_people searches by name).")
+        if len(matches) > 1:
+            names = ", ".join(f"{u['displayName']} <{u['mail']}>" for u in matches[:5])
+            raise InputError(f"{label}[{i}]: '{text}' matches several people ({names}); give the email address.")
+        out.append({"address": matches[0]["mail"], "name": matches[0].get("displayName") or matches[0]["mail"]})
+    return out
+
+
+async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -> list[dict[str, str]]:
+    """Room addresses or names → [{'address', 'name'}], checked against the organization's rooms.
+
+    Without permission to read places (Place.Read.All), addresses are passed on unchecked.
+    """
+    try:
+        known = (await svc.graph.get_all("places/microsoft.graph.room", max_items=1000)).items
+    except Forbidden:
+        known = None
+    out = []
+    for i, given in enumerate(rooms):
+        text = given.strip()
+        if not text:
+            raise InputError(f"{label}[{i}]: empty; give a room's address or name (list_rooms shows them).")
+        if known is None:
+            if not ADDRESS.match(text):
+                raise InputError(f"{label}[{i}]: '{text}' is not a room address; list_rooms shows them.")
+            out.append({"address": text, "name": text})
+            continue
+        low = text.lower()
+        matches = ([r for r in known if (r.get("emailAddress") or "").lower() == low]
+                   or [r for r in known if low in ((r.get("displayName") or "").lower(),
+                                                   (r.get("nickname") or "").lower())]
+                   or [r for r in known if not ADDRESS.match(text) and low in (r.get("displayName") or "").lower()])
+        if not matches:
+            raise InputError(f"{label}[{i}]: '{text}' is not a meeting room of your organization; list_rooms shows "
+                             "the rooms (list_room_lists the buildings).")
+        if len(matches) > 1:
+            names = ", ".join(f"{r.get('displayName')} <{r.get('emailAddress')}>" for r in matches[:5])
+            raise InputError(f"{label}[{i}]: '{text}' matches several rooms ({names}); give the room's address.")
+        out.append({"address": matches[0]["emailAddress"],
+                    "name": matches[0].get("displayName") or matches[0]["emailAddress"]})
+    return out
+
+
+async def find_people(svc: Services, query: str, max_results: int) -> list[dict[str, Any]]:
+    """People and rooms whose name (or address) starts with ``query``: the signed-in user's relevant people
+    first (none with app-only sign-in), then the directory; each {name, email, job_title, office, kind}."""
+    text = query.strip().replace('"', "")
+    if not text:
+        raise InputError("query: give a name, e.g. 'Dana'.")
+    found: dict[str, dict[str, Any]] = {}
+    if not svc.app_only:
+        page = await svc.graph.get_page("me/people", params={"$search": f'"{text}"', "$top": max_results})
+        for p in page.items:
+            emails = p.get("scoredEmailAddresses") or []
+            if emails:
+                kind = "room" if (p.get("personType") or {}).get("subclass") == "Room" else None
+                found.setdefault(emails[0]["address"].lower(), {
+                    "name": p.get("displayName") or emails[0]["address"], "email": emails[0]["address"],
+                    "job_title": p.get("jobTitle"), "office": p.get("officeLocation"), "kind": kind})
+    if len(found) < max_results:
+        escaped = text.replace("'", "''")
+        page = await svc.graph.get_page("users", params={
+            "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
+            "$top": max_results})
+        for u in page.items:
+            address = u.get("mail") or u.get("userPrincipalName")
+            if address:
+                found.setdefault(address.lower(), {"name": u.get("displayName") or address, "email": address,
+                                                   "job_title": u.get("jobTitle"), "office": u.get("officeLocation")})
+    return list(found.values())[:max_results]

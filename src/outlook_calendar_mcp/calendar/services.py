@@ -1,0 +1,91 @@
+"""What every calendar operation shares: the Graph client, handles, the clock, and per-server caches.
+
+One :class:`Services` per server (``create_server`` builds it; ``server.services_of`` gives it back).
+It knows how to name a mailbox in a Graph path (:meth:`Services.mb`), which time zone a mailbox lives in
+(:meth:`Services.zone`, cached), and turns handles back into Graph ids.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from .. import timezones as tz
+from ..clock import Clock
+from ..config import Settings
+from ..graph import GraphClient, Prefer
+from ..ids import Handles
+from .errors import InputError
+from .sync_state import SyncState
+
+__all__ = ["Services"]
+
+GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+@dataclass
+class Services:
+    """The one Graph client and the state operations share."""
+
+    settings: Settings
+    graph: GraphClient
+    handles: Handles
+    clock: Clock = field(default_factory=Clock)  # the one "now" every operation reads
+    app_only: bool = False
+    _zones: dict[str, tuple[str, ZoneInfo]] = field(default_factory=dict)
+    # Microsoft 365 group addresses already looked up (lower-cased address -> id), see targets.group_id_of.
+    group_ids: dict[str, str] = field(default_factory=dict)
+    # Mailboxes whose settings answered 403 (a sharee cannot read them), see targets.zone_for.
+    zone_denied: set[str] = field(default_factory=set)
+    # Delta links of sync_events (data_dir/sync.db), opened on first use: see sync.sync_state.
+    sync_state: SyncState | None = None
+
+    def mb(self, mailbox: str | None) -> str:
+        """The Graph path of a mailbox: ``me``, or ``users/{id|upn}``."""
+        mailbox = (mailbox or "").strip() or None
+        if mailbox is None and self.app_only:
+            mailbox = self.settings.mailbox
+            if not mailbox:
+                raise InputError("mailbox: app-only sign-in has no 'me'; pass mailbox (an address) or set "
+                                 "OUTLOOK_MCP_MAILBOX.")
+        if mailbox is None or mailbox.lower() == "me":
+            return "me"
+        guid = GUID.fullmatch(mailbox)
+        if "/" in mailbox or " " in mailbox or ("@" not in mailbox and not guid):
+            raise InputError(f"mailbox: '{mailbox}' is not an address or user id; give e.g. 'dana@contoso.com' "
+                             "(find_people turns a name into an address).")
+        return f"users/{quote(mailbox, safe='@')}"
+
+    async def zone(self, mailbox: str | None, time_zone: str | None = None) -> tuple[str, ZoneInfo]:
+        """(name for Graph, zone) to show and read times in: ``time_zone`` if given, else the mailbox's own."""
+        if time_zone:
+            try:
+                zone = tz.resolve(time_zone)
+            except tz.TimeZoneError as e:
+                raise InputError(f"time_zone: {e}") from None
+            return tz.windows_name(time_zone) if tz.is_known(time_zone) else time_zone, zone
+        key = self.mb(mailbox)
+        if key not in self._zones:
+            settings = await self.graph.get(f"{key}/mailboxSettings", params={"$select": "timeZone"})
+            name = (settings or {}).get("timeZone") or "UTC"
+            try:
+                self._zones[key] = (name, tz.resolve(name))
+            except tz.TimeZoneError:
+                self._zones[key] = ("UTC", ZoneInfo("UTC"))
+        return self._zones[key]
+
+    def prefer(self, zone_name: str, **kw: Any) -> Prefer:
+        """The Prefer headers of a read shown to a person: times in ``zone_name``, bodies as text."""
+        return Prefer(time_zone=zone_name, body_text=True, **kw)
+
+    def event_id(self, value: str, argument: str = "event") -> str:
+        return self.handles.resolve("event", value, argument=argument)
+
+    def calendar_id(self, value: str, argument: str = "calendar_id") -> str:
+        return self.handles.resolve("calendar", value, argument=argument)
+
+    def group_id(self, value: str, argument: str = "group_id") -> str:
+        return self.handles.resolve("group", value, argument=argument)

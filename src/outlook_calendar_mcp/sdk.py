@@ -1,0 +1,28 @@
+"""The one place this server reaches past the MCP SDK's public surface, each use with its reason.
+
+Everything else goes through public API: tools are built with ``mcp.server.mcpserver.tools.Tool``
+and handed to ``MCPServer(tools=...)`` (tools/common.py), middleware through ``MCPServer.middleware``,
+completion through ``MCPServer.completion()``. Delete a function here once the SDK offers it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import BaseModel
+
+__all__ = ["add_request_handler"]
+
+
+def add_request_handler(server: MCPServer, method: str, params_type: type[BaseModel],
+                        handler: Any) -> None:
+    """Serve ``method`` (a JSON-RPC request the SDK has no handler for) with ``handler(ctx, params)``.
+
+    Why private: MCPServer has no public hook for ``logging/setLevel`` (handshake-era protocol); the SDK
+    serves and advertises ``logging`` only once a handler is registered on its low-level server, and its
+    public way to add request methods (``Extension.methods``) also advertises an extension capability,
+    which would change what ``initialize`` says. The low-level ``Server.add_request_handler`` is public;
+    reaching it from MCPServer is not."""
+    server._lowlevel_server.add_request_handler(method, params_type, handler)  # noqa: SLF001 - see above
+
