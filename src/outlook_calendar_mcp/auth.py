@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Literal, Protocol, TextIO, runtime_checkable
+from typing import Any, Literal, TextIO
 
 import anyio.to_thread
 import msal
@@ -44,6 +44,7 @@ from pydantic import SecretStr
 
 from . import __version__
 from .config import DEFAULT_CLIENT_ID, Settings
+from .graph.client import TokenProvider
 from .graph.errors import (
     SIGN_IN_HELP,
     AuthenticationFailed,
@@ -63,14 +64,6 @@ Mode = Literal["sandbox", "token", "certificate", "client_secret", "device_code"
 _CT = msal.TokenCache.CredentialType
 _NETWORK_ERRORS = (requests.exceptions.RequestException, OSError)
 _REFRESH_MARGIN_S = 300  # hand out a memoized token only while it has 5 more minutes
-
-
-@runtime_checkable
-class TokenProvider(Protocol):
-    app_only: bool
-    description: str
-
-    async def get_token(self, *, force_refresh: bool = False) -> str: ...
 
 
 class SandboxTokenProvider:

@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -45,14 +45,22 @@ from .. import __version__
 from ..clock import Clock
 from .errors import GraphError, GraphTransportError, error_from_response, parse_retry_after
 
-if TYPE_CHECKING:
-    from ..auth import TokenProvider
-
-__all__ = ["MAX_BACKOFF_S", "GraphClient", "GraphResponse", "Page", "Prefer", "RequestHook", "encode_query"]
+__all__ = ["MAX_BACKOFF_S", "GraphClient", "GraphResponse", "Page", "Prefer", "RequestHook", "TokenProvider",
+           "encode_query"]
 
 logger = logging.getLogger("outlook_calendar_mcp.graph")
 
 MAX_BACKOFF_S = 30.0
+
+
+@runtime_checkable
+class TokenProvider(Protocol):
+    """What the client needs from sign-in (:mod:`..auth` has the providers): a bearer token on demand."""
+
+    app_only: bool
+    description: str
+
+    async def get_token(self, *, force_refresh: bool = False) -> str: ...
 BACKOFF_FACTOR_S = 0.5
 RETRY_STATUSES = frozenset({429, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
