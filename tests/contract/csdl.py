@@ -59,16 +59,39 @@ class PathError(ValueError):
 
 # The model's records. Type names are qualified ("microsoft.graph.event", "Edm.String"); a
 # collection is its element type plus collection=True, and its nullable applies to the items.
-Prop = NamedTuple("Prop", [("name", str), ("type", str), ("collection", bool), ("nullable", bool), ("nav", bool)])
-StructType = NamedTuple("StructType", [  # an entity or complex type; props include inherited ones
-    ("name", str), ("kind", str), ("base", "str | None"), ("abstract", bool), ("open", bool), ("has_stream", bool),
-    ("key", "tuple[str, ...]"), ("props", "dict[str, Prop]")])
-EnumType = NamedTuple("EnumType", [("name", str), ("flags", bool), ("members", "tuple[str, ...]")])
-Param = NamedTuple("Param", [("name", str), ("type", str), ("collection", bool), ("nullable", bool),
-                             ("optional", bool)])
-Operation = NamedTuple("Operation", [  # a bound action or function; params exclude the binding parameter
-    ("kind", str), ("name", str), ("binding", str), ("binding_collection", bool), ("params", "tuple[Param, ...]"),
-    ("returns", "tuple[str, bool] | None"), ("composable", bool)])
+class Prop(NamedTuple):
+    name: str
+    type: str
+    collection: bool
+    nullable: bool
+    nav: bool
+class StructType(NamedTuple):
+    name: str
+    kind: str
+    base: str | None
+    abstract: bool
+    open: bool
+    has_stream: bool
+    key: tuple[str, ...]
+    props: dict[str, Prop]
+class EnumType(NamedTuple):
+    name: str
+    flags: bool
+    members: tuple[str, ...]
+class Param(NamedTuple):
+    name: str
+    type: str
+    collection: bool
+    nullable: bool
+    optional: bool
+class Operation(NamedTuple):
+    kind: str
+    name: str
+    binding: str
+    binding_collection: bool
+    params: tuple[Param, ...]
+    returns: tuple[str, bool] | None
+    composable: bool
 
 
 class Target(NamedTuple):
@@ -99,7 +122,7 @@ def _split_top(text: str, sep: str) -> list[str]:
             buf = []
             continue
         buf.append(ch)
-    return parts + ["".join(buf)]
+    return [*parts, "".join(buf)]
 
 
 def _parse(path: str) -> dict[str, Any]:
@@ -349,7 +372,7 @@ class Model:
             elif not (st.open and open_types):
                 errors.append(f"{path}.{key}: unknown property of {st.name}{_hint(key, st.props)}")
         for p in () if partial else st.props.values():
-            if (p.name in st.key or st.kind == "complex" and not p.nullable and not p.collection) and p.name not in v:
+            if (p.name in st.key or (st.kind == "complex" and not p.nullable and not p.collection)) and p.name not in v:
                 errors.append(f'{path}.{p.name}: missing (Nullable="false" in {st.name})')
 
     # -- requests ---------------------------------------------------------------------------
@@ -386,8 +409,8 @@ class Model:
             return Target("count", "Edm.Int32", False)
         if low == "$ref" and cur.kind in ("entity", "collection"):
             return cur._replace(kind="ref")
-        if low == "$value" and (cur.kind == "property" and cur.type.startswith("Edm.") or cur.kind == "entity" and any(
-                s.has_stream and self.derives(s.name, cur.type) for s in self.types.values())):
+        if low == "$value" and ((cur.kind == "property" and cur.type.startswith("Edm.")) or (cur.kind == "entity" and any(
+                s.has_stream and self.derives(s.name, cur.type) for s in self.types.values()))):
             return Target("value", "Edm.Stream", False)
         if name.startswith("$"):
             raise PathError(f"'{name}' cannot follow {cur.kind} {cur.type}")
@@ -550,7 +573,7 @@ class Model:
                     if len(parts) > 1 and parts[0].lower() in self._ci_types:
                         st, parts = self.types[self._ci_types[parts[0].lower()]], parts[1:]
                     p = st.props.get(parts[0])
-                    if parts[0] not in ("*", "") and (p is None or k == "$expand" and not p.nav):
+                    if parts[0] not in ("*", "") and (p is None or (k == "$expand" and not p.nav)):
                         errors.append(f"{key}: '{parts[0]}' is not a {'navigation ' * (k == '$expand')}property of "
                                       f"{st.name}{_hint(parts[0], st.props)}")
         return errors

@@ -101,7 +101,7 @@ def rows_of(db: sqlite3.Connection, subject: str, mailbox: str = ME) -> list[dic
     names = [d[0] for d in cur.description]
     out = []
     for row in cur.fetchall():
-        item = dict(zip(names, row))
+        item = dict(zip(names, row, strict=False))
         item["doc"] = json.loads(item["doc"])
         out.append(item)
     return out
@@ -110,7 +110,7 @@ def rows_of(db: sqlite3.Connection, subject: str, mailbox: str = ME) -> list[dic
 def dump(db: sqlite3.Connection) -> dict[str, list[tuple]]:
     """Every row of every table: equal dumps mean nothing changed."""
     tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-    return {t: sorted((tuple(r) for r in db.execute(f"SELECT * FROM {t}")), key=repr)  # noqa: S608
+    return {t: sorted((tuple(r) for r in db.execute(f"SELECT * FROM {t}")), key=repr)
             for t in tables}
 
 

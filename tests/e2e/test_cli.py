@@ -97,7 +97,7 @@ async def test_sandbox_reset_seeds_again(tmp_path: Path) -> None:
     def counts() -> dict[str, int]:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
-            return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608
+            return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                     for t in ("mailboxes", "calendars", "events")}
         finally:
             conn.close()
@@ -210,7 +210,7 @@ def check_stdio_session(lines: list[str], stderr: str) -> None:
 
 
 @pytest.mark.parametrize("argv", [
-    pytest.param(MODULE + ["serve", "--transport", "stdio"], id="python-m-serve"),
+    pytest.param([*MODULE, "serve", "--transport", "stdio"], id="python-m-serve"),
     pytest.param([SCRIPT], id="bare-command"),
     pytest.param([SCRIPT, "-v"], id="bare-command-verbose"),
 ])

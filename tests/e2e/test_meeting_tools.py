@@ -187,7 +187,7 @@ def at(text: str) -> dt.datetime:
 
 
 def instant(dtz: dict[str, str]) -> dt.datetime:
-    return tz.from_graph(dtz, "test").astimezone(dt.timezone.utc)
+    return tz.from_graph(dtz, "test").astimezone(dt.UTC)
 
 
 # -- accept / tentatively accept / decline -------------------------------------------------------------------

@@ -89,7 +89,7 @@ async def test_move_my_one_on_one_with_alex_to_thursday_same_time(adele):
     after = await adele.graph.get_all("me/calendar/calendarView", params={
         "startDateTime": f"{monday}T00:00:00Z", "endDateTime": f"{monday + dt.timedelta(days=6)}T00:00:00Z"})
     starts = [e["start"]["dateTime"][:16] for e in after.items if e["subject"] == "1:1 Adele / Alex"]
-    assert starts == [thursday.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M")]
+    assert starts == [thursday.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M")]
 
 
 async def test_find_an_hour_with_dana_and_fanny_next_week_and_book_a_room_for_six(adele, clock):

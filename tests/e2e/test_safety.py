@@ -59,7 +59,7 @@ async def test_tools_selection_and_unknown_names(tmp_path):
         names = {t.name for t in (await client.list_tools()).tools}
     assert names == {"calendar_view", "get_event", "find_people", "get_mailbox_settings", "find_meeting_times",
                      "get_schedule", "list_rooms", "list_room_lists", "create_event", "update_event", "delete_event"}
-    with pytest.raises(PolicyError, match="unknown tool.*calendar_veiw"):
+    with pytest.raises(PolicyError, match=r"unknown tool.*calendar_veiw"):
         build(tmp_path, tools="core,calendar_veiw")
 
 

@@ -47,7 +47,7 @@ from outlook_calendar_mcp.sandbox.models.store import Store
 
 TODAY = dt.date(2026, 3, 4)          # a Wednesday
 MONDAY = dt.date(2026, 3, 2)         # the seeded week
-NOW = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.timezone.utc)    # Monday 00:00 Pacific: the sandbox's clock
+NOW = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)    # Monday 00:00 Pacific: the sandbox's clock
 BASE = "http://sandbox/v1.0/"
 ADELE = "adele@contoso.com"
 DANA = "dana@contoso.com"
@@ -206,7 +206,7 @@ def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted: equal snapshots mean nothing changed."""
     out = {}
     for table in TABLES:
-        rows = store.db.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - fixed names
+        rows = store.db.execute(f"SELECT * FROM {table}").fetchall()
         out[table] = sorted(tuple(r) for r in rows)
     return out
 
@@ -253,7 +253,7 @@ def utc(value: dict[str, str], zone_of: Callable[[str], dt.tzinfo] = zone) -> dt
     base, _, frac = text.partition(".")
     naive = dt.datetime.fromisoformat(base)
     assert not frac or len(frac) == 7, text
-    return naive.replace(tzinfo=zone_of(value["timeZone"]), fold=0).astimezone(dt.timezone.utc)
+    return naive.replace(tzinfo=zone_of(value["timeZone"]), fold=0).astimezone(dt.UTC)
 
 
 def post_event(client: Client, body: dict[str, Any], path: str = "me/events", **kwargs: Any) -> dict[str, Any]:

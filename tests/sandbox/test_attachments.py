@@ -59,7 +59,7 @@ def event(client: Client) -> dict[str, Any]:
 
 
 def dump(store: Store) -> dict[str, list[tuple]]:
-    return {t: sorted((tuple(r) for r in store.db.execute(f"SELECT * FROM {t}")), key=repr)  # noqa: S608
+    return {t: sorted((tuple(r) for r in store.db.execute(f"SELECT * FROM {t}")), key=repr)
             for t in TABLES}
 
 

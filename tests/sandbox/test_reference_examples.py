@@ -21,7 +21,7 @@ import pytest
 
 from .conftest import ADELE, BASE, GRAPH_DT_RE, ID_RE, all_pages, assert_graph_error, event_body, post_event, utc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 WEEK = {"startDateTime": "2026-03-02T08:00:00Z", "endDateTime": "2026-03-07T08:00:00Z"}  # Mon..Fri, Pacific
 MONTH = {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}
 PACIFIC = {"Prefer": 'outlook.timezone="Pacific Standard Time"'}

@@ -45,7 +45,7 @@ def world(client: Client) -> dict[str, Any]:
 
 
 def dump(store: Store) -> dict[str, list[tuple]]:
-    return {t: sorted((tuple(r) for r in store.db.execute(f"SELECT * FROM {t}")), key=repr)  # noqa: S608
+    return {t: sorted((tuple(r) for r in store.db.execute(f"SELECT * FROM {t}")), key=repr)
             for t in TABLES}
 
 
@@ -77,8 +77,8 @@ def test_reminders_of_singles_and_occurrences(client: Client, world: dict[str, A
     assert dentist["eventWebLink"] == world["single"]["webLink"]
     # Occurrences: 30 minutes before each start, across the DST change of 2027-03-14 (08:00 Pacific each time).
     assert [fires(reminders)[o] for o in occurrences] == [
-        dt.datetime(2027, 3, 1, 15, 30, tzinfo=dt.timezone.utc), dt.datetime(2027, 3, 8, 15, 30, tzinfo=dt.timezone.utc),
-        dt.datetime(2027, 3, 15, 14, 30, tzinfo=dt.timezone.utc)]
+        dt.datetime(2027, 3, 1, 15, 30, tzinfo=dt.UTC), dt.datetime(2027, 3, 8, 15, 30, tzinfo=dt.UTC),
+        dt.datetime(2027, 3, 15, 14, 30, tzinfo=dt.UTC)]
     pacific = mine(client, headers=PACIFIC)
     assert {r["reminderFireTime"]["timeZone"] for r in pacific} == {"Pacific Standard Time"}
     assert next(r for r in pacific if r["eventId"] == occurrences[2])["reminderFireTime"]["dateTime"] == \
@@ -108,8 +108,8 @@ def test_snooze_and_dismiss_an_occurrence(client: Client, world: dict[str, Any],
     assert model.check_request("POST", f"me/events/{second}/snoozeReminder", body) == []
     response = client.post(f"me/events/{second}/snoozeReminder", json=body)
     assert response.status_code == 200 and response.content == b""
-    assert fires(mine(client))[second] == dt.datetime(2027, 3, 8, 15, 50, tzinfo=dt.timezone.utc)
-    assert fires(mine(client))[third] == dt.datetime(2027, 3, 15, 14, 30, tzinfo=dt.timezone.utc)
+    assert fires(mine(client))[second] == dt.datetime(2027, 3, 8, 15, 50, tzinfo=dt.UTC)
+    assert fires(mine(client))[third] == dt.datetime(2027, 3, 15, 14, 30, tzinfo=dt.UTC)
 
     assert client.post(f"me/events/{first}/dismissReminder").status_code == 200
     assert [r["eventId"] for r in mine(client) if r["eventSubject"] == "Standup"] == [second, third]
@@ -134,13 +134,13 @@ def test_snooze_and_dismiss_a_single_event(client: Client, world: dict[str, Any]
     single = world["single"]["id"]
     snooze = {"newReminderTime": {"dateTime": "2027-03-10T17:05:00Z"}}
     assert client.post(f"me/events/{single}/snoozeReminder", json=snooze).status_code == 200
-    assert fires(mine(client))[single] == dt.datetime(2027, 3, 10, 17, 5, tzinfo=dt.timezone.utc)
+    assert fires(mine(client))[single] == dt.datetime(2027, 3, 10, 17, 5, tzinfo=dt.UTC)
     # A change that keeps the time keeps the snooze; a new start recomputes the reminder.
     client.patch(f"me/events/{single}", json={"subject": "Dentist"})
-    assert fires(mine(client))[single] == dt.datetime(2027, 3, 10, 17, 5, tzinfo=dt.timezone.utc)
+    assert fires(mine(client))[single] == dt.datetime(2027, 3, 10, 17, 5, tzinfo=dt.UTC)
     client.patch(f"me/events/{single}", json={"start": {"dateTime": "2027-03-10T09:30:00", "timeZone":
                                                         "Pacific Standard Time"}})
-    assert fires(mine(client))[single] == dt.datetime(2027, 3, 10, 17, 15, tzinfo=dt.timezone.utc)
+    assert fires(mine(client))[single] == dt.datetime(2027, 3, 10, 17, 15, tzinfo=dt.UTC)
 
     assert client.post(f"me/events/{single}/dismissReminder").status_code == 200
     assert single not in fires(mine(client))

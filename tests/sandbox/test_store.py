@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import itertools
 import json
 import re
 import sqlite3
@@ -35,7 +36,7 @@ from .conftest import (
     snapshot,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SEEDED_RANGE = {"startDateTime": "2026-01-01T00:00:00Z", "endDateTime": "2027-01-01T00:00:00Z", "$top": "1000"}
 
 
@@ -96,30 +97,27 @@ def test_an_older_schema_is_migrated(tmp_path):
 
 def test_a_transaction_that_raises_rolls_everything_back(store):
     before = snapshot(store)
-    with pytest.raises(RuntimeError, match="midway"):
-        with store.transaction():
-            mailbox = store.add_mailbox("temp@contoso.com", "user", {"displayName": "Temp"})
-            group = store.add_group(mailbox, "G")
-            store.add_calendar(mailbox, group, {"name": "C"}, is_default=True)
-            store.db.execute("DELETE FROM events")
-            store.next_seq()
-            raise RuntimeError("failed midway")
+    with pytest.raises(RuntimeError, match="midway"), store.transaction():
+        mailbox = store.add_mailbox("temp@contoso.com", "user", {"displayName": "Temp"})
+        group = store.add_group(mailbox, "G")
+        store.add_calendar(mailbox, group, {"name": "C"}, is_default=True)
+        store.db.execute("DELETE FROM events")
+        store.next_seq()
+        raise RuntimeError("failed midway")
     assert snapshot(store) == before
     assert store.mailbox("temp@contoso.com") is None
 
 
 def test_nested_transactions_join_the_outer_one(store):
     before = snapshot(store)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError), store.transaction():
+        store.add_mailbox("outer@contoso.com", "user", {"displayName": "Outer"})
         with store.transaction():
-            store.add_mailbox("outer@contoso.com", "user", {"displayName": "Outer"})
-            with store.transaction():
-                store.add_mailbox("inner@contoso.com", "user", {"displayName": "Inner"})
-            raise ValueError("after the inner block committed nothing on its own")
+            store.add_mailbox("inner@contoso.com", "user", {"displayName": "Inner"})
+        raise ValueError("after the inner block committed nothing on its own")
     assert snapshot(store) == before
-    with store.transaction():
-        with store.transaction():
-            store.add_mailbox("kept@contoso.com", "user", {"displayName": "Kept"})
+    with store.transaction(), store.transaction():
+        store.add_mailbox("kept@contoso.com", "user", {"displayName": "Kept"})
     assert store.mailbox("kept@contoso.com") is not None
 
 
@@ -203,7 +201,7 @@ def test_seeded_week_has_everything_the_issue_lists(client):
     assert len(exceptions) == 1
     starts = sorted(dt.datetime.fromisoformat(e["start"]["dateTime"][:19]).date()
                     for e in view if e.get("seriesMasterId") == sync["id"])
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert gaps.count(dt.timedelta(days=14)) == 1 and set(gaps) == {dt.timedelta(days=7), dt.timedelta(days=14)}
     singles = [e for e in events if e["type"] == "singleInstance"]
     all_day = [e for e in singles if e["isAllDay"]]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import cache
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ from outlook_calendar_mcp.sandbox.models.recurrence import (
     validate,
 )
 
-UTC = timezone.utc
+UTC = UTC
 EVER = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2060, 1, 1, tzinfo=UTC))
 
 
@@ -396,7 +396,7 @@ def test_series_bounds_table(range_, expected):
 
 _FREQ = {"daily": rr.DAILY, "weekly": rr.WEEKLY, "absoluteMonthly": rr.MONTHLY, "relativeMonthly": rr.MONTHLY,
          "absoluteYearly": rr.YEARLY, "relativeYearly": rr.YEARLY}
-_RR_DAY = dict(zip(DAYS_OF_WEEK, (rr.SU, rr.MO, rr.TU, rr.WE, rr.TH, rr.FR, rr.SA)))
+_RR_DAY = dict(zip(DAYS_OF_WEEK, (rr.SU, rr.MO, rr.TU, rr.WE, rr.TH, rr.FR, rr.SA), strict=False))
 _SETPOS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 
 
@@ -458,7 +458,7 @@ ZONES = ("America/New_York", "Europe/London", "Australia/Lord_Howe", "Pacific/Ch
          "Australia/Sydney", "America/St_Johns", "Europe/Berlin", "Asia/Tehran", "UTC")
 
 
-@lru_cache(maxsize=None)
+@cache
 def transitions(zone_name: str) -> tuple[datetime, ...]:
     """Naive local wall times at which the zone's UTC offset changes, 2016-2030 (the gap or fold)."""
     zone, found = ZoneInfo(zone_name), []
