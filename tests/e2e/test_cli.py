@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from outlook_calendar_mcp import __version__
-from tests.servers import server_env, stop
+from tests.servers import free_port, server_env, stop
 
 from .conftest import LA, LOCAL_RE, TOOL_NAMES, open_harness, read_rows
 
@@ -221,3 +222,67 @@ def test_stdio_writes_only_json_rpc_to_stdout(tmp_path: Path, argv: list[str]) -
     check_stdio_session(lines, stderr)
     assert code == 0, stderr
     assert read_rows(tmp_path / "sandbox.db", "Raw")
+
+
+# -- time travel: --now ---------------------------------------------------------------------------------------
+
+TRAVEL = "2027-03-14T01:30:00-08:00"  # a Sunday night in Pacific time, half an hour before the clocks jump
+
+
+def test_call_runs_on_the_clock_given_by_now(tmp_path: Path) -> None:
+    got = call(tmp_path, tmp_path / "sandbox.db", "get_mailbox_settings", "--now", TRAVEL)
+    assert got.returncode == 0, got.stderr
+    settings = json.loads(got.stdout)
+    assert (settings["today"], settings["weekday"]) == ("2027-03-14", "Sunday")
+    assert settings["now"].startswith("2027-03-14T01:3") and settings["now"].endswith("-08:00"), settings["now"]
+
+
+def test_sandbox_reset_with_now_seeds_that_week(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    reset = run(tmp_path, [SCRIPT, "sandbox", "reset", "--db", str(db), "--now", TRAVEL])
+    assert reset.returncode == 0, reset.stderr
+    # On a Sunday the living week is the one ahead: Monday 2027-03-15 to Friday 2027-03-19.
+    starts = sorted(r["start_utc"][:10] for r in read_rows(db, "Quarterly planning"))
+    assert starts and all("2027-03-15" <= s <= "2027-03-20" for s in starts), starts
+
+
+def test_sandbox_serve_with_now_answers_on_that_clock(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen([SCRIPT, "sandbox", "serve", "--port", str(port), "--db", str(tmp_path / "s.db"),
+                             "--now", TRAVEL], env=server_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}/v1.0"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/me", headers={"Authorization": "Bearer sandbox"}, timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.1)
+        auth = {"Authorization": "Bearer sandbox"}
+        made = httpx.post(f"{base}/me/events", headers=auth, timeout=10, json={
+            "subject": "Made while travelling", "start": {"dateTime": "2027-03-20T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2027-03-20T11:00:00", "timeZone": "UTC"}}).json()
+        assert made["createdDateTime"].startswith("2027-03-14T09:3"), made["createdDateTime"]  # 01:3x Pacific
+        week = httpx.get(f"{base}/me/calendarView", headers=auth, timeout=10, params={
+            "startDateTime": "2027-03-15T00:00:00Z", "endDateTime": "2027-03-20T00:00:00Z"}).json()["value"]
+        assert "Quarterly planning" in {e["subject"] for e in week}
+    finally:
+        stop(proc)
+    assert "Time travel: its clock reads 2027-03-14T09:3" in (proc.stderr.read() if proc.stderr else "")
+
+
+@pytest.mark.parametrize(("now", "zone", "says"), [
+    ("next tuesday", "UTC", "is not an ISO 8601 instant"),
+    ("2027-03-14T02:30", "America/Los_Angeles", "does not exist (the clocks jump over it) in America/Los_Angeles"),
+    ("2027-11-07T01:30", "America/Los_Angeles", "happens twice (the clocks go back) in America/Los_Angeles"),
+])
+def test_a_bad_now_is_refused_with_the_fix(tmp_path: Path, now: str, zone: str, says: str) -> None:
+    db = tmp_path / "sandbox.db"
+    got = run(tmp_path, [SCRIPT, "call", "calendar_view", "--backend", "sandbox", "--sandbox-db", str(db),
+                         "--now", now], env=server_env(tmp_path) | {"TZ": zone})
+    assert got.returncode != 0 and got.stdout == ""
+    assert says in got.stderr and "e.g. 20" in got.stderr and "Traceback" not in got.stderr, got.stderr
+    assert not db.exists() or read_rows(db, "anything") == []
