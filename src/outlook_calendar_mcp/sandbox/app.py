@@ -16,7 +16,6 @@ Every request:
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 
@@ -29,14 +28,12 @@ from starlette.routing import Route
 from .. import timezones as tz
 from ..clock import Clock
 from . import urls
-from .ctx import Ctx, error_response, parse_prefer, split_path
+from .ctx import Ctx, answer, parse_prefer, split_path
 from .errors import GraphHTTPError, bad_request
 from .models.events import Render
 from .models.seed import seed_store
 from .models.session import Principal
 from .models.store import Store
-
-log = logging.getLogger("outlook_calendar_mcp.sandbox")
 
 DEFAULT_USER = "adele@contoso.com"
 
@@ -113,9 +110,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
         seed_store(store, clock)
 
     async def endpoint(request: Request) -> Response:
-        client_request_id = request.headers.get("client-request-id")
-        try:
-            body = await request.body()
+        def handle(body: bytes) -> Response:
             version = request.path_params["version"]
             if version not in ("v1.0", "beta"):
                 raise GraphHTTPError(400, "BadRequest", f"Invalid version '{version}': use /v1.0 (or /beta).")
@@ -126,16 +121,9 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
                 ctx = Ctx(request=request, store=store, principal=principal, version=version,
                           segments=split_path(path), view=view, applied=applied, max_page_size=page,
                           now=clock.now(), body_bytes=body)
-                response = urls.dispatch(ctx)
-        except GraphHTTPError as e:
-            return error_response(e, clock.now(), client_request_id)
-        except Exception:  # a bug in the sandbox must still answer in Graph's shape
-            log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
-            return error_response(GraphHTTPError(500, "generalException", "An internal sandbox error occurred."),
-                clock.now(), client_request_id)
-        if client_request_id:
-            response.headers["client-request-id"] = client_request_id
-        return response
+                return urls.dispatch(ctx)
+
+        return await answer(request, clock, handle)
 
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(routes=[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -14,8 +15,11 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..clock import Clock
 from .errors import GraphHTTPError, bad_request
 from .models.session import Session
+
+log = logging.getLogger("outlook_calendar_mcp.sandbox")
 
 
 @dataclass(kw_only=True)
@@ -129,3 +133,22 @@ def error_response(error: GraphHTTPError, now: dt.datetime, client_request_id: s
     body = {"error": {"code": error.code, "message": error.message, "innerError": inner}}
     headers = {"request-id": inner["request-id"], "client-request-id": inner["client-request-id"], **error.headers}
     return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+async def answer(request: Request, clock: Clock, handle: Callable[[bytes], Response]) -> Response:
+    """Run ``handle(body)`` for one request and answer in Graph's shape, whatever happens.
+
+    A :class:`GraphHTTPError` becomes Graph's error body; any other exception (a sandbox bug) is logged
+    and answered as a 500 ``generalException``; the caller's ``client-request-id`` is echoed."""
+    client_request_id = request.headers.get("client-request-id")
+    try:
+        response = handle(await request.body())
+    except GraphHTTPError as e:
+        return error_response(e, clock.now(), client_request_id)
+    except Exception:  # a bug in the sandbox must still answer in Graph's shape
+        log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
+        return error_response(GraphHTTPError(500, "generalException", "An internal sandbox error occurred."),
+                              clock.now(), client_request_id)
+    if client_request_id:
+        response.headers["client-request-id"] = client_request_id
+    return response

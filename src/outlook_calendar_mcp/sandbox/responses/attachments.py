@@ -42,7 +42,6 @@ import base64
 import binascii
 import datetime as dt
 import json
-import logging
 import re
 import secrets
 from typing import Any
@@ -52,7 +51,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...clock import Clock
-from ..ctx import Ctx, error_response, methods, split_path
+from ..ctx import Ctx, answer, error_response, methods, split_path
 from ..errors import GraphHTTPError, bad_request, not_found
 from ..models import events as ev
 from ..models import odata
@@ -63,8 +62,6 @@ from ..models.session import Principal
 from ..models.store import Store, graph_timestamp
 from .actions import action_body
 from .common import respond_docs
-
-log = logging.getLogger("outlook_calendar_mcp.sandbox")
 
 MB = 1024 * 1024
 SMALL_LIMIT = 3 * MB          # POST .../attachments: files (and items) under 3 MB
@@ -291,22 +288,14 @@ async def upload_endpoint(request: Request) -> Response:
     with an Authorization header is refused (a Graph token is for another audience)."""
     store: Store = request.app.state.store
     clock: Clock = request.app.state.clock
-    client_request_id = request.headers.get("client-request-id")
-    try:
-        body = await request.body()
+
+    def handle(body: bytes) -> Response:
         segments = split_path(request.path_params["path"])
         with store.transaction():
             ctx, row = _session_ctx(store, request, segments, body, clock.now())
-            response = _session_routes(ctx, row)
-    except GraphHTTPError as e:
-        return error_response(e, clock.now(), client_request_id)
-    except Exception:  # a bug must still answer in Graph's shape
-        log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
-        return error_response(GraphHTTPError(500, "generalException", "An internal sandbox error occurred."),
-            clock.now(), client_request_id)
-    if client_request_id:
-        response.headers["client-request-id"] = client_request_id
-    return response
+            return _session_routes(ctx, row)
+
+    return await answer(request, clock, handle)
 
 
 def _session_ctx(store: Store, request: Request, segments: list[str], body: bytes,
