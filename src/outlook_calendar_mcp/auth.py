@@ -54,8 +54,18 @@ from .graph.errors import (
 )
 
 __all__ = [
-    "AppMsalProvider", "DelegatedMsalProvider", "SandboxTokenProvider", "StaticTokenProvider", "TokenProvider",
-    "build_token_provider", "cached_accounts", "login", "logout", "open_token_cache", "resolve_mode", "status",
+    "AppMsalProvider",
+    "DelegatedMsalProvider",
+    "SandboxTokenProvider",
+    "StaticTokenProvider",
+    "TokenProvider",
+    "build_token_provider",
+    "cached_accounts",
+    "login",
+    "logout",
+    "open_token_cache",
+    "resolve_mode",
+    "status",
 ]
 
 logger = logging.getLogger(__name__)
@@ -96,9 +106,12 @@ class StaticTokenProvider:
         claims = _jwt_claims(token.get_secret_value())
         self.expires_at: int | None = claims.get("exp") if isinstance(claims.get("exp"), int) else None
         self.subject: str | None = (
-            claims.get("upn") or claims.get("preferred_username") or claims.get("app_displayname"))
-        self.app_only = app_only if app_only is not None else (
-            claims.get("idtyp") == "app" or ("roles" in claims and "scp" not in claims)
+            claims.get("upn") or claims.get("preferred_username") or claims.get("app_displayname")
+        )
+        self.app_only = (
+            app_only
+            if app_only is not None
+            else (claims.get("idtyp") == "app" or ("roles" in claims and "scp" not in claims))
         )
         self.description = "static bearer token" + (f" for {self.subject}" if self.subject else "")
 
@@ -181,9 +194,15 @@ def _build_app(settings: Settings, factory: Any, **kwargs: Any) -> Any:
     """Create an msal app (it fetches the authority's metadata) with our errors on failure."""
     standard = settings.authority_host == "https://login.microsoftonline.com"  # else skip instance discovery
     try:
-        return factory(settings.client_id, authority=settings.authority, timeout=settings.timeout_s,
-                       instance_discovery=None if standard else False, app_name="outlook-calendar-mcp",
-                       app_version=__version__, **kwargs)
+        return factory(
+            settings.client_id,
+            authority=settings.authority,
+            timeout=settings.timeout_s,
+            instance_discovery=None if standard else False,
+            app_name="outlook-calendar-mcp",
+            app_version=__version__,
+            **kwargs,
+        )
     except _NETWORK_ERRORS as exc:
         raise GraphTransportError(_unreachable(settings, exc), code="signInServiceUnreachable") from exc
     except ValueError as exc:
@@ -249,28 +268,40 @@ class AppMsalProvider:
     def __init__(self, settings: Settings, credential: Literal["client_secret", "certificate"] | None = None) -> None:
         kind = credential or ("certificate" if settings.certificate_path else "client_secret")
         for wrong, message in (
-            (not settings.mailbox, "App-only access has no signed-in user, so there is no /me: set "
-                                   "OUTLOOK_MCP_MAILBOX to the mailbox to work on (e.g. alice@contoso.com)."),
-            (settings.tenant_is_generic, f"App-only access needs your tenant, not '{settings.tenant_id}': set "
-                                         "OUTLOOK_MCP_TENANT_ID to its GUID or domain (e.g. contoso.onmicrosoft.com)."),
-            (settings.client_id == DEFAULT_CLIENT_ID, "App-only access needs your own app registration: "
-                                                      "set OUTLOOK_MCP_CLIENT_ID to its application id."),
-            (kind == "certificate" and not settings.certificate_path, "auth_mode certificate needs "
-                                                                      "OUTLOOK_MCP_CERTIFICATE_PATH."),
-            (kind == "client_secret" and not settings.client_secret, "auth_mode client_secret needs "
-                                                                     "OUTLOOK_MCP_CLIENT_SECRET."),
+            (
+                not settings.mailbox,
+                "App-only access has no signed-in user, so there is no /me: set "
+                "OUTLOOK_MCP_MAILBOX to the mailbox to work on (e.g. alice@contoso.com).",
+            ),
+            (
+                settings.tenant_is_generic,
+                f"App-only access needs your tenant, not '{settings.tenant_id}': set "
+                "OUTLOOK_MCP_TENANT_ID to its GUID or domain (e.g. contoso.onmicrosoft.com).",
+            ),
+            (
+                settings.client_id == DEFAULT_CLIENT_ID,
+                "App-only access needs your own app registration: set OUTLOOK_MCP_CLIENT_ID to its application id.",
+            ),
+            (
+                kind == "certificate" and not settings.certificate_path,
+                "auth_mode certificate needs OUTLOOK_MCP_CERTIFICATE_PATH.",
+            ),
+            (
+                kind == "client_secret" and not settings.client_secret,
+                "auth_mode client_secret needs OUTLOOK_MCP_CLIENT_SECRET.",
+            ),
         ):
             if wrong:
                 raise ConfigurationError(message)
         self._credential: Any = (
-            certificate_credential(settings) if kind == "certificate"
-            else settings.client_secret.get_secret_value()  # type: ignore[union-attr]
+            certificate_credential(settings) if kind == "certificate" else settings.client_secret.get_secret_value()  # type: ignore[union-attr]
         )
         self._settings = settings
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
         self.description = (
-            f"app-only ({kind.replace('_', ' ')}, tenant {settings.tenant_id}, mailbox {settings.mailbox})")
+            f"app-only ({kind.replace('_', ' ')}, tenant {settings.tenant_id}, mailbox {settings.mailbox})"
+        )
 
     def __repr__(self) -> str:
         return f"AppMsalProvider({self.description!r})"
@@ -318,10 +349,13 @@ def certificate_credential(settings: Settings) -> dict[str, str]:
     if not thumbprint:
         cert = _PEM_CERT.search(pem)
         if not cert:
-            raise ConfigurationError(f"{path} holds no certificate to compute the thumbprint from: append it, "
-                                     "or set OUTLOOK_MCP_CERTIFICATE_THUMBPRINT.")
+            raise ConfigurationError(
+                f"{path} holds no certificate to compute the thumbprint from: append it, "
+                "or set OUTLOOK_MCP_CERTIFICATE_THUMBPRINT."
+            )
         thumbprint = x509.load_pem_x509_certificate(cert.group(0).encode()).fingerprint(hashes.SHA1()).hex().upper()
     return {"private_key": key.group(0), "thumbprint": thumbprint, **password}
+
 
 def has_graph_credentials(settings: Settings) -> bool:
     """A static token, client secret or certificate is configured, or the token cache holds an account."""
@@ -332,6 +366,7 @@ def has_graph_credentials(settings: Settings) -> bool:
     except Exception as exc:  # an unreadable cache means "no usable account", not a crash
         logger.warning("could not read the token cache at %s: %s", settings.token_cache_path, exc)
         return False
+
 
 def effective_backend(settings: Settings) -> Literal["sandbox", "graph"]:
     """Resolve ``backend="auto"``: an explicit auth mode or sandbox URL decides, else whether credentials exist."""
@@ -356,9 +391,11 @@ def resolve_mode(settings: Settings) -> Mode:
         )
     if mode == "sandbox":
         raise ConfigurationError("auth_mode 'sandbox' works only with --backend sandbox.")
-    required = {"token": ("access_token", "OUTLOOK_MCP_ACCESS_TOKEN"),
-                "certificate": ("certificate_path", "OUTLOOK_MCP_CERTIFICATE_PATH"),
-                "client_secret": ("client_secret", "OUTLOOK_MCP_CLIENT_SECRET")}
+    required = {
+        "token": ("access_token", "OUTLOOK_MCP_ACCESS_TOKEN"),
+        "certificate": ("certificate_path", "OUTLOOK_MCP_CERTIFICATE_PATH"),
+        "client_secret": ("client_secret", "OUTLOOK_MCP_CLIENT_SECRET"),
+    }
     if mode in ("token", "certificate", "client_secret"):
         field, env = required[mode]
         if not getattr(settings, field):
@@ -388,8 +425,9 @@ def build_token_provider(settings: Settings) -> TokenProvider:
 
 
 # --- auth login | status | logout ----------------------------------------------------------
-def login(settings: Settings, method: Literal["device_code", "browser"] = "device_code", *,
-          out: TextIO | None = None) -> dict[str, Any]:
+def login(
+    settings: Settings, method: Literal["device_code", "browser"] = "device_code", *, out: TextIO | None = None
+) -> dict[str, Any]:
     """Sign in interactively and keep only that account in the cache; prompts go to ``out`` (stderr)."""
     out = out if out is not None else sys.stderr
     if method not in ("device_code", "browser"):
@@ -408,6 +446,7 @@ def login(settings: Settings, method: Literal["device_code", "browser"] = "devic
             print(flow["message"], file=out, flush=True)
             result = app.acquire_token_by_device_flow(flow)
         else:
+
             def announce(ui: str = "browser", **_: Any) -> None:
                 print(f"Opening a {ui} window to sign in to Microsoft 365...", file=out, flush=True)
 
@@ -425,8 +464,12 @@ def login(settings: Settings, method: Literal["device_code", "browser"] = "devic
         elif username:
             app.remove_account(account)
     print(f"Signed in as {username or 'an unnamed account'}.", file=out, flush=True)
-    return {"username": username, "name": claims.get("name"), "tenant_id": claims.get("tid"),
-            "home_account_id": kept.get("home_account_id") if kept else None}
+    return {
+        "username": username,
+        "name": claims.get("name"),
+        "tenant_id": claims.get("tid"),
+        "home_account_id": kept.get("home_account_id") if kept else None,
+    }
 
 
 def _iso(epoch: float | int | str | None) -> str | None:
@@ -436,9 +479,17 @@ def _iso(epoch: float | int | str | None) -> str | None:
 def status(settings: Settings) -> dict[str, Any]:
     """What the server would use, without network and without any token or secret."""
     info: dict[str, Any] = {
-        "backend": None, "mode": None, "signed_in": False, "account": None, "tenant": settings.tenant_id,
-        "client_id": settings.client_id, "authority": settings.authority, "mailbox": settings.mailbox,
-        "cache_path": str(settings.token_cache_path), "cache_kind": None, "token_expires_at": None,
+        "backend": None,
+        "mode": None,
+        "signed_in": False,
+        "account": None,
+        "tenant": settings.tenant_id,
+        "client_id": settings.client_id,
+        "authority": settings.authority,
+        "mailbox": settings.mailbox,
+        "cache_path": str(settings.token_cache_path),
+        "cache_kind": None,
+        "token_expires_at": None,
     }
     try:
         info["backend"] = effective_backend(settings)
@@ -460,8 +511,11 @@ def status(settings: Settings) -> dict[str, Any]:
     elif accounts:
         home = accounts[0].get("home_account_id")
         expiries = [e.get("expires_on") for e in cache.find(_CT.ACCESS_TOKEN) if e.get("home_account_id") == home]
-        info.update(signed_in=True, account=accounts[0].get("username"),
-                    token_expires_at=_iso(max(int(e) for e in expiries)) if expiries else None)
+        info.update(
+            signed_in=True,
+            account=accounts[0].get("username"),
+            token_expires_at=_iso(max(int(e) for e in expiries)) if expiries else None,
+        )
     return info
 
 
@@ -471,8 +525,12 @@ def logout(settings: Settings) -> bool:
         return False
     cache = open_token_cache(settings)
     accounts = _accounts(cache)
-    removers = ((_CT.REFRESH_TOKEN, cache.remove_rt), (_CT.ACCESS_TOKEN, cache.remove_at),
-                (_CT.ID_TOKEN, cache.remove_idt), (_CT.ACCOUNT, cache.remove_account))
+    removers = (
+        (_CT.REFRESH_TOKEN, cache.remove_rt),
+        (_CT.ACCESS_TOKEN, cache.remove_at),
+        (_CT.ID_TOKEN, cache.remove_idt),
+        (_CT.ACCOUNT, cache.remove_account),
+    )
     for credential_type, remove in removers:
         for entry in list(cache.find(credential_type)):
             remove(entry)

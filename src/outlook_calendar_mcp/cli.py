@@ -20,9 +20,17 @@ def _settings(args: argparse.Namespace):
     from .config import Settings  # noqa: PLC0415
 
     overrides: dict[str, Any] = {}
-    for flag, key in (("backend", "backend"), ("sandbox_db", "sandbox_db"), ("sandbox_user", "sandbox_user"),
-                      ("sandbox_url", "sandbox_url"), ("mailbox", "mailbox"), ("read_only", "read_only"),
-                      ("tools", "tools"), ("confirm_sends", "confirm_sends"), ("now", "now")):
+    for flag, key in (
+        ("backend", "backend"),
+        ("sandbox_db", "sandbox_db"),
+        ("sandbox_user", "sandbox_user"),
+        ("sandbox_url", "sandbox_url"),
+        ("mailbox", "mailbox"),
+        ("read_only", "read_only"),
+        ("tools", "tools"),
+        ("confirm_sends", "confirm_sends"),
+        ("now", "now"),
+    ):
         value = getattr(args, flag, None)
         if value is not None:
             overrides[key] = value
@@ -36,13 +44,19 @@ def _settings(args: argparse.Namespace):
 
 
 def _now_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--now", help="time travel: the clock starts at this instant and ticks on, e.g. 2027-03-14T01:30 "
-                                 "(read in this machine's time zone) or 2027-03-14T01:30-08:00")
+    p.add_argument(
+        "--now",
+        help="time travel: the clock starts at this instant and ticks on, e.g. 2027-03-14T01:30 "
+        "(read in this machine's time zone) or 2027-03-14T01:30-08:00",
+    )
 
 
 def _backend_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=["auto", "sandbox", "graph"],
-                   help="graph (Microsoft 365) or the built-in sandbox; default: graph when signed in")
+    p.add_argument(
+        "--backend",
+        choices=["auto", "sandbox", "graph"],
+        help="graph (Microsoft 365) or the built-in sandbox; default: graph when signed in",
+    )
     p.add_argument("--sandbox-db", help="sandbox database file (':memory:' for a throwaway one)")
     p.add_argument("--sandbox-user", help="sandbox mailbox to act as, e.g. dana@contoso.com")
     p.add_argument("--sandbox-url", help="use a sandbox already running at this URL (…/v1.0)")
@@ -50,16 +64,23 @@ def _backend_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--read-only", action="store_true", default=None, help="offer no tool that changes anything")
     p.add_argument("--tools", help="presets (core, scheduling, responses, all) and/or tool names, comma-separated")
     sends = p.add_mutually_exclusive_group()
-    sends.add_argument("--confirm-sends", dest="confirm_sends", action="store_true", default=None,
-                       help="preview and require a confirmation token before anything reaches other people "
-                            "(default: on for HTTP transports)")
+    sends.add_argument(
+        "--confirm-sends",
+        dest="confirm_sends",
+        action="store_true",
+        default=None,
+        help="preview and require a confirmation token before anything reaches other people "
+        "(default: on for HTTP transports)",
+    )
     sends.add_argument("--no-confirm-sends", dest="confirm_sends", action="store_false")
     _now_flag(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="outlook-calendar-mcp",
-                                     description="The Outlook calendar as MCP tools (Microsoft Graph or a built-in sandbox).")
+    parser = argparse.ArgumentParser(
+        prog="outlook-calendar-mcp",
+        description="The Outlook calendar as MCP tools (Microsoft Graph or a built-in sandbox).",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     sub = parser.add_subparsers(dest="command")
@@ -69,8 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions")
-    serve.add_argument("--http-token", default=os.environ.get("OUTLOOK_MCP_HTTP_TOKEN"),
-                       help="require 'Authorization: Bearer TOKEN' on HTTP (needed to bind a non-loopback address)")
+    serve.add_argument(
+        "--http-token",
+        default=os.environ.get("OUTLOOK_MCP_HTTP_TOKEN"),
+        help="require 'Authorization: Bearer TOKEN' on HTTP (needed to bind a non-loopback address)",
+    )
     _backend_flags(serve)
 
     auth = sub.add_parser("auth", help="sign in to Microsoft 365 / Outlook.com")
@@ -105,7 +129,7 @@ def _call_arguments(args: argparse.Namespace) -> dict[str, Any]:
         try:
             out.update(json.loads(args.json_args))
         except ValueError as e:
-            raise SystemExit(f"--json: not valid JSON ({e}); e.g. --json '{{\"start\": \"2026-11-23\"}}'") from None
+            raise SystemExit(f'--json: not valid JSON ({e}); e.g. --json \'{{"start": "2026-11-23"}}\'') from None
     for pair in args.arguments:
         key, sep, value = pair.partition("=")
         if not sep:
@@ -133,8 +157,11 @@ async def _call(args: argparse.Namespace) -> int:
     if result.is_error:
         print("\n".join(getattr(c, "text", "") for c in result.content), file=sys.stderr)
         return 1
-    data = result.structured_content if result.structured_content is not None else [
-        getattr(c, "text", None) for c in result.content]
+    data = (
+        result.structured_content
+        if result.structured_content is not None
+        else [getattr(c, "text", None) for c in result.content]
+    )
     try:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     except BrokenPipeError:  # `call ... | head`: the reader left; that is not an error
@@ -177,10 +204,17 @@ def _sandbox(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
     app = sandbox.app
-    print(f"Sandbox (Microsoft Graph v1.0-compatible) at http://{args.host}:{args.port}/v1.0 — database {db}. "
-          "Send 'Authorization: Bearer sandbox' (or sandbox:<address>, sandbox-app)."
-          + (f" Time travel: its clock reads {clock.now().isoformat(timespec='seconds')} and ticks on."
-             if clock.travelling else ""), file=sys.stderr, flush=True)
+    print(
+        f"Sandbox (Microsoft Graph v1.0-compatible) at http://{args.host}:{args.port}/v1.0 — database {db}. "
+        "Send 'Authorization: Bearer sandbox' (or sandbox:<address>, sandbox-app)."
+        + (
+            f" Time travel: its clock reads {clock.now().isoformat(timespec='seconds')} and ticks on."
+            if clock.travelling
+            else ""
+        ),
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -188,8 +222,11 @@ def _sandbox(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if not args.verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
     command = args.command or "serve"
@@ -199,8 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from .server import run  # noqa: PLC0415
 
-        run(_settings(args), args.transport, args.host, args.port, stateless=args.stateless,
-            http_token=args.http_token)
+        run(_settings(args), args.transport, args.host, args.port, stateless=args.stateless, http_token=args.http_token)
         return 0
     if command == "auth":
         return _auth(args)

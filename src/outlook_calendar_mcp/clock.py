@@ -83,8 +83,9 @@ def parse_instant(text: str, zone: ZoneInfo | None = None) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"'{text}' is not an ISO 8601 instant; write e.g. 2027-03-14T01:30 or "
-                         "2027-03-14T01:30:00-08:00.") from None
+        raise ValueError(
+            f"'{text}' is not an ISO 8601 instant; write e.g. 2027-03-14T01:30 or 2027-03-14T01:30:00-08:00."
+        ) from None
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
     where = zone or UTC
@@ -92,6 +93,7 @@ def parse_instant(text: str, zone: ZoneInfo | None = None) -> dt.datetime:
     if first.utcoffset() != second.utcoffset():
         there = first.astimezone(UTC).astimezone(where).replace(tzinfo=None)
         kind = "does not exist (the clocks jump over it)" if there != parsed else "happens twice (the clocks go back)"
-        raise ValueError(f"'{text}' {kind} in {getattr(where, 'key', where)}; give an offset, "
-                         f"e.g. {first.isoformat()}.")
+        raise ValueError(
+            f"'{text}' {kind} in {getattr(where, 'key', where)}; give an offset, e.g. {first.isoformat()}."
+        )
     return first.astimezone(UTC)

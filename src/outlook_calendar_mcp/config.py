@@ -103,15 +103,19 @@ class Settings(BaseSettings):
 
     # --- time ---------------------------------------------------------------------
     now: dt.datetime | None = Field(
-        None, description="time travel: the clock starts at this instant and ticks on (ISO 8601; without an "
-                          "offset it is read in the machine's time zone); None = the system clock")
+        None,
+        description="time travel: the clock starts at this instant and ticks on (ISO 8601; without an "
+        "offset it is read in the machine's time zone); None = the system clock",
+    )
 
     # --- local state -------------------------------------------------------------
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)))
     attachments_dir: Path | None = Field(
-        None, description="the only directory attachment tools read files from and save files to; "
-                          "default data_dir/attachments")
+        None,
+        description="the only directory attachment tools read files from and save files to; "
+        "default data_dir/attachments",
+    )
 
     # --- HTTP behaviour ------------------------------------------------------------
     timeout_s: float = Field(30.0, gt=0)

@@ -18,8 +18,14 @@ import sqlite3
 import threading
 from pathlib import Path
 
-PREFIXES = {"event": "ev", "calendar": "cal", "group": "grp", "attachment": "att", "permission": "perm",
-            "reminder": "rem"}
+PREFIXES = {
+    "event": "ev",
+    "calendar": "cal",
+    "group": "grp",
+    "attachment": "att",
+    "permission": "perm",
+    "reminder": "rem",
+}
 _HANDLE = re.compile(r"^(ev|cal|grp|att|perm|rem)_[a-z2-7]{6,16}$")
 _WHAT_GIVES = {
     "event": "calendar_view, list_events or get_event",
@@ -73,20 +79,28 @@ class Handles:
         """The Graph id behind a handle, or ``value`` itself when it is already a Graph id."""
         value = (value or "").strip()
         if not value:
-            raise UnknownHandle(f"{argument}: give a handle such as '{PREFIXES[kind]}_3kf9x2' (from "
-                                f"{_WHAT_GIVES[kind]}) or a full Graph id.")
+            raise UnknownHandle(
+                f"{argument}: give a handle such as '{PREFIXES[kind]}_3kf9x2' (from "
+                f"{_WHAT_GIVES[kind]}) or a full Graph id."
+            )
         if _HANDLE.match(value):
             if not value.startswith(PREFIXES[kind] + "_"):
-                raise UnknownHandle(f"{argument}: '{value}' is a handle for another kind of object; expected "
-                                    f"a {kind} handle starting with '{PREFIXES[kind]}_' (from {_WHAT_GIVES[kind]}).")
+                raise UnknownHandle(
+                    f"{argument}: '{value}' is a handle for another kind of object; expected "
+                    f"a {kind} handle starting with '{PREFIXES[kind]}_' (from {_WHAT_GIVES[kind]})."
+                )
             row = self._db.execute("SELECT graph_id FROM handles WHERE handle = ?", (value,)).fetchone()
             if row is None:
-                raise UnknownHandle(f"{argument}: unknown handle '{value}'. Handles come from earlier results; call "
-                                    f"{_WHAT_GIVES[kind]} to get current ones, or pass the full Graph id.")
+                raise UnknownHandle(
+                    f"{argument}: unknown handle '{value}'. Handles come from earlier results; call "
+                    f"{_WHAT_GIVES[kind]} to get current ones, or pass the full Graph id."
+                )
             return row[0]
         if len(value) < 20 or not re.fullmatch(r"[A-Za-z0-9+/=_\-.@:]+", value):
-            raise UnknownHandle(f"{argument}: '{value}' is neither a handle (like '{PREFIXES[kind]}_3kf9x2') nor a "
-                                f"Graph id; get one from {_WHAT_GIVES[kind]}.")
+            raise UnknownHandle(
+                f"{argument}: '{value}' is neither a handle (like '{PREFIXES[kind]}_3kf9x2') nor a "
+                f"Graph id; get one from {_WHAT_GIVES[kind]}."
+            )
         return value
 
     def close(self) -> None:

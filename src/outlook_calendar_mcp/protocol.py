@@ -88,8 +88,11 @@ def install(server: MCPServer) -> None:
     sdk.add_request_handler(server, "logging/setLevel", SetLevelRequestParams, set_level)
 
     @server.completion()
-    async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
-                       context: CompletionContext | None) -> Completion:
+    async def complete(
+        ref: PromptReference | ResourceTemplateReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion:
         values = ARGUMENT_VALUES.get(argument.name, ()) if isinstance(ref, PromptReference) else ()
         typed = argument.value.strip().lower()
         found = [v for v in values if v.startswith(typed)]

@@ -15,8 +15,7 @@ from pydantic import BaseModel
 __all__ = ["add_request_handler"]
 
 
-def add_request_handler(server: MCPServer, method: str, params_type: type[BaseModel],
-                        handler: Any) -> None:
+def add_request_handler(server: MCPServer, method: str, params_type: type[BaseModel], handler: Any) -> None:
     """Serve ``method`` (a JSON-RPC request the SDK has no handler for) with ``handler(ctx, params)``.
 
     Why private: MCPServer has no public hook for ``logging/setLevel`` (handshake-era protocol); the SDK
@@ -25,4 +24,3 @@ def add_request_handler(server: MCPServer, method: str, params_type: type[BaseMo
     which would change what ``initialize`` says. The low-level ``Server.add_request_handler`` is public;
     reaching it from MCPServer is not."""
     server._lowlevel_server.add_request_handler(method, params_type, handler)  # noqa: SLF001 - see above
-

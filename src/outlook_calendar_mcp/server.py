@@ -53,19 +53,29 @@ TOOL_MODULES = (events, responses, scheduling, calendars, sharing, sync, directo
 _services: weakref.WeakKeyDictionary[MCPServer, Services] = weakref.WeakKeyDictionary()
 
 
-def build_graph(settings: Settings, *, clock: Clock, sandbox: Sandbox | None = None,
-                on_request: list[Any] | None = None) -> GraphClient:
+def build_graph(
+    settings: Settings, *, clock: Clock, sandbox: Sandbox | None = None, on_request: list[Any] | None = None
+) -> GraphClient:
     """The one GraphClient, on Graph or on the sandbox (in process, or at ``sandbox_url``).
 
     ``clock`` is the one "now" of this server: the client keeps it (``graph.clock``: Retry-After dates),
     the tools read it through :class:`Services`, and an in-process sandbox runs on it too. Tests pass the
     :class:`Sandbox` they want to look into; otherwise one is opened on ``settings.sandbox_db``."""
-    common: dict[str, Any] = dict(timeout=settings.timeout_s, max_retries=settings.max_retries,
-                                  retry_budget_s=settings.retry_budget_s, max_items=settings.max_items,
-                                  on_request=on_request, clock=clock)
+    common: dict[str, Any] = dict(
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+        retry_budget_s=settings.retry_budget_s,
+        max_items=settings.max_items,
+        on_request=on_request,
+        clock=clock,
+    )
     if effective_backend(settings) == "graph":
-        return GraphClient(base_url=settings.graph_url, beta_url=settings.graph_beta_url,
-                           token_provider=build_token_provider(settings), **common)
+        return GraphClient(
+            base_url=settings.graph_url,
+            beta_url=settings.graph_beta_url,
+            token_provider=build_token_provider(settings),
+            **common,
+        )
     provider = SandboxTokenProvider(settings.sandbox_user)
     if settings.sandbox_url:
         root = settings.sandbox_url.rsplit("/v1.0", 1)[0]
@@ -74,36 +84,50 @@ def build_graph(settings: Settings, *, clock: Clock, sandbox: Sandbox | None = N
         from .sandbox import Sandbox  # noqa: PLC0415 - only the in-process sandbox needs it (start-up cost)
 
         sandbox = Sandbox(settings.sandbox_db, clock=clock)
-    return GraphClient(base_url=f"{SANDBOX_ORIGIN}/v1.0", beta_url=f"{SANDBOX_ORIGIN}/beta", token_provider=provider,
-                       transport=sandbox.transport(), **common)
+    return GraphClient(
+        base_url=f"{SANDBOX_ORIGIN}/v1.0",
+        beta_url=f"{SANDBOX_ORIGIN}/beta",
+        token_provider=provider,
+        transport=sandbox.transport(),
+        **common,
+    )
 
 
 def describe_backend(settings: Settings, graph: GraphClient) -> str:
     if effective_backend(settings) == "graph":
         return f"Microsoft Graph ({graph.base_url}, {graph.token_provider.description})"
     where = settings.sandbox_url or f"in-process, database {settings.sandbox_db}"
-    return (f"the built-in sandbox ({where}) as {settings.sandbox_user or 'its default user'}: no Microsoft account "
-            "configured; run `outlook-calendar-mcp auth login` to use your real calendar")
+    return (
+        f"the built-in sandbox ({where}) as {settings.sandbox_user or 'its default user'}: no Microsoft account "
+        "configured; run `outlook-calendar-mcp auth login` to use your real calendar"
+    )
 
 
-def create_server(settings: Settings, graph: GraphClient, *, handles: Handles | None = None,
-                  policy: Policy | None = None) -> MCPServer:
+def create_server(
+    settings: Settings, graph: GraphClient, *, handles: Handles | None = None, policy: Policy | None = None
+) -> MCPServer:
     """The MCP server with the calendar tools the policy allows, talking through ``graph``.
 
     Every tool's "now" is ``graph.clock`` (see :func:`build_graph`); :func:`services_of` gives the
     server's shared state back (tests, benchmarks, the ``call`` command)."""
-    svc = Services(settings=settings, graph=graph, clock=graph.clock,
-                   handles=handles or Handles(settings.data_dir / "handles.db"),
-                   app_only=bool(getattr(graph.token_provider, "app_only", False)))
-    policy = policy or Policy(read_only=settings.read_only, include=parse_tools(settings.tools),
-                              confirm_sends=bool(settings.confirm_sends))
+    svc = Services(
+        settings=settings,
+        graph=graph,
+        clock=graph.clock,
+        handles=handles or Handles(settings.data_dir / "handles.db"),
+        app_only=bool(getattr(graph.token_provider, "app_only", False)),
+    )
+    policy = policy or Policy(
+        read_only=settings.read_only, include=parse_tools(settings.tools), confirm_sends=bool(settings.confirm_sends)
+    )
     policy.recipients = policy.recipients or _recipients(svc)
     box: Toolbox = []
     for module in TOOL_MODULES:
         module.register(box, svc, policy)
     policy.check_selection()
-    server = MCPServer(name="outlook-calendar-mcp", title="Outlook Calendar", version=__version__,
-                       instructions=INSTRUCTIONS, tools=box)
+    server = MCPServer(
+        name="outlook-calendar-mcp", title="Outlook Calendar", version=__version__, instructions=INSTRUCTIONS, tools=box
+    )
     _services[server] = svc
     prompts.register(server, _tool_caller(server))
     protocol.install(server)  # unknown tool or prompt -> -32602, logging/setLevel, completion
@@ -118,6 +142,7 @@ def services_of(server: MCPServer) -> Services:
 
 def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
     """Who a tool call would reach: invitees, the organizer of an answered meeting, forward recipients."""
+
     async def who(name: str, arguments: dict[str, Any]) -> list[str]:
         people = [a.email if hasattr(a, "email") else a.get("email") for a in arguments.get("attendees") or []]
         people += list(arguments.get("to") or [])
@@ -137,6 +162,7 @@ def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
 
 def _tool_caller(server: MCPServer) -> Callable[[str, dict[str, Any]], Any]:
     """Run a tool in-process and return its structured result (resources are built from tools)."""
+
     async def call(name: str, arguments: dict[str, Any]) -> Any:
         try:
             result = await server.call_tool(name, arguments)
@@ -160,8 +186,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def http_app(server: MCPServer, transport: Transport, host: str, *, stateless: bool = False,
-             bearer: str | None = None) -> Any:
+def http_app(
+    server: MCPServer, transport: Transport, host: str, *, stateless: bool = False, bearer: str | None = None
+) -> Any:
     """The Starlette app of an HTTP transport, behind a bearer-token check when ``bearer`` is set."""
     if transport == "sse":
         app = server.sse_app(host=host)
@@ -175,8 +202,13 @@ def http_app(server: MCPServer, transport: Transport, host: str, *, stateless: b
             headers = dict(scope.get("headers") or [])
             given = headers.get(b"authorization", b"").decode()
             if not secrets.compare_digest(given, f"Bearer {bearer}"):
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b'{"error":"missing or wrong bearer token"}'})
                 return
         await app(scope, receive, send)
@@ -189,12 +221,21 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)  # noqa: T201 - this is the server's voice at start, by design
 
 
-def run(settings: Settings, transport: Transport = "stdio", host: str = "127.0.0.1", port: int = 8000,
-        *, stateless: bool = False, http_token: str | None = None) -> None:
+def run(
+    settings: Settings,
+    transport: Transport = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    stateless: bool = False,
+    http_token: str | None = None,
+) -> None:
     """Serve until stopped. stdout belongs to the stdio transport: everything else goes to stderr."""
     if transport != "stdio" and not is_loopback(host) and not http_token:
-        raise SystemExit(f"Refusing to serve on {host}: a non-loopback address needs a bearer token "
-                         "(--http-token or OUTLOOK_MCP_HTTP_TOKEN), or bind 127.0.0.1.")
+        raise SystemExit(
+            f"Refusing to serve on {host}: a non-loopback address needs a bearer token "
+            "(--http-token or OUTLOOK_MCP_HTTP_TOKEN), or bind 127.0.0.1."
+        )
     if settings.confirm_sends is None:  # on by default where the client is not a local, trusted process
         settings = settings.model_copy(update={"confirm_sends": transport != "stdio"})
     graph = build_graph(settings, clock=Clock(settings.now))

@@ -35,10 +35,21 @@ from zoneinfo import ZoneInfo, available_timezones
 from tzlocal.windows_tz import tz_win, win_tz
 
 __all__ = [
-    "DateTimeFormatError", "TimeZoneError", "format_graph_datetime",
-    "format_local", "from_graph", "iana_name", "is_ambiguous", "is_known",
-    "is_nonexistent", "parse_graph_datetime", "parse_user_time",
-    "resolve", "to_graph", "to_utc", "windows_name",
+    "DateTimeFormatError",
+    "TimeZoneError",
+    "format_graph_datetime",
+    "format_local",
+    "from_graph",
+    "iana_name",
+    "is_ambiguous",
+    "is_known",
+    "is_nonexistent",
+    "parse_graph_datetime",
+    "parse_user_time",
+    "resolve",
+    "to_graph",
+    "to_utc",
+    "windows_name",
 ]
 
 
@@ -54,9 +65,13 @@ UTC_NAMES = frozenset({"utc", "etc/utc", "tzone://microsoft/utc"})
 _ZONE_HINT = "Use an IANA name such as 'America/Los_Angeles' or a Windows name such as 'Pacific Standard Time'"
 # IANA zones missing from CLDR's IANA -> Windows table that still have an obvious Windows zone.
 _EXTRA_TZ_WIN = {
-    "GMT": "UTC", "EST5EDT": "Eastern Standard Time", "CST6CDT": "Central Standard Time",
-    "MST7MDT": "Mountain Standard Time", "PST8PDT": "Pacific Standard Time",
-    "US/East-Indiana": "US Eastern Standard Time", "Europe/Uzhgorod": "FLE Standard Time",
+    "GMT": "UTC",
+    "EST5EDT": "Eastern Standard Time",
+    "CST6CDT": "Central Standard Time",
+    "MST7MDT": "Mountain Standard Time",
+    "PST8PDT": "Pacific Standard Time",
+    "US/East-Indiana": "US Eastern Standard Time",
+    "Europe/Uzhgorod": "FLE Standard Time",
     "Europe/Zaporozhye": "FLE Standard Time",
 }
 
@@ -85,8 +100,9 @@ def _lookup(name: object) -> tuple[str, str]:
     found = table.get(key.lower())
     if found is None:
         if key.lower().startswith("tzone://"):
-            raise TimeZoneError(f"Time zone {name!r} is a Graph custom time zone with no name to resolve. "
-                                f"{_ZONE_HINT}.")
+            raise TimeZoneError(
+                f"Time zone {name!r} is a Graph custom time zone with no name to resolve. {_ZONE_HINT}."
+            )
         close = difflib.get_close_matches(key.lower(), list(table), n=4, cutoff=0.75)
         names = [repr(n) for n in dict.fromkeys(table[c][1] for c in close)][:3]
         hint = ""
@@ -130,17 +146,19 @@ def windows_name(name_or_zone: str | ZoneInfo) -> str:
         return proper
     found = tz_win.get(proper) or _EXTRA_TZ_WIN.get(proper)
     if not found:
-        raise TimeZoneError(f"Time zone {proper!r} has no Windows equivalent. Use a zone such as "
-                            "'Europe/Oslo' or a Windows name such as 'W. Europe Standard Time'.")
+        raise TimeZoneError(
+            f"Time zone {proper!r} has no Windows equivalent. Use a zone such as "
+            "'Europe/Oslo' or a Windows name such as 'W. Europe Standard Time'."
+        )
     return found
 
 
 # ---------------------------------------------------------------- Graph dateTime
 
-_GRAPH_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?")
-_GRAPH_FORM = ("Expected 'YYYY-MM-DDTHH:MM:SS[.fffffff]' with an optional 'Z' or '+HH:MM', "
-               "e.g. '2017-04-15T12:00:00.0000000'")
+_GRAPH_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?")
+_GRAPH_FORM = (
+    "Expected 'YYYY-MM-DDTHH:MM:SS[.fffffff]' with an optional 'Z' or '+HH:MM', e.g. '2017-04-15T12:00:00.0000000'"
+)
 
 
 def _offset(text: str) -> timezone:
@@ -159,8 +177,16 @@ def _build(m: re.Match[str], value: str, form: str) -> datetime:
     y, mo, d, h, mi, s, frac, off = m.groups()
     try:
         tz = _offset(off) if off else None
-        return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
-                        int((frac or "").ljust(6, "0")[:6]), tzinfo=tz)
+        return datetime(
+            int(y),
+            int(mo),
+            int(d),
+            int(h or 0),
+            int(mi or 0),
+            int(s or 0),
+            int((frac or "").ljust(6, "0")[:6]),
+            tzinfo=tz,
+        )
     except ValueError as e:  # month 13, hour 25, offset beyond 24h, ...
         raise DateTimeFormatError(f"{value!r} is not a valid date-time ({e}). {form}.") from None
 
@@ -180,11 +206,13 @@ def parse_graph_datetime(value: str) -> datetime:
 
 def format_graph_datetime(dt: datetime) -> str:
     """Wall time of ``dt`` (naive or aware) -> 'YYYY-MM-DDTHH:MM:SS.fffffff' (Graph's 7 digits)."""
-    return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:"
-            f"{dt.second:02d}.{dt.microsecond:06d}0")
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}.{dt.microsecond:06d}0"
+    )
 
 
 # ---------------------------------------------------------------- wall time <-> instant
+
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     """Naive wall time in ``zone`` -> aware UTC (gap: moved forward; fold: the earlier one).
@@ -215,9 +243,11 @@ def from_graph(dtz: Mapping[str, object], label: str = "dateTimeTimeZone") -> da
     Errors name the field, e.g. "start.timeZone: Unknown time zone ...".
     """
     if not isinstance(dtz, Mapping):
-        raise DateTimeFormatError(f"{label}: expected an object like {{\"dateTime\": "
-                                  f"\"2017-04-15T12:00:00.0000000\", \"timeZone\": \"Pacific Standard Time\"}}, "
-                                  f"got {type(dtz).__name__}.")
+        raise DateTimeFormatError(
+            f'{label}: expected an object like {{"dateTime": '
+            f'"2017-04-15T12:00:00.0000000", "timeZone": "Pacific Standard Time"}}, '
+            f"got {type(dtz).__name__}."
+        )
     raw_zone = dtz.get("timeZone")
     try:
         zone = resolve("UTC" if raw_zone is None else raw_zone)
@@ -243,7 +273,8 @@ def to_graph(dt: datetime, zone_name: str) -> dict[str, str]:
 
 _USER_RE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
-    r"(Z|z|[+-]\d{2}(?::?\d{2})?)?)?")
+    r"(Z|z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
 
 
 def parse_user_time(value: str, zone: ZoneInfo, *, label: str = "time") -> datetime:
@@ -252,8 +283,10 @@ def parse_user_time(value: str, zone: ZoneInfo, *, label: str = "time") -> datet
     Accepts '2026-11-23T15:00', '2026-11-23 15:00:00', '...Z', '...+01:00' and a
     date alone ('2026-11-23', midnight). A time without an offset is read in ``zone``.
     """
-    form = (f"Use ISO 8601, e.g. '2026-11-23T15:00' (read in {zone.key or 'the given zone'}), "
-            "'2026-11-23T15:00:00+01:00', '2026-11-23T23:00:00Z', or '2026-11-23' for midnight")
+    form = (
+        f"Use ISO 8601, e.g. '2026-11-23T15:00' (read in {zone.key or 'the given zone'}), "
+        "'2026-11-23T15:00:00+01:00', '2026-11-23T23:00:00Z', or '2026-11-23' for midnight"
+    )
     if not isinstance(value, str):
         raise DateTimeFormatError(f"{label}: expected a string, got {type(value).__name__}. {form}.")
     m = _USER_RE.fullmatch(value.strip())

@@ -63,7 +63,9 @@ class Event(Compact):
     start: str = Field(description="Local start, ISO 8601 with offset (date only for all-day events)")
     end: str = Field(description="Local end, ISO 8601 with offset (exclusive date for all-day events)")
     all_day: bool | None = None
-    kind: str | None = Field(None, description="occurrence, exception or series (a recurring master); absent for a single event")
+    kind: str | None = Field(
+        None, description="occurrence, exception or series (a recurring master); absent for a single event"
+    )
     series: str | None = Field(None, description="Handle of the series master, for occurrences and exceptions")
     location: str | None = None
     organizer: str | None = None
@@ -109,8 +111,10 @@ class Permission(Compact):
 
     handle: str = Field(description="Pass this (or the person's address) to update/remove_calendar_permission")
     who: str = Field(description="The person (name <address>), or 'My Organization' (everyone in the organization)")
-    role: str = Field(description="none, freeBusyRead, limitedRead, read, write, delegateWithoutPrivateEventAccess "
-                                  "or delegateWithPrivateEventAccess")
+    role: str = Field(
+        description="none, freeBusyRead, limitedRead, read, write, delegateWithoutPrivateEventAccess "
+        "or delegateWithPrivateEventAccess"
+    )
     allowed_roles: list[str] | None = None
     removable: bool | None = Field(None, description="false for 'My Organization' (set its role to none instead)")
     outside_organization: bool | None = None
@@ -139,10 +143,12 @@ class SeriesSplit(Compact):
     new_series: str = Field(description="Handle of the new series carrying the change")
     starts_on: str
     changed_occurrences_dropped: int | None = Field(
-        None, description="Changed occurrences from starts_on on that the new series does not carry over")
+        None, description="Changed occurrences from starts_on on that the new series does not carry over"
+    )
 
 
 # -- helpers -----------------------------------------------------------------
+
 
 def person(email: dict[str, Any] | None) -> str | None:
     if not email:
@@ -204,11 +210,24 @@ def summarise_attendees(attendees: list[dict[str, Any]]) -> AttendeeSummary | No
     return summary
 
 
-_RR_DAY = {"sunday": "SU", "monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH", "friday": "FR",
-           "saturday": "SA"}
+_RR_DAY = {
+    "sunday": "SU",
+    "monday": "MO",
+    "tuesday": "TU",
+    "wednesday": "WE",
+    "thursday": "TH",
+    "friday": "FR",
+    "saturday": "SA",
+}
 _RR_INDEX = {"first": "1", "second": "2", "third": "3", "fourth": "4", "last": "-1"}
-_RR_FREQ = {"daily": "DAILY", "weekly": "WEEKLY", "absoluteMonthly": "MONTHLY", "relativeMonthly": "MONTHLY",
-            "absoluteYearly": "YEARLY", "relativeYearly": "YEARLY"}
+_RR_FREQ = {
+    "daily": "DAILY",
+    "weekly": "WEEKLY",
+    "absoluteMonthly": "MONTHLY",
+    "relativeMonthly": "MONTHLY",
+    "absoluteYearly": "YEARLY",
+    "relativeYearly": "YEARLY",
+}
 
 
 def recurrence_view(rec: dict[str, Any] | None) -> str | None:
@@ -243,17 +262,25 @@ def event_view(doc: dict[str, Any], zone: ZoneInfo, handles: Handles, detail: De
     response = (doc.get("responseStatus") or {}).get("response")
     online = (doc.get("onlineMeeting") or {}).get("joinUrl") or doc.get("onlineMeetingUrl")
     view = Event(
-        handle=handles.handle("event", doc["id"]), subject=doc.get("subject") or "(no subject)",
-        start=local_time(doc.get("start"), zone, all_day), end=local_time(doc.get("end"), zone, all_day),
-        all_day=all_day or None, kind=kind,
+        handle=handles.handle("event", doc["id"]),
+        subject=doc.get("subject") or "(no subject)",
+        start=local_time(doc.get("start"), zone, all_day),
+        end=local_time(doc.get("end"), zone, all_day),
+        all_day=all_day or None,
+        kind=kind,
         series=handles.handle("event", doc["seriesMasterId"]) if doc.get("seriesMasterId") else None,
-        location=location, organizer=None if doc.get("isOrganizer") else person((doc.get("organizer") or {}).get("emailAddress")),
-        my_response=response if response not in (None, "none", "organizer") else ("organizer" if doc.get("isOrganizer") and doc.get("attendees") else None),
-        attendees=summarise_attendees(doc.get("attendees") or []), online_meeting_url=online,
+        location=location,
+        organizer=None if doc.get("isOrganizer") else person((doc.get("organizer") or {}).get("emailAddress")),
+        my_response=response
+        if response not in (None, "none", "organizer")
+        else ("organizer" if doc.get("isOrganizer") and doc.get("attendees") else None),
+        attendees=summarise_attendees(doc.get("attendees") or []),
+        online_meeting_url=online,
         show_as=doc.get("showAs") if doc.get("showAs") not in (None, "busy") else None,
         sensitivity=doc.get("sensitivity") if doc.get("sensitivity") not in (None, "normal") else None,
         importance=doc.get("importance") if doc.get("importance") not in (None, "normal") else None,
-        categories=doc.get("categories") or None, cancelled=True if doc.get("isCancelled") else None,
+        categories=doc.get("categories") or None,
+        cancelled=True if doc.get("isCancelled") else None,
     )
     if detail == "full":
         view.id = doc["id"]
@@ -275,7 +302,9 @@ def attendee_view(a: dict[str, Any], zone: ZoneInfo) -> Attendee:
     proposal = a.get("proposedNewTime") or {}
     return Attendee(
         name=email.get("name") if email.get("name") != email.get("address") else None,
-        email=email.get("address") or "", type=a.get("type"), response=status.get("response"),
+        email=email.get("address") or "",
+        type=a.get("type"),
+        response=status.get("response"),
         proposed_start=local_time(proposal["start"], zone, False) if proposal.get("start") else None,
         proposed_end=local_time(proposal["end"], zone, False) if proposal.get("end") else None,
     )
@@ -283,24 +312,31 @@ def attendee_view(a: dict[str, Any], zone: ZoneInfo) -> Attendee:
 
 def calendar_view_of(doc: dict[str, Any], handles: Handles, detail: Detail = "compact") -> Calendar:
     return Calendar(
-        handle=handles.handle("calendar", doc["id"]), name=doc.get("name") or "",
+        handle=handles.handle("calendar", doc["id"]),
+        name=doc.get("name") or "",
         is_default=True if doc.get("isDefaultCalendar") else None,
         color=doc.get("color") if doc.get("color") not in (None, "auto") else None,
         can_edit=False if doc.get("canEdit") is False else None,
-        owner=person(doc.get("owner")), id=doc["id"] if detail == "full" else None,
+        owner=person(doc.get("owner")),
+        id=doc["id"] if detail == "full" else None,
     )
 
 
 def group_view(doc: dict[str, Any], handles: Handles, detail: Detail = "compact") -> CalendarGroup:
-    return CalendarGroup(handle=handles.handle("group", doc["id"]), name=doc.get("name") or "",
-                         id=doc["id"] if detail == "full" else None)
+    return CalendarGroup(
+        handle=handles.handle("group", doc["id"]),
+        name=doc.get("name") or "",
+        id=doc["id"] if detail == "full" else None,
+    )
 
 
 def permission_view(doc: dict[str, Any], handles: Handles, detail: Detail = "compact") -> Permission:
     email = doc.get("emailAddress") or {}
     who = person(email) if email.get("address") else (email.get("name") or "My Organization")
     return Permission(
-        handle=handles.handle("permission", doc["id"]), who=who or "", role=doc.get("role") or "none",
+        handle=handles.handle("permission", doc["id"]),
+        who=who or "",
+        role=doc.get("role") or "none",
         allowed_roles=doc.get("allowedRoles") if detail == "full" else None,
         removable=False if doc.get("isRemovable") is False else None,
         outside_organization=True if doc.get("isInsideOrganization") is False else None,
@@ -320,9 +356,14 @@ def series_exceptions(master: dict[str, Any], zone: ZoneInfo, handles: Handles) 
     changed = []
     for e in master.get("exceptionOccurrences") or []:
         all_day = bool(e.get("isAllDay"))
-        changed.append(ChangedOccurrence(
-            original_date=occurrence_date(e.get("occurrenceId")) or "", handle=handles.handle("event", e["id"]),
-            subject=e.get("subject") or None, start=local_time(e.get("start"), zone, all_day),
-            end=local_time(e.get("end"), zone, all_day)))
+        changed.append(
+            ChangedOccurrence(
+                original_date=occurrence_date(e.get("occurrenceId")) or "",
+                handle=handles.handle("event", e["id"]),
+                subject=e.get("subject") or None,
+                start=local_time(e.get("start"), zone, all_day),
+                end=local_time(e.get("end"), zone, all_day),
+            )
+        )
     cancelled = [d for d in (occurrence_date(o) for o in master.get("cancelledOccurrences") or []) if d]
     return SeriesExceptions(changed=sorted(changed, key=lambda c: c.original_date), cancelled_dates=sorted(cancelled))

@@ -14,27 +14,34 @@ from ..graph import GraphClient, GraphError
 
 __all__ = ["CHUNK", "Progress", "upload"]
 
-CHUNK = 12 * 327_680             # 3.75 MiB per PUT: under Graph's 4 MB advice, a multiple of 320 KiB
+CHUNK = 12 * 327_680  # 3.75 MiB per PUT: under Graph's 4 MB advice, a multiple of 320 KiB
 _LOCATION_ID = re.compile(r"attachments\('([^']+)'\)", re.I)
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]  # (done, total, message)
 
 
-async def upload(g: GraphClient, base: str, data: bytes, name: str, media: str,
-                 progress: Progress) -> tuple[str, int]:
+async def upload(g: GraphClient, base: str, data: bytes, name: str, media: str, progress: Progress) -> tuple[str, int]:
     """createUploadSession, then ranges in order; returns (attachment id, ranges sent)."""
-    session = await g.post(f"{base}/createUploadSession", json={"AttachmentItem": {
-        "attachmentType": "file", "name": name, "size": len(data), "contentType": media}})
+    session = await g.post(
+        f"{base}/createUploadSession",
+        json={"AttachmentItem": {"attachmentType": "file", "name": name, "size": len(data), "contentType": media}},
+    )
     url, total, sent, ranges = session["uploadUrl"], len(data), 0, 0
     await progress(0, total, f"Uploading {name}")
     try:
         while True:
-            chunk = data[sent:sent + CHUNK]
+            chunk = data[sent : sent + CHUNK]
             try:
                 response = await g.request(
-                    "PUT", url, content=chunk, auth=False,
-                    headers={"Content-Type": "application/octet-stream",
-                             "Content-Range": f"bytes {sent}-{sent + len(chunk) - 1}/{total}"})
+                    "PUT",
+                    url,
+                    content=chunk,
+                    auth=False,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"bytes {sent}-{sent + len(chunk) - 1}/{total}",
+                    },
+                )
             except GraphError as e:
                 if e.status != 416 or ranges > 1000:
                     raise
@@ -44,8 +51,7 @@ async def upload(g: GraphClient, base: str, data: bytes, name: str, media: str,
                 await progress(total, total, f"Uploaded {name}")
                 attachment_id = _attachment_id(response.location)
                 if attachment_id is None:
-                    raise GraphError("The upload finished without a Location of the new attachment.",
-                                     code="noLocation")
+                    raise GraphError("The upload finished without a Location of the new attachment.", code="noLocation")
                 return attachment_id, ranges
             expected = (response.json() or {}).get("nextExpectedRanges") or []
             if not expected:

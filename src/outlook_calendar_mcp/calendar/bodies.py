@@ -72,8 +72,10 @@ def parse_rrule(text: str, label: str = "recurrence") -> RecurrenceInput:
         if not sep or not value.strip():
             raise InputError(f"{label}: '{item}' is not KEY=VALUE; write an RRULE, {RRULE_HELP}.")
         if key not in _RR_KEYS:
-            raise InputError(f"{label}: {key} is not supported (Outlook repeats by day, week, month or year); "
-                             f"use FREQ, INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, COUNT, UNTIL, WKST.")
+            raise InputError(
+                f"{label}: {key} is not supported (Outlook repeats by day, week, month or year); "
+                f"use FREQ, INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, COUNT, UNTIL, WKST."
+            )
         parts[key] = value.strip().upper()
     freq = parts.get("FREQ")
     if freq not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
@@ -110,8 +112,10 @@ def parse_rrule(text: str, label: str = "recurrence") -> RecurrenceInput:
         # As in RFC 5545, what the rule leaves out comes from the start (the day of the month, the month).
         kind = "relative" if days else "absolute"
         if kind == "relative" and not index:
-            raise InputError(f"{label}: a {freq.lower()} rule by weekday needs a position, e.g. BYDAY=2TU or "
-                             "BYDAY=FR;BYSETPOS=-1 (Outlook cannot repeat every Tuesday of a month).")
+            raise InputError(
+                f"{label}: a {freq.lower()} rule by weekday needs a position, e.g. BYDAY=2TU or "
+                "BYDAY=FR;BYSETPOS=-1 (Outlook cannot repeat every Tuesday of a month)."
+            )
         pattern = kind + ("Monthly" if freq == "MONTHLY" else "Yearly")
     until = None
     if "UNTIL" in parts:
@@ -123,10 +127,16 @@ def parse_rrule(text: str, label: str = "recurrence") -> RecurrenceInput:
     if "WKST" in parts and first_day is None:
         raise InputError(f"{label}: WKST must be a weekday such as MO or SU.")
     return RecurrenceInput(
-        pattern=pattern, interval=number("INTERVAL", 1, 99) if "INTERVAL" in parts else 1,
-        days_of_week=days or None, day_of_month=monthday, month=month,
-        index=index if pattern.startswith("relative") else None, first_day_of_week=first_day, end_date=until,
-        occurrences=number("COUNT", 1, 999) if "COUNT" in parts else None)
+        pattern=pattern,
+        interval=number("INTERVAL", 1, 99) if "INTERVAL" in parts else 1,
+        days_of_week=days or None,
+        day_of_month=monthday,
+        month=month,
+        index=index if pattern.startswith("relative") else None,
+        first_day_of_week=first_day,
+        end_date=until,
+        occurrences=number("COUNT", 1, 999) if "COUNT" in parts else None,
+    )
 
 
 def _date(value: str, label: str) -> dt.date:
@@ -136,8 +146,15 @@ def _date(value: str, label: str) -> dt.date:
         raise InputError(f"{label}: '{value}' is not a date; use YYYY-MM-DD, e.g. 2026-11-27.") from None
 
 
-def times_body(start: str | None, end: str | None, all_day: bool, zone_name: str, zone: ZoneInfo,
-               *, duration_default: dt.timedelta | None = None) -> dict[str, Any]:
+def times_body(
+    start: str | None,
+    end: str | None,
+    all_day: bool,
+    zone_name: str,
+    zone: ZoneInfo,
+    *,
+    duration_default: dt.timedelta | None = None,
+) -> dict[str, Any]:
     """start/end (and isAllDay) for Graph. Times without offset are read in ``zone``."""
     if start is None:
         raise InputError("start: required, e.g. '2026-11-23T15:00' (read in the mailbox's time zone).")
@@ -145,11 +162,15 @@ def times_body(start: str | None, end: str | None, all_day: bool, zone_name: str
         first = _date(start, "start")
         last = _date(end, "end") if end else first + dt.timedelta(days=1)
         if last <= first:
-            raise InputError(f"end: for an all-day event end is the day after the last day (exclusive); "
-                             f"'{end}' is not after start '{start}'. Use e.g. end={first + dt.timedelta(days=1)}.")
-        return {"isAllDay": True,
-                "start": {"dateTime": f"{first.isoformat()}T00:00:00", "timeZone": zone_name},
-                "end": {"dateTime": f"{last.isoformat()}T00:00:00", "timeZone": zone_name}}
+            raise InputError(
+                f"end: for an all-day event end is the day after the last day (exclusive); "
+                f"'{end}' is not after start '{start}'. Use e.g. end={first + dt.timedelta(days=1)}."
+            )
+        return {
+            "isAllDay": True,
+            "start": {"dateTime": f"{first.isoformat()}T00:00:00", "timeZone": zone_name},
+            "end": {"dateTime": f"{last.isoformat()}T00:00:00", "timeZone": zone_name},
+        }
     begin = parse_time(start, zone, "start")
     if end is None:
         if duration_default is None:
@@ -158,8 +179,9 @@ def times_body(start: str | None, end: str | None, all_day: bool, zone_name: str
     else:
         finish = parse_time(end, zone, "end")
     if finish.astimezone(dt.UTC) <= begin.astimezone(dt.UTC):
-        raise InputError(f"end: {end} is not after start {start}; give an end later than the start "
-                         "(or all_day=true with dates).")
+        raise InputError(
+            f"end: {end} is not after start {start}; give an end later than the start (or all_day=true with dates)."
+        )
     return {"isAllDay": False, "start": tz.to_graph(begin, zone_name), "end": tz.to_graph(finish, zone_name)}
 
 
@@ -168,8 +190,10 @@ def attendees_body(attendees: list[AttendeeInput]) -> list[dict[str, Any]]:
     for i, a in enumerate(attendees):
         address = a.email.strip()
         if not _EMAIL.match(address):
-            raise InputError(f"attendees[{i}].email: '{a.email}' is not an email address; use find_people to look "
-                             "up a name, then pass the address.")
+            raise InputError(
+                f"attendees[{i}].email: '{a.email}' is not an email address; use find_people to look "
+                "up a name, then pass the address."
+            )
         if address.lower() in seen:
             continue
         seen.add(address.lower())
@@ -192,13 +216,19 @@ def recurrence_body(rec: RecurrenceInput | str, start_date: dt.date, zone_name: 
         rec = parse_rrule(rec)
         # What an RRULE leaves out comes from the start date (RFC 5545): the weekday, the day, the month.
         weekday = list(Day)[(start_date.weekday() + 1) % 7]
-        rec = rec.model_copy(update={
-            "days_of_week": rec.days_of_week or ([weekday] if rec.pattern == "weekly" else None),
-            "day_of_month": rec.day_of_month or (start_date.day if rec.pattern.startswith("absolute") else None),
-            "month": rec.month or (start_date.month if rec.pattern.endswith("Yearly") else None)})
+        rec = rec.model_copy(
+            update={
+                "days_of_week": rec.days_of_week or ([weekday] if rec.pattern == "weekly" else None),
+                "day_of_month": rec.day_of_month or (start_date.day if rec.pattern.startswith("absolute") else None),
+                "month": rec.month or (start_date.month if rec.pattern.endswith("Yearly") else None),
+            }
+        )
     needs = {
-        "weekly": ["days_of_week"], "absoluteMonthly": ["day_of_month"], "relativeMonthly": ["days_of_week"],
-        "absoluteYearly": ["day_of_month", "month"], "relativeYearly": ["days_of_week", "month"],
+        "weekly": ["days_of_week"],
+        "absoluteMonthly": ["day_of_month"],
+        "relativeMonthly": ["days_of_week"],
+        "absoluteYearly": ["day_of_month", "month"],
+        "relativeYearly": ["days_of_week", "month"],
     }.get(rec.pattern, [])
     rrule = {"days_of_week": "BYDAY", "day_of_month": "BYMONTHDAY", "month": "BYMONTH"}
     for name in needs:

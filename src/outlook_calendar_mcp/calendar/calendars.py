@@ -12,8 +12,19 @@ from ..graph import Page
 from .errors import InputError
 from .services import Services
 
-__all__ = ["calendar_of", "calendars_of", "create_calendar", "create_group", "delete_calendar", "delete_group",
-           "get_group", "group_of", "list_groups", "rename_group", "update_calendar"]
+__all__ = [
+    "calendar_of",
+    "calendars_of",
+    "create_calendar",
+    "create_group",
+    "delete_calendar",
+    "delete_group",
+    "get_group",
+    "group_of",
+    "list_groups",
+    "rename_group",
+    "update_calendar",
+]
 
 
 def calendars_of(svc: Services, mailbox: str | None, group_id: str | None) -> str:
@@ -38,8 +49,9 @@ def _group_name(name: str | None) -> str:
     return name.strip()
 
 
-async def create_calendar(svc: Services, name: str, color: str | None, group_id: str | None,
-                          mailbox: str | None) -> dict[str, Any]:
+async def create_calendar(
+    svc: Services, name: str, color: str | None, group_id: str | None, mailbox: str | None
+) -> dict[str, Any]:
     if not name.strip():
         raise InputError("name: give a non-empty calendar name.")
     body = {"name": name.strip()}
@@ -49,8 +61,9 @@ async def create_calendar(svc: Services, name: str, color: str | None, group_id:
     return doc
 
 
-async def update_calendar(svc: Services, calendar_id: str, name: str | None, color: str | None,
-                          mailbox: str | None) -> dict[str, Any]:
+async def update_calendar(
+    svc: Services, calendar_id: str, name: str | None, color: str | None, mailbox: str | None
+) -> dict[str, Any]:
     body = {k: v for k, v in (("name", name), ("color", color)) if v is not None}
     if not body:
         raise InputError("Nothing to change: give name or color.")
@@ -97,8 +110,10 @@ async def delete_group(svc: Services, mailbox: str | None, group_id: str) -> str
     inside = await svc.graph.get_all(f"{path}/calendars", params={"$select": "name"})
     if inside.items:
         names = ", ".join(f"'{c.get('name')}'" for c in inside.items)
-        raise InputError(f"group_id: the calendar group '{doc.get('name')}' still holds {names}; delete those "
-                         "calendars first (delete_calendar), then the group.")
+        raise InputError(
+            f"group_id: the calendar group '{doc.get('name')}' still holds {names}; delete those "
+            "calendars first (delete_calendar), then the group."
+        )
     await svc.graph.delete(path)
     name: str | None = doc.get("name")
     return name

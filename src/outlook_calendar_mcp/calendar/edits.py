@@ -33,14 +33,26 @@ class Updated:
     """The changed event (or series, or the new series of a split), and what a moved event now overlaps."""
 
     doc: dict[str, Any]
-    split: Split | None = None       # this_and_following of an occurrence
-    series: bool = False             # the change went to the whole series (from one of its occurrences)
+    split: Split | None = None  # this_and_following of an occurrence
+    series: bool = False  # the change went to the whole series (from one of its occurrences)
     conflicts: list[dict[str, Any]] | None = None
 
 
-async def create_event(svc: Services, t: Target, calendar_id: str | None, zone_name: str, zone: ZoneInfo, *,
-                       subject: str, start: str, end: str | None, all_day: bool, recurrence: str | None,
-                       allow_duplicate: bool, fields: dict[str, Any]) -> Created:
+async def create_event(
+    svc: Services,
+    t: Target,
+    calendar_id: str | None,
+    zone_name: str,
+    zone: ZoneInfo,
+    *,
+    subject: str,
+    start: str,
+    end: str | None,
+    all_day: bool,
+    recurrence: str | None,
+    allow_duplicate: bool,
+    fields: dict[str, Any],
+) -> Created:
     """POST a new event (``fields``: :func:`~.events.event_fields`' arguments) unless the same subject is
     already at that time; with a transactionId, so a retried POST never creates it twice."""
     body: dict[str, Any] = times_body(start, end, all_day, zone_name, zone)
@@ -49,9 +61,11 @@ async def create_event(svc: Services, t: Target, calendar_id: str | None, zone_n
         overlapping = await overlaps(svc, base, body, zone_name)
     same = duplicates(overlapping, subject, body)
     if same and not allow_duplicate:
-        raise InputError(f"subject: '{same[0].get('subject')}' already exists at that time "
-                         f"({svc.handles.handle('event', same[0]['id'])}); update that event, or pass "
-                         "allow_duplicate=true to create a second one.")
+        raise InputError(
+            f"subject: '{same[0].get('subject')}' already exists at that time "
+            f"({svc.handles.handle('event', same[0]['id'])}); update that event, or pass "
+            "allow_duplicate=true to create a second one."
+        )
     event_fields(body, subject=subject, **fields)
     if recurrence is not None:
         first = tz.parse_graph_datetime(body["start"]["dateTime"]).date()
@@ -62,9 +76,22 @@ async def create_event(svc: Services, t: Target, calendar_id: str | None, zone_n
     return Created(doc, [e for e in overlapping if blocks(e) and body.get("showAs") != "free"])
 
 
-async def update_event(svc: Services, t: Target, event_id: str, event: str, zone_name: str, zone: ZoneInfo, *,
-                       fields: dict[str, Any], start: str | None, end: str | None, all_day: bool | None,
-                       recurrence: str | None, etag: str | None, scope: str | None) -> Updated:
+async def update_event(
+    svc: Services,
+    t: Target,
+    event_id: str,
+    event: str,
+    zone_name: str,
+    zone: ZoneInfo,
+    *,
+    fields: dict[str, Any],
+    start: str | None,
+    end: str | None,
+    all_day: bool | None,
+    recurrence: str | None,
+    etag: str | None,
+    scope: str | None,
+) -> Updated:
     """PATCH only what is given; for an occurrence with ``scope``: it alone, it and the following (a split), or
     the series. A single event moved to another time reports the busy events it now overlaps."""
     path = event_path(t, event_id)
@@ -76,8 +103,10 @@ async def update_event(svc: Services, t: Target, event_id: str, event: str, zone
         info = await series_info(svc, t, event_id, event, scope, zone_name, etag)
         kind = info.get("type")
         if recurrence is not None and scope == "occurrence":
-            raise InputError("recurrence: one occurrence has no recurrence of its own; use scope "
-                             "'this_and_following' or 'series' to change the rule.")
+            raise InputError(
+                "recurrence: one occurrence has no recurrence of its own; use scope "
+                "'this_and_following' or 'series' to change the rule."
+            )
         if scope == "this_and_following" and kind != "seriesMaster":
             split = await split_series(svc, t, info, changes, start, end, all_day, recurrence, zone_name, zone, event)
             return Updated(split.doc, split=split)

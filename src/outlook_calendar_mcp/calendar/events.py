@@ -27,15 +27,26 @@ def event_path(t: Target, event_id: str) -> str:
 
 def invitees(doc: dict[str, Any]) -> list[str]:
     """Addresses an organizer's change reaches (everyone invited)."""
-    return [a["emailAddress"]["address"] for a in doc.get("attendees") or []
-            if a.get("emailAddress", {}).get("address")]
+    return [
+        a["emailAddress"]["address"] for a in doc.get("attendees") or [] if a.get("emailAddress", {}).get("address")
+    ]
 
 
-def event_fields(body: dict[str, Any], *, subject: str | None = None, description: str | None = None,
-                 location: str | None = None, locations: list[str] | None = None,
-                 attendees: list[AttendeeInput] | None = None, online_meeting: bool | None = None,
-                 reminder_minutes: int | None = None, show_as: str | None = None, sensitivity: str | None = None,
-                 importance: str | None = None, categories: list[str] | None = None) -> None:
+def event_fields(
+    body: dict[str, Any],
+    *,
+    subject: str | None = None,
+    description: str | None = None,
+    location: str | None = None,
+    locations: list[str] | None = None,
+    attendees: list[AttendeeInput] | None = None,
+    online_meeting: bool | None = None,
+    reminder_minutes: int | None = None,
+    show_as: str | None = None,
+    sensitivity: str | None = None,
+    importance: str | None = None,
+    categories: list[str] | None = None,
+) -> None:
     """Set in ``body`` the event fields these tool arguments give (those not None)."""
     if subject is not None:
         body["subject"] = subject
@@ -50,14 +61,19 @@ def event_fields(body: dict[str, Any], *, subject: str | None = None, descriptio
         body["isReminderOn"] = reminder_minutes >= 0
         if reminder_minutes >= 0:
             body["reminderMinutesBeforeStart"] = reminder_minutes
-    for key, value in (("showAs", show_as), ("sensitivity", sensitivity), ("importance", importance),
-                       ("categories", categories)):
+    for key, value in (
+        ("showAs", show_as),
+        ("sensitivity", sensitivity),
+        ("importance", importance),
+        ("categories", categories),
+    ):
         if value is not None:
             body[key] = value
 
 
-async def time_changes(svc: Services, path: str, start: str | None, end: str | None, all_day: bool | None,
-                       zone_name: str, zone: ZoneInfo) -> dict[str, Any]:
+async def time_changes(
+    svc: Services, path: str, start: str | None, end: str | None, all_day: bool | None, zone_name: str, zone: ZoneInfo
+) -> dict[str, Any]:
     """start/end/isAllDay for a PATCH of the event at ``path``: what is not given is kept."""
     if start is None and end is None and all_day is None:
         return {}
@@ -78,8 +94,9 @@ async def time_changes(svc: Services, path: str, start: str | None, end: str | N
     return times_body(new_start, new_end, bool(is_all_day), zone_name, zone, duration_default=keep)
 
 
-async def recurrence_change(svc: Services, path: str, body: dict[str, Any], recurrence: str | None,
-                            zone_name: str) -> None:
+async def recurrence_change(
+    svc: Services, path: str, body: dict[str, Any], recurrence: str | None, zone_name: str
+) -> None:
     if recurrence is None:
         return
     first = tz.parse_graph_datetime(body["start"]["dateTime"]).date() if "start" in body else None

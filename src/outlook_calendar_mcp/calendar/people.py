@@ -16,7 +16,7 @@ __all__ = ["MAX_WINDOW", "find_people", "iso_duration", "parse_duration", "resol
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
 _PLAIN_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
-MAX_WINDOW = dt.timedelta(days=62)   # Graph's limit for findMeetingTimes and getSchedule
+MAX_WINDOW = dt.timedelta(days=62)  # Graph's limit for findMeetingTimes and getSchedule
 
 
 def parse_duration(value: str | int, label: str = "duration") -> dt.timedelta:
@@ -62,14 +62,18 @@ async def resolve_people(svc: Services, people: list[str], label: str) -> list[d
         if not text:
             raise InputError(f"{label}[{i}]: empty; give a name or an address.")
         escaped = text.replace("'", "''")
-        page = await svc.graph.get_page("users", params={
-            "$filter": f"startswith(displayName,'{escaped}') or startswith(givenName,'{escaped}')", "$top": 10})
+        page = await svc.graph.get_page(
+            "users",
+            params={"$filter": f"startswith(displayName,'{escaped}') or startswith(givenName,'{escaped}')", "$top": 10},
+        )
         matches = [u for u in page.items if u.get("mail")]
         exact = [u for u in matches if (u.get("displayName") or "").lower() == text.lower()]
         matches = exact or matches
         if not matches:
-            raise InputError(f"{label}[{i}]: nobody called '{text}' in the directory; check the spelling or give "
-                             "the email address (find_people searches by name).")
+            raise InputError(
+                f"{label}[{i}]: nobody called '{text}' in the directory; check the spelling or give "
+                "the email address (find_people searches by name)."
+            )
         if len(matches) > 1:
             names = ", ".join(f"{u['displayName']} <{u['mail']}>" for u in matches[:5])
             raise InputError(f"{label}[{i}]: '{text}' matches several people ({names}); give the email address.")
@@ -97,18 +101,22 @@ async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -
             out.append({"address": text, "name": text})
             continue
         low = text.lower()
-        matches = ([r for r in known if (r.get("emailAddress") or "").lower() == low]
-                   or [r for r in known if low in ((r.get("displayName") or "").lower(),
-                                                   (r.get("nickname") or "").lower())]
-                   or [r for r in known if not ADDRESS.match(text) and low in (r.get("displayName") or "").lower()])
+        matches = (
+            [r for r in known if (r.get("emailAddress") or "").lower() == low]
+            or [r for r in known if low in ((r.get("displayName") or "").lower(), (r.get("nickname") or "").lower())]
+            or [r for r in known if not ADDRESS.match(text) and low in (r.get("displayName") or "").lower()]
+        )
         if not matches:
-            raise InputError(f"{label}[{i}]: '{text}' is not a meeting room of your organization; list_rooms shows "
-                             "the rooms (list_room_lists the buildings).")
+            raise InputError(
+                f"{label}[{i}]: '{text}' is not a meeting room of your organization; list_rooms shows "
+                "the rooms (list_room_lists the buildings)."
+            )
         if len(matches) > 1:
             names = ", ".join(f"{r.get('displayName')} <{r.get('emailAddress')}>" for r in matches[:5])
             raise InputError(f"{label}[{i}]: '{text}' matches several rooms ({names}); give the room's address.")
-        out.append({"address": matches[0]["emailAddress"],
-                    "name": matches[0].get("displayName") or matches[0]["emailAddress"]})
+        out.append(
+            {"address": matches[0]["emailAddress"], "name": matches[0].get("displayName") or matches[0]["emailAddress"]}
+        )
     return out
 
 
@@ -125,17 +133,35 @@ async def find_people(svc: Services, query: str, max_results: int) -> list[dict[
             emails = p.get("scoredEmailAddresses") or []
             if emails:
                 kind = "room" if (p.get("personType") or {}).get("subclass") == "Room" else None
-                found.setdefault(emails[0]["address"].lower(), {
-                    "name": p.get("displayName") or emails[0]["address"], "email": emails[0]["address"],
-                    "job_title": p.get("jobTitle"), "office": p.get("officeLocation"), "kind": kind})
+                found.setdefault(
+                    emails[0]["address"].lower(),
+                    {
+                        "name": p.get("displayName") or emails[0]["address"],
+                        "email": emails[0]["address"],
+                        "job_title": p.get("jobTitle"),
+                        "office": p.get("officeLocation"),
+                        "kind": kind,
+                    },
+                )
     if len(found) < max_results:
         escaped = text.replace("'", "''")
-        page = await svc.graph.get_page("users", params={
-            "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
-            "$top": max_results})
+        page = await svc.graph.get_page(
+            "users",
+            params={
+                "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
+                "$top": max_results,
+            },
+        )
         for u in page.items:
             address = u.get("mail") or u.get("userPrincipalName")
             if address:
-                found.setdefault(address.lower(), {"name": u.get("displayName") or address, "email": address,
-                                                   "job_title": u.get("jobTitle"), "office": u.get("officeLocation")})
+                found.setdefault(
+                    address.lower(),
+                    {
+                        "name": u.get("displayName") or address,
+                        "email": address,
+                        "job_title": u.get("jobTitle"),
+                        "office": u.get("officeLocation"),
+                    },
+                )
     return list(found.values())[:max_results]

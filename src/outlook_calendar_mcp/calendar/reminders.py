@@ -30,29 +30,36 @@ def _action(svc: Services, mailbox: str | None, event_id: str, action: str) -> s
     return f"{svc.mb(mailbox)}/events/{quote(event_id, safe='')}/{action}"
 
 
-async def reminders_in(svc: Services, mailbox: str | None, zone_name: str, zone: ZoneInfo, start: str | None,
-                       end: str | None) -> list[dict[str, Any]]:
+async def reminders_in(
+    svc: Services, mailbox: str | None, zone_name: str, zone: ZoneInfo, start: str | None, end: str | None
+) -> list[dict[str, Any]]:
     """The reminders of events in ``start``..``end`` (default: now, and 24 hours after the start)."""
     begin = parse_time(start, zone, "start") if start else svc.clock.now(zone).replace(microsecond=0)
     start = begin.isoformat()
     end = end or (begin + dt.timedelta(hours=24)).isoformat()
     window_start, window_end = window(start, end, zone)
-    data = await svc.graph.get(f"{svc.mb(mailbox)}/reminderView(startDateTime='{window_start}',"
-                               f"endDateTime='{window_end}')", prefer=svc.prefer(zone_name))
+    data = await svc.graph.get(
+        f"{svc.mb(mailbox)}/reminderView(startDateTime='{window_start}',endDateTime='{window_end}')",
+        prefer=svc.prefer(zone_name),
+    )
     found: list[dict[str, Any]] = (data or {}).get("value") or []
     return found
 
 
-async def snooze(svc: Services, mailbox: str | None, event_id: str, until: str, zone_name: str,
-                 zone: ZoneInfo) -> dt.datetime:
+async def snooze(
+    svc: Services, mailbox: str | None, event_id: str, until: str, zone_name: str, zone: ZoneInfo
+) -> dt.datetime:
     """Make the reminder go off again at ``until`` (in the future, on the server's clock); that instant."""
     moment = parse_time(until, zone, "until")
     now = svc.clock.now(zone)
     if moment <= now:
-        raise InputError(f"until: {until} is not in the future; give a later time, e.g. "
-                         f"'{(now + dt.timedelta(minutes=10)).strftime('%Y-%m-%dT%H:%M')}'.")
-    await svc.graph.post(_action(svc, mailbox, event_id, "snoozeReminder"),
-                         json={"newReminderTime": tz.to_graph(moment, zone_name)})
+        raise InputError(
+            f"until: {until} is not in the future; give a later time, e.g. "
+            f"'{(now + dt.timedelta(minutes=10)).strftime('%Y-%m-%dT%H:%M')}'."
+        )
+    await svc.graph.post(
+        _action(svc, mailbox, event_id, "snoozeReminder"), json={"newReminderTime": tz.to_graph(moment, zone_name)}
+    )
     return moment
 
 

@@ -39,8 +39,10 @@ async def _load(svc: Services, target: str, mailbox: str | None, fields: str) ->
         return await svc.graph.get(target, params={"$select": fields}) or {}
     except NotFound:
         whose = f"{mailbox}'s calendar" if mailbox else "your calendar"
-        raise InputError(f"event: no such event in {whose} (it was deleted, or it is in another mailbox: pass "
-                         "mailbox); calendar_view or list_events show the current ones.") from None
+        raise InputError(
+            f"event: no such event in {whose} (it was deleted, or it is in another mailbox: pass "
+            "mailbox); calendar_view or list_events show the current ones."
+        ) from None
 
 
 def organizer_of(doc: dict[str, Any]) -> str | None:
@@ -49,25 +51,40 @@ def organizer_of(doc: dict[str, Any]) -> str | None:
     return address
 
 
-async def answer(svc: Services, action: str, event: str, mailbox: str | None, comment: str | None,
-                 send_response: bool, proposed_start: str | None = None, proposed_end: str | None = None,
-                 time_zone: str | None = None) -> Answered:
+async def answer(
+    svc: Services,
+    action: str,
+    event: str,
+    mailbox: str | None,
+    comment: str | None,
+    send_response: bool,
+    proposed_start: str | None = None,
+    proposed_end: str | None = None,
+    time_zone: str | None = None,
+) -> Answered:
     """POST ``action`` (accept, tentativelyAccept, decline) for ``event``; a proposed time needs both ends."""
     target = _path(svc, mailbox, event)
-    doc = await _load(svc, target, mailbox, "subject,organizer,isOrganizer,isCancelled,responseRequested,"
-                                            "allowNewTimeProposals")
+    doc = await _load(
+        svc, target, mailbox, "subject,organizer,isOrganizer,isCancelled,responseRequested,allowNewTimeProposals"
+    )
     if doc.get("isOrganizer"):
-        raise InputError("event: you organize this meeting, so there is nothing to respond to; use update_event "
-                         "or cancel_event instead.")
+        raise InputError(
+            "event: you organize this meeting, so there is nothing to respond to; use update_event "
+            "or cancel_event instead."
+        )
     if doc.get("isCancelled"):
-        raise InputError("event: the organizer has cancelled this meeting, so there is nothing to respond to; "
-                         "delete_event removes it from your calendar.")
+        raise InputError(
+            "event: the organizer has cancelled this meeting, so there is nothing to respond to; "
+            "delete_event removes it from your calendar."
+        )
     if (proposed_start or proposed_end) and doc.get("allowNewTimeProposals") is False:
-        raise InputError("proposed_start: the organizer does not accept new time proposals for this meeting; "
-                         "respond without proposed_start/proposed_end (say it in comment instead).")
+        raise InputError(
+            "proposed_start: the organizer does not accept new time proposals for this meeting; "
+            "respond without proposed_start/proposed_end (say it in comment instead)."
+        )
     note = None
     if send_response and doc.get("responseRequested") is False:
-        send_response = False      # Graph refuses to send what the organizer asked not to receive
+        send_response = False  # Graph refuses to send what the organizer asked not to receive
         note = "The organizer asked for no responses, so yours was recorded but not sent."
     body: dict[str, Any] = {"sendResponse": send_response}
     if comment:
@@ -82,8 +99,10 @@ async def answer(svc: Services, action: str, event: str, mailbox: str | None, co
             raise InputError(f"proposed_end: {proposed_end} is not after proposed_start {proposed_start}.")
         if not send_response:
             if note:
-                raise InputError("proposed_start: the organizer asked for no responses, so a proposed time cannot "
-                                 "reach them; respond without proposed_start/proposed_end.")
+                raise InputError(
+                    "proposed_start: the organizer asked for no responses, so a proposed time cannot "
+                    "reach them; respond without proposed_start/proposed_end."
+                )
             raise InputError("send_response: a proposed time reaches the organizer only with send_response=true.")
         body["proposedNewTime"] = {"start": tz.to_graph(begin, zone_name), "end": tz.to_graph(finish, zone_name)}
         proposed = (begin, finish)
@@ -93,8 +112,9 @@ async def answer(svc: Services, action: str, event: str, mailbox: str | None, co
     return Answered(doc=doc, send_response=send_response, note=note)
 
 
-async def forward(svc: Services, event: str, mailbox: str | None, to: list[str],
-                  comment: str | None) -> tuple[dict[str, Any], list[str]]:
+async def forward(
+    svc: Services, event: str, mailbox: str | None, to: list[str], comment: str | None
+) -> tuple[dict[str, Any], list[str]]:
     """Forward ``event`` to ``to``; returns the event and everyone told (the organizer too, when not you)."""
     recipients = []
     for i, address in enumerate(to):
@@ -115,7 +135,7 @@ async def forward(svc: Services, event: str, mailbox: str | None, to: list[str],
             notified.append(r["emailAddress"]["address"])
     organizer = organizer_of(doc)
     if not doc.get("isOrganizer") and organizer and organizer.lower() not in {n.lower() for n in notified}:
-        notified.append(organizer)   # Exchange tells the organizer who their meeting was forwarded to
+        notified.append(organizer)  # Exchange tells the organizer who their meeting was forwarded to
     return doc, notified
 
 

@@ -24,12 +24,36 @@ from .services import Services
 from .targets import Target, explain_access, zone_for
 from .times import parse_time, utc_text
 
-__all__ = ["SERIES_FIELDS", "Deletion", "Split", "delete_in_scope", "end_series", "exceptions_of", "original_date",
-           "series_info", "series_zone", "split_series", "update_series"]
+__all__ = [
+    "SERIES_FIELDS",
+    "Deletion",
+    "Split",
+    "delete_in_scope",
+    "end_series",
+    "exceptions_of",
+    "original_date",
+    "series_info",
+    "series_zone",
+    "split_series",
+    "update_series",
+]
 
-SERIES_FIELDS = ("subject", "body", "location", "locations", "categories", "showAs", "sensitivity", "importance",
-                 "isOnlineMeeting", "isReminderOn", "reminderMinutesBeforeStart", "responseRequested",
-                 "allowNewTimeProposals", "hideAttendees")
+SERIES_FIELDS = (
+    "subject",
+    "body",
+    "location",
+    "locations",
+    "categories",
+    "showAs",
+    "sensitivity",
+    "importance",
+    "isOnlineMeeting",
+    "isReminderOn",
+    "reminderMinutesBeforeStart",
+    "responseRequested",
+    "allowNewTimeProposals",
+    "hideAttendees",
+)
 
 
 @dataclass
@@ -48,28 +72,39 @@ class Split:
 async def exceptions_of(svc: Services, t: Target, master_id: str) -> dict[str, Any]:
     """The series master with exceptionOccurrences and cancelledOccurrences (Graph beta)."""
     with explain_access(t, writing=False):
-        return await svc.graph.get(event_path(t, master_id), beta=True, params={
-            "$select": "subject,start,end,isAllDay,occurrenceId,cancelledOccurrences,exceptionOccurrences",
-            "$expand": "exceptionOccurrences"})
+        return await svc.graph.get(
+            event_path(t, master_id),
+            beta=True,
+            params={
+                "$select": "subject,start,end,isAllDay,occurrenceId,cancelledOccurrences,exceptionOccurrences",
+                "$expand": "exceptionOccurrences",
+            },
+        )
 
 
-async def series_info(svc: Services, t: Target, event_id: str, event: str, scope: str, zone_name: str,
-                      etag: str | None) -> dict[str, Any]:
+async def series_info(
+    svc: Services, t: Target, event_id: str, event: str, scope: str, zone_name: str, etag: str | None
+) -> dict[str, Any]:
     """type, seriesMasterId, start, end of the event; checks that ``scope`` fits it."""
     with explain_access(t, writing=False):
-        info = await svc.graph.get(event_path(t, event_id), prefer=svc.prefer(zone_name),
-                           params={"$select": "type,seriesMasterId,start,end,isAllDay,subject,attendees,"
-                                              "isOrganizer"})
+        info = await svc.graph.get(
+            event_path(t, event_id),
+            prefer=svc.prefer(zone_name),
+            params={"$select": "type,seriesMasterId,start,end,isAllDay,subject,attendees,isOrganizer"},
+        )
     kind = info.get("type") or "singleInstance"
     if scope == "occurrence" and kind not in ("occurrence", "exception"):
         what = "a whole series" if kind == "seriesMaster" else "a single event"
-        raise InputError(f"scope: 'occurrence' needs one occurrence of a series, but {event} is {what}; get an "
-                         "occurrence's handle from list_event_instances or calendar_view, or leave scope out.")
+        raise InputError(
+            f"scope: 'occurrence' needs one occurrence of a series, but {event} is {what}; get an "
+            "occurrence's handle from list_event_instances or calendar_view, or leave scope out."
+        )
     if scope in ("series", "this_and_following") and kind == "singleInstance":
         raise InputError(f"scope: {event} is a single event, not part of a recurring series; leave scope out.")
     if etag and kind != "seriesMaster" and scope != "occurrence" and info.get("@odata.etag") != etag:
-        raise InputError(f"etag: {event} changed since that etag was read; get_event again and retry with its "
-                         "current etag.")
+        raise InputError(
+            f"etag: {event} changed since that etag was read; get_event again and retry with its current etag."
+        )
     return info
 
 
@@ -94,28 +129,47 @@ def series_zone(master: dict[str, Any]) -> str:
 async def end_series(svc: Services, t: Target, master: dict[str, Any], last_day: dt.date) -> dict[str, Any]:
     """Make ``master``'s series end on ``last_day`` (its pattern kept)."""
     rec = master["recurrence"]
-    rng = {"type": "endDate", "startDate": rec["range"]["startDate"], "endDate": last_day.isoformat(),
-           "recurrenceTimeZone": series_zone(master)}
+    rng = {
+        "type": "endDate",
+        "startDate": rec["range"]["startDate"],
+        "endDate": last_day.isoformat(),
+        "recurrenceTimeZone": series_zone(master),
+    }
     with explain_access(t, writing=True):
-        return await svc.graph.patch(event_path(t, master["id"]), json={"recurrence": {"pattern": rec["pattern"],
-                                                                             "range": rng}})
+        return await svc.graph.patch(
+            event_path(t, master["id"]), json={"recurrence": {"pattern": rec["pattern"], "range": rng}}
+        )
 
 
-async def update_series(svc: Services, t: Target, info: dict[str, Any], body: dict[str, Any],
-                        start: str | None, end: str | None, all_day: bool | None, recurrence: str | None,
-                        zone_name: str, zone: ZoneInfo, event: str) -> dict[str, Any]:
+async def update_series(
+    svc: Services,
+    t: Target,
+    info: dict[str, Any],
+    body: dict[str, Any],
+    start: str | None,
+    end: str | None,
+    all_day: bool | None,
+    recurrence: str | None,
+    zone_name: str,
+    zone: ZoneInfo,
+    event: str,
+) -> dict[str, Any]:
     """PATCH the master of ``info``'s series; times given for an occurrence move every occurrence alike."""
     master_path = event_path(t, info["seriesMasterId"])
     if start is not None or end is not None or all_day is not None:
         if all_day is not None:
-            raise InputError("all_day: to change whether a whole series is all-day, pass the series handle "
-                             f"(from get_event on {event}: its 'series') without scope.")
+            raise InputError(
+                "all_day: to change whether a whole series is all-day, pass the series handle "
+                f"(from get_event on {event}: its 'series') without scope."
+            )
         occ_start, occ_end = (tz.from_graph(info[k], k) for k in ("start", "end"))
         new_start = parse_time(start, zone, "start") if start else occ_start
         if new_start.date() != occ_start.date():
-            raise InputError(f"start: with scope 'series' give a time on the occurrence's own day "
-                             f"({occ_start.date()}); to move the series to other days, change its recurrence "
-                             "(days_of_week).")
+            raise InputError(
+                f"start: with scope 'series' give a time on the occurrence's own day "
+                f"({occ_start.date()}); to move the series to other days, change its recurrence "
+                "(days_of_week)."
+            )
         new_end = parse_time(end, zone, "end") if end else new_start + (occ_end - occ_start)
         master = await svc.graph.get(master_path, params={"$select": "start,end"}, prefer=svc.prefer(zone_name))
         m_day = tz.from_graph(master["start"], "start").date()
@@ -129,9 +183,19 @@ async def update_series(svc: Services, t: Target, info: dict[str, Any], body: di
         return await svc.graph.patch(master_path, json=body, prefer=svc.prefer(zone_name))
 
 
-async def split_series(svc: Services, t: Target, info: dict[str, Any], changes: dict[str, Any],
-                       start: str | None, end: str | None, all_day: bool | None, recurrence: str | None,
-                       zone_name: str, zone: ZoneInfo, event: str) -> Split:
+async def split_series(
+    svc: Services,
+    t: Target,
+    info: dict[str, Any],
+    changes: dict[str, Any],
+    start: str | None,
+    end: str | None,
+    all_day: bool | None,
+    recurrence: str | None,
+    zone_name: str,
+    zone: ZoneInfo,
+    event: str,
+) -> Split:
     """'This and following': end the series the day before the occurrence, start a new one there."""
     master_path = event_path(t, info["seriesMasterId"])
     with explain_access(t, writing=False):
@@ -148,8 +212,9 @@ async def split_series(svc: Services, t: Target, info: dict[str, Any], changes: 
     m_start, m_end = (tz.from_graph(master[k], k) for k in ("start", "end"))
     all_day_now = bool(master.get("isAllDay")) if all_day is None else all_day
     body: dict[str, Any] = {k: master[k] for k in SERIES_FIELDS if k in master}
-    body["attendees"] = [{"emailAddress": a["emailAddress"], "type": a.get("type") or "required"}
-                         for a in master.get("attendees") or []]
+    body["attendees"] = [
+        {"emailAddress": a["emailAddress"], "type": a.get("type") or "required"} for a in master.get("attendees") or []
+    ]
     body.update(changes)
     if all_day_now:
         days = max((m_end.date() - m_start.date()).days, 1)
@@ -168,18 +233,24 @@ async def split_series(svc: Services, t: Target, info: dict[str, Any], changes: 
         pattern = dict(master["recurrence"]["pattern"])
         if new_first != day:
             if pattern.get("type") != "weekly":
-                raise InputError(f"start: moving this and the following occurrences from {day} to another day "
-                                 "needs their new rule too: give recurrence.")
+                raise InputError(
+                    f"start: moving this and the following occurrences from {day} to another day "
+                    "needs their new rule too: give recurrence."
+                )
             shift = (new_first.weekday() - day.weekday()) % 7
             order = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
             pattern["daysOfWeek"] = [order[(order.index(d) + shift) % 7] for d in pattern.get("daysOfWeek") or []]
-        new_range: dict[str, Any] = {"type": rng["type"], "startDate": new_first.isoformat(),
-                                     "recurrenceTimeZone": rec_zone_name}
+        new_range: dict[str, Any] = {
+            "type": rng["type"],
+            "startDate": new_first.isoformat(),
+            "recurrenceTimeZone": rec_zone_name,
+        }
         if rng["type"] == "endDate":
             new_range["endDate"] = rng["endDate"]
         elif rng["type"] == "numbered":
-            new_range["numberOfOccurrences"] = max(1, rng["numberOfOccurrences"] - await count_before(
-                svc, t, master, extra, day, rec_zone))
+            new_range["numberOfOccurrences"] = max(
+                1, rng["numberOfOccurrences"] - await count_before(svc, t, master, extra, day, rec_zone)
+            )
         body["recurrence"] = {"pattern": pattern, "range": new_range}
     body["transactionId"] = str(uuid.uuid4())
     if t.group:
@@ -193,37 +264,54 @@ async def split_series(svc: Services, t: Target, info: dict[str, Any], changes: 
     try:
         await end_series(svc, t, master, day - dt.timedelta(days=1))
     except Exception:
-        await svc.graph.delete(event_path(t, new["id"]))      # leave the calendar as it was
+        await svc.graph.delete(event_path(t, new["id"]))  # leave the calendar as it was
         raise
     later = [d for d in views.series_exceptions(extra, zone, svc.handles).cancelled_dates if d >= day.isoformat()]
-    for cancelled in later:        # occurrences deleted from the old series stay deleted in the new one
+    for cancelled in later:  # occurrences deleted from the old series stay deleted in the new one
         await cancel_on(svc, t, new, dt.date.fromisoformat(cancelled), rec_zone)
-    dropped = sum(1 for e in extra.get("exceptionOccurrences") or []
-                  if (views.occurrence_date(e.get("occurrenceId")) or "") >= day.isoformat())
-    return Split(doc=new, ended_series=master["id"], ends_on=(day - dt.timedelta(days=1)).isoformat(),
-                 starts_on=new_first.isoformat(), changed_occurrences_dropped=dropped or None)
+    dropped = sum(
+        1
+        for e in extra.get("exceptionOccurrences") or []
+        if (views.occurrence_date(e.get("occurrenceId")) or "") >= day.isoformat()
+    )
+    return Split(
+        doc=new,
+        ended_series=master["id"],
+        ends_on=(day - dt.timedelta(days=1)).isoformat(),
+        starts_on=new_first.isoformat(),
+        changed_occurrences_dropped=dropped or None,
+    )
 
 
-async def count_before(svc: Services, t: Target, master: dict[str, Any], extra: dict[str, Any], day: dt.date,
-                       rec_zone: ZoneInfo) -> int:
+async def count_before(
+    svc: Services, t: Target, master: dict[str, Any], extra: dict[str, Any], day: dt.date, rec_zone: ZoneInfo
+) -> int:
     """Occurrences of a numbered series before ``day`` (cancelled ones count, as the series counts them)."""
     first = dt.date.fromisoformat(master["recurrence"]["range"]["startDate"])
     begin = tz.to_utc(dt.datetime.combine(first, dt.time()), rec_zone)
     until = tz.to_utc(dt.datetime.combine(day, dt.time()), rec_zone)
-    page = await svc.graph.get_all(f"{event_path(t, master['id'])}/instances", max_items=1000, params={
-        "startDateTime": utc_text(begin), "endDateTime": utc_text(until),
-        "$select": "start"})
-    cancelled = [d for d in views.series_exceptions(extra, rec_zone, svc.handles).cancelled_dates
-                 if d < day.isoformat()]
+    page = await svc.graph.get_all(
+        f"{event_path(t, master['id'])}/instances",
+        max_items=1000,
+        params={"startDateTime": utc_text(begin), "endDateTime": utc_text(until), "$select": "start"},
+    )
+    cancelled = [
+        d for d in views.series_exceptions(extra, rec_zone, svc.handles).cancelled_dates if d < day.isoformat()
+    ]
     return len(page.items) + len(cancelled)
 
 
 async def cancel_on(svc: Services, t: Target, series: dict[str, Any], day: dt.date, rec_zone: ZoneInfo) -> None:
     """Delete ``series``' occurrence on ``day`` (in the series' zone)."""
     begin = tz.to_utc(dt.datetime.combine(day, dt.time()), rec_zone)
-    page = await svc.graph.get_all(f"{event_path(t, series['id'])}/instances", params={
-        "startDateTime": utc_text(begin),
-        "endDateTime": utc_text(begin + dt.timedelta(days=1)), "$select": "start"})
+    page = await svc.graph.get_all(
+        f"{event_path(t, series['id'])}/instances",
+        params={
+            "startDateTime": utc_text(begin),
+            "endDateTime": utc_text(begin + dt.timedelta(days=1)),
+            "$select": "start",
+        },
+    )
     for occurrence in page.items:
         await svc.graph.delete(event_path(t, occurrence["id"]))
 
@@ -234,12 +322,13 @@ class Deletion:
 
     deleted: str
     doc: dict[str, Any]
-    whole_series: bool = False          # the series went (scope 'series', or its first occurrence and after)
-    series_ends_on: str | None = None   # this_and_following: the series now ends on this day
+    whole_series: bool = False  # the series went (scope 'series', or its first occurrence and after)
+    series_ends_on: str | None = None  # this_and_following: the series now ends on this day
 
 
-async def delete_in_scope(svc: Services, t: Target, event_id: str, event: str, scope: str | None,
-                          etag: str | None) -> Deletion:
+async def delete_in_scope(
+    svc: Services, t: Target, event_id: str, event: str, scope: str | None, etag: str | None
+) -> Deletion:
     """Delete an event; for an occurrence, in ``scope``: itself, it and the following (the series ends the
     day before), or the whole series."""
     g = svc.graph
@@ -259,8 +348,11 @@ async def delete_in_scope(svc: Services, t: Target, event_id: str, event: str, s
         return Deletion(event_id, info)
     master_path = event_path(t, info["seriesMasterId"])
     with explain_access(t, writing=False):
-        master = await g.get(master_path, prefer=svc.prefer(zone_name),
-                             params={"$select": "subject,start,end,isAllDay,recurrence,attendees,isOrganizer"})
+        master = await g.get(
+            master_path,
+            prefer=svc.prefer(zone_name),
+            params={"$select": "subject,start,end,isAllDay,recurrence,attendees,isOrganizer"},
+        )
     day = None if scope == "series" else original_date(info, master, await exceptions_of(svc, t, master["id"]))
     if day is None or day <= dt.date.fromisoformat(master["recurrence"]["range"]["startDate"]):
         with explain_access(t, writing=True):

@@ -49,14 +49,17 @@ class Services:
         if mailbox is None and self.app_only:
             mailbox = self.settings.mailbox
             if not mailbox:
-                raise InputError("mailbox: app-only sign-in has no 'me'; pass mailbox (an address) or set "
-                                 "OUTLOOK_MCP_MAILBOX.")
+                raise InputError(
+                    "mailbox: app-only sign-in has no 'me'; pass mailbox (an address) or set OUTLOOK_MCP_MAILBOX."
+                )
         if mailbox is None or mailbox.lower() == "me":
             return "me"
         guid = GUID.fullmatch(mailbox)
         if "/" in mailbox or " " in mailbox or ("@" not in mailbox and not guid):
-            raise InputError(f"mailbox: '{mailbox}' is not an address or user id; give e.g. 'dana@contoso.com' "
-                             "(find_people turns a name into an address).")
+            raise InputError(
+                f"mailbox: '{mailbox}' is not an address or user id; give e.g. 'dana@contoso.com' "
+                "(find_people turns a name into an address)."
+            )
         return f"users/{quote(mailbox, safe='@')}"
 
     async def zone(self, mailbox: str | None, time_zone: str | None = None) -> tuple[str, ZoneInfo]:

@@ -15,9 +15,16 @@ from .errors import InputError
 from .services import Services
 from .targets import ADDRESS, Target, calendar_path, explain_access, target
 
-__all__ = ["Permissions", "change_role", "check_address", "find_permission", "list_permissions", "permissions_of",
-           "share",
-           "unshare"]
+__all__ = [
+    "Permissions",
+    "change_role",
+    "check_address",
+    "find_permission",
+    "list_permissions",
+    "permissions_of",
+    "share",
+    "unshare",
+]
 
 
 @dataclass(frozen=True)
@@ -29,13 +36,14 @@ class Permissions:
     label: str
 
 
-async def permissions_of(svc: Services, mailbox: str | None, group_id: str | None,
-                         calendar_id: str | None) -> Permissions:
+async def permissions_of(
+    svc: Services, mailbox: str | None, group_id: str | None, calendar_id: str | None
+) -> Permissions:
     t = await target(svc, mailbox, group_id)
     cal = calendar_path(svc, t, calendar_id)
     label = f"{t.owner or 'your'}{'' if t.owner is None else chr(39) + 's'} " + (
-        f"calendar {svc.handles.handle('calendar', svc.calendar_id(calendar_id))}" if calendar_id
-        else "main calendar")
+        f"calendar {svc.handles.handle('calendar', svc.calendar_id(calendar_id))}" if calendar_id else "main calendar"
+    )
     return Permissions(t, f"{cal}/calendarPermissions", label)
 
 
@@ -53,16 +61,20 @@ async def find_permission(svc: Services, perms: Permissions, value: str) -> dict
         for p in listed:
             email = p.get("emailAddress") or {}
             if (email.get("address") or "").lower() == value.lower() or (
-                    not email.get("address") and value.lower() == (email.get("name") or "").lower()):
+                not email.get("address") and value.lower() == (email.get("name") or "").lower()
+            ):
                 return p
-        raise InputError(f"permission: the calendar is not shared with '{value}'; list_calendar_permissions "
-                         "shows who it is shared with (share_calendar adds someone).")
+        raise InputError(
+            f"permission: the calendar is not shared with '{value}'; list_calendar_permissions "
+            "shows who it is shared with (share_calendar adds someone)."
+        )
     graph_id = svc.handles.resolve("permission", value, argument="permission")
     for p in listed:
         if p["id"] == graph_id:
             return p
-    raise InputError(f"permission: '{value}' is not a permission of this calendar; list_calendar_permissions "
-                     "shows the current ones.")
+    raise InputError(
+        f"permission: '{value}' is not a permission of this calendar; list_calendar_permissions shows the current ones."
+    )
 
 
 async def share(svc: Services, perms: Permissions, address: str, role: str) -> dict[str, Any]:
@@ -71,11 +83,14 @@ async def share(svc: Services, perms: Permissions, address: str, role: str) -> d
         listed = (await svc.graph.get_all(perms.path)).items
     for p in listed:
         if ((p.get("emailAddress") or {}).get("address") or "").lower() == address.lower():
-            raise InputError(f"share_with: the calendar is already shared with {address} (role "
-                             f"'{p.get('role')}'); change the role with update_calendar_permission instead.")
+            raise InputError(
+                f"share_with: the calendar is already shared with {address} (role "
+                f"'{p.get('role')}'); change the role with update_calendar_permission instead."
+            )
     with explain_access(perms.target, writing=True):
-        doc: dict[str, Any] = await svc.graph.post(perms.path, json={"emailAddress": {"address": address},
-                                                                     "role": role})
+        doc: dict[str, Any] = await svc.graph.post(
+            perms.path, json={"emailAddress": {"address": address}, "role": role}
+        )
     return doc
 
 
@@ -83,8 +98,10 @@ def check_address(value: str) -> str:
     """An address to share with, or the error that says what one looks like."""
     address = (value or "").strip()
     if not ADDRESS.match(address):
-        raise InputError(f"share_with: '{value}' is not an email address; give e.g. 'dana@contoso.com' "
-                         "(find_people finds a colleague's address).")
+        raise InputError(
+            f"share_with: '{value}' is not an email address; give e.g. 'dana@contoso.com' "
+            "(find_people finds a colleague's address)."
+        )
     return address
 
 
@@ -93,11 +110,14 @@ async def change_role(svc: Services, perms: Permissions, value: str, role: str) 
     current = await find_permission(svc, perms, value)
     allowed = current.get("allowedRoles") or []
     if allowed and role not in allowed:
-        raise InputError(f"role: '{role}' is not allowed for {views.permission_view(current, svc.handles).who} "
-                         f"on this calendar; allowed: {', '.join(allowed)}.")
+        raise InputError(
+            f"role: '{role}' is not allowed for {views.permission_view(current, svc.handles).who} "
+            f"on this calendar; allowed: {', '.join(allowed)}."
+        )
     with explain_access(perms.target, writing=True):
-        doc: dict[str, Any] = await svc.graph.patch(f"{perms.path}/{quote(current['id'], safe='')}",
-                                                    json={"role": role})
+        doc: dict[str, Any] = await svc.graph.patch(
+            f"{perms.path}/{quote(current['id'], safe='')}", json={"role": role}
+        )
     return doc
 
 
@@ -105,8 +125,10 @@ async def unshare(svc: Services, perms: Permissions, value: str) -> dict[str, An
     """Remove the permission ``value`` names ('My Organization' cannot be); the removed one."""
     current = await find_permission(svc, perms, value)
     if current.get("isRemovable") is False:
-        raise InputError("permission: 'My Organization' can't be removed; use update_calendar_permission with "
-                         "role='none' to stop sharing free/busy with everyone.")
+        raise InputError(
+            "permission: 'My Organization' can't be removed; use update_calendar_permission with "
+            "role='none' to stop sharing free/busy with everyone."
+        )
     with explain_access(perms.target, writing=True):
         await svc.graph.delete(f"{perms.path}/{quote(current['id'], safe='')}")
     return current

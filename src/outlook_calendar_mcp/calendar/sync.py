@@ -36,8 +36,17 @@ DEFAULT_PAGE = 100
 MAX_PAGES = 10_000
 EXPIRED = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 # What an abbreviated occurrence in a delta page takes from its series master.
-FROM_MASTER = ("subject", "isAllDay", "location", "showAs", "sensitivity", "categories", "isCancelled", "organizer",
-               "isOrganizer")
+FROM_MASTER = (
+    "subject",
+    "isAllDay",
+    "location",
+    "showAs",
+    "sensitivity",
+    "categories",
+    "isCancelled",
+    "organizer",
+    "isOrganizer",
+)
 
 Progress = Callable[[int, int], Awaitable[None]]  # (pages so far, changes so far)
 
@@ -57,9 +66,9 @@ class Changes:
     added: list[dict[str, Any]] = field(default_factory=list)
     updated: list[dict[str, Any]] = field(default_factory=list)
     removed: list[dict[str, Any]] = field(default_factory=list)  # {"id", "subject", "start"} as last seen
-    first: bool = True          # the whole window is listed (as added)
-    resynced: bool = False      # ... because the saved state had expired
-    since: str | None = None    # when the previous round of this window was made (UTC)
+    first: bool = True  # the whole window is listed (as added)
+    resynced: bool = False  # ... because the saved state had expired
+    since: str | None = None  # when the previous round of this window was made (UTC)
     pages: int = 0
 
 
@@ -83,18 +92,30 @@ class _Round:
                     await self.progress(self.pages, len(self.items))
                 if page.next_link is None:
                     if page.delta_link is None:
-                        raise GraphError("The calendar view delta ended without an @odata.deltaLink.",
-                                         code="noDeltaLink")
+                        raise GraphError(
+                            "The calendar view delta ended without an @odata.deltaLink.", code="noDeltaLink"
+                        )
                     return page
                 if self.pages >= MAX_PAGES:
-                    raise GraphError(f"The calendar view delta did not end after {MAX_PAGES} pages.",
-                                     code="tooManyPages")
+                    raise GraphError(
+                        f"The calendar view delta did not end after {MAX_PAGES} pages.", code="tooManyPages"
+                    )
         raise GraphError("The calendar view delta ended without a page.", code="noDeltaLink")
 
 
-async def sync_calendar(svc: Services, t: Target, cal: str, zone_name: str, zone: ZoneInfo,
-                        start: str | None, end: str | None, *, restart: bool = False, page_size: int | None = None,
-                        progress: Progress | None = None) -> Changes:
+async def sync_calendar(
+    svc: Services,
+    t: Target,
+    cal: str,
+    zone_name: str,
+    zone: ZoneInfo,
+    start: str | None,
+    end: str | None,
+    *,
+    restart: bool = False,
+    page_size: int | None = None,
+    progress: Progress | None = None,
+) -> Changes:
     """A delta round over the calendar at ``cal`` (:func:`~.targets.calendar_path` of ``t``) in
     ``start``..``end`` (default: the last window synced there, else the coming week)."""
     g = svc.graph
@@ -116,8 +137,9 @@ async def sync_calendar(svc: Services, t: Target, cal: str, zone_name: str, zone
         try:
             with explain_access(t, writing=False):
                 if saved is None:
-                    page = await round_.read(f"{cal}/calendarView/delta",
-                                             {"startDateTime": window[0], "endDateTime": window[1]})
+                    page = await round_.read(
+                        f"{cal}/calendarView/delta", {"startDateTime": window[0], "endDateTime": window[1]}
+                    )
                     if round_.pages == 1 and page.items:  # the reference: a first response always ends with a deltaLink
                         page = await round_.read(page.delta_link or "", None)
                 else:
@@ -131,8 +153,13 @@ async def sync_calendar(svc: Services, t: Target, cal: str, zone_name: str, zone
         break
     known: dict[str, Any] = {} if saved is None else saved[1]
     items = round_.items
-    changes = Changes(window=window, first=initial, resynced=resynced, pages=round_.pages,
-                      since=None if saved is None else saved[2][:19] + "Z")
+    changes = Changes(
+        window=window,
+        first=initial,
+        resynced=resynced,
+        pages=round_.pages,
+        since=None if saved is None else saved[2][:19] + "Z",
+    )
     masters = {i: d for i, d in items.items() if d.get("type") == "seriesMaster" and "@removed" not in d}
     new_known = dict(known)
     for event_id, doc in items.items():
@@ -140,13 +167,15 @@ async def sync_calendar(svc: Services, t: Target, cal: str, zone_name: str, zone
             seen = new_known.pop(event_id, None) or {}
             changes.removed.append({"id": event_id, "subject": seen.get("s"), "start": seen.get("t")})
             continue
-        if doc.get("type") == "occurrence" and "subject" not in doc:   # abbreviated: the rest is the master's
+        if doc.get("type") == "occurrence" and "subject" not in doc:  # abbreviated: the rest is the master's
             master = masters.get(doc.get("seriesMasterId") or "") or {}
             doc = {**{k: master[k] for k in FROM_MASTER if k in master}, **doc}
             if "subject" not in doc:
                 doc["subject"] = (known.get(doc.get("seriesMasterId") or "") or {}).get("s")
         (changes.updated if event_id in known else changes.added).append(doc)
-        new_known[event_id] = {"s": doc.get("subject"),
-                               "t": local_time(doc.get("start"), zone, bool(doc.get("isAllDay")))}
+        new_known[event_id] = {
+            "s": doc.get("subject"),
+            "t": local_time(doc.get("start"), zone, bool(doc.get("isAllDay"))),
+        }
     state.put(key, scope, window, page.delta_link or "", new_known)
     return changes

@@ -20,9 +20,11 @@ class SyncState:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, scope TEXT NOT NULL,"
-                         " window_start TEXT NOT NULL, window_end TEXT NOT NULL, delta_link TEXT NOT NULL,"
-                         " known TEXT NOT NULL, updated TEXT NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, scope TEXT NOT NULL,"
+            " window_start TEXT NOT NULL, window_end TEXT NOT NULL, delta_link TEXT NOT NULL,"
+            " known TEXT NOT NULL, updated TEXT NOT NULL)"
+        )
         self._lock = threading.Lock()
         self._clock = clock
 
@@ -31,15 +33,19 @@ class SyncState:
         return (row[0], json.loads(row[1]), row[2]) if row else None
 
     def last_window(self, scope: str) -> tuple[str, str] | None:
-        row = self._db.execute("SELECT window_start, window_end FROM sync_state WHERE scope = ? ORDER BY updated DESC,"
-                               " rowid DESC LIMIT 1", (scope,)).fetchone()
+        row = self._db.execute(
+            "SELECT window_start, window_end FROM sync_state WHERE scope = ? ORDER BY updated DESC, rowid DESC LIMIT 1",
+            (scope,),
+        ).fetchone()
         return (row[0], row[1]) if row else None
 
     def put(self, key: str, scope: str, window: tuple[str, str], link: str, known: dict[str, Any]) -> None:
         stamp = self._clock.now().isoformat(timespec="microseconds")
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (key, scope, window[0], window[1], link, json.dumps(known), stamp))
+            self._db.execute(
+                "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, scope, window[0], window[1], link, json.dumps(known), stamp),
+            )
 
     def drop(self, key: str) -> None:
         with self._lock:

@@ -29,8 +29,8 @@ ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class Target:
     """Whose calendar an operation works on."""
 
-    base: str                 # me | users/{address} | groups/{id}
-    owner: str | None         # who to name in messages; None: the signed-in user's own
+    base: str  # me | users/{address} | groups/{id}
+    owner: str | None  # who to name in messages; None: the signed-in user's own
     zone_mailbox: str | None  # whose mailbox settings give the default time zone
     group: bool = False
 
@@ -39,8 +39,9 @@ async def target(svc: Services, mailbox: str | None, group_id: str | None) -> Ta
     """The calendar of ``mailbox`` (a person, default: the signed-in user) or of the group ``group_id``."""
     if group_id is not None:
         if (mailbox or "").strip():
-            raise InputError("group_id: give either mailbox (a person's calendar) or group_id (a group's calendar), "
-                             "not both.")
+            raise InputError(
+                "group_id: give either mailbox (a person's calendar) or group_id (a group's calendar), not both."
+            )
         gid = await group_id_of(svc, group_id)
         return Target(f"groups/{quote(gid, safe='')}", f"the group {group_id.strip()}", None, group=True)
     base = svc.mb(mailbox)
@@ -58,21 +59,29 @@ async def group_id_of(svc: Services, value: str) -> str:
     """A Microsoft 365 group's id from its id or email address."""
     value = (value or "").strip()
     if value.startswith("grp_"):
-        raise InputError(f"group_id: '{value}' is a calendar group handle (from list_calendar_groups); this argument "
-                         "takes a Microsoft 365 group's id or email address, e.g. 'launch@contoso.com'.")
+        raise InputError(
+            f"group_id: '{value}' is a calendar group handle (from list_calendar_groups); this argument "
+            "takes a Microsoft 365 group's id or email address, e.g. 'launch@contoso.com'."
+        )
     if GUID.match(value):
         return value
     if not ADDRESS.match(value):
-        raise InputError(f"group_id: '{value}' is neither a group id (a GUID) nor a group's email address such as "
-                         "'launch@contoso.com'.")
+        raise InputError(
+            f"group_id: '{value}' is neither a group id (a GUID) nor a group's email address such as "
+            "'launch@contoso.com'."
+        )
     key = value.lower()
     if key not in svc.group_ids:
-        found = await svc.graph.get("groups", params={"$filter": f"mail eq '{value.replace(chr(39), chr(39) * 2)}'",
-                                                      "$select": "id,displayName,mail"})
+        found = await svc.graph.get(
+            "groups",
+            params={"$filter": f"mail eq '{value.replace(chr(39), chr(39) * 2)}'", "$select": "id,displayName,mail"},
+        )
         items = (found or {}).get("value") or []
         if not items:
-            raise InputError(f"group_id: no Microsoft 365 group has the address '{value}'; check the address, or "
-                             "give the group's id.")
+            raise InputError(
+                f"group_id: no Microsoft 365 group has the address '{value}'; check the address, or "
+                "give the group's id."
+            )
         svc.group_ids[key] = items[0]["id"]
     return svc.group_ids[key]
 
@@ -99,16 +108,23 @@ def explain_access(t: Target, *, writing: bool) -> Iterator[None]:
         if t.owner is None:
             raise
         if t.group:
-            advice = (f"You can't {'change' if writing else 'read'} the calendar of {t.owner}: only its members "
-                      "can (and, for a public group, everyone can read it). Ask an owner of the group to add you.")
+            advice = (
+                f"You can't {'change' if writing else 'read'} the calendar of {t.owner}: only its members "
+                "can (and, for a public group, everyone can read it). Ask an owner of the group to add you."
+            )
         elif writing:
-            advice = (f"You don't have write access to {t.owner}'s calendar. Ask {t.owner} to give it to you: "
-                      "share_calendar (share_with=your address, role='write') or, if they already share it with "
-                      "you, update_calendar_permission with role='write'.")
+            advice = (
+                f"You don't have write access to {t.owner}'s calendar. Ask {t.owner} to give it to you: "
+                "share_calendar (share_with=your address, role='write') or, if they already share it with "
+                "you, update_calendar_permission with role='write'."
+            )
         else:
-            advice = (f"You don't have access to {t.owner}'s calendar: they haven't shared it with you (everyone "
-                      "in the organization sees only free/busy, through get_schedule). Ask them to share it with "
-                      "you with share_calendar (share_with=your address, role='read', or 'write' to let you change "
-                      "events).")
-        raise Forbidden(f"{advice} Graph said: {e.message}", status=e.status, code=e.code,
-                        request_id=e.request_id, date=e.date) from e
+            advice = (
+                f"You don't have access to {t.owner}'s calendar: they haven't shared it with you (everyone "
+                "in the organization sees only free/busy, through get_schedule). Ask them to share it with "
+                "you with share_calendar (share_with=your address, role='read', or 'write' to let you change "
+                "events)."
+            )
+        raise Forbidden(
+            f"{advice} Graph said: {e.message}", status=e.status, code=e.code, request_id=e.request_id, date=e.date
+        ) from e

@@ -25,9 +25,11 @@ def parse_time(value: str, zone: ZoneInfo, label: str = "time") -> dt.datetime:
     moment = tz.parse_user_time(value, zone, label=label)
     wall = _naive_wall(value)
     if wall is not None and tz.is_nonexistent(wall, zone):
-        raise InputError(f"{label}: {value} does not exist in {zone.key}: the clocks jump forward over it "
-                         f"(daylight saving starts). Pick a time outside the gap, e.g. "
-                         f"{tz.format_local(moment, zone)}, or give an explicit UTC offset.")
+        raise InputError(
+            f"{label}: {value} does not exist in {zone.key}: the clocks jump forward over it "
+            f"(daylight saving starts). Pick a time outside the gap, e.g. "
+            f"{tz.format_local(moment, zone)}, or give an explicit UTC offset."
+        )
     return moment
 
 
@@ -56,8 +58,7 @@ def window(start: str, end: str, zone: ZoneInfo) -> tuple[str, str]:
     return utc_text(begin), utc_text(finish)
 
 
-def default_window(clock: Clock, zone: ZoneInfo, start: str | None, end: str | None,
-                   days: int) -> tuple[str, str]:
+def default_window(clock: Clock, zone: ZoneInfo, start: str | None, end: str | None, days: int) -> tuple[str, str]:
     """``start`` (default: today 00:00 in ``zone``) and ``end`` (default: ``days`` after the start)."""
     if start is None:
         start = clock.today(zone).isoformat()

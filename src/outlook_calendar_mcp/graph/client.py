@@ -45,8 +45,16 @@ from .. import __version__
 from ..clock import Clock
 from .errors import GraphError, GraphTransportError, error_from_response, parse_retry_after
 
-__all__ = ["MAX_BACKOFF_S", "GraphClient", "GraphResponse", "Page", "Prefer", "RequestHook", "TokenProvider",
-           "encode_query"]
+__all__ = [
+    "MAX_BACKOFF_S",
+    "GraphClient",
+    "GraphResponse",
+    "Page",
+    "Prefer",
+    "RequestHook",
+    "TokenProvider",
+    "encode_query",
+]
 
 logger = logging.getLogger("outlook_calendar_mcp.graph")
 
@@ -61,6 +69,8 @@ class TokenProvider(Protocol):
     description: str
 
     async def get_token(self, *, force_refresh: bool = False) -> str: ...
+
+
 BACKOFF_FACTOR_S = 0.5
 RETRY_STATUSES = frozenset({429, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -212,8 +222,9 @@ class GraphClient:
         await self._http.aclose()
 
     # --- URLs --------------------------------------------------------------------
-    def url_for(self, path: str, params: Mapping[str, Any] | None = None, *, beta: bool = False,
-                any_https_host: bool = False) -> str:
+    def url_for(
+        self, path: str, params: Mapping[str, Any] | None = None, *, beta: bool = False, any_https_host: bool = False
+    ) -> str:
         """Absolute URL for a relative path ("me/events") or an absolute same-host URL (a nextLink).
 
         ``any_https_host``: an absolute https URL may be on another host (for requests without credentials).
@@ -296,7 +307,12 @@ class GraphClient:
                 if transient and retryable and retries < self.max_retries and slept + delay <= self.retry_budget_s:
                     logger.warning(
                         "%s %s failed (%s); retry %d/%d in %.1fs",
-                        method, _loggable(url), type(exc).__name__, retries + 1, self.max_retries, delay,
+                        method,
+                        _loggable(url),
+                        type(exc).__name__,
+                        retries + 1,
+                        self.max_retries,
+                        delay,
                     )
                     await self._sleep(delay)
                     slept += delay
@@ -311,7 +327,11 @@ class GraphClient:
             status = response.status_code
             logger.debug(
                 "%s %s -> %d in %.0f ms (request-id %s)",
-                method, _loggable(url), status, (time.monotonic() - started) * 1000, response.headers.get("request-id"),
+                method,
+                _loggable(url),
+                status,
+                (time.monotonic() - started) * 1000,
+                response.headers.get("request-id"),
             )
             if status == 401 and auth and not refreshed:
                 refreshed = True
@@ -321,20 +341,25 @@ class GraphClient:
                     token = fresh
                     continue
             if status in RETRY_STATUSES and retryable and retries < self.max_retries:
-                retry_after = parse_retry_after(response.headers.get("retry-after"),
-                                                now=self.clock.timestamp())
+                retry_after = parse_retry_after(response.headers.get("retry-after"), now=self.clock.timestamp())
                 delay = retry_after if retry_after and retry_after > 0 else self._backoff(retries)
                 if slept + delay <= self.retry_budget_s:
                     logger.warning(
                         "%s %s -> %d; retry %d/%d in %.1fs",
-                        method, _loggable(url), status, retries + 1, self.max_retries, delay,
+                        method,
+                        _loggable(url),
+                        status,
+                        retries + 1,
+                        self.max_retries,
+                        delay,
                     )
                     await self._sleep(delay)
                     slept += delay
                     retries += 1
                     continue
-                logger.warning("%s %s -> %d; retry budget of %.0fs spent", method, _loggable(url), status,
-                               self.retry_budget_s)
+                logger.warning(
+                    "%s %s -> %d; retry budget of %.0fs spent", method, _loggable(url), status, self.retry_budget_s
+                )
             if status >= 400:
                 raise error_from_response(status, response.headers, content_bytes, now=self.clock.timestamp())
             return GraphResponse(method, url, status, response.headers, content_bytes)
@@ -415,8 +440,9 @@ class GraphClient:
         items: list[dict] = []
         first: Page | None = None
         last: Page | None = None
-        async with contextlib.aclosing(self.pages(path, params=params, prefer=prefer, beta=beta,
-                                                  headers=headers)) as pages:
+        async with contextlib.aclosing(
+            self.pages(path, params=params, prefer=prefer, beta=beta, headers=headers)
+        ) as pages:
             async for page in pages:
                 first, last = first or page, page
                 items.extend(page.items)
@@ -425,8 +451,13 @@ class GraphClient:
         assert first is not None and last is not None  # pages() yields at least one page
         if len(items) > cap:
             return Page(items=items[:cap], more=True, next_link=None, count=first.count)
-        return Page(items=items, more=last.next_link is not None, next_link=last.next_link, count=first.count,
-                    delta_link=last.delta_link)
+        return Page(
+            items=items,
+            more=last.next_link is not None,
+            next_link=last.next_link,
+            count=first.count,
+            delta_link=last.delta_link,
+        )
 
     async def pages(
         self,

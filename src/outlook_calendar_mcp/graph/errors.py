@@ -237,8 +237,9 @@ def _class_for(status: int) -> type[GraphError]:
     return GraphError
 
 
-def error_from_response(status: int, headers: Mapping[str, str] | None, body: bytes | str | None, *,
-                        now: float | None = None) -> GraphError:
+def error_from_response(
+    status: int, headers: Mapping[str, str] | None, body: bytes | str | None, *, now: float | None = None
+) -> GraphError:
     """Build the error for a failing Graph response; tolerant of non-JSON bodies and missing fields.
 
     ``now`` (epoch seconds) reads a ``Retry-After`` given as an HTTP date (see :func:`parse_retry_after`)."""

@@ -41,7 +41,6 @@ DEFAULT_USER = "adele@contoso.com"
 # -- Prefer ---------------------------------------------------------------------
 
 
-
 def prefer_view(prefer: dict[str, str]) -> tuple[Render, list[str], int | None]:
     applied: list[str] = []
     view = Render()
@@ -50,14 +49,17 @@ def prefer_view(prefer: dict[str, str]) -> tuple[Render, list[str], int | None]:
         try:
             view = Render(zone_name=name, zone=tz.resolve(name))
         except tz.TimeZoneError as e:
-            raise GraphHTTPError(400, "TimeZoneNotSupportedException",
-                                 f"A valid TimeZone value must be specified. The following TimeZone value is not "
-                                 f"supported: '{name}'. {e}") from None
+            raise GraphHTTPError(
+                400,
+                "TimeZoneNotSupportedException",
+                f"A valid TimeZone value must be specified. The following TimeZone value is not "
+                f"supported: '{name}'. {e}",
+            ) from None
         applied.append(f'outlook.timezone="{name}"')
     if "outlook.body-content-type" in prefer:
         kind = prefer["outlook.body-content-type"].lower()
         if kind not in ("text", "html"):
-            raise bad_request(f"Prefer outlook.body-content-type must be \"text\" or \"html\", not \"{kind}\".")
+            raise bad_request(f'Prefer outlook.body-content-type must be "text" or "html", not "{kind}".')
         view.body_type = kind
         applied.append(f'outlook.body-content-type="{kind}"')
     page = None
@@ -67,16 +69,21 @@ def prefer_view(prefer: dict[str, str]) -> tuple[Render, list[str], int | None]:
             if page < 1:
                 raise ValueError
         except ValueError:
-            raise bad_request(f"Prefer odata.maxpagesize must be a positive integer, not '{prefer['odata.maxpagesize']}'.") from None
+            raise bad_request(
+                f"Prefer odata.maxpagesize must be a positive integer, not '{prefer['odata.maxpagesize']}'."
+            ) from None
         applied.append(f"odata.maxpagesize={page}")
     return view, applied, page
 
 
 # -- auth -------------------------------------------------------------------------
 
+
 def authenticate(store: Store, header: str | None) -> Principal:
-    hint = ("The sandbox accepts 'Authorization: Bearer sandbox' (the default user), "
-            "'Bearer sandbox:<address>' (sign in as that mailbox) or 'Bearer sandbox-app' (app-only).")
+    hint = (
+        "The sandbox accepts 'Authorization: Bearer sandbox' (the default user), "
+        "'Bearer sandbox:<address>' (sign in as that mailbox) or 'Bearer sandbox-app' (app-only)."
+    )
     if not header:
         raise GraphHTTPError(401, "InvalidAuthenticationToken", f"Access token is empty. {hint}")
     scheme, _, token = header.partition(" ")
@@ -89,11 +96,15 @@ def authenticate(store: Store, header: str | None) -> Principal:
         address = token.partition(":")[2] or DEFAULT_USER
         row = store.mailbox(address)
         if row is None or row["kind"] not in ("user",):
-            raise GraphHTTPError(401, "InvalidAuthenticationToken",
-                                 f"Access token validation failure: no sandbox user '{address}'. {hint}")
+            raise GraphHTTPError(
+                401,
+                "InvalidAuthenticationToken",
+                f"Access token validation failure: no sandbox user '{address}'. {hint}",
+            )
         return Principal(row)
-    raise GraphHTTPError(401, "InvalidAuthenticationToken", f"Access token validation failure. Invalid audience. {hint}")
-
+    raise GraphHTTPError(
+        401, "InvalidAuthenticationToken", f"Access token validation failure. Invalid audience. {hint}"
+    )
 
 
 # -- the app ------------------------------------------------------------------------
@@ -118,24 +129,33 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
             with store.transaction():
                 principal = authenticate(store, request.headers.get("authorization"))
                 view, applied, page = prefer_view(parse_prefer(request.headers.getlist("prefer")))
-                ctx = Ctx(request=request, store=store, principal=principal, version=version,
-                          segments=split_path(path), view=view, applied=applied, max_page_size=page,
-                          now=clock.now(), body_bytes=body)
+                ctx = Ctx(
+                    request=request,
+                    store=store,
+                    principal=principal,
+                    version=version,
+                    segments=split_path(path),
+                    view=view,
+                    applied=applied,
+                    max_page_size=page,
+                    now=clock.now(),
+                    body_bytes=body,
+                )
                 return urls.dispatch(ctx)
 
         return await answer(request, clock, handle)
 
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-    app = Starlette(routes=[
-        *urls.OUTSIDE_GRAPH,   # matched first: an upload session's pre-authenticated uploadUrl
-        Route("/{version:str}/{path:path}", endpoint, methods=methods),
-        Route("/{version:str}", endpoint, methods=methods),
-    ])
+    app = Starlette(
+        routes=[
+            *urls.OUTSIDE_GRAPH,  # matched first: an upload session's pre-authenticated uploadUrl
+            Route("/{version:str}/{path:path}", endpoint, methods=methods),
+            Route("/{version:str}", endpoint, methods=methods),
+        ]
+    )
     app.state.store = store
     app.state.clock = clock
     return app
-
-
 
 
 class Sandbox:

@@ -78,8 +78,11 @@ def methods(ctx: Ctx, table: dict[str, Callable[[], Response]]) -> Response:
     handler = table.get(ctx.method)
     if handler is None:
         allowed = ", ".join(sorted(table))
-        raise GraphHTTPError(405, "ErrorInvalidRequest",
-                             f"The HTTP method '{ctx.method}' is not allowed for this resource. Allowed: {allowed}.")
+        raise GraphHTTPError(
+            405,
+            "ErrorInvalidRequest",
+            f"The HTTP method '{ctx.method}' is not allowed for this resource. Allowed: {allowed}.",
+        )
     return handler()
 
 
@@ -147,8 +150,11 @@ async def answer(request: Request, clock: Clock, handle: Callable[[bytes], Respo
         return error_response(e, clock.now(), client_request_id)
     except Exception:  # a bug in the sandbox must still answer in Graph's shape
         log.exception("sandbox: unhandled error for %s %s", request.method, request.url.path)
-        return error_response(GraphHTTPError(500, "generalException", "An internal sandbox error occurred."),
-                              clock.now(), client_request_id)
+        return error_response(
+            GraphHTTPError(500, "generalException", "An internal sandbox error occurred."),
+            clock.now(),
+            client_request_id,
+        )
     if client_request_id:
         response.headers["client-request-id"] = client_request_id
     return response

@@ -26,10 +26,10 @@ from .models import attachments, meeting_writes, reminders
 from .models.session import Session
 
 
-def after_write(ctx: Session, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
-                event_id: str) -> None:
+def after_write(
+    ctx: Session, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None, event_id: str
+) -> None:
     """The effects of one event write, in the documented order."""
     meeting_writes.on_write(ctx, kind, before, after, event_id)
     attachments.drop_orphans(ctx, kind, before, after, event_id)
     reminders.on_write(ctx, kind, before, after, event_id)
-

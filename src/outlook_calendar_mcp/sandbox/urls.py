@@ -110,8 +110,9 @@ EVENT_ACTIONS: dict[str, dict[str, EventHandler]] = {
     "calendar": {"GET": series.event_calendar},
 }
 # Outside Graph's tree, matched before it: an upload session's pre-authenticated uploadUrl.
-OUTSIDE_GRAPH = [Route("/api/v2.0/{path:path}", attachments.upload_endpoint,
-                       methods=["PUT", "GET", "DELETE", "POST", "PATCH"])]
+OUTSIDE_GRAPH = [
+    Route("/api/v2.0/{path:path}", attachments.upload_endpoint, methods=["PUT", "GET", "DELETE", "POST", "PATCH"])
+]
 
 
 def dispatch(ctx: Ctx) -> Response:
@@ -162,8 +163,13 @@ def mailbox_routes(ctx: Ctx, rest: list[str]) -> Response:
         return methods(ctx, {"GET": lambda: directory.get_user(ctx)})
     head, tail = rest[0].lower(), rest[1:]
     if head == "mailboxsettings" and not tail:
-        return methods(ctx, {"GET": lambda: directory.get_mailbox_settings(ctx),
-                             "PATCH": lambda: directory.patch_mailbox_settings(ctx)})
+        return methods(
+            ctx,
+            {
+                "GET": lambda: directory.get_mailbox_settings(ctx),
+                "PATCH": lambda: directory.patch_mailbox_settings(ctx),
+            },
+        )
     if head == "people" and not tail:
         return methods(ctx, {"GET": lambda: directory.list_people(ctx)})
     return calendar_root_routes(ctx, rest, mailbox=True)
@@ -183,8 +189,13 @@ def calendar_root_routes(ctx: Ctx, rest: list[str], *, mailbox: bool) -> Respons
         raise unknown_segment(rest[0])
     if head == "calendars":
         if not tail:
-            return methods(ctx, {"GET": lambda: calendars.list_calendars(ctx, None),
-                                 "POST": lambda: calendars.create_calendar(ctx, None)})
+            return methods(
+                ctx,
+                {
+                    "GET": lambda: calendars.list_calendars(ctx, None),
+                    "POST": lambda: calendars.create_calendar(ctx, None),
+                },
+            )
         return calendar_routes(ctx, calendars.find_calendar(ctx, tail[0]), tail[1:])
     if head == "calendargroups":
         return calendar_group_routes(ctx, tail)
@@ -205,19 +216,28 @@ def calendar_root_routes(ctx: Ctx, rest: list[str], *, mailbox: bool) -> Respons
 
 def calendar_group_routes(ctx: Ctx, rest: list[str]) -> Response:
     if not rest:
-        return methods(ctx, {"GET": lambda: calendars.list_groups(ctx),
-                             "POST": lambda: calendars.create_group(ctx)})
+        return methods(ctx, {"GET": lambda: calendars.list_groups(ctx), "POST": lambda: calendars.create_group(ctx)})
     group = calendars.find_group(ctx, rest[0])
     tail = rest[1:]
     if not tail:
-        return methods(ctx, {"GET": lambda: calendars.get_group(ctx, group),
-                             "PATCH": lambda: calendars.patch_group(ctx, group),
-                             "DELETE": lambda: calendars.delete_group(ctx, group)})
+        return methods(
+            ctx,
+            {
+                "GET": lambda: calendars.get_group(ctx, group),
+                "PATCH": lambda: calendars.patch_group(ctx, group),
+                "DELETE": lambda: calendars.delete_group(ctx, group),
+            },
+        )
     if tail[0].lower() != "calendars":
         raise unknown_segment(tail[0])
     if len(tail) == 1:
-        return methods(ctx, {"GET": lambda: calendars.list_calendars(ctx, group),
-                             "POST": lambda: calendars.create_calendar(ctx, group)})
+        return methods(
+            ctx,
+            {
+                "GET": lambda: calendars.list_calendars(ctx, group),
+                "POST": lambda: calendars.create_calendar(ctx, group),
+            },
+        )
     calendar = calendars.find_calendar(ctx, tail[1], group=group)
     return calendar_routes(ctx, calendar, tail[2:])
 
@@ -235,12 +255,14 @@ def _read_events(ctx: Ctx, calendar: CalendarRow, handler: Callable[[], Response
 
 def calendar_routes(ctx: Ctx, calendar: CalendarRow, rest: list[str]) -> Response:
     if not rest:
-        return methods(ctx, {"GET": lambda: _checked(ctx, calendar, READ_EVENTS,
-                                                     lambda: calendars.get_calendar(ctx, calendar)),
-                             "PATCH": lambda: _checked(ctx, calendar, OWNER,
-                                                       lambda: calendars.patch_calendar(ctx, calendar)),
-                             "DELETE": lambda: _checked(ctx, calendar, OWNER,
-                                                        lambda: calendars.delete_calendar(ctx, calendar))})
+        return methods(
+            ctx,
+            {
+                "GET": lambda: _checked(ctx, calendar, READ_EVENTS, lambda: calendars.get_calendar(ctx, calendar)),
+                "PATCH": lambda: _checked(ctx, calendar, OWNER, lambda: calendars.patch_calendar(ctx, calendar)),
+                "DELETE": lambda: _checked(ctx, calendar, OWNER, lambda: calendars.delete_calendar(ctx, calendar)),
+            },
+        )
     head, tail = rest[0].lower(), rest[1:]
     if head == "events":
         return event_routes(ctx, calendar, tail)
@@ -260,14 +282,24 @@ def calendar_routes(ctx: Ctx, calendar: CalendarRow, rest: list[str]) -> Respons
 
 def permission_routes(ctx: Ctx, calendar: CalendarRow, rest: list[str]) -> Response:
     if not rest:
-        return methods(ctx, {"GET": lambda: sharing.list_permissions(ctx, calendar),
-                             "POST": lambda: sharing.create_permission(ctx, calendar)})
+        return methods(
+            ctx,
+            {
+                "GET": lambda: sharing.list_permissions(ctx, calendar),
+                "POST": lambda: sharing.create_permission(ctx, calendar),
+            },
+        )
     if len(rest) > 1:
         raise unknown_segment(rest[1])
     pid = rest[0]
-    return methods(ctx, {"GET": lambda: sharing.get_permission(ctx, calendar, pid),
-                         "PATCH": lambda: sharing.patch_permission(ctx, calendar, pid),
-                         "DELETE": lambda: sharing.delete_permission(ctx, calendar, pid)})
+    return methods(
+        ctx,
+        {
+            "GET": lambda: sharing.get_permission(ctx, calendar, pid),
+            "PATCH": lambda: sharing.patch_permission(ctx, calendar, pid),
+            "DELETE": lambda: sharing.delete_permission(ctx, calendar, pid),
+        },
+    )
 
 
 def view_routes(ctx: Ctx, calendar: CalendarRow, rest: list[str]) -> Response:
@@ -294,9 +326,13 @@ def event_calendar(ctx: Ctx, event_id: str) -> tuple[Any | None, Any | None]:
 def event_routes(ctx: Ctx, calendar: CalendarRow | None, rest: list[str]) -> Response:
     if not rest:
         target = calendar or calendars.default_calendar(ctx)
-        return methods(ctx, {"GET": lambda: _read_events(ctx, target, lambda: events.list_events(ctx, target)),
-                             "POST": lambda: _checked(ctx, target, WRITE_EVENTS,
-                                                      lambda: events.create_event(ctx, target))})
+        return methods(
+            ctx,
+            {
+                "GET": lambda: _read_events(ctx, target, lambda: events.list_events(ctx, target)),
+                "POST": lambda: _checked(ctx, target, WRITE_EVENTS, lambda: events.create_event(ctx, target)),
+            },
+        )
     event_id, tail = rest[0], rest[1:]
     got = None
     if not calendars.is_owner(ctx):
@@ -305,9 +341,17 @@ def event_routes(ctx: Ctx, calendar: CalendarRow | None, rest: list[str]) -> Res
         got = calendars.require_calendar(ctx, home, READ_EVENTS if ctx.method == "GET" else WRITE_EVENTS)
         _check_private(ctx, got, row, bool(tail))
     if not tail:
-        return _redacted(got, methods(ctx, {"GET": lambda: events.get_event(ctx, event_id, calendar),
-                                            "PATCH": lambda: events.patch_event(ctx, event_id, calendar),
-                                            "DELETE": lambda: events.delete_event(ctx, event_id, calendar)}))
+        return _redacted(
+            got,
+            methods(
+                ctx,
+                {
+                    "GET": lambda: events.get_event(ctx, event_id, calendar),
+                    "PATCH": lambda: events.patch_event(ctx, event_id, calendar),
+                    "DELETE": lambda: events.delete_event(ctx, event_id, calendar),
+                },
+            ),
+        )
     action, after = tail[0].lower(), tail[1:]
     if action == "instances" and not after:
         return _redacted(got, methods(ctx, {"GET": lambda: events.list_instances(ctx, event_id, calendar)}))
@@ -326,13 +370,23 @@ def attachment_routes(ctx: Ctx, event_id: str, calendar: CalendarRow | None, res
         return Owner(ctx, event_id, calendar)
 
     if not rest:
-        return methods(ctx, {"GET": lambda: attachments.list_attachments(ctx, owner()),
-                             "POST": lambda: attachments.create(ctx, owner())})
+        return methods(
+            ctx,
+            {
+                "GET": lambda: attachments.list_attachments(ctx, owner()),
+                "POST": lambda: attachments.create(ctx, owner()),
+            },
+        )
     if len(rest) == 1 and rest[0].lower() == "createuploadsession":
         return methods(ctx, {"POST": lambda: attachments.create_session(ctx, owner())})
     if len(rest) == 1:
-        return methods(ctx, {"GET": lambda: attachments.get_attachment(ctx, owner(), rest[0]),
-                             "DELETE": lambda: attachments.delete(ctx, owner(), rest[0])})
+        return methods(
+            ctx,
+            {
+                "GET": lambda: attachments.get_attachment(ctx, owner(), rest[0]),
+                "DELETE": lambda: attachments.delete(ctx, owner(), rest[0]),
+            },
+        )
     if len(rest) == 2 and rest[1].lower() == "$value":
         return methods(ctx, {"GET": lambda: attachments.raw_value(ctx, owner(), rest[0])})
     raise unknown_segment(rest[-1])
@@ -345,12 +399,20 @@ def _check_private(ctx: Ctx, got: Any, row: EventRow | None, action: bool) -> No
     private = access.is_private(json.loads(row["doc"]))
     if (private and (ctx.method != "GET" or action)) or (action and got.level <= READ_EVENTS):
         level = PRIVATE_EVENTS if private else READ_EVENTS + 1
-        raise GraphHTTPError(403, "ErrorAccessDenied", (
-            f"{access.DENIED} {ctx.principal.mailbox['address']} has the role '{got.role}' on "
-            f"{ctx.mailbox['address']}'s calendar; "
-            + ("this event is private: only the owner and delegates with delegateWithPrivateEventAccess can "
-               "change it or see its details." if private else
-               f"its details need {access.NEEDS.get(level, 'read')} or more.")))
+        raise GraphHTTPError(
+            403,
+            "ErrorAccessDenied",
+            (
+                f"{access.DENIED} {ctx.principal.mailbox['address']} has the role '{got.role}' on "
+                f"{ctx.mailbox['address']}'s calendar; "
+                + (
+                    "this event is private: only the owner and delegates with delegateWithPrivateEventAccess can "
+                    "change it or see its details."
+                    if private
+                    else f"its details need {access.NEEDS.get(level, 'read')} or more."
+                )
+            ),
+        )
 
 
 def _redacted(got: Any, response: Response) -> Response:

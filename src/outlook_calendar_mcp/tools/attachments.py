@@ -34,21 +34,47 @@ from .common import READ_ONLY, EventRef, Mailbox, Toolbox, tool, writes
 from .policy import Policy
 
 MB = 1024 * 1024
-SMALL_LIMIT = 3 * MB             # Graph: POST files under 3 MB; an upload session from 3 MB
-MAX_SIZE = 150 * MB              # Graph's largest attachment
-TEXT_SHOWN = 20_000              # characters of a text attachment shown inline
-TEXT_FETCH_LIMIT = 1 * MB        # text attachments larger than this are only saved, never shown
+SMALL_LIMIT = 3 * MB  # Graph: POST files under 3 MB; an upload session from 3 MB
+MAX_SIZE = 150 * MB  # Graph's largest attachment
+TEXT_SHOWN = 20_000  # characters of a text attachment shown inline
+TEXT_FETCH_LIMIT = 1 * MB  # text attachments larger than this are only saved, never shown
 META = "id,name,contentType,size,isInline,lastModifiedDateTime"
-TEXT_TYPES = {"application/json", "application/xml", "application/csv", "application/x-yaml", "application/yaml",
-              "application/javascript", "application/x-sh", "application/sql", "application/ld+json"}
-TEXT_SUFFIXES = {".txt", ".md", ".csv", ".tsv", ".json", ".xml", ".yaml", ".yml", ".ics", ".vcf", ".log", ".html",
-                 ".htm", ".eml", ".ini", ".toml", ".py", ".sql"}
+TEXT_TYPES = {
+    "application/json",
+    "application/xml",
+    "application/csv",
+    "application/x-yaml",
+    "application/yaml",
+    "application/javascript",
+    "application/x-sh",
+    "application/sql",
+    "application/ld+json",
+}
+TEXT_SUFFIXES = {
+    ".txt",
+    ".md",
+    ".csv",
+    ".tsv",
+    ".json",
+    ".xml",
+    ".yaml",
+    ".yml",
+    ".ics",
+    ".vcf",
+    ".log",
+    ".html",
+    ".htm",
+    ".eml",
+    ".ini",
+    ".toml",
+    ".py",
+    ".sql",
+}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 AttachmentRef = Annotated[str, Field(description="Attachment handle or id")]
 Provider = Literal["oneDriveBusiness", "oneDriveConsumer", "dropbox", "other"]
-Permission = Literal["view", "edit", "anonymousView", "anonymousEdit", "organizationView", "organizationEdit",
-                     "other"]
+Permission = Literal["view", "edit", "anonymousView", "anonymousEdit", "organizationView", "organizationEdit", "other"]
 
 
 class Attachment(Compact):
@@ -113,13 +139,22 @@ class ContactInput(BaseModel):
 
 def attachment_view(doc: dict[str, Any], handles: Any, detail: bool = False) -> Attachment:
     kind = {"fileattachment": "file", "itemattachment": "item", "referenceattachment": "reference"}.get(
-        (doc.get("@odata.type") or "").rsplit(".", 1)[-1].lower(), "file")
+        (doc.get("@odata.type") or "").rsplit(".", 1)[-1].lower(), "file"
+    )
     return Attachment(
-        handle=handles.handle("attachment", doc["id"]), name=doc.get("name") or "(no name)", kind=kind,
-        content_type=doc.get("contentType"), size=doc.get("size"), inline=True if doc.get("isInline") else None,
-        last_modified=doc.get("lastModifiedDateTime"), source_url=doc.get("sourceUrl"),
-        provider=doc.get("providerType"), permission=doc.get("permission"),
-        is_folder=True if doc.get("isFolder") else None, id=doc["id"] if detail else None)
+        handle=handles.handle("attachment", doc["id"]),
+        name=doc.get("name") or "(no name)",
+        kind=kind,
+        content_type=doc.get("contentType"),
+        size=doc.get("size"),
+        inline=True if doc.get("isInline") else None,
+        last_modified=doc.get("lastModifiedDateTime"),
+        source_url=doc.get("sourceUrl"),
+        provider=doc.get("providerType"),
+        permission=doc.get("permission"),
+        is_folder=True if doc.get("isFolder") else None,
+        id=doc["id"] if detail else None,
+    )
 
 
 def inside(root: Path, value: str, argument: str) -> Path:
@@ -131,14 +166,20 @@ def inside(root: Path, value: str, argument: str) -> Path:
     candidate = raw if raw.is_absolute() else root / raw
     resolved = candidate.resolve()
     if resolved == root:
-        raise InputError(f"{argument}: '{value}' is the attachments directory itself; give a file name inside it, "
-                         "e.g. 'agenda.pdf'.")
+        raise InputError(
+            f"{argument}: '{value}' is the attachments directory itself; give a file name inside it, e.g. 'agenda.pdf'."
+        )
     if not resolved.is_relative_to(root):
         lexical = Path(os.path.normpath(candidate))
-        how = ("is a symbolic link (or passes through one) that leads outside"
-               if lexical.is_relative_to(root) else "is outside")
-        raise InputError(f"{argument}: '{value}' {how} the attachments directory {root}. Only files inside it can "
-                         "be read or written: copy the file there and give its name, e.g. 'agenda.pdf'.")
+        how = (
+            "is a symbolic link (or passes through one) that leads outside"
+            if lexical.is_relative_to(root)
+            else "is outside"
+        )
+        raise InputError(
+            f"{argument}: '{value}' {how} the attachments directory {root}. Only files inside it can "
+            "be read or written: copy the file there and give its name, e.g. 'agenda.pdf'."
+        )
     return resolved
 
 
@@ -146,7 +187,9 @@ def _is_text(meta: dict[str, Any], kind: str) -> bool:
     if kind == "item":
         return True
     media = (meta.get("contentType") or "").split(";")[0].strip().lower()
-    return media.startswith("text/") or media in TEXT_TYPES or Path(meta.get("name") or "").suffix.lower() in TEXT_SUFFIXES
+    return (
+        media.startswith("text/") or media in TEXT_TYPES or Path(meta.get("name") or "").suffix.lower() in TEXT_SUFFIXES
+    )
 
 
 def _recipients(addresses: list[str] | None, argument: str) -> list[dict[str, Any]]:
@@ -179,16 +222,19 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     async def list_attachments(event: EventRef, mailbox: Mailbox = None) -> AttachmentList:
         """Use to see which files, items and links are attached to an event. Returns their handles, names and sizes."""
         page = await g.get_all(f"{ev_path(mailbox, event)}/attachments", params={"$select": META})
-        return AttachmentList(event=event_handle(event),
-                              attachments=[attachment_view(d, svc.handles) for d in page.items])
+        return AttachmentList(
+            event=event_handle(event), attachments=[attachment_view(d, svc.handles) for d in page.items]
+        )
 
     # Not read-only: save_as writes a local file (and overwrite=true replaces one).
     @tool(box, writes(destructive=True, idempotent=True), enabled=enabled, name="get_attachment")
     async def get_attachment(
-        event: EventRef, attachment: AttachmentRef,
+        event: EventRef,
+        attachment: AttachmentRef,
         as_text: Annotated[bool, Field(strict=True, description="Include text content")] = False,
-        save_as: Annotated[str | None, Field(description="Save the content to this file (name inside the "
-                                                         "attachments directory)")] = None,
+        save_as: Annotated[
+            str | None, Field(description="Save the content to this file (name inside the attachments directory)")
+        ] = None,
         overwrite: Annotated[bool, Field(strict=True, description="Replace save_as if it exists")] = False,
         mailbox: Mailbox = None,
     ) -> AttachmentContent:
@@ -199,29 +245,41 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         if view.kind == "reference":
             view = attachment_view(await g.get(path, beta=True), svc.handles, detail=True)
             if as_text or save_as:
-                raise InputError(f"{'save_as' if save_as else 'as_text'}: '{view.name}' is a link, not a file: "
-                                 f"its content is at {view.source_url}.")
+                raise InputError(
+                    f"{'save_as' if save_as else 'as_text'}: '{view.name}' is a link, not a file: "
+                    f"its content is at {view.source_url}."
+                )
         target = inside(root(), save_as, "save_as") if save_as else None
         if target is not None and target.exists() and (target.is_dir() or not overwrite):
-            raise InputError(f"save_as: '{save_as}' already exists in the attachments directory; pass overwrite=true "
-                             "or another name.")
+            raise InputError(
+                f"save_as: '{save_as}' already exists in the attachments directory; pass overwrite=true "
+                "or another name."
+            )
         if as_text and not _is_text(meta, view.kind):
-            raise InputError(f"as_text: '{view.name}' is binary ({view.content_type}); pass save_as (a file name inside "
-                             f"the attachments directory {root().expanduser().resolve()}) to save it instead.")
+            raise InputError(
+                f"as_text: '{view.name}' is binary ({view.content_type}); pass save_as (a file name inside "
+                f"the attachments directory {root().expanduser().resolve()}) to save it instead."
+            )
         if as_text and (view.size or 0) > TEXT_FETCH_LIMIT and target is None:
-            raise InputError(f"as_text: '{view.name}' is {view.size} bytes, too large to show inline; pass save_as "
-                             "to save it to a file instead.")
+            raise InputError(
+                f"as_text: '{view.name}' is {view.size} bytes, too large to show inline; pass save_as "
+                "to save it to a file instead."
+            )
         out = AttachmentContent(event=event_handle(event), attachment=view)
         if not as_text and target is None:
             return out
         raw = (await g.request("GET", f"{path}/$value", headers={"Accept": "*/*"})).content
         if as_text:
             try:  # a text too long to fetch whole for showing is cut, perhaps inside a character: drop that one
-                text = raw.decode("utf-8") if len(raw) <= TEXT_FETCH_LIMIT else \
-                    raw[:TEXT_FETCH_LIMIT + 4].decode("utf-8", "ignore")[:TEXT_FETCH_LIMIT]
+                text = (
+                    raw.decode("utf-8")
+                    if len(raw) <= TEXT_FETCH_LIMIT
+                    else raw[: TEXT_FETCH_LIMIT + 4].decode("utf-8", "ignore")[:TEXT_FETCH_LIMIT]
+                )
             except UnicodeDecodeError:
-                raise InputError(f"as_text: '{view.name}' is not UTF-8 text; pass save_as to save it to a file "
-                                 "instead.") from None
+                raise InputError(
+                    f"as_text: '{view.name}' is not UTF-8 text; pass save_as to save it to a file instead."
+                ) from None
             out.text = views.untrusted(text, TEXT_SHOWN)
         if target is not None:
             _write(target, raw)
@@ -230,7 +288,8 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_file_attachment")
     async def add_file_attachment(
-        event: EventRef, ctx: Context,
+        event: EventRef,
+        ctx: Context,
         path: Annotated[str | None, Field(description="A file in the attachments directory")] = None,
         content_base64: Annotated[str | None, Field(description="Or the bytes, base64")] = None,
         name: Annotated[str | None, Field(max_length=255, description="Default: the file's name")] = None,
@@ -239,78 +298,118 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> AttachmentAdded:
         """Use to attach a file (up to 150 MB) to an event, from the attachments directory or as base64. Returns the new attachment."""
         if (path is None) == (content_base64 is None):
-            raise InputError("path: give exactly one of path (a file in the attachments directory) or "
-                             "content_base64 (the bytes in base64).")
+            raise InputError(
+                "path: give exactly one of path (a file in the attachments directory) or "
+                "content_base64 (the bytes in base64)."
+            )
         if path is not None:
             source = inside(root(), path, "path")
             if not source.is_file():
-                raise InputError(f"path: there is no file '{path}' in the attachments directory "
-                                 f"{root().expanduser().resolve()}.")
+                raise InputError(
+                    f"path: there is no file '{path}' in the attachments directory {root().expanduser().resolve()}."
+                )
             if source.stat().st_size > MAX_SIZE:
-                raise InputError(f"path: '{path}' is {source.stat().st_size} bytes; Outlook takes attachments up to "
-                                 f"150 MB ({MAX_SIZE} bytes).")
+                raise InputError(
+                    f"path: '{path}' is {source.stat().st_size} bytes; Outlook takes attachments up to "
+                    f"150 MB ({MAX_SIZE} bytes)."
+                )
             data, name = source.read_bytes(), name or source.name
         else:
             try:
                 data = base64.b64decode(content_base64 or "", validate=True)  # given: checked above
             except (binascii.Error, ValueError):
-                raise InputError("content_base64: not valid base64; encode the file's bytes with standard base64 "
-                                 "(A-Z a-z 0-9 + /, '=' padding).") from None
+                raise InputError(
+                    "content_base64: not valid base64; encode the file's bytes with standard base64 "
+                    "(A-Z a-z 0-9 + /, '=' padding)."
+                ) from None
             if not name:
                 raise InputError("name: required with content_base64: the file name to show, e.g. 'agenda.pdf'.")
             if len(data) > MAX_SIZE:
-                raise InputError(f"content_base64: the file is {len(data)} bytes; Outlook takes attachments up to "
-                                 "150 MB.")
+                raise InputError(
+                    f"content_base64: the file is {len(data)} bytes; Outlook takes attachments up to 150 MB."
+                )
         media = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         base = f"{ev_path(mailbox, event)}/attachments"
         ranges = None
         if len(data) < SMALL_LIMIT:
-            doc = await g.post(base, json={"@odata.type": "#microsoft.graph.fileAttachment", "name": name,
-                                           "contentType": media, "contentBytes": base64.b64encode(data).decode()})
+            doc = await g.post(
+                base,
+                json={
+                    "@odata.type": "#microsoft.graph.fileAttachment",
+                    "name": name,
+                    "contentType": media,
+                    "contentBytes": base64.b64encode(data).decode(),
+                },
+            )
             await ctx.report_progress(len(data), len(data), f"Attached {name}")
         else:
             attachment_id, ranges = await upload(g, base, data, name, media, ctx.report_progress)
             doc = await g.get(f"{base}/{quote(attachment_id, safe='')}", params={"$select": META})
-        return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles),
-                               uploaded_in_ranges=ranges)
+        return AttachmentAdded(
+            event=event_handle(event), attachment=attachment_view(doc, svc.handles), uploaded_in_ranges=ranges
+        )
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_item_attachment")
     async def add_item_attachment(
         event: EventRef,
         item_event: Annotated[str | None, Field(description="An event (handle or id) to attach")] = None,
-        message: MessageInput | None = None, contact: ContactInput | None = None,
+        message: MessageInput | None = None,
+        contact: ContactInput | None = None,
         name: Annotated[str | None, Field(max_length=255)] = None,
         mailbox: Mailbox = None,
     ) -> AttachmentAdded:
         """Use to attach an Outlook item to an event: another event, a small message or a contact card. Returns the new attachment."""
         given = [k for k, v in (("item_event", item_event), ("message", message), ("contact", contact)) if v]
         if len(given) != 1:
-            raise InputError("item_event: give exactly one of item_event (an event handle), message or contact"
-                             + (f"; got {', '.join(given)}." if given else "."))
+            raise InputError(
+                "item_event: give exactly one of item_event (an event handle), message or contact"
+                + (f"; got {', '.join(given)}." if given else ".")
+            )
         if item_event:
-            source = await g.get(ev_path(mailbox, item_event), params={
-                "$select": "subject,body,start,end,location,isAllDay,attendees,showAs,importance,sensitivity"})
-            item: dict[str, Any] = {"@odata.type": "#microsoft.graph.event", **{
-                k: source.get(k) for k in ("subject", "body", "start", "end", "isAllDay", "showAs", "importance",
-                                           "sensitivity") if source.get(k) is not None}}
+            source = await g.get(
+                ev_path(mailbox, item_event),
+                params={"$select": "subject,body,start,end,location,isAllDay,attendees,showAs,importance,sensitivity"},
+            )
+            item: dict[str, Any] = {
+                "@odata.type": "#microsoft.graph.event",
+                **{
+                    k: source.get(k)
+                    for k in ("subject", "body", "start", "end", "isAllDay", "showAs", "importance", "sensitivity")
+                    if source.get(k) is not None
+                },
+            }
             if (source.get("location") or {}).get("displayName"):
                 item["location"] = {"displayName": source["location"]["displayName"]}
-            item["attendees"] = [{"type": a.get("type") or "required", "emailAddress": a["emailAddress"]}
-                                 for a in source.get("attendees") or [] if a.get("emailAddress")]
+            item["attendees"] = [
+                {"type": a.get("type") or "required", "emailAddress": a["emailAddress"]}
+                for a in source.get("attendees") or []
+                if a.get("emailAddress")
+            ]
         elif message:
-            item = {"@odata.type": "#microsoft.graph.message", "subject": message.subject,
-                    "body": {"contentType": "text", "content": message.body or ""},
-                    "toRecipients": _recipients(message.to, "message.to")}
+            item = {
+                "@odata.type": "#microsoft.graph.message",
+                "subject": message.subject,
+                "body": {"contentType": "text", "content": message.body or ""},
+                "toRecipients": _recipients(message.to, "message.to"),
+            }
         elif contact:
-            item = {"@odata.type": "#microsoft.graph.contact", "displayName": contact.display_name,
-                    "emailAddresses": [r["emailAddress"] for r in _recipients(contact.emails, "contact.emails")]}
-            for key, value in (("businessPhones", [contact.phone] if contact.phone else None),
-                               ("companyName", contact.company), ("jobTitle", contact.job_title)):
+            item = {
+                "@odata.type": "#microsoft.graph.contact",
+                "displayName": contact.display_name,
+                "emailAddresses": [r["emailAddress"] for r in _recipients(contact.emails, "contact.emails")],
+            }
+            for key, value in (
+                ("businessPhones", [contact.phone] if contact.phone else None),
+                ("companyName", contact.company),
+                ("jobTitle", contact.job_title),
+            ):
                 if value:
                     item[key] = value
         label = name or item.get("subject") or item.get("displayName") or "(no subject)"
-        doc = await g.post(f"{ev_path(mailbox, event)}/attachments",
-                           json={"@odata.type": "#microsoft.graph.itemAttachment", "name": label, "item": item})
+        doc = await g.post(
+            f"{ev_path(mailbox, event)}/attachments",
+            json={"@odata.type": "#microsoft.graph.itemAttachment", "name": label, "item": item},
+        )
         return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_reference_attachment")
@@ -325,22 +424,35 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> AttachmentAdded:
         """Use to attach a link to a cloud file or folder to an event (no bytes are uploaded). Returns the new attachment."""
         if not re.fullmatch(r"https?://[^\s/]+\S*", source_url.strip()):
-            raise InputError(f"source_url: '{source_url}' is not an http(s) link; give e.g. "
-                             "'https://contoso-my.sharepoint.com/personal/dana/Documents/plan.docx'.")
-        doc = await g.post(f"{ev_path(mailbox, event)}/attachments", beta=True, json={
-            "@odata.type": "#microsoft.graph.referenceAttachment", "name": name, "sourceUrl": source_url.strip(),
-            "providerType": provider_type, "permission": permission, "isFolder": is_folder})
+            raise InputError(
+                f"source_url: '{source_url}' is not an http(s) link; give e.g. "
+                "'https://contoso-my.sharepoint.com/personal/dana/Documents/plan.docx'."
+            )
+        doc = await g.post(
+            f"{ev_path(mailbox, event)}/attachments",
+            beta=True,
+            json={
+                "@odata.type": "#microsoft.graph.referenceAttachment",
+                "name": name,
+                "sourceUrl": source_url.strip(),
+                "providerType": provider_type,
+                "permission": permission,
+                "isFolder": is_folder,
+            },
+        )
         return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
 
     @tool(box, writes(destructive=True, idempotent=True), enabled=enabled, name="delete_attachment")
-    async def delete_attachment(event: EventRef, attachment: AttachmentRef, mailbox: Mailbox = None
-                                ) -> AttachmentDeleted:
+    async def delete_attachment(
+        event: EventRef, attachment: AttachmentRef, mailbox: Mailbox = None
+    ) -> AttachmentDeleted:
         """Use to remove an attachment from an event. Returns what was removed."""
         path = at_path(mailbox, event, attachment)
         meta = await g.get(path, params={"$select": "id,name"})
         await g.delete(path)
-        return AttachmentDeleted(event=event_handle(event), deleted=svc.handles.handle("attachment", meta["id"]),
-                                 name=meta.get("name"))
+        return AttachmentDeleted(
+            event=event_handle(event), deleted=svc.handles.handle("attachment", meta["id"]), name=meta.get("name")
+        )
 
 
 def _write(target: Path, data: bytes) -> None:

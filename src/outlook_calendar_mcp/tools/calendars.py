@@ -17,8 +17,18 @@ from ..views import Calendar, CalendarGroup, Compact
 from .common import READ_ONLY, DetailArg, Mailbox, Toolbox, tool, writes
 from .policy import Policy
 
-Color = Literal["auto", "lightBlue", "lightGreen", "lightOrange", "lightGray", "lightYellow", "lightTeal",
-                "lightPink", "lightBrown", "lightRed"]
+Color = Literal[
+    "auto",
+    "lightBlue",
+    "lightGreen",
+    "lightOrange",
+    "lightGray",
+    "lightYellow",
+    "lightTeal",
+    "lightPink",
+    "lightBrown",
+    "lightRed",
+]
 CalendarRef = Annotated[str, Field(description="cal_ handle or id")]
 GroupRef = Annotated[str | None, Field(description="grp_ handle or id")]
 GroupHandle = Annotated[str, Field(description="grp_ handle or id")]
@@ -54,12 +64,14 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     g = svc.graph
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_calendars")
-    async def list_calendars(mailbox: Mailbox = None, group_id: GroupRef = None,
-                             detail: DetailArg = "compact") -> CalendarList:
+    async def list_calendars(
+        mailbox: Mailbox = None, group_id: GroupRef = None, detail: DetailArg = "compact"
+    ) -> CalendarList:
         """Use to see which calendars a mailbox (or one calendar group) has. Returns their handles and names."""
         page = await g.get_all(calendars_of(svc, mailbox, group_id))
-        return CalendarList(calendars=[views.calendar_view_of(c, svc.handles, detail) for c in page.items],
-                            more=page.more or None)
+        return CalendarList(
+            calendars=[views.calendar_view_of(c, svc.handles, detail) for c in page.items], more=page.more or None
+        )
 
     @tool(box, READ_ONLY, enabled=enabled, name="get_calendar")
     async def get_calendar(calendar_id: CalendarRef, mailbox: Mailbox = None) -> CalendarResult:
@@ -68,15 +80,20 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         return CalendarResult(calendar=views.calendar_view_of(doc, svc.handles, "full"))
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="create_calendar")
-    async def create_calendar(name: Annotated[str, Field(min_length=1, max_length=255)], color: Color | None = None,
-                              group_id: GroupRef = None, mailbox: Mailbox = None) -> CalendarResult:
+    async def create_calendar(
+        name: Annotated[str, Field(min_length=1, max_length=255)],
+        color: Color | None = None,
+        group_id: GroupRef = None,
+        mailbox: Mailbox = None,
+    ) -> CalendarResult:
         """Use to create a new calendar, optionally inside a calendar group. Returns the new calendar."""
         doc = await ops.create_calendar(svc, name, color, group_id, mailbox)
         return CalendarResult(calendar=views.calendar_view_of(doc, svc.handles, "full"))
 
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="update_calendar")
-    async def update_calendar(calendar_id: CalendarRef, name: str | None = None, color: Color | None = None,
-                              mailbox: Mailbox = None) -> CalendarResult:
+    async def update_calendar(
+        calendar_id: CalendarRef, name: str | None = None, color: Color | None = None, mailbox: Mailbox = None
+    ) -> CalendarResult:
         """Use to rename or recolor a calendar. Returns the updated calendar."""
         doc = await ops.update_calendar(svc, calendar_id, name, color, mailbox)
         return CalendarResult(calendar=views.calendar_view_of(doc, svc.handles, "full"))
@@ -94,12 +111,15 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         return GroupList(groups=[views.group_view(d, svc.handles, detail) for d in page.items], more=page.more or None)
 
     @tool(box, READ_ONLY, enabled=enabled, name="get_calendar_group")
-    async def get_calendar_group(group_id: GroupHandle, mailbox: Mailbox = None,
-                                 detail: DetailArg = "compact") -> GroupResult:
+    async def get_calendar_group(
+        group_id: GroupHandle, mailbox: Mailbox = None, detail: DetailArg = "compact"
+    ) -> GroupResult:
         """Use to read one calendar group and the calendars in it. Returns the group and its calendars."""
         doc, calendars = await ops.get_group(svc, mailbox, group_id)
-        return GroupResult(group=views.group_view(doc, svc.handles, detail),
-                           calendars=[views.calendar_view_of(c, svc.handles, detail) for c in calendars.items])
+        return GroupResult(
+            group=views.group_view(doc, svc.handles, detail),
+            calendars=[views.calendar_view_of(c, svc.handles, detail) for c in calendars.items],
+        )
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="create_calendar_group")
     async def create_calendar_group(name: GroupName, mailbox: Mailbox = None) -> GroupResult:

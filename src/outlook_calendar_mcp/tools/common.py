@@ -45,8 +45,9 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
 
 def writes(*, destructive: bool, idempotent: bool, reaches_others: bool = False) -> ToolAnnotations:
     """Annotations of a tool that changes the calendar; ``reaches_others``: it may notify other people."""
-    return ToolAnnotations(read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent,
-                           open_world_hint=reaches_others)
+    return ToolAnnotations(
+        read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=reaches_others
+    )
 
 
 # -- registration ----------------------------------------------------------------------------
@@ -93,8 +94,9 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
 
         if confirm is not None:
             _add_confirm_parameter(fn, boundary)
-        registered = Tool.from_function(boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()),
-                                        annotations=annotations)
+        registered = Tool.from_function(
+            boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()), annotations=annotations
+        )
         _forbid_unknown_arguments(registered)
         box.append(registered)
         return fn
@@ -105,8 +107,12 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
 def _add_confirm_parameter(fn: Callable[..., Any], boundary: Callable[..., Any]) -> None:
     """Advertise an extra ``confirm`` argument on a tool that needs confirmation before it sends."""
     signature = inspect.signature(fn, eval_str=True)
-    extra = inspect.Parameter("confirm", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
-        str | None, Field(description="Token from this tool's preview: pass it to really do it")])
+    extra = inspect.Parameter(
+        "confirm",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[str | None, Field(description="Token from this tool's preview: pass it to really do it")],
+    )
     params = [p for p in signature.parameters.values()] + [extra]
     boundary.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
 
@@ -125,12 +131,19 @@ async def _preview(policy: Policy, name: str, arguments: dict[str, Any], token: 
         + f"Confirmation needed: {name} would notify {', '.join(who) if who else 'the people on the event'}.",
         "What: " + json.dumps(shown, ensure_ascii=False),
         f"Show this to the user. Only if they agree, call {name} again with the same arguments and "
-        f"confirm=\"{expected}\".",
+        f'confirm="{expected}".',
     ]
-    return CallToolResult(is_error=True, content=[TextContent(type="text", text="\n".join(lines))],
-                          structured_content={"confirmation_required": True, "tool": name, "notify": who,
-                                              "arguments": shown,
-                                              "confirm": expected})
+    return CallToolResult(
+        is_error=True,
+        content=[TextContent(type="text", text="\n".join(lines))],
+        structured_content={
+            "confirmation_required": True,
+            "tool": name,
+            "notify": who,
+            "arguments": shown,
+            "confirm": expected,
+        },
+    )
 
 
 def _plain(value: Any) -> Any:

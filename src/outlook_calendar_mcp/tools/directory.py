@@ -58,17 +58,28 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         hours = doc.get("workingHours") or {}
         wh = None
         if hours:
-            wh = WorkingHours(days=hours.get("daysOfWeek") or [], start=(hours.get("startTime") or "")[:5],
-                              end=(hours.get("endTime") or "")[:5],
-                              time_zone=tz.iana_name((hours.get("timeZone") or {}).get("name") or name))
+            wh = WorkingHours(
+                days=hours.get("daysOfWeek") or [],
+                start=(hours.get("startTime") or "")[:5],
+                end=(hours.get("endTime") or "")[:5],
+                time_zone=tz.iana_name((hours.get("timeZone") or {}).get("name") or name),
+            )
         return MailboxSettings(
-            time_zone=tz.iana_name(name), windows_time_zone=tz.windows_name(name),
-            now=tz.format_local(now, zone), today=now.date().isoformat(), weekday=now.strftime("%A"),
-            working_hours=wh, date_format=doc.get("dateFormat"), time_format=doc.get("timeFormat"))
+            time_zone=tz.iana_name(name),
+            windows_time_zone=tz.windows_name(name),
+            now=tz.format_local(now, zone),
+            today=now.date().isoformat(),
+            weekday=now.strftime("%A"),
+            working_hours=wh,
+            date_format=doc.get("dateFormat"),
+            time_format=doc.get("timeFormat"),
+        )
 
     @tool(box, READ_ONLY, enabled=enabled, name="find_people")
-    async def find_people(query: Annotated[str, Field(min_length=1, description="A name or part of one, or an address")],
-                          max_results: Annotated[int, Field(ge=1, le=50, strict=True)] = 10) -> People:
+    async def find_people(
+        query: Annotated[str, Field(min_length=1, description="A name or part of one, or an address")],
+        max_results: Annotated[int, Field(ge=1, le=50, strict=True)] = 10,
+    ) -> People:
         """Use to turn a person's or room's name into an email address before inviting them. Returns matches, closest first."""
         found = await find_people_in(svc, query, max_results)
         return People(people=[Person(**p) for p in found])

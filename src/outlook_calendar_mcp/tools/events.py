@@ -51,8 +51,9 @@ Importance = Literal["low", "normal", "high"]
 Repeat = Annotated[str, Field(description=f"RFC 5545 RRULE, {RRULE_HELP}")]
 StrictBool = Annotated[bool, Field(strict=True)]  # "yes" must not pass for true
 Attendees = Annotated[list[AttendeeInput] | None, Field(description="People and rooms to invite")]
-Reminder = Annotated[int | None, Field(ge=-1, le=40320, strict=True,
-                                       description="Minutes before start; -1 turns the reminder off")]
+Reminder = Annotated[
+    int | None, Field(ge=-1, le=40320, strict=True, description="Minutes before start; -1 turns the reminder off")
+]
 Scope = Literal["occurrence", "this_and_following", "series"]
 # this_and_following ends the series the day before and (for a change) starts a new one there
 ScopeArg = Annotated[Scope | None, Field(description="Series only; this_and_following splits it. Default: as given")]
@@ -90,8 +91,12 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     async def calendar_view(
         start: Annotated[str | None, Field(description="ISO 8601; default: today 00:00 in the mailbox's zone")] = None,
         end: Annotated[str | None, Field(description="ISO 8601; default: 7 days after start")] = None,
-        mailbox: Mailbox = None, calendar_id: CalendarId = None, group_id: GroupId = None,
-        time_zone: TimeZoneArg = None, max_results: MaxResults = 200, detail: DetailArg = "compact",
+        mailbox: Mailbox = None,
+        calendar_id: CalendarId = None,
+        group_id: GroupId = None,
+        time_zone: TimeZoneArg = None,
+        max_results: MaxResults = 200,
+        detail: DetailArg = "compact",
     ) -> EventList:
         """Use to see what is on a calendar between two times (occurrences of series included). Returns events in local time, sorted by start."""
         t = await target(svc, mailbox, group_id)
@@ -99,19 +104,30 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         start, end = default_window(svc.clock, zone, start, end, days=7)
         window_start, window_end = window(start, end, zone)
         with explain_access(t, writing=False):
-            page = await g.get_all(f"{calendar_path(svc, t, calendar_id)}/calendarView",
-                                   params={"startDateTime": window_start, "endDateTime": window_end,
-                                           "$orderby": "start/dateTime"},
-                                   prefer=svc.prefer(zone_name), max_items=max_results)
-        return EventList(time_zone=tz.iana_name(zone_name), more=page.more or None,
-                         events=[views.event_view(d, zone, svc.handles, detail) for d in page.items])
+            page = await g.get_all(
+                f"{calendar_path(svc, t, calendar_id)}/calendarView",
+                params={"startDateTime": window_start, "endDateTime": window_end, "$orderby": "start/dateTime"},
+                prefer=svc.prefer(zone_name),
+                max_items=max_results,
+            )
+        return EventList(
+            time_zone=tz.iana_name(zone_name),
+            more=page.more or None,
+            events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
+        )
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_events")
     async def list_events(
-        mailbox: Mailbox = None, calendar_id: CalendarId = None, group_id: GroupId = None,
+        mailbox: Mailbox = None,
+        calendar_id: CalendarId = None,
+        group_id: GroupId = None,
         subject_contains: Annotated[str | None, Field(description="Only events whose subject contains this")] = None,
-        filter: Annotated[str | None, Field(description="OData $filter, e.g. start/dateTime ge '2026-11-01T00:00:00'")] = None,
-        time_zone: TimeZoneArg = None, max_results: MaxResults = 50, detail: DetailArg = "compact",
+        filter: Annotated[
+            str | None, Field(description="OData $filter, e.g. start/dateTime ge '2026-11-01T00:00:00'")
+        ] = None,
+        time_zone: TimeZoneArg = None,
+        max_results: MaxResults = 50,
+        detail: DetailArg = "compact",
     ) -> EventList:
         """Use to find single events and series masters (not occurrences), say by subject. Returns events newest first."""
         t = await target(svc, mailbox, group_id)
@@ -126,18 +142,30 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             params["$filter"] = " and ".join(clauses)
         base = calendar_path(svc, t, calendar_id) if calendar_id else t.base
         with explain_access(t, writing=False):
-            page = await g.get_all(f"{base}/events", params=params, prefer=svc.prefer(zone_name),
-                                   max_items=max_results)
-        return EventList(time_zone=tz.iana_name(zone_name), more=page.more or None,
-                         events=[views.event_view(d, zone, svc.handles, detail) for d in page.items])
+            page = await g.get_all(f"{base}/events", params=params, prefer=svc.prefer(zone_name), max_items=max_results)
+        return EventList(
+            time_zone=tz.iana_name(zone_name),
+            more=page.more or None,
+            events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
+        )
 
     @tool(box, READ_ONLY, enabled=enabled, name="get_event")
     async def get_event(
-        event: EventRef, mailbox: Mailbox = None, group_id: GroupId = None, time_zone: TimeZoneArg = None,
+        event: EventRef,
+        mailbox: Mailbox = None,
+        group_id: GroupId = None,
+        time_zone: TimeZoneArg = None,
         detail: DetailArg = "full",
-        include_exceptions: Annotated[bool, Field(strict=True, description=(
-            "For a recurring event: also list the series' changed occurrences (with their original dates) and "
-            "cancelled ones"))] = False,
+        include_exceptions: Annotated[
+            bool,
+            Field(
+                strict=True,
+                description=(
+                    "For a recurring event: also list the series' changed occurrences (with their original dates) and "
+                    "cancelled ones"
+                ),
+            ),
+        ] = False,
     ) -> EventResult:
         """Use to read one event in full: body, attendees' responses, recurrence, a series' exceptions. Returns the event."""
         t = await target(svc, mailbox, group_id)
@@ -148,106 +176,214 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         if include_exceptions:
             master_id = doc["id"] if doc.get("type") == "seriesMaster" else doc.get("seriesMasterId")
             if not master_id:
-                raise InputError(f"include_exceptions: {event} is a single event, not part of a recurring series; "
-                                 "leave include_exceptions out.")
+                raise InputError(
+                    f"include_exceptions: {event} is a single event, not part of a recurring series; "
+                    "leave include_exceptions out."
+                )
             # Graph beta, times in UTC: the view shows them in the local zone.
             exceptions = views.series_exceptions(await exceptions_of(svc, t, master_id), zone, svc.handles)
-        return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(doc, zone, svc.handles, detail),
-                           exceptions=exceptions)
+        return EventResult(
+            time_zone=tz.iana_name(zone_name),
+            event=views.event_view(doc, zone, svc.handles, detail),
+            exceptions=exceptions,
+        )
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_event_instances")
-    async def list_event_instances(event: EventRef, start: Time, end: Time, mailbox: Mailbox = None,
-                                   group_id: GroupId = None, time_zone: TimeZoneArg = None,
-                                   max_results: MaxResults = 200) -> EventList:
+    async def list_event_instances(
+        event: EventRef,
+        start: Time,
+        end: Time,
+        mailbox: Mailbox = None,
+        group_id: GroupId = None,
+        time_zone: TimeZoneArg = None,
+        max_results: MaxResults = 200,
+    ) -> EventList:
         """Use to list the occurrences of one recurring series in a window. Returns occurrences and exceptions."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         window_start, window_end = window(start, end, zone)
         with explain_access(t, writing=False):
-            page = await g.get_all(f"{event_path(t, svc.event_id(event))}/instances",
-                                   params={"startDateTime": window_start, "endDateTime": window_end},
-                                   prefer=svc.prefer(zone_name), max_items=max_results)
-        return EventList(time_zone=tz.iana_name(zone_name), more=page.more or None,
-                         events=[views.event_view(d, zone, svc.handles) for d in page.items])
+            page = await g.get_all(
+                f"{event_path(t, svc.event_id(event))}/instances",
+                params={"startDateTime": window_start, "endDateTime": window_end},
+                prefer=svc.prefer(zone_name),
+                max_items=max_results,
+            )
+        return EventList(
+            time_zone=tz.iana_name(zone_name),
+            more=page.more or None,
+            events=[views.event_view(d, zone, svc.handles) for d in page.items],
+        )
 
     @tool(box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="create_event")
     async def create_event(
         subject: Annotated[str, Field(min_length=1, description="Title")],
         start: Time,
         end: Annotated[str | None, Field(description="ISO 8601; for all-day, the day after the last day")] = None,
-        all_day: StrictBool = False, time_zone: TimeZoneArg = None,
+        all_day: StrictBool = False,
+        time_zone: TimeZoneArg = None,
         description: Annotated[str | None, Field(description="Body text")] = None,
         location: str | None = None,
         locations: Annotated[list[str] | None, Field(description="Several locations")] = None,
-        attendees: Attendees = None, recurrence: Repeat | None = None,
+        attendees: Attendees = None,
+        recurrence: Repeat | None = None,
         online_meeting: Annotated[bool | None, Field(strict=True, description="Add a Teams meeting link")] = None,
-        reminder_minutes: Reminder = None, show_as: ShowAs | None = None, sensitivity: Sensitivity | None = None,
-        importance: Importance | None = None, categories: list[str] | None = None,
-        mailbox: Mailbox = None, calendar_id: CalendarId = None, group_id: GroupId = None,
+        reminder_minutes: Reminder = None,
+        show_as: ShowAs | None = None,
+        sensitivity: Sensitivity | None = None,
+        importance: Importance | None = None,
+        categories: list[str] | None = None,
+        mailbox: Mailbox = None,
+        calendar_id: CalendarId = None,
+        group_id: GroupId = None,
         allow_duplicate: Annotated[bool, Field(strict=True)] = False,  # same subject and time as an existing one
     ) -> EventResult:
         """Use to add an event or send a meeting invitation (attendees are notified). Returns the created event and any conflicts."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         created = await create_event_in(
-            svc, t, calendar_id, zone_name, zone, subject=subject, start=start, end=end, all_day=all_day,
-            recurrence=recurrence, allow_duplicate=allow_duplicate,
-            fields=dict(description=description, location=location, locations=locations, attendees=attendees,
-                        online_meeting=online_meeting, reminder_minutes=reminder_minutes, show_as=show_as,
-                        sensitivity=sensitivity, importance=importance, categories=categories))
+            svc,
+            t,
+            calendar_id,
+            zone_name,
+            zone,
+            subject=subject,
+            start=start,
+            end=end,
+            all_day=all_day,
+            recurrence=recurrence,
+            allow_duplicate=allow_duplicate,
+            fields=dict(
+                description=description,
+                location=location,
+                locations=locations,
+                attendees=attendees,
+                online_meeting=online_meeting,
+                reminder_minutes=reminder_minutes,
+                show_as=show_as,
+                sensitivity=sensitivity,
+                importance=importance,
+                categories=categories,
+            ),
+        )
         busy = [views.event_view(e, zone, svc.handles) for e in created.conflicts]
-        return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(created.doc, zone, svc.handles),
-                           notified=invitees(created.doc) or None, conflicts=busy or None)
+        return EventResult(
+            time_zone=tz.iana_name(zone_name),
+            event=views.event_view(created.doc, zone, svc.handles),
+            notified=invitees(created.doc) or None,
+            conflicts=busy or None,
+        )
 
     def split_result(split: Split, zone_name: str, zone: ZoneInfo) -> EventResult:
         event = views.event_view(split.doc, zone, svc.handles)
         if split.whole_series:
-            return EventResult(time_zone=tz.iana_name(zone_name), event=event,
-                               notified=(invitees(split.doc) if split.doc.get("isOrganizer") else None) or None,
-                               note="That is the series' first occurrence: the whole series was changed.")
+            return EventResult(
+                time_zone=tz.iana_name(zone_name),
+                event=event,
+                notified=(invitees(split.doc) if split.doc.get("isOrganizer") else None) or None,
+                note="That is the series' first occurrence: the whole series was changed.",
+            )
         old_handle = svc.handles.handle("event", split.ended_series or "")
         new_handle = event.handle
-        series_split = SeriesSplit(ended_series=old_handle, ends_on=split.ends_on or "", new_series=new_handle,
-                                   starts_on=split.starts_on or "",
-                                   changed_occurrences_dropped=split.changed_occurrences_dropped)
-        note = (f"Series {old_handle} now ends on {series_split.ends_on}; the new series {new_handle} starts on "
-                f"{series_split.starts_on} with your changes.")
-        return EventResult(time_zone=tz.iana_name(zone_name), event=event, notified=invitees(split.doc) or None,
-                           series_split=series_split, note=note)
+        series_split = SeriesSplit(
+            ended_series=old_handle,
+            ends_on=split.ends_on or "",
+            new_series=new_handle,
+            starts_on=split.starts_on or "",
+            changed_occurrences_dropped=split.changed_occurrences_dropped,
+        )
+        note = (
+            f"Series {old_handle} now ends on {series_split.ends_on}; the new series {new_handle} starts on "
+            f"{series_split.starts_on} with your changes."
+        )
+        return EventResult(
+            time_zone=tz.iana_name(zone_name),
+            event=event,
+            notified=invitees(split.doc) or None,
+            series_split=series_split,
+            note=note,
+        )
 
     @tool(box, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="update_event")
     async def update_event(
-        event: EventRef, subject: str | None = None, start: Time | None = None, end: Time | None = None,
-        all_day: StrictBool | None = None, time_zone: TimeZoneArg = None, description: str | None = None,
-        location: str | None = None, locations: list[str] | None = None, attendees: Attendees = None,
-        recurrence: Repeat | None = None, online_meeting: StrictBool | None = None,
-        reminder_minutes: Reminder = None, show_as: ShowAs | None = None, sensitivity: Sensitivity | None = None,
-        importance: Importance | None = None, categories: list[str] | None = None,
-        etag: Annotated[str | None, Field(description="Fail if the event changed since this etag (from get_event)")] = None,
-        scope: ScopeArg = None, mailbox: Mailbox = None, group_id: GroupId = None,
+        event: EventRef,
+        subject: str | None = None,
+        start: Time | None = None,
+        end: Time | None = None,
+        all_day: StrictBool | None = None,
+        time_zone: TimeZoneArg = None,
+        description: str | None = None,
+        location: str | None = None,
+        locations: list[str] | None = None,
+        attendees: Attendees = None,
+        recurrence: Repeat | None = None,
+        online_meeting: StrictBool | None = None,
+        reminder_minutes: Reminder = None,
+        show_as: ShowAs | None = None,
+        sensitivity: Sensitivity | None = None,
+        importance: Importance | None = None,
+        categories: list[str] | None = None,
+        etag: Annotated[
+            str | None, Field(description="Fail if the event changed since this etag (from get_event)")
+        ] = None,
+        scope: ScopeArg = None,
+        mailbox: Mailbox = None,
+        group_id: GroupId = None,
     ) -> EventResult:
         """Use to change an event, an occurrence or a series (only the fields given; attendees are told). Returns the updated event."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         updated = await update_event_in(
-            svc, t, svc.event_id(event), event, zone_name, zone, start=start, end=end, all_day=all_day,
-            recurrence=recurrence, etag=etag, scope=scope,
-            fields=dict(subject=subject, description=description, location=location, locations=locations,
-                        attendees=attendees, online_meeting=online_meeting, reminder_minutes=reminder_minutes,
-                        show_as=show_as, sensitivity=sensitivity, importance=importance, categories=categories))
+            svc,
+            t,
+            svc.event_id(event),
+            event,
+            zone_name,
+            zone,
+            start=start,
+            end=end,
+            all_day=all_day,
+            recurrence=recurrence,
+            etag=etag,
+            scope=scope,
+            fields=dict(
+                subject=subject,
+                description=description,
+                location=location,
+                locations=locations,
+                attendees=attendees,
+                online_meeting=online_meeting,
+                reminder_minutes=reminder_minutes,
+                show_as=show_as,
+                sensitivity=sensitivity,
+                importance=importance,
+                categories=categories,
+            ),
+        )
         if updated.split is not None:
             return split_result(updated.split, zone_name, zone)
         doc = updated.doc
         notified = invitees(doc) if doc.get("isOrganizer") else None
-        busy = None if updated.conflicts is None else (
-            [views.event_view(e, zone, svc.handles) for e in updated.conflicts] or None)
-        return EventResult(time_zone=tz.iana_name(zone_name), event=views.event_view(doc, zone, svc.handles),
-                           notified=notified or None, conflicts=busy)
+        busy = (
+            None
+            if updated.conflicts is None
+            else ([views.event_view(e, zone, svc.handles) for e in updated.conflicts] or None)
+        )
+        return EventResult(
+            time_zone=tz.iana_name(zone_name),
+            event=views.event_view(doc, zone, svc.handles),
+            notified=notified or None,
+            conflicts=busy,
+        )
 
     @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="delete_event")
-    async def delete_event(event: EventRef, mailbox: Mailbox = None,
-                           etag: Annotated[str | None, Field(description="Fail if the event changed since this etag")] = None,
-                           scope: ScopeArg = None, group_id: GroupId = None) -> Deleted:
+    async def delete_event(
+        event: EventRef,
+        mailbox: Mailbox = None,
+        etag: Annotated[str | None, Field(description="Fail if the event changed since this etag")] = None,
+        scope: ScopeArg = None,
+        group_id: GroupId = None,
+    ) -> Deleted:
         """Use to delete an event, an occurrence or a series (attendees of your meetings are told). Returns what was deleted."""
         t = await target(svc, mailbox, group_id)
         gone = await delete_in_scope(svc, t, svc.event_id(event), event, scope, etag)
@@ -257,7 +393,14 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         if gone.whole_series and scope == "this_and_following":
             note = "That is the series' first occurrence: the whole series was deleted."
         elif gone.series_ends_on is not None:
-            note = (f"Deleted this and the following occurrences: the series "
-                    f"{svc.handles.handle('event', gone.doc['id'])} now ends on {gone.series_ends_on}.")
-        return Deleted(deleted=deleted, subject=gone.doc.get("subject"), notified=notified,
-                       series_ends_on=gone.series_ends_on, note=note)
+            note = (
+                f"Deleted this and the following occurrences: the series "
+                f"{svc.handles.handle('event', gone.doc['id'])} now ends on {gone.series_ends_on}."
+            )
+        return Deleted(
+            deleted=deleted,
+            subject=gone.doc.get("subject"),
+            notified=notified,
+            series_ends_on=gone.series_ends_on,
+            note=note,
+        )

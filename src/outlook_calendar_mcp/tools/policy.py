@@ -23,14 +23,40 @@ from typing import Any
 from mcp_types import ToolAnnotations
 
 PRESETS: dict[str, frozenset[str]] = {
-    "core": frozenset({"calendar_view", "get_event", "create_event", "update_event", "delete_event", "find_people",
-                       "get_mailbox_settings", "find_meeting_times", "get_schedule", "accept_event",
-                       "tentatively_accept_event", "decline_event", "list_calendars"}),
-    "scheduling": frozenset({"calendar_view", "get_event", "find_people", "get_mailbox_settings",
-                             "find_meeting_times", "get_schedule", "list_rooms", "list_room_lists", "create_event",
-                             "update_event"}),
-    "responses": frozenset({"accept_event", "tentatively_accept_event", "decline_event", "forward_event",
-                            "cancel_event"}),
+    "core": frozenset(
+        {
+            "calendar_view",
+            "get_event",
+            "create_event",
+            "update_event",
+            "delete_event",
+            "find_people",
+            "get_mailbox_settings",
+            "find_meeting_times",
+            "get_schedule",
+            "accept_event",
+            "tentatively_accept_event",
+            "decline_event",
+            "list_calendars",
+        }
+    ),
+    "scheduling": frozenset(
+        {
+            "calendar_view",
+            "get_event",
+            "find_people",
+            "get_mailbox_settings",
+            "find_meeting_times",
+            "get_schedule",
+            "list_rooms",
+            "list_room_lists",
+            "create_event",
+            "update_event",
+        }
+    ),
+    "responses": frozenset(
+        {"accept_event", "tentatively_accept_event", "decline_event", "forward_event", "cancel_event"}
+    ),
 }
 
 
@@ -64,17 +90,22 @@ class Policy:
         return self.confirm_sends and bool(annotations.open_world_hint)
 
     def token(self, name: str, arguments: dict[str, Any]) -> str:
-        canonical = json.dumps({"tool": name, "arguments": arguments}, sort_keys=True, separators=(",", ":"),
-                               default=lambda v: v.model_dump(mode="json") if hasattr(v, "model_dump") else str(v))
+        canonical = json.dumps(
+            {"tool": name, "arguments": arguments},
+            sort_keys=True,
+            separators=(",", ":"),
+            default=lambda v: v.model_dump(mode="json") if hasattr(v, "model_dump") else str(v),
+        )
         return hmac.new(self.key, canonical.encode(), hashlib.sha256).hexdigest()[:16]
-
 
     def check_selection(self) -> None:
         """After registration: every tool named in the selection must exist."""
         unknown = sorted((self.include or frozenset()) - self.seen)
         if unknown:
-            raise PolicyError(f"--tools: unknown tool(s) {', '.join(unknown)}. Presets: all, "
-                              f"{', '.join(sorted(PRESETS))}; tools: {', '.join(sorted(self.seen))}.")
+            raise PolicyError(
+                f"--tools: unknown tool(s) {', '.join(unknown)}. Presets: all, "
+                f"{', '.join(sorted(PRESETS))}; tools: {', '.join(sorted(self.seen))}."
+            )
 
 
 def parse_tools(selection: str | None) -> frozenset[str] | None:

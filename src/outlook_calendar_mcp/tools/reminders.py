@@ -49,37 +49,50 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     async def list_reminders(
         start: Annotated[str | None, Field(description="ISO 8601; default now")] = None,
         end: Annotated[str | None, Field(description="ISO 8601; default start + 24 h")] = None,
-        mailbox: Mailbox = None, time_zone: TimeZoneArg = None,
+        mailbox: Mailbox = None,
+        time_zone: TimeZoneArg = None,
     ) -> ReminderList:
         """Use to see which event reminders go off, for events between two times (occurrences of series included). Returns reminders by fire time."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
         reminders = []
         for r in await reminders_in(svc, mailbox, zone_name, zone, start, end):
-            reminders.append(Reminder(
-                handle=svc.handles.handle("reminder", r["eventId"]), event=svc.handles.handle("event", r["eventId"]),
-                subject=r.get("eventSubject") or "(no subject)", start=local_time(r.get("eventStartTime"), zone, False),
-                end=local_time(r.get("eventEndTime"), zone, False),
-                location=(r.get("eventLocation") or {}).get("displayName") or None,
-                fires_at=local_time(r.get("reminderFireTime"), zone, False)))
+            reminders.append(
+                Reminder(
+                    handle=svc.handles.handle("reminder", r["eventId"]),
+                    event=svc.handles.handle("event", r["eventId"]),
+                    subject=r.get("eventSubject") or "(no subject)",
+                    start=local_time(r.get("eventStartTime"), zone, False),
+                    end=local_time(r.get("eventEndTime"), zone, False),
+                    location=(r.get("eventLocation") or {}).get("displayName") or None,
+                    fires_at=local_time(r.get("reminderFireTime"), zone, False),
+                )
+            )
         return ReminderList(time_zone=tz.iana_name(zone_name), reminders=reminders)
 
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="snooze_reminder")
     async def snooze_reminder(
         reminder: ReminderRef,
         until: Annotated[str, Field(description="When it should go off again (ISO 8601)")],
-        mailbox: Mailbox = None, time_zone: TimeZoneArg = None,
+        mailbox: Mailbox = None,
+        time_zone: TimeZoneArg = None,
     ) -> ReminderChanged:
         """Use to postpone an event's reminder to a later time. Returns the new reminder time."""
         event_id = event_of(svc, reminder)
         zone_name, zone = await svc.zone(mailbox, time_zone)
         moment = await snooze(svc, mailbox, event_id, until, zone_name, zone)
-        return ReminderChanged(reminder=svc.handles.handle("reminder", event_id),
-                               event=svc.handles.handle("event", event_id), snoozed_until=tz.format_local(moment, zone))
+        return ReminderChanged(
+            reminder=svc.handles.handle("reminder", event_id),
+            event=svc.handles.handle("event", event_id),
+            snoozed_until=tz.format_local(moment, zone),
+        )
 
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="dismiss_reminder")
     async def dismiss_reminder(reminder: ReminderRef, mailbox: Mailbox = None) -> ReminderChanged:
         """Use to dismiss an event's reminder (for one occurrence of a series, only that one's). Returns what was dismissed."""
         event_id = event_of(svc, reminder)
         await dismiss(svc, mailbox, event_id)
-        return ReminderChanged(reminder=svc.handles.handle("reminder", event_id),
-                               event=svc.handles.handle("event", event_id), dismissed=True)
+        return ReminderChanged(
+            reminder=svc.handles.handle("reminder", event_id),
+            event=svc.handles.handle("event", event_id),
+            dismissed=True,
+        )

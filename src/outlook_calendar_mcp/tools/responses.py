@@ -45,55 +45,104 @@ class Cancelled(Compact):
 def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
     """Add this module's tools to ``box``."""
 
-    async def respond(action: str, label: str, event: str, mailbox: str | None, comment: str | None,
-                      send_response: bool, proposed_start: str | None = None, proposed_end: str | None = None,
-                      time_zone: str | None = None) -> Responded:
-        done = await answer(svc, action, event, mailbox, comment, send_response, proposed_start, proposed_end,
-                            time_zone)
+    async def respond(
+        action: str,
+        label: str,
+        event: str,
+        mailbox: str | None,
+        comment: str | None,
+        send_response: bool,
+        proposed_start: str | None = None,
+        proposed_end: str | None = None,
+        time_zone: str | None = None,
+    ) -> Responded:
+        done = await answer(
+            svc, action, event, mailbox, comment, send_response, proposed_start, proposed_end, time_zone
+        )
         shown_start = shown_end = None
         if done.proposed is not None and done.zone is not None:
             shown_start, shown_end = (tz.format_local(moment, done.zone) for moment in done.proposed)
         organizer = organizer_of(done.doc)
-        return Responded(event=svc.handles.handle("event", svc.event_id(event)), subject=done.doc.get("subject"),
-                         response=label, proposed_start=shown_start, proposed_end=shown_end,
-                         notified=[organizer] if done.send_response and organizer else None, note=done.note)
+        return Responded(
+            event=svc.handles.handle("event", svc.event_id(event)),
+            subject=done.doc.get("subject"),
+            response=label,
+            proposed_start=shown_start,
+            proposed_end=shown_end,
+            notified=[organizer] if done.send_response and organizer else None,
+            note=done.note,
+        )
 
     @tool(box, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="accept_event")
-    async def accept_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
-                           mailbox: Mailbox = None) -> Responded:
+    async def accept_event(
+        event: EventRef, comment: Comment = None, send_response: SendResponse = True, mailbox: Mailbox = None
+    ) -> Responded:
         """Use to accept a meeting invitation (the organizer is told unless send_response is false). Returns the response sent."""
         return await respond("accept", "accepted", event, mailbox, comment, send_response)
 
-    @tool(box, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="tentatively_accept_event")
-    async def tentatively_accept_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
-                                       proposed_start: Proposed = None, proposed_end: Proposed = None,
-                                       time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
+    @tool(
+        box,
+        writes(destructive=False, idempotent=True, reaches_others=True),
+        enabled=enabled,
+        name="tentatively_accept_event",
+    )
+    async def tentatively_accept_event(
+        event: EventRef,
+        comment: Comment = None,
+        send_response: SendResponse = True,
+        proposed_start: Proposed = None,
+        proposed_end: Proposed = None,
+        time_zone: TimeZoneArg = None,
+        mailbox: Mailbox = None,
+    ) -> Responded:
         """Use to answer 'maybe' to an invitation, optionally proposing another time. Returns the response sent."""
-        return await respond("tentativelyAccept", "tentativelyAccepted", event, mailbox, comment, send_response,
-                             proposed_start, proposed_end, time_zone)
+        return await respond(
+            "tentativelyAccept",
+            "tentativelyAccepted",
+            event,
+            mailbox,
+            comment,
+            send_response,
+            proposed_start,
+            proposed_end,
+            time_zone,
+        )
 
     @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="decline_event")
-    async def decline_event(event: EventRef, comment: Comment = None, send_response: SendResponse = True,
-                            proposed_start: Proposed = None, proposed_end: Proposed = None,
-                            time_zone: TimeZoneArg = None, mailbox: Mailbox = None) -> Responded:
+    async def decline_event(
+        event: EventRef,
+        comment: Comment = None,
+        send_response: SendResponse = True,
+        proposed_start: Proposed = None,
+        proposed_end: Proposed = None,
+        time_zone: TimeZoneArg = None,
+        mailbox: Mailbox = None,
+    ) -> Responded:
         """Use to decline an invitation, optionally proposing another time. Returns the response sent."""
-        return await respond("decline", "declined", event, mailbox, comment, send_response,
-                             proposed_start, proposed_end, time_zone)
+        return await respond(
+            "decline", "declined", event, mailbox, comment, send_response, proposed_start, proposed_end, time_zone
+        )
 
     @tool(box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="forward_event")
-    async def forward_event(event: EventRef,
-                            to: Annotated[list[str], Field(min_length=1, description="Addresses to forward it to")],
-                            comment: Comment = None, mailbox: Mailbox = None) -> Forwarded:
+    async def forward_event(
+        event: EventRef,
+        to: Annotated[list[str], Field(min_length=1, description="Addresses to forward it to")],
+        comment: Comment = None,
+        mailbox: Mailbox = None,
+    ) -> Forwarded:
         """Use to forward a meeting invitation to other people (the organizer is told). Returns who was notified."""
         doc, notified = await forward(svc, event, mailbox, to, comment)
-        return Forwarded(event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"),
-                         notified=notified)
+        return Forwarded(
+            event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"), notified=notified
+        )
 
     @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="cancel_event")
     async def cancel_event(event: EventRef, comment: Comment = None, mailbox: Mailbox = None) -> Cancelled:
         """Use as the organizer to cancel a meeting with a message to every attendee. Returns who was told."""
         doc = await cancel(svc, event, mailbox, comment)
         attendees = [a["emailAddress"]["address"] for a in doc.get("attendees") or []]
-        return Cancelled(event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"),
-                         notified=attendees or None)
-
+        return Cancelled(
+            event=svc.handles.handle("event", svc.event_id(event)),
+            subject=doc.get("subject"),
+            notified=attendees or None,
+        )

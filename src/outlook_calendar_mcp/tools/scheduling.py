@@ -52,7 +52,9 @@ class Busy(Compact):
 
 class PersonSchedule(Compact):
     email: str
-    availability_view: str | None = Field(None, description="One digit per interval: 0 free 1 tentative 2 busy 3 away 4 elsewhere")
+    availability_view: str | None = Field(
+        None, description="One digit per interval: 0 free 1 tentative 2 busy 3 away 4 elsewhere"
+    )
     busy: list[Busy] | None = None
     working_hours: str | None = None
     error: str | None = None
@@ -101,10 +103,13 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         optional_attendees: list[str] | None = None,
         rooms: Annotated[list[str] | None, Field(description="Room addresses or names; one must be free")] = None,
         suggest_room: Annotated[bool, Field(strict=True, description="Let the service suggest a free room")] = False,
-        hours: Annotated[Literal["work", "personal", "unrestricted"], Field(description="work: each attendee's working hours")] = "work",
+        hours: Annotated[
+            Literal["work", "personal", "unrestricted"], Field(description="work: each attendee's working hours")
+        ] = "work",
         max_candidates: Annotated[int, Field(ge=1, le=100, strict=True)] = 10,
         minimum_attendee_percentage: Annotated[int | None, Field(ge=0, le=100, strict=True)] = None,
-        time_zone: TimeZoneArg = None, mailbox: Mailbox = None,
+        time_zone: TimeZoneArg = None,
+        mailbox: Mailbox = None,
     ) -> MeetingTimes:
         """Use to find times when people (and a room) are free for a meeting. Returns ranked slots with who is busy."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
@@ -116,56 +121,86 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         now = svc.clock.now(zone)
         if finish <= now:
             which = "end" if end else "start"
-            raise InputError(f"{which}: the window {tz.format_local(begin, zone)} to {tz.format_local(finish, zone)} "
-                             f"is entirely in the past (it is {tz.format_local(now, zone)}); give a window from now "
-                             "on.")
+            raise InputError(
+                f"{which}: the window {tz.format_local(begin, zone)} to {tz.format_local(finish, zone)} "
+                f"is entirely in the past (it is {tz.format_local(now, zone)}); give a window from now "
+                "on."
+            )
         if finish - begin > MAX_WINDOW:
             raise InputError(f"end: the window can span at most {MAX_WINDOW.days} days; search a shorter window.")
         if finish - begin < length:
-            raise InputError(f"duration: {iso_duration(length)} does not fit in the window "
-                             f"{tz.format_local(begin, zone)} to {tz.format_local(finish, zone)}; widen the window "
-                             "or shorten the meeting.")
+            raise InputError(
+                f"duration: {iso_duration(length)} does not fit in the window "
+                f"{tz.format_local(begin, zone)} to {tz.format_local(finish, zone)}; widen the window "
+                "or shorten the meeting."
+            )
         required = await resolve_people(svc, attendees, "attendees")
         optional = await resolve_people(svc, optional_attendees or [], "optional_attendees")
         places = await resolve_rooms(svc, rooms) if rooms else []
         body: dict[str, Any] = {
             "attendees": [{"type": "required", "emailAddress": p} for p in required]
             + [{"type": "optional", "emailAddress": p} for p in optional],
-            "timeConstraint": {"activityDomain": hours, "timeSlots": [
-                {"start": tz.to_graph(begin, zone_name), "end": tz.to_graph(finish, zone_name)}]},
-            "meetingDuration": iso_duration(length), "maxCandidates": max_candidates,
+            "timeConstraint": {
+                "activityDomain": hours,
+                "timeSlots": [{"start": tz.to_graph(begin, zone_name), "end": tz.to_graph(finish, zone_name)}],
+            },
+            "meetingDuration": iso_duration(length),
+            "maxCandidates": max_candidates,
             "returnSuggestionReasons": True,
         }
         if minimum_attendee_percentage is not None:
             body["minimumAttendeePercentage"] = minimum_attendee_percentage
         if rooms or suggest_room:
             body["locationConstraint"] = {
-                "isRequired": bool(rooms), "suggestLocation": suggest_room,
-                "locations": [{"displayName": r["name"], "locationEmailAddress": r["address"],
-                               "resolveAvailability": True} for r in places]}
-        result = await g.post(f"{svc.mb(mailbox)}/findMeetingTimes", json=body, prefer=svc.prefer(zone_name),
-                              retry_post=True)
+                "isRequired": bool(rooms),
+                "suggestLocation": suggest_room,
+                "locations": [
+                    {"displayName": r["name"], "locationEmailAddress": r["address"], "resolveAvailability": True}
+                    for r in places
+                ],
+            }
+        result = await g.post(
+            f"{svc.mb(mailbox)}/findMeetingTimes", json=body, prefer=svc.prefer(zone_name), retry_post=True
+        )
         suggestions = []
         for s in (result or {}).get("meetingTimeSuggestions") or []:
             slot = s.get("meetingTimeSlot") or {}
-            busy = [Availability(email=a["attendee"]["emailAddress"]["address"], availability=a["availability"])
-                    for a in s.get("attendeeAvailability") or [] if a.get("availability") != "free"]
+            busy = [
+                Availability(email=a["attendee"]["emailAddress"]["address"], availability=a["availability"])
+                for a in s.get("attendeeAvailability") or []
+                if a.get("availability") != "free"
+            ]
             names = [loc.get("displayName") for loc in s.get("locations") or [] if loc.get("displayName")]
             organizer = s.get("organizerAvailability")
-            suggestions.append(Suggestion(
-                start=_local(slot.get("start"), zone), end=_local(slot.get("end"), zone),
-                confidence=s.get("confidence", 0), organizer=organizer if organizer not in (None, "free") else None,
-                attendees=busy or None, rooms=names or None, reason=s.get("suggestionReason") or None))
-        return MeetingTimes(time_zone=tz.iana_name(zone_name), duration_minutes=int(length.total_seconds() // 60),
-                            attendees=[p["address"] for p in required + optional], suggestions=suggestions,
-                            empty_reason=(result or {}).get("emptySuggestionsReason") or None)
+            suggestions.append(
+                Suggestion(
+                    start=_local(slot.get("start"), zone),
+                    end=_local(slot.get("end"), zone),
+                    confidence=s.get("confidence", 0),
+                    organizer=organizer if organizer not in (None, "free") else None,
+                    attendees=busy or None,
+                    rooms=names or None,
+                    reason=s.get("suggestionReason") or None,
+                )
+            )
+        return MeetingTimes(
+            time_zone=tz.iana_name(zone_name),
+            duration_minutes=int(length.total_seconds() // 60),
+            attendees=[p["address"] for p in required + optional],
+            suggestions=suggestions,
+            empty_reason=(result or {}).get("emptySuggestionsReason") or None,
+        )
 
     @tool(box, READ_ONLY, enabled=enabled, name="get_schedule")
     async def get_schedule(
-        people: Annotated[list[str], Field(min_length=1, max_length=100, description="Names or addresses of people or rooms")],
-        start: Annotated[str, Field(description="ISO 8601")], end: Annotated[str, Field(description="ISO 8601")],
+        people: Annotated[
+            list[str], Field(min_length=1, max_length=100, description="Names or addresses of people or rooms")
+        ],
+        start: Annotated[str, Field(description="ISO 8601")],
+        end: Annotated[str, Field(description="ISO 8601")],
         interval_minutes: Annotated[int, Field(ge=5, le=1440, strict=True)] = 30,
-        time_zone: TimeZoneArg = None, mailbox: Mailbox = None,
+        time_zone: TimeZoneArg = None,
+        mailbox: Mailbox = None,
     ) -> Schedules:
         """Use to see when people or rooms are busy (free/busy) in a window. Returns busy blocks and working hours per person."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
@@ -176,35 +211,64 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         if finish - begin > MAX_WINDOW:
             raise InputError(f"end: a schedule window can span at most {MAX_WINDOW.days} days; ask for less.")
         addresses = [p["address"] for p in await resolve_people(svc, people, "people")]
-        result = await g.post(f"{svc.mb(mailbox)}/calendar/getSchedule", prefer=svc.prefer(zone_name),
-                              retry_post=True, json={
-                                  "schedules": addresses, "availabilityViewInterval": interval_minutes,
-                                  "startTime": tz.to_graph(begin, zone_name), "endTime": tz.to_graph(finish, zone_name)})
+        result = await g.post(
+            f"{svc.mb(mailbox)}/calendar/getSchedule",
+            prefer=svc.prefer(zone_name),
+            retry_post=True,
+            json={
+                "schedules": addresses,
+                "availabilityViewInterval": interval_minutes,
+                "startTime": tz.to_graph(begin, zone_name),
+                "endTime": tz.to_graph(finish, zone_name),
+            },
+        )
         schedules = []
         for item in (result or {}).get("value") or []:
             if item.get("error"):
-                schedules.append(PersonSchedule(email=item.get("scheduleId", ""),
-                                                error=item["error"].get("message") or "unavailable"))
+                schedules.append(
+                    PersonSchedule(
+                        email=item.get("scheduleId", ""), error=item["error"].get("message") or "unavailable"
+                    )
+                )
                 continue
-            busy = [Busy(start=_local(b.get("start"), zone), end=_local(b.get("end"), zone), status=b.get("status", ""),
-                         subject=b.get("subject") or None, location=b.get("location") or None)
-                    for b in item.get("scheduleItems") or [] if b.get("status") != "free"]
+            busy = [
+                Busy(
+                    start=_local(b.get("start"), zone),
+                    end=_local(b.get("end"), zone),
+                    status=b.get("status", ""),
+                    subject=b.get("subject") or None,
+                    location=b.get("location") or None,
+                )
+                for b in item.get("scheduleItems") or []
+                if b.get("status") != "free"
+            ]
             wh = item.get("workingHours") or {}
             hours = None
             if wh.get("daysOfWeek"):
                 days = ",".join(d[:3] for d in wh["daysOfWeek"])
-                hours = (f"{days} {(wh.get('startTime') or '')[:5]}-{(wh.get('endTime') or '')[:5]} "
-                         f"{tz.iana_name((wh.get('timeZone') or {}).get('name') or 'UTC')}")
-            schedules.append(PersonSchedule(email=item.get("scheduleId", ""), availability_view=item.get("availabilityView"),
-                                            busy=busy or None, working_hours=hours))
+                hours = (
+                    f"{days} {(wh.get('startTime') or '')[:5]}-{(wh.get('endTime') or '')[:5]} "
+                    f"{tz.iana_name((wh.get('timeZone') or {}).get('name') or 'UTC')}"
+                )
+            schedules.append(
+                PersonSchedule(
+                    email=item.get("scheduleId", ""),
+                    availability_view=item.get("availabilityView"),
+                    busy=busy or None,
+                    working_hours=hours,
+                )
+            )
         return Schedules(time_zone=tz.iana_name(zone_name), interval_minutes=interval_minutes, schedules=schedules)
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_room_lists")
     async def list_room_lists() -> RoomLists:
         """Use to see the buildings or groups of meeting rooms. Returns room lists (pass one to list_rooms)."""
         page = await g.get_all("places/microsoft.graph.roomlist")
-        return RoomLists(room_lists=[RoomList(name=r.get("displayName") or "", email=r.get("emailAddress") or "")
-                                     for r in page.items])
+        return RoomLists(
+            room_lists=[
+                RoomList(name=r.get("displayName") or "", email=r.get("emailAddress") or "") for r in page.items
+            ]
+        )
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_rooms")
     async def list_rooms(
@@ -223,12 +287,23 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             # Capacity is filtered here (not every tenant filters places), so read the whole list first.
             page = await g.get_all(path, max_items=max_results if min_capacity is None else 1000)
         except NotFound:
-            raise InputError(f"room_list: '{room_list}' is not a room list of your organization; list_room_lists "
-                             "shows them (or leave room_list out for every room).") from None
-        rooms = [Room(name=r.get("displayName") or "", email=r.get("emailAddress") or "", capacity=r.get("capacity"),
-                      building=r.get("building"), floor=r.get("floorNumber"), device=r.get("displayDeviceName"),
-                      wheelchair_accessible=r.get("isWheelChairAccessible"))
-                 for r in page.items if min_capacity is None or (r.get("capacity") or 0) >= min_capacity]
+            raise InputError(
+                f"room_list: '{room_list}' is not a room list of your organization; list_room_lists "
+                "shows them (or leave room_list out for every room)."
+            ) from None
+        rooms = [
+            Room(
+                name=r.get("displayName") or "",
+                email=r.get("emailAddress") or "",
+                capacity=r.get("capacity"),
+                building=r.get("building"),
+                floor=r.get("floorNumber"),
+                device=r.get("displayDeviceName"),
+                wheelchair_accessible=r.get("isWheelChairAccessible"),
+            )
+            for r in page.items
+            if min_capacity is None or (r.get("capacity") or 0) >= min_capacity
+        ]
         return Rooms(rooms=rooms[:max_results], more=(page.more or len(rooms) > max_results) or None)
 
 

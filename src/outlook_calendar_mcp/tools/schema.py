@@ -39,6 +39,7 @@ def _shallow(schema: dict[str, Any]) -> dict[str, Any]:
     """An output schema that types the result's own fields and stops there: nested objects are
     {"type": "object"} and lists {"type": "array"} (their items are self-describing JSON the model reads
     anyway), so six event tools do not each carry the event model."""
+
     def flat(sub: Any) -> Any:
         if not isinstance(sub, dict):
             return sub
@@ -50,12 +51,15 @@ def _shallow(schema: dict[str, Any]) -> dict[str, Any]:
             kinds = {flat(b).get("type") for b in sub["anyOf"] if isinstance(b, dict)}
             return {"type": sorted(k for k in kinds if k)} if all(kinds) else {}
         return sub
+
     out = {k: v for k, v in schema.items() if k not in ("$defs", "required")}
     if isinstance(out.get("properties"), dict):
         # Lists and nested objects keep their kind; everything else is named only (the values speak for
         # themselves). "required" goes too: absent means "not set" in every result.
-        out["properties"] = {name: (flat(sub) if flat(sub).get("type") in ("array", "object") else {})
-                             for name, sub in out["properties"].items()}
+        out["properties"] = {
+            name: (flat(sub) if flat(sub).get("type") in ("array", "object") else {})
+            for name, sub in out["properties"].items()
+        }
     return out
 
 
@@ -84,7 +88,8 @@ def _plain_scalar(schema: Any) -> bool:
     if "anyOf" in schema:
         return all(_plain_scalar(b) or b == {"type": "null"} for b in schema["anyOf"])
     return schema.get("type") in ("string", "integer", "number", "boolean") and not (
-        set(schema) - {"type", "description", "default"})
+        set(schema) - {"type", "description", "default"}
+    )
 
 
 def _node(node: Any, output: bool) -> Any:
@@ -104,8 +109,11 @@ def _node(node: Any, output: bool) -> Any:
             continue
         if key == "properties" and output and isinstance(value, dict):
             # detail-only fields (views.DETAIL) are not advertised: the schema stays open, so they still validate
-            out[key] = {name: _node(sub, output) for name, sub in value.items()
-                        if not (isinstance(sub, dict) and sub.get("x-detail"))}
+            out[key] = {
+                name: _node(sub, output)
+                for name, sub in value.items()
+                if not (isinstance(sub, dict) and sub.get("x-detail"))
+            }
         elif key in _SCHEMA_MAPS and isinstance(value, dict):
             out[key] = {name: _node(sub, output) for name, sub in value.items()}
         elif key in _SCHEMA_LISTS and isinstance(value, list):
@@ -117,8 +125,10 @@ def _node(node: Any, output: bool) -> Any:
     if output and isinstance(out.get("properties"), dict):
         # Optional plain scalars of a result: named, not typed (the values are self-describing JSON).
         required = set(out.get("required") or [])
-        out["properties"] = {name: ({} if name not in required and _plain_scalar(sub) else sub)
-                             for name, sub in out["properties"].items()}
+        out["properties"] = {
+            name: ({} if name not in required and _plain_scalar(sub) else sub)
+            for name, sub in out["properties"].items()
+        }
     branches = out.get("anyOf")
     if isinstance(branches, list):
         kept = [b for b in branches if b != {"type": "null"}]

@@ -20,13 +20,25 @@ from ..views import Compact, Permission
 from .common import READ_ONLY, CalendarId, DetailArg, GroupId, Mailbox, Toolbox, tool, writes
 from .policy import Policy
 
-Role = Literal["freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
-               "delegateWithPrivateEventAccess"]
-RoleOrNone = Literal["none", "freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
-                     "delegateWithPrivateEventAccess"]
+Role = Literal[
+    "freeBusyRead",
+    "limitedRead",
+    "read",
+    "write",
+    "delegateWithoutPrivateEventAccess",
+    "delegateWithPrivateEventAccess",
+]
+RoleOrNone = Literal[
+    "none",
+    "freeBusyRead",
+    "limitedRead",
+    "read",
+    "write",
+    "delegateWithoutPrivateEventAccess",
+    "delegateWithPrivateEventAccess",
+]
 CalendarArg = CalendarId
-PermissionRef = Annotated[str, Field(
-    description="perm_ handle, id, or the person's address")]
+PermissionRef = Annotated[str, Field(description="perm_ handle, id, or the person's address")]
 
 
 class PermissionList(Compact):
@@ -51,45 +63,67 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     """Add this module's tools to ``box``."""
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_calendar_permissions")
-    async def list_calendar_permissions(calendar_id: CalendarArg = None, mailbox: Mailbox = None,
-                                        group_id: GroupId = None, detail: DetailArg = "compact") -> PermissionList:
+    async def list_calendar_permissions(
+        calendar_id: CalendarArg = None,
+        mailbox: Mailbox = None,
+        group_id: GroupId = None,
+        detail: DetailArg = "compact",
+    ) -> PermissionList:
         """Use to see who a calendar is shared with and how much they may see or do. Returns each person (and 'My Organization') with their role."""
         perms = await permissions_of(svc, mailbox, group_id, calendar_id)
         listed = await list_permissions(svc, perms)
         note = None
         if not listed and perms.target.owner is not None:
             note = "Only the calendar's owner sees its permissions; a sharee or delegate sees none."
-        return PermissionList(calendar=perms.label, note=note,
-                              permissions=[views.permission_view(p, svc.handles, detail) for p in listed])
+        return PermissionList(
+            calendar=perms.label, note=note, permissions=[views.permission_view(p, svc.handles, detail) for p in listed]
+        )
 
     @tool(box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="share_calendar")
     async def share_calendar(
         share_with: Annotated[str, Field(description="Address of the person to share with, e.g. dana@contoso.com")],
         role: Role = "read",
-        calendar_id: CalendarArg = None, mailbox: Mailbox = None,
+        calendar_id: CalendarArg = None,
+        mailbox: Mailbox = None,
     ) -> PermissionResult:
         """Use to share a calendar with someone (or make them a delegate). Returns the new permission."""
         address = check_address(share_with)
         perms = await permissions_of(svc, mailbox, None, calendar_id)
         doc = await share(svc, perms, address, role)
-        return PermissionResult(calendar=perms.label, permission=views.permission_view(doc, svc.handles, "full"),
-                                note=f"{address} reaches it in the calendar tools with mailbox set to your address."
-                                if perms.target.base == "me" else None)
+        return PermissionResult(
+            calendar=perms.label,
+            permission=views.permission_view(doc, svc.handles, "full"),
+            note=f"{address} reaches it in the calendar tools with mailbox set to your address."
+            if perms.target.base == "me"
+            else None,
+        )
 
-    @tool(box, writes(destructive=False, idempotent=True, reaches_others=True), enabled=enabled, name="update_calendar_permission")
+    @tool(
+        box,
+        writes(destructive=False, idempotent=True, reaches_others=True),
+        enabled=enabled,
+        name="update_calendar_permission",
+    )
     async def update_calendar_permission(
         permission: PermissionRef,
         role: RoleOrNone,  # none: only for the 'My Organization' permission
-        calendar_id: CalendarArg = None, mailbox: Mailbox = None,
+        calendar_id: CalendarArg = None,
+        mailbox: Mailbox = None,
     ) -> PermissionResult:
         """Use to change how much someone (or everyone in the organization) may see or do in a calendar. Returns the updated permission."""
         perms = await permissions_of(svc, mailbox, None, calendar_id)
         doc = await change_role(svc, perms, permission, role)
         return PermissionResult(calendar=perms.label, permission=views.permission_view(doc, svc.handles, "full"))
 
-    @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="remove_calendar_permission")
-    async def remove_calendar_permission(permission: PermissionRef, calendar_id: CalendarArg = None,
-                                         mailbox: Mailbox = None) -> PermissionRemoved:
+    @tool(
+        box,
+        writes(destructive=True, idempotent=True, reaches_others=True),
+        enabled=enabled,
+        name="remove_calendar_permission",
+    )
+    async def remove_calendar_permission(
+        permission: PermissionRef, calendar_id: CalendarArg = None, mailbox: Mailbox = None
+    ) -> PermissionRemoved:
         """Use to stop sharing a calendar with someone. Returns who lost access."""
         perms = await permissions_of(svc, mailbox, None, calendar_id)
         view = views.permission_view(await unshare(svc, perms, permission), svc.handles)

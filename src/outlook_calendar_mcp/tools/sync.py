@@ -61,10 +61,12 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         end: Annotated[str | None, Field(description="Default: the last window's, else start + 7 days")] = None,
         mailbox: Mailbox = None,
         calendar_id: CalendarId = None,
-        group_id: GroupId = None, time_zone: TimeZoneArg = None,
+        group_id: GroupId = None,
+        time_zone: TimeZoneArg = None,
         restart: Annotated[bool, Field(strict=True, description="List the whole window again")] = False,
         page_size: Annotated[int | None, Field(ge=1, le=1000, strict=True)] = None,  # Prefer odata.maxpagesize
-        max_results: MaxResults = 200, detail: DetailArg = "compact",
+        max_results: MaxResults = 200,
+        detail: DetailArg = "compact",
         ctx: Context | None = None,
     ) -> SyncResult:
         """Use to learn what changed in a calendar since the last call. Returns events added, changed and removed (the first call lists the window)."""
@@ -76,10 +78,13 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             if ctx is not None:
                 await ctx.report_progress(pages, None, f"page {pages}: {changes} changes so far")
 
-        found = await sync_calendar(svc, t, cal, zone_name, zone, start, end, restart=restart, page_size=page_size,
-                                    progress=progress)
-        removed = [Removed(handle=svc.handles.handle("event", r["id"]), subject=r["subject"], start=r["start"])
-                   for r in found.removed]
+        found = await sync_calendar(
+            svc, t, cal, zone_name, zone, start, end, restart=restart, page_size=page_size, progress=progress
+        )
+        removed = [
+            Removed(handle=svc.handles.handle("event", r["id"]), subject=r["subject"], start=r["start"])
+            for r in found.removed
+        ]
         updated = [views.event_view(doc, zone, svc.handles, detail) for doc in found.updated]
         added = [views.event_view(doc, zone, svc.handles, detail) for doc in found.added]
         total = len(added) + len(updated) + len(removed)
@@ -88,19 +93,30 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             keep = max_results
             removed = removed[:keep]
             keep -= len(removed)
-            updated = updated[:max(keep, 0)]
+            updated = updated[: max(keep, 0)]
             keep -= len(updated)
-            added = added[:max(keep, 0)]
+            added = added[: max(keep, 0)]
         note: str | None
         if found.first and not found.resynced:
-            note = ("First sync of this window: everything in it is listed as added. Call sync_events again (same "
-                    "window, or none) to get only what changed since now.")
+            note = (
+                "First sync of this window: everything in it is listed as added. Call sync_events again (same "
+                "window, or none) to get only what changed since now."
+            )
         elif found.resynced:
             note = "The saved sync state had expired: the whole window is listed again (as added)."
         else:
             note = None if total else "Nothing changed since the last sync."
         window = found.window
-        return SyncResult(time_zone=tz.iana_name(zone_name), window_start=_local(window[0], zone),
-                          window_end=_local(window[1], zone), first_sync=True if found.first else None,
-                          since=found.since, added=added, updated=updated, removed=removed,
-                          pages=found.pages, omitted=omitted or None, note=note)
+        return SyncResult(
+            time_zone=tz.iana_name(zone_name),
+            window_start=_local(window[0], zone),
+            window_end=_local(window[1], zone),
+            first_sync=True if found.first else None,
+            since=found.since,
+            added=added,
+            updated=updated,
+            removed=removed,
+            pages=found.pages,
+            omitted=omitted or None,
+            note=note,
+        )

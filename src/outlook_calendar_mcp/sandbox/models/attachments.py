@@ -53,16 +53,44 @@ class Owner:
         if self.source == self.event_id:
             return
         for r in self.rows(content=True):
-            self.add(r["kind"], r["name"], r["content_type"], r["size"], r["is_inline"], r["content"], r["doc"],
-                     r["last_modified"])
+            self.add(
+                r["kind"],
+                r["name"],
+                r["content_type"],
+                r["size"],
+                r["is_inline"],
+                r["content"],
+                r["doc"],
+                r["last_modified"],
+            )
         self.source = self.event_id
 
-    def add(self, kind: str, name: str, content_type: str | None, size: int, is_inline: Any, content: bytes | None,
-            doc: str, last_modified: str | None = None) -> str:
+    def add(
+        self,
+        kind: str,
+        name: str,
+        content_type: str | None,
+        size: int,
+        is_inline: Any,
+        content: bytes | None,
+        doc: str,
+        last_modified: str | None = None,
+    ) -> str:
         """A new attachment of this event (``doc``: the JSON of the rest); its id."""
         attachment_id = new_item_id(b"A")
-        self.ctx.store.add_attachment(attachment_id, self.ctx.mailbox["id"], self.event_id, kind, name, content_type,
-                                      size, bool(is_inline), last_modified or stamp(self.ctx.now), content, doc)
+        self.ctx.store.add_attachment(
+            attachment_id,
+            self.ctx.mailbox["id"],
+            self.event_id,
+            kind,
+            name,
+            content_type,
+            size,
+            bool(is_inline),
+            last_modified or stamp(self.ctx.now),
+            content,
+            doc,
+        )
         return attachment_id
 
     def changed(self) -> None:
@@ -74,12 +102,28 @@ class Owner:
             assert self.master is not None  # an occurrence has its series master
             doc["type"] = "exception"
             original = occurrence_start(self.event_id).isoformat()
-            ev.store_event(ctx.store, ctx.mailbox["id"], self.master["calendar_id"], doc, self.event_id,
-                           "exception", self.master["id"], original)
+            ev.store_event(
+                ctx.store,
+                ctx.mailbox["id"],
+                self.master["calendar_id"],
+                doc,
+                self.event_id,
+                "exception",
+                self.master["id"],
+                original,
+            )
         else:
             r = self.row
-            ev.store_event(ctx.store, r["mailbox_id"], r["calendar_id"], doc, r["id"], r["kind"],
-                           r["series_master_id"], r["original_start"])
+            ev.store_event(
+                ctx.store,
+                r["mailbox_id"],
+                r["calendar_id"],
+                doc,
+                r["id"],
+                r["kind"],
+                r["series_master_id"],
+                r["original_start"],
+            )
 
     def path(self) -> str:
         return f"users('{self.ctx.mailbox['id']}')/events('{self.event_id}')"
@@ -109,8 +153,14 @@ def item_mime(item: dict[str, Any]) -> tuple[bytes, str]:
     """The raw contents of an attached item, as Graph's $value gives them: iCalendar, vCard or RFC 822."""
     kind = item["@odata.type"].lstrip("#").lower()
     if kind == "microsoft.graph.event":
-        lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//outlook-calendar-mcp//sandbox//EN", "METHOD:PUBLISH",
-                 "BEGIN:VEVENT", f"SUMMARY:{_ical_text(item.get('subject') or '')}"]
+        lines = [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//outlook-calendar-mcp//sandbox//EN",
+            "METHOD:PUBLISH",
+            "BEGIN:VEVENT",
+            f"SUMMARY:{_ical_text(item.get('subject') or '')}",
+        ]
         for key, prop in (("start", "DTSTART"), ("end", "DTEND")):
             if item.get(key):
                 wall, zone, _ = ev.wall_time(item[key], key)
@@ -123,12 +173,19 @@ def item_mime(item: dict[str, Any]) -> tuple[bytes, str]:
         return ("\r\n".join(lines) + "\r\n").encode(), "text/calendar"
     if kind == "microsoft.graph.contact":
         name = item.get("displayName") or " ".join(filter(None, (item.get("givenName"), item.get("surname"))))
-        lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{_ical_text(name)}",
-                 f"N:{_ical_text(item.get('surname') or '')};{_ical_text(item.get('givenName') or '')};;;"]
+        lines = [
+            "BEGIN:VCARD",
+            "VERSION:3.0",
+            f"FN:{_ical_text(name)}",
+            f"N:{_ical_text(item.get('surname') or '')};{_ical_text(item.get('givenName') or '')};;;",
+        ]
         lines += [f"EMAIL;TYPE=INTERNET:{e.get('address')}" for e in item.get("emailAddresses") or []]
         lines += [f"TEL;TYPE=WORK:{p}" for p in item.get("businessPhones") or []]
-        lines += [f"{prop}:{_ical_text(item[key])}" for key, prop in (
-            ("mobilePhone", "TEL;TYPE=CELL"), ("companyName", "ORG"), ("jobTitle", "TITLE")) if item.get(key)]
+        lines += [
+            f"{prop}:{_ical_text(item[key])}"
+            for key, prop in (("mobilePhone", "TEL;TYPE=CELL"), ("companyName", "ORG"), ("jobTitle", "TITLE"))
+            if item.get(key)
+        ]
         lines.append("END:VCARD")
         return ("\r\n".join(lines) + "\r\n").encode(), "text/vcard"
     msg = email.message.EmailMessage(policy=email.policy.SMTP)

@@ -14,7 +14,7 @@ from . import events as ev
 from . import lookup
 from .rows import MailboxRow
 
-Span = tuple[dt.datetime, dt.datetime]          # a UTC interval [start, end)
+Span = tuple[dt.datetime, dt.datetime]  # a UTC interval [start, end)
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,9 @@ class Item:
     doc: dict[str, Any] = field(compare=False, hash=False)
 
 
-def busy_items(ctx: Any, mailbox: MailboxRow, start: dt.datetime, end: dt.datetime,
-               skip_uid: str | None = None) -> list[Item]:
+def busy_items(
+    ctx: Any, mailbox: MailboxRow, start: dt.datetime, end: dt.datetime, skip_uid: str | None = None
+) -> list[Item]:
     """Items that make ``mailbox`` less than free in [start, end), from its default calendar.
 
     ``ctx`` needs only a ``store`` (the seed calls this outside a request).
@@ -103,10 +104,12 @@ def working_hours(mailbox: MailboxRow) -> dict[str, Any]:
     doc = json.loads(mailbox["doc"])
     hours = doc.get("workingHours") or {}
     zone_name, _ = mailbox_zone(mailbox)
-    return {"daysOfWeek": list(hours.get("daysOfWeek") or WEEKDAYS),
-            "startTime": hours.get("startTime") or "08:00:00.0000000",
-            "endTime": hours.get("endTime") or "17:00:00.0000000",
-            "timeZone": {"name": zone_name}}
+    return {
+        "daysOfWeek": list(hours.get("daysOfWeek") or WEEKDAYS),
+        "startTime": hours.get("startTime") or "08:00:00.0000000",
+        "endTime": hours.get("endTime") or "17:00:00.0000000",
+        "timeZone": {"name": zone_name},
+    }
 
 
 def _time_of_day(text: str) -> dt.time:
@@ -170,7 +173,7 @@ def in_organization(ctx: Any, address: str) -> Any | None:
 UTC = dt.UTC
 
 
-STATUSES = ["free", "workingElsewhere", "tentative", "unknown", "busy", "oof"]   # least to most severe
+STATUSES = ["free", "workingElsewhere", "tentative", "unknown", "busy", "oof"]  # least to most severe
 
 
 SEVERITY = {name: i for i, name in enumerate(STATUSES)}

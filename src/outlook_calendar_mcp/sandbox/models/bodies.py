@@ -27,61 +27,154 @@ from ..errors import GraphHTTPError, unknown_property
 
 EMAIL = ("object", "emailAddress", {"address": "string", "name": "string"})
 RECIPIENT = ("object", "recipient", {"emailAddress": EMAIL})
-ADDRESS = ("object", "physicalAddress", {k: "string" for k in ("street", "city", "state", "countryOrRegion", "postalCode")})
-COORDINATES = ("object", "outlookGeoCoordinates",
-               {k: "number" for k in ("accuracy", "altitude", "altitudeAccuracy", "latitude", "longitude")})
-LOCATION = ("object", "location", {
-    "displayName": "string", "locationEmailAddress": "string", "locationUri": "string",
-    "locationType": ("enum", {"default", "conferenceRoom", "homeAddress", "businessAddress", "geoCoordinates",
-                              "streetAddress", "hotel", "restaurant", "localBusiness", "postalAddress"}),
-    "uniqueId": "string", "uniqueIdType": ("enum", {"unknown", "locationStore", "directory", "private", "bing"}),
-    "address": ADDRESS, "coordinates": COORDINATES,
-})
+ADDRESS = (
+    "object",
+    "physicalAddress",
+    {k: "string" for k in ("street", "city", "state", "countryOrRegion", "postalCode")},
+)
+COORDINATES = (
+    "object",
+    "outlookGeoCoordinates",
+    {k: "number" for k in ("accuracy", "altitude", "altitudeAccuracy", "latitude", "longitude")},
+)
+LOCATION = (
+    "object",
+    "location",
+    {
+        "displayName": "string",
+        "locationEmailAddress": "string",
+        "locationUri": "string",
+        "locationType": (
+            "enum",
+            {
+                "default",
+                "conferenceRoom",
+                "homeAddress",
+                "businessAddress",
+                "geoCoordinates",
+                "streetAddress",
+                "hotel",
+                "restaurant",
+                "localBusiness",
+                "postalAddress",
+            },
+        ),
+        "uniqueId": "string",
+        "uniqueIdType": ("enum", {"unknown", "locationStore", "directory", "private", "bing"}),
+        "address": ADDRESS,
+        "coordinates": COORDINATES,
+    },
+)
 DATETIME_TZ = ("object", "dateTimeTimeZone", {"dateTime": ("required", "string"), "timeZone": "string"})
 TIME_SLOT = ("object", "timeSlot", {"start": ("required", DATETIME_TZ), "end": ("required", DATETIME_TZ)})
-RESPONSE_STATUS = ("object", "responseStatus", {
-    "response": ("enum", {"none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded"}),
-    "time": "string"})
-ATTENDEE = ("object", "attendee", {
-    "emailAddress": ("required", EMAIL), "type": ("enum", {"required", "optional", "resource"}),
-    "status": RESPONSE_STATUS, "proposedNewTime": TIME_SLOT,
-})
-ATTENDEE_BASE = ("object", "attendeeBase", {"emailAddress": EMAIL,
-                                            "type": ("enum", {"required", "optional", "resource"})})
+RESPONSE_STATUS = (
+    "object",
+    "responseStatus",
+    {
+        "response": ("enum", {"none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded"}),
+        "time": "string",
+    },
+)
+ATTENDEE = (
+    "object",
+    "attendee",
+    {
+        "emailAddress": ("required", EMAIL),
+        "type": ("enum", {"required", "optional", "resource"}),
+        "status": RESPONSE_STATUS,
+        "proposedNewTime": TIME_SLOT,
+    },
+)
+ATTENDEE_BASE = (
+    "object",
+    "attendeeBase",
+    {"emailAddress": EMAIL, "type": ("enum", {"required", "optional", "resource"})},
+)
 LOCATION_ITEM = ("object", "locationConstraintItem", {**LOCATION[2], "resolveAvailability": "bool"})
 ITEM_BODY = ("object", "itemBody", {"contentType": ("enum", {"text", "html"}), "content": "string"})
 RECURRENCE = ("object", "patternedRecurrence", {"pattern": "any", "range": "any"})  # checked in recurrence.validate
 
-EVENT = ("object", "event", {
-    "subject": "string", "body": ITEM_BODY, "start": DATETIME_TZ, "end": DATETIME_TZ,
-    "location": LOCATION, "locations": ("list", LOCATION), "attendees": ("list", ATTENDEE),
-    "isAllDay": "bool", "recurrence": RECURRENCE, "reminderMinutesBeforeStart": "int", "isReminderOn": "bool",
-    "showAs": ("enum", {"free", "tentative", "busy", "oof", "workingElsewhere", "unknown"}),
-    "sensitivity": ("enum", {"normal", "personal", "private", "confidential"}),
-    "importance": ("enum", {"low", "normal", "high"}),
-    "categories": ("list", "string"), "isOnlineMeeting": "bool",
-    "onlineMeetingProvider": ("enum", {"unknown", "skypeForBusiness", "skypeForConsumer", "teamsForBusiness"}),
-    "allowNewTimeProposals": "bool", "responseRequested": "bool", "hideAttendees": "bool",
-    "transactionId": "string", "originalStartTimeZone": "string", "originalEndTimeZone": "string",
-    "organizer": RECIPIENT, "isDraft": "bool",
-})
+EVENT = (
+    "object",
+    "event",
+    {
+        "subject": "string",
+        "body": ITEM_BODY,
+        "start": DATETIME_TZ,
+        "end": DATETIME_TZ,
+        "location": LOCATION,
+        "locations": ("list", LOCATION),
+        "attendees": ("list", ATTENDEE),
+        "isAllDay": "bool",
+        "recurrence": RECURRENCE,
+        "reminderMinutesBeforeStart": "int",
+        "isReminderOn": "bool",
+        "showAs": ("enum", {"free", "tentative", "busy", "oof", "workingElsewhere", "unknown"}),
+        "sensitivity": ("enum", {"normal", "personal", "private", "confidential"}),
+        "importance": ("enum", {"low", "normal", "high"}),
+        "categories": ("list", "string"),
+        "isOnlineMeeting": "bool",
+        "onlineMeetingProvider": ("enum", {"unknown", "skypeForBusiness", "skypeForConsumer", "teamsForBusiness"}),
+        "allowNewTimeProposals": "bool",
+        "responseRequested": "bool",
+        "hideAttendees": "bool",
+        "transactionId": "string",
+        "originalStartTimeZone": "string",
+        "originalEndTimeZone": "string",
+        "organizer": RECIPIENT,
+        "isDraft": "bool",
+    },
+)
 
-CALENDAR_COLORS = {"auto", "lightBlue", "lightGreen", "lightOrange", "lightGray", "lightYellow", "lightTeal",
-                   "lightPink", "lightBrown", "lightRed", "maxColor"}
-CALENDAR = ("object", "calendar", {
-    "name": "string", "color": ("enum", CALENDAR_COLORS), "hexColor": "string",
-    "defaultOnlineMeetingProvider": ("enum", {"unknown", "skypeForBusiness", "skypeForConsumer", "teamsForBusiness"}),
-})
+CALENDAR_COLORS = {
+    "auto",
+    "lightBlue",
+    "lightGreen",
+    "lightOrange",
+    "lightGray",
+    "lightYellow",
+    "lightTeal",
+    "lightPink",
+    "lightBrown",
+    "lightRed",
+    "maxColor",
+}
+CALENDAR = (
+    "object",
+    "calendar",
+    {
+        "name": "string",
+        "color": ("enum", CALENDAR_COLORS),
+        "hexColor": "string",
+        "defaultOnlineMeetingProvider": (
+            "enum",
+            {"unknown", "skypeForBusiness", "skypeForConsumer", "teamsForBusiness"},
+        ),
+    },
+)
 CALENDAR_GROUP = ("object", "calendarGroup", {"name": "string", "classId": "string"})
 
 DAYS = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
-WORKING_HOURS = ("object", "workingHours", {
-    "daysOfWeek": ("list", ("enum", DAYS)), "startTime": "string", "endTime": "string",
-    "timeZone": ("object", "timeZoneBase", {"name": "string", "@odata.type": "string"}),
-})
-MAILBOX_SETTINGS = ("object", "mailboxSettings", {
-    "timeZone": "string", "workingHours": WORKING_HOURS, "dateFormat": "string", "timeFormat": "string",
-})
+WORKING_HOURS = (
+    "object",
+    "workingHours",
+    {
+        "daysOfWeek": ("list", ("enum", DAYS)),
+        "startTime": "string",
+        "endTime": "string",
+        "timeZone": ("object", "timeZoneBase", {"name": "string", "@odata.type": "string"}),
+    },
+)
+MAILBOX_SETTINGS = (
+    "object",
+    "mailboxSettings",
+    {
+        "timeZone": "string",
+        "workingHours": WORKING_HOURS,
+        "dateFormat": "string",
+        "timeFormat": "string",
+    },
+)
 
 _JSON_NAMES = {"string": "Edm.String", "bool": "Edm.Boolean", "int": "Edm.Int32", "number": "Edm.Double"}
 
@@ -126,21 +219,27 @@ def check(value: Any, spec: Any, path: str = "") -> None:
     if kind == "enum":
         if not isinstance(value, str) or value.lower() not in {m.lower() for m in spec[1]}:
             allowed = ", ".join(sorted(spec[1]))
-            raise GraphHTTPError(400, "RequestBodyRead",
-                                 f"Invalid value '{value}' for property '{path}'. Allowed values: {allowed}.")
+            raise GraphHTTPError(
+                400, "RequestBodyRead", f"Invalid value '{value}' for property '{path}'. Allowed values: {allowed}."
+            )
         return
     if kind == "list":
         if not isinstance(value, list):
-            raise GraphHTTPError(400, "RequestBodyRead",
-                                 f"The property '{path}' must be a JSON array (a collection), not {type(value).__name__}.")
+            raise GraphHTTPError(
+                400,
+                "RequestBodyRead",
+                f"The property '{path}' must be a JSON array (a collection), not {type(value).__name__}.",
+            )
         for i, item in enumerate(value):
             check(item, spec[1], f"{path}[{i}]")
         return
     _, type_name, props = spec
     if not isinstance(value, dict):
-        raise GraphHTTPError(400, "RequestBodyRead",
-                             f"The property '{path or type_name}' must be a JSON object of type "
-                             f"'microsoft.graph.{type_name}'.")
+        raise GraphHTTPError(
+            400,
+            "RequestBodyRead",
+            f"The property '{path or type_name}' must be a JSON object of type 'microsoft.graph.{type_name}'.",
+        )
     for key, item in value.items():
         if key.startswith("@odata."):
             continue
@@ -149,14 +248,18 @@ def check(value: Any, spec: Any, path: str = "") -> None:
         check(item, props[key], f"{path}.{key}" if path else key)
     for key, prop in props.items():
         if isinstance(prop, tuple) and prop[0] == "required" and key not in value:
-            raise GraphHTTPError(400, "ErrorInvalidRequest",
-                                 f"The property '{f'{path}.{key}' if path else key}' is required.")
+            raise GraphHTTPError(
+                400, "ErrorInvalidRequest", f"The property '{f'{path}.{key}' if path else key}' is required."
+            )
 
 
 def _type_error(value: Any, edm: str, path: str) -> GraphHTTPError:
     shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
-    return GraphHTTPError(400, "RequestBodyRead",
-                          f"Cannot convert the literal '{shown}' to the expected type '{edm}' (property '{path}').")
+    return GraphHTTPError(
+        400,
+        "RequestBodyRead",
+        f"Cannot convert the literal '{shown}' to the expected type '{edm}' (property '{path}').",
+    )
 
 
 def read(value: Any, spec: Any, path: str) -> Any:
@@ -175,18 +278,25 @@ def read(value: Any, spec: Any, path: str) -> Any:
         members = {m.lower(): m for m in spec[1]}
         if not isinstance(value, str) or value.lower() not in members:
             allowed = ", ".join(sorted(spec[1]))
-            raise GraphHTTPError(400, "RequestBodyRead",
-                                 f"Invalid value '{value}' for property '{path}'. Allowed values: {allowed}.")
+            raise GraphHTTPError(
+                400, "RequestBodyRead", f"Invalid value '{value}' for property '{path}'. Allowed values: {allowed}."
+            )
         return members[value.lower()]
     if kind == "list":
         if not isinstance(value, list):
-            raise GraphHTTPError(400, "RequestBodyRead", f"The property '{path}' must be a JSON array (a collection), "
-                                                         f"not {type(value).__name__}.")
+            raise GraphHTTPError(
+                400,
+                "RequestBodyRead",
+                f"The property '{path}' must be a JSON array (a collection), not {type(value).__name__}.",
+            )
         return [read(item, spec[1], f"{path}[{i}]") for i, item in enumerate(value)]
     _, type_name, props = spec
     if not isinstance(value, dict):
-        raise GraphHTTPError(400, "RequestBodyRead",
-                             f"The property '{path}' must be a JSON object of type 'microsoft.graph.{type_name}'.")
+        raise GraphHTTPError(
+            400,
+            "RequestBodyRead",
+            f"The property '{path}' must be a JSON object of type 'microsoft.graph.{type_name}'.",
+        )
     canonical = {name.lower(): name for name in props}
     out = {}
     for key, item in value.items():
@@ -219,5 +329,8 @@ def _read_primitive(value: Any, kind: str, path: str) -> Any:
         if text is not None and re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
             return float(text)
     shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
-    raise GraphHTTPError(400, "RequestBodyRead", f"Cannot convert the literal '{shown}' to the expected type "
-                                                 f"'{_JSON_NAMES[kind]}' (property '{path}').")
+    raise GraphHTTPError(
+        400,
+        "RequestBodyRead",
+        f"Cannot convert the literal '{shown}' to the expected type '{_JSON_NAMES[kind]}' (property '{path}').",
+    )

@@ -41,6 +41,7 @@ class Render:
 
 # -- times -------------------------------------------------------------------
 
+
 def zone_of(name: str | None, label: str) -> ZoneInfo:
     if not name:
         return ZoneInfo("UTC")
@@ -48,10 +49,12 @@ def zone_of(name: str | None, label: str) -> ZoneInfo:
         return tz.resolve(name)
     except tz.TimeZoneError:
         raise GraphHTTPError(
-            400, "TimeZoneNotSupportedException",
+            400,
+            "TimeZoneNotSupportedException",
             f"A valid TimeZone value must be specified. The following TimeZone value is not supported: '{name}'. "
             f"({label}.timeZone: use a Windows name such as 'Pacific Standard Time' or an IANA name such as "
-            "'America/Los_Angeles'.)") from None
+            "'America/Los_Angeles'.)",
+        ) from None
 
 
 def wall_time(dtz: dict[str, Any], label: str) -> tuple[dt.datetime, ZoneInfo, str]:
@@ -63,7 +66,8 @@ def wall_time(dtz: dict[str, Any], label: str) -> tuple[dt.datetime, ZoneInfo, s
     except (ValueError, KeyError):
         raise bad_request(
             f"{label}.dateTime: '{dtz.get('dateTime')}' is not a valid date and time; use the form "
-            "'2026-11-23T15:00:00' (with no offset: the zone goes in timeZone).") from None
+            "'2026-11-23T15:00:00' (with no offset: the zone goes in timeZone)."
+        ) from None
     if value.tzinfo is not None:
         value = value.astimezone(zone).replace(tzinfo=None)
     return value, zone, name
@@ -71,8 +75,8 @@ def wall_time(dtz: dict[str, Any], label: str) -> tuple[dt.datetime, ZoneInfo, s
 
 @dataclass
 class Times:
-    start: dt.datetime        # naive wall time in start zone
-    end: dt.datetime          # naive wall time in end zone
+    start: dt.datetime  # naive wall time in start zone
+    end: dt.datetime  # naive wall time in end zone
     start_zone: ZoneInfo
     end_zone: ZoneInfo
     start_utc: dt.datetime
@@ -94,23 +98,30 @@ def check_times(doc: dict[str, Any]) -> Times:
     """Validate start/end (and the all-day rules) of a stored-form event; 400 when they do not fit."""
     for key in ("start", "end"):
         if not doc.get(key):
-            raise bad_request(f"The property '{key}' is required: give {{'dateTime': '2026-11-23T15:00:00', "
-                              "'timeZone': 'Pacific Standard Time'}.", "ErrorInvalidRequest")
+            raise bad_request(
+                f"The property '{key}' is required: give {{'dateTime': '2026-11-23T15:00:00', "
+                "'timeZone': 'Pacific Standard Time'}.",
+                "ErrorInvalidRequest",
+            )
     times = event_times(doc)
     if times.end_utc < times.start_utc:
-        raise GraphHTTPError(400, "ErrorCalendarEndDateIsEarlierThanStartDate",
-                             "The end date occurs before the start date.")
+        raise GraphHTTPError(
+            400, "ErrorCalendarEndDateIsEarlierThanStartDate", "The end date occurs before the start date."
+        )
     if doc.get("isAllDay"):
         midnight = dt.time(0, 0)
         if times.start.time() != midnight or times.end.time() != midnight or times.end.date() <= times.start.date():
             raise GraphHTTPError(
-                400, "ErrorPropertyValidationFailure",
+                400,
+                "ErrorPropertyValidationFailure",
                 "An all-day event's start and end must be at midnight (00:00:00) and end must be at least one day "
-                "after start, e.g. start 2026-11-23T00:00:00, end 2026-11-24T00:00:00.")
+                "after start, e.g. start 2026-11-23T00:00:00, end 2026-11-24T00:00:00.",
+            )
     return times
 
 
 # -- building ----------------------------------------------------------------
+
 
 def text_to_html(text: str) -> str:
     return "<html><head></head><body>" + html.escape(text).replace("\n", "<br>") + "</body></html>"
@@ -149,11 +160,13 @@ def normalise_attendees(attendees: list[dict[str, Any]] | None) -> list[dict[str
         email = a["emailAddress"]
         if not email.get("address"):
             raise bad_request("attendees: every attendee needs emailAddress.address.", "ErrorInvalidRecipients")
-        out.append({
-            "type": a.get("type") or "required",
-            "status": a.get("status") or {"response": "none", "time": NEVER},
-            "emailAddress": {"name": email.get("name") or email["address"], "address": email["address"]},
-        })
+        out.append(
+            {
+                "type": a.get("type") or "required",
+                "status": a.get("status") or {"response": "none", "time": NEVER},
+                "emailAddress": {"name": email.get("name") or email["address"], "address": email["address"]},
+            }
+        )
     return out
 
 
@@ -161,20 +174,45 @@ def new_event_doc(body: dict[str, Any], organizer: dict[str, str], now: dt.datet
     """A new stored-form event from a POST body (already type-checked)."""
     stamp = graph_timestamp(now)
     doc: dict[str, Any] = {
-        "createdDateTime": stamp, "lastModifiedDateTime": stamp, "changeKey": new_change_key(),
-        "categories": [], "transactionId": None,
+        "createdDateTime": stamp,
+        "lastModifiedDateTime": stamp,
+        "changeKey": new_change_key(),
+        "categories": [],
+        "transactionId": None,
         "originalStartTimeZone": (body.get("start") or {}).get("timeZone") or "UTC",
         "originalEndTimeZone": (body.get("end") or {}).get("timeZone") or "UTC",
-        "iCalUId": new_ical_uid(), "reminderMinutesBeforeStart": 15, "isReminderOn": True,
-        "hasAttachments": False, "subject": "", "bodyPreview": "", "importance": "normal",
-        "sensitivity": "normal", "isAllDay": False, "isCancelled": False, "isOrganizer": True,
-        "responseRequested": True, "seriesMasterId": None, "showAs": "busy", "type": "singleInstance",
-        "webLink": None, "onlineMeetingUrl": None, "isOnlineMeeting": False, "onlineMeetingProvider": "unknown",
-        "allowNewTimeProposals": True, "isDraft": False, "hideAttendees": False,
+        "iCalUId": new_ical_uid(),
+        "reminderMinutesBeforeStart": 15,
+        "isReminderOn": True,
+        "hasAttachments": False,
+        "subject": "",
+        "bodyPreview": "",
+        "importance": "normal",
+        "sensitivity": "normal",
+        "isAllDay": False,
+        "isCancelled": False,
+        "isOrganizer": True,
+        "responseRequested": True,
+        "seriesMasterId": None,
+        "showAs": "busy",
+        "type": "singleInstance",
+        "webLink": None,
+        "onlineMeetingUrl": None,
+        "isOnlineMeeting": False,
+        "onlineMeetingProvider": "unknown",
+        "allowNewTimeProposals": True,
+        "isDraft": False,
+        "hideAttendees": False,
         "responseStatus": {"response": "organizer", "time": NEVER},
         "body": {"contentType": "html", "content": ""},
-        "start": None, "end": None, "location": default_location(None), "locations": [], "recurrence": None,
-        "attendees": [], "organizer": {"emailAddress": organizer}, "onlineMeeting": None,
+        "start": None,
+        "end": None,
+        "location": default_location(None),
+        "locations": [],
+        "recurrence": None,
+        "attendees": [],
+        "organizer": {"emailAddress": organizer},
+        "onlineMeeting": None,
     }
     apply_changes(doc, body)
     return doc
@@ -186,7 +224,10 @@ def apply_changes(doc: dict[str, Any], body: dict[str, Any]) -> None:
         if key.startswith("@odata.") or key == "organizer":
             continue
         if key == "body":
-            value = {"contentType": (value or {}).get("contentType") or "text", "content": (value or {}).get("content") or ""}
+            value = {
+                "contentType": (value or {}).get("contentType") or "text",
+                "content": (value or {}).get("content") or "",
+            }
         elif key in ("start", "end") and value is not None:
             value = {"dateTime": value["dateTime"], "timeZone": value.get("timeZone") or "UTC"}
             doc["originalStartTimeZone" if key == "start" else "originalEndTimeZone"] = value["timeZone"]
@@ -264,8 +305,15 @@ def series_start(doc: dict[str, Any], times: Times, zone: ZoneInfo) -> dt.dateti
 
 # -- occurrences -------------------------------------------------------------
 
-def occurrence_doc(master_id: str, master: dict[str, Any], original: dt.datetime, zone_name: str,
-                   duration: dt.timedelta, kind: str = "occurrence") -> dict[str, Any]:
+
+def occurrence_doc(
+    master_id: str,
+    master: dict[str, Any],
+    original: dt.datetime,
+    zone_name: str,
+    duration: dt.timedelta,
+    kind: str = "occurrence",
+) -> dict[str, Any]:
     """A series occurrence (stored form), derived from its master and its original local start.
 
     Its start and end are kept as UTC instants, so an end inside a repeated (fall-back) hour keeps its fold."""
@@ -274,15 +322,25 @@ def occurrence_doc(master_id: str, master: dict[str, Any], original: dt.datetime
     return occurrence_from(master_id, master, original, start_utc, duration, kind)
 
 
-def occurrence_from(master_id: str, master: dict[str, Any], original: dt.datetime, start_utc: dt.datetime,
-                    duration: dt.timedelta, kind: str = "occurrence") -> dict[str, Any]:
+def occurrence_from(
+    master_id: str,
+    master: dict[str, Any],
+    original: dt.datetime,
+    start_utc: dt.datetime,
+    duration: dt.timedelta,
+    kind: str = "occurrence",
+) -> dict[str, Any]:
     doc = dict(master)
     end_utc = start_utc + duration
-    doc.update({
-        "type": kind, "seriesMasterId": master_id, "recurrence": None,
-        "start": {"dateTime": tz.format_graph_datetime(start_utc.replace(tzinfo=None)), "timeZone": "UTC"},
-        "end": {"dateTime": tz.format_graph_datetime(end_utc.replace(tzinfo=None)), "timeZone": "UTC"},
-    })
+    doc.update(
+        {
+            "type": kind,
+            "seriesMasterId": master_id,
+            "recurrence": None,
+            "start": {"dateTime": tz.format_graph_datetime(start_utc.replace(tzinfo=None)), "timeZone": "UTC"},
+            "end": {"dateTime": tz.format_graph_datetime(end_utc.replace(tzinfo=None)), "timeZone": "UTC"},
+        }
+    )
     if master.get("isAllDay"):  # all-day occurrences are dates: keep midnight wall times in the series zone
         zone = zone_of(master["recurrence"]["range"].get("recurrenceTimeZone") or "UTC", "recurrence")
         local_end = (start_utc + duration).astimezone(zone).replace(tzinfo=None)
@@ -313,8 +371,9 @@ class Instance:
         return self.doc
 
 
-def expand_master(row: EventRow, master: dict[str, Any], window_start: dt.datetime, window_end: dt.datetime,
-                  skip: set[str]) -> list[Instance]:
+def expand_master(
+    row: EventRow, master: dict[str, Any], window_start: dt.datetime, window_end: dt.datetime, skip: set[str]
+) -> list[Instance]:
     """Occurrences of ``master`` (a stored row's doc) overlapping the window, minus ids in ``skip``."""
     cached = master.get("_series")
     if cached is None:  # parsed once per stored version of the master (documents are cached per (id, seq))
@@ -331,12 +390,22 @@ def expand_master(row: EventRow, master: dict[str, Any], window_start: dt.dateti
         if occ_id in skip:
             continue
         start_utc = tz.to_utc(original, zone)
-        out.append(Instance(utc_key(start_utc), occ_id, master_id=master_id, master=master, original=original,
-                            start_utc=start_utc, duration=duration))
+        out.append(
+            Instance(
+                utc_key(start_utc),
+                occ_id,
+                master_id=master_id,
+                master=master,
+                original=original,
+                start_utc=start_utc,
+                duration=duration,
+            )
+        )
     return out
 
 
 # -- rendering ---------------------------------------------------------------
+
 
 def render(doc: dict[str, Any], event_id: str, view: Render) -> dict[str, Any]:
     """The Graph event a caller sees: times in the preferred zone, body in the preferred type, etag."""
@@ -350,21 +419,27 @@ def render(doc: dict[str, Any], event_id: str, view: Render) -> dict[str, Any]:
     want = view.body_type or "html"
     if body.get("contentType") != want:
         content = body.get("content") or ""
-        body = {"contentType": want,
-                "content": text_to_html(content) if want == "html" else html_to_text(content)}
+        body = {"contentType": want, "content": text_to_html(content) if want == "html" else html_to_text(content)}
     out["body"] = body
     out["recurrence"] = copy.deepcopy(doc.get("recurrence"))
     if not out.get("webLink"):
         # ids are url-safe base64: only the padding needs escaping in a query string
-        out["webLink"] = ("https://outlook.office365.com/owa/?itemid=" + event_id.replace("=", "%3D")
-                          + "&exvsurl=1&path=/calendar/item")
+        out["webLink"] = (
+            "https://outlook.office365.com/owa/?itemid="
+            + event_id.replace("=", "%3D")
+            + "&exvsurl=1&path=/calendar/item"
+        )
     return out
 
 
 def _render_time(doc: dict[str, Any], key: str, view: Render) -> dict[str, str]:
     stored = doc[key]
-    if (view.zone_name == "UTC" and stored.get("timeZone") == "UTC" and not doc.get("isAllDay")
-            and len(stored["dateTime"]) == 27):  # already Graph's 7-digit form: nothing to convert
+    if (
+        view.zone_name == "UTC"
+        and stored.get("timeZone") == "UTC"
+        and not doc.get("isAllDay")
+        and len(stored["dateTime"]) == 27
+    ):  # already Graph's 7-digit form: nothing to convert
         return {"dateTime": stored["dateTime"], "timeZone": "UTC"}
     value, zone, _ = wall_time(doc[key], key)
     if doc.get("isAllDay"):
@@ -385,16 +460,34 @@ def utc_form(doc: dict[str, Any]) -> dict[str, Any]:
 
 # -- store operations ----------------------------------------------------------
 
-def store_event(store: Store, mailbox_id: str, calendar_id: str, doc: dict[str, Any], event_id: str | None = None,
-                kind: str | None = None, master_id: str | None = None, original: str | None = None) -> str:
+
+def store_event(
+    store: Store,
+    mailbox_id: str,
+    calendar_id: str,
+    doc: dict[str, Any],
+    event_id: str | None = None,
+    kind: str | None = None,
+    master_id: str | None = None,
+    original: str | None = None,
+) -> str:
     doc = {k: v for k, v in doc.items() if not k.startswith("_")}  # derived, in-memory-only keys
     start_utc, end_utc, _ = index_columns(doc)
     event_id = event_id or new_item_id()
-    store.put_event({
-        "id": event_id, "mailbox_id": mailbox_id, "calendar_id": calendar_id,
-        "kind": kind or doc["type"], "series_master_id": master_id, "original_start": original,
-        "ical_uid": doc["iCalUId"], "start_utc": start_utc, "end_utc": end_utc, "doc": doc,
-    })
+    store.put_event(
+        {
+            "id": event_id,
+            "mailbox_id": mailbox_id,
+            "calendar_id": calendar_id,
+            "kind": kind or doc["type"],
+            "series_master_id": master_id,
+            "original_start": original,
+            "ical_uid": doc["iCalUId"],
+            "start_utc": start_utc,
+            "end_utc": end_utc,
+            "doc": doc,
+        }
+    )
     return event_id
 
 

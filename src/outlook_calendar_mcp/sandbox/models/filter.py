@@ -289,15 +289,34 @@ class Parser:
 
 
 # Boolean properties of the types the sandbox filters (a bare path may stand alone only if it is one of these).
-BOOLEAN_PROPERTIES = frozenset(p.lower() for p in (
-    "isAllDay", "isCancelled", "isOrganizer", "isReminderOn", "isOnlineMeeting", "hasAttachments",
-    "responseRequested", "allowNewTimeProposals", "isDraft", "hideAttendees", "isDefaultCalendar", "canEdit",
-    "canShare", "canViewPrivateItems", "isRemovable", "isTallyingResponses", "accountEnabled"))
+BOOLEAN_PROPERTIES = frozenset(
+    p.lower()
+    for p in (
+        "isAllDay",
+        "isCancelled",
+        "isOrganizer",
+        "isReminderOn",
+        "isOnlineMeeting",
+        "hasAttachments",
+        "responseRequested",
+        "allowNewTimeProposals",
+        "isDraft",
+        "hideAttendees",
+        "isDefaultCalendar",
+        "canEdit",
+        "canShare",
+        "canViewPrivateItems",
+        "isRemovable",
+        "isTallyingResponses",
+        "accountEnabled",
+    )
+)
 
 
 def _boolean(expr: Expr) -> Expr:
     not_boolean = (isinstance(expr, Literal) and expr.value is not None and not isinstance(expr.value, bool)) or (
-        isinstance(expr, Path) and len(expr.segments) == 1 and expr.segments[0].lower() not in BOOLEAN_PROPERTIES)
+        isinstance(expr, Path) and len(expr.segments) == 1 and expr.segments[0].lower() not in BOOLEAN_PROPERTIES
+    )
     if not_boolean:
         raise ODataError("Invalid filter clause: The $filter expression must evaluate to a single boolean value.")
     return expr

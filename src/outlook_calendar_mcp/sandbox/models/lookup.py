@@ -33,9 +33,9 @@ def load_doc(ctx: Session, row: EventRow) -> dict[str, Any]:
     return doc
 
 
-
-def find_event(ctx: Session, event_id: str,
-               calendar: CalendarRow | None = None) -> tuple[dict[str, Any], EventRow | None, EventRow | None]:
+def find_event(
+    ctx: Session, event_id: str, calendar: CalendarRow | None = None
+) -> tuple[dict[str, Any], EventRow | None, EventRow | None]:
     """(stored-form doc, its row or None for a derived occurrence, the master row or None)."""
     row = ctx.store.event_row(ctx.mailbox["id"], event_id)
     if row is not None:
@@ -50,7 +50,11 @@ def find_event(ctx: Session, event_id: str,
         raise not_found()
     master_id, original = parsed
     master = ctx.store.event_row(ctx.mailbox["id"], master_id)
-    if master is None or master["kind"] != "seriesMaster" or (calendar is not None and master["calendar_id"] != calendar["id"]):
+    if (
+        master is None
+        or master["kind"] != "seriesMaster"
+        or (calendar is not None and master["calendar_id"] != calendar["id"])
+    ):
         raise not_found()
     doc = load_doc(ctx, master)
     times = ev.event_times(doc)
@@ -76,14 +80,25 @@ def drop_exceptions(ctx: Session, master_id: str, still: dict[str, Any] | None =
         times = ev.event_times(still)
         zone = ev.zone_of(still["recurrence"]["range"].get("recurrenceTimeZone") or "UTC", "recurrence")
     for child in ctx.store.series_children(master_id):
-        if still is not None and times is not None and zone is not None and child["original_start"] and ev.rec.occurrence_at(
-                still["recurrence"], ev.series_start(still, times, zone), zone,
-                dt.datetime.fromisoformat(child["original_start"])):
+        if (
+            still is not None
+            and times is not None
+            and zone is not None
+            and child["original_start"]
+            and ev.rec.occurrence_at(
+                still["recurrence"],
+                ev.series_start(still, times, zone),
+                zone,
+                dt.datetime.fromisoformat(child["original_start"]),
+            )
+        ):
             continue
         ctx.store.delete_event_row(child)
 
 
-def remove_event_rows(ctx: Session, event_id: str, doc: dict[str, Any], row: EventRow | None, master: EventRow | None) -> None:
+def remove_event_rows(
+    ctx: Session, event_id: str, doc: dict[str, Any], row: EventRow | None, master: EventRow | None
+) -> None:
     """Delete a single event or series, or cancel one occurrence (kept as a 'cancelled' row).
 
     The write's effects are the caller's to run (:func:`.effects.after_write`)."""
@@ -98,12 +113,21 @@ def remove_event_rows(ctx: Session, event_id: str, doc: dict[str, Any], row: Eve
         cancelled.update({"type": "cancelled", "isCancelled": True})
         ev.touch(cancelled, ctx.now)
         original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
-        ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], cancelled, event_id, "cancelled",
-                       master["id"], original)
+        ev.store_event(
+            ctx.store,
+            ctx.mailbox["id"],
+            master["calendar_id"],
+            cancelled,
+            event_id,
+            "cancelled",
+            master["id"],
+            original,
+        )
 
 
-def window_instances(ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
-                     master_id: str | None = None) -> list[ev.Instance]:
+def window_instances(
+    ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime, master_id: str | None = None
+) -> list[ev.Instance]:
     """Every instance in [start, end) — singles, occurrences, exceptions — sorted by (start, id), built lazily:
     occurrences are only materialized for the page that is rendered."""
     ws, we = utc_key(start), utc_key(end)
@@ -124,9 +148,10 @@ def window_instances(ctx: Session, calendar_ids: Iterable[str], start: dt.dateti
     return out
 
 
-def window_items(ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
-                 master_id: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+def window_items(
+    ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime, master_id: str | None = None
+) -> list[tuple[str, str, dict[str, Any]]]:
     """(utc start key, id, stored-form doc) of every instance in [start, end), materialized."""
-    return [(i.start_key, i.event_id, i.materialize())
-            for i in window_instances(ctx, calendar_ids, start, end, master_id)]
-
+    return [
+        (i.start_key, i.event_id, i.materialize()) for i in window_instances(ctx, calendar_ids, start, end, master_id)
+    ]

@@ -40,7 +40,9 @@ from .session import Session
 from .store import graph_timestamp, occurrence_id, occurrence_start
 
 
-def on_write(ctx: Session, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None, event_id: str) -> None:
+def on_write(
+    ctx: Session, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None, event_id: str
+) -> None:
     doc = after if after is not None else before
     if not doc or not doc.get("isOrganizer") or not (attendees_of(before) or attendees_of(after)):
         return
@@ -75,12 +77,19 @@ def _on_update(ctx: Session, m: Meeting, before: dict[str, Any]) -> None:
     for a in removed:
         if address_key(a) == m.address.lower():
             continue
-        mail(ctx, m.address, a["emailAddress"]["address"], "cancellation", m.event_id, m.uid,
-              CANCELED + (after.get("subject") or ""))
+        mail(
+            ctx,
+            m.address,
+            a["emailAddress"]["address"],
+            "cancellation",
+            m.event_id,
+            m.uid,
+            CANCELED + (after.get("subject") or ""),
+        )
         mailbox = in_organization(ctx, a["emailAddress"]["address"])
         if mailbox is not None:
             cancel_copy(ctx, mailbox, m.uid)
-    if time_changed:                             # a new time needs new answers
+    if time_changed:  # a new time needs new answers
         for a in kept:
             if a.get("type") != "resource" and (a.get("status") or NONE)["response"] != "none":
                 a["status"] = dict(NONE)
@@ -97,7 +106,7 @@ def _on_update(ctx: Session, m: Meeting, before: dict[str, Any]) -> None:
             if mailbox["kind"] == "room":
                 if time_changed:
                     book_room(ctx, m, mailbox, notify=True)
-                elif copy_row(ctx, mailbox["id"], m.uid) is not None:   # a room that declined stays declined
+                elif copy_row(ctx, mailbox["id"], m.uid) is not None:  # a room that declined stays declined
                     put_copy(ctx, m, mailbox)
             else:
                 put_copy(ctx, m, mailbox, reset=time_changed)
@@ -130,8 +139,9 @@ def _on_exception(ctx: Session, row: EventRow, before: dict[str, Any], after: di
         if existing is not None and existing["kind"] == "cancelled" and not rebook:
             continue
         prev = load(ctx, existing) if existing is not None and existing["kind"] == "exception" else load(ctx, master)
-        doc = as_child(make_copy(after, address, ctx.now, prev, reset=time_changed), master["id"], original,
-                        "exception")
+        doc = as_child(
+            make_copy(after, address, ctx.now, prev, reset=time_changed), master["id"], original, "exception"
+        )
         kind = "exception"
         if mailbox["kind"] == "room":
             times = ev.event_times(after)
@@ -139,16 +149,24 @@ def _on_exception(ctx: Session, row: EventRow, before: dict[str, Any], after: di
             response = "accepted" if free else "declined"
             if time_changed:
                 m.set_status(address, response, stamp)
-                mail(ctx, address, m.address, "response", child_id if free else None, m.uid,
-                      SUBJECT_PREFIX[response] + (after.get("subject") or ""))
+                mail(
+                    ctx,
+                    address,
+                    m.address,
+                    "response",
+                    child_id if free else None,
+                    m.uid,
+                    SUBJECT_PREFIX[response] + (after.get("subject") or ""),
+                )
             if free:
                 doc["responseStatus"] = {"response": "accepted", "time": stamp}
                 doc["showAs"] = shown_response(doc["_organizerShowAs"], "accepted")
             else:
                 kind = doc["type"] = "cancelled"
                 doc["isCancelled"] = True
-        ev.store_event(ctx.store, mailbox["id"], master["calendar_id"], doc, child_id, kind, master["id"],
-                       row["original_start"])
+        ev.store_event(
+            ctx.store, mailbox["id"], master["calendar_id"], doc, child_id, kind, master["id"], row["original_start"]
+        )
     m.save(ctx)
 
 

@@ -64,12 +64,25 @@ from .rows import EventRow, MailboxRow
 from .session import Principal, Session
 from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id
 
-CANCEL_COMMENT = "meetings.cancel_comment"   # ctx.extra key: the comment of a cancel, for the delete's effect
+CANCEL_COMMENT = "meetings.cancel_comment"  # ctx.extra key: the comment of a cancel, for the delete's effect
 ROOM_HORIZON = dt.timedelta(days=180)
 TIME_FIELDS = ("start", "end", "isAllDay", "recurrence")
-CONTENT_FIELDS = (*TIME_FIELDS, "subject", "body", "location", "locations", "isOnlineMeeting", "onlineMeeting",
-                  "onlineMeetingProvider", "sensitivity", "importance", "showAs", "hideAttendees",
-                  "allowNewTimeProposals", "responseRequested")
+CONTENT_FIELDS = (
+    *TIME_FIELDS,
+    "subject",
+    "body",
+    "location",
+    "locations",
+    "isOnlineMeeting",
+    "onlineMeeting",
+    "onlineMeetingProvider",
+    "sensitivity",
+    "importance",
+    "showAs",
+    "hideAttendees",
+    "allowNewTimeProposals",
+    "responseRequested",
+)
 PERSONAL = ("categories", "isReminderOn", "reminderMinutesBeforeStart", "transactionId", "createdDateTime")
 RESPONSES = {"accept": "accepted", "tentativelyAccept": "tentativelyAccepted", "decline": "declined"}
 SUBJECT_PREFIX = {"accepted": "Accepted: ", "tentativelyAccepted": "Tentative: ", "declined": "Declined: "}
@@ -85,6 +98,7 @@ NOT_ORGANIZER = "Your request can't be completed. You need to be an organizer to
 
 # -- small helpers --------------------------------------------------------------------------------------
 
+
 def attendees_of(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
     return list((doc or {}).get("attendees") or [])
 
@@ -97,15 +111,31 @@ def load(env: Session, row: EventRow) -> dict[str, Any]:
     return lookup.load_doc(env, row)
 
 
-def mail(env: Session, sender: str, recipient: str, kind: str, event_id: str | None, uid: str | None,
-          subject: str | None, comment: str | None = None) -> None:
+def mail(
+    env: Session,
+    sender: str,
+    recipient: str,
+    kind: str,
+    event_id: str | None,
+    uid: str | None,
+    subject: str | None,
+    comment: str | None = None,
+) -> None:
     env.store.record_message(sender, recipient, kind, event_id, uid, subject, comment, env.now)
 
 
 def save(env: Session, row: EventRow, doc: dict[str, Any]) -> None:
     """Store ``doc`` again in ``row``'s place (same id, calendar, kind, series)."""
-    ev.store_event(env.store, row["mailbox_id"], row["calendar_id"], doc, row["id"], row["kind"],
-                   row["series_master_id"], row["original_start"])
+    ev.store_event(
+        env.store,
+        row["mailbox_id"],
+        row["calendar_id"],
+        doc,
+        row["id"],
+        row["kind"],
+        row["series_master_id"],
+        row["original_start"],
+    )
 
 
 def shown_response(intended: str, response: str) -> str:
@@ -124,7 +154,9 @@ def _events_by_uid(env: Session, mailbox_id: str, uid: str, kinds: tuple[str, ..
     return None
 
 
-def copy_row(env: Session, mailbox_id: str, uid: str, kinds: tuple[str, ...] = ("singleInstance", "seriesMaster")) -> Any:
+def copy_row(
+    env: Session, mailbox_id: str, uid: str, kinds: tuple[str, ...] = ("singleInstance", "seriesMaster")
+) -> Any:
     return _events_by_uid(env, mailbox_id, uid, kinds, organizer=False)
 
 
@@ -217,16 +249,29 @@ def organizer_meeting(env: Session, doc: dict[str, Any]) -> Meeting | None:
 
 # -- copies -------------------------------------------------------------------------------------------------
 
-def make_copy(org_doc: dict[str, Any], recipient: str, now: dt.datetime, prev: dict[str, Any] | None = None,
-              reset: bool = False) -> dict[str, Any]:
+
+def make_copy(
+    org_doc: dict[str, Any], recipient: str, now: dt.datetime, prev: dict[str, Any] | None = None, reset: bool = False
+) -> dict[str, Any]:
     """An attendee's copy of the organizer's event (stored form); ``prev`` keeps their own settings and response."""
     doc = copy.deepcopy(org_doc)
     doc.pop("_id", None)
     intended = org_doc.get("_organizerShowAs") or org_doc.get("showAs") or "busy"
     stamp = graph_timestamp(now)
-    doc.update({"isOrganizer": False, "responseStatus": dict(NONE), "categories": [], "transactionId": None,
-                "isReminderOn": True, "reminderMinutesBeforeStart": 15, "createdDateTime": stamp,
-                "lastModifiedDateTime": stamp, "changeKey": new_change_key(), "_organizerShowAs": intended})
+    doc.update(
+        {
+            "isOrganizer": False,
+            "responseStatus": dict(NONE),
+            "categories": [],
+            "transactionId": None,
+            "isReminderOn": True,
+            "reminderMinutesBeforeStart": 15,
+            "createdDateTime": stamp,
+            "lastModifiedDateTime": stamp,
+            "changeKey": new_change_key(),
+            "_organizerShowAs": intended,
+        }
+    )
     if prev is not None:
         for key in PERSONAL:
             if key in prev:
@@ -244,8 +289,9 @@ def make_copy(org_doc: dict[str, Any], recipient: str, now: dt.datetime, prev: d
     return doc
 
 
-def put_copy(env: Session, m: Meeting, mailbox: MailboxRow, reset: bool = False,
-              response: dict[str, str] | None = None) -> str | None:
+def put_copy(
+    env: Session, m: Meeting, mailbox: MailboxRow, reset: bool = False, response: dict[str, str] | None = None
+) -> str | None:
     """Create or refresh ``mailbox``'s copy of the meeting (and, for a series, its exceptions); returns its id."""
     existing = copy_row(env, mailbox["id"], m.uid)
     calendar = env.store.default_calendar(mailbox["id"]) if existing is None else None
@@ -270,8 +316,9 @@ def put_copy(env: Session, m: Meeting, mailbox: MailboxRow, reset: bool = False,
     return copy_id
 
 
-def _sync_children(env: Session, m: Meeting, mailbox: MailboxRow, copy_id: str, calendar_id: str,
-                   copy_master: dict[str, Any]) -> None:
+def _sync_children(
+    env: Session, m: Meeting, mailbox: MailboxRow, copy_id: str, calendar_id: str, copy_master: dict[str, Any]
+) -> None:
     """Bring a copy's exceptions and cancelled occurrences in line with the organizer's series."""
     room = mailbox["kind"] == "room"
     # (a series' children always carry the original start of their occurrence)
@@ -285,15 +332,16 @@ def _sync_children(env: Session, m: Meeting, mailbox: MailboxRow, copy_id: str, 
         source = load(env, child)
         if child["kind"] == "cancelled":
             if prev is not None and prev.get("isCancelled") and not room:
-                continue                     # already shown to them as cancelled
+                continue  # already shown to them as cancelled
             doc = as_child(copy.deepcopy(source), copy_id, original, "cancelled")
             doc["isCancelled"] = True
             ev.store_event(env.store, mailbox["id"], calendar_id, doc, child_id, "cancelled", copy_id, original_text)
             continue
         if prev_row is not None and prev_row["kind"] == "cancelled":
-            continue                         # a room that declined this occurrence
-        doc = as_child(make_copy(source, mailbox["address"], env.now, prev or copy_master), copy_id, original,
-                        "exception")
+            continue  # a room that declined this occurrence
+        doc = as_child(
+            make_copy(source, mailbox["address"], env.now, prev or copy_master), copy_id, original, "exception"
+        )
         ev.store_event(env.store, mailbox["id"], calendar_id, doc, child_id, "exception", copy_id, original_text)
     for original_text, child in mine.items():
         if original_text in org_children or child["kind"] == "cancelled":
@@ -304,8 +352,9 @@ def _sync_children(env: Session, m: Meeting, mailbox: MailboxRow, copy_id: str, 
         if occurrence is None:
             env.store.delete_event_row(child)
             continue
-        doc = as_child(make_copy(occurrence, mailbox["address"], env.now, load(env, child)), copy_id, original,
-                        "exception")
+        doc = as_child(
+            make_copy(occurrence, mailbox["address"], env.now, load(env, child)), copy_id, original, "exception"
+        )
         ev.store_event(env.store, mailbox["id"], calendar_id, doc, child["id"], "exception", copy_id, original_text)
 
 
@@ -313,7 +362,7 @@ def cancel_copy(env: Session, mailbox: MailboxRow, uid: str) -> None:
     row = copy_row(env, mailbox["id"], uid)
     if row is None:
         return
-    if mailbox["kind"] == "room":              # the booking attendant removes cancelled meetings
+    if mailbox["kind"] == "room":  # the booking attendant removes cancelled meetings
         _drop_children(env, row["id"])
         env.store.delete_event_row(row)
         return
@@ -345,11 +394,13 @@ def cancel_copy_occurrence(env: Session, mailbox: MailboxRow, uid: str, original
         doc["isCancelled"] = True
     else:
         _mark_cancelled(doc, env.now)
-    ev.store_event(env.store, mailbox["id"], master["calendar_id"], doc, child_id, kind, master["id"],
-                   original.isoformat())
+    ev.store_event(
+        env.store, mailbox["id"], master["calendar_id"], doc, child_id, kind, master["id"], original.isoformat()
+    )
 
 
 # -- rooms ---------------------------------------------------------------------------------------------------
+
 
 def _instances(env: Session, m: Meeting) -> list[Span]:
     """When the meeting takes place (a series: its instances in the booking horizon), in UTC."""
@@ -395,11 +446,19 @@ def book_room(env: Session, m: Meeting, room: MailboxRow, notify: bool) -> None:
             env.store.delete_event_row(existing)
     m.set_status(room["address"], response, stamp)
     if notify:
-        mail(env, room["address"], m.address, "response", copy_id, m.uid,
-              SUBJECT_PREFIX[response] + (m.doc.get("subject") or ""))
+        mail(
+            env,
+            room["address"],
+            m.address,
+            "response",
+            copy_id,
+            m.uid,
+            SUBJECT_PREFIX[response] + (m.doc.get("subject") or ""),
+        )
 
 
 # -- delivery ------------------------------------------------------------------------------------------------
+
 
 def deliver(env: Session, m: Meeting, attendees: list[dict[str, Any]], notify: bool, kind: str = "invitation") -> None:
     """Send the meeting to ``attendees``: a copy for each mailbox of the organization, a message for everyone."""

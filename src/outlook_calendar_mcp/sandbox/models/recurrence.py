@@ -67,8 +67,14 @@ _USED = {  # the pattern properties each type uses; the others are validated, th
     "absoluteYearly": frozenset({"dayOfMonth", "month"}),
     "relativeYearly": frozenset({"daysOfWeek", "month", "index"}),
 }
-_UNITS = {"daily": "days", "weekly": "weeks", "absoluteMonthly": "months", "relativeMonthly": "months",
-          "absoluteYearly": "years", "relativeYearly": "years"}
+_UNITS = {
+    "daily": "days",
+    "weekly": "weeks",
+    "absoluteMonthly": "months",
+    "relativeMonthly": "months",
+    "absoluteYearly": "years",
+    "relativeYearly": "years",
+}
 _WEEKDAY = {name: (i - 1) % 7 for i, name in enumerate(DAYS_OF_WEEK)}  # Graph name -> date.weekday()
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -79,6 +85,7 @@ class RecurrenceError(ValueError):
 
 
 # ----------------------------------------------------------------------------------------- validation
+
 
 def validate(recurrence: dict) -> dict:
     """Validate a Graph patternedRecurrence dict (as received in a request body) and return a normalized
@@ -102,8 +109,14 @@ def _validate_pattern(raw: object) -> dict:
     kind = _enum(raw, path, "type", PATTERN_TYPES)
     used = _USED[kind]
     when = f" when {path}.type is '{kind}'"
-    interval = _integer(raw, path, "interval", 1, 999 if kind == "daily" else 99,
-                        required=f"; give the number of {_UNITS[kind]} between occurrences")
+    interval = _integer(
+        raw,
+        path,
+        "interval",
+        1,
+        999 if kind == "daily" else 99,
+        required=f"; give the number of {_UNITS[kind]} between occurrences",
+    )
     month = _integer(raw, path, "month", 1, 12, required=when if "month" in used else None)
     day = _integer(raw, path, "dayOfMonth", 1, 31, required=when if "dayOfMonth" in used else None)
     days = _days_of_week(raw, path, required=when if "daysOfWeek" in used else None)
@@ -129,14 +142,17 @@ def _validate_range(raw: object) -> dict:
     assert start is not None  # required: _date raised otherwise
     _check_supported(start, path, "startDate")
     end = _date(raw, path, "endDate", required=when if kind == "endDate" else None)
-    count = _integer(raw, path, "numberOfOccurrences", 1, MAX_OCCURRENCES,
-                     required=when if kind == "numbered" else None)
+    count = _integer(
+        raw, path, "numberOfOccurrences", 1, MAX_OCCURRENCES, required=when if kind == "numbered" else None
+    )
     if kind == "endDate":
         assert end is not None  # required for an endDate range: _date raised otherwise
         _check_supported(end, path, "endDate")
         if end < start:
-            raise RecurrenceError(f"{path}.endDate ({end}) is before {path}.startDate ({start}); "
-                                  "give an endDate on or after the startDate.")
+            raise RecurrenceError(
+                f"{path}.endDate ({end}) is before {path}.startDate ({start}); "
+                "give an endDate on or after the startDate."
+            )
     zone = raw.get("recurrenceTimeZone")
     if zone is not None and not isinstance(zone, str):
         raise RecurrenceError(f"{path}.recurrenceTimeZone must be a time zone name (a string) or null; got {zone!r}.")
@@ -200,8 +216,9 @@ def _days_of_week(obj: dict, path: str, *, required: str | None) -> list[str]:
         raise RecurrenceError(f"{path}.daysOfWeek must be a list of day names; got {value!r}.")
     names = {_member(item, f"{path}.daysOfWeek", DAYS_OF_WEEK) for item in value}
     if not names and required is not None:
-        raise RecurrenceError(f"{path}.daysOfWeek is required{required}; "
-                              f"list at least one of {', '.join(DAYS_OF_WEEK)}.")
+        raise RecurrenceError(
+            f"{path}.daysOfWeek is required{required}; list at least one of {', '.join(DAYS_OF_WEEK)}."
+        )
     return [name for name in DAYS_OF_WEEK if name in names]
 
 
@@ -229,8 +246,10 @@ def _check_supported(value: date, path: str, name: str) -> None:
 # selects, period 0 holding the first occurrence. Each period yields the same number of dates, sorted, so
 # the period of any date and the n-th occurrence are plain arithmetic (no iteration from the start).
 
+
 class _Daily:
     """Period p is the single day first + p * interval."""
+
     __slots__ = ("origin", "step")
     per_period = 1
 
@@ -247,6 +266,7 @@ class _Daily:
 
 class _Weekly:
     """Period p is the week (begun by firstDayOfWeek) interval * p weeks after the first occurrence's."""
+
     __slots__ = ("offsets", "origin", "per_period", "step")
 
     def __init__(self, first: date, interval: int, weekdays: list[int], week_start: int) -> None:
@@ -265,6 +285,7 @@ class _Weekly:
 
 class _Monthly:
     """Period p is the month ``step * p`` months after the first occurrence's (step 12n for yearly)."""
+
     __slots__ = ("day_of", "origin", "step")
     per_period = 1
 
@@ -293,10 +314,12 @@ def _absolute_day(day: int) -> Callable[[int, int], date]:
 def _relative_day(weekdays: list[int], index: str) -> Callable[[int, int], date]:
     """The index-th day of the month that falls on any of ``weekdays`` (BYSETPOS over their union)."""
     if index == "last":
+
         def last(year: int, month: int) -> date:
             end = _days_in_month(year, month)
             end_weekday = date(year, month, end).weekday()
             return date(year, month, max(end - (end_weekday - w) % 7 for w in weekdays))
+
         return last
     n = WEEK_INDEXES.index(index)
 
@@ -306,6 +329,7 @@ def _relative_day(weekdays: list[int], index: str) -> Callable[[int, int], date]
         first_weekday = date(year, month, 1).weekday()
         firsts = sorted(1 + (w - first_weekday) % 7 for w in weekdays)
         return date(year, month, firsts[n % len(firsts)] + 7 * (n // len(firsts)))
+
     return nth
 
 
@@ -392,6 +416,7 @@ def _last_date(series: _Series) -> date | None:
 
 # ------------------------------------------------------------------------------------------ public API
 
+
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     """Naive wall time in ``zone`` -> aware UTC. A time in a spring-forward gap moves forward by the gap,
     an ambiguous (fall-back) time takes its first instance: zoneinfo's reading of fold=0."""
@@ -400,8 +425,15 @@ def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
-def expand(recurrence: dict, start: datetime, zone: ZoneInfo, duration: timedelta,
-           window_start: datetime, window_end: datetime, limit: int | None = None) -> list[datetime]:
+def expand(
+    recurrence: dict,
+    start: datetime,
+    zone: ZoneInfo,
+    duration: timedelta,
+    window_start: datetime,
+    window_end: datetime,
+    limit: int | None = None,
+) -> list[datetime]:
     """recurrence: a validate()d dict. start: naive local wall time of the series' start (its time of day
     is used for every occurrence). zone: the zone the series recurs in. window_start/window_end: aware
     datetimes. Return the naive local wall-clock *original start* of every occurrence whose interval
@@ -447,8 +479,9 @@ def occurrence_at(recurrence: dict, start: datetime, zone: ZoneInfo, original_st
     return day in series.periods.dates(series.periods.period(day))
 
 
-def series_bounds(recurrence: dict, start: datetime, zone: ZoneInfo,
-                  duration: timedelta) -> tuple[datetime, datetime | None]:
+def series_bounds(
+    recurrence: dict, start: datetime, zone: ZoneInfo, duration: timedelta
+) -> tuple[datetime, datetime | None]:
     """Aware UTC start of the first occurrence and aware UTC end of the last (None when the range is
     noEnd). Used to index series in SQLite so a calendarView only expands series that can overlap the
     window. A series without any occurrence (an endDate before the first fitting day) gets an empty

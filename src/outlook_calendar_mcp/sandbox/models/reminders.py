@@ -48,12 +48,13 @@ from .session import Session
 from .store import parse_occurrence_id
 
 STATE = "reminderState"
-HORIZON = dt.timedelta(days=732)      # how far a series master's "current reminder" is looked for
+HORIZON = dt.timedelta(days=732)  # how far a series master's "current reminder" is looked for
 TIMING = ("start", "end", "isAllDay", "recurrence", "reminderMinutesBeforeStart", "isReminderOn")
 FUNCTION_PARAM = re.compile(r"\s*([A-Za-z]\w*)\s*=\s*(?:'((?:[^']|'')*)'|([^,']*))\s*(?:,|$)")
 
 
 # -- the state table ----------------------------------------------------------------------------------------
+
 
 def load_state(ctx: Session) -> dict[str, dict[str, Any]]:
     row = ctx.store.mailbox(ctx.mailbox["id"])
@@ -79,8 +80,11 @@ def _alive(ctx: Session, key: str) -> bool:
 
 
 def has_reminder(doc: dict[str, Any]) -> bool:
-    return bool(doc.get("isReminderOn")) and not doc.get("isCancelled") and (
-        (doc.get("responseStatus") or {}).get("response") != "declined")
+    return (
+        bool(doc.get("isReminderOn"))
+        and not doc.get("isCancelled")
+        and ((doc.get("responseStatus") or {}).get("response") != "declined")
+    )
 
 
 # -- reminderView -------------------------------------------------------------------------------------------
@@ -98,8 +102,10 @@ def fire_time(doc: dict[str, Any], entry: dict[str, Any]) -> dt.datetime:
 
 # -- keeping the table true -------------------------------------------------------------------------------------
 
-def on_write(ctx: Session, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
-             event_id: str) -> None:
+
+def on_write(
+    ctx: Session, kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None, event_id: str
+) -> None:
     """After a write (:mod:`.effects`): a new time or reminder setting clears the event's entries (a master's: its occurrences')."""
     if kind == "create" or before is None:
         return
@@ -111,4 +117,3 @@ def on_write(ctx: Session, kind: str, before: dict[str, Any] | None, after: dict
     stale = {event_id} | {key for key in state if (parse_occurrence_id(key) or ("",))[0] == event_id}
     if stale & set(state) or kind == "delete":
         save_state(ctx, {k: v for k, v in state.items() if k not in stale})
-

@@ -14,8 +14,8 @@ from typing import Any, TypedDict
 class MailboxRow(TypedDict):
     id: str
     address: str
-    kind: str            # user | room | roomList | group
-    doc: str             # displayName, timeZone, workingHours, place, members...
+    kind: str  # user | room | roomList | group
+    doc: str  # displayName, timeZone, workingHours, place, members...
 
 
 class CalendarGroupRow(TypedDict):
@@ -34,14 +34,14 @@ class CalendarRow(TypedDict):
     is_default: int
     change_key: str
     position: int
-    doc: str             # name, color, hexColor, owner...
+    doc: str  # name, color, hexColor, owner...
 
 
 class EventRow(TypedDict):
     id: str
     mailbox_id: str
     calendar_id: str
-    kind: str            # singleInstance | seriesMaster | exception | cancelled
+    kind: str  # singleInstance | seriesMaster | exception | cancelled
     series_master_id: str | None
     original_start: str | None
     ical_uid: str
@@ -55,7 +55,7 @@ class AttachmentRow(TypedDict, total=False):
     id: str
     mailbox_id: str
     event_id: str
-    kind: str            # file | item | reference
+    kind: str  # file | item | reference
     name: str
     content_type: str | None
     size: int
@@ -89,7 +89,7 @@ class PermissionRow(TypedDict):
 
 class DeltaStateRow(TypedDict):
     id: str
-    kind: str            # delta | round
+    kind: str  # delta | round
     mailbox_id: str
     calendar_id: str
     window_start: str

@@ -36,14 +36,54 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
 
 PEOPLE = [
     # address, name, title, Windows zone, working hours (start, end), department, office
-    ("adele", "Adele Vance", "Product Manager", "Pacific Standard Time", ("08:00", "17:00"), "Product", "Seattle 18/2111"),
-    ("alex", "Alex Wilber", "Marketing Assistant", "Pacific Standard Time", ("09:00", "18:00"), "Marketing", "Seattle 131/1104"),
-    ("dana", "Dana Swope", "Senior Engineer", "Eastern Standard Time", ("08:00", "16:30"), "Engineering", "New York 20/1101"),
+    (
+        "adele",
+        "Adele Vance",
+        "Product Manager",
+        "Pacific Standard Time",
+        ("08:00", "17:00"),
+        "Product",
+        "Seattle 18/2111",
+    ),
+    (
+        "alex",
+        "Alex Wilber",
+        "Marketing Assistant",
+        "Pacific Standard Time",
+        ("09:00", "18:00"),
+        "Marketing",
+        "Seattle 131/1104",
+    ),
+    (
+        "dana",
+        "Dana Swope",
+        "Senior Engineer",
+        "Eastern Standard Time",
+        ("08:00", "16:30"),
+        "Engineering",
+        "New York 20/1101",
+    ),
     ("fanny", "Fanny Downs", "Designer", "Eastern Standard Time", ("09:30", "18:00"), "Design", "New York 20/1203"),
-    ("megan", "Megan Bowen", "Marketing Manager", "GMT Standard Time", ("08:30", "17:00"), "Marketing", "London 4/1012"),
+    (
+        "megan",
+        "Megan Bowen",
+        "Marketing Manager",
+        "GMT Standard Time",
+        ("08:30", "17:00"),
+        "Marketing",
+        "London 4/1012",
+    ),
     ("pavel", "Pavel Bansky", "Sales Director", "W. Europe Standard Time", ("08:00", "16:00"), "Sales", "Berlin 2/203"),
     ("kenji", "Kenji Sato", "Support Engineer", "Tokyo Standard Time", ("09:00", "17:30"), "Support", "Tokyo 1/704"),
-    ("priya", "Priya Raman", "Data Scientist", "India Standard Time", ("10:00", "18:30"), "Engineering", "Bengaluru 3/310"),
+    (
+        "priya",
+        "Priya Raman",
+        "Data Scientist",
+        "India Standard Time",
+        ("10:00", "18:30"),
+        "Engineering",
+        "Bengaluru 3/310",
+    ),
 ]
 
 ROOM_LISTS = [
@@ -98,43 +138,91 @@ def seed_store(store: Store, clock: Clock) -> None:
 def _people(store: Store) -> None:
     for alias, name, title, zone, (start, end), dept, office in PEOPLE:
         given, surname = name.split(" ", 1)
-        store.add_mailbox(address(alias), "user", {
-            "displayName": name, "givenName": given, "surname": surname, "jobTitle": title, "department": dept,
-            "officeLocation": office, "businessPhones": ["+1 425 555 01" + str(10 + len(alias))],
-            "timeZone": zone, "preferredLanguage": "en-US",
-            "workingHours": {"daysOfWeek": WEEKDAYS, "startTime": f"{start}:00.0000000",
-                             "endTime": f"{end}:00.0000000", "timeZone": zone},
-        })
+        store.add_mailbox(
+            address(alias),
+            "user",
+            {
+                "displayName": name,
+                "givenName": given,
+                "surname": surname,
+                "jobTitle": title,
+                "department": dept,
+                "officeLocation": office,
+                "businessPhones": ["+1 425 555 01" + str(10 + len(alias))],
+                "timeZone": zone,
+                "preferredLanguage": "en-US",
+                "workingHours": {
+                    "daysOfWeek": WEEKDAYS,
+                    "startTime": f"{start}:00.0000000",
+                    "endTime": f"{end}:00.0000000",
+                    "timeZone": zone,
+                },
+            },
+        )
 
 
 def _rooms(store: Store) -> None:
     for alias, name, building, zone in ROOM_LISTS:
-        store.add_mailbox(address(alias), "roomList", {
-            "displayName": name, "timeZone": zone, "place": {"building": building},
-            "address": _address(building),
-        })
+        store.add_mailbox(
+            address(alias),
+            "roomList",
+            {
+                "displayName": name,
+                "timeZone": zone,
+                "place": {"building": building},
+                "address": _address(building),
+            },
+        )
     for alias, name, room_list, capacity, floor, device, wheelchair in ROOMS:
         building = next(b for a, _, b, _ in ROOM_LISTS if a == room_list)
-        store.add_mailbox(address(alias), "room", {
-            "displayName": name, "timeZone": "Pacific Standard Time",
-            "workingHours": {"daysOfWeek": WEEKDAYS, "startTime": "07:00:00.0000000",
-                             "endTime": "19:00:00.0000000", "timeZone": "Pacific Standard Time"},
-            "place": {
-                "capacity": capacity, "building": building, "floorNumber": floor, "floorLabel": f"Floor {floor}",
-                "displayDeviceName": device, "audioDeviceName": device and "Teams audio",
-                "videoDeviceName": device and "Teams camera", "isWheelChairAccessible": wheelchair,
-                "bookingType": "standard", "roomList": address(room_list), "nickname": name.replace("Conf Room ", ""),
-                "label": f"{building}, floor {floor}", "tags": ["bookable"], "phone": None,
-                "address": _address(building),
-                "geoCoordinates": {"latitude": 47.6423, "longitude": -122.1368, "altitude": None, "accuracy": None,
-                                   "altitudeAccuracy": None},
+        store.add_mailbox(
+            address(alias),
+            "room",
+            {
+                "displayName": name,
+                "timeZone": "Pacific Standard Time",
+                "workingHours": {
+                    "daysOfWeek": WEEKDAYS,
+                    "startTime": "07:00:00.0000000",
+                    "endTime": "19:00:00.0000000",
+                    "timeZone": "Pacific Standard Time",
+                },
+                "place": {
+                    "capacity": capacity,
+                    "building": building,
+                    "floorNumber": floor,
+                    "floorLabel": f"Floor {floor}",
+                    "displayDeviceName": device,
+                    "audioDeviceName": device and "Teams audio",
+                    "videoDeviceName": device and "Teams camera",
+                    "isWheelChairAccessible": wheelchair,
+                    "bookingType": "standard",
+                    "roomList": address(room_list),
+                    "nickname": name.replace("Conf Room ", ""),
+                    "label": f"{building}, floor {floor}",
+                    "tags": ["bookable"],
+                    "phone": None,
+                    "address": _address(building),
+                    "geoCoordinates": {
+                        "latitude": 47.6423,
+                        "longitude": -122.1368,
+                        "altitude": None,
+                        "accuracy": None,
+                        "altitudeAccuracy": None,
+                    },
+                },
             },
-        })
+        )
 
 
 def _address(building: str) -> dict[str, str]:
-    return {"street": "1 Contoso Way" if building.endswith("1") else "2 Contoso Way", "city": "Redmond",
-            "state": "WA", "countryOrRegion": "United States", "postalCode": "98052"}
+    return {
+        "street": "1 Contoso Way" if building.endswith("1") else "2 Contoso Way",
+        "city": "Redmond",
+        "state": "WA",
+        "countryOrRegion": "United States",
+        "postalCode": "98052",
+    }
 
 
 def _calendars(store: Store) -> None:
@@ -164,81 +252,232 @@ def _events(store: Store, today: dt.date, now: dt.datetime) -> None:
         return dt.datetime.combine(mon + dt.timedelta(days=day_offset), dt.time(hh, mm)).strftime("%Y-%m-%dT%H:%M:%S")
 
     def when(day: int, start: tuple[int, int], end: tuple[int, int], zone: str = pacific) -> dict[str, Any]:
-        return {"start": {"dateTime": at(day, *start), "timeZone": zone},
-                "end": {"dateTime": at(day, *end), "timeZone": zone}}
+        return {
+            "start": {"dateTime": at(day, *start), "timeZone": zone},
+            "end": {"dateTime": at(day, *end), "timeZone": zone},
+        }
 
     def people(*aliases: str, kind: str = "required") -> list[dict[str, Any]]:
         out = []
         for alias in aliases:
             row = _mailbox(store, alias)
-            out.append({"type": "resource" if row["kind"] == "room" else kind,
-                        "emailAddress": {"address": row["address"], "name": json.loads(row["doc"])["displayName"]}})
+            out.append(
+                {
+                    "type": "resource" if row["kind"] == "room" else kind,
+                    "emailAddress": {"address": row["address"], "name": json.loads(row["doc"])["displayName"]},
+                }
+            )
         return out
 
-    sync = _add(store, now, "adele", {
-        "subject": "Weekly team sync", **when(-7 * 4 + 1, (10, 0), (10, 30)),
-        "body": {"contentType": "text", "content": "Agenda: wins, blockers, next steps."},
-        "attendees": people("alex", "dana", "megan"), "isOnlineMeeting": True,
-        "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday"], "firstDayOfWeek": "sunday"},
-                       "range": {"type": "noEnd", "startDate": (mon - dt.timedelta(days=27)).isoformat(),
-                                 "recurrenceTimeZone": pacific}},
-        "categories": ["Team"],
-    })
+    sync = _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Weekly team sync",
+            **when(-7 * 4 + 1, (10, 0), (10, 30)),
+            "body": {"contentType": "text", "content": "Agenda: wins, blockers, next steps."},
+            "attendees": people("alex", "dana", "megan"),
+            "isOnlineMeeting": True,
+            "recurrence": {
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday"], "firstDayOfWeek": "sunday"},
+                "range": {
+                    "type": "noEnd",
+                    "startDate": (mon - dt.timedelta(days=27)).isoformat(),
+                    "recurrenceTimeZone": pacific,
+                },
+            },
+            "categories": ["Team"],
+        },
+    )
     # This week's sync moved to 11:00; next week's cancelled.
-    _exception(store, "adele", sync, dt.datetime.combine(mon + dt.timedelta(days=1), dt.time(10, 0)),
-               {"start": {"dateTime": at(1, 11, 0), "timeZone": pacific},
-                "end": {"dateTime": at(1, 11, 30), "timeZone": pacific},
-                "body": {"contentType": "text", "content": "Moved to 11:00 this week (release review at 10)."}})
+    _exception(
+        store,
+        "adele",
+        sync,
+        dt.datetime.combine(mon + dt.timedelta(days=1), dt.time(10, 0)),
+        {
+            "start": {"dateTime": at(1, 11, 0), "timeZone": pacific},
+            "end": {"dateTime": at(1, 11, 30), "timeZone": pacific},
+            "body": {"contentType": "text", "content": "Moved to 11:00 this week (release review at 10)."},
+        },
+    )
     _cancel(store, "adele", sync, dt.datetime.combine(mon + dt.timedelta(days=8), dt.time(10, 0)))
 
-    _add(store, now, "adele", {
-        "subject": "1:1 Adele / Alex", **when(-7 * 2, (15, 0), (15, 30)), "attendees": people("alex"),
-        "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
-                       "range": {"type": "endDate", "startDate": (mon - dt.timedelta(days=14)).isoformat(),
-                                 "endDate": (mon + dt.timedelta(days=7 * 12)).isoformat()}},
-    })
-    _add(store, now, "adele", {
-        "subject": "Quarterly planning", **when(2, (13, 0), (14, 30)),
-        "attendees": people("dana", "fanny") + people("baker"),
-        "location": {"displayName": "Conf Room Baker", "locationType": "conferenceRoom",
-                     "locationEmailAddress": address("baker")},
-        "body": {"contentType": "html", "content": "<p>Bring your Q1 numbers. Draft deck in the team site.</p>"},
-        "importance": "high", "isOnlineMeeting": True,
-    })
-    _add(store, now, "adele", {
-        "subject": "Customer call with Fabrikam", **when(3, (11, 0), (12, 0)), "isOnlineMeeting": True,
-        "attendees": [*people("pavel"), {"type": "required", "emailAddress": {"address": "jordan@fabrikam.com", "name": "Jordan Miller"}}],
-        "body": {"contentType": "text", "content": "Renewal discussion. Jordan asked about the Q2 pricing."},
-    })
-    _add(store, now, "adele", {"subject": "Doctor appointment", **when(3, (8, 0), (9, 0)), "sensitivity": "private",
-                          "showAs": "oof", "location": {"displayName": "Overlake Clinic"}})
-    _add(store, now, "adele", {"subject": "Lunch with Megan", **when(0, (12, 0), (13, 0)), "showAs": "busy",
-                          "location": {"displayName": "Cafe 34"}, "attendees": people("megan")})
-    _add(store, now, "adele", {"subject": "Brown bag: intro to Graph", **when(4, (12, 0), (13, 0)), "showAs": "tentative",
-                          "attendees": people("dana", "priya", kind="optional"), "categories": ["Learning"]})
-    _add(store, now, "adele", {"subject": "Focus time", **when(4, (9, 0), (11, 0)), "showAs": "busy",
-                          "isReminderOn": False, "categories": ["Focus"]})
-    _add(store, now, "adele", {"subject": "Team offsite", "isAllDay": True, "showAs": "oof",
-                          "start": {"dateTime": at(11, 0), "timeZone": pacific},
-                          "end": {"dateTime": at(12, 0), "timeZone": pacific}})
-    _add(store, now, "adele", {"subject": "Ignite conference", "isAllDay": True, "showAs": "oof",
-                          "start": {"dateTime": at(16, 0), "timeZone": pacific},
-                          "end": {"dateTime": at(19, 0), "timeZone": pacific},
-                          "location": {"displayName": "Chicago, IL"}})
-    _add(store, now, "adele", {"subject": "Thanksgiving", "isAllDay": True, "showAs": "free",
-                          "start": {"dateTime": _thanksgiving(mon), "timeZone": pacific},
-                          "end": {"dateTime": _thanksgiving(mon, 1), "timeZone": pacific}, "categories": ["Holiday"]})
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "1:1 Adele / Alex",
+            **when(-7 * 2, (15, 0), (15, 30)),
+            "attendees": people("alex"),
+            "recurrence": {
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+                "range": {
+                    "type": "endDate",
+                    "startDate": (mon - dt.timedelta(days=14)).isoformat(),
+                    "endDate": (mon + dt.timedelta(days=7 * 12)).isoformat(),
+                },
+            },
+        },
+    )
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Quarterly planning",
+            **when(2, (13, 0), (14, 30)),
+            "attendees": people("dana", "fanny") + people("baker"),
+            "location": {
+                "displayName": "Conf Room Baker",
+                "locationType": "conferenceRoom",
+                "locationEmailAddress": address("baker"),
+            },
+            "body": {"contentType": "html", "content": "<p>Bring your Q1 numbers. Draft deck in the team site.</p>"},
+            "importance": "high",
+            "isOnlineMeeting": True,
+        },
+    )
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Customer call with Fabrikam",
+            **when(3, (11, 0), (12, 0)),
+            "isOnlineMeeting": True,
+            "attendees": [
+                *people("pavel"),
+                {"type": "required", "emailAddress": {"address": "jordan@fabrikam.com", "name": "Jordan Miller"}},
+            ],
+            "body": {"contentType": "text", "content": "Renewal discussion. Jordan asked about the Q2 pricing."},
+        },
+    )
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Doctor appointment",
+            **when(3, (8, 0), (9, 0)),
+            "sensitivity": "private",
+            "showAs": "oof",
+            "location": {"displayName": "Overlake Clinic"},
+        },
+    )
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Lunch with Megan",
+            **when(0, (12, 0), (13, 0)),
+            "showAs": "busy",
+            "location": {"displayName": "Cafe 34"},
+            "attendees": people("megan"),
+        },
+    )
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Brown bag: intro to Graph",
+            **when(4, (12, 0), (13, 0)),
+            "showAs": "tentative",
+            "attendees": people("dana", "priya", kind="optional"),
+            "categories": ["Learning"],
+        },
+    )
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Focus time",
+            **when(4, (9, 0), (11, 0)),
+            "showAs": "busy",
+            "isReminderOn": False,
+            "categories": ["Focus"],
+        },
+    )
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Team offsite",
+            "isAllDay": True,
+            "showAs": "oof",
+            "start": {"dateTime": at(11, 0), "timeZone": pacific},
+            "end": {"dateTime": at(12, 0), "timeZone": pacific},
+        },
+    )
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Ignite conference",
+            "isAllDay": True,
+            "showAs": "oof",
+            "start": {"dateTime": at(16, 0), "timeZone": pacific},
+            "end": {"dateTime": at(19, 0), "timeZone": pacific},
+            "location": {"displayName": "Chicago, IL"},
+        },
+    )
+    _add(
+        store,
+        now,
+        "adele",
+        {
+            "subject": "Thanksgiving",
+            "isAllDay": True,
+            "showAs": "free",
+            "start": {"dateTime": _thanksgiving(mon), "timeZone": pacific},
+            "end": {"dateTime": _thanksgiving(mon, 1), "timeZone": pacific},
+            "categories": ["Holiday"],
+        },
+    )
     # Colleagues' own days, so free/busy shows something.
     _add(store, now, "dana", {"subject": "Design review", **when(2, (9, 0), (11, 0), "Eastern Standard Time")})
-    _add(store, now, "dana", {"subject": "Dentist", **when(3, (14, 0), (15, 0), "Eastern Standard Time"),
-                         "sensitivity": "private", "showAs": "oof"})
+    _add(
+        store,
+        now,
+        "dana",
+        {
+            "subject": "Dentist",
+            **when(3, (14, 0), (15, 0), "Eastern Standard Time"),
+            "sensitivity": "private",
+            "showAs": "oof",
+        },
+    )
     _add(store, now, "fanny", {"subject": "Workshop", **when(1, (10, 0), (16, 0), "Eastern Standard Time")})
-    _add(store, now, "fanny", {"subject": "Tentative: vendor demo", **when(3, (13, 0), (14, 0), "Eastern Standard Time"),
-                          "showAs": "tentative"})
+    _add(
+        store,
+        now,
+        "fanny",
+        {
+            "subject": "Tentative: vendor demo",
+            **when(3, (13, 0), (14, 0), "Eastern Standard Time"),
+            "showAs": "tentative",
+        },
+    )
     _add(store, now, "megan", {"subject": "Campaign launch", **when(2, (9, 0), (12, 0), "GMT Standard Time")})
-    _add(store, now, "alex", {"subject": "Working from Portland", "isAllDay": True, "showAs": "workingElsewhere",
-                         "start": {"dateTime": at(4, 0), "timeZone": pacific},
-                         "end": {"dateTime": at(5, 0), "timeZone": pacific}})
+    _add(
+        store,
+        now,
+        "alex",
+        {
+            "subject": "Working from Portland",
+            "isAllDay": True,
+            "showAs": "workingElsewhere",
+            "start": {"dateTime": at(4, 0), "timeZone": pacific},
+            "end": {"dateTime": at(5, 0), "timeZone": pacific},
+        },
+    )
 
 
 def _thanksgiving(mon: dt.date, plus: int = 0) -> str:
@@ -269,8 +508,16 @@ def _exception(store: Store, alias: str, master_id: str, original: dt.datetime, 
     doc.pop("_id")
     ev.apply_changes(doc, changes)
     doc["type"] = "exception"
-    ev.store_event(store, row["mailbox_id"], row["calendar_id"], doc, occurrence_id(master_id, original),
-                   "exception", master_id, original.isoformat())
+    ev.store_event(
+        store,
+        row["mailbox_id"],
+        row["calendar_id"],
+        doc,
+        occurrence_id(master_id, original),
+        "exception",
+        master_id,
+        original.isoformat(),
+    )
 
 
 def _cancel(store: Store, alias: str, master_id: str, original: dt.datetime) -> None:
@@ -279,8 +526,16 @@ def _cancel(store: Store, alias: str, master_id: str, original: dt.datetime) -> 
     doc = ev.occurrence_doc(master_id, master, original, zone_name, ev.event_times(master).duration)
     doc.pop("_id")
     doc.update({"type": "cancelled", "isCancelled": True})
-    ev.store_event(store, row["mailbox_id"], row["calendar_id"], doc, occurrence_id(master_id, original),
-                   "cancelled", master_id, original.isoformat())
+    ev.store_event(
+        store,
+        row["mailbox_id"],
+        row["calendar_id"],
+        doc,
+        occurrence_id(master_id, original),
+        "cancelled",
+        master_id,
+        original.isoformat(),
+    )
 
 
 GROUPS = [
@@ -288,7 +543,7 @@ GROUPS = [
     ("launch", "Product Launch", "Public", ["adele", "alex", "dana", "megan"], "Everything about the spring launch"),
     ("leadership", "Leadership Team", "Private", ["pavel", "megan"], "Leadership planning"),
 ]
-SHARES = [("alex", "adele", "read"), ("megan", "adele", "write")]   # owner, with, role (primary calendars)
+SHARES = [("alex", "adele", "read"), ("megan", "adele", "write")]  # owner, with, role (primary calendars)
 
 
 def _groups_and_sharing(store: Store, today: dt.date, now: dt.datetime) -> None:
@@ -303,24 +558,44 @@ def _groups_and_sharing(store: Store, today: dt.date, now: dt.datetime) -> None:
 
     def group_event(alias: str, body: dict[str, Any]) -> None:
         row = _mailbox(store, alias)
-        doc = ev.new_event_doc(body, {"name": json.loads(row["doc"])["displayName"], "address": row["address"]},
-                               now)
+        doc = ev.new_event_doc(body, {"name": json.loads(row["doc"])["displayName"], "address": row["address"]}, now)
         ev.store_event(store, row["id"], _calendar(store, row["id"])["id"], doc)
 
-    group_event("launch", {"subject": "Launch readiness review",
-                           "start": {"dateTime": at(2, 15), "timeZone": pacific},
-                           "end": {"dateTime": at(2, 16), "timeZone": pacific},
-                           "location": {"displayName": "Conf Room Rainier"},
-                           "body": {"contentType": "text", "content": "Go/no-go checklist for the launch."}})
-    group_event("launch", {"subject": "Launch stand-up",
-                           "start": {"dateTime": at(0, 9, 30), "timeZone": pacific},
-                           "end": {"dateTime": at(0, 9, 45), "timeZone": pacific},
-                           "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
-                                          "range": {"type": "numbered", "startDate": mon.isoformat(),
-                                                    "numberOfOccurrences": 8, "recurrenceTimeZone": pacific}}})
-    group_event("leadership", {"subject": "Leadership offsite planning",
-                               "start": {"dateTime": at(3, 13), "timeZone": pacific},
-                               "end": {"dateTime": at(3, 14), "timeZone": pacific}})
+    group_event(
+        "launch",
+        {
+            "subject": "Launch readiness review",
+            "start": {"dateTime": at(2, 15), "timeZone": pacific},
+            "end": {"dateTime": at(2, 16), "timeZone": pacific},
+            "location": {"displayName": "Conf Room Rainier"},
+            "body": {"contentType": "text", "content": "Go/no-go checklist for the launch."},
+        },
+    )
+    group_event(
+        "launch",
+        {
+            "subject": "Launch stand-up",
+            "start": {"dateTime": at(0, 9, 30), "timeZone": pacific},
+            "end": {"dateTime": at(0, 9, 45), "timeZone": pacific},
+            "recurrence": {
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+                "range": {
+                    "type": "numbered",
+                    "startDate": mon.isoformat(),
+                    "numberOfOccurrences": 8,
+                    "recurrenceTimeZone": pacific,
+                },
+            },
+        },
+    )
+    group_event(
+        "leadership",
+        {
+            "subject": "Leadership offsite planning",
+            "start": {"dateTime": at(3, 13), "timeZone": pacific},
+            "end": {"dateTime": at(3, 14), "timeZone": pacific},
+        },
+    )
     for owner, grantee, role in SHARES:
         row = _mailbox(store, owner)
         seed_share(store, row["address"], _calendar(store, row["id"])["id"], address(grantee), role)

@@ -42,7 +42,7 @@ class Session:
     now: dt.datetime
     view: Render = field(default_factory=Render)
     target: MailboxRow | None = None  # the mailbox the request is about, once the route names it
-    path_prefix: str = ""       # "me", "users/{id}" or "groups/{id}", as the caller wrote it
+    path_prefix: str = ""  # "me", "users/{id}" or "groups/{id}", as the caller wrote it
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -50,31 +50,51 @@ from ..errors import GraphHTTPError, bad_request, not_found
 from .rows import CalendarRow, MailboxRow, PermissionRow
 from .session import Session
 
-ROLES = ("none", "freeBusyRead", "limitedRead", "read", "write", "delegateWithoutPrivateEventAccess",
-         "delegateWithPrivateEventAccess")
+ROLES = (
+    "none",
+    "freeBusyRead",
+    "limitedRead",
+    "read",
+    "write",
+    "delegateWithoutPrivateEventAccess",
+    "delegateWithPrivateEventAccess",
+)
 LEVEL = {role: i for i, role in enumerate(ROLES)}
 OWNER = 100
-FREE_BUSY, LIMITED, READ, WRITE, PRIVATE = (LEVEL[r] for r in (
-    "freeBusyRead", "limitedRead", "read", "write", "delegateWithPrivateEventAccess"))
+FREE_BUSY, LIMITED, READ, WRITE, PRIVATE = (
+    LEVEL[r] for r in ("freeBusyRead", "limitedRead", "read", "write", "delegateWithPrivateEventAccess")
+)
 MY_ORGANIZATION = "My Organization"
-MY_ORGANIZATION_ID = base64.b64encode(b"Default").decode()          # 'RGVmYXVsdA==', as Graph shows it
+MY_ORGANIZATION_ID = base64.b64encode(b"Default").decode()  # 'RGVmYXVsdA==', as Graph shows it
 USER_ROLES = ["freeBusyRead", "limitedRead", "read", "write"]
 DELEGATE_ROLES = ["delegateWithoutPrivateEventAccess", "delegateWithPrivateEventAccess"]
 EXTERNAL_ROLES = ["freeBusyRead", "limitedRead", "read"]
 ORGANIZATION_ROLES = ["none", "freeBusyRead", "limitedRead", "read", "write"]
 PERMISSION_PROPERTIES = {"id", "emailAddress", "isInsideOrganization", "isRemovable", "role", "allowedRoles"}
 DENIED = "Access is denied. Check credentials and try again."
-NEEDS = {FREE_BUSY: "freeBusyRead", LIMITED: "limitedRead", READ: "read", WRITE: "write",
-         PRIVATE: "delegateWithPrivateEventAccess", OWNER: "to be its owner"}
-DOING = {FREE_BUSY: "seeing its free/busy", LIMITED: "reading its events", READ: "reading its events",
-         WRITE: "changing its events", PRIVATE: "changing private events", OWNER: "this"}
+NEEDS = {
+    FREE_BUSY: "freeBusyRead",
+    LIMITED: "limitedRead",
+    READ: "read",
+    WRITE: "write",
+    PRIVATE: "delegateWithPrivateEventAccess",
+    OWNER: "to be its owner",
+}
+DOING = {
+    FREE_BUSY: "seeing its free/busy",
+    LIMITED: "reading its events",
+    READ: "reading its events",
+    WRITE: "changing its events",
+    PRIVATE: "changing private events",
+    OWNER: "this",
+}
 
 
 @dataclass(frozen=True)
 class Access:
     """What the caller may do with one calendar."""
 
-    role: str        # 'owner', 'member', or a calendarRoleType
+    role: str  # 'owner', 'member', or a calendarRoleType
     level: int
 
     @property
@@ -142,14 +162,19 @@ def require(ctx: Session, calendar: CalendarRow, level: int) -> Access:
     what = describe(ctx, calendar)
     mailbox = calendar_mailbox(ctx, calendar)
     if mailbox["kind"] == "group":
-        hint = f"{me} is not a member of the private group {mailbox['address']}." if got.level == 0 else \
-            f"{me} is not a member of {mailbox['address']}: only members change its calendar."
+        hint = (
+            f"{me} is not a member of the private group {mailbox['address']}."
+            if got.level == 0
+            else f"{me} is not a member of {mailbox['address']}: only members change its calendar."
+        )
     elif level >= OWNER:
         hint = f"Only the owner ({mailbox['address']}) can do this."
     else:
-        hint = (f"{me} has the role '{got.role}' on {what}; {DOING[level]} needs {NEEDS[level]} or more. "
-                f"The owner can share it: POST .../calendars/{{id}}/calendarPermissions "
-                f"{{\"emailAddress\": {{\"address\": \"{me}\"}}, \"role\": \"{NEEDS[level]}\"}}.")
+        hint = (
+            f"{me} has the role '{got.role}' on {what}; {DOING[level]} needs {NEEDS[level]} or more. "
+            f"The owner can share it: POST .../calendars/{{id}}/calendarPermissions "
+            f'{{"emailAddress": {{"address": "{me}"}}, "role": "{NEEDS[level]}"}}.'
+        )
     raise GraphHTTPError(403, "ErrorAccessDenied", f"{DENIED} {hint}")
 
 
@@ -161,10 +186,30 @@ def can_see_any(ctx: Session, mailbox: MailboxRow, level: int = LIMITED) -> list
 
 # -- what a sharee sees of an event --------------------------------------------------------------------
 
-_ALWAYS = {"id", "@odata.etag", "@odata.type", "@odata.context", "@removed", "start", "end", "isAllDay", "showAs",
-           "type", "seriesMasterId", "sensitivity", "isCancelled", "recurrence", "originalStart",
-           "originalStartTimeZone", "originalEndTimeZone", "changeKey", "createdDateTime", "lastModifiedDateTime",
-           "iCalUId", "occurrenceId"}
+_ALWAYS = {
+    "id",
+    "@odata.etag",
+    "@odata.type",
+    "@odata.context",
+    "@removed",
+    "start",
+    "end",
+    "isAllDay",
+    "showAs",
+    "type",
+    "seriesMasterId",
+    "sensitivity",
+    "isCancelled",
+    "recurrence",
+    "originalStart",
+    "originalStartTimeZone",
+    "originalEndTimeZone",
+    "changeKey",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    "iCalUId",
+    "occurrenceId",
+}
 LIMITED_KEEP = _ALWAYS | {"subject", "location", "locations"}
 PRIVATE_KEEP = _ALWAYS
 
@@ -188,22 +233,33 @@ def redact(doc: dict[str, Any], got: Access) -> dict[str, Any]:
 
 # -- calendarPermissions ---------------------------------------------------------------------------------
 
+
 def permission_id(address: str) -> str:
     return base64.urlsafe_b64encode(f"ExchangePublishedUser.{address.lower()}".encode()).decode()
 
 
 def _organization_row(ctx: Session, calendar: CalendarRow) -> dict[str, Any]:
     row = ctx.store.permission_of(calendar["id"], MY_ORGANIZATION)
-    return {"id": MY_ORGANIZATION_ID, "role": row["role"] if row else default_organization_role(calendar),
-            "isRemovable": False, "isInsideOrganization": True, "allowedRoles": list(ORGANIZATION_ROLES),
-            "emailAddress": {"name": MY_ORGANIZATION}}
+    return {
+        "id": MY_ORGANIZATION_ID,
+        "role": row["role"] if row else default_organization_role(calendar),
+        "isRemovable": False,
+        "isInsideOrganization": True,
+        "allowedRoles": list(ORGANIZATION_ROLES),
+        "emailAddress": {"name": MY_ORGANIZATION},
+    }
 
 
 def _render(row: PermissionRow) -> dict[str, Any]:
     doc = _doc(row)
-    return {"id": doc["id"], "role": row["role"], "isRemovable": True,
-            "isInsideOrganization": doc["inside"], "allowedRoles": list(doc["allowedRoles"]),
-            "emailAddress": {"name": doc.get("name") or row["grantee"], "address": row["grantee"]}}
+    return {
+        "id": doc["id"],
+        "role": row["role"],
+        "isRemovable": True,
+        "isInsideOrganization": doc["inside"],
+        "allowedRoles": list(doc["allowedRoles"]),
+        "emailAddress": {"name": doc.get("name") or row["grantee"], "address": row["grantee"]},
+    }
 
 
 def permissions(ctx: Session, calendar: CalendarRow) -> list[dict[str, Any]]:
@@ -224,25 +280,33 @@ def grant(ctx: Session, calendar: CalendarRow, address: str, role: str, name: st
         raise bad_request(f"{address} owns this calendar: share it with someone else.", "ErrorInvalidParameter")
     grantee = ctx.store.mailbox(address)
     if grantee is not None and grantee["kind"] != "user":
-        raise bad_request(f"{address} is a {grantee['kind']}, not a person: calendars are shared with people.",
-                          "ErrorInvalidRecipients")
+        raise bad_request(
+            f"{address} is a {grantee['kind']}, not a person: calendars are shared with people.",
+            "ErrorInvalidRecipients",
+        )
     domain = owner["address"].rpartition("@")[2].lower()
     if grantee is None and address.rpartition("@")[2].lower() == domain:
         raise GraphHTTPError(404, "ErrorInvalidUser", f"The requested user '{address}' is invalid.")
     allowed = allowed_roles(ctx, calendar, grantee)
     if role not in allowed:
         who = "someone outside the organization" if grantee is None else address
-        raise bad_request(f"The role '{role}' can't be given to {who} on this calendar; allowed roles: "
-                          f"{', '.join(allowed)}.", "ErrorInvalidParameter")
+        raise bad_request(
+            f"The role '{role}' can't be given to {who} on this calendar; allowed roles: {', '.join(allowed)}.",
+            "ErrorInvalidParameter",
+        )
     pid = permission_id(address)
     if ctx.store.permission_of(calendar["id"], address) is not None:
-        raise GraphHTTPError(409, "ErrorDuplicateUserIdsSpecified",
-                             f"The calendar is already shared with {address}: update that permission's role "
-                             f"(PATCH .../calendarPermissions/{pid}) instead.")
+        raise GraphHTTPError(
+            409,
+            "ErrorDuplicateUserIdsSpecified",
+            f"The calendar is already shared with {address}: update that permission's role "
+            f"(PATCH .../calendarPermissions/{pid}) instead.",
+        )
     display = json.loads(grantee["doc"])["displayName"] if grantee is not None else (name or address)
     doc = {"id": pid, "name": display, "inside": grantee is not None, "allowedRoles": allowed}
-    ctx.store.add_permission(f"{calendar['id']}|{pid}", calendar["id"],
-                             grantee["address"] if grantee else address, role, doc)
+    ctx.store.add_permission(
+        f"{calendar['id']}|{pid}", calendar["id"], grantee["address"] if grantee else address, role, doc
+    )
     return find_permission(ctx, calendar, pid)
 
 

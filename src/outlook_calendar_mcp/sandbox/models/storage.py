@@ -35,56 +35,88 @@ class EventQueries:
     def window_rows(self, calendar_ids: Sequence[str], start_key: str, end_key: str) -> list[EventRow]:
         """Singles and exceptions of the calendars that overlap [start, end) (utc keys)."""
         marks = ",".join("?" * len(calendar_ids))
-        return every(self.db.execute(
-            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind IN ('singleInstance', 'exception')"
-            f" AND {_OVERLAP}", (*calendar_ids, end_key, start_key, start_key)).fetchall())
+        return every(
+            self.db.execute(
+                f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind IN ('singleInstance', 'exception')"
+                f" AND {_OVERLAP}",
+                (*calendar_ids, end_key, start_key, start_key),
+            ).fetchall()
+        )
 
     def window_masters(self, calendar_ids: Sequence[str], start_key: str, end_key: str) -> list[EventRow]:
         """Series masters of the calendars whose occurrences can reach [start, end)."""
         marks = ",".join("?" * len(calendar_ids))
-        return every(self.db.execute(
-            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind = 'seriesMaster'"
-            " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)", (*calendar_ids, end_key, start_key)).fetchall())
+        return every(
+            self.db.execute(
+                f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind = 'seriesMaster'"
+                " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)",
+                (*calendar_ids, end_key, start_key),
+            ).fetchall()
+        )
 
     def series_exceptions_in(self, master_id: str, start_key: str, end_key: str) -> list[EventRow]:
-        return every(self.db.execute(f"SELECT * FROM events WHERE series_master_id = ? AND kind = 'exception'"
-                               f" AND {_OVERLAP}", (master_id, end_key, start_key, start_key)).fetchall())
+        return every(
+            self.db.execute(
+                f"SELECT * FROM events WHERE series_master_id = ? AND kind = 'exception' AND {_OVERLAP}",
+                (master_id, end_key, start_key, start_key),
+            ).fetchall()
+        )
 
     def events_with_id(self, event_id: str) -> list[EventRow]:
         return every(self.db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchall())
 
     def series_child_ids(self, master_ids: Sequence[str]) -> set[str]:
         marks = ",".join("?" * len(master_ids))
-        return {r[0] for r in self.db.execute(
-            f"SELECT id FROM events WHERE series_master_id IN ({marks})", tuple(master_ids))}
+        return {
+            r[0]
+            for r in self.db.execute(f"SELECT id FROM events WHERE series_master_id IN ({marks})", tuple(master_ids))
+        }
 
     def events_by_uid(self, mailbox_id: str, uid: str, kinds: Sequence[str]) -> list[EventRow]:
         marks = ",".join("?" * len(kinds))
-        return every(self.db.execute(f"SELECT * FROM events WHERE mailbox_id = ? AND ical_uid = ? AND kind IN ({marks})"
-                               " ORDER BY rowid", (mailbox_id, uid, *kinds)).fetchall())
+        return every(
+            self.db.execute(
+                f"SELECT * FROM events WHERE mailbox_id = ? AND ical_uid = ? AND kind IN ({marks}) ORDER BY rowid",
+                (mailbox_id, uid, *kinds),
+            ).fetchall()
+        )
 
     def top_level_events(self, calendar_id: str, *, ordered: bool = False) -> list[EventRow]:
         """Singles and series masters of a calendar (ordered: by start, then id)."""
         order = " ORDER BY start_utc, id" if ordered else ""
-        return every(self.db.execute("SELECT * FROM events WHERE calendar_id = ? AND kind IN ('singleInstance', "
-                               f"'seriesMaster'){order}", (calendar_id,)).fetchall())
+        return every(
+            self.db.execute(
+                f"SELECT * FROM events WHERE calendar_id = ? AND kind IN ('singleInstance', 'seriesMaster'){order}",
+                (calendar_id,),
+            ).fetchall()
+        )
 
     def all_top_level_events(self) -> list[EventRow]:
         """Singles and series masters of every mailbox, in insertion order (the seed's delivery)."""
-        return every(self.db.execute("SELECT * FROM events WHERE kind IN ('singleInstance', 'seriesMaster') ORDER BY rowid"
-                               ).fetchall())
+        return every(
+            self.db.execute(
+                "SELECT * FROM events WHERE kind IN ('singleInstance', 'seriesMaster') ORDER BY rowid"
+            ).fetchall()
+        )
 
     def mailbox_top_level_docs(self, mailbox_id: str) -> list[str]:
         """The documents (JSON) of a mailbox's singles and series masters."""
-        return [r[0] for r in self.db.execute("SELECT doc FROM events WHERE mailbox_id = ? AND kind IN"
-                                              " ('singleInstance', 'seriesMaster')", (mailbox_id,))]
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT doc FROM events WHERE mailbox_id = ? AND kind IN ('singleInstance', 'seriesMaster')",
+                (mailbox_id,),
+            )
+        ]
 
     def calendar_events(self, calendar_id: str) -> list[EventRow]:
         return every(self.db.execute("SELECT * FROM events WHERE calendar_id = ?", (calendar_id,)).fetchall())
 
     def event_seqs(self, calendar_id: str) -> dict[str, int]:
-        return {r["id"]: r["seq"] for r in self.db.execute("SELECT id, seq FROM events WHERE calendar_id = ?",
-                                                           (calendar_id,))}
+        return {
+            r["id"]: r["seq"]
+            for r in self.db.execute("SELECT id, seq FROM events WHERE calendar_id = ?", (calendar_id,))
+        }
 
     def mailbox_by_id(self, mailbox_id: str) -> MailboxRow | None:
         return one(self.db.execute("SELECT * FROM mailboxes WHERE id = ?", (mailbox_id,)).fetchone())
@@ -96,14 +128,17 @@ class EventQueries:
         return one(self.db.execute("SELECT * FROM calendars WHERE id = ?", (calendar_id,)).fetchone())
 
     def update_calendar(self, calendar_id: str, doc: dict[str, Any], change_key: str) -> None:
-        self.db.execute("UPDATE calendars SET doc = ?, change_key = ? WHERE id = ?",
-                        (json.dumps(doc), change_key, calendar_id))
+        self.db.execute(
+            "UPDATE calendars SET doc = ?, change_key = ? WHERE id = ?", (json.dumps(doc), change_key, calendar_id)
+        )
 
     def delete_calendar(self, calendar_id: str) -> None:
         self.db.execute("DELETE FROM calendars WHERE id = ?", (calendar_id,))
 
     def rename_group(self, group_id: str, name: str, change_key: str) -> None:
-        self.db.execute("UPDATE calendar_groups SET name = ?, change_key = ? WHERE id = ?", (name, change_key, group_id))
+        self.db.execute(
+            "UPDATE calendar_groups SET name = ?, change_key = ? WHERE id = ?", (name, change_key, group_id)
+        )
 
     def delete_group(self, group_id: str) -> None:
         self.db.execute("DELETE FROM calendar_groups WHERE id = ?", (group_id,))
@@ -115,22 +150,40 @@ class PermissionStore:
     db: sqlite3.Connection
 
     def permission_roles(self, calendar_id: str) -> list[PermissionRow]:
-        return every(self.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ?",
-                               (calendar_id,)).fetchall())
+        return every(
+            self.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ?", (calendar_id,)).fetchall()
+        )
 
     def permission_of(self, calendar_id: str, grantee: str) -> PermissionRow | None:
-        return one(self.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee = ?",
-                               (calendar_id, grantee)).fetchone())
+        return one(
+            self.db.execute(
+                "SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee = ?", (calendar_id, grantee)
+            ).fetchone()
+        )
 
     def permissions_except(self, calendar_id: str, grantee: str) -> list[PermissionRow]:
-        return every(self.db.execute("SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee != ?"
-                               " ORDER BY rowid", (calendar_id, grantee)).fetchall())
+        return every(
+            self.db.execute(
+                "SELECT * FROM calendar_permissions WHERE calendar_id = ? AND grantee != ? ORDER BY rowid",
+                (calendar_id, grantee),
+            ).fetchall()
+        )
 
-    def add_permission(self, permission_id: str, calendar_id: str, grantee: str, role: str,
-                       doc: dict[str, Any], *, replace: bool = False) -> None:
+    def add_permission(
+        self,
+        permission_id: str,
+        calendar_id: str,
+        grantee: str,
+        role: str,
+        doc: dict[str, Any],
+        *,
+        replace: bool = False,
+    ) -> None:
         verb = "INSERT OR REPLACE" if replace else "INSERT"
-        self.db.execute(f"{verb} INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
-                        (permission_id, calendar_id, grantee, role, json.dumps(doc)))
+        self.db.execute(
+            f"{verb} INTO calendar_permissions VALUES (?, ?, ?, ?, ?)",
+            (permission_id, calendar_id, grantee, role, json.dumps(doc)),
+        )
 
     def set_permission_role(self, permission_id: str, role: str) -> None:
         self.db.execute("UPDATE calendar_permissions SET role = ? WHERE id = ?", (role, permission_id))
@@ -148,30 +201,61 @@ class AttachmentStore:
     db: sqlite3.Connection
 
     def count_attachments(self, mailbox_id: str, event_id: str) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM attachments WHERE mailbox_id = ? AND event_id = ?",
-                               (mailbox_id, event_id)).fetchone()[0]
+        return self.db.execute(
+            "SELECT COUNT(*) FROM attachments WHERE mailbox_id = ? AND event_id = ?", (mailbox_id, event_id)
+        ).fetchone()[0]
 
     def attachments_of(self, mailbox_id: str, event_id: str, *, content: bool = False) -> list[AttachmentRow]:
         columns = "*" if content else _ATTACHMENT_LIST
-        return every(self.db.execute(
-            f"SELECT {columns} FROM attachments WHERE mailbox_id = ? AND event_id = ? ORDER BY rowid",
-            (mailbox_id, event_id)).fetchall())
+        return every(
+            self.db.execute(
+                f"SELECT {columns} FROM attachments WHERE mailbox_id = ? AND event_id = ? ORDER BY rowid",
+                (mailbox_id, event_id),
+            ).fetchall()
+        )
 
-    def attachment(self, attachment_id: str, mailbox_id: str, event_id: str, *,
-                   content: bool = False) -> AttachmentRow | None:
+    def attachment(
+        self, attachment_id: str, mailbox_id: str, event_id: str, *, content: bool = False
+    ) -> AttachmentRow | None:
         columns = "*" if content else _ATTACHMENT_LIST
-        return one(self.db.execute(
-            f"SELECT {columns} FROM attachments WHERE id = ? AND mailbox_id = ? AND event_id = ?",
-            (attachment_id, mailbox_id, event_id)).fetchone())
+        return one(
+            self.db.execute(
+                f"SELECT {columns} FROM attachments WHERE id = ? AND mailbox_id = ? AND event_id = ?",
+                (attachment_id, mailbox_id, event_id),
+            ).fetchone()
+        )
 
-    def add_attachment(self, attachment_id: str, mailbox_id: str, event_id: str, kind: str, name: str,
-                       content_type: str | None, size: int, is_inline: bool, last_modified: str,
-                       content: bytes | None, doc: str) -> None:
+    def add_attachment(
+        self,
+        attachment_id: str,
+        mailbox_id: str,
+        event_id: str,
+        kind: str,
+        name: str,
+        content_type: str | None,
+        size: int,
+        is_inline: bool,
+        last_modified: str,
+        content: bytes | None,
+        doc: str,
+    ) -> None:
         self.db.execute(
             "INSERT INTO attachments (id, mailbox_id, event_id, kind, name, content_type, size, is_inline,"
             " last_modified, content, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (attachment_id, mailbox_id, event_id, kind, name, content_type, size, int(is_inline), last_modified,
-             content, doc))
+            (
+                attachment_id,
+                mailbox_id,
+                event_id,
+                kind,
+                name,
+                content_type,
+                size,
+                int(is_inline),
+                last_modified,
+                content,
+                doc,
+            ),
+        )
 
     def delete_attachment(self, attachment_id: str) -> None:
         self.db.execute("DELETE FROM attachments WHERE id = ?", (attachment_id,))
@@ -180,25 +264,41 @@ class AttachmentStore:
         """Attachments and upload sessions of the mailbox's events that are gone (or cancelled)."""
         live = "SELECT id FROM events WHERE mailbox_id = ? AND kind != 'cancelled'"
         for table in ("attachments", "upload_sessions"):
-            self.db.execute(f"DELETE FROM {table} WHERE mailbox_id = ? AND event_id NOT IN ({live})",
-                            (mailbox_id, mailbox_id))
+            self.db.execute(
+                f"DELETE FROM {table} WHERE mailbox_id = ? AND event_id NOT IN ({live})", (mailbox_id, mailbox_id)
+            )
 
     def drop_expired_sessions(self, mailbox_id: str, now_stamp: str) -> None:
         self.db.execute("DELETE FROM upload_sessions WHERE mailbox_id = ? AND expires < ?", (mailbox_id, now_stamp))
 
-    def add_upload_session(self, session_id: str, mailbox_id: str, event_id: str, name: str,
-                           content_type: str | None, size: int, is_inline: bool, expires: str) -> None:
-        self.db.execute("INSERT INTO upload_sessions (id, mailbox_id, event_id, name, content_type, size, is_inline,"
-                        " received, next_offset, expires) VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?), 0, ?)",
-                        (session_id, mailbox_id, event_id, name, content_type, size, int(is_inline), size, expires))
+    def add_upload_session(
+        self,
+        session_id: str,
+        mailbox_id: str,
+        event_id: str,
+        name: str,
+        content_type: str | None,
+        size: int,
+        is_inline: bool,
+        expires: str,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO upload_sessions (id, mailbox_id, event_id, name, content_type, size, is_inline,"
+            " received, next_offset, expires) VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?), 0, ?)",
+            (session_id, mailbox_id, event_id, name, content_type, size, int(is_inline), size, expires),
+        )
 
     def upload_session(self, session_id: str) -> UploadSessionRow | None:
         return one(self.db.execute("SELECT rowid, * FROM upload_sessions WHERE id = ?", (session_id,)).fetchone())
 
     def upload_session_known(self, session: str) -> bool:
         """Whether a session with this id exists (whatever its token)."""
-        return self.db.execute("SELECT 1 FROM upload_sessions WHERE substr(id, 1, ?) = ?",
-                               (len(session) + 1, f"{session}:")).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM upload_sessions WHERE substr(id, 1, ?) = ?", (len(session) + 1, f"{session}:")
+            ).fetchone()
+            is not None
+        )
 
     def write_upload(self, rowid: int, offset: int, data: bytes) -> None:
         with self.db.blobopen("upload_sessions", "received", rowid) as blob:
@@ -223,11 +323,29 @@ class DeltaStore:
     def drop_delta_states_before(self, created: str) -> None:
         self.db.execute("DELETE FROM delta_states WHERE created < ?", (created,))
 
-    def add_delta_state(self, token: str, kind: str, mailbox_id: str, calendar_id: str, window: tuple[str, str],
-                        doc: dict[str, Any], created: str) -> None:
-        self.db.execute("INSERT INTO delta_states VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (token, kind, mailbox_id, calendar_id, window[0], window[1],
-                         json.dumps(doc, separators=(",", ":")), created))
+    def add_delta_state(
+        self,
+        token: str,
+        kind: str,
+        mailbox_id: str,
+        calendar_id: str,
+        window: tuple[str, str],
+        doc: dict[str, Any],
+        created: str,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO delta_states VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                token,
+                kind,
+                mailbox_id,
+                calendar_id,
+                window[0],
+                window[1],
+                json.dumps(doc, separators=(",", ":")),
+                created,
+            ),
+        )
 
     def delta_state(self, token: str, kind: str) -> DeltaStateRow | None:
         return one(self.db.execute("SELECT * FROM delta_states WHERE id = ? AND kind = ?", (token, kind)).fetchone())

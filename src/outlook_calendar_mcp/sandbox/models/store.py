@@ -162,8 +162,14 @@ def etag(change_key: str) -> str:
 
 def new_ical_uid() -> str:
     # Exchange's global object id: a fixed 16-byte class id, then a creation stamp and a random part, in hex.
-    return ("040000008200E00074C5B7101A82E008" + "00000000" + secrets.token_hex(8) + "0000000000000000"
-            + "10000000" + secrets.token_hex(16)).upper()
+    return (
+        "040000008200E00074C5B7101A82E008"
+        + "00000000"
+        + secrets.token_hex(8)
+        + "0000000000000000"
+        + "10000000"
+        + secrets.token_hex(16)
+    ).upper()
 
 
 def occurrence_id(master_id: str, original_start: dt.datetime) -> str:
@@ -271,9 +277,18 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
 
     def wipe(self) -> None:
         with self.transaction():
-            for table in ("delta_states", "outbox", "tombstones", "attachments", "upload_sessions",
-                          "calendar_permissions", "events",
-                          "calendars", "calendar_groups", "mailboxes"):
+            for table in (
+                "delta_states",
+                "outbox",
+                "tombstones",
+                "attachments",
+                "upload_sessions",
+                "calendar_permissions",
+                "events",
+                "calendars",
+                "calendar_groups",
+                "mailboxes",
+            ):
                 self.db.execute(f"DELETE FROM {table}")
 
     def next_seq(self) -> int:
@@ -291,7 +306,9 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
 
     def mailbox(self, key: str) -> MailboxRow | None:
         """A mailbox by id or address (case-insensitive)."""
-        return one(self.db.execute("SELECT * FROM mailboxes WHERE id = ? OR address = ? COLLATE NOCASE", (key, key)).fetchone())
+        return one(
+            self.db.execute("SELECT * FROM mailboxes WHERE id = ? OR address = ? COLLATE NOCASE", (key, key)).fetchone()
+        )
 
     def mailboxes(self, kind: str | None = None) -> list[MailboxRow]:
         if kind:
@@ -304,8 +321,9 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
     # -- calendar groups ----------------------------------------------------
     def add_group(self, mailbox_id: str, name: str, class_id: str | None = None) -> str:
         group_id = new_item_id(b"G")
-        pos = self.db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM calendar_groups WHERE mailbox_id = ?",
-                              (mailbox_id,)).fetchone()[0]
+        pos = self.db.execute(
+            "SELECT COALESCE(MAX(position), 0) + 1 FROM calendar_groups WHERE mailbox_id = ?", (mailbox_id,)
+        ).fetchone()[0]
         self.db.execute(
             "INSERT INTO calendar_groups VALUES (?, ?, ?, ?, ?, ?)",
             (group_id, mailbox_id, name, class_id or str(uuid.uuid4()), new_change_key(), pos),
@@ -313,18 +331,25 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
         return group_id
 
     def groups(self, mailbox_id: str) -> list[CalendarGroupRow]:
-        return every(self.db.execute("SELECT * FROM calendar_groups WHERE mailbox_id = ? ORDER BY position",
-                               (mailbox_id,)).fetchall())
+        return every(
+            self.db.execute(
+                "SELECT * FROM calendar_groups WHERE mailbox_id = ? ORDER BY position", (mailbox_id,)
+            ).fetchall()
+        )
 
     def group(self, mailbox_id: str, group_id: str) -> CalendarGroupRow | None:
-        return one(self.db.execute("SELECT * FROM calendar_groups WHERE mailbox_id = ? AND id = ?",
-                               (mailbox_id, group_id)).fetchone())
+        return one(
+            self.db.execute(
+                "SELECT * FROM calendar_groups WHERE mailbox_id = ? AND id = ?", (mailbox_id, group_id)
+            ).fetchone()
+        )
 
     # -- calendars ----------------------------------------------------------
     def add_calendar(self, mailbox_id: str, group_id: str, doc: dict[str, Any], is_default: bool = False) -> str:
         calendar_id = new_item_id(b"C")
-        pos = self.db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM calendars WHERE mailbox_id = ?",
-                              (mailbox_id,)).fetchone()[0]
+        pos = self.db.execute(
+            "SELECT COALESCE(MAX(position), 0) + 1 FROM calendars WHERE mailbox_id = ?", (mailbox_id,)
+        ).fetchone()[0]
         self.db.execute(
             "INSERT INTO calendars VALUES (?, ?, ?, ?, ?, ?, ?)",
             (calendar_id, mailbox_id, group_id, int(is_default), new_change_key(), pos, json.dumps(doc)),
@@ -333,18 +358,27 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
 
     def calendars(self, mailbox_id: str, group_id: str | None = None) -> list[CalendarRow]:
         if group_id:
-            return every(self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND group_id = ? ORDER BY position",
-                                   (mailbox_id, group_id)).fetchall())
-        return every(self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? ORDER BY position",
-                               (mailbox_id,)).fetchall())
+            return every(
+                self.db.execute(
+                    "SELECT * FROM calendars WHERE mailbox_id = ? AND group_id = ? ORDER BY position",
+                    (mailbox_id, group_id),
+                ).fetchall()
+            )
+        return every(
+            self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? ORDER BY position", (mailbox_id,)).fetchall()
+        )
 
     def calendar(self, mailbox_id: str, calendar_id: str) -> CalendarRow | None:
-        return one(self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND id = ?",
-                               (mailbox_id, calendar_id)).fetchone())
+        return one(
+            self.db.execute(
+                "SELECT * FROM calendars WHERE mailbox_id = ? AND id = ?", (mailbox_id, calendar_id)
+            ).fetchone()
+        )
 
     def default_calendar(self, mailbox_id: str) -> CalendarRow | None:
-        return one(self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND is_default = 1",
-                               (mailbox_id,)).fetchone())
+        return one(
+            self.db.execute("SELECT * FROM calendars WHERE mailbox_id = ? AND is_default = 1", (mailbox_id,)).fetchone()
+        )
 
     # -- events -------------------------------------------------------------
     def put_event(self, row: dict[str, Any]) -> None:
@@ -353,25 +387,48 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
         self.db.execute(
             "INSERT OR REPLACE INTO events (id, mailbox_id, calendar_id, kind, series_master_id, original_start,"
             " ical_uid, start_utc, end_utc, seq, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (row["id"], row["mailbox_id"], row["calendar_id"], row["kind"], row.get("series_master_id"),
-             row.get("original_start"), row["ical_uid"], row.get("start_utc"), row.get("end_utc"), seq,
-             json.dumps(row["doc"])),
+            (
+                row["id"],
+                row["mailbox_id"],
+                row["calendar_id"],
+                row["kind"],
+                row.get("series_master_id"),
+                row.get("original_start"),
+                row["ical_uid"],
+                row.get("start_utc"),
+                row.get("end_utc"),
+                seq,
+                json.dumps(row["doc"]),
+            ),
         )
 
     def event_row(self, mailbox_id: str, event_id: str) -> EventRow | None:
-        return one(self.db.execute("SELECT * FROM events WHERE mailbox_id = ? AND id = ?", (mailbox_id, event_id)).fetchone())
+        return one(
+            self.db.execute("SELECT * FROM events WHERE mailbox_id = ? AND id = ?", (mailbox_id, event_id)).fetchone()
+        )
 
     def delete_event_row(self, row: EventRow) -> None:
         seq = self.next_seq()
         self.db.execute("DELETE FROM events WHERE id = ?", (row["id"],))
-        self.db.execute("INSERT INTO tombstones VALUES (?, ?, ?, ?, ?, ?)",
-                        (row["id"], row["mailbox_id"], row["calendar_id"], row["start_utc"], row["end_utc"], seq))
+        self.db.execute(
+            "INSERT INTO tombstones VALUES (?, ?, ?, ?, ?, ?)",
+            (row["id"], row["mailbox_id"], row["calendar_id"], row["start_utc"], row["end_utc"], seq),
+        )
 
     def series_children(self, master_id: str) -> list[EventRow]:
         return every(self.db.execute("SELECT * FROM events WHERE series_master_id = ?", (master_id,)).fetchall())
 
-    def record_message(self, sender: str, recipient: str, kind: str, event_id: str | None, ical_uid: str | None,
-                       subject: str | None, comment: str | None, now: dt.datetime) -> None:
+    def record_message(
+        self,
+        sender: str,
+        recipient: str,
+        kind: str,
+        event_id: str | None,
+        ical_uid: str | None,
+        subject: str | None,
+        comment: str | None,
+        now: dt.datetime,
+    ) -> None:
         """Everything Exchange would have mailed goes here, so tests can see who was told what."""
         self.db.execute(
             "INSERT INTO outbox (sender, recipient, kind, event_id, ical_uid, subject, comment, created)"

@@ -31,8 +31,12 @@ def action_body(ctx: Ctx, operation: str, params: dict[str, Any]) -> dict[str, A
             continue
         name = canonical.get(key.lower())
         if name is None:
-            raise GraphHTTPError(400, "RequestBodyRead", f"The parameter '{key}' in the request payload is not a valid "
-                                                         f"parameter for the operation '{operation}'.")
+            raise GraphHTTPError(
+                400,
+                "RequestBodyRead",
+                f"The parameter '{key}' in the request payload is not a valid "
+                f"parameter for the operation '{operation}'.",
+            )
         out[name] = read(value, params[name], name)
     return out
 
@@ -40,8 +44,10 @@ def action_body(ctx: Ctx, operation: str, params: dict[str, Any]) -> dict[str, A
 def instant(dtz: dict[str, Any] | None, label: str) -> tuple[dt.datetime, str]:
     """(aware UTC instant, zone name as given) of a request's dateTimeTimeZone."""
     if not dtz or not dtz.get("dateTime"):
-        raise bad_request(f"{label} is required: give {{'dateTime': '2026-11-23T09:00:00', "
-                          "'timeZone': 'Pacific Standard Time'}.", "ErrorInvalidParameter")
+        raise bad_request(
+            f"{label} is required: give {{'dateTime': '2026-11-23T09:00:00', 'timeZone': 'Pacific Standard Time'}}.",
+            "ErrorInvalidParameter",
+        )
     value = dict(dtz)
     # '2016-05-20T7:00:00' (a one-digit hour, as in the reference) reads as 07:00.
     value["dateTime"] = re.sub(r"T(\d)(?=:)", r"T0\1", value["dateTime"].strip())

@@ -64,8 +64,8 @@ from .actions import action_body
 from .common import respond_docs
 
 MB = 1024 * 1024
-SMALL_LIMIT = 3 * MB          # POST .../attachments: files (and items) under 3 MB
-MAX_SIZE = 150 * MB           # upload sessions: 3 MB .. 150 MB
+SMALL_LIMIT = 3 * MB  # POST .../attachments: files (and items) under 3 MB
+MAX_SIZE = 150 * MB  # upload sessions: 3 MB .. 150 MB
 SESSION_LIFETIME = dt.timedelta(hours=1)
 KINDS = {f"microsoft.graph.{name}".lower(): kind for kind, name in TYPES.items()}
 BASE_PROPERTIES = ("id", "lastModifiedDateTime", "name", "contentType", "size", "isInline")
@@ -74,33 +74,115 @@ ITEM_EXPAND = "microsoft.graph.itemattachment/item"
 PROVIDERS = {"other", "oneDriveBusiness", "oneDriveConsumer", "dropbox"}
 PERMISSIONS = {"other", "view", "edit", "anonymousView", "anonymousEdit", "organizationView", "organizationEdit"}
 
-FILE = ("object", "fileAttachment", {
-    "name": ("required", "string"), "contentBytes": ("required", "string"), "contentType": "string",
-    "isInline": "bool", "contentId": "string", "contentLocation": "string", "size": "int",
-    "lastModifiedDateTime": "string"})
-ITEM = ("object", "itemAttachment", {"name": "string", "item": ("required", "any"), "contentType": "string",
-                                     "isInline": "bool", "size": "int", "lastModifiedDateTime": "string"})
-REFERENCE_V1 = ("object", "referenceAttachment", {"name": "string", "contentType": "string", "isInline": "bool",
-                                                  "size": "int", "lastModifiedDateTime": "string"})
-REFERENCE_BETA = ("object", "referenceAttachment", {
-    **REFERENCE_V1[2], "name": ("required", "string"), "sourceUrl": ("required", "string"),
-    "providerType": ("enum", PROVIDERS), "permission": ("enum", PERMISSIONS), "isFolder": "bool",
-    "thumbnailUrl": "string", "previewUrl": "string"})
-MESSAGE = ("object", "message", {
-    "subject": "string", "body": ITEM_BODY, "toRecipients": ("list", RECIPIENT), "ccRecipients": ("list", RECIPIENT),
-    "bccRecipients": ("list", RECIPIENT), "replyTo": ("list", RECIPIENT), "from": RECIPIENT, "sender": RECIPIENT,
-    "importance": ("enum", {"low", "normal", "high"}), "categories": ("list", "string"), "isRead": "bool",
-    "receivedDateTime": "string", "sentDateTime": "string", "internetMessageId": "string"})
-CONTACT = ("object", "contact", {
-    **{k: "string" for k in ("displayName", "givenName", "surname", "middleName", "nickName", "title", "jobTitle",
-                             "companyName", "department", "officeLocation", "mobilePhone", "personalNotes",
-                             "birthday", "fileAs")},
-    "emailAddresses": ("list", EMAIL), "businessPhones": ("list", "string"), "homePhones": ("list", "string"),
-    "businessAddress": ADDRESS, "homeAddress": ADDRESS, "categories": ("list", "string")})
+FILE = (
+    "object",
+    "fileAttachment",
+    {
+        "name": ("required", "string"),
+        "contentBytes": ("required", "string"),
+        "contentType": "string",
+        "isInline": "bool",
+        "contentId": "string",
+        "contentLocation": "string",
+        "size": "int",
+        "lastModifiedDateTime": "string",
+    },
+)
+ITEM = (
+    "object",
+    "itemAttachment",
+    {
+        "name": "string",
+        "item": ("required", "any"),
+        "contentType": "string",
+        "isInline": "bool",
+        "size": "int",
+        "lastModifiedDateTime": "string",
+    },
+)
+REFERENCE_V1 = (
+    "object",
+    "referenceAttachment",
+    {"name": "string", "contentType": "string", "isInline": "bool", "size": "int", "lastModifiedDateTime": "string"},
+)
+REFERENCE_BETA = (
+    "object",
+    "referenceAttachment",
+    {
+        **REFERENCE_V1[2],
+        "name": ("required", "string"),
+        "sourceUrl": ("required", "string"),
+        "providerType": ("enum", PROVIDERS),
+        "permission": ("enum", PERMISSIONS),
+        "isFolder": "bool",
+        "thumbnailUrl": "string",
+        "previewUrl": "string",
+    },
+)
+MESSAGE = (
+    "object",
+    "message",
+    {
+        "subject": "string",
+        "body": ITEM_BODY,
+        "toRecipients": ("list", RECIPIENT),
+        "ccRecipients": ("list", RECIPIENT),
+        "bccRecipients": ("list", RECIPIENT),
+        "replyTo": ("list", RECIPIENT),
+        "from": RECIPIENT,
+        "sender": RECIPIENT,
+        "importance": ("enum", {"low", "normal", "high"}),
+        "categories": ("list", "string"),
+        "isRead": "bool",
+        "receivedDateTime": "string",
+        "sentDateTime": "string",
+        "internetMessageId": "string",
+    },
+)
+CONTACT = (
+    "object",
+    "contact",
+    {
+        **{
+            k: "string"
+            for k in (
+                "displayName",
+                "givenName",
+                "surname",
+                "middleName",
+                "nickName",
+                "title",
+                "jobTitle",
+                "companyName",
+                "department",
+                "officeLocation",
+                "mobilePhone",
+                "personalNotes",
+                "birthday",
+                "fileAs",
+            )
+        },
+        "emailAddresses": ("list", EMAIL),
+        "businessPhones": ("list", "string"),
+        "homePhones": ("list", "string"),
+        "businessAddress": ADDRESS,
+        "homeAddress": ADDRESS,
+        "categories": ("list", "string"),
+    },
+)
 ITEM_TYPES = {"microsoft.graph.event": EVENT, "microsoft.graph.message": MESSAGE, "microsoft.graph.contact": CONTACT}
-ATTACHMENT_ITEM = ("object", "attachmentItem", {
-    "attachmentType": ("enum", {"file", "item", "reference"}), "name": "string", "size": "int",
-    "contentType": "string", "isInline": "bool", "contentId": "string"})
+ATTACHMENT_ITEM = (
+    "object",
+    "attachmentItem",
+    {
+        "attachmentType": ("enum", {"file", "item", "reference"}),
+        "name": "string",
+        "size": "int",
+        "contentType": "string",
+        "isInline": "bool",
+        "contentId": "string",
+    },
+)
 _RANGE = re.compile(r"bytes (\d{1,12})-(\d{1,12})/(\d{1,12})")
 
 
@@ -115,8 +197,11 @@ def parse(ctx: Ctx, options: set[str]) -> tuple[odata.Query, bool]:
     params = {k: v for k, v in ctx.params.items() if k.lower() != "$expand"}
     expand = next((v for k, v in ctx.params.items() if k.lower() == "$expand"), None)
     if expand is not None and expand.strip().lower() not in (ITEM_EXPAND, "item"):
-        raise bad_request(f"Parsing OData Select and Expand failed: '{expand}' cannot be expanded on an attachment; "
-                          "use $expand=microsoft.graph.itemAttachment/item.", "BadRequest")
+        raise bad_request(
+            f"Parsing OData Select and Expand failed: '{expand}' cannot be expanded on an attachment; "
+            "use $expand=microsoft.graph.itemAttachment/item.",
+            "BadRequest",
+        )
     names = BASE_PROPERTIES + FILE_PROPERTIES + (REFERENCE_PROPERTIES if ctx.version == "beta" else ())
     try:
         query = odata.parse(params, options=options, properties=names, type_name="microsoft.graph.attachment")
@@ -148,8 +233,11 @@ def get_attachment(ctx: Ctx, owner: Owner, attachment_id: str) -> Response:
 def raw_value(ctx: Ctx, owner: Owner, attachment_id: str) -> Response:
     row = owner.find(attachment_id, content=True)
     if row["kind"] == "reference":
-        raise GraphHTTPError(405, "ErrorInvalidRequest", "A reference attachment has no raw contents ($value): "
-                                                         "its content is at its sourceUrl.")
+        raise GraphHTTPError(
+            405,
+            "ErrorInvalidRequest",
+            "A reference attachment has no raw contents ($value): its content is at its sourceUrl.",
+        )
     if row["kind"] == "file":
         return Response(row["content"] or b"", media_type=row["content_type"] or "application/octet-stream")
     item = json.loads(row["doc"])["item"]
@@ -160,19 +248,32 @@ def raw_value(ctx: Ctx, owner: Owner, attachment_id: str) -> Response:
 def create(ctx: Ctx, owner: Owner) -> Response:
     body = ctx.json()
     if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object describing a microsoft.graph.attachment.",
-                          "BadRequest")
+        raise bad_request(
+            "The request body must be a JSON object describing a microsoft.graph.attachment.", "BadRequest"
+        )
     odata_type = str(body.get("@odata.type") or "").lstrip("#").lower()
     kind = KINDS.get(odata_type)
     if kind is None:
-        raise GraphHTTPError(400, "RequestBodyRead", (
-            f"The @odata.type '{body.get('@odata.type')}' is not an attachment type: give "
-            "'#microsoft.graph.fileAttachment', '#microsoft.graph.itemAttachment' or "
-            "'#microsoft.graph.referenceAttachment' (microsoft.graph.attachment itself is abstract)."))
+        raise GraphHTTPError(
+            400,
+            "RequestBodyRead",
+            (
+                f"The @odata.type '{body.get('@odata.type')}' is not an attachment type: give "
+                "'#microsoft.graph.fileAttachment', '#microsoft.graph.itemAttachment' or "
+                "'#microsoft.graph.referenceAttachment' (microsoft.graph.attachment itself is abstract)."
+            ),
+        )
     content, fields = {"file": _file_fields, "item": _item_fields, "reference": _reference_fields}[kind](ctx, body)
     owner.take_over()
-    attachment_id = owner.add(kind, fields["name"], fields.get("contentType"), fields["size"], fields.get("isInline"),
-                              content, json.dumps(fields["doc"]))
+    attachment_id = owner.add(
+        kind,
+        fields["name"],
+        fields.get("contentType"),
+        fields["size"],
+        fields.get("isInline"),
+        content,
+        json.dumps(fields["doc"]),
+    )
     owner.changed()
     row = owner.find(attachment_id, content=True)
     out = {"@odata.context": ctx.context_url(f"{owner.path()}/attachments/$entity"), **render(ctx, row)}
@@ -184,16 +285,29 @@ def _file_fields(ctx: Ctx, body: dict[str, Any]) -> tuple[bytes, dict[str, Any]]
     try:
         content = base64.b64decode(body["contentBytes"], validate=True)
     except (binascii.Error, ValueError):
-        raise GraphHTTPError(400, "RequestBodyRead", "Cannot convert the literal in 'contentBytes' to the expected "
-                                                     "type 'Edm.Binary': give the file's bytes in base64.") from None
+        raise GraphHTTPError(
+            400,
+            "RequestBodyRead",
+            "Cannot convert the literal in 'contentBytes' to the expected "
+            "type 'Edm.Binary': give the file's bytes in base64.",
+        ) from None
     if len(content) >= SMALL_LIMIT:
-        raise GraphHTTPError(413, "RequestEntityTooLarge", (
-            f"Maximum request length exceeded: the attachment is {len(content)} bytes. Attach files of 3 MB or more "
-            "through attachments/createUploadSession (up to 150 MB)."))
+        raise GraphHTTPError(
+            413,
+            "RequestEntityTooLarge",
+            (
+                f"Maximum request length exceeded: the attachment is {len(content)} bytes. Attach files of 3 MB or more "
+                "through attachments/createUploadSession (up to 150 MB)."
+            ),
+        )
     name = body["name"]
-    return content, {"name": name, "contentType": body.get("contentType") or guess_type(name),
-                     "isInline": body.get("isInline"), "size": len(content),
-                     "doc": {"contentId": body.get("contentId"), "contentLocation": body.get("contentLocation")}}
+    return content, {
+        "name": name,
+        "contentType": body.get("contentType") or guess_type(name),
+        "isInline": body.get("isInline"),
+        "size": len(content),
+        "doc": {"contentId": body.get("contentId"), "contentLocation": body.get("contentLocation")},
+    }
 
 
 def _item_fields(ctx: Ctx, body: dict[str, Any]) -> tuple[None, dict[str, Any]]:
@@ -202,9 +316,14 @@ def _item_fields(ctx: Ctx, body: dict[str, Any]) -> tuple[None, dict[str, Any]]:
     odata_type = str(item.get("@odata.type") or "").lstrip("#") if isinstance(item, dict) else ""
     spec = ITEM_TYPES.get(odata_type.lower())
     if spec is None:
-        raise GraphHTTPError(400, "RequestBodyRead", (
-            "The property 'item' must be an Outlook item with its @odata.type: '#microsoft.graph.event', "
-            "'#microsoft.graph.message' or '#microsoft.graph.contact'."))
+        raise GraphHTTPError(
+            400,
+            "RequestBodyRead",
+            (
+                "The property 'item' must be an Outlook item with its @odata.type: '#microsoft.graph.event', "
+                "'#microsoft.graph.message' or '#microsoft.graph.contact'."
+            ),
+        )
     check(item, spec, "item")
     fields = canonical_enums({k: v for k, v in item.items() if not k.startswith("@")}, spec)
     item = {"@odata.type": f"#{odata_type.lower()}", **fields}
@@ -213,27 +332,48 @@ def _item_fields(ctx: Ctx, body: dict[str, Any]) -> tuple[None, dict[str, Any]]:
         raise bad_request("The property 'name' is required: the name shown for the attached item.")
     size = len(json.dumps(item).encode())
     if size >= SMALL_LIMIT:
-        raise GraphHTTPError(413, "RequestEntityTooLarge",
-                             f"Maximum request length exceeded: an attached item must be under 3 MB ({size} bytes).")
-    return None, {"name": name, "contentType": None, "isInline": body.get("isInline"), "size": size,
-                  "doc": {"item": item}}
+        raise GraphHTTPError(
+            413,
+            "RequestEntityTooLarge",
+            f"Maximum request length exceeded: an attached item must be under 3 MB ({size} bytes).",
+        )
+    return None, {
+        "name": name,
+        "contentType": None,
+        "isInline": body.get("isInline"),
+        "size": size,
+        "doc": {"item": item},
+    }
 
 
 def _reference_fields(ctx: Ctx, body: dict[str, Any]) -> tuple[None, dict[str, Any]]:
     if ctx.version != "beta":
         check(body, REFERENCE_V1)
-        raise bad_request("A reference attachment needs sourceUrl, which only the beta endpoint defines: "
-                          "POST it to /beta/.../attachments.", "ErrorInvalidRequest")
+        raise bad_request(
+            "A reference attachment needs sourceUrl, which only the beta endpoint defines: "
+            "POST it to /beta/.../attachments.",
+            "ErrorInvalidRequest",
+        )
     check(body, REFERENCE_BETA)
     body = canonical_enums(body, REFERENCE_BETA)
     url = urlsplit(body["sourceUrl"])
     if url.scheme not in ("http", "https") or not url.netloc:
         raise bad_request(f"The property 'sourceUrl' must be an absolute http(s) URL, not '{body['sourceUrl']}'.")
-    doc = {"sourceUrl": body["sourceUrl"], "providerType": body.get("providerType") or "other",
-           "thumbnailUrl": body.get("thumbnailUrl"), "previewUrl": body.get("previewUrl"),
-           "permission": body.get("permission") or "other", "isFolder": bool(body.get("isFolder"))}
-    return None, {"name": body["name"], "contentType": body.get("contentType"), "isInline": body.get("isInline"),
-                  "size": len(json.dumps(doc).encode()), "doc": doc}
+    doc = {
+        "sourceUrl": body["sourceUrl"],
+        "providerType": body.get("providerType") or "other",
+        "thumbnailUrl": body.get("thumbnailUrl"),
+        "previewUrl": body.get("previewUrl"),
+        "permission": body.get("permission") or "other",
+        "isFolder": bool(body.get("isFolder")),
+    }
+    return None, {
+        "name": body["name"],
+        "contentType": body.get("contentType"),
+        "isInline": body.get("isInline"),
+        "size": len(json.dumps(doc).encode()),
+        "doc": doc,
+    }
 
 
 def delete(ctx: Ctx, owner: Owner, attachment_id: str) -> Response:
@@ -249,36 +389,60 @@ def delete(ctx: Ctx, owner: Owner, attachment_id: str) -> Response:
 
 # -- upload sessions -----------------------------------------------------------------------------------------
 
+
 def create_session(ctx: Ctx, owner: Owner) -> Response:
     params = action_body(ctx, "createUploadSession", {"AttachmentItem": ATTACHMENT_ITEM})
     item = params.get("AttachmentItem")
     if not item:
-        raise bad_request("The parameter 'AttachmentItem' is required: {\"AttachmentItem\": {\"attachmentType\": "
-                          "\"file\", \"name\": \"report.pdf\", \"size\": 3483322}}.", "ErrorInvalidParameter")
+        raise bad_request(
+            'The parameter \'AttachmentItem\' is required: {"AttachmentItem": {"attachmentType": '
+            '"file", "name": "report.pdf", "size": 3483322}}.',
+            "ErrorInvalidParameter",
+        )
     if (item.get("attachmentType") or "file") != "file":
-        raise bad_request("Only file attachments are uploaded in sessions: set attachmentType to 'file'.",
-                          "ErrorInvalidParameter")
+        raise bad_request(
+            "Only file attachments are uploaded in sessions: set attachmentType to 'file'.", "ErrorInvalidParameter"
+        )
     if not item.get("name"):
         raise bad_request("AttachmentItem.name is required.", "ErrorInvalidParameter")
     size = item.get("size")
     if size is None:
         raise bad_request("AttachmentItem.size is required: the file's size in bytes.", "ErrorInvalidParameter")
     if size < SMALL_LIMIT:
-        raise bad_request(f"The attachment size {size} is less than the minimum size {SMALL_LIMIT} for an upload "
-                          "session: POST files under 3 MB to the attachments collection.",
-                          "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize")
+        raise bad_request(
+            f"The attachment size {size} is less than the minimum size {SMALL_LIMIT} for an upload "
+            "session: POST files under 3 MB to the attachments collection.",
+            "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize",
+        )
     if size > MAX_SIZE:
-        raise bad_request(f"The message exceeds the maximum supported size: an attachment can be at most "
-                          f"{MAX_SIZE} bytes (150 MB), not {size}.", "ErrorMessageSizeExceeded")
+        raise bad_request(
+            f"The message exceeds the maximum supported size: an attachment can be at most "
+            f"{MAX_SIZE} bytes (150 MB), not {size}.",
+            "ErrorMessageSizeExceeded",
+        )
     ctx.store.drop_expired_sessions(ctx.mailbox["id"], stamp(ctx.now))
     session, token = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
     expires = (ctx.now + SESSION_LIFETIME).replace(microsecond=0)
-    ctx.store.add_upload_session(f"{session}:{token}", ctx.mailbox["id"], owner.event_id, item["name"],
-                                 item.get("contentType") or guess_type(item["name"]), size,
-                                 bool(item.get("isInline")), stamp(expires))
+    ctx.store.add_upload_session(
+        f"{session}:{token}",
+        ctx.mailbox["id"],
+        owner.event_id,
+        item["name"],
+        item.get("contentType") or guess_type(item["name"]),
+        size,
+        bool(item.get("isInline")),
+        stamp(expires),
+    )
     url = _outlook_url(ctx, ctx.mailbox["id"], owner.event_id, f"AttachmentSessions('{session}')?authtoken={token}")
-    return ctx.respond({"@odata.context": ctx.context_url("microsoft.graph.uploadSession"), "uploadUrl": url,
-                        "expirationDateTime": graph_timestamp(expires), "nextExpectedRanges": ["0-"]}, 201)
+    return ctx.respond(
+        {
+            "@odata.context": ctx.context_url("microsoft.graph.uploadSession"),
+            "uploadUrl": url,
+            "expirationDateTime": graph_timestamp(expires),
+            "nextExpectedRanges": ["0-"],
+        },
+        201,
+    )
 
 
 async def upload_endpoint(request: Request) -> Response:
@@ -298,8 +462,7 @@ async def upload_endpoint(request: Request) -> Response:
     return await answer(request, clock, handle)
 
 
-def _session_ctx(store: Store, request: Request, segments: list[str], body: bytes,
-                 now: dt.datetime) -> tuple[Ctx, Any]:
+def _session_ctx(store: Store, request: Request, segments: list[str], body: bytes, now: dt.datetime) -> tuple[Ctx, Any]:
     if len(segments) != 6 or [s.lower() for s in segments[::2]] != ["users", "events", "attachmentsessions"]:
         raise not_found("Not an upload session URL: use the uploadUrl exactly as createUploadSession returned it.")
     mailbox_id, event_id, session = segments[1], segments[3], segments[5]
@@ -310,25 +473,52 @@ def _session_ctx(store: Store, request: Request, segments: list[str], body: byte
             raise GraphHTTPError(401, "InvalidAuthenticationToken", "The upload URL's authtoken is not valid.")
         raise not_found("The upload session does not exist: it was completed, cancelled or has expired.")
     if request.headers.get("authorization"):
-        raise GraphHTTPError(401, "InvalidAuthenticationToken", (
-            "The uploadUrl is pre-authenticated: send its requests without an Authorization header (a Microsoft "
-            "Graph token is for another audience)."))
+        raise GraphHTTPError(
+            401,
+            "InvalidAuthenticationToken",
+            (
+                "The uploadUrl is pre-authenticated: send its requests without an Authorization header (a Microsoft "
+                "Graph token is for another audience)."
+            ),
+        )
     mailbox = store.mailbox(mailbox_id)
-    ctx = Ctx(request=request, store=store, principal=Principal(mailbox), version="v1.0", segments=segments,
-              view=ev.Render(), applied=[], max_page_size=None, now=now, body_bytes=body,
-              target=mailbox, path_prefix=f"users/{mailbox_id}")
+    ctx = Ctx(
+        request=request,
+        store=store,
+        principal=Principal(mailbox),
+        version="v1.0",
+        segments=segments,
+        view=ev.Render(),
+        applied=[],
+        max_page_size=None,
+        now=now,
+        body_bytes=body,
+        target=mailbox,
+        path_prefix=f"users/{mailbox_id}",
+    )
     return ctx, row
 
 
 def _session_routes(ctx: Ctx, row: UploadSessionRow) -> Response:
     if stamp(ctx.now) > row["expires"]:
         ctx.store.delete_upload_session(row["id"])  # committed: no raise
-        return error_response(GraphHTTPError(404, "ErrorItemNotFound", (
-            f"The upload session expired at {row['expires']}: create a new one with createUploadSession."
-        )), ctx.now, ctx.request.headers.get("client-request-id"))
-    return methods(ctx, {"PUT": lambda: upload(ctx, row),
-                         "GET": lambda: ctx.respond(_session_status(ctx, row, row["next_offset"])),
-                         "DELETE": lambda: _cancel(ctx, row)})
+        return error_response(
+            GraphHTTPError(
+                404,
+                "ErrorItemNotFound",
+                (f"The upload session expired at {row['expires']}: create a new one with createUploadSession."),
+            ),
+            ctx.now,
+            ctx.request.headers.get("client-request-id"),
+        )
+    return methods(
+        ctx,
+        {
+            "PUT": lambda: upload(ctx, row),
+            "GET": lambda: ctx.respond(_session_status(ctx, row, row["next_offset"])),
+            "DELETE": lambda: _cancel(ctx, row),
+        },
+    )
 
 
 def _outlook_url(ctx: Ctx, mailbox_id: str, event_id: str, tail: str, metadata: bool = False) -> str:
@@ -338,10 +528,13 @@ def _outlook_url(ctx: Ctx, mailbox_id: str, event_id: str, tail: str, metadata: 
 
 
 def _session_status(ctx: Ctx, row: UploadSessionRow, next_offset: int) -> dict[str, Any]:
-    return {"@odata.context": _outlook_url(ctx, row["mailbox_id"], row["event_id"], "AttachmentSessions/$entity",
-                                           metadata=True),
-            "expirationDateTime": graph_timestamp(parse_stamp(row["expires"])),
-            "nextExpectedRanges": [str(next_offset) if next_offset else "0-"]}
+    return {
+        "@odata.context": _outlook_url(
+            ctx, row["mailbox_id"], row["event_id"], "AttachmentSessions/$entity", metadata=True
+        ),
+        "expirationDateTime": graph_timestamp(parse_stamp(row["expires"])),
+        "nextExpectedRanges": [str(next_offset) if next_offset else "0-"],
+    }
 
 
 def _cancel(ctx: Ctx, row: UploadSessionRow) -> Response:
@@ -353,29 +546,46 @@ def upload(ctx: Ctx, row: UploadSessionRow) -> Response:
     header = (ctx.request.headers.get("content-range") or "").strip()
     m = _RANGE.fullmatch(header)
     if not m:
-        raise bad_request(f"The Content-Range header '{header}' is missing or malformed: send 'bytes "
-                          "{start}-{end}/{total}' (0-based, end inclusive), e.g. 'bytes 0-4194303/10485760'.",
-                          "invalidRequest")
+        raise bad_request(
+            f"The Content-Range header '{header}' is missing or malformed: send 'bytes "
+            "{start}-{end}/{total}' (0-based, end inclusive), e.g. 'bytes 0-4194303/10485760'.",
+            "invalidRequest",
+        )
     start, end, total = (int(g) for g in m.groups())
     size, expected = row["size"], row["next_offset"]
     if total != size:
-        raise bad_request(f"Content-Range total {total} is not the size declared for this upload session ({size}).",
-                          "invalidRequest")
+        raise bad_request(
+            f"Content-Range total {total} is not the size declared for this upload session ({size}).", "invalidRequest"
+        )
     if end < start or end >= total:
-        raise bad_request(f"Content-Range 'bytes {start}-{end}/{total}' is not a range inside the file.",
-                          "invalidRequest")
+        raise bad_request(
+            f"Content-Range 'bytes {start}-{end}/{total}' is not a range inside the file.", "invalidRequest"
+        )
     data = ctx.body_bytes
     if len(data) != end - start + 1:
-        raise bad_request(f"The request body has {len(data)} bytes but Content-Range 'bytes {start}-{end}/{total}' "
-                          f"announces {end - start + 1}.", "invalidRequest")
+        raise bad_request(
+            f"The request body has {len(data)} bytes but Content-Range 'bytes {start}-{end}/{total}' "
+            f"announces {end - start + 1}.",
+            "invalidRequest",
+        )
     if start < expected:
-        raise GraphHTTPError(416, "invalidRange", (
-            f"Uploaded fragment overlaps with existing data: bytes up to {expected - 1} were already received; "
-            f"continue at {expected} (nextExpectedRanges)."))
+        raise GraphHTTPError(
+            416,
+            "invalidRange",
+            (
+                f"Uploaded fragment overlaps with existing data: bytes up to {expected - 1} were already received; "
+                f"continue at {expected} (nextExpectedRanges)."
+            ),
+        )
     if start > expected:
-        raise GraphHTTPError(416, "invalidRange", (
-            f"Uploaded fragment is out of order: the next expected byte is {expected}, not {start}; upload the "
-            "ranges in order."))
+        raise GraphHTTPError(
+            416,
+            "invalidRange",
+            (
+                f"Uploaded fragment is out of order: the next expected byte is {expected}, not {start}; upload the "
+                "ranges in order."
+            ),
+        )
     ctx.store.write_upload(row["rowid"], start, data)
     if end + 1 < size:
         ctx.store.set_upload_offset(row["id"], end + 1)
@@ -385,17 +595,26 @@ def upload(ctx: Ctx, row: UploadSessionRow) -> Response:
     event_id = row["event_id"]
     owner = Owner(ctx, event_id, None)
     owner.take_over()
-    attachment_id = owner.add("file", row["name"], row["content_type"], size, row["is_inline"], content,
-                              json.dumps({"contentId": None, "contentLocation": None}))
+    attachment_id = owner.add(
+        "file",
+        row["name"],
+        row["content_type"],
+        size,
+        row["is_inline"],
+        content,
+        json.dumps({"contentId": None, "contentLocation": None}),
+    )
     owner.changed()
-    return ctx.respond(None, 201, {"Location": _outlook_url(ctx, ctx.mailbox["id"], event_id,
-                                                            f"Attachments('{attachment_id}')")})
+    return ctx.respond(
+        None, 201, {"Location": _outlook_url(ctx, ctx.mailbox["id"], event_id, f"Attachments('{attachment_id}')")}
+    )
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------
 
 
 # -- effects (called by sandbox.effects) ----------------------------------------------------------------------------------------------
+
 
 def expand_on_event(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], query: odata.Query) -> None:
     """``$expand=attachments`` on an event (an effect of reading it: :mod:`.effects`)."""
@@ -409,9 +628,14 @@ def expand_on_event(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str
 def render(ctx: Ctx, row: AttachmentRow, *, expand_item: bool = False, path: str = "") -> dict[str, Any]:
     kind, doc = row["kind"], json.loads(row["doc"])
     out: dict[str, Any] = {
-        "@odata.type": f"#microsoft.graph.{TYPES[kind]}", "id": row["id"],
-        "lastModifiedDateTime": row["last_modified"], "name": row["name"], "contentType": row["content_type"],
-        "size": row["size"], "isInline": bool(row["is_inline"])}
+        "@odata.type": f"#microsoft.graph.{TYPES[kind]}",
+        "id": row["id"],
+        "lastModifiedDateTime": row["last_modified"],
+        "name": row["name"],
+        "contentType": row["content_type"],
+        "size": row["size"],
+        "isInline": bool(row["is_inline"]),
+    }
     if kind == "file":
         out["contentId"], out["contentLocation"] = doc.get("contentId"), doc.get("contentLocation")
         if "content" in row.keys():  # noqa: SIM118 - `in` on a sqlite3.Row looks at its values
@@ -420,7 +644,11 @@ def render(ctx: Ctx, row: AttachmentRow, *, expand_item: bool = False, path: str
         out.update({name: doc.get(name) for name in REFERENCE_PROPERTIES})
     elif kind == "item" and expand_item:
         out["item@odata.context"] = ctx.context_url(
-            f"{path}/attachments('{row['id']}')/microsoft.graph.itemAttachment/item/$entity")
-        out["item"] = {"@odata.type": doc["item"]["@odata.type"], "id": "",
-                       **{k: v for k, v in doc["item"].items() if not k.startswith("@")}}
+            f"{path}/attachments('{row['id']}')/microsoft.graph.itemAttachment/item/$entity"
+        )
+        out["item"] = {
+            "@odata.type": doc["item"]["@odata.type"],
+            "id": "",
+            **{k: v for k, v in doc["item"].items() if not k.startswith("@")},
+        }
     return out

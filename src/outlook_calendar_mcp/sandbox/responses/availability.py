@@ -98,15 +98,28 @@ DEFAULT_SEARCH = dt.timedelta(days=7)
 
 FIND_MEETING_TIMES = {
     "attendees": ("list", ATTENDEE_BASE),
-    "locationConstraint": ("object", "locationConstraint", {"isRequired": "bool", "suggestLocation": "bool",
-                                                            "locations": ("list", LOCATION_ITEM)}),
-    "timeConstraint": ("object", "timeConstraint", {
-        "activityDomain": ("enum", {"work", "personal", "unrestricted", "unknown"}),
-        "timeSlots": ("list", TIME_SLOT)}),
-    "meetingDuration": "string", "maxCandidates": "int", "isOrganizerOptional": "bool",
-    "returnSuggestionReasons": "bool", "minimumAttendeePercentage": "number",
+    "locationConstraint": (
+        "object",
+        "locationConstraint",
+        {"isRequired": "bool", "suggestLocation": "bool", "locations": ("list", LOCATION_ITEM)},
+    ),
+    "timeConstraint": (
+        "object",
+        "timeConstraint",
+        {"activityDomain": ("enum", {"work", "personal", "unrestricted", "unknown"}), "timeSlots": ("list", TIME_SLOT)},
+    ),
+    "meetingDuration": "string",
+    "maxCandidates": "int",
+    "isOrganizerOptional": "bool",
+    "returnSuggestionReasons": "bool",
+    "minimumAttendeePercentage": "number",
 }
-GET_SCHEDULE = {"schedules": ("list", "string"), "startTime": DATETIME_TZ, "endTime": DATETIME_TZ, "availabilityViewInterval": "int"}
+GET_SCHEDULE = {
+    "schedules": ("list", "string"),
+    "startTime": DATETIME_TZ,
+    "endTime": DATETIME_TZ,
+    "availabilityViewInterval": "int",
+}
 
 
 # -- free/busy of one mailbox ------------------------------------------------------------------------
@@ -119,48 +132,67 @@ def get_schedule(ctx: Ctx, calendar: CalendarRow) -> Response:
     body = action_body(ctx, "getSchedule", GET_SCHEDULE)
     schedules = body.get("schedules")
     if not schedules:
-        raise bad_request("schedules is required: a list of 1 to 100 SMTP addresses of people, rooms or "
-                          "resources, e.g. [\"dana@contoso.com\"].", "ErrorInvalidParameter")
+        raise bad_request(
+            "schedules is required: a list of 1 to 100 SMTP addresses of people, rooms or "
+            'resources, e.g. ["dana@contoso.com"].',
+            "ErrorInvalidParameter",
+        )
     if len(schedules) > MAX_SCHEDULES:
-        raise bad_request(f"schedules lists {len(schedules)} addresses; at most {MAX_SCHEDULES} are allowed per "
-                          "request.", "ErrorInvalidParameter")
+        raise bad_request(
+            f"schedules lists {len(schedules)} addresses; at most {MAX_SCHEDULES} are allowed per request.",
+            "ErrorInvalidParameter",
+        )
     for address in schedules:
         if not isinstance(address, str) or "@" not in address:
-            raise bad_request(f"schedules: '{address}' is not an SMTP address such as dana@contoso.com.",
-                              "ErrorInvalidParameter")
+            raise bad_request(
+                f"schedules: '{address}' is not an SMTP address such as dana@contoso.com.", "ErrorInvalidParameter"
+            )
     start, _ = instant(body.get("startTime"), "startTime")
     end, _ = instant(body.get("endTime"), "endTime")
     if end <= start:
         raise bad_request("endTime must be later than startTime.", "ErrorInvalidParameter")
     if end - start > MAX_WINDOW:
-        raise bad_request(f"The requested time window is {(end - start).days} days long; getSchedule covers at most "
-                          f"{MAX_WINDOW.days} days per request.", "ErrorTimeIntervalTooBig")
+        raise bad_request(
+            f"The requested time window is {(end - start).days} days long; getSchedule covers at most "
+            f"{MAX_WINDOW.days} days per request.",
+            "ErrorTimeIntervalTooBig",
+        )
     interval = body.get("availabilityViewInterval")
     interval = 30 if interval is None else interval
     if not 5 <= interval <= 1440:
-        raise bad_request(f"availabilityViewInterval must be between 5 and 1440 minutes, not {interval}.",
-                          "ErrorInvalidParameter")
+        raise bad_request(
+            f"availabilityViewInterval must be between 5 and 1440 minutes, not {interval}.", "ErrorInvalidParameter"
+        )
     values = [schedule_information(ctx, address, start, end, dt.timedelta(minutes=interval)) for address in schedules]
-    return ctx.respond({"@odata.context": ctx.context_url("Collection(microsoft.graph.scheduleInformation)"),
-                        "value": values})
+    return ctx.respond(
+        {"@odata.context": ctx.context_url("Collection(microsoft.graph.scheduleInformation)"), "value": values}
+    )
 
 
-def schedule_information(ctx: Ctx, address: str, start: dt.datetime, end: dt.datetime,
-                         interval: dt.timedelta) -> dict[str, Any]:
+def schedule_information(
+    ctx: Ctx, address: str, start: dt.datetime, end: dt.datetime, interval: dt.timedelta
+) -> dict[str, Any]:
     row = ctx.store.mailbox(address)
     if row is None or row["kind"] not in ("user", "room"):
         if row is not None and row["kind"] == "roomList":
-            message = (f"{address} is a room list, not a mailbox: ask for the rooms in it "
-                       f"(GET /places/{address}/microsoft.graph.roomlist/rooms).")
+            message = (
+                f"{address} is a room list, not a mailbox: ask for the rooms in it "
+                f"(GET /places/{address}/microsoft.graph.roomlist/rooms)."
+            )
         else:
             message = f"The mailbox {address} was not found in the organization; its free/busy is unknown."
-        return {"scheduleId": address, "availabilityView": "", "scheduleItems": [],
-                "error": {"message": message, "responseCode": "ErrorMailRecipientNotFound"}}
+        return {
+            "scheduleId": address,
+            "availabilityView": "",
+            "scheduleItems": [],
+            "error": {"message": message, "responseCode": "ErrorMailRecipientNotFound"},
+        }
     items = busy_items(ctx, row, start, end)
     timeline = Timeline(i for i in items if i.status != "unknown")
     slots = math.ceil((end - start) / interval)
-    view = "".join(VIEW_DIGIT[timeline.worst(start + k * interval, min(start + (k + 1) * interval, end))]
-                   for k in range(slots))
+    view = "".join(
+        VIEW_DIGIT[timeline.worst(start + k * interval, min(start + (k + 1) * interval, end))] for k in range(slots)
+    )
     out_items = []
     for item in items:
         private = item.doc.get("sensitivity") in ("private", "confidential")
@@ -171,8 +203,12 @@ def schedule_information(ctx: Ctx, address: str, start: dt.datetime, end: dt.dat
         entry["start"] = render_instant(ctx, item.start)
         entry["end"] = render_instant(ctx, item.end)
         out_items.append(entry)
-    return {"scheduleId": address, "availabilityView": view, "scheduleItems": out_items,
-            "workingHours": working_hours(row)}
+    return {
+        "scheduleId": address,
+        "availabilityView": view,
+        "scheduleItems": out_items,
+        "workingHours": working_hours(row),
+    }
 
 
 # -- findMeetingTimes ------------------------------------------------------------------------------------
@@ -187,17 +223,20 @@ def parse_duration(text: Any, label: str = "meetingDuration") -> dt.timedelta:
     """An ISO 8601 duration ('PT1H', 'PT2H30M', 'P1D') -> timedelta; 400 when malformed."""
     m = _DURATION.match(text.strip().upper()) if isinstance(text, str) else None
     if m is None:
-        raise GraphHTTPError(400, "RequestBodyRead",
-                             f"Cannot convert the literal '{text}' to the expected type 'Edm.Duration' (property "
-                             f"'{label}'): use ISO 8601, e.g. 'PT30M', 'PT1H' or 'PT2H30M'.")
+        raise GraphHTTPError(
+            400,
+            "RequestBodyRead",
+            f"Cannot convert the literal '{text}' to the expected type 'Edm.Duration' (property "
+            f"'{label}'): use ISO 8601, e.g. 'PT30M', 'PT1H' or 'PT2H30M'.",
+        )
     weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in m.groups())
     return dt.timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 @dataclass
 class Attendee:
-    entry: dict[str, Any]          # attendeeBase as echoed back
-    mailbox: MailboxRow | None            # None: outside the organization (unknown availability)
+    entry: dict[str, Any]  # attendeeBase as echoed back
+    mailbox: MailboxRow | None  # None: outside the organization (unknown availability)
     resource: bool
     timeline: Timeline | None = None
 
@@ -207,24 +246,29 @@ class Attendee:
 
 @dataclass
 class Place:
-    entry: dict[str, Any]          # the location as returned
-    room: MailboxRow | None        # a room mailbox when the location resolves to one
-    check: bool                    # resolve its availability
+    entry: dict[str, Any]  # the location as returned
+    room: MailboxRow | None  # a room mailbox when the location resolves to one
+    check: bool  # resolve its availability
     timeline: Timeline | None = None
 
 
 def find_meeting_times(ctx: Ctx) -> Response:
     if ctx.principal.app_only:
-        raise forbidden("findMeetingTimes is available only with delegated permissions: sign in as a user "
-                        "(Bearer sandbox:<address>), not as the app.")
+        raise forbidden(
+            "findMeetingTimes is available only with delegated permissions: sign in as a user "
+            "(Bearer sandbox:<address>), not as the app."
+        )
     calendars.require_owner_or_app(ctx)
     body = action_body(ctx, "findMeetingTimes", FIND_MEETING_TIMES)
     organizer = ctx.mailbox
-    duration = parse_duration(body["meetingDuration"]) if body.get("meetingDuration") is not None \
-        else dt.timedelta(minutes=30)
+    duration = (
+        parse_duration(body["meetingDuration"]) if body.get("meetingDuration") is not None else dt.timedelta(minutes=30)
+    )
     if duration <= dt.timedelta(0):
-        raise bad_request(f"meetingDuration must be longer than zero, not '{body['meetingDuration']}': e.g. 'PT30M' "
-                          "or 'PT1H'.", "ErrorInvalidParameter")
+        raise bad_request(
+            f"meetingDuration must be longer than zero, not '{body['meetingDuration']}': e.g. 'PT30M' or 'PT1H'.",
+            "ErrorInvalidParameter",
+        )
     max_candidates = body.get("maxCandidates")
     max_candidates = DEFAULT_MAX_CANDIDATES if max_candidates is None else max_candidates
     if max_candidates < 1:
@@ -232,8 +276,9 @@ def find_meeting_times(ctx: Ctx) -> Response:
     minimum = body.get("minimumAttendeePercentage")
     minimum = 50.0 if minimum is None else minimum
     if not 0 <= minimum <= 100:
-        raise bad_request(f"minimumAttendeePercentage is a percentage from 0 to 100, not {minimum:g}.",
-                          "ErrorInvalidParameter")
+        raise bad_request(
+            f"minimumAttendeePercentage is a percentage from 0 to 100, not {minimum:g}.", "ErrorInvalidParameter"
+        )
     organizer_optional = bool(body.get("isOrganizerOptional"))
     constraint = body.get("timeConstraint") or {}
     domain = constraint.get("activityDomain") or "work"
@@ -286,21 +331,31 @@ def find_meeting_times(ctx: Ctx) -> Response:
         reason = _empty_reason(rejected, windows, org_hours, allowed, duration, step)
     explain = None
     if body.get("returnSuggestionReasons"):
-        explain = REASON_ORGANIZER if not attendees else (
-            REASON_ALL if all(c[0] >= 100 for c in chosen) else REASON_MOST)
+        explain = (
+            REASON_ORGANIZER if not attendees else (REASON_ALL if all(c[0] >= 100 for c in chosen) else REASON_MOST)
+        )
     suggestions = []
     for order, (confidence, start, end, org_status, statuses, locations) in enumerate(chosen, 1):
         item: dict[str, Any] = {
             "meetingTimeSlot": {"start": render_instant(ctx, start), "end": render_instant(ctx, end)},
-            "confidence": round(confidence, 2), "order": order, "organizerAvailability": org_status,
-            "attendeeAvailability": [{"attendee": a.entry, "availability": s} for a, s in zip(attendees, statuses, strict=True)],
+            "confidence": round(confidence, 2),
+            "order": order,
+            "organizerAvailability": org_status,
+            "attendeeAvailability": [
+                {"attendee": a.entry, "availability": s} for a, s in zip(attendees, statuses, strict=True)
+            ],
             "locations": locations,
         }
         if explain:
             item["suggestionReason"] = explain
         suggestions.append(item)
-    return ctx.respond({"@odata.context": ctx.context_url("microsoft.graph.meetingTimeSuggestionsResult"),
-                        "emptySuggestionsReason": reason, "meetingTimeSuggestions": suggestions})
+    return ctx.respond(
+        {
+            "@odata.context": ctx.context_url("microsoft.graph.meetingTimeSuggestionsResult"),
+            "emptySuggestionsReason": reason,
+            "meetingTimeSuggestions": suggestions,
+        }
+    )
 
 
 def _windows(ctx: Ctx, slots: list[dict[str, Any]] | None, duration: dt.timedelta) -> list[Span]:
@@ -320,15 +375,22 @@ def _windows(ctx: Ctx, slots: list[dict[str, Any]] | None, duration: dt.timedelt
         raw.append((start, end))
     merged = union(raw)
     if merged[-1][1] - merged[0][0] > MAX_WINDOW:
-        raise bad_request(f"timeConstraint.timeSlots span more than {MAX_WINDOW.days} days; ask for a shorter "
-                          "window.", "ErrorInvalidParameter")
+        raise bad_request(
+            f"timeConstraint.timeSlots span more than {MAX_WINDOW.days} days; ask for a shorter window.",
+            "ErrorInvalidParameter",
+        )
     if all(e - s < duration for s, e in merged):
-        raise bad_request(f"meetingDuration ({_iso(duration)}) is longer than every time slot in "
-                          "timeConstraint.timeSlots: lengthen a slot or shorten the meeting.", "ErrorInvalidParameter")
+        raise bad_request(
+            f"meetingDuration ({_iso(duration)}) is longer than every time slot in "
+            "timeConstraint.timeSlots: lengthen a slot or shorten the meeting.",
+            "ErrorInvalidParameter",
+        )
     future = [(max(s, now), e) for s, e in merged if e > now]
     if not future:
-        raise bad_request(f"timeConstraint.timeSlots all end in the past (now is {now:%Y-%m-%dT%H:%M:%SZ}): ask for "
-                          "times to come.", "ErrorInvalidParameter")
+        raise bad_request(
+            f"timeConstraint.timeSlots all end in the past (now is {now:%Y-%m-%dT%H:%M:%SZ}): ask for times to come.",
+            "ErrorInvalidParameter",
+        )
     return future
 
 
@@ -355,8 +417,10 @@ def _attendees(ctx: Ctx, given: list[dict[str, Any]], span: Span) -> list[Attend
     for i, a in enumerate(given):
         address = ((a or {}).get("emailAddress") or {}).get("address")
         if not address or "@" not in address:
-            raise bad_request(f"attendees[{i}].emailAddress.address is required: an SMTP address such as "
-                              "dana@contoso.com.", "ErrorInvalidRecipients")
+            raise bad_request(
+                f"attendees[{i}].emailAddress.address is required: an SMTP address such as dana@contoso.com.",
+                "ErrorInvalidRecipients",
+            )
         if address.lower() in seen:
             continue
         seen.add(address.lower())
@@ -364,12 +428,17 @@ def _attendees(ctx: Ctx, given: list[dict[str, Any]], span: Span) -> list[Attend
         row = in_organization(ctx, address)
         if kind == "resource":
             if row is None:
-                raise bad_request(f"attendees[{i}]: the resource '{address}' was not found in the organization. "
-                                  "Resources are rooms: list them with GET /places/microsoft.graph.room.",
-                                  "ErrorInvalidParameter")
+                raise bad_request(
+                    f"attendees[{i}]: the resource '{address}' was not found in the organization. "
+                    "Resources are rooms: list them with GET /places/microsoft.graph.room.",
+                    "ErrorInvalidParameter",
+                )
             if row["kind"] != "room":
-                raise bad_request(f"attendees[{i}]: '{address}' is a person, not a room: give people the type "
-                                  "'required' (or 'optional'), rooms the type 'resource'.", "ErrorInvalidParameter")
+                raise bad_request(
+                    f"attendees[{i}]: '{address}' is a person, not a room: give people the type "
+                    "'required' (or 'optional'), rooms the type 'resource'.",
+                    "ErrorInvalidParameter",
+                )
         elif row is not None and row["kind"] == "room":
             kind = "resource"
         email = {"name": a["emailAddress"].get("name") or address, "address": address}
@@ -381,13 +450,18 @@ def _attendees(ctx: Ctx, given: list[dict[str, Any]], span: Span) -> list[Attend
     return out
 
 
-def _locations(ctx: Ctx, constraint: dict[str, Any] | None,
-               attendees: list[Attendee]) -> tuple[list[Place], bool, bool]:
+def _locations(
+    ctx: Ctx, constraint: dict[str, Any] | None, attendees: list[Attendee]
+) -> tuple[list[Place], bool, bool]:
     """(places to consider, suggest one of them?, is a location required?)."""
     if constraint is None:
         rooms = [a for a in attendees if a.resource]
         if rooms:
-            return [Place(_room_location(a.mailbox), a.mailbox, False) for a in rooms if a.mailbox is not None], False, False
+            return (
+                [Place(_room_location(a.mailbox), a.mailbox, False) for a in rooms if a.mailbox is not None],
+                False,
+                False,
+            )
         if not attendees:
             return [], False, False
         return [Place(_room_location(r), r, True) for r in _all_rooms(ctx, 1 + len(attendees))], True, False
@@ -398,12 +472,21 @@ def _locations(ctx: Ctx, constraint: dict[str, Any] | None,
         if item.get("locationEmailAddress"):
             room = in_organization(ctx, item["locationEmailAddress"])
             if item.get("resolveAvailability") and (room is None or room["kind"] != "room"):
-                raise bad_request(f"locationConstraint.locations[{i}]: '{item['locationEmailAddress']}' is not a room "
-                                  "of the organization, so its availability cannot be resolved. List rooms with "
-                                  "GET /places/microsoft.graph.room.", "ErrorInvalidParameter")
+                raise bad_request(
+                    f"locationConstraint.locations[{i}]: '{item['locationEmailAddress']}' is not a room "
+                    "of the organization, so its availability cannot be resolved. List rooms with "
+                    "GET /places/microsoft.graph.room.",
+                    "ErrorInvalidParameter",
+                )
         elif item.get("displayName"):
-            room = next((r for r in ctx.store.mailboxes("room")
-                         if json.loads(r["doc"])["displayName"].lower() == item["displayName"].strip().lower()), None)
+            room = next(
+                (
+                    r
+                    for r in ctx.store.mailboxes("room")
+                    if json.loads(r["doc"])["displayName"].lower() == item["displayName"].strip().lower()
+                ),
+                None,
+            )
         if room is not None and room["kind"] != "room":
             room = None
         places.append(Place(entry, room, bool(item.get("resolveAvailability")) and room is not None))
@@ -423,20 +506,28 @@ def _all_rooms(ctx: Ctx, headcount: int) -> list[Any]:
         doc = json.loads(row["doc"])
         capacity = (doc.get("place") or {}).get("capacity")
         if capacity is None or capacity >= headcount:
-            rooms.append((capacity if capacity is not None else 10 ** 6, doc["displayName"].lower(), row))
+            rooms.append((capacity if capacity is not None else 10**6, doc["displayName"].lower(), row))
     return [r for _, _, r in sorted(rooms, key=lambda t: (t[0], t[1]))]
 
 
 def _room_location(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     place = doc.get("place") or {}
-    return {"displayName": doc["displayName"], "locationEmailAddress": row["address"], "locationUri": "",
-            "locationType": "conferenceRoom", "uniqueId": row["address"], "uniqueIdType": "directory",
-            "address": place.get("address"), "coordinates": place.get("geoCoordinates")}
+    return {
+        "displayName": doc["displayName"],
+        "locationEmailAddress": row["address"],
+        "locationUri": "",
+        "locationType": "conferenceRoom",
+        "uniqueId": row["address"],
+        "uniqueIdType": "directory",
+        "address": place.get("address"),
+        "coordinates": place.get("geoCoordinates"),
+    }
 
 
-def _pick_locations(ctx: Ctx, places: list[Place], suggest: bool, start: dt.datetime, end: dt.datetime,
-                    span: Span) -> list[dict[str, Any]]:
+def _pick_locations(
+    ctx: Ctx, places: list[Place], suggest: bool, start: dt.datetime, end: dt.datetime, span: Span
+) -> list[dict[str, Any]]:
     free = []
     for p in places:
         if p.check and p.room is not None:  # checked locations resolve to a room
@@ -450,14 +541,20 @@ def _pick_locations(ctx: Ctx, places: list[Place], suggest: bool, start: dt.date
     return free
 
 
-def _empty_reason(rejected: dict[str, int], windows: list[Any], org_hours: list[Any], allowed: list[Any],
-                  duration: dt.timedelta, step: dt.timedelta) -> str:
+def _empty_reason(
+    rejected: dict[str, int],
+    windows: list[Any],
+    org_hours: list[Any],
+    allowed: list[Any],
+    duration: dt.timedelta,
+    step: dt.timedelta,
+) -> str:
     if not any(rejected.values()):
         if not any(True for _ in _starts(windows, duration, step)):
             return "unknown"
         if not any(True for _ in _starts(org_hours, duration, step)):
             return "organizerUnavailable"
-        return "attendeesUnavailable"       # their working hours never meet the organizer's
+        return "attendeesUnavailable"  # their working hours never meet the organizer's
     if rejected["attendees"] or rejected["unknown"]:
         return "attendeesUnavailableOrUnknown" if rejected["unknown"] else "attendeesUnavailable"
     if rejected["locations"]:

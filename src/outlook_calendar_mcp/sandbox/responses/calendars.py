@@ -16,15 +16,36 @@ from ..models.store import etag, new_change_key
 from .common import check_if_match, parse_query, respond_docs
 
 CALENDAR_PROPERTIES = {
-    "id", "name", "color", "hexColor", "isDefaultCalendar", "changeKey", "canShare", "canViewPrivateItems",
-    "canEdit", "allowedOnlineMeetingProviders", "defaultOnlineMeetingProvider", "isTallyingResponses",
-    "isRemovable", "owner",
+    "id",
+    "name",
+    "color",
+    "hexColor",
+    "isDefaultCalendar",
+    "changeKey",
+    "canShare",
+    "canViewPrivateItems",
+    "canEdit",
+    "allowedOnlineMeetingProviders",
+    "defaultOnlineMeetingProvider",
+    "isTallyingResponses",
+    "isRemovable",
+    "owner",
 }
 GROUP_PROPERTIES = {"id", "name", "classId", "changeKey"}
 LIST_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count"}
-HEX = {"auto": "", "lightBlue": "#a6d1f5", "lightGreen": "#87d28e", "lightOrange": "#fcab73", "lightGray": "#c0c0c0",
-       "lightYellow": "#f4d07a", "lightTeal": "#62d4d3", "lightPink": "#f99fb4", "lightBrown": "#d9b38c",
-       "lightRed": "#f88e8e", "maxColor": ""}
+HEX = {
+    "auto": "",
+    "lightBlue": "#a6d1f5",
+    "lightGreen": "#87d28e",
+    "lightOrange": "#fcab73",
+    "lightGray": "#c0c0c0",
+    "lightYellow": "#f4d07a",
+    "lightTeal": "#62d4d3",
+    "lightPink": "#f99fb4",
+    "lightBrown": "#d9b38c",
+    "lightRed": "#f88e8e",
+    "maxColor": "",
+}
 DISTINGUISHED = "Distinguished folders cannot be deleted."
 
 
@@ -36,11 +57,13 @@ def require_owner_or_app(ctx: Ctx) -> None:
     """Mailbox-level operations (calendar folders and groups, findMeetingTimes) are the owner's (or the app's)."""
     if ctx.principal.app_only or ctx.principal.mailbox["id"] == ctx.mailbox["id"]:
         return
-    raise GraphHTTPError(403, "ErrorAccessDenied",
-                         f"Access is denied. Check credentials and try again. Only {ctx.mailbox['address']} (or an "
-                         "app) can do this in that mailbox; calendars it shares are reached as "
-                         f"/users/{ctx.mailbox['address']}/calendar or .../calendars/{{id}}.")
-
+    raise GraphHTTPError(
+        403,
+        "ErrorAccessDenied",
+        f"Access is denied. Check credentials and try again. Only {ctx.mailbox['address']} (or an "
+        "app) can do this in that mailbox; calendars it shares are reached as "
+        f"/users/{ctx.mailbox['address']}/calendar or .../calendars/{{id}}.",
+    )
 
 
 def is_owner(ctx: Ctx) -> bool:
@@ -53,6 +76,7 @@ def require_calendar(ctx: Ctx, calendar: CalendarRow, level: int) -> Any:
 
 
 # -- calendars ---------------------------------------------------------------------
+
 
 def _calendar(ctx: Ctx, calendar_id: str) -> CalendarRow:
     """A calendar of the mailbox that this request just wrote (so it is there)."""
@@ -74,14 +98,19 @@ def render_calendar(ctx: Ctx, row: CalendarRow) -> dict[str, Any]:
     can_edit = doc.get("canEdit", True) and got.level >= sharing.WRITE
     return {
         "@odata.etag": etag(row["change_key"]),
-        "id": row["id"], "name": doc["name"], "color": doc.get("color", "auto"),
+        "id": row["id"],
+        "name": doc["name"],
+        "color": doc.get("color", "auto"),
         "hexColor": doc.get("hexColor", HEX.get(doc.get("color", "auto"), "")),
-        "isDefaultCalendar": bool(row["is_default"]), "changeKey": row["change_key"],
-        "canShare": owner_self and ctx.mailbox["kind"] != "group", "canViewPrivateItems": got.full,
+        "isDefaultCalendar": bool(row["is_default"]),
+        "changeKey": row["change_key"],
+        "canShare": owner_self and ctx.mailbox["kind"] != "group",
+        "canViewPrivateItems": got.full,
         "canEdit": can_edit,
         "allowedOnlineMeetingProviders": ["teamsForBusiness"],
         "defaultOnlineMeetingProvider": doc.get("defaultOnlineMeetingProvider", "teamsForBusiness"),
-        "isTallyingResponses": bool(row["is_default"]), "isRemovable": not row["is_default"],
+        "isTallyingResponses": bool(row["is_default"]),
+        "isRemovable": not row["is_default"],
         "owner": doc.get("owner") or _owner(ctx),
     }
 
@@ -113,8 +142,7 @@ def list_calendars(ctx: Ctx, group: CalendarGroupRow | None) -> Response:
         if not rows:
             require_owner_or_app(ctx)
     query = parse_query(ctx, LIST_OPTIONS, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
-    return respond_docs(ctx, [render_calendar(ctx, r) for r in rows], query,
-                        f"users('{ctx.mailbox['id']}')/calendars")
+    return respond_docs(ctx, [render_calendar(ctx, r) for r in rows], query, f"users('{ctx.mailbox['id']}')/calendars")
 
 
 def get_calendar(ctx: Ctx, row: CalendarRow) -> Response:
@@ -147,9 +175,14 @@ def create_calendar(ctx: Ctx, group: CalendarGroupRow | None) -> Response:
         doc["hexColor"] = body["hexColor"]
     calendar_id = ctx.store.add_calendar(ctx.mailbox["id"], group["id"], doc)
     row = _calendar(ctx, calendar_id)
-    return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendars/$entity"),
-                        **render_calendar(ctx, row)}, 201,
-                       {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/calendars('{calendar_id}')"})
+    return ctx.respond(
+        {
+            "@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendars/$entity"),
+            **render_calendar(ctx, row),
+        },
+        201,
+        {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/calendars('{calendar_id}')"},
+    )
 
 
 def patch_calendar(ctx: Ctx, row: CalendarRow) -> Response:
@@ -182,9 +215,15 @@ def delete_calendar(ctx: Ctx, row: CalendarRow) -> Response:
 
 # -- calendar groups -------------------------------------------------------------------
 
+
 def render_group(row: CalendarGroupRow) -> dict[str, Any]:
-    return {"@odata.etag": etag(row["change_key"]), "id": row["id"], "name": row["name"],
-            "classId": row["class_id"], "changeKey": row["change_key"]}
+    return {
+        "@odata.etag": etag(row["change_key"]),
+        "id": row["id"],
+        "name": row["name"],
+        "classId": row["class_id"],
+        "changeKey": row["change_key"],
+    }
 
 
 def find_group(ctx: Ctx, group_id: str) -> Any:
@@ -198,15 +237,20 @@ def find_group(ctx: Ctx, group_id: str) -> Any:
 def list_groups(ctx: Ctx) -> Response:
     require_owner_or_app(ctx)
     query = parse_query(ctx, LIST_OPTIONS, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
-    return respond_docs(ctx, [render_group(r) for r in ctx.store.groups(ctx.mailbox["id"])], query,
-                        f"users('{ctx.mailbox['id']}')/calendarGroups")
+    return respond_docs(
+        ctx,
+        [render_group(r) for r in ctx.store.groups(ctx.mailbox["id"])],
+        query,
+        f"users('{ctx.mailbox['id']}')/calendarGroups",
+    )
 
 
 def get_group(ctx: Ctx, row: CalendarGroupRow) -> Response:
     query = parse_query(ctx, {"$select"}, GROUP_PROPERTIES, "microsoft.graph.calendarGroup")
     body = odata.project(render_group(row), query.select)
-    return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"),
-                        **body})
+    return ctx.respond(
+        {"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"), **body}
+    )
 
 
 def create_group(ctx: Ctx) -> Response:
@@ -216,9 +260,14 @@ def create_group(ctx: Ctx) -> Response:
     _check_name(ctx, body.get("name"), "groups")
     group_id = ctx.store.add_group(ctx.mailbox["id"], body["name"].strip(), body.get("classId"))
     row = _group(ctx, group_id)
-    return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"),
-                        **render_group(row)}, 201,
-                       {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/calendarGroups('{group_id}')"})
+    return ctx.respond(
+        {
+            "@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/calendarGroups/$entity"),
+            **render_group(row),
+        },
+        201,
+        {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/calendarGroups('{group_id}')"},
+    )
 
 
 def patch_group(ctx: Ctx, row: CalendarGroupRow) -> Response:
@@ -239,7 +288,10 @@ def delete_group(ctx: Ctx, row: CalendarGroupRow) -> Response:
     if row["id"] == first["id"]:
         raise GraphHTTPError(400, "ErrorDeleteDistinguishedFolder", DISTINGUISHED)
     if ctx.store.calendars(ctx.mailbox["id"], row["id"]):
-        raise GraphHTTPError(400, "ErrorCannotDeleteObject",
-                             "The calendar group still holds calendars: delete them or move them out first.")
+        raise GraphHTTPError(
+            400,
+            "ErrorCannotDeleteObject",
+            "The calendar group still holds calendars: delete them or move them out first.",
+        )
     ctx.store.delete_group(row["id"])
     return ctx.respond(None, 204)

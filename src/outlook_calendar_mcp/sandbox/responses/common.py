@@ -14,30 +14,77 @@ from ..models import events as ev
 from ..models import odata
 
 EVENT_PROPERTIES = {
-    "id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories", "transactionId",
-    "originalStartTimeZone", "originalEndTimeZone", "iCalUId", "reminderMinutesBeforeStart", "isReminderOn",
-    "hasAttachments", "subject", "bodyPreview", "importance", "sensitivity", "isAllDay", "isCancelled",
-    "isOrganizer", "responseRequested", "seriesMasterId", "showAs", "type", "webLink", "onlineMeetingUrl",
-    "isOnlineMeeting", "onlineMeetingProvider", "allowNewTimeProposals", "isDraft",
-    "hideAttendees", "responseStatus", "body", "start", "end", "location", "locations", "recurrence",
-    "attendees", "organizer", "onlineMeeting", "originalStart", "cancelledOccurrences", "exceptionOccurrences",
+    "id",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    "changeKey",
+    "categories",
+    "transactionId",
+    "originalStartTimeZone",
+    "originalEndTimeZone",
+    "iCalUId",
+    "reminderMinutesBeforeStart",
+    "isReminderOn",
+    "hasAttachments",
+    "subject",
+    "bodyPreview",
+    "importance",
+    "sensitivity",
+    "isAllDay",
+    "isCancelled",
+    "isOrganizer",
+    "responseRequested",
+    "seriesMasterId",
+    "showAs",
+    "type",
+    "webLink",
+    "onlineMeetingUrl",
+    "isOnlineMeeting",
+    "onlineMeetingProvider",
+    "allowNewTimeProposals",
+    "isDraft",
+    "hideAttendees",
+    "responseStatus",
+    "body",
+    "start",
+    "end",
+    "location",
+    "locations",
+    "recurrence",
+    "attendees",
+    "organizer",
+    "onlineMeeting",
+    "originalStart",
+    "cancelledOccurrences",
+    "exceptionOccurrences",
     "occurrenceId",  # /beta only (sandbox.series)
 }
 LIST_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$expand"}
 VIEW_PARAMS = frozenset({"startDateTime", "endDateTime"})
 DEFAULT_PAGE = 10
 MAX_TOP = 1000
-EVENT_EXPANDABLE = EVENT_PROPERTIES | {"attachments"}   # what $expand takes on an event (sandbox.effects expands)
+EVENT_EXPANDABLE = EVENT_PROPERTIES | {"attachments"}  # what $expand takes on an event (sandbox.effects expands)
 
 
-def parse_query(ctx: Ctx, options: set[str], properties: set[str] | None, type_name: str,
-                non_dollar: frozenset[str] = frozenset(), expandable: set[str] | None = None) -> odata.Query:
+def parse_query(
+    ctx: Ctx,
+    options: set[str],
+    properties: set[str] | None,
+    type_name: str,
+    non_dollar: frozenset[str] = frozenset(),
+    expandable: set[str] | None = None,
+) -> odata.Query:
     try:
-        return odata.parse(ctx.params, options=options, properties=properties, type_name=type_name,
-                           non_dollar=non_dollar, expandable=expandable)
+        return odata.parse(
+            ctx.params,
+            options=options,
+            properties=properties,
+            type_name=type_name,
+            non_dollar=non_dollar,
+            expandable=expandable,
+        )
     except odata.ODataError as e:
         raise GraphHTTPError(400, e.code, str(e)) from None
-
 
 
 def check_if_match(ctx: Ctx, change_key: str, what: str = "event") -> None:
@@ -45,17 +92,25 @@ def check_if_match(ctx: Ctx, change_key: str, what: str = "event") -> None:
     wanted = (ctx.request.headers.get("if-match") or "").strip()
     if wanted and wanted != "*" and wanted not in (f'W/"{change_key}"', change_key, f'"{change_key}"'):
         raise GraphHTTPError(
-            412, "ErrorIrresolvableConflict",
+            412,
+            "ErrorIrresolvableConflict",
             "The send or update operation could not be performed because the change key passed in the request does "
-            f"not match the current change key for the item. Get the {what} again and retry with its @odata.etag.")
+            f"not match the current change key for the item. Get the {what} again and retry with its @odata.etag.",
+        )
 
 
 def require_window(ctx: Ctx) -> tuple[dt.datetime, dt.datetime]:
     params = {k.lower(): v for k, v in ctx.params.items()}
     if "startdatetime" not in params or "enddatetime" not in params:
-        raise bad_request("This request requires a time window specified by the query string parameters "
-                          "StartDateTime and EndDateTime.", "ErrorInvalidParameter")
-    start, end = window_instant(params["startdatetime"], "startDateTime"), window_instant(params["enddatetime"], "endDateTime")
+        raise bad_request(
+            "This request requires a time window specified by the query string parameters "
+            "StartDateTime and EndDateTime.",
+            "ErrorInvalidParameter",
+        )
+    start, end = (
+        window_instant(params["startdatetime"], "startDateTime"),
+        window_instant(params["enddatetime"], "endDateTime"),
+    )
     if end <= start:
         raise bad_request("endDateTime must be later than startDateTime.", "ErrorInvalidParameter")
     return start, end
@@ -65,21 +120,31 @@ def window_instant(value: str, label: str) -> dt.datetime:
     try:
         moment = tz.parse_graph_datetime(value.replace(" ", "+"))
     except ValueError:
-        raise bad_request(f"The value '{value}' of the query parameter {label} is not a valid date and time; "
-                          "use ISO 8601, e.g. 2026-11-23T00:00:00Z.", "ErrorInvalidParameter") from None
+        raise bad_request(
+            f"The value '{value}' of the query parameter {label} is not a valid date and time; "
+            "use ISO 8601, e.g. 2026-11-23T00:00:00Z.",
+            "ErrorInvalidParameter",
+        ) from None
     # Without an offset Graph reads these as UTC, whatever Prefer: outlook.timezone says.
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
-def respond_page(ctx: Ctx, items: list[tuple[str, dict[str, Any]]], query: odata.Query, context: str,
-                 default_page: int = DEFAULT_PAGE, render: Any = None) -> Response:
+def respond_page(
+    ctx: Ctx,
+    items: list[tuple[str, dict[str, Any]]],
+    query: odata.Query,
+    context: str,
+    default_page: int = DEFAULT_PAGE,
+    render: Any = None,
+) -> Response:
     """Filter/sort already done: slice a page, render it, add nextLink/count."""
     size = query.top or ctx.max_page_size or default_page
     if ctx.max_page_size and query.top:
         size = min(query.top, ctx.max_page_size)
-    page = items[query.skip: query.skip + size]
-    render = render or (lambda event_id, doc: ev.render(
-        doc.materialize() if isinstance(doc, ev.Instance) else doc, event_id, ctx.view))
+    page = items[query.skip : query.skip + size]
+    render = render or (
+        lambda event_id, doc: ev.render(doc.materialize() if isinstance(doc, ev.Instance) else doc, event_id, ctx.view)
+    )
     body: dict[str, Any] = {"@odata.context": ctx.context_url(context)}
     if query.count:
         body["@odata.count"] = len(items)
@@ -89,15 +154,17 @@ def respond_page(ctx: Ctx, items: list[tuple[str, dict[str, Any]]], query: odata
     return ctx.respond(body)
 
 
-def respond_docs(ctx: Ctx, docs: list[dict[str, Any]], query: odata.Query, context: str,
-                 default_page: int = DEFAULT_PAGE) -> Response:
+def respond_docs(
+    ctx: Ctx, docs: list[dict[str, Any]], query: odata.Query, context: str, default_page: int = DEFAULT_PAGE
+) -> Response:
     """$filter, $orderby and a page over documents already rendered (calendars, users, places...)."""
     if query.filter is not None:
         docs = [d for d in docs if odata.matches(query.filter, d)]
     if query.orderby:
         docs = odata.sort(docs, query.orderby)
-    return respond_page(ctx, [(d["id"], d) for d in docs], query, context, default_page=default_page,
-                        render=lambda _i, d: d)
+    return respond_page(
+        ctx, [(d["id"], d) for d in docs], query, context, default_page=default_page, render=lambda _i, d: d
+    )
 
 
 def filtered(query: odata.Query, items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
@@ -112,4 +179,3 @@ def filtered(query: odata.Query, items: list[tuple[str, dict[str, Any]]]) -> lis
 
 def mailbox_context(ctx: Ctx) -> str:
     return f"users('{ctx.mailbox['id']}')"
-

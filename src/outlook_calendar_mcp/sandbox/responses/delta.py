@@ -57,8 +57,12 @@ from .common import require_window
 DEFAULT_PAGE = 10
 TOKEN_LIFETIME = dt.timedelta(days=30)
 FORBIDDEN = ("$filter", "$select", "$top", "$skip", "$search", "$count", "$orderby", "$expand")
-ALLOWED = {"startdatetime": "startDateTime", "enddatetime": "endDateTime", "$deltatoken": "$deltatoken",
-           "$skiptoken": "$skiptoken"}
+ALLOWED = {
+    "startdatetime": "startDateTime",
+    "enddatetime": "endDateTime",
+    "$deltatoken": "$deltatoken",
+    "$skiptoken": "$skiptoken",
+}
 TRACK_CHANGES = "odata.track-changes"
 EVENT_TYPE = "#microsoft.graph.event"
 
@@ -79,6 +83,7 @@ def tracks_changes(ctx: Ctx) -> bool:
 
 # -- the query string ---------------------------------------------------------------------------------
 
+
 def _options(ctx: Ctx) -> dict[str, str]:
     found: dict[str, str] = {}
     refused = []
@@ -89,17 +94,25 @@ def _options(ctx: Ctx) -> dict[str, str]:
             refused.append(key)
             continue
         if key not in ALLOWED:
-            raise GraphHTTPError(400, "ErrorInvalidUrlQuery",
-                                 f"The query parameter '{name}' is not supported. Supported query parameters: "
-                                 "startDateTime, endDateTime, $deltatoken, $skiptoken.")
+            raise GraphHTTPError(
+                400,
+                "ErrorInvalidUrlQuery",
+                f"The query parameter '{name}' is not supported. Supported query parameters: "
+                "startDateTime, endDateTime, $deltatoken, $skiptoken.",
+            )
         if ALLOWED[key] in found:
-            raise bad_request(f"Query option '{name}' was specified more than once, but it must be specified at "
-                              "most once.", "BadRequest")
+            raise bad_request(
+                f"Query option '{name}' was specified more than once, but it must be specified at most once.",
+                "BadRequest",
+            )
         found[ALLOWED[key]] = value
     if refused:
-        raise GraphHTTPError(400, "ErrorInvalidUrlQuery",
-                             "The following parameters are not supported with change tracking over the "
-                             f"'CalendarView' resource: '{', '.join(refused)}'.")
+        raise GraphHTTPError(
+            400,
+            "ErrorInvalidUrlQuery",
+            "The following parameters are not supported with change tracking over the "
+            f"'CalendarView' resource: '{', '.join(refused)}'.",
+        )
     if "$deltatoken" in found and "$skiptoken" in found:
         raise bad_request("Give either $deltatoken or $skiptoken, not both.", "ErrorInvalidUrlQuery")
     for token in ("$deltatoken", "$skiptoken"):
@@ -110,23 +123,31 @@ def _options(ctx: Ctx) -> dict[str, str]:
 
 # -- state ---------------------------------------------------------------------------------------------
 
+
 def _save(ctx: Ctx, kind: str, calendar: CalendarRow, window: tuple[str, str], doc: dict[str, Any]) -> str:
     token = secrets.token_urlsafe(18)
     ctx.store.drop_delta_states_before(graph_timestamp(ctx.now - TOKEN_LIFETIME))
-    ctx.store.add_delta_state(token, kind, calendar["mailbox_id"], calendar["id"], window, doc,
-                              graph_timestamp(ctx.now))
+    ctx.store.add_delta_state(
+        token, kind, calendar["mailbox_id"], calendar["id"], window, doc, graph_timestamp(ctx.now)
+    )
     return token
 
 
 def _load(ctx: Ctx, token: str, kind: str, calendar: CalendarRow, option: str) -> Any:
     row = ctx.store.delta_state(token, kind)
     if row is None:
-        raise GraphHTTPError(410, "SyncStateNotFound",
-                             f"The sync state behind this {option} is unknown or has expired. Start a new round of "
-                             "change tracking: request the calendar view without a token.")
+        raise GraphHTTPError(
+            410,
+            "SyncStateNotFound",
+            f"The sync state behind this {option} is unknown or has expired. Start a new round of "
+            "change tracking: request the calendar view without a token.",
+        )
     if row["calendar_id"] != calendar["id"]:
-        raise bad_request(f"This {option} belongs to another calendar view: follow the links of this calendar view, "
-                          "or start again without a token.", "ErrorInvalidUrlQuery")
+        raise bad_request(
+            f"This {option} belongs to another calendar view: follow the links of this calendar view, "
+            "or start again without a token.",
+            "ErrorInvalidUrlQuery",
+        )
     return row
 
 
@@ -134,15 +155,21 @@ def _window_of(ctx: Ctx, options: dict[str, str], stored: tuple[str, str] | None
     if stored is None or "startDateTime" in options or "endDateTime" in options:
         start, end = require_window(ctx)
         if stored is not None and (utc_key(start), utc_key(end)) != stored:
-            raise bad_request("startDateTime and endDateTime must be those of the round's first request (they are "
-                              "encoded in its tokens): leave them out, or start a new round.", "ErrorInvalidUrlQuery")
+            raise bad_request(
+                "startDateTime and endDateTime must be those of the round's first request (they are "
+                "encoded in its tokens): leave them out, or start a new round.",
+                "ErrorInvalidUrlQuery",
+            )
         return start, end
     return tuple(dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in stored)  # type: ignore
 
 
 # -- what the window holds -------------------------------------------------------------------------------
 
-def snapshot(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> dict[str, tuple[str, str, tuple]]:
+
+def snapshot(
+    ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime
+) -> dict[str, tuple[str, str, tuple]]:
     """id -> (version, kind, sort key) of every item a sync of the window returns."""
     seqs = ctx.store.event_seqs(calendar["id"])
     items: dict[str, tuple[str, str, tuple]] = {}
@@ -168,8 +195,7 @@ def snapshot(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.dateti
 def changes_since(known: dict[str, str], now: dict[str, tuple[str, str, tuple]]) -> list[list[Any]]:
     """[id, version, kind] to send: removals first, then new and changed items by start."""
     removed = [[i, None, "removed"] for i in sorted(known) if i not in now]
-    changed = [[i, v, kind] for i, (v, kind, _) in sorted(now.items(), key=lambda kv: kv[1][2])
-               if known.get(i) != v]
+    changed = [[i, v, kind] for i, (v, kind, _) in sorted(now.items(), key=lambda kv: kv[1][2]) if known.get(i) != v]
     return removed + changed
 
 
@@ -185,6 +211,7 @@ def apply(known: dict[str, str], changes: list[list[Any]]) -> dict[str, str]:
 
 # -- rendering ------------------------------------------------------------------------------------------------
 
+
 def _removed(event_id: str) -> dict[str, Any]:
     return {"@odata.type": EVENT_TYPE, "id": event_id, "@removed": {"reason": "deleted"}}
 
@@ -195,13 +222,19 @@ def render_change(ctx: Ctx, calendar: CalendarRow, event_id: str, version: str |
     try:
         doc, row, _ = lookup.find_event(ctx, event_id, calendar)
     except GraphHTTPError:
-        return _removed(event_id)          # gone since the round began
+        return _removed(event_id)  # gone since the round began
     full = {"@odata.type": EVENT_TYPE, **ev.render(doc, event_id, ctx.view)}
     if row is not None:
         return full
-    return {"@odata.type": EVENT_TYPE, "@odata.etag": full["@odata.etag"], "id": event_id,
-            "seriesMasterId": full.get("seriesMasterId"), "type": "occurrence", "start": full["start"],
-            "end": full["end"]}
+    return {
+        "@odata.type": EVENT_TYPE,
+        "@odata.etag": full["@odata.etag"],
+        "id": event_id,
+        "seriesMasterId": full.get("seriesMasterId"),
+        "type": "occurrence",
+        "start": full["start"],
+        "end": full["end"],
+    }
 
 
 def _link(ctx: Ctx, legacy: bool, window: tuple[str, str], option: str, token: str) -> str:
@@ -221,8 +254,11 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
         round_id, _, offset_text = options["$skiptoken"].partition(".")
         row = _load(ctx, round_id, "round", calendar, "$skiptoken")
         if not offset_text.isdigit():
-            raise GraphHTTPError(410, "SyncStateNotFound", "The $skiptoken is not one this service issued: start a "
-                                 "new round of change tracking without a token.")
+            raise GraphHTTPError(
+                410,
+                "SyncStateNotFound",
+                "The $skiptoken is not one this service issued: start a new round of change tracking without a token.",
+            )
         window = (row["window_start"], row["window_end"])
         _window_of(ctx, options, window)
         state = json.loads(row["doc"])
@@ -241,17 +277,19 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
             if TRACK_CHANGES in _prefer(ctx):
                 ctx.applied.append(TRACK_CHANGES)
         changes, offset, round_id = changes_since(base, snapshot(ctx, calendar, start, end)), 0, None
-    page = changes[offset: offset + size]
+    page = changes[offset : offset + size]
     end_offset = offset + len(page)
-    body: dict[str, Any] = {"@odata.context": ctx.context_url("Collection(event)"),
-                            "value": [sharing.redact(render_change(ctx, calendar, *c), got) for c in page]}
+    body: dict[str, Any] = {
+        "@odata.context": ctx.context_url("Collection(event)"),
+        "value": [sharing.redact(render_change(ctx, calendar, *c), got) for c in page],
+    }
     if end_offset < len(changes) and not (legacy and first_request):
         if round_id is None:
             round_id = _save(ctx, "round", calendar, window, {"base": base, "changes": changes, "legacy": legacy})
         body["@odata.nextLink"] = _link(ctx, legacy, window, "$skiptoken", f"{round_id}.{end_offset}")
     else:  # the round is over (or, in the reference's first response, its first page is)
         known = apply(base, changes[:end_offset])
-        body["@odata.deltaLink"] = _link(ctx, legacy, window, "$deltatoken",
-                                         _save(ctx, "delta", calendar, window, {"known": known}))
+        body["@odata.deltaLink"] = _link(
+            ctx, legacy, window, "$deltatoken", _save(ctx, "delta", calendar, window, {"known": known})
+        )
     return ctx.respond(body)
-

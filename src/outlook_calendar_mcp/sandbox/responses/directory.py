@@ -17,10 +17,32 @@ from ..models.bodies import MAILBOX_SETTINGS, check
 from ..models.rows import MailboxRow
 from .common import parse_query, respond_docs
 
-USER_PROPERTIES = {"id", "displayName", "givenName", "surname", "mail", "userPrincipalName", "jobTitle",
-                   "officeLocation", "businessPhones", "mobilePhone", "preferredLanguage"}
-PERSON_PROPERTIES = {"id", "displayName", "givenName", "surname", "jobTitle", "officeLocation", "department",
-                     "scoredEmailAddresses", "personType", "userPrincipalName", "companyName"}
+USER_PROPERTIES = {
+    "id",
+    "displayName",
+    "givenName",
+    "surname",
+    "mail",
+    "userPrincipalName",
+    "jobTitle",
+    "officeLocation",
+    "businessPhones",
+    "mobilePhone",
+    "preferredLanguage",
+}
+PERSON_PROPERTIES = {
+    "id",
+    "displayName",
+    "givenName",
+    "surname",
+    "jobTitle",
+    "officeLocation",
+    "department",
+    "scoredEmailAddresses",
+    "personType",
+    "userPrincipalName",
+    "companyName",
+}
 USER_SEARCH_FIELDS = ("displayName", "mail", "userPrincipalName", "givenName", "surname")
 
 
@@ -28,10 +50,16 @@ def render_user(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     given, _, surname = doc["displayName"].partition(" ")
     return {
-        "id": row["id"], "displayName": doc["displayName"], "givenName": doc.get("givenName", given or None),
-        "surname": doc.get("surname", surname or None), "mail": row["address"], "userPrincipalName": row["address"],
-        "jobTitle": doc.get("jobTitle"), "officeLocation": doc.get("officeLocation"),
-        "businessPhones": doc.get("businessPhones", []), "mobilePhone": doc.get("mobilePhone"),
+        "id": row["id"],
+        "displayName": doc["displayName"],
+        "givenName": doc.get("givenName", given or None),
+        "surname": doc.get("surname", surname or None),
+        "mail": row["address"],
+        "userPrincipalName": row["address"],
+        "jobTitle": doc.get("jobTitle"),
+        "officeLocation": doc.get("officeLocation"),
+        "businessPhones": doc.get("businessPhones", []),
+        "mobilePhone": doc.get("mobilePhone"),
         "preferredLanguage": doc.get("preferredLanguage", "en-US"),
     }
 
@@ -43,14 +71,21 @@ def get_user(ctx: Ctx) -> Response:
 
 
 def list_users(ctx: Ctx) -> Response:
-    query = parse_query(ctx, {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$search"},
-                        USER_PROPERTIES, "microsoft.graph.user")
+    query = parse_query(
+        ctx,
+        {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$search"},
+        USER_PROPERTIES,
+        "microsoft.graph.user",
+    )
     docs = [render_user(r) for r in ctx.store.mailboxes() if r["kind"] in ("user", "room")]
     if query.search is not None:
         if (ctx.request.headers.get("consistencylevel") or "").lower() != "eventual":
-            raise GraphHTTPError(400, "Request_BadRequest",
-                                 "Request with $search query parameter only works through MSGraph with a special "
-                                 "request header: 'ConsistencyLevel: eventual'")
+            raise GraphHTTPError(
+                400,
+                "Request_BadRequest",
+                "Request with $search query parameter only works through MSGraph with a special "
+                "request header: 'ConsistencyLevel: eventual'",
+            )
         docs = [d for d in docs if _search(query.search, d, USER_SEARCH_FIELDS)]
     return respond_docs(ctx, docs, query, "users", default_page=100)
 
@@ -63,8 +98,11 @@ def _search(text: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
         prop, sep, words = clause.partition(":")
         scoped = [f for f in fields if f.lower() == prop.strip().lower()] if sep else []
         if sep and not scoped:
-            raise GraphHTTPError(400, "Request_UnsupportedQuery",
-                                 f"$search on property '{prop}' is not supported; use one of {', '.join(fields)}.")
+            raise GraphHTTPError(
+                400,
+                "Request_UnsupportedQuery",
+                f"$search on property '{prop}' is not supported; use one of {', '.join(fields)}.",
+            )
         if _prefix_match(words if sep else clause, doc, tuple(scoped) or fields):
             return True
     return False
@@ -79,8 +117,9 @@ def _prefix_match(words: str, doc: dict[str, Any], fields: tuple[str, ...]) -> b
 def list_people(ctx: Ctx) -> Response:
     """People relevant to the signed-in user: everyone in the organization, colleagues met most often first."""
     _require_self(ctx)
-    query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$search"}, PERSON_PROPERTIES,
-                        "microsoft.graph.person")
+    query = parse_query(
+        ctx, {"$select", "$filter", "$top", "$skip", "$search"}, PERSON_PROPERTIES, "microsoft.graph.person"
+    )
     met = _meeting_counts(ctx)
     people = []
     for row in ctx.store.mailboxes():
@@ -89,21 +128,37 @@ def list_people(ctx: Ctx) -> Response:
         user = render_user(row)
         doc = json.loads(row["doc"])
         score = 1.0 + met.get(row["address"].lower(), 0)
-        people.append((score, {
-            "id": row["id"], "displayName": user["displayName"], "givenName": user["givenName"],
-            "surname": user["surname"], "jobTitle": user["jobTitle"], "officeLocation": user["officeLocation"],
-            "department": doc.get("department"), "companyName": doc.get("companyName", "Contoso"),
-            "userPrincipalName": row["address"],
-            "scoredEmailAddresses": [{"address": row["address"], "relevanceScore": score,
-                                      "selectionLikelihood": "notSpecified"}],
-            "personType": {"class": "Person",
-                           "subclass": "OrganizationUser" if row["kind"] == "user" else "Room"},
-        }))
+        people.append(
+            (
+                score,
+                {
+                    "id": row["id"],
+                    "displayName": user["displayName"],
+                    "givenName": user["givenName"],
+                    "surname": user["surname"],
+                    "jobTitle": user["jobTitle"],
+                    "officeLocation": user["officeLocation"],
+                    "department": doc.get("department"),
+                    "companyName": doc.get("companyName", "Contoso"),
+                    "userPrincipalName": row["address"],
+                    "scoredEmailAddresses": [
+                        {"address": row["address"], "relevanceScore": score, "selectionLikelihood": "notSpecified"}
+                    ],
+                    "personType": {
+                        "class": "Person",
+                        "subclass": "OrganizationUser" if row["kind"] == "user" else "Room",
+                    },
+                },
+            )
+        )
     people.sort(key=lambda p: (-p[0], p[1]["displayName"]))
     docs = [p for _, p in people]
     if query.search is not None:
-        docs = [d for d in docs if odata.search_matches(query.search, d, ("displayName", "givenName", "surname",
-                                                                            "userPrincipalName"))]
+        docs = [
+            d
+            for d in docs
+            if odata.search_matches(query.search, d, ("displayName", "givenName", "surname", "userPrincipalName"))
+        ]
     return respond_docs(ctx, docs, query, f"users('{ctx.mailbox['id']}')/people")
 
 
@@ -128,9 +183,14 @@ def mailbox_settings(row: MailboxRow) -> dict[str, Any]:
     return {
         "archiveFolder": None,
         "timeZone": zone,
-        "automaticRepliesSetting": {"status": "disabled", "externalAudience": "all",
-                                    "internalReplyMessage": "", "externalReplyMessage": ""},
-        "dateFormat": doc.get("dateFormat", "M/d/yyyy"), "timeFormat": doc.get("timeFormat", "h:mm tt"),
+        "automaticRepliesSetting": {
+            "status": "disabled",
+            "externalAudience": "all",
+            "internalReplyMessage": "",
+            "externalReplyMessage": "",
+        },
+        "dateFormat": doc.get("dateFormat", "M/d/yyyy"),
+        "timeFormat": doc.get("timeFormat", "h:mm tt"),
         "delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
         "language": {"locale": doc.get("preferredLanguage", "en-US"), "displayName": "English (United States)"},
         "workingHours": {
@@ -145,9 +205,22 @@ def mailbox_settings(row: MailboxRow) -> dict[str, Any]:
 
 def get_mailbox_settings(ctx: Ctx) -> Response:
     _require_self(ctx)
-    query = parse_query(ctx, {"$select"}, {"archiveFolder", "timeZone", "automaticRepliesSetting", "dateFormat",
-                                           "timeFormat", "delegateMeetingMessageDeliveryOptions", "language",
-                                           "workingHours", "userPurpose"}, "microsoft.graph.mailboxSettings")
+    query = parse_query(
+        ctx,
+        {"$select"},
+        {
+            "archiveFolder",
+            "timeZone",
+            "automaticRepliesSetting",
+            "dateFormat",
+            "timeFormat",
+            "delegateMeetingMessageDeliveryOptions",
+            "language",
+            "workingHours",
+            "userPurpose",
+        },
+        "microsoft.graph.mailboxSettings",
+    )
     body = odata.project(mailbox_settings(ctx.mailbox), query.select)
     body.pop("id", None)
     return ctx.respond({"@odata.context": ctx.context_url(f"users('{ctx.mailbox['id']}')/mailboxSettings"), **body})
@@ -185,9 +258,12 @@ def patch_mailbox_settings(ctx: Ctx) -> Response:
 
 def _zone(name: str, label: str) -> None:
     if not tz.is_known(name):
-        raise GraphHTTPError(400, "TimeZoneNotSupportedException",
-                             f"A valid TimeZone value must be specified. The following TimeZone value is not "
-                             f"supported: '{name}' ({label}).")
+        raise GraphHTTPError(
+            400,
+            "TimeZoneNotSupportedException",
+            f"A valid TimeZone value must be specified. The following TimeZone value is not "
+            f"supported: '{name}' ({label}).",
+        )
 
 
 def _time_of_day(value: str, label: str) -> str:

@@ -44,16 +44,15 @@ def list_events(ctx: Ctx, calendar: CalendarRow) -> Response:
 
 
 def get_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
-    query = parse_query(ctx, {"$select", "$expand"}, EVENT_PROPERTIES, "microsoft.graph.event",
-                        expandable=EVENT_EXPANDABLE)
+    query = parse_query(
+        ctx, {"$select", "$expand"}, EVENT_PROPERTIES, "microsoft.graph.event", expandable=EVENT_EXPANDABLE
+    )
     doc, _, _ = find_event(ctx, event_id, calendar)
     body = odata.project(ev.render(doc, event_id, ctx.view), query.select)
     body = {"@odata.context": ctx.context_url(f"{mailbox_context(ctx)}/events/$entity"), **body}
-    series.on_get(ctx, event_id, doc, body, query)             # /beta occurrenceId, exception/cancelledOccurrences
-    attachments.expand_on_event(ctx, event_id, doc, body, query)   # $expand=attachments
+    series.on_get(ctx, event_id, doc, body, query)  # /beta occurrenceId, exception/cancelledOccurrences
+    attachments.expand_on_event(ctx, event_id, doc, body, query)  # $expand=attachments
     return ctx.respond(body)
-
-
 
 
 def create_event(ctx: Ctx, calendar: CalendarRow) -> Response:
@@ -62,16 +61,19 @@ def create_event(ctx: Ctx, calendar: CalendarRow) -> Response:
     if body.get("transactionId"):
         existing = _by_transaction(ctx, calendar, body["transactionId"])
         if existing is not None:  # a retried create: answer with the event the first try made
-            return ctx.respond(odata.project(ev.render(load_doc(ctx, existing), existing["id"], ctx.view),
-                                             query.select), 201)
+            return ctx.respond(
+                odata.project(ev.render(load_doc(ctx, existing), existing["id"], ctx.view), query.select), 201
+            )
     organizer = {"name": json.loads(ctx.mailbox["doc"])["displayName"], "address": ctx.mailbox["address"]}
     doc = ev.new_event_doc(body, organizer, ctx.now)
     event_id = ev.store_event(ctx.store, ctx.mailbox["id"], calendar["id"], doc)
     effects.after_write(ctx, "create", None, doc, event_id)
     out = odata.project(ev.render(doc, event_id, ctx.view), query.select)
-    return ctx.respond({"@odata.context": ctx.context_url(f"{mailbox_context(ctx)}/events/$entity"), **out}, 201,
-                       {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/events('{event_id}')"})
-
+    return ctx.respond(
+        {"@odata.context": ctx.context_url(f"{mailbox_context(ctx)}/events/$entity"), **out},
+        201,
+        {"Location": f"{ctx.base_url()}/{ctx.path_prefix}/events('{event_id}')"},
+    )
 
 
 def _by_transaction(ctx: Ctx, calendar: CalendarRow, transaction_id: str) -> Any | None:
@@ -87,19 +89,22 @@ def patch_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Respon
     doc, row, master = find_event(ctx, event_id, calendar)
     check_if_match(ctx, doc["changeKey"])
     if "recurrence" in body and doc.get("type") in ("occurrence", "exception"):
-        raise bad_request("recurrence cannot be set on one occurrence of a series; update the series master "
-                          f"({doc.get('seriesMasterId')}) instead.")
+        raise bad_request(
+            "recurrence cannot be set on one occurrence of a series; update the series master "
+            f"({doc.get('seriesMasterId')}) instead."
+        )
     before = doc
     doc = copy.deepcopy(doc)
     doc = {k: v for k, v in doc.items() if not k.startswith("_")}
     ev.apply_changes(doc, body)
     ev.touch(doc, ctx.now)
-    if row is None or row["kind"] == "exception":      # an occurrence becomes (or stays) an exception
+    if row is None or row["kind"] == "exception":  # an occurrence becomes (or stays) an exception
         assert master is not None  # an occurrence or an exception has its series master
         doc["type"] = "exception"
         original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
-        ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], doc, event_id, "exception",
-                       master["id"], original)
+        ev.store_event(
+            ctx.store, ctx.mailbox["id"], master["calendar_id"], doc, event_id, "exception", master["id"], original
+        )
     else:
         if row["kind"] == "seriesMaster" and _series_shape_changed(before, doc):
             drop_exceptions(ctx, row["id"], doc if _only_range_changed(before, doc) else None)
@@ -109,7 +114,6 @@ def patch_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Respon
     effects.after_write(ctx, "update", before, doc, event_id)
     out = odata.project(ev.render(doc, event_id, ctx.view), query.select)
     return ctx.respond({"@odata.context": ctx.context_url(f"{mailbox_context(ctx)}/events/$entity"), **out})
-
 
 
 def _series_shape_changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
@@ -160,12 +164,13 @@ def list_instances(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Res
     start, end = require_window(ctx)
     doc, row, _ = find_event(ctx, event_id, calendar)
     if row is None or row["kind"] != "seriesMaster":
-        raise bad_request("instances is only available on a series master event (type 'seriesMaster'); "
-                          f"this event is of type '{doc.get('type')}'.", "ErrorInvalidRequest")
+        raise bad_request(
+            "instances is only available on a series master event (type 'seriesMaster'); "
+            f"this event is of type '{doc.get('type')}'.",
+            "ErrorInvalidRequest",
+        )
     instances = window_instances(ctx, [], start, end, master_id=row["id"])
     return respond_page(ctx, _lazy(query, instances), query, f"{mailbox_context(ctx)}/events('{event_id}')/instances")
-
-
 
 
 def cancel_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
@@ -177,7 +182,7 @@ def cancel_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Respo
         raise GraphHTTPError(400, "ErrorCalendarIsNotOrganizer", meetings.NOT_ORGANIZER)
     ctx.extra[meetings.CANCEL_COMMENT] = params.get("comment")
     try:
-        remove_event(ctx, event_id, doc, row, master)   # Deleted Items; the delete's effects cancel the copies
+        remove_event(ctx, event_id, doc, row, master)  # Deleted Items; the delete's effects cancel the copies
     finally:
         ctx.extra.pop(meetings.CANCEL_COMMENT, None)
     return ctx.respond(None, 202)

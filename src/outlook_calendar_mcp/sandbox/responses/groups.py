@@ -28,35 +28,55 @@ from ..models import odata
 from ..models.rows import MailboxRow
 from .common import parse_query, respond_docs
 
-GROUP_PROPERTIES = {"id", "displayName", "description", "mail", "mailNickname", "mailEnabled", "securityEnabled",
-                    "groupTypes", "visibility"}
-APP_ONLY = ("Access is denied. Check credentials and try again. Group calendars are reached with delegated "
-            "permissions only (sign in as a member); application permissions are not supported.")
+GROUP_PROPERTIES = {
+    "id",
+    "displayName",
+    "description",
+    "mail",
+    "mailNickname",
+    "mailEnabled",
+    "securityEnabled",
+    "groupTypes",
+    "visibility",
+}
+APP_ONLY = (
+    "Access is denied. Check credentials and try again. Group calendars are reached with delegated "
+    "permissions only (sign in as a member); application permissions are not supported."
+)
 
 
 def render_group(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
-    return {"id": row["id"], "displayName": doc["displayName"], "description": doc.get("description"),
-            "mail": row["address"], "mailNickname": row["address"].split("@")[0], "mailEnabled": True,
-            "securityEnabled": False, "groupTypes": ["Unified"], "visibility": doc.get("visibility") or "Public"}
+    return {
+        "id": row["id"],
+        "displayName": doc["displayName"],
+        "description": doc.get("description"),
+        "mail": row["address"],
+        "mailNickname": row["address"].split("@")[0],
+        "mailEnabled": True,
+        "securityEnabled": False,
+        "groupTypes": ["Unified"],
+        "visibility": doc.get("visibility") or "Public",
+    }
 
 
 def group_not_found(key: str) -> GraphHTTPError:
-    return GraphHTTPError(404, "Request_ResourceNotFound",
-                          f"Resource '{key}' does not exist or one of its queried reference-property objects are "
-                          "not present.")
+    return GraphHTTPError(
+        404,
+        "Request_ResourceNotFound",
+        f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
+    )
 
 
 def list_groups(ctx: Ctx) -> Response:
-    query = parse_query(ctx, {"$select", "$filter", "$top", "$skip", "$count", "$orderby"}, GROUP_PROPERTIES,
-                        "microsoft.graph.group")
-    return respond_docs(ctx, [render_group(r) for r in ctx.store.mailboxes("group")], query, "groups",
-                        default_page=100)
+    query = parse_query(
+        ctx, {"$select", "$filter", "$top", "$skip", "$count", "$orderby"}, GROUP_PROPERTIES, "microsoft.graph.group"
+    )
+    return respond_docs(ctx, [render_group(r) for r in ctx.store.mailboxes("group")], query, "groups", default_page=100)
 
 
 def get_group(ctx: Ctx, row: MailboxRow) -> Response:
     query = parse_query(ctx, {"$select"}, GROUP_PROPERTIES, "microsoft.graph.group")
-    return ctx.respond({"@odata.context": ctx.context_url("groups/$entity"),
-                        **odata.project(render_group(row), query.select)})
-
-
+    return ctx.respond(
+        {"@odata.context": ctx.context_url("groups/$entity"), **odata.project(render_group(row), query.select)}
+    )

@@ -39,8 +39,10 @@ from .actions import action_body, instant
 
 def responder(action: str) -> Callable[[Ctx, str, Any], Response]:
     """The handler of ``POST .../events/{id}/<action>`` (accept, tentativelyAccept, decline)."""
+
     def handler(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
         return respond(ctx, event_id, calendar, action)
+
     return handler
 
 
@@ -49,25 +51,37 @@ def respond(ctx: Ctx, event_id: str, calendar: CalendarRow | None, action: str) 
     doc, row, master = lookup.find_event(ctx, event_id, calendar)
     if doc.get("isOrganizer"):
         code, verb = ORGANIZER_CANNOT[action]
-        raise GraphHTTPError(400, code, f"Your request can't be completed. You can't {verb} this meeting because "
-                                        "you're the meeting organizer.")
+        raise GraphHTTPError(
+            400,
+            code,
+            f"Your request can't be completed. You can't {verb} this meeting because you're the meeting organizer.",
+        )
     if doc.get("isCancelled"):
-        raise bad_request("This meeting has been canceled by its organizer; there is nothing to respond to.",
-                          "ErrorMeetingIsCancelled")
+        raise bad_request(
+            "This meeting has been canceled by its organizer; there is nothing to respond to.",
+            "ErrorMeetingIsCancelled",
+        )
     send = params.get("sendResponse")
     send = True if send is None else send
     proposal = params.get("proposedNewTime")
     if proposal is not None:
         if doc.get("allowNewTimeProposals") is False:
-            raise bad_request("The organizer of this meeting doesn't allow new time proposals (allowNewTimeProposals "
-                              "is false): respond without proposedNewTime.", "ErrorProposedNewTimeNotAllowed")
+            raise bad_request(
+                "The organizer of this meeting doesn't allow new time proposals (allowNewTimeProposals "
+                "is false): respond without proposedNewTime.",
+                "ErrorProposedNewTimeNotAllowed",
+            )
         if not send:
-            raise bad_request("proposedNewTime is sent to the organizer, so it requires sendResponse true.",
-                              "ErrorInvalidRequest")
+            raise bad_request(
+                "proposedNewTime is sent to the organizer, so it requires sendResponse true.", "ErrorInvalidRequest"
+            )
         proposal = _proposal(proposal)
     if send and doc.get("responseRequested") is False:
-        raise bad_request("The organizer didn't request responses for this meeting (responseRequested is false): "
-                          "respond with sendResponse false.", "ErrorInvalidRequest")
+        raise bad_request(
+            "The organizer didn't request responses for this meeting (responseRequested is false): "
+            "respond with sendResponse false.",
+            "ErrorInvalidRequest",
+        )
     response = RESPONSES[action]
     stamp = graph_timestamp(ctx.now)
     status = {"response": response, "time": stamp}
@@ -82,11 +96,12 @@ def respond(ctx: Ctx, event_id: str, calendar: CalendarRow | None, action: str) 
         assert master is not None  # an occurrence or an exception has its series master
         mine["type"] = "exception"
         original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
-        ev.store_event(ctx.store, ctx.mailbox["id"], master["calendar_id"], mine, event_id, "exception", master["id"],
-                       original)
+        ev.store_event(
+            ctx.store, ctx.mailbox["id"], master["calendar_id"], mine, event_id, "exception", master["id"], original
+        )
     else:
         save(ctx, row, mine)
-        if row["kind"] == "seriesMaster":       # answering the series answers its exceptions
+        if row["kind"] == "seriesMaster":  # answering the series answers its exceptions
             for child in ctx.store.series_children(row["id"]):
                 if child["kind"] == "exception":
                     child_doc = copy.deepcopy(load(ctx, child))
@@ -107,9 +122,12 @@ def respond(ctx: Ctx, event_id: str, calendar: CalendarRow | None, action: str) 
                             org_child = Meeting(m.mailbox, child, copy.deepcopy(load(ctx, child)), child["id"])
                             org_child.set_status(ctx.mailbox["address"], response, stamp)
                             org_child.save(ctx)
-            else:                                  # one occurrence: recorded where the organizer has an exception
-                when = dt.datetime.fromisoformat(row["original_start"] or "") if row is not None \
+            else:  # one occurrence: recorded where the organizer has an exception
+                when = (
+                    dt.datetime.fromisoformat(row["original_start"] or "")
+                    if row is not None
                     else occurrence_start(event_id)
+                )
                 exception = ctx.store.event_row(m.mailbox["id"], occurrence_id(m.row["id"], when))
                 if exception is not None and exception["kind"] == "exception":
                     m = Meeting(m.mailbox, exception, copy.deepcopy(load(ctx, exception)), exception["id"])
@@ -117,8 +135,16 @@ def respond(ctx: Ctx, event_id: str, calendar: CalendarRow | None, action: str) 
             m.save(ctx, touch=True)
         organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
         prefix = "New Time Proposed: " if proposal else SUBJECT_PREFIX[response]
-        mail(ctx, ctx.mailbox["address"], organizer, "response", event_id, doc.get("iCalUId"), prefix + subject,
-              params.get("comment"))
+        mail(
+            ctx,
+            ctx.mailbox["address"],
+            organizer,
+            "response",
+            event_id,
+            doc.get("iCalUId"),
+            prefix + subject,
+            params.get("comment"),
+        )
     return ctx.respond(None, 202)
 
 
@@ -139,15 +165,20 @@ def forward(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     params = action_body(ctx, "forward", {"toRecipients": ("list", RECIPIENT), "comment": "string"})
     recipients = params.get("toRecipients") or []
     if not recipients:
-        raise bad_request("toRecipients is required: at least one recipient, e.g. [{\"emailAddress\": "
-                          "{\"address\": \"dana@contoso.com\"}}].", "ErrorInvalidRecipients")
+        raise bad_request(
+            'toRecipients is required: at least one recipient, e.g. [{"emailAddress": '
+            '{"address": "dana@contoso.com"}}].',
+            "ErrorInvalidRecipients",
+        )
     for i, r in enumerate(recipients):
         address = ((r or {}).get("emailAddress") or {}).get("address")
         if not address or "@" not in address:
-            raise bad_request(f"toRecipients[{i}].emailAddress.address is required: an SMTP address such as "
-                              "dana@contoso.com.", "ErrorInvalidRecipients")
+            raise bad_request(
+                f"toRecipients[{i}].emailAddress.address is required: an SMTP address such as dana@contoso.com.",
+                "ErrorInvalidRecipients",
+            )
     doc, row, master = lookup.find_event(ctx, event_id, calendar)
-    if row is None or row["kind"] == "exception":      # an occurrence forwards its series
+    if row is None or row["kind"] == "exception":  # an occurrence forwards its series
         assert master is not None  # an occurrence or an exception has its series master
         row, doc = master, load(ctx, master)
     if doc.get("isCancelled"):
@@ -170,16 +201,18 @@ def forward(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
         mail(ctx, me, address, "forward", event_id, doc["iCalUId"], "FW: " + subject, comment)
         mailbox = in_organization(ctx, address)
         if address.lower() not in known:
-            entry = {"type": "resource" if mailbox is not None and mailbox["kind"] == "room" else "required",
-                     "status": dict(NONE),
-                     "emailAddress": {"name": r["emailAddress"].get("name") or address, "address": address}}
+            entry = {
+                "type": "resource" if mailbox is not None and mailbox["kind"] == "room" else "required",
+                "status": dict(NONE),
+                "emailAddress": {"name": r["emailAddress"].get("name") or address, "address": address},
+            }
             if m.doc.get("isOrganizer"):
                 m.doc.setdefault("attendees", []).append(entry)
                 m.dirty = True
             known.add(address.lower())
             new.append((mailbox, entry))
         elif mailbox is not None and mailbox["kind"] != "room" and copy_row(ctx, mailbox["id"], m.uid) is None:
-            new.append((mailbox, None))                  # on the list but without a copy: send one
+            new.append((mailbox, None))  # on the list but without a copy: send one
     for mailbox, _ in new:
         if mailbox is None:
             continue
@@ -188,8 +221,16 @@ def forward(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
         elif mailbox["kind"] != "room":
             put_copy(ctx, m, mailbox)
     if m.doc.get("isOrganizer") and m.address.lower() != me.lower() and sent_to:
-        mail(ctx, me, m.address, "forwardNotification", event_id, doc["iCalUId"],
-              "Meeting Forward Notification: " + subject, "Forwarded to " + ", ".join(sent_to))
+        mail(
+            ctx,
+            me,
+            m.address,
+            "forwardNotification",
+            event_id,
+            doc["iCalUId"],
+            "Meeting Forward Notification: " + subject,
+            "Forwarded to " + ", ".join(sent_to),
+        )
     if m.doc.get("isOrganizer"):
         m.save(ctx, touch=True)
     return ctx.respond(None, 202)

@@ -32,10 +32,30 @@ from .common import parse_query, respond_docs
 
 ROOM = "microsoft.graph.room"
 ROOM_LIST = "microsoft.graph.roomlist"
-PLACE_PROPERTIES = {"id", "displayName", "address", "geoCoordinates", "phone", "emailAddress", "label", "tags",
-                    "isWheelChairAccessible", "placeId", "parentId"}
-ROOM_PROPERTIES = PLACE_PROPERTIES | {"nickname", "building", "floorNumber", "floorLabel", "capacity", "bookingType",
-                                      "audioDeviceName", "videoDeviceName", "displayDeviceName"}
+PLACE_PROPERTIES = {
+    "id",
+    "displayName",
+    "address",
+    "geoCoordinates",
+    "phone",
+    "emailAddress",
+    "label",
+    "tags",
+    "isWheelChairAccessible",
+    "placeId",
+    "parentId",
+}
+ROOM_PROPERTIES = PLACE_PROPERTIES | {
+    "nickname",
+    "building",
+    "floorNumber",
+    "floorLabel",
+    "capacity",
+    "bookingType",
+    "audioDeviceName",
+    "videoDeviceName",
+    "displayDeviceName",
+}
 LIST_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count"}
 PAGE = 100
 
@@ -44,24 +64,39 @@ def render_room(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     place = doc.get("place") or {}
     return {
-        "id": row["id"], "emailAddress": row["address"], "displayName": doc["displayName"],
+        "id": row["id"],
+        "emailAddress": row["address"],
+        "displayName": doc["displayName"],
         "nickname": place.get("nickname") or doc["displayName"],
-        "address": place.get("address") or doc.get("address"), "geoCoordinates": place.get("geoCoordinates"),
-        "phone": place.get("phone"), "label": place.get("label"), "building": place.get("building"),
-        "floorNumber": place.get("floorNumber"), "floorLabel": place.get("floorLabel"),
-        "capacity": place.get("capacity"), "bookingType": place.get("bookingType") or "standard",
+        "address": place.get("address") or doc.get("address"),
+        "geoCoordinates": place.get("geoCoordinates"),
+        "phone": place.get("phone"),
+        "label": place.get("label"),
+        "building": place.get("building"),
+        "floorNumber": place.get("floorNumber"),
+        "floorLabel": place.get("floorLabel"),
+        "capacity": place.get("capacity"),
+        "bookingType": place.get("bookingType") or "standard",
         "isWheelChairAccessible": bool(place.get("isWheelChairAccessible", False)),
-        "audioDeviceName": place.get("audioDeviceName"), "videoDeviceName": place.get("videoDeviceName"),
-        "displayDeviceName": place.get("displayDeviceName"), "tags": list(place.get("tags") or []),
+        "audioDeviceName": place.get("audioDeviceName"),
+        "videoDeviceName": place.get("videoDeviceName"),
+        "displayDeviceName": place.get("displayDeviceName"),
+        "tags": list(place.get("tags") or []),
     }
 
 
 def render_room_list(row: MailboxRow) -> dict[str, Any]:
     doc = json.loads(row["doc"])
     place = doc.get("place") or {}
-    return {"id": row["id"], "emailAddress": row["address"], "displayName": doc["displayName"],
-            "address": doc.get("address") or place.get("address"), "geoCoordinates": place.get("geoCoordinates"),
-            "phone": place.get("phone"), "tags": list(place.get("tags") or [])}
+    return {
+        "id": row["id"],
+        "emailAddress": row["address"],
+        "displayName": doc["displayName"],
+        "address": doc.get("address") or place.get("address"),
+        "geoCoordinates": place.get("geoCoordinates"),
+        "phone": place.get("phone"),
+        "tags": list(place.get("tags") or []),
+    }
 
 
 def rooms_of(ctx: Ctx, room_list: Any | None) -> list[Any]:
@@ -75,8 +110,10 @@ def rooms_of(ctx: Ctx, room_list: Any | None) -> list[Any]:
 def _find(ctx: Ctx, key: str) -> Any:
     row = ctx.store.mailbox(key)
     if row is None or row["kind"] not in ("room", "roomList"):
-        raise not_found(f"The place '{key}' was not found: give a room's or a room list's id or email address "
-                        "(GET /places/microsoft.graph.room lists the rooms).")
+        raise not_found(
+            f"The place '{key}' was not found: give a room's or a room list's id or email address "
+            "(GET /places/microsoft.graph.room lists the rooms)."
+        )
     return row
 
 
@@ -94,20 +131,33 @@ def _entity(ctx: Ctx, doc: dict[str, Any], properties: set[str], type_name: str,
     return ctx.respond({**head, **body})
 
 
-
-
 def get_places(ctx: Ctx, rest: list[str]) -> Response:
     if not rest:
-        return _collection(ctx, [render_room_list(r) for r in ctx.store.mailboxes("roomList")]
-                           + [render_room(r) for r in ctx.store.mailboxes("room")],
-                           PLACE_PROPERTIES, "microsoft.graph.place", "places")
+        return _collection(
+            ctx,
+            [render_room_list(r) for r in ctx.store.mailboxes("roomList")]
+            + [render_room(r) for r in ctx.store.mailboxes("room")],
+            PLACE_PROPERTIES,
+            "microsoft.graph.place",
+            "places",
+        )
     head = rest[0].lower()
     if head == ROOM and len(rest) == 1:
-        return _collection(ctx, [render_room(r) for r in rooms_of(ctx, None)], ROOM_PROPERTIES, "microsoft.graph.room",
-                           "places/microsoft.graph.room")
+        return _collection(
+            ctx,
+            [render_room(r) for r in rooms_of(ctx, None)],
+            ROOM_PROPERTIES,
+            "microsoft.graph.room",
+            "places/microsoft.graph.room",
+        )
     if head == ROOM_LIST and len(rest) == 1:
-        return _collection(ctx, [render_room_list(r) for r in ctx.store.mailboxes("roomList")], PLACE_PROPERTIES,
-                           "microsoft.graph.roomList", "places/microsoft.graph.roomList")
+        return _collection(
+            ctx,
+            [render_room_list(r) for r in ctx.store.mailboxes("roomList")],
+            PLACE_PROPERTIES,
+            "microsoft.graph.roomList",
+            "places/microsoft.graph.roomList",
+        )
     row = _find(ctx, rest[0])
     tail = [s.lower() for s in rest[1:]]
     if not tail:
@@ -120,13 +170,18 @@ def get_places(ctx: Ctx, rest: list[str]) -> Response:
         return _entity(ctx, render_room(row), ROOM_PROPERTIES, "microsoft.graph.room", False)
     if tail[0] == ROOM_LIST and len(tail) <= 2:
         if row["kind"] != "roomList":
-            raise not_found(f"'{rest[0]}' is a room, not a room list: rooms of a list are reached through the list's "
-                            "email address, e.g. /places/building1@contoso.com/microsoft.graph.roomlist/rooms.")
+            raise not_found(
+                f"'{rest[0]}' is a room, not a room list: rooms of a list are reached through the list's "
+                "email address, e.g. /places/building1@contoso.com/microsoft.graph.roomlist/rooms."
+            )
         if len(tail) == 1:
             return _entity(ctx, render_room_list(row), PLACE_PROPERTIES, "microsoft.graph.roomList", False)
         if tail[1] == "rooms":
-            return _collection(ctx, [render_room(r) for r in rooms_of(ctx, row)], ROOM_PROPERTIES,
-                               "microsoft.graph.room",
-                               f"places('{quote(row['address'], safe='')}')/microsoft.graph.roomList/rooms")
+            return _collection(
+                ctx,
+                [render_room(r) for r in rooms_of(ctx, row)],
+                ROOM_PROPERTIES,
+                "microsoft.graph.room",
+                f"places('{quote(row['address'], safe='')}')/microsoft.graph.roomList/rooms",
+            )
     raise unknown_segment(rest[-1])
-

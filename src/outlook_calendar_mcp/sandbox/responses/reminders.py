@@ -26,13 +26,17 @@ def function_params(ctx: Ctx, text: str, names: tuple[str, ...]) -> dict[str, st
     while pos < len(text):
         m = FUNCTION_PARAM.match(text, pos)
         if not m or m.end() == pos:
-            raise bad_request(f"The function parameters '({text})' are malformed: write them as "
-                              "reminderView(startDateTime='2026-11-23T00:00:00',endDateTime='2026-11-30T00:00:00').",
-                              "BadRequest")
+            raise bad_request(
+                f"The function parameters '({text})' are malformed: write them as "
+                "reminderView(startDateTime='2026-11-23T00:00:00',endDateTime='2026-11-30T00:00:00').",
+                "BadRequest",
+            )
         name = canonical.get(m.group(1).lower())
         if name is None:
-            raise bad_request(f"The parameter '{m.group(1)}' is not a parameter of the function; it takes "
-                              f"{', '.join(names)}.", "BadRequest")
+            raise bad_request(
+                f"The parameter '{m.group(1)}' is not a parameter of the function; it takes {', '.join(names)}.",
+                "BadRequest",
+            )
         value = m.group(2).replace("''", "'") if m.group(2) is not None else m.group(3).strip()
         if value.startswith("@"):
             alias = ctx.params.get(value)
@@ -43,8 +47,9 @@ def function_params(ctx: Ctx, text: str, names: tuple[str, ...]) -> dict[str, st
         pos = m.end()
     for key in ctx.params:
         if not key.startswith("@"):
-            raise GraphHTTPError(400, "ErrorInvalidUrlQuery",
-                                 f"The query parameter '{key}' is not supported by this function.")
+            raise GraphHTTPError(
+                400, "ErrorInvalidUrlQuery", f"The query parameter '{key}' is not supported by this function."
+            )
     return out
 
 
@@ -52,8 +57,11 @@ def reminder_view(ctx: Ctx, text: str) -> Response:
     params = function_params(ctx, text, ("startDateTime", "endDateTime"))
     for name in ("startDateTime", "endDateTime"):
         if not params.get(name):
-            raise bad_request(f"The function parameter {name} is required: reminderView(startDateTime='2026-11-23"
-                              "T00:00:00',endDateTime='2026-11-30T00:00:00').", "ErrorInvalidParameter")
+            raise bad_request(
+                f"The function parameter {name} is required: reminderView(startDateTime='2026-11-23"
+                "T00:00:00',endDateTime='2026-11-30T00:00:00').",
+                "ErrorInvalidParameter",
+            )
     start = window_instant(params["startDateTime"], "startDateTime")  # Graph's reading of it
     end = window_instant(params["endDateTime"], "endDateTime")
     if end <= start:
@@ -70,17 +78,29 @@ def reminder_view(ctx: Ctx, text: str) -> Response:
             if has_reminder(doc) and not entry.get("dismissed"):
                 found.append(_reminder(ctx, inst, doc, fire_time(doc, entry), got))
     found.sort(key=lambda f: f[:3])
-    return ctx.respond({"@odata.context": ctx.context_url("Collection(microsoft.graph.reminder)"),
-                        "value": [f[3] for f in found]})
+    return ctx.respond(
+        {"@odata.context": ctx.context_url("Collection(microsoft.graph.reminder)"), "value": [f[3] for f in found]}
+    )
 
 
 def _reminder(ctx: Ctx, inst: Any, doc: dict[str, Any], fire: dt.datetime, got: Any) -> tuple[Any, ...]:
     """(sort keys..., the Graph reminder) of one instance, as the caller may see its event."""
     shown = sharing.redact(ev.render(doc, inst.event_id, ctx.view), got)
-    return (fire, inst.start_key, inst.event_id, {
-        "eventId": inst.event_id, "changeKey": doc["changeKey"], "eventSubject": shown.get("subject"),
-        "eventWebLink": shown.get("webLink"), "eventStartTime": shown["start"], "eventEndTime": shown["end"],
-        "eventLocation": shown.get("location"), "reminderFireTime": render_instant(ctx, fire)})
+    return (
+        fire,
+        inst.start_key,
+        inst.event_id,
+        {
+            "eventId": inst.event_id,
+            "changeKey": doc["changeKey"],
+            "eventSubject": shown.get("subject"),
+            "eventWebLink": shown.get("webLink"),
+            "eventStartTime": shown["start"],
+            "eventEndTime": shown["end"],
+            "eventLocation": shown.get("location"),
+            "reminderFireTime": render_instant(ctx, fire),
+        },
+    )
 
 
 def _target(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> tuple[str, dict[str, Any], Any]:
@@ -93,8 +113,11 @@ def _target(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> tuple[str,
         occurrence = inst.materialize()
         if has_reminder(occurrence) and not (state.get(inst.event_id) or {}).get("dismissed"):
             return inst.event_id, occurrence, ctx.store.event_row(ctx.mailbox["id"], inst.event_id)
-    raise bad_request("This series has no pending reminder: none of its coming occurrences has a reminder that is "
-                      "on and not dismissed.", "ErrorInvalidRequest")
+    raise bad_request(
+        "This series has no pending reminder: none of its coming occurrences has a reminder that is "
+        "on and not dismissed.",
+        "ErrorInvalidRequest",
+    )
 
 
 def snooze(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
@@ -103,9 +126,12 @@ def snooze(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
     key, doc, _ = _target(ctx, event_id, calendar)
     state = load_state(ctx)
     if not has_reminder(doc) or (state.get(key) or {}).get("dismissed"):
-        raise bad_request("This event has no active reminder to snooze (isReminderOn is false, the reminder was "
-                          "dismissed, or the meeting is cancelled or declined). Turn the reminder on first by "
-                          "setting isReminderOn and reminderMinutesBeforeStart.", "ErrorInvalidRequest")
+        raise bad_request(
+            "This event has no active reminder to snooze (isReminderOn is false, the reminder was "
+            "dismissed, or the meeting is cancelled or declined). Turn the reminder on first by "
+            "setting isReminderOn and reminderMinutesBeforeStart.",
+            "ErrorInvalidRequest",
+        )
     state[key] = {"fireTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
     save_state(ctx, state)
     return ctx.respond(None, 200)
@@ -119,8 +145,16 @@ def dismiss(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
         if doc.get("isReminderOn"):
             changed = dict(doc, isReminderOn=False)
             ev.touch(changed, ctx.now)
-            ev.store_event(ctx.store, row["mailbox_id"], row["calendar_id"], changed, row["id"], row["kind"],
-                           row["series_master_id"], row["original_start"])
+            ev.store_event(
+                ctx.store,
+                row["mailbox_id"],
+                row["calendar_id"],
+                changed,
+                row["id"],
+                row["kind"],
+                row["series_master_id"],
+                row["original_start"],
+            )
         if state.pop(key, None) is not None:
             save_state(ctx, state)
     elif has_reminder(doc):

@@ -53,9 +53,12 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
     if ctx.version != "beta":
         if asked:
             name = sorted(asked)[0]
-            raise GraphHTTPError(400, "BadRequest",
-                                 f"Parsing OData Select and Expand failed: Could not find a property named '{name}' on "
-                                 "type 'microsoft.graph.event'. (It exists in /beta only.)")
+            raise GraphHTTPError(
+                400,
+                "BadRequest",
+                f"Parsing OData Select and Expand failed: Could not find a property named '{name}' on "
+                "type 'microsoft.graph.event'. (It exists in /beta only.)",
+            )
         return
     select = query.select
     kind = doc.get("type")
@@ -73,8 +76,9 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
         return
     children = sorted(ctx.store.series_children(event_id), key=lambda r: r["original_start"] or "")
     if "cancelledOccurrences" in body:
-        body["cancelledOccurrences"] = [occurrence_key(event_id, c["original_start"] or "") for c in children
-                                        if c["kind"] == "cancelled"]
+        body["cancelledOccurrences"] = [
+            occurrence_key(event_id, c["original_start"] or "") for c in children if c["kind"] == "cancelled"
+        ]
     if "exceptionOccurrences" in body:
         out = []
         for child in children:
@@ -82,9 +86,13 @@ def on_get(ctx: Ctx, event_id: str, doc: dict[str, Any], body: dict[str, Any], q
                 continue
             rendered = ev.render(lookup.load_doc(ctx, child), child["id"], ctx.view)
             rendered["occurrenceId"] = occurrence_key(event_id, child["original_start"] or "")
-            item = odata.project(rendered, [s for s in select if s not in ("exceptionOccurrences",
-                                                                            "cancelledOccurrences")]) \
-                if select is not None else rendered
+            item = (
+                odata.project(
+                    rendered, [s for s in select if s not in ("exceptionOccurrences", "cancelledOccurrences")]
+                )
+                if select is not None
+                else rendered
+            )
             if select is not None:
                 item["occurrenceId"] = rendered["occurrenceId"]
             out.append(item)
@@ -99,4 +107,3 @@ def event_calendar(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Res
     found = ctx.store.calendar(ctx.mailbox["id"], home["calendar_id"])
     assert found is not None
     return calendars.get_calendar(ctx, found)
-
