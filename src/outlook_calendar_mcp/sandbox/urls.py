@@ -24,7 +24,7 @@ Segments match case-insensitively, as in Graph; OData keys (``events('AAMk=')``)
     {cal-root}/events/{id}/{action}            see EVENT_ACTIONS: accept, tentativelyAccept, decline, forward,
                                                cancel (POST), snoozeReminder, dismissReminder (POST), calendar (GET)
     {cal-root}/events/{id}/attachments         GET POST                 attachments.list_attachments, create
-    {cal-root}/events/{id}/attachments/createUploadSession   POST       attachments.create_session
+    {cal-root}/events/{id}/attachments/createUploadSession   POST       uploads.create_session
     {cal-root}/events/{id}/attachments/{aid}   GET DELETE               attachments.get_attachment, delete
     {cal-root}/events/{id}/attachments/{aid}/$value          GET        attachments.raw_value
     {cal-root}/calendarView                    GET                      events.calendar_view (delta.sync when it
@@ -38,7 +38,7 @@ Segments match case-insensitively, as in Graph; OData keys (``events('AAMk=')``)
     groups                                     GET                      groups.list_groups
     groups/{id}                                GET                      groups.get_group
     places[/microsoft.graph.room|roomList]     GET                      places.get_places (and the paths below it)
-    /api/v2.0/Users('..')/Events('..')/AttachmentSessions('..')   PUT GET DELETE   attachments.upload_endpoint
+    /api/v2.0/Users('..')/Events('..')/AttachmentSessions('..')   PUT GET DELETE   uploads.upload_endpoint
                                                (an uploadUrl: outside Graph's tree, see OUTSIDE_GRAPH)
 
 A known path with a method it does not take is a 405; an unknown segment a 400 naming it.
@@ -79,6 +79,7 @@ from .responses import (
     reminders,
     series,
     sharing,
+    uploads,
 )
 
 # Access levels (sharing): what someone else than the owner needs.
@@ -111,7 +112,7 @@ EVENT_ACTIONS: dict[str, dict[str, EventHandler]] = {
 }
 # Outside Graph's tree, matched before it: an upload session's pre-authenticated uploadUrl.
 OUTSIDE_GRAPH = [
-    Route("/api/v2.0/{path:path}", attachments.upload_endpoint, methods=["PUT", "GET", "DELETE", "POST", "PATCH"])
+    Route("/api/v2.0/{path:path}", uploads.upload_endpoint, methods=["PUT", "GET", "DELETE", "POST", "PATCH"])
 ]
 
 
@@ -378,7 +379,7 @@ def attachment_routes(ctx: Ctx, event_id: str, calendar: CalendarRow | None, res
             },
         )
     if len(rest) == 1 and rest[0].lower() == "createuploadsession":
-        return methods(ctx, {"POST": lambda: attachments.create_session(ctx, owner())})
+        return methods(ctx, {"POST": lambda: uploads.create_session(ctx, owner())})
     if len(rest) == 1:
         return methods(
             ctx,
