@@ -176,6 +176,20 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"now: {suite_instant().isoformat()} (tests/instants.py; {NOW_ENV}={os.environ.get(NOW_ENV) or '(default)'})"
 
 
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``clock``: every test that runs on the suite's instant, i.e. uses this file's ``clock`` fixture (directly or
+    through ``harness``; tests/sandbox has a frozen clock of its own), or drives the server end to end (tests/e2e:
+    servers on the suite's clock)."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.get("clock", ()) if info is not None else ()
+        if (defs and defs[-1].func.__module__ == __name__) or E2E in item.path.parents:
+            item.add_marker(pytest.mark.clock)
+
+
 @pytest.fixture
 def clock() -> Clock:
     """"Now" for this test: a clock travelling from the suite's instant (tests/instants.py)."""
