@@ -36,6 +36,11 @@ INSTANTS: dict[str, str] = {
 }
 DEFAULT = "wednesday-1600"
 
+#: For tests that schedule on fixed dates in March 2027 and use tools that look ahead (find_meeting_times
+#: refuses a window in the past, a reminder is snoozed to a later time): a Monday morning the week before, so
+#: those dates lie ahead whatever the suite's instant. Such a test runs on its own clock, not the suite's.
+BEFORE_MARCH_2027 = "2027-02-22T08:00:00-08:00"
+
 
 def suite_instant() -> dt.datetime:
     """The instant this run of the suite is at (``OUTLOOK_MCP_TEST_NOW``, else :data:`DEFAULT`)."""
@@ -45,6 +50,11 @@ def suite_instant() -> dt.datetime:
         return parse_instant(text)
     except ValueError as e:
         raise SystemExit(f"{ENV}={chosen!r}: {e} Or name one of: {', '.join(INSTANTS)}.") from None
+
+
+def clock_at(instant: str) -> Clock:
+    """A fresh clock travelling from ``instant`` (ISO 8601 with an offset), for a test with a "now" of its own."""
+    return Clock(parse_instant(instant))
 
 
 def suite_clock() -> Clock:

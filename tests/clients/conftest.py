@@ -32,6 +32,14 @@ LANGCHAIN_PYTHON = CLIENTS / "langchain" / ".venv" / "bin" / "python"
 
 # Local ISO 8601 with a numeric offset, as results show times.
 LOCAL_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def shown_times(event: dict[str, Any]) -> bool:
+    """An event's start and end as results show them: local with an offset, or dates for an all-day event
+    (the seeded week may fall in a test's window, depending on the suite's instant)."""
+    pattern = DATE_RE if event.get("all_day") else LOCAL_RE
+    return bool(pattern.match(event["start"]) and pattern.match(event["end"]))
 EVENT_HANDLE_RE = re.compile(r"^ev_[a-z2-7]{6,16}$")
 TOOLS_AT_LEAST = {"calendar_view", "list_events", "get_event", "create_event", "update_event", "delete_event",
                   "list_calendars", "get_mailbox_settings", "find_people"}

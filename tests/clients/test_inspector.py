@@ -31,7 +31,7 @@ import pytest
 
 from tests.servers import spawned, stdio_command, stdio_env
 
-from .conftest import INSPECTOR, LOCAL_RE, TOOLS_AT_LEAST, check_event, explain, node_tool, run
+from .conftest import INSPECTOR, LOCAL_RE, TOOLS_AT_LEAST, check_event, explain, node_tool, run, shown_times
 
 SUBJECT = "Inspector flow"
 WINDOW = {"start": "2027-03-08T00:00", "end": "2027-03-13T00:00"}
@@ -95,7 +95,7 @@ def test_list_create_view_delete_validates_structured_content(inspector: Inspect
     check_event(shown["event"], SUBJECT)
     view = inspector.call("calendar_view", WINDOW)
     assert [e["handle"] for e in view["events"] if e["subject"] == SUBJECT] == [event["handle"]]
-    assert all(LOCAL_RE.match(e["start"]) and LOCAL_RE.match(e["end"]) for e in view["events"])
+    assert all(shown_times(e) for e in view["events"])
 
     inspector.call("delete_event", {"event": event["handle"]})
     view = inspector.call("calendar_view", WINDOW)

@@ -16,7 +16,16 @@ import pytest
 
 from tests.servers import spawned, stdio_command, stdio_env
 
-from .conftest import CLIENTS, LANGCHAIN_PYTHON, LOCAL_RE, TOOLS_AT_LEAST, check_event, explain, require, run
+from .conftest import (
+    CLIENTS,
+    LANGCHAIN_PYTHON,
+    TOOLS_AT_LEAST,
+    check_event,
+    explain,
+    require,
+    run,
+    shown_times,
+)
 
 FLOW = CLIENTS / "langchain" / "flow.py"
 SUBJECT = "langchain flow"
@@ -46,7 +55,7 @@ def test_list_create_view_delete_with_an_mcp_1x_client(transport: str, tmp_path:
     check_event(seen["shown"]["structured"]["event"], SUBJECT)
     before = seen["view_before"]["structured"]["events"]
     assert [e["handle"] for e in before if e["subject"] == SUBJECT] == [event["handle"]]
-    assert all(LOCAL_RE.match(e["start"]) for e in before)
+    assert all(shown_times(e) for e in before)
     assert seen["deleted"]["status"] == "success", seen["deleted"]
     assert not [e for e in seen["view_after"]["structured"]["events"] if e["subject"] == SUBJECT]
     assert seen["get_deleted"]["status"] == "error" and seen["get_deleted"]["text"][0]

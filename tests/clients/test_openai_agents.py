@@ -18,7 +18,7 @@ import pytest
 
 from tests.servers import spawned, stdio_command, stdio_env
 
-from .conftest import LOCAL_RE, TOOLS_AT_LEAST, check_event
+from .conftest import TOOLS_AT_LEAST, check_event, shown_times
 
 agents = pytest.importorskip("agents", reason="openai-agents is a dev dependency: pip install -e '.[dev]'")
 from agents import Agent, RunContextWrapper  # noqa: E402
@@ -72,7 +72,7 @@ async def test_list_create_view_delete(transport: str, tmp_path: Path):
         check_event(shown["event"], subject)
         view = structured(await server.call_tool("calendar_view", WINDOW))
         assert [e["handle"] for e in view["events"] if e["subject"] == subject] == [event["handle"]]
-        assert all(LOCAL_RE.match(e["start"]) for e in view["events"])
+        assert all(shown_times(e) for e in view["events"])
 
         structured(await server.call_tool("delete_event", {"event": event["handle"]}))
         view = structured(await server.call_tool("calendar_view", WINDOW))

@@ -38,7 +38,7 @@ from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.sandbox import Sandbox
 from outlook_calendar_mcp.sandbox.models.store import Store
 from outlook_calendar_mcp.server import build_graph, create_server
-from tests.instants import suite_clock
+from tests.instants import BEFORE_MARCH_2027, clock_at
 
 from .conftest import TOOL_NAMES, dump, failure, sandbox_settings, structured
 
@@ -155,7 +155,8 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="module")
 async def office_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Office]:
     tmp: Path = tmp_path_factory.mktemp("meeting-tools")
-    sandbox = Sandbox(":memory:", clock=suite_clock())               # seeds the demo organization
+    # The meetings these tests look for are in March 2027: "now" is the week before, whatever the suite's instant.
+    sandbox = Sandbox(":memory:", clock=clock_at(BEFORE_MARCH_2027))  # seeds the demo organization
     store = sandbox.store
     add_person(store, ALEX_J, "Alex Johnson", "Pacific Standard Time", ("09:00", "17:00"))
     template = sqlite3.connect(":memory:")
