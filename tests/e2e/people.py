@@ -47,8 +47,7 @@ class People:
     sent: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
 
     def restore(self) -> None:
-        self.template.backup(self.store.db)
-        self.store.__dict__.pop("_doc_cache", None)
+        self.store.restore_from(self.template)
         self.sent.clear()
 
     async def call(self, who: str, tool: str, args: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:

@@ -71,8 +71,7 @@ class Office:
     _mark: int = 0
 
     def restore(self) -> None:
-        self.template.backup(self.store.db)
-        self.store.__dict__.pop("_doc_cache", None)   # parsed documents are keyed by (id, seq): seq restarts
+        self.store.restore_from(self.template)
 
     async def call(self, who: str, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
         return structured(await self.clients[who].call_tool(tool, args or {}))
@@ -757,8 +756,7 @@ async def test_bad_input_is_rejected_names_the_argument_and_changes_nothing(
         fix: tuple[str, ...]) -> None:
     o = office_server
     assert o.world is not None
-    o.world.backup(o.store.db)
-    o.store.__dict__.pop("_doc_cache", None)
+    o.store.restore_from(o.world)
     before = o.snapshot()
     assert before["outbox"], "the world's invitation is in the outbox"
     message = await o.fail(who, tool, fill(args, bad_world))

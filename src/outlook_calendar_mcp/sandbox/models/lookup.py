@@ -22,7 +22,7 @@ from .store import occurrence_start, parse_occurrence_id, utc_key
 
 def load_doc(ctx: Session, row: EventRow) -> dict[str, Any]:
     """A stored document, parsed once per stored version: treat the result as read-only."""
-    cache = ctx.store.__dict__.setdefault("_doc_cache", {})
+    cache = ctx.store.documents
     # Keyed on the stored text itself: seq numbers can repeat after a rollback or a restored database.
     key = (row["id"], row["doc"])
     doc = cache.get(key)

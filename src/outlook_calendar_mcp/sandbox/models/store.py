@@ -225,6 +225,8 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
             self.db.execute("PRAGMA journal_mode = WAL")
         self.lock = threading.RLock()
         self._depth = 0
+        # Parsed event documents, keyed on (id, stored text): a hot read path parses each stored version once.
+        self.documents: dict[tuple[str, str], dict[str, Any]] = {}
         self._migrate()
 
     # -- schema -------------------------------------------------------------
@@ -262,7 +264,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
                 yield self.db
             except BaseException:
                 self.db.execute("ROLLBACK")
-                self.__dict__.pop("_doc_cache", None)  # parsed documents of rolled-back writes must not survive
+                self.documents.clear()  # parsed documents of rolled-back writes must not survive
                 raise
             else:
                 self.db.execute("COMMIT")
@@ -274,6 +276,12 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
 
     def is_empty(self) -> bool:
         return self.db.execute("SELECT COUNT(*) FROM mailboxes").fetchone()[0] == 0
+
+    def restore_from(self, source: sqlite3.Connection) -> None:
+        """Make this store a copy of ``source`` (a database a test saved with ``store.db.backup``)."""
+        with self.lock:
+            source.backup(self.db)
+            self.documents.clear()
 
     def wipe(self) -> None:
         with self.transaction():
