@@ -9,7 +9,8 @@ fails: a green run must not hide a missing install step.
 Servers come from tests/servers.py (``spawned`` for HTTP and SSE,
 ``stdio_command`` and ``stdio_env`` for stdio), the one copy of those helpers.
 
-Events the flows create live in March 2027, away from the sandbox's seeded week.
+Events the flows create live in March 2027 and are found by their subject; at some of the suite's instants
+the seeded week falls in the same window (all-day events included: see ``shown_times``).
 """
 
 from __future__ import annotations

@@ -11,8 +11,11 @@ Subprocess servers come from tests/servers.py (``spawned``, ``server_env``);
 :func:`read_rows` opens a served sandbox file read-only.
 
 Every event the tests create lives in March 2027 (the US switches to daylight
-time on 2027-03-14), far from the sandbox's seeded week, and is found by its
-own subject, so the seeded data never decides an assertion.
+time on 2027-03-14) and is found by its own subject, so the seeded data never
+decides an assertion, even at the instants whose seeded week is in that month.
+The server and sandbox run on the suite's instant (tests/instants.py); a test
+that needs March 2027 to lie ahead (finding times, snoozing) gives its harness
+a clock of its own (``clock_at(BEFORE_MARCH_2027)``).
 """
 
 from __future__ import annotations
