@@ -155,3 +155,13 @@ def window_items(
     return [
         (i.start_key, i.event_id, i.materialize()) for i in window_instances(ctx, calendar_ids, start, end, master_id)
     ]
+
+
+def store_exception(ctx: Session, master: EventRow, row: EventRow | None, event_id: str, doc: dict[str, Any]) -> None:
+    """Store ``doc`` as an exception of ``master``'s series: an occurrence (``row`` None) becomes one, an
+    exception (``row``) is rewritten; the original start is the occurrence's own."""
+    doc["type"] = "exception"
+    original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
+    ev.store_event(
+        ctx.store, ctx.mailbox["id"], master["calendar_id"], doc, event_id, "exception", master["id"], original
+    )

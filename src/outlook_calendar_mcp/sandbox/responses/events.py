@@ -17,9 +17,15 @@ from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import meetings, odata
-from ..models.lookup import drop_exceptions, find_event, load_doc, remove_event_rows, window_instances
+from ..models.lookup import (
+    drop_exceptions,
+    find_event,
+    load_doc,
+    remove_event_rows,
+    store_exception,
+    window_instances,
+)
 from ..models.rows import CalendarRow, EventRow
-from ..models.store import occurrence_start
 from . import attachments, series
 from .actions import action_body
 from .common import (
@@ -100,11 +106,7 @@ def patch_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Respon
     ev.touch(doc, ctx.now)
     if row is None or row["kind"] == "exception":  # an occurrence becomes (or stays) an exception
         assert master is not None  # an occurrence or an exception has its series master
-        doc["type"] = "exception"
-        original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
-        ev.store_event(
-            ctx.store, ctx.mailbox["id"], master["calendar_id"], doc, event_id, "exception", master["id"], original
-        )
+        store_exception(ctx, master, row, event_id, doc)
     else:
         if row["kind"] == "seriesMaster" and _series_shape_changed(before, doc):
             drop_exceptions(ctx, row["id"], doc if _only_range_changed(before, doc) else None)

@@ -94,11 +94,7 @@ def respond(ctx: Ctx, event_id: str, calendar: CalendarRow | None, action: str) 
     ev.touch(mine, ctx.now)
     if row is None or row["kind"] == "exception":
         assert master is not None  # an occurrence or an exception has its series master
-        mine["type"] = "exception"
-        original = row["original_start"] if row is not None else occurrence_start(event_id).isoformat()
-        ev.store_event(
-            ctx.store, ctx.mailbox["id"], master["calendar_id"], mine, event_id, "exception", master["id"], original
-        )
+        lookup.store_exception(ctx, master, row, event_id, mine)
     else:
         save(ctx, row, mine)
         if row["kind"] == "seriesMaster":  # answering the series answers its exceptions
