@@ -117,6 +117,28 @@ class Settings(BaseSettings):
         "default data_dir/attachments",
     )
 
+    # --- remote and multi-user (serve --auth oauth; docs/deployment.md) ---------------
+    auth: Literal["none", "oauth"] = Field("none", description="oauth: an OAuth-protected resource, on-behalf-of")
+    oauth_issuer: str | None = Field(None, description="the authorization server's issuer (…/{tenant}/v2.0)")
+    oauth_audience: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="accepted token audiences: the server app's application ID URI and/or client id"
+    )
+    oauth_scope: str = Field("access_as_user", description="the scope (scp) a caller's token must carry")
+    public_url: str | None = Field(None, description="the MCP endpoint as clients reach it (the resource)")
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="browser Origins allowed besides the public URL's own"
+    )
+    state_url: str | None = Field(None, description="redis://… : state shared by several workers; None = SQLite")
+    state_key: SecretStr | None = Field(None, description="encrypts the token cache kept in the state store")
+    sandbox_ca: Path | None = Field(None, description="CA certificate of the sandbox's HTTPS; default data_dir")
+
+    @field_validator("oauth_audience", "allowed_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(v for v in value.replace(",", " ").split() if v)
+        return value
+
     # --- HTTP behaviour ------------------------------------------------------------
     timeout_s: float = Field(30.0, gt=0)
     max_retries: int = Field(4, ge=0, le=10)
@@ -132,12 +154,21 @@ class Settings(BaseSettings):
             return tuple(s.strip() for s in value if s and s.strip() and s.strip().lower() not in _RESERVED_SCOPES)
         return value
 
-    @field_validator("mailbox", "sandbox_user", "sandbox_url", "certificate_thumbprint", mode="before")
+    @field_validator(
+        "mailbox",
+        "sandbox_user",
+        "sandbox_url",
+        "certificate_thumbprint",
+        "oauth_issuer",
+        "public_url",
+        "state_url",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("client_secret", "certificate_password", "access_token", mode="before")
+    @field_validator("client_secret", "certificate_password", "access_token", "state_key", mode="before")
     @classmethod
     def _blank_secret_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -168,6 +199,8 @@ class Settings(BaseSettings):
             self.sandbox_db = str(self.data_dir / "sandbox.db")
         if self.attachments_dir is None:
             self.attachments_dir = self.data_dir / "attachments"
+        if self.sandbox_ca is None:
+            self.sandbox_ca = self.data_dir / "sandbox-tls" / "ca.pem"
         return self
 
     # --- derived values --------------------------------------------------------------

@@ -5,8 +5,11 @@ easy to garble when copied. Results show a handle instead (``ev_3kf9x2``);
 every tool accepts either the handle or the full id.
 
 A handle is derived from the id (a hash), so the same event gets the same
-handle in every session; the table from handle back to id is kept in a small
-SQLite file beside the token cache, so handles survive a restart.
+handle in every session; the table from handle back to id is kept in the
+state store (:mod:`.state`: a small SQLite file beside the token cache, or
+Redis shared by several workers), so handles survive a restart. The table is
+per person (:func:`.state.user_key`): a handle minted for one person does not
+resolve for another.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import sqlite3
-import threading
 from pathlib import Path
+
+from .state import StateStore, user_key
+from .state.sqlite import SqliteState
 
 PREFIXES = {
     "event": "ev",
@@ -37,42 +41,42 @@ _WHAT_GIVES = {
 }
 
 
+# A handle lives a year from its minting (a long-lived handle table must not grow without bound in Redis).
+_HANDLE_TTL_S = 366 * 24 * 3600
+
+
 class UnknownHandle(ValueError):
     """A handle this server never issued (or one for another kind of object)."""
 
 
 class Handles:
-    """handle <-> Graph id, persisted in SQLite (``:memory:`` for tests)."""
+    """handle <-> Graph id per person, in a state store (a SQLite path, ``:memory:`` for tests, or a store)."""
 
-    def __init__(self, path: str | Path = ":memory:"):
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("CREATE TABLE IF NOT EXISTS handles (handle TEXT PRIMARY KEY, graph_id TEXT NOT NULL)")
-        self._db.execute("CREATE INDEX IF NOT EXISTS handles_id ON handles (graph_id)")
-        self._lock = threading.Lock()
-        self._cache: dict[str, str] = {}
+    def __init__(self, store: str | Path | StateStore = ":memory:"):
+        self.store: StateStore = SqliteState(store) if isinstance(store, (str, Path)) else store
+        self._cache: dict[tuple[str, str], str] = {}  # (user, kind:id) -> handle, already stored
+
+    @staticmethod
+    def _key(user: str, handle: str) -> str:
+        return f"handle:{user}:{handle}"
 
     def handle(self, kind: str, graph_id: str) -> str:
-        """The handle for ``graph_id`` (created and stored on first sight)."""
-        key = f"{kind}:{graph_id}"
-        found = self._cache.get(key)
+        """The handle for ``graph_id`` (created and stored for the current person on first sight)."""
+        user = user_key()
+        found = self._cache.get((user, f"{kind}:{graph_id}"))
         if found:
             return found
         prefix = PREFIXES[kind]
         digest = base64.b32encode(hashlib.sha256(graph_id.encode()).digest()).decode().lower()
-        with self._lock:
-            for length in range(6, 17):
-                candidate = f"{prefix}_{digest[:length]}"
-                row = self._db.execute("SELECT graph_id FROM handles WHERE handle = ?", (candidate,)).fetchone()
-                if row is None:
-                    self._db.execute("INSERT INTO handles VALUES (?, ?)", (candidate, graph_id))
-                    break
-                if row[0] == graph_id:
-                    break
-            else:  # pragma: no cover - 80 bits of sha256 colliding
-                raise RuntimeError("handle space exhausted")
-        self._cache[key] = candidate
+        for length in range(6, 17):
+            candidate = f"{prefix}_{digest[:length]}"
+            key = self._key(user, candidate)
+            # claim: atomic across workers, so two of them never give one handle two ids
+            if self.store.claim(key, ttl_s=_HANDLE_TTL_S, value=graph_id) or self.store.get(key) == graph_id:
+                break
+        else:  # pragma: no cover - 80 bits of sha256 colliding
+            raise RuntimeError("handle space exhausted")
+        self._cache[(user, f"{kind}:{graph_id}")] = candidate
         return candidate
 
     def resolve(self, kind: str, value: str, *, argument: str) -> str:
@@ -89,13 +93,13 @@ class Handles:
                     f"{argument}: '{value}' is a handle for another kind of object; expected "
                     f"a {kind} handle starting with '{PREFIXES[kind]}_' (from {_WHAT_GIVES[kind]})."
                 )
-            row = self._db.execute("SELECT graph_id FROM handles WHERE handle = ?", (value,)).fetchone()
-            if row is None:
+            found = self.store.get(self._key(user_key(), value))
+            if found is None:
                 raise UnknownHandle(
                     f"{argument}: unknown handle '{value}'. Handles come from earlier results; call "
                     f"{_WHAT_GIVES[kind]} to get current ones, or pass the full Graph id."
                 )
-            return row[0]
+            return found
         if len(value) < 20 or not re.fullmatch(r"[A-Za-z0-9+/=_\-.@:]+", value):
             raise UnknownHandle(
                 f"{argument}: '{value}' is neither a handle (like '{PREFIXES[kind]}_3kf9x2') nor a "
@@ -104,4 +108,4 @@ class Handles:
         return value
 
     def close(self) -> None:
-        self._db.close()
+        self.store.close()

@@ -1,52 +1,56 @@
-"""Where sync_events keeps its delta links: one row per window, with what each item was called."""
+"""Where sync_events keeps its delta links: one entry per window and person, with what each item was called.
+
+Kept in the state store (:mod:`..state`: a SQLite file beside the handles, or Redis shared by the workers),
+under the current person's key (:func:`..state.user_key`): one person's sync never continues another's.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
 from ..clock import Clock
+from ..state import StateStore, user_key
+from ..state.sqlite import SqliteState
 
 __all__ = ["SyncState"]
 
 
 class SyncState:
-    """Delta links and what was seen, per window, in a small SQLite file beside the handles."""
+    """Delta links and what was seen, per window and person."""
 
-    def __init__(self, path: str | Path, clock: Clock):
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, scope TEXT NOT NULL,"
-            " window_start TEXT NOT NULL, window_end TEXT NOT NULL, delta_link TEXT NOT NULL,"
-            " known TEXT NOT NULL, updated TEXT NOT NULL)"
-        )
-        self._lock = threading.Lock()
+    def __init__(self, store: str | Path | StateStore, clock: Clock):
+        self._store: StateStore = SqliteState(store, clock=clock) if isinstance(store, (str, Path)) else store
         self._clock = clock
 
+    @staticmethod
+    def _key(key: str) -> str:
+        return f"sync:{user_key()}:{key}"
+
+    @staticmethod
+    def _scope(scope: str) -> str:
+        return f"sync-window:{user_key()}:{scope}"
+
     def get(self, key: str) -> tuple[str, dict[str, Any], str] | None:
-        row = self._db.execute("SELECT delta_link, known, updated FROM sync_state WHERE key = ?", (key,)).fetchone()
-        return (row[0], json.loads(row[1]), row[2]) if row else None
+        raw = self._store.get(self._key(key))
+        if raw is None:
+            return None
+        entry = json.loads(raw)
+        return entry["link"], entry["known"], entry["updated"]
 
     def last_window(self, scope: str) -> tuple[str, str] | None:
-        row = self._db.execute(
-            "SELECT window_start, window_end FROM sync_state WHERE scope = ? ORDER BY updated DESC, rowid DESC LIMIT 1",
-            (scope,),
-        ).fetchone()
-        return (row[0], row[1]) if row else None
+        raw = self._store.get(self._scope(scope))
+        if not raw:
+            return None
+        start, end = json.loads(raw)
+        return start, end
 
     def put(self, key: str, scope: str, window: tuple[str, str], link: str, known: dict[str, Any]) -> None:
         stamp = self._clock.now().isoformat(timespec="microseconds")
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, scope, window[0], window[1], link, json.dumps(known), stamp),
-            )
+        entry = {"scope": scope, "window": list(window), "link": link, "known": known, "updated": stamp}
+        self._store.put(self._key(key), json.dumps(entry))
+        self._store.put(self._scope(scope), json.dumps(list(window)))
 
     def drop(self, key: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM sync_state WHERE key = ?", (key,))
+        self._store.delete(self._key(key))

@@ -1,0 +1,65 @@
+"""The default state store: one SQLite file under the data directory (``:memory:`` for tests)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from ..clock import Clock
+
+__all__ = ["SqliteState"]
+
+
+class SqliteState:
+    """Key -> text with an expiry instant (on the one clock); safe across threads of one process."""
+
+    def __init__(self, path: str | Path = ":memory:", *, clock: Clock | None = None) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.description = f"SQLite {path}"
+        self._clock = clock or Clock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        self._db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL)")
+        self._lock = threading.Lock()
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+    def _expires(self, ttl_s: float | None) -> float | None:
+        return None if ttl_s is None else self._now() + ttl_s
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value, expires FROM kv WHERE key = ?", (key,)).fetchone()
+        if row is None or (row[1] is not None and row[1] <= self._now()):
+            return None
+        return row[0]
+
+    def put(self, key: str, value: str, ttl_s: float | None = None) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (key, value, self._expires(ttl_s)))
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+    def claim(self, key: str, ttl_s: float, value: str = "1") -> bool:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "DELETE FROM kv WHERE key = ? AND expires IS NOT NULL AND expires <= ?", (key, self._now())
+                )
+                taken = self._db.execute(
+                    "INSERT OR IGNORE INTO kv VALUES (?, ?, ?)", (key, value, self._expires(ttl_s))
+                ).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return taken == 1
+
+    def close(self) -> None:
+        self._db.close()
