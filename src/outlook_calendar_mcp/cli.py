@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     sb_serve.add_argument("--host", default="127.0.0.1")
     sb_serve.add_argument("--port", type=int, default=8765)
     sb_serve.add_argument("--db", help="database file (default: in the user data dir)")
+    sb_serve.add_argument(
+        "--tls-port",
+        type=int,
+        help="also serve HTTPS here (the identity platform for msal; local CA under the data dir); "
+        "default: --port + 1; 0: none",
+    )
     _now_flag(sb_serve)
     sb_reset = sandbox_sub.add_parser("reset", help="wipe the sandbox database and seed the demo organization again")
     sb_reset.add_argument("--db", help="database file (default: in the user data dir)")
@@ -196,14 +202,13 @@ def _sandbox(args: argparse.Namespace) -> int:
     settings = _settings(args)  # OUTLOOK_MCP_* and --now
     db = args.db or settings.sandbox_db
     clock = Clock(settings.now)
-    sandbox = Sandbox(db, clock=clock, seed=args.sandbox_command != "reset")
     if args.sandbox_command == "reset":
-        sandbox.reset()
+        Sandbox(db, clock=clock, seed=False).reset()
         print(f"Sandbox reset: {db} holds the demo organization again.", file=sys.stderr)
         return 0
-    import uvicorn  # noqa: PLC0415
-
-    app = sandbox.app
+    identity = settings.data_dir / "sandbox-identity"
+    sandbox = Sandbox(db, clock=clock, identity_dir=identity)
+    tls_port = args.port + 1 if args.tls_port is None else args.tls_port
     print(
         f"Sandbox (Microsoft Graph v1.0-compatible) at http://{args.host}:{args.port}/v1.0 — database {db}. "
         "Send 'Authorization: Bearer sandbox' (or sandbox:<address>, sandbox-app)."
@@ -215,7 +220,9 @@ def _sandbox(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    from .sandbox.serve import serve  # noqa: PLC0415 - uvicorn and TLS only when serving
+
+    serve(sandbox, args.host, args.port, tls_port, identity)
     return 0
 
 

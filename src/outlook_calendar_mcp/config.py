@@ -200,7 +200,7 @@ class Settings(BaseSettings):
         if self.attachments_dir is None:
             self.attachments_dir = self.data_dir / "attachments"
         if self.sandbox_ca is None:
-            self.sandbox_ca = self.data_dir / "sandbox-tls" / "ca.pem"
+            self.sandbox_ca = self.data_dir / "sandbox-identity" / "ca.pem"
         return self
 
     # --- derived values --------------------------------------------------------------

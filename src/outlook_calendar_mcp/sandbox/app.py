@@ -6,7 +6,9 @@ Every request:
 
 1. is authenticated (``Authorization: Bearer sandbox`` is the default user,
    ``sandbox:<address>`` signs in as that mailbox, ``sandbox-app`` is
-   app-only: no ``me``, any ``users/{id}``); anything else is a 401;
+   app-only: no ``me``, any ``users/{id}``; a Graph token of the sandbox's
+   identity platform (:mod:`.identity`) is its person, or app-only for a
+   client-credentials token); anything else is a 401;
 2. runs in one SQLite transaction: an error rolls back everything it did;
 3. honours ``Prefer: outlook.timezone`` (Windows or IANA names, default
    UTC), ``outlook.body-content-type`` and ``odata.maxpagesize``, echoed in
@@ -16,8 +18,11 @@ Every request:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -30,6 +35,7 @@ from ..clock import Clock
 from . import urls
 from .ctx import Ctx, answer, parse_prefer, split_path
 from .errors import GraphHTTPError, bad_request
+from .identity import GRAPH, IdentityError, Keys, Platform, routes
 from .models.events import Render
 from .models.seed import seed_store
 from .models.session import Principal
@@ -79,7 +85,7 @@ def prefer_view(prefer: dict[str, str]) -> tuple[Render, list[str], int | None]:
 # -- auth -------------------------------------------------------------------------
 
 
-def authenticate(store: Store, header: str | None) -> Principal:
+def authenticate(store: Store, header: str | None, platform: Platform | None = None) -> Principal:
     hint = (
         "The sandbox accepts 'Authorization: Bearer sandbox' (the default user), "
         "'Bearer sandbox:<address>' (sign in as that mailbox) or 'Bearer sandbox-app' (app-only)."
@@ -92,6 +98,8 @@ def authenticate(store: Store, header: str | None) -> Principal:
         raise GraphHTTPError(401, "InvalidAuthenticationToken", f"Access token validation failure. {hint}")
     if token == "sandbox-app":
         return Principal(None)
+    if platform is not None and token.count(".") == 2:
+        return _token_principal(store, platform, token)
     if token == "sandbox" or token.startswith("sandbox:"):
         address = token.partition(":")[2] or DEFAULT_USER
         row = store.mailbox(address)
@@ -107,16 +115,56 @@ def authenticate(store: Store, header: str | None) -> Principal:
     )
 
 
+def _token_principal(store: Store, platform: Platform, token: str) -> Principal:
+    """The person (or app) of a Graph token the sandbox's identity platform issued."""
+    try:
+        claims = platform.verify(token, audience=GRAPH)
+    except IdentityError as e:
+        raise GraphHTTPError(
+            401, "InvalidAuthenticationToken", f"Access token validation failure. {e.description}"
+        ) from None
+    if claims.get("idtyp") == "app":
+        return Principal(None)
+    row = store.mailbox(str(claims.get("oid", "")))
+    if row is None or row["kind"] != "user":
+        raise GraphHTTPError(401, "InvalidAuthenticationToken", "Access token validation failure: unknown user.")
+    return Principal(row)
+
+
+class Directory:
+    """The demo organization's people, as the identity platform sees them."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @staticmethod
+    def _person(row: Any) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "address": row["address"],
+            "name": json.loads(row["doc"]).get("displayName") or row["address"],
+        }
+
+    def __call__(self, hint: str) -> dict[str, Any] | None:
+        row = self.store.mailbox(hint.strip()) if hint and hint.strip() else None
+        return self._person(row) if row is not None and row["kind"] == "user" else None
+
+    def all(self) -> list[dict[str, Any]]:
+        return [self._person(r) for r in self.store.mailboxes("user")]
+
+
 # -- the app ------------------------------------------------------------------------
 
 Handler = Callable[[Ctx], Response]
 
 
-def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
+def create_app(store: Store, *, clock: Clock, seed: bool = True, platform: Platform | None = None) -> Starlette:
     """The sandbox as an ASGI app over ``store`` (seeded on first use unless ``seed=False``).
 
     ``clock`` is the only source of "now": request times, error dates and the seed's living week.
+    ``platform`` is its identity platform (one with throwaway keys when not given).
     """
+    platform = platform or Platform(Directory(store), clock=clock)
     if seed and store.is_empty():
         seed_store(store, clock)
 
@@ -127,7 +175,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
                 raise GraphHTTPError(400, "BadRequest", f"Invalid version '{version}': use /v1.0 (or /beta).")
             path = request.path_params.get("path", "")
             with store.transaction():
-                principal = authenticate(store, request.headers.get("authorization"))
+                principal = authenticate(store, request.headers.get("authorization"), platform)
                 view, applied, page = prefer_view(parse_prefer(request.headers.getlist("prefer")))
                 ctx = Ctx(
                     request=request,
@@ -148,6 +196,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(
         routes=[
+            *routes(platform),  # the identity platform, at Entra's paths (before the Graph tree)
             *urls.OUTSIDE_GRAPH,  # matched first: an upload session's pre-authenticated uploadUrl
             Route("/{version:str}/{path:path}", endpoint, methods=methods),
             Route("/{version:str}", endpoint, methods=methods),
@@ -155,6 +204,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
     )
     app.state.store = store
     app.state.clock = clock
+    app.state.platform = platform
     return app
 
 
@@ -163,12 +213,21 @@ class Sandbox:
 
     ``Sandbox(":memory:", clock=Clock())`` is the demo organization, seeded for the clock's week
     (``seed=False``: an empty organization). ``.transport()`` is an ``httpx`` transport into the app.
+    ``identity_dir`` keeps the identity platform's keys (``sandbox serve``: under the data directory).
     """
 
-    def __init__(self, db: str | os.PathLike[str] = ":memory:", *, clock: Clock, seed: bool = True) -> None:
+    def __init__(
+        self,
+        db: str | os.PathLike[str] = ":memory:",
+        *,
+        clock: Clock,
+        seed: bool = True,
+        identity_dir: Path | None = None,
+    ) -> None:
         self.clock = clock
         self.store = Store(db)
-        self.app = create_app(self.store, clock=clock, seed=seed)
+        self.platform = Platform(Directory(self.store), clock=clock, keys=Keys(identity_dir))
+        self.app = create_app(self.store, clock=clock, seed=seed, platform=self.platform)
 
     def reset(self) -> None:
         """Empty the store and seed the demo organization again, for the clock's week."""
