@@ -30,6 +30,8 @@ def _settings(args: argparse.Namespace):
         ("tools", "tools"),
         ("confirm_sends", "confirm_sends"),
         ("now", "now"),
+        ("auth", "auth"),
+        ("public_url", "public_url"),
     ):
         value = getattr(args, flag, None)
         if value is not None:
@@ -95,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("OUTLOOK_MCP_HTTP_TOKEN"),
         help="require 'Authorization: Bearer TOKEN' on HTTP (needed to bind a non-loopback address)",
     )
+    # remote and multi-user (docs/deployment.md)
+    serve.add_argument(
+        "--auth",
+        choices=["none", "oauth"],
+        help="oauth: an OAuth-protected resource; each caller's token is exchanged on-behalf-of for Graph",
+    )
+    serve.add_argument("--public-url", help="the MCP endpoint as clients reach it (behind a load balancer)")
+    serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes (stateless; share Redis state)")
     _backend_flags(serve)
 
     auth = sub.add_parser("auth", help="sign in to Microsoft 365 / Outlook.com")
@@ -243,7 +253,15 @@ def main(argv: list[str] | None = None) -> int:
 
         from .server import run  # noqa: PLC0415
 
-        run(_settings(args), args.transport, args.host, args.port, stateless=args.stateless, http_token=args.http_token)
+        run(
+            _settings(args),
+            args.transport,
+            args.host,
+            args.port,
+            stateless=args.stateless,
+            http_token=args.http_token,
+            workers=args.workers,
+        )
         return 0
     if command == "auth":
         return _auth(args)

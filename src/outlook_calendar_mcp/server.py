@@ -10,8 +10,12 @@ Graph when credentials are configured, else the embedded sandbox (said on stderr
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import ipaddress
+import json
 import logging
+import os
 import secrets
 import sys
 import weakref
@@ -22,15 +26,19 @@ from urllib.parse import quote
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp_types import CallToolResult
+from pydantic import SecretStr
 
 from . import __version__, protocol
 from .auth import SandboxTokenProvider, build_token_provider, effective_backend
 from .calendar import Services
 from .clock import Clock
 from .config import Settings
-from .graph import GraphClient
+from .graph import GraphClient, GraphError
 from .ids import Handles
 from .prompts import scheduling as prompts
+from .remote.resource import JwtVerifier, protect
+from .remote.setup import build_remote
+from .state import user_key
 from .tools import attachments, calendars, directory, events, reminders, responses, scheduling, sharing, sync
 from .tools.common import Toolbox
 from .tools.policy import Policy, parse_tools
@@ -187,13 +195,22 @@ def is_loopback(host: str) -> bool:
 
 
 def http_app(
-    server: MCPServer, transport: Transport, host: str, *, stateless: bool = False, bearer: str | None = None
+    server: MCPServer,
+    transport: Transport,
+    host: str,
+    *,
+    stateless: bool = False,
+    bearer: str | None = None,
+    verifier: JwtVerifier | None = None,
 ) -> Any:
-    """The Starlette app of an HTTP transport, behind a bearer-token check when ``bearer`` is set."""
+    """The Starlette app of an HTTP transport: behind OAuth (``verifier``: a protected resource, each request
+    as its person), or a static bearer token (``bearer``), or open (loopback only)."""
     if transport == "sse":
         app = server.sse_app(host=host)
     else:
         app = server.streamable_http_app(host=host, stateless_http=stateless)
+    if verifier is not None:
+        return protect(app, verifier)
     if not bearer:
         return app
 
@@ -221,6 +238,61 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)  # noqa: T201 - this is the server's voice at start, by design
 
 
+class PersonalPolicy(Policy):
+    """Confirmation tokens bound to the person who previewed (remote mode) and valid on every worker
+    (the HMAC key is derived from the deployment's shared state key)."""
+
+    def token(self, name: str, arguments: dict[str, Any]) -> str:
+        return super().token(name, {**arguments, "\x00user": user_key()})
+
+
+def _policy(settings: Settings) -> Policy:
+    key = (
+        hashlib.sha256(
+            b"outlook-calendar-mcp confirmations\0" + settings.state_key.get_secret_value().encode()
+        ).digest()
+        if settings.state_key
+        else secrets.token_bytes(32)
+    )
+    return PersonalPolicy(
+        read_only=settings.read_only,
+        include=parse_tools(settings.tools),
+        confirm_sends=bool(settings.confirm_sends),
+        key=key,
+    )
+
+
+def build_app(
+    settings: Settings,
+    transport: Transport,
+    host: str,
+    port: int,
+    *,
+    stateless: bool = False,
+    http_token: str | None = None,
+) -> Any:
+    """The ASGI app of an HTTP transport, as ``run`` serves it (also what each ``--workers`` process builds)."""
+    if settings.confirm_sends is None:  # on by default where the client is not a local, trusted process
+        settings = settings.model_copy(update={"confirm_sends": True})
+    clock = Clock(settings.now)
+    path = "/sse" if transport == "sse" else "/mcp"
+    if settings.auth == "oauth":
+        remote = build_remote(settings, clock=clock, public_url=f"http://{host}:{port}{path}")
+        server = create_server(remote.settings, remote.graph, handles=remote.handles, policy=_policy(remote.settings))
+        services_of(server).sync_state = remote.sync_state
+        say(
+            f"outlook-calendar-mcp {__version__}: serving over {transport} as an OAuth protected resource "
+            f"({remote.verifier.config.resource}; issuer {remote.settings.oauth_issuer}), Graph at "
+            f"{remote.graph.base_url} on behalf of each caller; state: {remote.handles.store.description}"
+        )
+        # stateless: every request carries its person and may land on any worker
+        return http_app(server, transport, host, stateless=transport == "http", verifier=remote.verifier)
+    graph = build_graph(settings, clock=clock)
+    say(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}")
+    server = create_server(settings, graph)
+    return http_app(server, transport, host, stateless=stateless, bearer=http_token)
+
+
 def run(
     settings: Settings,
     transport: Transport = "stdio",
@@ -229,24 +301,78 @@ def run(
     *,
     stateless: bool = False,
     http_token: str | None = None,
+    workers: int = 1,
 ) -> None:
-    """Serve until stopped. stdout belongs to the stdio transport: everything else goes to stderr."""
-    if transport != "stdio" and not is_loopback(host) and not http_token:
+    """Serve until stopped. stdout belongs to the stdio transport: everything else goes to stderr.
+
+    ``workers`` > 1 runs that many processes (uvicorn's supervisor) on one port, each building its app with
+    :func:`worker_app` from the same settings; they share state through ``state_url`` (Redis) or, on one
+    machine, the SQLite files of the data directory."""
+    oauth = settings.auth == "oauth"
+    if oauth and transport == "stdio":
+        raise SystemExit("--auth oauth protects an HTTP transport: add --transport http (or sse).")
+    if transport != "stdio" and not is_loopback(host) and not http_token and not oauth:
         raise SystemExit(
             f"Refusing to serve on {host}: a non-loopback address needs a bearer token "
-            "(--http-token or OUTLOOK_MCP_HTTP_TOKEN), or bind 127.0.0.1."
+            "(--http-token or OUTLOOK_MCP_HTTP_TOKEN) or --auth oauth, or bind 127.0.0.1."
         )
-    if settings.confirm_sends is None:  # on by default where the client is not a local, trusted process
-        settings = settings.model_copy(update={"confirm_sends": transport != "stdio"})
-    graph = build_graph(settings, clock=Clock(settings.now))
-    say(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}")
-    server = create_server(settings, graph)
     if transport == "stdio":
-        server.run("stdio")
+        if settings.confirm_sends is None:
+            settings = settings.model_copy(update={"confirm_sends": False})
+        graph = build_graph(settings, clock=Clock(settings.now))
+        say(f"outlook-calendar-mcp {__version__}: serving over stdio, backend: {describe_backend(settings, graph)}")
+        create_server(settings, graph).run("stdio")
         return
     import uvicorn  # noqa: PLC0415 - only the HTTP transports need it; stdio starts without importing it
 
-    app = http_app(server, transport, host, stateless=stateless, bearer=http_token)
     path = "/sse" if transport == "sse" else "/mcp"
+    if workers > 1:
+        if transport == "sse":
+            raise SystemExit("--workers needs --transport http: an SSE session lives in one process.")
+        _hand_down(settings, http_token, {"transport": transport, "host": host, "port": port, "stateless": stateless})
+        say(f"outlook-calendar-mcp: {workers} workers listening on http://{host}:{port}{path}")
+        uvicorn.run(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        return
+    try:
+        app = build_app(settings, transport, host, port, stateless=stateless, http_token=http_token)
+    except GraphError as e:  # a configuration problem: say it and stop, without a traceback
+        raise SystemExit(f"outlook-calendar-mcp: {e}") from None
     say(f"outlook-calendar-mcp: listening on http://{host}:{port}{path}")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+_WORKER = "OUTLOOK_MCP_WORKER"
+
+
+def _hand_down(settings: Settings, http_token: str | None, serve: dict[str, Any]) -> None:
+    """Put the settings (flags included) in the environment the worker processes inherit."""
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, tuple):
+            value = ",".join(value)
+        elif isinstance(value, dt.datetime):
+            value = value.isoformat()
+        os.environ[f"OUTLOOK_MCP_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    if http_token:
+        os.environ["OUTLOOK_MCP_HTTP_TOKEN"] = http_token
+    os.environ[_WORKER] = json.dumps(serve)
+
+
+def worker_app() -> Any:
+    """One worker's app (uvicorn's factory for ``serve --workers N``), from the environment ``run`` set."""
+    serve = json.loads(os.environ[_WORKER])
+    try:
+        return build_app(
+            Settings(),
+            serve["transport"],
+            serve["host"],
+            serve["port"],
+            stateless=True,
+            http_token=os.environ.get("OUTLOOK_MCP_HTTP_TOKEN"),
+        )
+    except GraphError as e:
+        raise SystemExit(f"outlook-calendar-mcp worker: {e}") from None

@@ -9,14 +9,18 @@ import contextlib
 import os
 import shutil
 import socket
+import sqlite3
+import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, stop
+from tests.servers import free_port, server_env, stop
 
 
 def need(program: str, package: str) -> str:
@@ -91,3 +95,72 @@ backend workers
         yield port
     finally:
         stop(proc)
+
+
+@dataclass
+class Child:
+    proc: subprocess.Popen
+    port: int
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def child(args: list[str], env: dict[str, str], port: int, log: Path, timeout: float = 40) -> Iterator[Child]:
+    """``python -m outlook_calendar_mcp <args>``, ready when ``port`` accepts connections; stopped afterwards."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "outlook_calendar_mcp", *args], env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port, proc, " ".join(args[:2]), log, timeout)
+        yield Child(proc, port, log)
+    finally:
+        stop(proc)
+
+
+@dataclass
+class RemoteSandbox:
+    """``sandbox serve`` in a child: Graph over HTTP and HTTPS, the identity platform, its CA file."""
+
+    http: str  # http://127.0.0.1:P
+    https: str  # https://127.0.0.1:Q
+    ca: Path
+    db: Path
+    env: dict[str, str]  # the data dir and instant every child of the test shares
+    child: Child
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.https}/v1.0"
+
+    def ssl(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca))
+
+
+@contextlib.contextmanager
+def remote_sandbox(tmp_path: Path) -> Iterator[RemoteSandbox]:
+    env = server_env(tmp_path)
+    port, tls_port = free_port(), free_port()
+    db = tmp_path / "sandbox.db"
+    with child(["sandbox", "serve", "--port", str(port), "--tls-port", str(tls_port), "--db", str(db)], env, tls_port,
+               tmp_path / "sandbox.log") as c:
+        ca = Path(env["OUTLOOK_MCP_DATA_DIR"]) / "sandbox-identity" / "ca.pem"
+        yield RemoteSandbox(f"http://127.0.0.1:{port}", f"https://127.0.0.1:{tls_port}", ca, db, env, c)
+
+
+def oauth_env(sandbox: RemoteSandbox, **more: str) -> dict[str, str]:
+    """A remote-mode server's environment: the sandbox's HTTPS URL; everything else discovered from it."""
+    return {**sandbox.env, "OUTLOOK_MCP_SANDBOX_URL": sandbox.graph_url, **more}
+
+
+def events_of(db: Path, subject: str, mailbox: str) -> list[dict]:
+    """Events with this subject in one mailbox of a sandbox file another process serves (read-only)."""
+    from tests.e2e.conftest import rows_of
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return rows_of(conn, subject, mailbox)
+    finally:
+        conn.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import threading
 import uuid
@@ -367,6 +368,8 @@ class Platform:
             "ext_expires_in": ACCESS_TTL_S,
             "access_token": self.mint(origin, aud, app.client_id, claims),
         }
+        info = {"uid": user["id"], "utid": TENANT_ID}  # msal keys its accounts on these, as with Entra
+        out["client_info"] = base64.urlsafe_b64encode(json.dumps(info).encode()).rstrip(b"=").decode()
         if "openid" in oidc:
             id_claims = {
                 "oid": user["id"],
