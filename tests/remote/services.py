@@ -64,10 +64,10 @@ def redis_server(tmp_path: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def haproxy(tmp_path: Path, backends: list[int]) -> Iterator[int]:
-    """HAProxy on a free port, round-robin over ``backends`` (loopback ports), health-checked; yields its port."""
+def haproxy(tmp_path: Path, backends: list[int], port: int | None = None) -> Iterator[int]:
+    """HAProxy on ``port`` (default: a free one), round-robin over ``backends`` (loopback ports), health-checked."""
     program = need("haproxy", "haproxy")
-    port = free_port()
+    port = port or free_port()
     servers = "\n".join(f"    server w{i} 127.0.0.1:{p} check inter 500ms fall 1 rise 1" for i, p in enumerate(backends))
     config = tmp_path / f"haproxy-{port}.cfg"
     config.write_text(f"""global
@@ -164,3 +164,33 @@ def events_of(db: Path, subject: str, mailbox: str) -> list[dict]:
         return rows_of(conn, subject, mailbox)
     finally:
         conn.close()
+
+
+STATE_KEY = "the deployment's state key: 32+ characters, same on every worker"
+
+
+@dataclass
+class Cluster:
+    """N `serve --auth oauth` workers (one process each) behind HAProxy, sharing one Redis."""
+
+    url: str  # the load balancer's /mcp
+    workers: list[Child]
+    redis_url: str
+
+    def logs(self) -> str:
+        return "".join(w.output() for w in self.workers)
+
+
+@contextlib.contextmanager
+def cluster(tmp_path: Path, sandbox: RemoteSandbox, redis_url: str, n: int) -> Iterator[Cluster]:
+    ports = [free_port() for _ in range(n)]
+    lb_port = free_port()
+    public = f"http://127.0.0.1:{lb_port}/mcp"
+    env = oauth_env(sandbox, OUTLOOK_MCP_STATE_URL=redis_url, OUTLOOK_MCP_STATE_KEY=STATE_KEY,
+                    OUTLOOK_MCP_PUBLIC_URL=public)
+    with contextlib.ExitStack() as stack:
+        workers = [stack.enter_context(child(["serve", "--transport", "http", "--auth", "oauth", "--port", str(p)], env,
+                                             p, tmp_path / f"worker-{i}.log"))
+                   for i, p in enumerate(ports)]
+        stack.enter_context(haproxy(tmp_path, ports, lb_port))
+        yield Cluster(public, workers, redis_url)

@@ -1,0 +1,139 @@
+"""Two people at once through HAProxy in front of three `serve --auth oauth` workers sharing Redis.
+
+Stateless streamable HTTP, round-robin: consecutive calls land on different workers, so everything a call
+relies on from an earlier one (handles, confirmations, the Graph token cache) must come from Redis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.instants import suite_instant
+from tests.remote.oauth_client import Person
+from tests.remote.services import (
+    STATE_KEY,
+    Cluster,
+    RemoteSandbox,
+    child,
+    cluster,
+    events_of,
+    oauth_env,
+    redis_server,
+    remote_sandbox,
+)
+from tests.servers import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+
+DANA, ALEX = "dana@contoso.com", "alex@contoso.com"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RemoteSandbox, Cluster]]:
+    tmp = tmp_path_factory.mktemp("lb")
+    with redis_server(tmp) as url, remote_sandbox(tmp) as sandbox, cluster(tmp, sandbox, url, 3) as lb:
+        yield sandbox, lb
+
+
+def when(days: int, hour: int) -> str:
+    day = suite_instant().date() + dt.timedelta(days=days)
+    return f"{day.isoformat()}T{hour:02d}:00"
+
+
+def text(result) -> str:
+    return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+async def test_two_people_handles_confirmations_and_a_killed_worker(stack: tuple[RemoteSandbox, Cluster]) -> None:
+    sandbox, lb = stack
+    dana, alex = Person(DANA, lb.url, sandbox.ssl()), Person(ALEX, lb.url, sandbox.ssl())
+    async with dana.client() as d, alex.client() as a:
+        made = await d.call_tool("create_event", {"subject": "Dana's dentist", "start": when(1, 9), "end": when(1, 10)})
+        assert not made.is_error, text(made)
+        handle = made.structured_content["event"]["handle"]
+
+        # each sees only their own calendar
+        dana_view = await d.call_tool("calendar_view", {"start": when(1, 0), "end": when(2, 0)})
+        alex_view = await a.call_tool("calendar_view", {"start": when(1, 0), "end": when(2, 0)})
+        assert "Dana's dentist" in {e["subject"] for e in dana_view.structured_content["events"]}
+        assert "Dana's dentist" not in {e["subject"] for e in alex_view.structured_content["events"]}
+
+        # the handle resolves on every worker for Dana (three calls: round robin), never for Alex
+        for _ in range(3):
+            got = await d.call_tool("get_event", {"event": handle})
+            assert not got.is_error and got.structured_content["event"]["subject"] == "Dana's dentist"
+        stolen = await a.call_tool("get_event", {"event": handle})
+        assert stolen.is_error and "unknown handle" in text(stolen)
+
+        # a confirmation token: minted through one worker, refused for Alex, accepted for Dana on another
+        invite = {"subject": "Dana invites Alex", "start": when(2, 11), "end": when(2, 12), "attendees": [{"email": ALEX}]}
+        preview = await d.call_tool("create_event", invite)
+        assert preview.is_error and preview.structured_content, text(preview)
+        assert preview.structured_content["confirmation_required"] is True
+        token = preview.structured_content["confirm"]
+        replay = await a.call_tool("create_event", {**invite, "confirm": token})
+        assert replay.is_error and "does not match" in text(replay)
+        assert events_of(sandbox.db, "Dana invites Alex", ALEX) == []
+
+        # one worker dies mid-run: the others carry on with everything Redis holds
+        victim = lb.workers[1].proc
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        done = await d.call_tool("create_event", {**invite, "confirm": token})
+        assert not done.is_error, text(done)
+        for _ in range(4):
+            got = await d.call_tool("get_event", {"event": handle})
+            assert not got.is_error, text(got)
+        assert len(events_of(sandbox.db, "Dana invites Alex", DANA)) == 1
+
+    # no token, refresh token or secret in Redis in clear, nor in any worker's log
+    raw = redis.Redis.from_url(lb.redis_url)
+    stored = b" ".join(raw.get(k) or b"" for k in raw.keys("*"))
+    assert b"msal-cache" in b" ".join(raw.keys("*"))  # the token caches are there, sealed
+    secrets = [dana.storage.tokens.access_token, alex.storage.tokens.access_token, "sbx~", "rt.", "eyJ"]
+    for secret in secrets:
+        assert secret.encode() not in stored, secret[:12]
+        assert secret not in lb.logs()
+
+
+def test_the_redis_data_is_per_person(stack: tuple[RemoteSandbox, Cluster]) -> None:
+    _, lb = stack
+    keys = {k.decode() for k in redis.Redis.from_url(lb.redis_url).keys("*")}
+    # keys are outlook-mcp:handle:<tenant id>:<user object id>:<handle>: Dana's and Alex's apart
+    people = {tuple(k.split(":")[2:4]) for k in keys if k.startswith("outlook-mcp:handle:")}
+    assert len(people) == 2, keys
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+async def test_serve_workers_runs_n_processes_on_one_port(stack: tuple[RemoteSandbox, Cluster], tmp_path: Path) -> None:
+    sandbox, lb = stack
+    port = free_port()
+    env = oauth_env(sandbox, OUTLOOK_MCP_STATE_URL=lb.redis_url, OUTLOOK_MCP_STATE_KEY=STATE_KEY)
+    args = ["serve", "--transport", "http", "--auth", "oauth", "--workers", "2", "--port", str(port)]
+    with child(args, env, port, tmp_path / "workers.log") as server:
+        url = f"http://127.0.0.1:{port}/mcp"
+        async with Person(DANA, url, sandbox.ssl()).client() as d:
+            view = await d.call_tool("calendar_view", {"start": when(1, 0), "end": when(2, 0)})
+            assert not view.is_error, text(view)
+            handle = next(e["handle"] for e in view.structured_content["events"] if e["subject"] == "Dana's dentist")
+            for _ in range(4):
+                got = await d.call_tool("get_event", {"event": handle})
+                assert not got.is_error, text(got)
+        assert len([p for p in children_of(server.proc.pid) if "spawn" in Path(f"/proc/{p}/cmdline").read_text()]) == 2
