@@ -1,0 +1,110 @@
+"""Remote mode under load: 20 concurrent MCP clients through HAProxy, in front of 1 and then 3 workers.
+
+The real parts, started here (Debian's redis-server and haproxy, as `.ci/run` installs them): `sandbox serve`
+(Graph and the identity platform over HTTPS), Redis, N `serve --transport http --auth oauth` processes
+sharing it, HAProxy round-robin in front. Each client signs in by itself first (the MCP SDK's OAuth flow:
+discovery, registration, PKCE, token; not timed), as one of the demo organization's people (it has 8, so
+20 clients are 8 people, 2-3 clients each); then, timed, each client makes ``--calls`` tool calls in a row
+(after 4 untimed calls: every worker has met its person; ``get_event`` on a handle and ``calendar_view`` over a day, alternating): every call crosses the load
+balancer, a worker (JWT validation, a handle from Redis, the Graph token from the worker's memo or the
+encrypted cache in Redis) and the sandbox.
+
+Prints, for 1 and 3 workers: calls/s, p50 and p95 latency in ms, and the ratio of throughputs (3 / 1).
+The machine's cores bound the ratio: on 2 cores shared with the sandbox and the clients, expect < 3.
+
+    python bench/remote_bench.py [--users 20] [--calls 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pytest
+from tests.instants import suite_instant
+from tests.remote.oauth_client import Person
+from tests.remote.services import cluster, redis_server, remote_sandbox
+
+PEOPLE = ["adele", "alex", "dana", "fanny", "megan", "pavel", "kenji", "priya"]
+
+
+def day(offset: int) -> str:
+    return (suite_instant().date() + dt.timedelta(days=offset)).isoformat()
+
+
+async def one_user(person: Person, calls: int, latencies: list[float], ready: asyncio.Event,
+                   started: asyncio.Event) -> None:  # fmt: skip
+    async with person.client() as client:
+        view = await client.call_tool("calendar_view", {"start": day(0), "end": day(7)})
+        assert not view.is_error, view.content
+        events = view.structured_content["events"]
+        handle = events[0]["handle"] if events else None
+        for _ in range(3):  # round robin: every worker has met this person (its Graph token memo) before timing
+            await client.call_tool("calendar_view", {"start": day(1), "end": day(2)})
+        ready.set()
+        await started.wait()
+        for i in range(calls):
+            t0 = time.perf_counter()
+            if handle and i % 2:
+                result = await client.call_tool("get_event", {"event": handle})
+            else:
+                result = await client.call_tool("calendar_view", {"start": day(1), "end": day(2)})
+            latencies.append(time.perf_counter() - t0)
+            assert not result.is_error, result.content
+
+
+async def run_load(url: str, trust, users: int, calls: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    readies = [asyncio.Event() for _ in range(users)]
+    started = asyncio.Event()
+    people = [Person(f"{PEOPLE[i % len(PEOPLE)]}@contoso.com", url, trust) for i in range(users)]
+    tasks = [asyncio.create_task(one_user(p, calls, latencies, r, started)) for p, r in zip(people, readies, strict=True)]
+    for r in readies:
+        await r.wait()
+    t0 = time.perf_counter()
+    started.set()
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - t0, latencies
+
+
+def figures(label: str, elapsed: float, latencies: list[float]) -> float:
+    rate = len(latencies) / elapsed
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"{label}: {len(latencies)} calls in {elapsed:.2f} s = {rate:.1f} calls/s; "
+          f"p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms")  # fmt: skip
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--calls", type=int, default=30, help="timed tool calls per user")
+    args = parser.parse_args()
+    rates = {}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        root = Path(tmp)
+        try:
+            url = stack.enter_context(redis_server(root))
+        except pytest.skip.Exception as e:
+            raise SystemExit(str(e)) from None
+        sandbox = stack.enter_context(remote_sandbox(root))
+        for n in (1, 3):
+            (root / f"w{n}").mkdir()
+            with cluster(root / f"w{n}", sandbox, url, n) as lb:
+                elapsed, latencies = asyncio.run(run_load(lb.url, sandbox.ssl(), args.users, args.calls))
+                rates[n] = figures(f"{n} worker{'s' if n > 1 else ''} behind HAProxy, {args.users} users", elapsed,
+                                   latencies)  # fmt: skip
+    print(f"ratio 3 workers / 1 worker: {rates[3] / rates[1]:.2f}x calls/s")
+
+
+if __name__ == "__main__":
+    main()
