@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx2
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
@@ -69,4 +70,14 @@ class Person:
     async def client(self) -> AsyncIterator[Client]:
         http = httpx2.AsyncClient(auth=self.provider(), verify=self.trust, timeout=60)
         async with http, Client(streamable_http_client(self.url, http_client=http)) as client:
+            yield client
+
+    @contextlib.asynccontextmanager
+    async def sse(self) -> AsyncIterator[Client]:
+        """The same person over the SSE transport."""
+
+        def factory(headers=None, timeout=None, auth=None) -> httpx2.AsyncClient:
+            return httpx2.AsyncClient(headers=headers, timeout=timeout or 60, auth=auth, verify=self.trust)
+
+        async with Client(sse_client(self.url, auth=self.provider(), httpx_client_factory=factory)) as client:
             yield client

@@ -124,3 +124,20 @@ async def test_missing_consent_tells_what_to_do(stack: tuple[RemoteSandbox, Chil
     assert answer.is_error
     text = answer.content[0].text
     assert "AADSTS65001" in text and "Grant admin consent" in text and SERVER_APP_ID in text
+
+
+async def test_sse_transport_is_protected_too(stack: tuple[RemoteSandbox, Child, str], tmp_path: Path) -> None:
+    sandbox, _, _ = stack
+    port = free_port()
+    with child(["serve", "--transport", "sse", "--auth", "oauth", "--port", str(port)], oauth_env(sandbox), port,
+               tmp_path / "sse.log"):
+        url = f"http://127.0.0.1:{port}/sse"
+        refused = httpx.get(url)
+        assert refused.status_code == 401
+        assert f'resource_metadata="http://127.0.0.1:{port}/.well-known/oauth-protected-resource/sse"' in (
+            refused.headers["www-authenticate"])
+        async with Person("megan@contoso.com", url, sandbox.ssl()).sse() as client:
+            made = await client.call_tool("create_event", {"subject": "Megan over SSE", "start": "2027-03-21T10:00",
+                                                           "end": "2027-03-21T10:30"})
+            assert not made.is_error, made.content
+    assert len(events_of(sandbox.db, "Megan over SSE", "megan@contoso.com")) == 1

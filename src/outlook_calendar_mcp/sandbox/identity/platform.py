@@ -19,6 +19,7 @@ import json
 import secrets
 import threading
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,7 @@ class Platform:
         self._devices: dict[str, Grant] = {}  # device_code -> grant (approved when the person enters the code)
         self._user_codes: dict[str, str] = {}  # user_code -> device_code
         self._lock = threading.Lock()
+        self.exchanges: Counter[str] = Counter()  # on-behalf-of exchanges per person (address): for tests, demos
 
     # -- names ---------------------------------------------------------------------------------
     @staticmethod
@@ -352,6 +354,8 @@ class Platform:
                 suberror="consent_required",
                 error_codes=[65001],
             )
+        with self._lock:
+            self.exchanges[user["address"]] += 1
         return self._tokens(app, user, scope, origin, refresh=True)
 
     # -- tokens --------------------------------------------------------------------------------

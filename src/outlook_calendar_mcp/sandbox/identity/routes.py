@@ -13,6 +13,7 @@
     /{tenant}/oauth2/v2.0/register                       POST  Dynamic Client Registration (RFC 7591), for MCP clients
     /sandbox/identity                                    GET   remote-mode settings for a server on this machine
     /sandbox/identity/consent                            POST  withhold or grant a person's consent (tests, demos)
+    /sandbox/identity/stats                              GET   on-behalf-of exchanges per person (tests, demos)
 
 ``{tenant}`` is the demo tenant's id, ``contoso.com``, ``common`` or ``organizations``.
 """
@@ -264,6 +265,11 @@ def routes(platform: Platform) -> list[Route]:
             platform.consent_withheld.add(user["id"])
         return JSONResponse({"user": user["address"], "granted": user["id"] not in platform.consent_withheld})
 
+    def stats(request: Request) -> Response:
+        if not _is_loopback(request):
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        return JSONResponse({"on_behalf_of": dict(platform.exchanges)})
+
     return [
         Route("/{tenant}/v2.0/.well-known/openid-configuration", metadata),
         Route("/.well-known/openid-configuration/{tenant}/v2.0", metadata),
@@ -276,4 +282,5 @@ def routes(platform: Platform) -> list[Route]:
         Route("/{tenant}/oauth2/v2.0/register", register, methods=["POST"]),
         Route("/sandbox/identity", remote_settings),
         Route("/sandbox/identity/consent", consent, methods=["POST"]),
+        Route("/sandbox/identity/stats", stats),
     ]
