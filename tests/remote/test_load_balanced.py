@@ -68,6 +68,10 @@ async def test_two_people_handles_confirmations_and_a_killed_worker(stack: tuple
         alex_view = await a.call_tool("calendar_view", {"start": when(1, 0), "end": when(2, 0)})
         assert "Dana's dentist" in {e["subject"] for e in dana_view.structured_content["events"]}
         assert "Dana's dentist" not in {e["subject"] for e in alex_view.structured_content["events"]}
+        # and in their own time zone (each worker caches zones per person: 'me' is someone else for each)
+        for _ in range(3):
+            assert (await d.call_tool("calendar_view", {})).structured_content["time_zone"] == "America/New_York"
+            assert (await a.call_tool("calendar_view", {})).structured_content["time_zone"] == "America/Los_Angeles"
 
         # the handle resolves on every worker for Dana (three calls: round robin), never for Alex
         for _ in range(3):

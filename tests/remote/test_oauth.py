@@ -141,3 +141,20 @@ async def test_sse_transport_is_protected_too(stack: tuple[RemoteSandbox, Child,
                                                            "end": "2027-03-21T10:30"})
             assert not made.is_error, made.content
     assert len(events_of(sandbox.db, "Megan over SSE", "megan@contoso.com")) == 1
+
+
+async def test_graph_tokens_are_refreshed_silently(stack: tuple[RemoteSandbox, Child, str]) -> None:
+    """Graph tokens living 60 s (under msal's 5-minute margin): every call after the first refreshes the
+    cached token with its refresh token; the caller's token is exchanged on-behalf-of only once."""
+    sandbox, _, url = stack
+    stats = f"{sandbox.https}/sandbox/identity/stats"
+    httpx.post(stats, verify=sandbox.ssl(), json={"access_token_lifetime_s": 60})
+    try:
+        async with Person("pavel@contoso.com", url, sandbox.ssl()).client() as client:
+            for _ in range(3):
+                answer = await client.call_tool("get_mailbox_settings", {})
+                assert not answer.is_error, answer.content
+    finally:
+        counts = httpx.post(stats, verify=sandbox.ssl(), json={"access_token_lifetime_s": 3600}).json()
+    assert counts["on_behalf_of"]["pavel@contoso.com"] == 1, counts
+    assert counts["refreshed"]["pavel@contoso.com"] >= 2

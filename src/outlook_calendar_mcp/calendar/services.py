@@ -18,6 +18,7 @@ from ..clock import Clock
 from ..config import Settings
 from ..graph import GraphClient, Prefer
 from ..ids import Handles
+from ..state import user_key
 from .errors import InputError
 from .sync_state import SyncState
 
@@ -70,9 +71,10 @@ class Services:
             except tz.TimeZoneError as e:
                 raise InputError(f"time_zone: {e}") from None
             return tz.windows_name(time_zone) if tz.is_known(time_zone) else time_zone, zone
-        key = self.mb(mailbox)
+        path = self.mb(mailbox)
+        key = f"{user_key()} {path}"  # per person: in remote mode 'me' is someone else for each caller
         if key not in self._zones:
-            settings = await self.graph.get(f"{key}/mailboxSettings", params={"$select": "timeZone"})
+            settings = await self.graph.get(f"{path}/mailboxSettings", params={"$select": "timeZone"})
             name = (settings or {}).get("timeZone") or "UTC"
             try:
                 self._zones[key] = (name, tz.resolve(name))

@@ -136,7 +136,10 @@ class Platform:
         self._devices: dict[str, Grant] = {}  # device_code -> grant (approved when the person enters the code)
         self._user_codes: dict[str, str] = {}  # user_code -> device_code
         self._lock = threading.Lock()
-        self.exchanges: Counter[str] = Counter()  # on-behalf-of exchanges per person (address): for tests, demos
+        # for tests and demos: exchanges and refreshes per person (address); the lifetime of access tokens
+        self.exchanges: Counter[str] = Counter()
+        self.refreshes: Counter[str] = Counter()
+        self.access_ttl_s = ACCESS_TTL_S
 
     # -- names ---------------------------------------------------------------------------------
     @staticmethod
@@ -263,6 +266,8 @@ class Platform:
             raise IdentityError(
                 "invalid_grant", "AADSTS700082: The refresh token has expired or is invalid. Sign in again."
             )
+        with self._lock:
+            self.refreshes[grant.user["address"]] += 1
         return self._tokens(app, grant.user, scope or " ".join(grant.scopes), origin)
 
     def client_credentials(self, app: App, scope: str, origin: str) -> dict[str, Any]:
@@ -368,9 +373,9 @@ class Platform:
         out: dict[str, Any] = {
             "token_type": "Bearer",
             "scope": " ".join(f"{SERVER_APP_URI}/{s}" if aud == SERVER_APP_ID else s for s in scopes),
-            "expires_in": ACCESS_TTL_S,
-            "ext_expires_in": ACCESS_TTL_S,
-            "access_token": self.mint(origin, aud, app.client_id, claims),
+            "expires_in": self.access_ttl_s,
+            "ext_expires_in": self.access_ttl_s,
+            "access_token": self.mint(origin, aud, app.client_id, claims, lifetime_s=self.access_ttl_s),
         }
         info = {"uid": user["id"], "utid": TENANT_ID}  # msal keys its accounts on these, as with Entra
         out["client_info"] = base64.urlsafe_b64encode(json.dumps(info).encode()).rstrip(b"=").decode()

@@ -13,7 +13,8 @@
     /{tenant}/oauth2/v2.0/register                       POST  Dynamic Client Registration (RFC 7591), for MCP clients
     /sandbox/identity                                    GET   remote-mode settings for a server on this machine
     /sandbox/identity/consent                            POST  withhold or grant a person's consent (tests, demos)
-    /sandbox/identity/stats                              GET   on-behalf-of exchanges per person (tests, demos)
+    /sandbox/identity/stats                              GET POST  exchanges and refreshes per person; POST sets
+                                                               the access tokens' lifetime (tests, demos)
 
 ``{tenant}`` is the demo tenant's id, ``contoso.com``, ``common`` or ``organizations``.
 """
@@ -265,10 +266,19 @@ def routes(platform: Platform) -> list[Route]:
             platform.consent_withheld.add(user["id"])
         return JSONResponse({"user": user["address"], "granted": user["id"] not in platform.consent_withheld})
 
-    def stats(request: Request) -> Response:
+    async def stats(request: Request) -> Response:
         if not _is_loopback(request):
             return JSONResponse({"error": "forbidden"}, status_code=403)
-        return JSONResponse({"on_behalf_of": dict(platform.exchanges)})
+        if request.method == "POST":  # {"access_token_lifetime_s": 60}: short-lived tokens, to watch refreshes
+            doc = json.loads(await request.body() or b"{}")
+            platform.access_ttl_s = int(doc.get("access_token_lifetime_s") or platform.access_ttl_s)
+        return JSONResponse(
+            {
+                "on_behalf_of": dict(platform.exchanges),
+                "refreshed": dict(platform.refreshes),
+                "access_token_lifetime_s": platform.access_ttl_s,
+            }
+        )
 
     return [
         Route("/{tenant}/v2.0/.well-known/openid-configuration", metadata),
@@ -282,5 +292,5 @@ def routes(platform: Platform) -> list[Route]:
         Route("/{tenant}/oauth2/v2.0/register", register, methods=["POST"]),
         Route("/sandbox/identity", remote_settings),
         Route("/sandbox/identity/consent", consent, methods=["POST"]),
-        Route("/sandbox/identity/stats", stats),
+        Route("/sandbox/identity/stats", stats, methods=["GET", "POST"]),
     ]
