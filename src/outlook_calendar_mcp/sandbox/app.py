@@ -98,7 +98,7 @@ def authenticate(store: Store, header: str | None, platform: Platform | None = N
         raise GraphHTTPError(401, "InvalidAuthenticationToken", f"Access token validation failure. {hint}")
     if token == "sandbox-app":
         return Principal(None)
-    if platform is not None and token.count(".") == 2:
+    if platform is not None and not token.startswith("sandbox") and token.count(".") == 2:
         return _token_principal(store, platform, token)
     if token == "sandbox" or token.startswith("sandbox:"):
         address = token.partition(":")[2] or DEFAULT_USER
