@@ -9,8 +9,9 @@ discovery, registration, PKCE, token; not timed), as one of the demo organizatio
 balancer, a worker (JWT validation, a handle from Redis, the Graph token from the worker's memo or the
 encrypted cache in Redis) and the sandbox.
 
-Prints, for 1 and 3 workers: calls/s, p50 and p95 latency in ms, and the ratio of throughputs (3 / 1).
-The machine's cores bound the ratio: on 2 cores shared with the sandbox and the clients, expect < 3.
+Prints, for 1 and 3 workers: calls/s, p50 and p95 latency in ms, the CPU seconds the sandbox, the workers and
+the clients used while timed, and the ratio of throughputs (3 / 1). The machine's cores bound the ratio: with
+2 cores shared by the sandbox, the clients and the workers, more workers cannot add throughput.
 
     python bench/remote_bench.py [--users 20] [--calls 30]
 """
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
@@ -62,7 +64,13 @@ async def one_user(person: Person, calls: int, latencies: list[float], ready: as
             assert not result.is_error, result.content
 
 
-async def run_load(url: str, trust, users: int, calls: int) -> tuple[float, list[float]]:
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_load(url: str, trust, users: int, calls: int, started_hook=None) -> tuple[float, list[float]]:
     latencies: list[float] = []
     readies = [asyncio.Event() for _ in range(users)]
     started = asyncio.Event()
@@ -70,6 +78,8 @@ async def run_load(url: str, trust, users: int, calls: int) -> tuple[float, list
     tasks = [asyncio.create_task(one_user(p, calls, latencies, r, started)) for p, r in zip(people, readies, strict=True)]
     for r in readies:
         await r.wait()
+    if started_hook:
+        started_hook()
     t0 = time.perf_counter()
     started.set()
     await asyncio.gather(*tasks)
@@ -100,9 +110,20 @@ def main() -> None:
         for n in (1, 3):
             (root / f"w{n}").mkdir()
             with cluster(root / f"w{n}", sandbox, url, n) as lb:
-                elapsed, latencies = asyncio.run(run_load(lb.url, sandbox.ssl(), args.users, args.calls))
+                parts = {"sandbox": [sandbox.child.proc.pid], "workers": [w.proc.pid for w in lb.workers]}
+                before: dict[str, float] = {}
+
+                def mark(parts=parts, before=before) -> None:
+                    before.update({k: sum(map(cpu_s, pids)) for k, pids in parts.items()})
+                    before["clients"] = time.process_time()
+
+                elapsed, latencies = asyncio.run(run_load(lb.url, sandbox.ssl(), args.users, args.calls, mark))
+                used = {k: sum(map(cpu_s, pids)) - before[k] for k, pids in parts.items()}
+                used["clients"] = time.process_time() - before["clients"]
                 rates[n] = figures(f"{n} worker{'s' if n > 1 else ''} behind HAProxy, {args.users} users", elapsed,
                                    latencies)  # fmt: skip
+                print("   CPU s in the timed phase: " + ", ".join(f"{k} {v:.2f}" for k, v in used.items())
+                      + f" (wall {elapsed:.2f} s, {os.cpu_count()} cores)")  # fmt: skip
     print(f"ratio 3 workers / 1 worker: {rates[3] / rates[1]:.2f}x calls/s")
 
 
