@@ -289,7 +289,7 @@ def build_app(
         return http_app(server, transport, host, stateless=transport == "http", verifier=remote.verifier)
     graph = build_graph(settings, clock=clock)
     say(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}")
-    server = create_server(settings, graph)
+    server = create_server(settings, graph, policy=_policy(settings))
     return http_app(server, transport, host, stateless=stateless, bearer=http_token)
 
 
@@ -359,6 +359,8 @@ def _hand_down(settings: Settings, http_token: str | None, serve: dict[str, Any]
         os.environ[f"OUTLOOK_MCP_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
     if http_token:
         os.environ["OUTLOOK_MCP_HTTP_TOKEN"] = http_token
+    if not settings.state_key:  # one key for the workers of this run: a confirmation holds on any of them
+        os.environ["OUTLOOK_MCP_STATE_KEY"] = secrets.token_urlsafe(32)
     os.environ[_WORKER] = json.dumps(serve)
 
 
