@@ -80,6 +80,17 @@ async def test_two_people_handles_confirmations_and_a_killed_worker(stack: tuple
         stolen = await a.call_tool("get_event", {"event": handle})
         assert stolen.is_error and "unknown handle" in text(stolen)
 
+        # sync state: Dana's second sync continues her first (on another worker); Alex's first sync is his own
+        window = {"start": when(1, 0), "end": when(3, 0)}
+        first = await d.call_tool("sync_events", window)
+        assert first.structured_content["first_sync"] is True, text(first)
+        again = await d.call_tool("sync_events", {})  # the last window: from Redis, whichever worker answers
+        assert not again.structured_content.get("first_sync") and again.structured_content["added"] == []
+        assert again.structured_content["window_start"] == first.structured_content["window_start"]
+        theirs = await a.call_tool("sync_events", window)
+        assert theirs.structured_content["first_sync"] is True
+        assert "Dana's dentist" not in {e["subject"] for e in theirs.structured_content["added"]}
+
         # a confirmation token: minted through one worker, refused for Alex, accepted for Dana on another
         invite = {"subject": "Dana invites Alex", "start": when(2, 11), "end": when(2, 12), "attendees": [{"email": ALEX}]}
         preview = await d.call_tool("create_event", invite)
