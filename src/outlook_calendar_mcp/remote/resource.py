@@ -114,7 +114,13 @@ class JwtVerifier:
                 self._jwks_uri = str(meta.json()["jwks_uri"])
             keys = http.get(self._jwks_uri)
             keys.raise_for_status()
-        self._keys = {k["kid"]: jwt.PyJWK(k).key for k in keys.json().get("keys", []) if k.get("kid")}
+        self.load_keys(keys.json())
+
+    def load_keys(self, jwks: dict[str, Any]) -> None:
+        """Use the keys of a JWKS document (what the issuer publishes at its ``jwks_uri``)."""
+        self._keys = {
+            k["kid"]: jwt.PyJWK(k).key for k in jwks.get("keys", []) if k.get("kid") and k.get("kty") == "RSA"
+        }
         self._fetched = time.monotonic()
 
     def _key(self, kid: str) -> Any:
