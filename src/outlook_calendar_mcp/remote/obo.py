@@ -52,7 +52,7 @@ class TokenCaches:
             self._store.save(user, cache)
 
 
-class _Session(requests.Session):
+class CaSession(requests.Session):
     """requests lets REQUESTS_CA_BUNDLE override a session's own ``verify``; a configured CA file must win."""
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
@@ -79,7 +79,7 @@ class OnBehalfOfProvider:
     ) -> None:
         self.client_id, self._credential, self.authority, self.scopes = client_id, credential, authority, scopes
         self._caches = caches
-        self._http = _Session()
+        self._http = CaSession()
         self._http.verify = verify  # the sandbox's local CA, or the system's trust store
         self._http_cache: dict[Any, Any] = {}  # msal's cache of the authority's metadata, shared by every app
         self._standard = standard_authority
