@@ -47,6 +47,12 @@ def wait_port(port: int, proc: subprocess.Popen, what: str, log: Path | None = N
         time.sleep(0.05)
 
 
+def service_env() -> dict[str, str]:
+    """The environment of redis-server and HAProxy: without libfaketime (CI runs the suite under it; redis-server
+    stalls on a faked clock, and neither service decides anything of ours from the date)."""
+    return {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE")}
+
+
 @contextlib.contextmanager
 def redis_server(tmp_path: Path) -> Iterator[str]:
     """A throwaway redis-server on a free loopback port (no persistence); yields its redis:// URL."""
@@ -55,7 +61,7 @@ def redis_server(tmp_path: Path) -> Iterator[str]:
     log = tmp_path / f"redis-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                 "no", "--dir", str(tmp_path)], stdout=out, stderr=subprocess.STDOUT)
+                                 "no", "--dir", str(tmp_path)], stdout=out, stderr=subprocess.STDOUT, env=service_env())
     try:
         wait_port(port, proc, "redis-server", log)
         yield f"redis://127.0.0.1:{port}/0"
@@ -89,7 +95,8 @@ backend workers
 """)
     log = tmp_path / f"haproxy-{port}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([program, "-db", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([program, "-db", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT,
+                                env=service_env())
     try:
         wait_port(port, proc, "haproxy", log)
         yield port
