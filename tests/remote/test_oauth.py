@@ -158,3 +158,18 @@ async def test_graph_tokens_are_refreshed_silently(stack: tuple[RemoteSandbox, C
         counts = httpx.post(stats, verify=sandbox.ssl(), json={"access_token_lifetime_s": 3600}).json()
     assert counts["on_behalf_of"]["pavel@contoso.com"] == 1, counts
     assert counts["refreshed"]["pavel@contoso.com"] >= 2
+
+
+async def test_a_refused_server_credential_says_which_setting(stack: tuple[RemoteSandbox, Child, str],
+                                                              tmp_path: Path) -> None:
+    sandbox, _, _ = stack
+    port = free_port()
+    env = oauth_env(sandbox, OUTLOOK_MCP_CLIENT_ID=SERVER_APP_ID, OUTLOOK_MCP_CLIENT_SECRET="an expired secret")
+    with child(["serve", "--transport", "http", "--auth", "oauth", "--port", str(port)], env, port,
+               tmp_path / "server.log") as server:
+        async with Person("fanny@contoso.com", f"http://127.0.0.1:{port}/mcp", sandbox.ssl()).client() as client:
+            answer = await client.call_tool("calendar_view", {})
+    assert answer.is_error
+    text = answer.content[0].text
+    assert "AADSTS7000215" in text and "OUTLOOK_MCP_CLIENT_SECRET" in text and "an expired secret" not in text
+    assert "an expired secret" not in server.output()
