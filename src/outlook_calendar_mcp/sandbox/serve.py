@@ -48,8 +48,19 @@ def serve(sandbox: Sandbox, host: str, port: int, tls_port: int, identity_dir: P
             flush=True,
         )
 
+    async def follow() -> None:
+        assert follower is not None
+        try:
+            await follower.serve()
+        except (SystemExit, OSError):  # uvicorn exits when it cannot bind: keep serving HTTP, say why
+            print(  # noqa: T201 - the person who started the sandbox reads this on stderr
+                f"Sandbox: HTTPS not served, port {tls_port} is taken (choose another with --tls-port).",
+                file=sys.stderr,
+                flush=True,
+            )
+
     async def both() -> None:
-        task = asyncio.create_task(follower.serve()) if follower else None
+        task = asyncio.create_task(follow()) if follower else None
         try:
             await lead.serve()
         finally:
