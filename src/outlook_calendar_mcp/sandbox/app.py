@@ -17,6 +17,7 @@ Every request:
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 
 import httpx
@@ -27,7 +28,7 @@ from starlette.routing import Route
 
 from .. import timezones as tz
 from ..clock import Clock
-from . import urls
+from . import urls, web
 from .ctx import Ctx, answer, parse_prefer, split_path
 from .errors import GraphHTTPError, bad_request
 from .models.events import Render
@@ -119,8 +120,15 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
     """
     if seed and store.is_empty():
         seed_store(store, clock)
+    requests_log = web.RequestLog()  # the last requests, for the week view (sandbox/web)
 
     async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        response = await graph_endpoint(request)
+        requests_log.record(request, response.status_code, clock.now(), (time.perf_counter() - started) * 1000)
+        return response
+
+    async def graph_endpoint(request: Request) -> Response:
         def handle(body: bytes) -> Response:
             version = request.path_params["version"]
             if version not in ("v1.0", "beta"):
@@ -148,6 +156,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(
         routes=[
+            *web.routes(store, clock, requests_log),  # the week view at / and its read-only /_sandbox/ routes
             *urls.OUTSIDE_GRAPH,  # matched first: an upload session's pre-authenticated uploadUrl
             Route("/{version:str}/{path:path}", endpoint, methods=methods),
             Route("/{version:str}", endpoint, methods=methods),
@@ -155,6 +164,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True) -> Starlette:
     )
     app.state.store = store
     app.state.clock = clock
+    app.state.requests = requests_log
     return app
 
 
