@@ -114,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     sb_reset = sandbox_sub.add_parser("reset", help="wipe the sandbox database and seed the demo organization again")
     sb_reset.add_argument("--db", help="database file (default: in the user data dir)")
     _now_flag(sb_reset)
+    # -- sandbox seed (issue 15: scenario files) --
+    sb_seed = sandbox_sub.add_parser(
+        "seed", help="wipe the sandbox database and seed it from a scenario file (YAML or JSON)"
+    )
+    sb_seed.add_argument(
+        "--scenario", required=True, help="scenario file (schema: sandbox/scenarios/scenario.schema.json), or 'demo'"
+    )
+    sb_seed.add_argument("--db", help="database file (default: in the user data dir)")
+    _now_flag(sb_seed)
 
     call = sub.add_parser("call", help="run one tool through the real server path and print its result")
     call.add_argument("tool", help="tool name, e.g. calendar_view")
@@ -196,6 +205,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     settings = _settings(args)  # OUTLOOK_MCP_* and --now
     db = args.db or settings.sandbox_db
     clock = Clock(settings.now)
+    if args.sandbox_command == "seed":
+        return _sandbox_seed(args.scenario, db, clock)
     sandbox = Sandbox(db, clock=clock, seed=args.sandbox_command != "reset")
     if args.sandbox_command == "reset":
         sandbox.reset()
@@ -216,6 +227,34 @@ def _sandbox(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _sandbox_seed(source: str, db: str, clock: Any) -> int:
+    """``sandbox seed --scenario FILE``: check the file first (errors with line and field), then replace the
+    database's contents with it."""
+    from .sandbox import Sandbox  # noqa: PLC0415
+    from .sandbox.scenarios import ScenarioError, anchor_day, load, packaged, seed  # noqa: PLC0415
+
+    try:
+        scenario = packaged() if source == "demo" else load(source)
+    except ScenarioError as e:
+        print(e, file=sys.stderr)
+        return 2
+    sandbox = Sandbox(db, clock=clock, seed=False)
+    try:
+        sandbox.store.wipe()
+        seed(sandbox.store, scenario, clock)
+    except ScenarioError as e:
+        print(e, file=sys.stderr)
+        return 2
+    finally:
+        sandbox.close()
+    print(
+        f"Sandbox seeded: {db} holds '{scenario.name}' ({len(scenario.people)} people, {len(scenario.rooms)} rooms, "
+        f"{len(scenario.events)} events; days relative to {anchor_day(scenario, clock)}).",
+        file=sys.stderr,
+    )
     return 0
 
 

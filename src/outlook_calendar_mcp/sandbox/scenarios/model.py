@@ -57,7 +57,8 @@ def _time(value: Any) -> Any:
     return value
 
 
-def _day(value: Any) -> Any:
+def day_spec(value: Any) -> Any:
+    """A day as the model accepts it (normalised text or a number); ValueError says what a day looks like."""
     if isinstance(value, bool):
         raise ValueError("a day is a number of days from the anchor, a weekday, or a date")
     if isinstance(value, dt.date):  # YAML reads an unquoted 2027-03-15 as a date
@@ -84,7 +85,7 @@ def _zone(value: str) -> str:
 Time = Annotated[str, BeforeValidator(_time), Field(description="24-hour wall time 'HH:MM', in quotes")]
 Day = Annotated[
     int | str,
-    BeforeValidator(_day),
+    BeforeValidator(day_spec),
     Field(
         description="days from the anchor (0, -27), a weekday of the anchor's week ('tuesday', 'next tuesday', "
         "'last friday'), '4th thursday of november' (the anchor's year) or a date '2027-03-15'"
