@@ -299,9 +299,11 @@ async function chooseMailbox(address) {
   $("#details").replaceChildren(el("p", {class: "hint", text: "Click an event to see its details."}));
   view.settings = await graph(`users/${encodeURIComponent(address)}/mailboxSettings`);
   view.state = await local(`state?zone=${encodeURIComponent(view.settings.timeZone)}`);
-  view.monday = mondayOf(view.state.today);
   const url = new URL(location.href);
+  const week = url.searchParams.get("week");  // ?week=YYYY-MM-DD: open at that day's week
+  view.monday = mondayOf(/^\d{4}-\d{2}-\d{2}$/.test(week || "") ? week : view.state.today);
   url.searchParams.set("mailbox", address);
+  url.searchParams.set("week", view.monday);
   history.replaceState(null, "", url);
   await refresh();
 }
@@ -343,9 +345,16 @@ async function start() {
   $("#mailbox").value = first;
   $("#mailbox").addEventListener("change", () => chooseMailbox($("#mailbox").value));
   $("#viewer").addEventListener("change", () => { view.viewer = $("#viewer").value; render(); });
-  $("#prev").addEventListener("click", () => { view.monday = addDays(view.monday, -7); refresh(); });
-  $("#next").addEventListener("click", () => { view.monday = addDays(view.monday, 7); refresh(); });
-  $("#today").addEventListener("click", () => { view.monday = mondayOf(view.state.today); refresh(); });
+  const go = (monday) => {
+    view.monday = monday;
+    const url = new URL(location.href);
+    url.searchParams.set("week", monday);
+    history.replaceState(null, "", url);
+    refresh();
+  };
+  $("#prev").addEventListener("click", () => go(addDays(view.monday, -7)));
+  $("#next").addEventListener("click", () => go(addDays(view.monday, 7)));
+  $("#today").addEventListener("click", () => go(mondayOf(view.state.today)));
   await chooseMailbox(first);
   setTimeout(poll, POLL_MS);
 }
