@@ -154,10 +154,12 @@ async def _call(args: argparse.Namespace) -> int:
     from mcp import Client  # noqa: PLC0415
 
     from .clock import Clock  # noqa: PLC0415
-    from .server import build_graph, create_server  # noqa: PLC0415
+    from .server import build_graph, create_server, describe_backend  # noqa: PLC0415
 
     settings = _settings(args)
     graph = build_graph(settings, clock=Clock(settings.now))
+    # like serve: say where the call goes (stderr; stdout carries only the result)
+    print(f"outlook-calendar-mcp call {args.tool}: backend: {describe_backend(settings, graph)}", file=sys.stderr)
     try:
         async with Client(create_server(settings, graph)) as client:
             result = await client.call_tool(args.tool, _call_arguments(args))

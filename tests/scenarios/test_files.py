@@ -188,3 +188,15 @@ def test_the_demo_gives_adele_invitations_to_answer_and_everyone_a_week(clock: C
         items = all_pages(app, f"users/{person.alias}@contoso.com/calendarView", params=week)
         assert len(items) >= 3, (person.alias, [e["subject"] for e in items])
     sandbox.close()
+
+
+def test_the_readmes_scenario_example_seeds():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    scenario = parse(block, "README.md")
+    sandbox = Sandbox(":memory:", clock=Clock(dt.datetime(2027, 3, 15, 13, tzinfo=dt.UTC), frozen=True), seed=False)
+    seed(sandbox.store, scenario, sandbox.clock)
+    fanny = Client(sandbox.app, "sandbox:fanny@example.org")
+    (review,) = fanny.get("me/events", params={"$filter": "subject eq 'Design review'"}).json()["value"]
+    assert review["responseStatus"]["response"] == "accepted"
+    sandbox.close()
