@@ -38,8 +38,10 @@ def _missing(why: str) -> None:
     pytest.skip(why)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """Chromium for one test. Not shared: while Playwright's sync API runs, this thread has a running event loop,
+    and the suite's other tests (sandbox clients on their own loop) may run next in the same worker."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
