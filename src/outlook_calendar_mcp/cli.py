@@ -130,6 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     sb_reset = sandbox_sub.add_parser("reset", help="wipe the sandbox database and seed the demo organization again")
     sb_reset.add_argument("--db", help="database file (default: in the user data dir)")
     _now_flag(sb_reset)
+    # -- sandbox seed (issue 15: scenario files) --
+    sb_seed = sandbox_sub.add_parser(
+        "seed", help="wipe the sandbox database and seed it from a scenario file (YAML or JSON)"
+    )
+    sb_seed.add_argument(
+        "--scenario", required=True, help="scenario file (schema: sandbox/scenarios/scenario.schema.json), or 'demo'"
+    )
+    sb_seed.add_argument("--db", help="database file (default: in the user data dir)")
+    _now_flag(sb_seed)
 
     call = sub.add_parser("call", help="run one tool through the real server path and print its result")
     call.add_argument("tool", help="tool name, e.g. calendar_view")
@@ -161,10 +170,12 @@ async def _call(args: argparse.Namespace) -> int:
     from mcp import Client  # noqa: PLC0415
 
     from .clock import Clock  # noqa: PLC0415
-    from .server import build_graph, create_server  # noqa: PLC0415
+    from .server import build_graph, create_server, describe_backend  # noqa: PLC0415
 
     settings = _settings(args)
     graph = build_graph(settings, clock=Clock(settings.now))
+    # like serve: say where the call goes (stderr; stdout carries only the result)
+    print(f"outlook-calendar-mcp call {args.tool}: backend: {describe_backend(settings, graph)}", file=sys.stderr)
     try:
         async with Client(create_server(settings, graph)) as client:
             result = await client.call_tool(args.tool, _call_arguments(args))
@@ -212,6 +223,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     settings = _settings(args)  # OUTLOOK_MCP_* and --now
     db = args.db or settings.sandbox_db
     clock = Clock(settings.now)
+    if args.sandbox_command == "seed":
+        return _sandbox_seed(args.scenario, db, clock)
     if args.sandbox_command == "reset":
         Sandbox(db, clock=clock, seed=False).reset()
         print(f"Sandbox reset: {db} holds the demo organization again.", file=sys.stderr)
@@ -233,6 +246,34 @@ def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox.serve import serve  # noqa: PLC0415 - uvicorn and TLS only when serving
 
     serve(sandbox, args.host, args.port, tls_port, identity)
+    return 0
+
+
+def _sandbox_seed(source: str, db: str, clock: Any) -> int:
+    """``sandbox seed --scenario FILE``: check the file first (errors with line and field), then replace the
+    database's contents with it."""
+    from .sandbox import Sandbox  # noqa: PLC0415
+    from .sandbox.scenarios import ScenarioError, anchor_day, load, packaged, seed  # noqa: PLC0415
+
+    try:
+        scenario = packaged() if source == "demo" else load(source)
+    except ScenarioError as e:
+        print(e, file=sys.stderr)
+        return 2
+    sandbox = Sandbox(db, clock=clock, seed=False)
+    try:
+        sandbox.store.wipe()
+        seed(sandbox.store, scenario, clock)
+    except ScenarioError as e:
+        print(e, file=sys.stderr)
+        return 2
+    finally:
+        sandbox.close()
+    print(
+        f"Sandbox seeded: {db} holds '{scenario.name}' ({len(scenario.people)} people, {len(scenario.rooms)} rooms, "
+        f"{len(scenario.events)} events; days relative to {anchor_day(scenario, clock)}).",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -233,6 +233,30 @@ def http_app(
     return guarded
 
 
+SANDBOX_PAGE = "/sandbox"  # where `serve` on HTTP mounts an in-process sandbox: its week view and Graph routes
+
+
+def with_sandbox_page(app: Any, sandbox_app: Any, prefix: str = SANDBOX_PAGE) -> Any:
+    """``app`` with the in-process sandbox under ``prefix`` (its week view at ``prefix/``, Graph at
+    ``prefix/v1.0``). Only :func:`run` on a loopback address mounts it; the page is outside the MCP bearer
+    check: it shows the sandbox's made-up tenant, whose tokens are public anyway."""
+
+    async def dispatch(scope: dict, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path == prefix:
+            await send(
+                {"type": "http.response.start", "status": 307, "headers": [(b"location", f"{prefix}/".encode())]}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if scope["type"] == "http" and path.startswith(prefix + "/"):
+            await sandbox_app({**scope, "root_path": scope.get("root_path", "") + prefix}, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return dispatch
+
+
 def say(line: str) -> None:
     """A line for the person who started the server, on stderr: stdout belongs to the stdio transport."""
     print(line, file=sys.stderr, flush=True)  # noqa: T201 - this is the server's voice at start, by design
@@ -287,10 +311,19 @@ def build_app(
         )
         # stateless: every request carries its person and may land on any worker
         return http_app(server, transport, host, stateless=transport == "http", verifier=remote.verifier)
-    graph = build_graph(settings, clock=clock)
+    sandbox = None
+    if is_loopback(host) and effective_backend(settings) == "sandbox" and not settings.sandbox_url:
+        from .sandbox import Sandbox  # noqa: PLC0415 - the week view needs the in-process sandbox itself
+
+        sandbox = Sandbox(settings.sandbox_db, clock=clock)
+    graph = build_graph(settings, clock=clock, sandbox=sandbox)
     say(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}")
     server = create_server(settings, graph, policy=_policy(settings))
-    return http_app(server, transport, host, stateless=stateless, bearer=http_token)
+    app = http_app(server, transport, host, stateless=stateless, bearer=http_token)
+    if sandbox is None:
+        return app
+    say(f"outlook-calendar-mcp: the sandbox's week view at http://{host}:{port}{SANDBOX_PAGE}/ (loopback only)")
+    return with_sandbox_page(app, sandbox.app)
 
 
 def run(

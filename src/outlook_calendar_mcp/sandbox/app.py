@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from starlette.routing import Route
 
 from .. import timezones as tz
 from ..clock import Clock
-from . import urls
+from . import urls, web
 from .ctx import Ctx, answer, parse_prefer, split_path
 from .errors import GraphHTTPError, bad_request
 from .identity import GRAPH, IdentityError, Keys, Platform, routes
@@ -167,8 +168,15 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True, platform: Platf
     platform = platform or Platform(Directory(store), clock=clock)
     if seed and store.is_empty():
         seed_store(store, clock)
+    requests_log = web.RequestLog()  # the last requests, for the week view (sandbox/web)
 
     async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        response = await graph_endpoint(request)
+        requests_log.record(request, response.status_code, clock.now(), (time.perf_counter() - started) * 1000)
+        return response
+
+    async def graph_endpoint(request: Request) -> Response:
         def handle(body: bytes) -> Response:
             version = request.path_params["version"]
             if version not in ("v1.0", "beta"):
@@ -197,6 +205,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True, platform: Platf
     app = Starlette(
         routes=[
             *routes(platform),  # the identity platform, at Entra's paths (before the Graph tree)
+            *web.routes(store, clock, requests_log),  # the week view at / and its read-only /_sandbox/ routes
             *urls.OUTSIDE_GRAPH,  # matched first: an upload session's pre-authenticated uploadUrl
             Route("/{version:str}/{path:path}", endpoint, methods=methods),
             Route("/{version:str}", endpoint, methods=methods),
@@ -205,6 +214,7 @@ def create_app(store: Store, *, clock: Clock, seed: bool = True, platform: Platf
     app.state.store = store
     app.state.clock = clock
     app.state.platform = platform
+    app.state.requests = requests_log
     return app
 
 

@@ -447,6 +447,13 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
     def outbox(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute("SELECT * FROM outbox ORDER BY seq")]
 
+    def outbox_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+    def change_seq(self) -> int:
+        """The store-wide change counter: it moves on every event write or delete (the week view polls it)."""
+        return self.db.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
+
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration into statements (no statement here contains a ';' inside a literal)."""
