@@ -67,6 +67,8 @@ class Event(Compact):
         None, description="occurrence, exception or series (a recurring master); absent for a single event"
     )
     series: str | None = Field(None, description="Handle of the series master, for occurrences and exceptions")
+    repeat: str | None = Field(None, description="A series' rule, short RRULE (e.g. FREQ=WEEKLY;BYDAY=TU)")
+    zone: str | None = Field(None, description="The event's own time zone, when not the one times are shown in")
     location: str | None = None
     organizer: str | None = None
     my_response: str | None = None
@@ -133,6 +135,31 @@ class ChangedOccurrence(Compact):
 class SeriesExceptions(Compact):
     changed: list[ChangedOccurrence] = Field(default_factory=list)
     cancelled_dates: list[str] = Field(default_factory=list, description="Original dates of deleted occurrences")
+
+
+class SeriesConflicts(Compact):
+    """What a series' occurrences in the coming year collide with (created or changed anyway: a warning)."""
+
+    checked: int = Field(description="Occurrences checked (one year from the first)")
+    colliding: int
+    duplicates: int | None = Field(None, description="Occurrences repeating an event of the same subject and time")
+    with_: list[str] = Field(alias="with", description="What they collide with, most often first")
+    first_dates: list[str]
+
+
+def series_conflicts(clash: Any) -> SeriesConflicts | None:
+    """The view of a :class:`~.calendar.series_conflicts.SeriesClash`."""
+    if clash is None:
+        return None
+    return SeriesConflicts.model_validate(
+        {
+            "checked": clash.occurrences,
+            "colliding": clash.colliding,
+            "duplicates": clash.duplicates or None,
+            "with": clash.with_,
+            "first_dates": clash.first_dates,
+        }
+    )
 
 
 class SeriesSplit(Compact):
@@ -255,6 +282,24 @@ def recurrence_view(rec: dict[str, Any] | None) -> str | None:
     return ";".join(parts)
 
 
+def short_rule(rec: dict[str, Any] | None) -> str | None:
+    """A series' rule as a short RRULE: what tells two series apart at a glance (no WKST)."""
+    rule = recurrence_view(rec)
+    return ";".join(p for p in rule.split(";") if not p.startswith("WKST=")) if rule else None
+
+
+def own_zone(doc: dict[str, Any], zone: ZoneInfo) -> str | None:
+    """The zone an event was set in (IANA), when it is not ``zone``."""
+    name = doc.get("originalStartTimeZone")
+    if not name or doc.get("isAllDay"):
+        return None
+    try:
+        iana = tz.iana_name(name)
+    except tz.TimeZoneError:
+        return None
+    return None if iana == zone.key else iana
+
+
 def event_view(doc: dict[str, Any], zone: ZoneInfo, handles: Handles, detail: Detail = "compact") -> Event:
     all_day = bool(doc.get("isAllDay"))
     kind = {"occurrence": "occurrence", "exception": "exception", "seriesMaster": "series"}.get(doc.get("type") or "")
@@ -269,6 +314,8 @@ def event_view(doc: dict[str, Any], zone: ZoneInfo, handles: Handles, detail: De
         all_day=all_day or None,
         kind=kind,
         series=handles.handle("event", doc["seriesMasterId"]) if doc.get("seriesMasterId") else None,
+        repeat=short_rule(doc.get("recurrence")) if doc.get("type") == "seriesMaster" else None,
+        zone=own_zone(doc, zone),
         location=location,
         organizer=None if doc.get("isOrganizer") else person((doc.get("organizer") or {}).get("emailAddress")),
         my_response=response

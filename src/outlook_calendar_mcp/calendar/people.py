@@ -12,7 +12,15 @@ from .errors import InputError
 from .services import Services
 from .targets import ADDRESS
 
-__all__ = ["MAX_WINDOW", "find_people", "iso_duration", "parse_duration", "resolve_people", "resolve_rooms"]
+__all__ = [
+    "MAX_WINDOW",
+    "find_people",
+    "iso_duration",
+    "parse_duration",
+    "resolve_people",
+    "resolve_rooms",
+    "rooms_that_fit",
+]
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
 _PLAIN_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
@@ -118,6 +126,35 @@ async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -
             {"address": matches[0]["emailAddress"], "name": matches[0].get("displayName") or matches[0]["emailAddress"]}
         )
     return out
+
+
+async def rooms_that_fit(svc: Services, capacity: int, building: str | None) -> list[dict[str, str]]:
+    """Every room seating ``capacity`` (in ``building``, matched by its name or the room's address or list),
+    smallest first: the rooms a meeting for that many can take."""
+    try:
+        known = (await svc.graph.get_all("places/microsoft.graph.room", max_items=1000)).items
+    except Forbidden:
+        raise InputError(
+            "room_capacity: reading your organization's rooms needs the Place.Read.All permission; add it "
+            "(OUTLOOK_MCP_SCOPES) or give rooms by address."
+        ) from None
+    want = (building or "").strip().lower()
+    fits = [
+        r
+        for r in known
+        if (r.get("capacity") or 0) >= capacity
+        and r.get("emailAddress")
+        and (not want or want in " ".join(str(r.get(k) or "") for k in ("building", "displayName")).lower())
+    ]
+    if not fits:
+        where = f" in '{building}'" if building else ""
+        buildings = sorted({str(r.get("building")) for r in known if r.get("building")})
+        raise InputError(
+            f"room_capacity: no room{where} seats {capacity}; buildings: {', '.join(buildings) or 'none listed'} "
+            "(list_rooms shows every room)."
+        )
+    fits.sort(key=lambda r: (r.get("capacity") or 0, r.get("displayName") or ""))
+    return [{"address": r["emailAddress"], "name": r.get("displayName") or r["emailAddress"]} for r in fits]
 
 
 async def find_people(svc: Services, query: str, max_results: int) -> list[dict[str, Any]]:

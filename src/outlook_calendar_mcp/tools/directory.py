@@ -46,12 +46,11 @@ class People(Compact):
 
 def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
     """Add this module's tools to ``box``."""
-    g = svc.graph
 
     @tool(box, READ_ONLY, enabled=enabled, name="get_mailbox_settings")
     async def get_mailbox_settings(mailbox: Mailbox = None) -> MailboxSettings:
         """Use first to learn the user's time zone, working hours and current local date and time (to resolve 'tomorrow at 3'). Returns them."""
-        doc = await g.get(f"{svc.mb(mailbox)}/mailboxSettings") or {}
+        doc = await svc.mailbox_settings(mailbox)  # read once per session
         name = doc.get("timeZone") or "UTC"
         zone = tz.resolve(name)
         now = svc.clock.now(zone)

@@ -18,17 +18,20 @@ from .. import timezones as tz
 from .. import views
 from ..calendar import InputError, Services
 from ..calendar.bodies import RRULE_HELP, AttendeeInput
+from ..calendar.calendars import calendar_name
 from ..calendar.edits import create_event as create_event_in
 from ..calendar.edits import update_event as update_event_in
 from ..calendar.events import event_path, invitees
 from ..calendar.series import (
     Split,
     delete_in_scope,
+    end_series_on,
     exceptions_of,
+    series_rules,
 )
 from ..calendar.targets import calendar_path, explain_access, target, zone_for
 from ..calendar.times import default_window, window
-from ..views import Compact, Event, SeriesExceptions, SeriesSplit
+from ..views import Compact, Event, SeriesConflicts, SeriesExceptions, SeriesSplit
 from .common import (
     READ_ONLY,
     CalendarId,
@@ -56,11 +59,33 @@ Reminder = Annotated[
 ]
 Scope = Literal["occurrence", "this_and_following", "series"]
 # this_and_following ends the series the day before and (for a change) starts a new one there
+# update_event's arguments that change something (series_ends_on is given alone)
+UPDATE_FIELDS = [
+    "subject",
+    "start",
+    "end",
+    "all_day",
+    "description",
+    "location",
+    "locations",
+    "attendees",
+    "recurrence",
+    "online_meeting",
+    "reminder_minutes",
+    "show_as",
+    "sensitivity",
+    "importance",
+    "categories",
+    "scope",
+]
 ScopeArg = Annotated[Scope | None, Field(description="Series only; this_and_following splits it. Default: as given")]
 
 
 class EventList(Compact):
     time_zone: str
+    now: str | None = None  # the local time now, when the window was counted from it
+    calendar: str | None = None  # the calendar's name, when not the default one
+    repeats: dict[str, str] | None = Field(None, description="Rule (short RRULE) of each series shown, by handle")
     events: list[Event]
     more: bool | None = None
 
@@ -68,10 +93,12 @@ class EventList(Compact):
 class EventResult(Compact):
     time_zone: str
     event: Event
+    calendar: str | None = None  # the calendar it is on, when not the default one
     notified: list[str] | None = None
     exceptions: SeriesExceptions | None = Field(None, description="A series' changed and cancelled occurrences")
     series_split: SeriesSplit | None = None
     conflicts: list[Event] | None = None  # busy events the new time overlaps (created anyway: a warning)
+    series_conflicts: SeriesConflicts | None = None  # a series: its occurrences' collisions in the coming year
     note: str | None = None
 
 
@@ -101,6 +128,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to see what is on a calendar between two times (occurrences of series included). Returns events in local time, sorted by start."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
+        now = svc.now_text(zone) if start is None else None
         start, end = default_window(svc.clock, zone, start, end, days=7)
         window_start, window_end = window(start, end, zone)
         with explain_access(t, writing=False):
@@ -112,6 +140,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             )
         return EventList(
             time_zone=tz.iana_name(zone_name),
+            now=now,
+            calendar=await calendar_name(svc, t, calendar_id),
+            repeats=await series_rules(svc, t, page.items) or None,
             more=page.more or None,
             events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
         )
@@ -211,6 +242,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             )
         return EventList(
             time_zone=tz.iana_name(zone_name),
+            repeats=await series_rules(svc, t, page.items) or None,
             more=page.more or None,
             events=[views.event_view(d, zone, svc.handles) for d in page.items],
         )
@@ -270,8 +302,10 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         return EventResult(
             time_zone=tz.iana_name(zone_name),
             event=views.event_view(created.doc, zone, svc.handles),
+            calendar=await calendar_name(svc, t, calendar_id),
             notified=invitees(created.doc) or None,
             conflicts=busy or None,
+            series_conflicts=views.series_conflicts(created.series),
         )
 
     def split_result(split: Split, zone_name: str, zone: ZoneInfo) -> EventResult:
@@ -327,12 +361,25 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             str | None, Field(description="Fail if the event changed since this etag (from get_event)")
         ] = None,
         scope: ScopeArg = None,
+        series_ends_on: Annotated[
+            str | None, Field(description="Last day (YYYY-MM-DD) of the series event is or is in: ends it then")
+        ] = None,
         mailbox: Mailbox = None,
         group_id: GroupId = None,
     ) -> EventResult:
         """Use to change an event, an occurrence or a series (only the fields given; attendees are told). Returns the updated event."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
+        if series_ends_on is not None:
+            given = [k for k, v in locals().items() if k in UPDATE_FIELDS and v is not None]
+            if given:
+                raise InputError(f"series_ends_on: give it alone; change {', '.join(given)} in another call.")
+            ended = await end_series_on(svc, t, svc.event_id(event), event, series_ends_on)
+            return EventResult(
+                time_zone=tz.iana_name(zone_name),
+                event=views.event_view(ended, zone, svc.handles),
+                notified=(invitees(ended) if ended.get("isOrganizer") else None) or None,
+            )
         updated = await update_event_in(
             svc,
             t,
@@ -374,6 +421,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             event=views.event_view(doc, zone, svc.handles),
             notified=notified or None,
             conflicts=busy,
+            series_conflicts=views.series_conflicts(updated.series_clash),
         )
 
     @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="delete_event")
