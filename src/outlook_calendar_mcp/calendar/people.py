@@ -158,8 +158,9 @@ async def rooms_that_fit(svc: Services, capacity: int, building: str | None) -> 
 
 
 async def find_people(svc: Services, query: str, max_results: int) -> list[dict[str, Any]]:
-    """People and rooms whose name (or address) starts with ``query``: the signed-in user's relevant people
-    first (none with app-only sign-in), then the directory; each {name, email, job_title, office, kind}."""
+    """People and rooms whose name (or address) matches ``query``: the signed-in user's relevant people first,
+    as Graph ranks them (/me/people: the people they meet, outside guests and contacts included; none with
+    app-only sign-in), then the directory; each {name, email, job_title, office, kind}."""
     text = query.strip().replace('"', "")
     if not text:
         raise InputError("query: give a name, e.g. 'Dana'.")
@@ -169,7 +170,8 @@ async def find_people(svc: Services, query: str, max_results: int) -> list[dict[
         for p in page.items:
             emails = p.get("scoredEmailAddresses") or []
             if emails:
-                kind = "room" if (p.get("personType") or {}).get("subclass") == "Room" else None
+                subclass = (p.get("personType") or {}).get("subclass")
+                kind = {"Room": "room", "ImplicitContact": "external", "PersonalContact": "contact"}.get(subclass or "")
                 found.setdefault(
                     emails[0]["address"].lower(),
                     {

@@ -33,6 +33,10 @@ class Removed(Compact):
     start: str | None = None
 
 
+class UpdatedEvent(Event):
+    changed: list[str] | None = Field(None, description="What changed since the last sync")
+
+
 class SyncResult(Compact):
     time_zone: str
     window_start: str
@@ -40,7 +44,7 @@ class SyncResult(Compact):
     first_sync: bool | None = Field(None, description="True: the whole window is listed (as added)")
     since: str | None = Field(None, description="When the previous sync of this window was made (UTC)")
     added: list[Event]
-    updated: list[Event]
+    updated: list[UpdatedEvent]
     removed: list[Removed] = Field(description="Gone from the window: deleted, cancelled or moved out of it")
     pages: int
     omitted: int | None = Field(None, description="Changes not listed here because of max_results")
@@ -85,7 +89,13 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             Removed(handle=svc.handles.handle("event", r["id"]), subject=r["subject"], start=r["start"])
             for r in found.removed
         ]
-        updated = [views.event_view(doc, zone, svc.handles, detail) for doc in found.updated]
+        updated = [
+            UpdatedEvent(
+                **views.event_view(doc, zone, svc.handles, detail).model_dump(exclude_none=True),
+                changed=found.changed.get(doc["id"]) or None,
+            )
+            for doc in found.updated
+        ]
         added = [views.event_view(doc, zone, svc.handles, detail) for doc in found.added]
         total = len(added) + len(updated) + len(removed)
         omitted = max(0, total - max_results)
