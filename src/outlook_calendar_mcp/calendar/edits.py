@@ -12,7 +12,7 @@ from .. import timezones as tz
 from .bodies import recurrence_body, times_body
 from .conflicts import blocks, duplicates, overlaps
 from .errors import InputError
-from .events import event_fields, event_path, recurrence_change, time_changes
+from .events import event_fields, event_path, quote_id, recurrence_change, time_changes
 from .series import Split, series_info, split_series, update_series
 from .series_conflicts import SeriesClash, series_clashes
 from .services import Services
@@ -120,7 +120,8 @@ async def update_event(
         if scope in ("series", "this_and_following") and kind != "seriesMaster":
             doc = await update_series(svc, t, info, changes, start, end, all_day, recurrence, zone_name, zone, event)
             moved = start is not None or end is not None or recurrence is not None
-            clash = await series_clashes(svc, t, _calendar_base(t), doc, zone_name, zone) if moved else None
+            base = await _calendar_of(svc, t, doc["id"]) if moved else ""
+            clash = await series_clashes(svc, t, base, doc, zone_name, zone) if moved else None
             return Updated(doc, series=True, series_clash=clash)
     body = dict(changes)
     with explain_access(t, writing=True):
@@ -129,13 +130,20 @@ async def update_event(
         doc = await svc.graph.patch(path, json=body, if_match=etag, prefer=svc.prefer(zone_name))
     busy = None
     if doc.get("recurrence") and ("start" in body or "recurrence" in body):  # a moved series: every occurrence
-        return Updated(doc, series_clash=await series_clashes(svc, t, _calendar_base(t), doc, zone_name, zone))
+        base = await _calendar_of(svc, t, doc["id"])
+        return Updated(doc, series_clash=await series_clashes(svc, t, base, doc, zone_name, zone))
     if "start" in body and blocks(doc):  # moved (an occurrence too): warn about what it now overlaps
+        base = await _calendar_of(svc, t, doc["id"])
         with explain_access(t, writing=False):
-            clashes = await overlaps(svc, _calendar_base(t), doc, zone_name, exclude=doc.get("id"))
+            clashes = await overlaps(svc, base, doc, zone_name, exclude=doc.get("id"))
         busy = [e for e in clashes if blocks(e)]
     return Updated(doc, conflicts=busy)
 
 
-def _calendar_base(t: Target) -> str:
-    return f"{t.base}/calendar" if not t.group else t.base
+async def _calendar_of(svc: Services, t: Target, event_id: str) -> str:
+    """The path of the calendar an event is on (its conflicts are that calendar's)."""
+    if t.group:
+        return t.base
+    with explain_access(t, writing=False):
+        cal = await svc.graph.get(f"{event_path(t, event_id)}/calendar", params={"$select": "id"})
+    return f"{t.base}/calendars/{quote_id(cal['id'])}"
