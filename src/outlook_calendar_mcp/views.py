@@ -54,7 +54,9 @@ class AttendeeSummary(Compact):
     tentative: int | None = None
     declined: int | None = None
     no_response: int | None = None
-    names: list[str] | None = Field(None, description="Attendee names with their response, when there are few")
+    names: list[str] | None = Field(
+        None, description="Attendee names with their answer, when there are few (a bare name: no answer yet)"
+    )
 
 
 class Event(Compact):
@@ -67,10 +69,12 @@ class Event(Compact):
         None, description="occurrence, exception or series (a recurring master); absent for a single event"
     )
     series: str | None = Field(None, description="Handle of the series master, for occurrences and exceptions")
-    repeat: str | None = Field(None, description="A series' rule, short RRULE (e.g. FREQ=WEEKLY;BYDAY=TU)")
+    repeat: str | None = Field(
+        None, description="A series' rule (short RRULE): on the series, or on the first of its occurrences shown"
+    )
     zone: str | None = Field(None, description="The event's own time zone, when not the one times are shown in")
     location: str | None = None
-    organizer: str | None = None
+    organizer: str | None = Field(None, description="Who organizes it; absent: you do")
     my_response: str | None = None
     attendees: AttendeeSummary | None = None
     online_meeting_url: str | None = None
@@ -231,9 +235,10 @@ def summarise_attendees(attendees: list[dict[str, Any]]) -> AttendeeSummary | No
         key = _RESPONSE_KEYS.get(response, "no_response")
         setattr(summary, key, (getattr(summary, key) or 0) + 1)
         label = (a.get("emailAddress") or {}).get("name") or (a.get("emailAddress") or {}).get("address")
-        names.append(f"{label} ({_RESPONSE_KEYS.get(response, 'no response')})")
-    if len(attendees) <= FEW_ATTENDEES:
-        summary.names = names
+        answered = _RESPONSE_KEYS.get(response)
+        names.append(f"{label} ({answered})" if answered else str(label))  # a bare name: no answer yet
+    if len(attendees) <= FEW_ATTENDEES:  # the names carry each response: the counts would say it twice
+        return AttendeeSummary(total=len(attendees), names=names)
     return summary
 
 
@@ -282,6 +287,14 @@ def recurrence_view(rec: dict[str, Any] | None) -> str | None:
     return ";".join(parts)
 
 
+def with_rules(events: list[Event], rules: dict[str, str]) -> list[Event]:
+    """Put each series' rule (``rules``: by series handle) on the first of its occurrences in ``events``."""
+    for event in events:
+        if event.series and event.series in rules:
+            event.repeat = rules.pop(event.series)
+    return events
+
+
 def short_rule(rec: dict[str, Any] | None) -> str | None:
     """A series' rule as a short RRULE: what tells two series apart at a glance (no WKST)."""
     rule = recurrence_view(rec)
@@ -318,9 +331,8 @@ def event_view(doc: dict[str, Any], zone: ZoneInfo, handles: Handles, detail: De
         zone=own_zone(doc, zone),
         location=location,
         organizer=None if doc.get("isOrganizer") else person((doc.get("organizer") or {}).get("emailAddress")),
-        my_response=response
-        if response not in (None, "none", "organizer")
-        else ("organizer" if doc.get("isOrganizer") and doc.get("attendees") else None),
+        # an event you organize has no organizer shown (and no my_response): the organizer is you
+        my_response=response if response not in (None, "none", "organizer") else None,
         attendees=summarise_attendees(doc.get("attendees") or []),
         online_meeting_url=online,
         show_as=doc.get("showAs") if doc.get("showAs") not in (None, "busy") else None,

@@ -49,7 +49,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, READ_ONLY, enabled=enabled, name="get_mailbox_settings")
     async def get_mailbox_settings(mailbox: Mailbox = None) -> MailboxSettings:
-        """Use first to learn the user's time zone, working hours and current local date and time (to resolve 'tomorrow at 3'). Returns them."""
+        """Use once to learn the user's time zone and working hours (results about now carry the local time). Returns them."""
         doc = await svc.mailbox_settings(mailbox)  # read once per session
         name = doc.get("timeZone") or "UTC"
         zone = tz.resolve(name)

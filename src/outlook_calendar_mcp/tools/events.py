@@ -17,7 +17,7 @@ from pydantic import Field
 from .. import timezones as tz
 from .. import views
 from ..calendar import InputError, Services
-from ..calendar.bodies import RRULE_HELP, AttendeeInput
+from ..calendar.bodies import AttendeeInput
 from ..calendar.calendars import calendar_name
 from ..calendar.edits import create_event as create_event_in
 from ..calendar.edits import update_event as update_event_in
@@ -51,7 +51,7 @@ from .policy import Policy
 ShowAs = Literal["free", "tentative", "busy", "oof", "workingElsewhere"]
 Sensitivity = Literal["normal", "personal", "private", "confidential"]
 Importance = Literal["low", "normal", "high"]
-Repeat = Annotated[str, Field(description=f"RFC 5545 RRULE, {RRULE_HELP}")]
+Repeat = Annotated[str, Field(description="RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10")]
 StrictBool = Annotated[bool, Field(strict=True)]  # "yes" must not pass for true
 Attendees = Annotated[list[AttendeeInput] | None, Field(description="People and rooms to invite")]
 Reminder = Annotated[
@@ -78,14 +78,13 @@ UPDATE_FIELDS = [
     "categories",
     "scope",
 ]
-ScopeArg = Annotated[Scope | None, Field(description="Series only; this_and_following splits it. Default: as given")]
+ScopeArg = Annotated[Scope | None, Field(description="Series only; this_and_following splits it")]
 
 
 class EventList(Compact):
     time_zone: str
     now: str | None = None  # the local time now, when the window was counted from it
     calendar: str | None = None  # the calendar's name, when not the default one
-    repeats: dict[str, str] | None = Field(None, description="Rule (short RRULE) of each series shown, by handle")
     events: list[Event]
     more: bool | None = None
 
@@ -116,8 +115,8 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, READ_ONLY, enabled=enabled, name="calendar_view")
     async def calendar_view(
-        start: Annotated[str | None, Field(description="ISO 8601; default: today 00:00 in the mailbox's zone")] = None,
-        end: Annotated[str | None, Field(description="ISO 8601; default: 7 days after start")] = None,
+        start: Annotated[str | None, Field(description="ISO 8601; default today 00:00")] = None,
+        end: Annotated[str | None, Field(description="Default start + 7 days")] = None,
         mailbox: Mailbox = None,
         calendar_id: CalendarId = None,
         group_id: GroupId = None,
@@ -142,9 +141,11 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             time_zone=tz.iana_name(zone_name),
             now=now,
             calendar=await calendar_name(svc, t, calendar_id),
-            repeats=await series_rules(svc, t, page.items) or None,
             more=page.more or None,
-            events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
+            events=views.with_rules(
+                [views.event_view(d, zone, svc.handles, detail) for d in page.items],
+                await series_rules(svc, t, page.items),
+            ),
         )
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_events")
@@ -153,9 +154,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         calendar_id: CalendarId = None,
         group_id: GroupId = None,
         subject_contains: Annotated[str | None, Field(description="Only events whose subject contains this")] = None,
-        filter: Annotated[
-            str | None, Field(description="OData $filter, e.g. start/dateTime ge '2026-11-01T00:00:00'")
-        ] = None,
+        filter: Annotated[str | None, Field(description="OData $filter, e.g. start/dateTime ge '2026-11-01'")] = None,
         time_zone: TimeZoneArg = None,
         max_results: MaxResults = 50,
         detail: DetailArg = "compact",
@@ -191,10 +190,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             bool,
             Field(
                 strict=True,
-                description=(
-                    "For a recurring event: also list the series' changed occurrences (with their original dates) and "
-                    "cancelled ones"
-                ),
+                description="A series': also list its changed and cancelled occurrences",
             ),
         ] = False,
     ) -> EventResult:
@@ -242,9 +238,10 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             )
         return EventList(
             time_zone=tz.iana_name(zone_name),
-            repeats=await series_rules(svc, t, page.items) or None,
             more=page.more or None,
-            events=[views.event_view(d, zone, svc.handles) for d in page.items],
+            events=views.with_rules(
+                [views.event_view(d, zone, svc.handles) for d in page.items], await series_rules(svc, t, page.items)
+            ),
         )
 
     @tool(box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="create_event")
@@ -361,9 +358,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             str | None, Field(description="Fail if the event changed since this etag (from get_event)")
         ] = None,
         scope: ScopeArg = None,
-        series_ends_on: Annotated[
-            str | None, Field(description="Last day (YYYY-MM-DD) of the series event is or is in: ends it then")
-        ] = None,
+        series_ends_on: Annotated[str | None, Field(description="End the series on this day (YYYY-MM-DD)")] = None,
         mailbox: Mailbox = None,
         group_id: GroupId = None,
     ) -> EventResult:

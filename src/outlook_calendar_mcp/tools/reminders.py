@@ -54,7 +54,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         mailbox: Mailbox = None,
         time_zone: TimeZoneArg = None,
     ) -> ReminderList:
-        """Use to see which event reminders go off, for events between two times (occurrences of series included). Returns reminders by fire time."""
+        """Use to see which event reminders go off between two times. Returns reminders by fire time."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
         reminders = []
         for r in await reminders_in(svc, mailbox, zone_name, zone, start, end):
@@ -75,7 +75,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="snooze_reminder")
     async def snooze_reminder(
         reminder: ReminderRef,
-        until: Annotated[str, Field(description="When it should go off again: ISO 8601, or from now ('10m', '1h')")],
+        until: Annotated[str, Field(description="ISO 8601, or from now: '10m', '1h'")],
         mailbox: Mailbox = None,
         time_zone: TimeZoneArg = None,
     ) -> ReminderChanged:
@@ -92,7 +92,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="dismiss_reminder")
     async def dismiss_reminder(reminder: ReminderRef, mailbox: Mailbox = None) -> ReminderChanged:
-        """Use to dismiss an event's reminder (for one occurrence of a series, only that one's). Returns what was dismissed."""
+        """Use to dismiss an event's reminder (an occurrence's alone). Returns what was dismissed."""
         event_id = event_of(svc, reminder)
         await dismiss(svc, mailbox, event_id)
         return ReminderChanged(

@@ -150,12 +150,10 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     async def message_attendees(
         event: EventRef,
         text: Annotated[str, Field(min_length=1, max_length=4000, description="The message")],
-        subject: Annotated[
-            str | None, Field(max_length=255, description="Default: the event's subject and time")
-        ] = None,
+        subject: Annotated[str | None, Field(max_length=255)] = None,  # default: the event's subject and time
         mailbox: Mailbox = None,
     ) -> Messaged:
-        """Use to email everyone on a meeting a short note ('running 10 minutes late'; needs the Mail.Send permission). Returns who was sent it."""
+        """Use to email a short note to everyone on a meeting ('running late'). Returns who got it."""
         t = await target(svc, mailbox, None)
         _, zone = await zone_for(svc, t, None)
         sent = await message_attendees_of(svc, t, svc.event_id(event), event, text, subject, zone)

@@ -115,9 +115,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         rooms: Annotated[list[str] | None, Field(description="Room addresses or names; one must be free")] = None,
         suggest_room: Annotated[bool, Field(strict=True, description="Let the service suggest a free room")] = False,
         room_capacity: Annotated[
-            int | None, Field(ge=1, le=1000, strict=True, description="Need a free room seating this many")
+            int | None, Field(ge=1, le=1000, strict=True, description="Seats needed in a free room")
         ] = None,
-        building: Annotated[str | None, Field(description="Only rooms in this building (with room_capacity)")] = None,
+        building: Annotated[str | None, Field(description="Rooms in this building only")] = None,
         hours: Annotated[
             Literal["work", "personal", "unrestricted"], Field(description="work: each attendee's working hours")
         ] = "work",

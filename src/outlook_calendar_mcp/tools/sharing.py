@@ -69,7 +69,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         group_id: GroupId = None,
         detail: DetailArg = "compact",
     ) -> PermissionList:
-        """Use to see who a calendar is shared with and how much they may see or do. Returns each person (and 'My Organization') with their role."""
+        """Use to see who a calendar is shared with. Returns each person (or 'My Organization') and their role."""
         perms = await permissions_of(svc, mailbox, group_id, calendar_id)
         listed = await list_permissions(svc, perms)
         note = None

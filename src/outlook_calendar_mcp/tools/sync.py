@@ -61,7 +61,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, SYNC, enabled=enabled, name="sync_events")
     async def sync_events(
-        start: Annotated[str | None, Field(description="Default: the last synced window, else today")] = None,
+        start: Annotated[str | None, Field(description="Default: the last synced window's, else today")] = None,
         end: Annotated[str | None, Field(description="Default: the last window's, else start + 7 days")] = None,
         mailbox: Mailbox = None,
         calendar_id: CalendarId = None,
