@@ -152,7 +152,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         required = await resolve_people(svc, attendees or [], "attendees")
         optional = await resolve_people(svc, optional_attendees or [], "optional_attendees")
         if (room_capacity is not None or building) and rooms:
-            raise InputError("rooms: give either rooms, or room_capacity/building to search every room that fits.")
+            raise InputError("rooms: give rooms, or room_capacity/building to search every room that fits, not both.")
         if building and room_capacity is None:
             room_capacity = 1
         places = await resolve_rooms(svc, rooms) if rooms else []

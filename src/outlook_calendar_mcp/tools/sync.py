@@ -39,6 +39,7 @@ class UpdatedEvent(Event):
 
 class SyncResult(Compact):
     time_zone: str
+    now: str | None = None  # the local time now, when the window was counted from it
     window_start: str
     window_end: str
     first_sync: bool | None = Field(None, description="True: the whole window is listed (as added)")
@@ -119,6 +120,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         window = found.window
         return SyncResult(
             time_zone=tz.iana_name(zone_name),
+            now=svc.now_text(zone) if start is None and end is None and found.first else None,
             window_start=_local(window[0], zone),
             window_end=_local(window[1], zone),
             first_sync=True if found.first else None,
