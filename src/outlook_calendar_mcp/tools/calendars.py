@@ -123,7 +123,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="create_calendar_group")
     async def create_calendar_group(name: GroupName, mailbox: Mailbox = None) -> GroupResult:
-        """Use to create a calendar group to organize calendars in (then create_calendar with its group_id). Returns the new group."""
+        """Use to create a calendar group (then create_calendar with its group_id). Returns the new group."""
         doc = await ops.create_group(svc, mailbox, name)
         return GroupResult(group=views.group_view(doc, svc.handles, "full"))
 

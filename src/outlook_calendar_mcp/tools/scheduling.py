@@ -126,7 +126,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         time_zone: TimeZoneArg = None,
         mailbox: Mailbox = None,
     ) -> MeetingTimes:
-        """Use to find times when people (and a room) are free for a meeting, or your own free time. Returns ranked slots with who is busy."""
+        """Use to find when people (and a room) are free to meet, or your own free time. Returns ranked slots with who is busy."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
         length = parse_duration(duration)
         begin = parse_time(start, zone, "start") if start else svc.clock.now(zone)
