@@ -37,12 +37,16 @@ class Model:
         self.calls: list[str] = []
 
     async def __call__(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        return structured(await self.raw(tool, args))
+
+    async def raw(self, tool: str, args: dict[str, Any] | None = None) -> Any:
+        """The call's whole result (an isError one too: a refusal, a confirmation preview), counted."""
         self.calls.append(tool)
         assert len(self.calls) <= MAX_CALLS, f"more than {MAX_CALLS} calls: {self.calls}"
         result = await self.h.client.call_tool(tool, args or {})
         if RECORDER is not None:
             RECORDER.append((tool, "\n".join(getattr(c, "text", "") for c in result.content)))
-        return structured(result)
+        return result
 
 
 def seeded_monday(today: dt.date) -> dt.date:

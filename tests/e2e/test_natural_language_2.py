@@ -22,7 +22,7 @@ import pytest
 from outlook_calendar_mcp import timezones as tz
 from tests.instants import BEFORE_MARCH_2027, clock_at
 
-from .conftest import Harness, open_harness
+from .conftest import Harness, failure, open_harness
 from .test_natural_language import Model, find
 
 pytestmark = [pytest.mark.anyio, pytest.mark.clock]
@@ -107,6 +107,9 @@ async def test_email_kim_from_northwind_finds_the_outside_guest(adele):
     model = Model(adele)
     found = await model("find_people", {"query": "Kim"})
     assert found["people"][0] == {"name": "Kim Lee", "email": "kim.lee@northwind.example", "kind": "external"}
+    # and by name wherever people are named: Kim's free/busy is unknown (outside the organization)
+    times = await model("find_meeting_times", {"attendees": ["Kim Lee"], "start": "2027-03-01", "end": "2027-03-03"})
+    assert times["attendees"] == ["kim.lee@northwind.example"]
 
 
 # -- 3. conflicts across a series, and on one occurrence's move -------------------------------------
@@ -319,9 +322,10 @@ async def test_as_an_attendee_the_message_reaches_the_organizer_too(adele):
 async def test_messaging_without_the_mail_permission_says_how_to_grant_it(tmp_path):
     async with open_harness(tmp_path, clock=clock_at(BEFORE_MARCH_2027)) as h:
         await post(h, meeting("Quarterly numbers", "2027-03-03", (15, 0), (16, 0), "dana@contoso.com"))
-        handle = (await h.call("list_events", {"subject_contains": "Quarterly numbers"}))["events"][0]["handle"]
+        model = Model(h)
+        handle = (await model("list_events", {"subject_contains": "Quarterly numbers"}))["events"][0]["handle"]
         before = h.store.outbox()
-        message = await h.fail("message_attendees", {"event": handle, "text": "Late!"})
+        message = failure(await model.raw("message_attendees", {"event": handle, "text": "Late!"}))
         assert "Mail.Send" in message and "OUTLOOK_MCP_SEND_MAIL" in message and "auth login" in message
         assert h.store.outbox() == before
 
@@ -329,12 +333,13 @@ async def test_messaging_without_the_mail_permission_says_how_to_grant_it(tmp_pa
 async def test_messaging_is_confirmed_like_every_send(tmp_path):
     async with open_harness(tmp_path, clock=clock_at(BEFORE_MARCH_2027), send_mail=True, confirm_sends=True) as h:
         await post(h, meeting("Quarterly numbers", "2027-03-03", (15, 0), (16, 0), "dana@contoso.com"))
-        handle = (await h.call("list_events", {"subject_contains": "Quarterly numbers"}))["events"][0]["handle"]
+        model = Model(h)
+        handle = (await model("list_events", {"subject_contains": "Quarterly numbers"}))["events"][0]["handle"]
         args = {"event": handle, "text": "Running late"}
-        preview = await h.client.call_tool("message_attendees", args)
+        preview = await model.raw("message_attendees", args)
         assert preview.is_error and preview.structured_content["notify"] == ["dana@contoso.com"]
         assert not [m for m in h.store.outbox() if m["kind"] == "message"]
-        done = await h.call("message_attendees", {**args, "confirm": preview.structured_content["confirm"]})
+        done = await model("message_attendees", {**args, "confirm": preview.structured_content["confirm"]})
         assert done["notified"] == ["dana@contoso.com"]
         assert [m["recipient"] for m in h.store.outbox() if m["kind"] == "message"] == ["dana@contoso.com"]
 

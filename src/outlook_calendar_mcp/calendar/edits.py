@@ -116,7 +116,10 @@ async def update_event(
             )
         if scope == "this_and_following" and kind != "seriesMaster":
             split = await split_series(svc, t, info, changes, start, end, all_day, recurrence, zone_name, zone, event)
-            return Updated(split.doc, split=split)
+            moved = start is not None or end is not None or recurrence is not None
+            base = await _calendar_of(svc, t, split.doc["id"]) if moved else ""
+            clash = await series_clashes(svc, t, base, split.doc, zone_name, zone) if moved else None
+            return Updated(split.doc, split=split, series_clash=clash)
         if scope in ("series", "this_and_following") and kind != "seriesMaster":
             doc = await update_series(svc, t, info, changes, start, end, all_day, recurrence, zone_name, zone, event)
             moved = start is not None or end is not None or recurrence is not None

@@ -75,6 +75,13 @@ async def resolve_people(svc: Services, people: list[str], label: str) -> list[d
             params={"$filter": f"startswith(displayName,'{escaped}') or startswith(givenName,'{escaped}')", "$top": 10},
         )
         matches = [u for u in page.items if u.get("mail")]
+        if not matches and not svc.app_only:  # not a colleague: someone the user meets (an outside guest)?
+            relevant = await svc.graph.get_page("me/people", params={"$search": f'"{text}"', "$top": 10})
+            matches = [
+                {"displayName": p.get("displayName"), "mail": p["scoredEmailAddresses"][0]["address"]}
+                for p in relevant.items
+                if p.get("scoredEmailAddresses")
+            ]
         exact = [u for u in matches if (u.get("displayName") or "").lower() == text.lower()]
         matches = exact or matches
         if not matches:

@@ -403,7 +403,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             ),
         )
         if updated.split is not None:
-            return split_result(updated.split, zone_name, zone)
+            split = split_result(updated.split, zone_name, zone)
+            split.series_conflicts = views.series_conflicts(updated.series_clash)
+            return split
         doc = updated.doc
         notified = invitees(doc) if doc.get("isOrganizer") else None
         busy = (
