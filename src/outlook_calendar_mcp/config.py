@@ -52,6 +52,10 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "User.ReadBasic.All",
 )
 
+#: Optional delegated permissions, asked for only when their setting is on (issue 14): Mail.Send lets
+#: message_attendees mail the people of a meeting; without it that tool refuses and says how to grant it.
+MAIL_SEND = "Mail.Send"
+
 # Scopes msal reserves and rejects when asked for explicitly.
 _RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
 
@@ -92,6 +96,7 @@ class Settings(BaseSettings):
     access_token: SecretStr | None = None
     mailbox: str | None = Field(None, description="mailbox to act on; required for app-only access")
     scopes: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SCOPES
+    send_mail: bool = Field(False, description="also ask for Mail.Send (optional): message_attendees needs it")
     token_cache_encryption: Literal["auto", "require", "off"] = Field(
         "auto", description="auto: OS-encrypted store where available, else a 0600 file"
     )
@@ -222,7 +227,17 @@ class Settings(BaseSettings):
         """Delegated scopes qualified with the Graph resource of ``graph_url`` (national clouds differ)."""
         parts = urlsplit(self.graph_url)
         resource = f"{parts.scheme}://{parts.netloc}"
-        return [s if "://" in s else f"{resource}/{s}" for s in self.scopes]
+        scopes = list(self.scopes) + ([MAIL_SEND] if self.send_mail and not self.mail_send_granted_in_scopes else [])
+        return [s if "://" in s else f"{resource}/{s}" for s in scopes]
+
+    @property
+    def mail_send_granted_in_scopes(self) -> bool:
+        return any(s.rsplit("/", 1)[-1].lower() == MAIL_SEND.lower() for s in self.scopes)
+
+    @property
+    def may_send_mail(self) -> bool:
+        """Whether the optional Mail.Send permission is asked for (OUTLOOK_MCP_SEND_MAIL, or in the scopes)."""
+        return self.send_mail or self.mail_send_granted_in_scopes
 
     def app_only_scope(self) -> list[str]:
         parts = urlsplit(self.graph_url)

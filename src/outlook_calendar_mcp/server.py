@@ -31,6 +31,7 @@ from pydantic import SecretStr
 from . import __version__, protocol
 from .auth import SandboxTokenProvider, build_token_provider, effective_backend
 from .calendar import Services
+from .calendar.messages import recipients_of
 from .clock import Clock
 from .config import Settings
 from .graph import GraphClient, GraphError
@@ -159,7 +160,9 @@ def _recipients(svc: Any) -> Callable[[str, dict[str, Any]], Any]:
             path = f"{svc.mb(arguments.get('mailbox'))}/events/{quote(svc.event_id(event), safe='')}"
             doc = await svc.graph.get(path, params={"$select": "organizer,attendees,isOrganizer"})
             organizer = ((doc.get("organizer") or {}).get("emailAddress") or {}).get("address")
-            if doc.get("isOrganizer"):
+            if name == "message_attendees":  # everyone on the meeting, whoever sends (issue 14)
+                people += recipients_of(doc, None)
+            elif doc.get("isOrganizer"):
                 people += [a["emailAddress"]["address"] for a in doc.get("attendees") or []]
             elif organizer and arguments.get("send_response", True):
                 people.append(organizer)

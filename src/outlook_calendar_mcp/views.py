@@ -54,7 +54,9 @@ class AttendeeSummary(Compact):
     tentative: int | None = None
     declined: int | None = None
     no_response: int | None = None
-    names: list[str] | None = Field(None, description="Attendee names with their response, when there are few")
+    names: list[str] | None = Field(
+        None, description="Attendee names with their answer, when there are few (a bare name: no answer yet)"
+    )
 
 
 class Event(Compact):
@@ -67,8 +69,12 @@ class Event(Compact):
         None, description="occurrence, exception or series (a recurring master); absent for a single event"
     )
     series: str | None = Field(None, description="Handle of the series master, for occurrences and exceptions")
+    repeat: str | None = Field(
+        None, description="A series' rule (short RRULE): on the series, or on the first of its occurrences shown"
+    )
+    zone: str | None = Field(None, description="The event's own time zone, when not the one times are shown in")
     location: str | None = None
-    organizer: str | None = None
+    organizer: str | None = Field(None, description="Who organizes it; absent: you do")
     my_response: str | None = None
     attendees: AttendeeSummary | None = None
     online_meeting_url: str | None = None
@@ -133,6 +139,31 @@ class ChangedOccurrence(Compact):
 class SeriesExceptions(Compact):
     changed: list[ChangedOccurrence] = Field(default_factory=list)
     cancelled_dates: list[str] = Field(default_factory=list, description="Original dates of deleted occurrences")
+
+
+class SeriesConflicts(Compact):
+    """What a series' occurrences in the coming year collide with (created or changed anyway: a warning)."""
+
+    checked: int = Field(description="Occurrences checked (one year from the first)")
+    colliding: int
+    duplicates: int | None = Field(None, description="Occurrences repeating an event of the same subject and time")
+    with_: list[str] = Field(alias="with", description="What they collide with, most often first")
+    first_dates: list[str]
+
+
+def series_conflicts(clash: Any) -> SeriesConflicts | None:
+    """The view of a :class:`~.calendar.series_conflicts.SeriesClash`."""
+    if clash is None:
+        return None
+    return SeriesConflicts.model_validate(
+        {
+            "checked": clash.occurrences,
+            "colliding": clash.colliding,
+            "duplicates": clash.duplicates or None,
+            "with": clash.with_,
+            "first_dates": clash.first_dates,
+        }
+    )
 
 
 class SeriesSplit(Compact):
@@ -204,9 +235,10 @@ def summarise_attendees(attendees: list[dict[str, Any]]) -> AttendeeSummary | No
         key = _RESPONSE_KEYS.get(response, "no_response")
         setattr(summary, key, (getattr(summary, key) or 0) + 1)
         label = (a.get("emailAddress") or {}).get("name") or (a.get("emailAddress") or {}).get("address")
-        names.append(f"{label} ({_RESPONSE_KEYS.get(response, 'no response')})")
-    if len(attendees) <= FEW_ATTENDEES:
-        summary.names = names
+        answered = _RESPONSE_KEYS.get(response)
+        names.append(f"{label} ({answered})" if answered else str(label))  # a bare name: no answer yet
+    if len(attendees) <= FEW_ATTENDEES:  # the names carry each response: the counts would say it twice
+        return AttendeeSummary(total=len(attendees), names=names)
     return summary
 
 
@@ -255,6 +287,32 @@ def recurrence_view(rec: dict[str, Any] | None) -> str | None:
     return ";".join(parts)
 
 
+def with_rules(events: list[Event], rules: dict[str, str]) -> list[Event]:
+    """Put each series' rule (``rules``: by series handle) on the first of its occurrences in ``events``."""
+    for event in events:
+        if event.series and event.series in rules:
+            event.repeat = rules.pop(event.series)
+    return events
+
+
+def short_rule(rec: dict[str, Any] | None) -> str | None:
+    """A series' rule as a short RRULE: what tells two series apart at a glance (no WKST)."""
+    rule = recurrence_view(rec)
+    return ";".join(p for p in rule.split(";") if not p.startswith("WKST=")) if rule else None
+
+
+def own_zone(doc: dict[str, Any], zone: ZoneInfo) -> str | None:
+    """The zone an event was set in (IANA), when it is not ``zone``."""
+    name = doc.get("originalStartTimeZone")
+    if not name or doc.get("isAllDay"):
+        return None
+    try:
+        iana = tz.iana_name(name)
+    except tz.TimeZoneError:
+        return None
+    return None if iana == zone.key else iana
+
+
 def event_view(doc: dict[str, Any], zone: ZoneInfo, handles: Handles, detail: Detail = "compact") -> Event:
     all_day = bool(doc.get("isAllDay"))
     kind = {"occurrence": "occurrence", "exception": "exception", "seriesMaster": "series"}.get(doc.get("type") or "")
@@ -269,11 +327,12 @@ def event_view(doc: dict[str, Any], zone: ZoneInfo, handles: Handles, detail: De
         all_day=all_day or None,
         kind=kind,
         series=handles.handle("event", doc["seriesMasterId"]) if doc.get("seriesMasterId") else None,
+        repeat=short_rule(doc.get("recurrence")) if doc.get("type") == "seriesMaster" else None,
+        zone=own_zone(doc, zone),
         location=location,
         organizer=None if doc.get("isOrganizer") else person((doc.get("organizer") or {}).get("emailAddress")),
-        my_response=response
-        if response not in (None, "none", "organizer")
-        else ("organizer" if doc.get("isOrganizer") and doc.get("attendees") else None),
+        # an event you organize has no organizer shown (and no my_response): the organizer is you
+        my_response=response if response not in (None, "none", "organizer") else None,
         attendees=summarise_attendees(doc.get("attendees") or []),
         online_meeting_url=online,
         show_as=doc.get("showAs") if doc.get("showAs") not in (None, "busy") else None,

@@ -1,4 +1,4 @@
-"""Ten requests in plain language, turned into the tool calls a model would make (no model needed).
+"""Requests in plain language (more in test_natural_language_2.py), turned into the tool calls a model would make (no model needed).
 
 Each scenario is scripted as a model would act on the results it gets — it reads
 handles and times out of earlier results, never out of the store — and must be
@@ -19,10 +19,14 @@ import pytest
 
 from outlook_calendar_mcp import timezones as tz
 
-from .conftest import Harness, open_harness
+from .conftest import Harness, open_harness, structured
 
 pytestmark = [pytest.mark.anyio, pytest.mark.clock]
 MAX_CALLS = 3
+
+
+# bench/tokens.py sets this to a list to collect (tool, result tokens' text) of every scripted call.
+RECORDER: list[tuple[str, str]] | None = None
 
 
 class Model:
@@ -33,9 +37,16 @@ class Model:
         self.calls: list[str] = []
 
     async def __call__(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        return structured(await self.raw(tool, args))
+
+    async def raw(self, tool: str, args: dict[str, Any] | None = None) -> Any:
+        """The call's whole result (an isError one too: a refusal, a confirmation preview), counted."""
         self.calls.append(tool)
         assert len(self.calls) <= MAX_CALLS, f"more than {MAX_CALLS} calls: {self.calls}"
-        return await self.h.call(tool, args or {})
+        result = await self.h.client.call_tool(tool, args or {})
+        if RECORDER is not None:
+            RECORDER.append((tool, "\n".join(getattr(c, "text", "") for c in result.content)))
+        return result
 
 
 def seeded_monday(today: dt.date) -> dt.date:

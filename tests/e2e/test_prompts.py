@@ -36,7 +36,7 @@ async def test_schedule_meeting_renders_its_arguments(harness: Harness):
         "people": "Dana, Fanny", "topic": "Q1 planning", "duration": "1h", "window": "next week", "room_for": "6"})
     text = rendered.messages[0].content.text
     assert '"Q1 planning" with Dana, Fanny, 1h long, within next week' in text
-    assert "min_capacity=6" in text and "find_meeting_times" in text and "Wait for the user to pick one" in text
+    assert "room_capacity=6" in text and "find_meeting_times" in text and "Wait for the user to pick one" in text
 
 
 async def test_resources_agenda_and_settings(harness: Harness):

@@ -50,6 +50,6 @@ async def test_tool_list_fits_the_budget_and_the_baseline(tmp_path):
 
 
 async def test_calendar_view_costs_at_most_15_percent_of_raw_graph_json():
-    report = await bench.main(as_json=False)
+    report = await bench.measure_tree(scripts=False)
     views = [r for r in report["results"] if r["result"].startswith("calendar_view")]
     assert views and all(r["ratio"] <= 0.15 for r in views), views

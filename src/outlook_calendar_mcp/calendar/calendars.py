@@ -11,8 +11,10 @@ from urllib.parse import quote
 from ..graph import Page
 from .errors import InputError
 from .services import Services
+from .targets import Target, calendar_path, explain_access
 
 __all__ = [
+    "calendar_name",
     "calendar_of",
     "calendars_of",
     "create_calendar",
@@ -33,6 +35,15 @@ def calendars_of(svc: Services, mailbox: str | None, group_id: str | None) -> st
     if group_id:
         return f"{base}/calendarGroups/{quote(svc.group_id(group_id), safe='')}/calendars"
     return f"{base}/calendars"
+
+
+async def calendar_name(svc: Services, t: Target, calendar_id: str | None) -> str | None:
+    """The name of calendar ``calendar_id`` of ``t``, when it is not the default calendar (else None)."""
+    if not calendar_id:
+        return None
+    with explain_access(t, writing=False):
+        doc = await svc.graph.get(calendar_path(svc, t, calendar_id), params={"$select": "name,isDefaultCalendar"})
+    return None if doc.get("isDefaultCalendar") else doc.get("name") or None
 
 
 def calendar_of(svc: Services, mailbox: str | None, calendar_id: str) -> str:

@@ -12,8 +12,9 @@ from .. import timezones as tz
 from .bodies import recurrence_body, times_body
 from .conflicts import blocks, duplicates, overlaps
 from .errors import InputError
-from .events import event_fields, event_path, recurrence_change, time_changes
+from .events import event_fields, event_path, quote_id, recurrence_change, time_changes
 from .series import Split, series_info, split_series, update_series
+from .series_conflicts import SeriesClash, series_clashes
 from .services import Services
 from .targets import Target, calendar_path, explain_access
 
@@ -26,6 +27,7 @@ class Created:
 
     doc: dict[str, Any]
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    series: SeriesClash | None = None  # a new series: what its occurrences in the coming year collide with
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Updated:
     split: Split | None = None  # this_and_following of an occurrence
     series: bool = False  # the change went to the whole series (from one of its occurrences)
     conflicts: list[dict[str, Any]] | None = None
+    series_clash: SeriesClash | None = None  # a moved or re-ruled series: its occurrences' collisions
 
 
 async def create_event(
@@ -73,7 +76,11 @@ async def create_event(
     body["transactionId"] = str(uuid.uuid4())  # a retried POST must not create the event twice
     with explain_access(t, writing=True):
         doc = await svc.graph.post(f"{base}/events", json=body, prefer=svc.prefer(zone_name), retry_post=True)
-    return Created(doc, [e for e in overlapping if blocks(e) and body.get("showAs") != "free"])
+    clash = None
+    if recurrence is not None:  # every occurrence in the coming year, not only the first
+        clash = await series_clashes(svc, t, base, doc, zone_name, zone)
+    busy = [e for e in overlapping if blocks(e) and body.get("showAs") != "free"]
+    return Created(doc, [] if clash else busy, clash)
 
 
 async def update_event(
@@ -109,19 +116,37 @@ async def update_event(
             )
         if scope == "this_and_following" and kind != "seriesMaster":
             split = await split_series(svc, t, info, changes, start, end, all_day, recurrence, zone_name, zone, event)
-            return Updated(split.doc, split=split)
+            moved = start is not None or end is not None or recurrence is not None
+            base = await _calendar_of(svc, t, split.doc["id"]) if moved else ""
+            clash = await series_clashes(svc, t, base, split.doc, zone_name, zone) if moved else None
+            return Updated(split.doc, split=split, series_clash=clash)
         if scope in ("series", "this_and_following") and kind != "seriesMaster":
             doc = await update_series(svc, t, info, changes, start, end, all_day, recurrence, zone_name, zone, event)
-            return Updated(doc, series=True)
+            moved = start is not None or end is not None or recurrence is not None
+            base = await _calendar_of(svc, t, doc["id"]) if moved else ""
+            clash = await series_clashes(svc, t, base, doc, zone_name, zone) if moved else None
+            return Updated(doc, series=True, series_clash=clash)
     body = dict(changes)
     with explain_access(t, writing=True):
         body.update(await time_changes(svc, path, start, end, all_day, zone_name, zone))
         await recurrence_change(svc, path, body, recurrence, zone_name)
         doc = await svc.graph.patch(path, json=body, if_match=etag, prefer=svc.prefer(zone_name))
     busy = None
-    if "start" in body and blocks(doc) and not doc.get("recurrence"):  # moved: warn about what it now overlaps
-        base = f"{t.base}/calendar" if not t.group else t.base
+    if doc.get("recurrence") and ("start" in body or "recurrence" in body):  # a moved series: every occurrence
+        base = await _calendar_of(svc, t, doc["id"])
+        return Updated(doc, series_clash=await series_clashes(svc, t, base, doc, zone_name, zone))
+    if "start" in body and blocks(doc):  # moved (an occurrence too): warn about what it now overlaps
+        base = await _calendar_of(svc, t, doc["id"])
         with explain_access(t, writing=False):
             clashes = await overlaps(svc, base, doc, zone_name, exclude=doc.get("id"))
         busy = [e for e in clashes if blocks(e)]
     return Updated(doc, conflicts=busy)
+
+
+async def _calendar_of(svc: Services, t: Target, event_id: str) -> str:
+    """The path of the calendar an event is on (its conflicts are that calendar's)."""
+    if t.group:
+        return t.base
+    with explain_access(t, writing=False):
+        cal = await svc.graph.get(f"{event_path(t, event_id)}/calendar", params={"$select": "id"})
+    return f"{t.base}/calendars/{quote_id(cal['id'])}"

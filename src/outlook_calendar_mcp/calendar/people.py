@@ -12,7 +12,15 @@ from .errors import InputError
 from .services import Services
 from .targets import ADDRESS
 
-__all__ = ["MAX_WINDOW", "find_people", "iso_duration", "parse_duration", "resolve_people", "resolve_rooms"]
+__all__ = [
+    "MAX_WINDOW",
+    "find_people",
+    "iso_duration",
+    "parse_duration",
+    "resolve_people",
+    "resolve_rooms",
+    "rooms_that_fit",
+]
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
 _PLAIN_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)?\s*$", re.I)
@@ -67,6 +75,13 @@ async def resolve_people(svc: Services, people: list[str], label: str) -> list[d
             params={"$filter": f"startswith(displayName,'{escaped}') or startswith(givenName,'{escaped}')", "$top": 10},
         )
         matches = [u for u in page.items if u.get("mail")]
+        if not matches and not svc.app_only:  # not a colleague: someone the user meets (an outside guest)?
+            relevant = await svc.graph.get_page("me/people", params={"$search": f'"{text}"', "$top": 10})
+            matches = [
+                {"displayName": p.get("displayName"), "mail": p["scoredEmailAddresses"][0]["address"]}
+                for p in relevant.items
+                if p.get("scoredEmailAddresses")
+            ]
         exact = [u for u in matches if (u.get("displayName") or "").lower() == text.lower()]
         matches = exact or matches
         if not matches:
@@ -120,9 +135,39 @@ async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -
     return out
 
 
+async def rooms_that_fit(svc: Services, capacity: int, building: str | None) -> list[dict[str, str]]:
+    """Every room seating ``capacity`` (in ``building``, matched by its name or the room's address or list),
+    smallest first: the rooms a meeting for that many can take."""
+    try:
+        known = (await svc.graph.get_all("places/microsoft.graph.room", max_items=1000)).items
+    except Forbidden:
+        raise InputError(
+            "room_capacity: reading your organization's rooms needs the Place.Read.All permission; add it "
+            "(OUTLOOK_MCP_SCOPES) or give rooms by address."
+        ) from None
+    want = (building or "").strip().lower()
+    fits = [
+        r
+        for r in known
+        if (r.get("capacity") or 0) >= capacity
+        and r.get("emailAddress")
+        and (not want or want in " ".join(str(r.get(k) or "") for k in ("building", "displayName")).lower())
+    ]
+    if not fits:
+        where = f" in '{building}'" if building else ""
+        buildings = sorted({str(r.get("building")) for r in known if r.get("building")})
+        raise InputError(
+            f"room_capacity: no room{where} seats {capacity}; buildings: {', '.join(buildings) or 'none listed'} "
+            "(list_rooms shows every room)."
+        )
+    fits.sort(key=lambda r: (r.get("capacity") or 0, r.get("displayName") or ""))
+    return [{"address": r["emailAddress"], "name": r.get("displayName") or r["emailAddress"]} for r in fits]
+
+
 async def find_people(svc: Services, query: str, max_results: int) -> list[dict[str, Any]]:
-    """People and rooms whose name (or address) starts with ``query``: the signed-in user's relevant people
-    first (none with app-only sign-in), then the directory; each {name, email, job_title, office, kind}."""
+    """People and rooms whose name (or address) matches ``query``: the signed-in user's relevant people first,
+    as Graph ranks them (/me/people: the people they meet, outside guests and contacts included; none with
+    app-only sign-in), then the directory; each {name, email, job_title, office, kind}."""
     text = query.strip().replace('"', "")
     if not text:
         raise InputError("query: give a name, e.g. 'Dana'.")
@@ -132,7 +177,8 @@ async def find_people(svc: Services, query: str, max_results: int) -> list[dict[
         for p in page.items:
             emails = p.get("scoredEmailAddresses") or []
             if emails:
-                kind = "room" if (p.get("personType") or {}).get("subclass") == "Room" else None
+                subclass = (p.get("personType") or {}).get("subclass")
+                kind = {"Room": "room", "ImplicitContact": "external", "PersonalContact": "contact"}.get(subclass or "")
                 found.setdefault(
                     emails[0]["address"].lower(),
                     {

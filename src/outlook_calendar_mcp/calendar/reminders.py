@@ -7,12 +7,14 @@ instance's id, so a reminder handle (rem_...) and an event handle (ev_...) both 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from .. import timezones as tz
 from .errors import InputError
+from .people import parse_duration
 from .services import Services
 from .times import parse_time, window
 
@@ -46,21 +48,33 @@ async def reminders_in(
     return found
 
 
+_RELATIVE = re.compile(
+    r"^\s*\+?\s*(\d+(?:\.\d+)?\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)|PT[\dHMS.]+)\s*$", re.I
+)
+
+
 async def snooze(
     svc: Services, mailbox: str | None, event_id: str, until: str, zone_name: str, zone: ZoneInfo
-) -> dt.datetime:
-    """Make the reminder go off again at ``until`` (in the future, on the server's clock); that instant."""
-    moment = parse_time(until, zone, "until")
+) -> tuple[dt.datetime, bool]:
+    """Make the reminder go off again at ``until``: a time (in the future, on the server's clock), or a
+    length of time from now ("10m", "1h", "PT15M"). That instant, and whether it was counted from now."""
     now = svc.clock.now(zone)
+    if _RELATIVE.match(until or ""):
+        moment = now.replace(microsecond=0) + parse_duration(until.strip().lstrip("+").strip(), "until")
+        await svc.graph.post(
+            _action(svc, mailbox, event_id, "snoozeReminder"), json={"newReminderTime": tz.to_graph(moment, zone_name)}
+        )
+        return moment, True
+    moment = parse_time(until, zone, "until")
     if moment <= now:
         raise InputError(
             f"until: {until} is not in the future; give a later time, e.g. "
-            f"'{(now + dt.timedelta(minutes=10)).strftime('%Y-%m-%dT%H:%M')}'."
+            f"'{(now + dt.timedelta(minutes=10)).strftime('%Y-%m-%dT%H:%M')}', or '10m' from now."
         )
     await svc.graph.post(
         _action(svc, mailbox, event_id, "snoozeReminder"), json={"newReminderTime": tz.to_graph(moment, zone_name)}
     )
-    return moment
+    return moment, False
 
 
 async def dismiss(svc: Services, mailbox: str | None, event_id: str) -> None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from .. import timezones as tz
 from .. import views
+from ..graph import GraphError
 from .bodies import recurrence_body, times_body
 from .errors import InputError
 from .events import event_path, quote_id, recurrence_change
@@ -30,9 +31,11 @@ __all__ = [
     "Split",
     "delete_in_scope",
     "end_series",
+    "end_series_on",
     "exceptions_of",
     "original_date",
     "series_info",
+    "series_rules",
     "series_zone",
     "split_series",
     "update_series",
@@ -139,6 +142,47 @@ async def end_series(svc: Services, t: Target, master: dict[str, Any], last_day:
         return await svc.graph.patch(
             event_path(t, master["id"]), json={"recurrence": {"pattern": rec["pattern"], "range": rng}}
         )
+
+
+async def series_rules(svc: Services, t: Target, docs: list[dict[str, Any]]) -> dict[str, str]:
+    """The short RRULE of each series whose occurrences are among ``docs`` (one read per series), by the
+    master's handle: Graph's occurrences carry no rule of their own."""
+    rules: dict[str, str] = {}
+    masters = {d["seriesMasterId"] for d in docs if d.get("seriesMasterId")}
+    masters -= {d["id"] for d in docs if d.get("type") == "seriesMaster"}  # a listed master shows its own
+    for master_id in sorted(masters):
+        try:
+            with explain_access(t, writing=False):
+                master = await svc.graph.get(event_path(t, master_id), params={"$select": "recurrence"})
+        except GraphError:
+            continue  # a rule we cannot read is left out, the occurrences are still shown
+        rule = views.short_rule(master.get("recurrence"))
+        if rule:
+            rules[svc.handles.handle("event", master_id)] = rule
+    return rules
+
+
+async def end_series_on(svc: Services, t: Target, event_id: str, event: str, last: str) -> dict[str, Any]:
+    """End the series ``event`` is (or belongs to) on the date ``last``: no occurrence handle needed."""
+    try:
+        day = dt.date.fromisoformat(last.strip()[:10])
+    except ValueError:
+        raise InputError(
+            f"series_ends_on: '{last}' is not a date; give the series' last day, e.g. '2027-03-31'."
+        ) from None
+    with explain_access(t, writing=False):
+        info = await svc.graph.get(event_path(t, event_id), params={"$select": "type,seriesMasterId"})
+    master_id = info["id"] if info.get("type") == "seriesMaster" else info.get("seriesMasterId")
+    if not master_id:
+        raise InputError(f"series_ends_on: {event} is a single event, not a recurring series; leave it out.")
+    with explain_access(t, writing=False):
+        master = await svc.graph.get(event_path(t, master_id), params={"$select": "recurrence,start,subject"})
+    first = dt.date.fromisoformat(master["recurrence"]["range"]["startDate"])
+    if day < first:
+        raise InputError(
+            f"series_ends_on: {day} is before the series starts ({first}); to remove the whole series use delete_event."
+        )
+    return await end_series(svc, t, master, day)
 
 
 async def update_series(

@@ -37,6 +37,8 @@ class Services:
     clock: Clock = field(default_factory=Clock)  # the one "now" every operation reads
     app_only: bool = False
     _zones: dict[str, tuple[str, ZoneInfo]] = field(default_factory=dict)
+    # mailboxSettings per mailbox path, read once per session: zone and working hours do not change mid-talk.
+    _settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Microsoft 365 group addresses already looked up (lower-cased address -> id), see targets.group_id_of.
     group_ids: dict[str, str] = field(default_factory=dict)
     # Mailboxes whose settings answered 403 (a sharee cannot read them), see targets.zone_for.
@@ -74,13 +76,26 @@ class Services:
         path = self.mb(mailbox)
         key = f"{user_key()} {path}"  # per person: in remote mode 'me' is someone else for each caller
         if key not in self._zones:
-            settings = await self.graph.get(f"{path}/mailboxSettings", params={"$select": "timeZone"})
-            name = (settings or {}).get("timeZone") or "UTC"
+            settings = await self.mailbox_settings(mailbox)
+            name = settings.get("timeZone") or "UTC"
             try:
                 self._zones[key] = (name, tz.resolve(name))
             except tz.TimeZoneError:
                 self._zones[key] = ("UTC", ZoneInfo("UTC"))
         return self._zones[key]
+
+    async def mailbox_settings(self, mailbox: str | None) -> dict[str, Any]:
+        """The mailbox's settings (time zone, working hours, formats), read from Graph once per session."""
+        path = self.mb(mailbox)
+        key = f"{user_key()} {path}"  # per person, as the zones
+        if key not in self._settings:
+            self._settings[key] = await self.graph.get(f"{path}/mailboxSettings") or {}
+        return self._settings[key]
+
+    def now_text(self, zone: ZoneInfo) -> str:
+        """The current local time in ``zone`` (ISO 8601 with offset, to the minute): what results that
+        depend on "now" carry, so a model never asks for it again."""
+        return tz.format_local(self.clock.now(zone).replace(second=0, microsecond=0), zone)
 
     def prefer(self, zone_name: str, **kw: Any) -> Prefer:
         """The Prefer headers of a read shown to a person: times in ``zone_name``, bodies as text."""

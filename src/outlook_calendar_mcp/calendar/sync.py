@@ -29,7 +29,7 @@ from .services import Services
 from .sync_state import SyncState
 from .targets import Target, explain_access
 
-__all__ = ["DEFAULT_DAYS", "Changes", "sync_calendar", "sync_state"]
+__all__ = ["DEFAULT_DAYS", "Changes", "differences", "remembered", "sync_calendar", "sync_state"]
 
 DEFAULT_DAYS = 7
 DEFAULT_PAGE = 100
@@ -51,6 +51,49 @@ FROM_MASTER = (
 Progress = Callable[[int, int], Awaitable[None]]  # (pages so far, changes so far)
 
 
+def remembered(doc: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """What the state keeps of an event to say later what changed: subject (s), start (t), end (e), place
+    (l), attendees' responses (r), cancelled (c). Only what the document carries (an abbreviated
+    occurrence has its times alone)."""
+    all_day = bool(doc.get("isAllDay"))
+    seen: dict[str, Any] = {"t": local_time(doc.get("start"), zone, all_day)}
+    if "subject" in doc:
+        seen["s"] = doc.get("subject")
+    if "end" in doc:
+        seen["e"] = local_time(doc.get("end"), zone, all_day)
+    if "location" in doc:
+        seen["l"] = (doc.get("location") or {}).get("displayName") or ""
+    if "attendees" in doc:
+        seen["r"] = {
+            (a.get("emailAddress") or {}).get("address", "").lower(): (a.get("status") or {}).get("response") or "none"
+            for a in doc.get("attendees") or []
+        }
+    if "isCancelled" in doc:
+        seen["c"] = bool(doc.get("isCancelled"))
+    return seen
+
+
+def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What changed between two :func:`remembered` states, said briefly ("time: 10:00 -> 11:00", ...)."""
+    out: list[str] = []
+    if before.get("c") is False and after.get("c"):
+        out.append("cancelled")
+    if "t" in before and (before["t"], before.get("e")) != (after.get("t"), after.get("e", before.get("e"))):
+        out.append(f"time: {before['t']} -> {after.get('t')}" + (f" to {after['e']}" if after.get("e") else ""))
+    if "s" in before and "s" in after and before["s"] != after["s"]:
+        out.append(f"subject: {before['s']!r} -> {after['s']!r}")
+    if "l" in before and "l" in after and before["l"] != after["l"]:
+        out.append(f"place: {before['l'] or '(none)'} -> {after['l'] or '(none)'}")
+    if "r" in before and "r" in after:
+        for who, response in after["r"].items():
+            if who not in before["r"]:
+                out.append(f"{who} invited")
+            elif before["r"][who] != response:
+                out.append(f"{who} {response}")
+        out += [f"{who} removed" for who in before["r"] if who not in after["r"]]
+    return out
+
+
 def sync_state(svc: Services) -> SyncState:
     """The server's sync state, opened on first use."""
     if svc.sync_state is None:
@@ -66,6 +109,7 @@ class Changes:
     added: list[dict[str, Any]] = field(default_factory=list)
     updated: list[dict[str, Any]] = field(default_factory=list)
     removed: list[dict[str, Any]] = field(default_factory=list)  # {"id", "subject", "start"} as last seen
+    changed: dict[str, list[str]] = field(default_factory=dict)  # updated event id -> what changed, said briefly
     first: bool = True  # the whole window is listed (as added)
     resynced: bool = False  # ... because the saved state had expired
     since: str | None = None  # when the previous round of this window was made (UTC)
@@ -173,9 +217,11 @@ async def sync_calendar(
             if "subject" not in doc:
                 doc["subject"] = (known.get(doc.get("seriesMasterId") or "") or {}).get("s")
         (changes.updated if event_id in known else changes.added).append(doc)
-        new_known[event_id] = {
-            "s": doc.get("subject"),
-            "t": local_time(doc.get("start"), zone, bool(doc.get("isAllDay"))),
-        }
+        seen = remembered(doc, zone)
+        if event_id in known:
+            what = differences(known[event_id], seen)
+            if what:
+                changes.changed[event_id] = what
+        new_known[event_id] = {**(known.get(event_id) or {}), **seen}
     state.put(key, scope, window, page.delta_link or "", new_known)
     return changes

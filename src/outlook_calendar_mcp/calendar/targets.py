@@ -16,6 +16,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ..graph import Forbidden
+from ..state import user_key
 from .errors import InputError
 from .services import Services
 
@@ -91,11 +92,12 @@ async def zone_for(svc: Services, t: Target, time_zone: str | None) -> tuple[str
     settings being theirs alone, as for a sharee or a group) the signed-in user's own."""
     if time_zone or t.zone_mailbox is None:
         return await svc.zone(None if time_zone else t.zone_mailbox, time_zone)
-    if t.zone_mailbox.lower() not in svc.zone_denied:
+    denied = f"{user_key()} {t.zone_mailbox.lower()}"  # per person: what one may read, another may not
+    if denied not in svc.zone_denied:
         try:
             return await svc.zone(t.zone_mailbox, None)
         except Forbidden:
-            svc.zone_denied.add(t.zone_mailbox.lower())
+            svc.zone_denied.add(denied)
     return await svc.zone(None, None)
 
 

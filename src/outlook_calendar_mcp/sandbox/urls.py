@@ -10,7 +10,8 @@ Segments match case-insensitively, as in Graph; OData keys (``events('AAMk=')``)
     users                                      GET                      directory.list_users
     {mb}                                       GET                      directory.get_user
     {mb}/mailboxSettings                       GET PATCH                directory.*_mailbox_settings
-    {mb}/people                                GET                      directory.list_people
+    {mb}/people                                GET                      directory.list_people (models/people)
+    {mb}/sendMail                              POST                     mail.send (the outbox; own mailbox only)
     {mb}/findMeetingTimes                      POST                     availability.find_meeting_times  [MAILBOX_ACTIONS]
     {mb}/reminderView(startDateTime=,endDateTime=)  GET                 reminders.reminder_view        [MAILBOX_FUNCTIONS]
     {mb}/calendars                             GET POST                 calendars.list_calendars, create_calendar
@@ -74,6 +75,7 @@ from .responses import (
     directory,
     events,
     groups,
+    mail,
     meetings,
     places,
     reminders,
@@ -173,6 +175,8 @@ def mailbox_routes(ctx: Ctx, rest: list[str]) -> Response:
         )
     if head == "people" and not tail:
         return methods(ctx, {"GET": lambda: directory.list_people(ctx)})
+    if head == "sendmail" and not tail:
+        return methods(ctx, {"POST": lambda: mail.send(ctx)})
     return calendar_root_routes(ctx, rest, mailbox=True)
 
 

@@ -238,7 +238,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         overwrite: Annotated[bool, Field(strict=True, description="Replace save_as if it exists")] = False,
         mailbox: Mailbox = None,
     ) -> AttachmentContent:
-        """Use to read one attachment: its details; its text inline (as_text); or its bytes saved to a file (save_as). Returns the attachment."""
+        """Use to read one attachment: details, its text (as_text) or its bytes saved to a file (save_as). Returns the attachment."""
         path = at_path(mailbox, event, attachment)
         meta = await g.get(path, params={"$select": META})
         view = attachment_view(meta, svc.handles, detail=True)

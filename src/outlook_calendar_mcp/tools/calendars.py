@@ -106,7 +106,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_calendar_groups")
     async def list_calendar_groups(mailbox: Mailbox = None, detail: DetailArg = "compact") -> GroupList:
-        """Use to see how a mailbox's calendars are grouped (My Calendars, Other Calendars, ...). Returns the groups with their handles."""
+        """Use to see how a mailbox's calendars are grouped. Returns the groups with their handles."""
         page = await ops.list_groups(svc, mailbox)
         return GroupList(groups=[views.group_view(d, svc.handles, detail) for d in page.items], more=page.more or None)
 
@@ -123,7 +123,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="create_calendar_group")
     async def create_calendar_group(name: GroupName, mailbox: Mailbox = None) -> GroupResult:
-        """Use to create a calendar group to organize calendars in (then create_calendar with its group_id). Returns the new group."""
+        """Use to create a calendar group (then create_calendar with its group_id). Returns the new group."""
         doc = await ops.create_group(svc, mailbox, name)
         return GroupResult(group=views.group_view(doc, svc.handles, "full"))
 

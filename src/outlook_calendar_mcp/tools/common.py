@@ -31,7 +31,7 @@ from ..calendar import InputError
 from ..graph import GraphError
 from ..ids import UnknownHandle
 from .policy import Policy
-from .schema import lean
+from .schema import lean, nulls_as_absent
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
 
@@ -157,6 +157,7 @@ def _forbid_unknown_arguments(registered: Tool) -> None:
     model = registered.fn_metadata.arg_model
     model.model_config["extra"] = "forbid"
     model.model_rebuild(force=True)
+    registered.fn_metadata.arg_model = nulls_as_absent(model)  # strict-mode clients send null for "not given"
     registered.parameters["additionalProperties"] = False
     # The advertised schemas, made lean (same arguments and results accepted; see tools/schema.py).
     registered.parameters = lean(registered.parameters)

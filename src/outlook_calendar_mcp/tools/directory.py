@@ -37,7 +37,7 @@ class Person(Compact):
     email: str
     job_title: str | None = None
     office: str | None = None
-    kind: str | None = Field(None, description="room, when the match is a meeting room")
+    kind: str | None = Field(None, description="room, external (outside guest) or contact; absent: a colleague")
 
 
 class People(Compact):
@@ -46,12 +46,11 @@ class People(Compact):
 
 def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None:
     """Add this module's tools to ``box``."""
-    g = svc.graph
 
     @tool(box, READ_ONLY, enabled=enabled, name="get_mailbox_settings")
     async def get_mailbox_settings(mailbox: Mailbox = None) -> MailboxSettings:
-        """Use first to learn the user's time zone, working hours and current local date and time (to resolve 'tomorrow at 3'). Returns them."""
-        doc = await g.get(f"{svc.mb(mailbox)}/mailboxSettings") or {}
+        """Use once to learn the user's time zone and working hours (results about now carry the local time). Returns them."""
+        doc = await svc.mailbox_settings(mailbox)  # read once per session
         name = doc.get("timeZone") or "UTC"
         zone = tz.resolve(name)
         now = svc.clock.now(zone)
@@ -80,6 +79,6 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         query: Annotated[str, Field(min_length=1, description="A name or part of one, or an address")],
         max_results: Annotated[int, Field(ge=1, le=50, strict=True)] = 10,
     ) -> People:
-        """Use to turn a person's or room's name into an email address before inviting them. Returns matches, closest first."""
+        """Use to turn a name into an email address: colleagues, rooms, and outside people the user meets. Returns matches, most relevant first."""
         found = await find_people_in(svc, query, max_results)
         return People(people=[Person(**p) for p in found])

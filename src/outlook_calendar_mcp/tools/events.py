@@ -17,18 +17,21 @@ from pydantic import Field
 from .. import timezones as tz
 from .. import views
 from ..calendar import InputError, Services
-from ..calendar.bodies import RRULE_HELP, AttendeeInput
+from ..calendar.bodies import AttendeeInput
+from ..calendar.calendars import calendar_name
 from ..calendar.edits import create_event as create_event_in
 from ..calendar.edits import update_event as update_event_in
 from ..calendar.events import event_path, invitees
 from ..calendar.series import (
     Split,
     delete_in_scope,
+    end_series_on,
     exceptions_of,
+    series_rules,
 )
 from ..calendar.targets import calendar_path, explain_access, target, zone_for
 from ..calendar.times import default_window, window
-from ..views import Compact, Event, SeriesExceptions, SeriesSplit
+from ..views import Compact, Event, SeriesConflicts, SeriesExceptions, SeriesSplit
 from .common import (
     READ_ONLY,
     CalendarId,
@@ -48,7 +51,7 @@ from .policy import Policy
 ShowAs = Literal["free", "tentative", "busy", "oof", "workingElsewhere"]
 Sensitivity = Literal["normal", "personal", "private", "confidential"]
 Importance = Literal["low", "normal", "high"]
-Repeat = Annotated[str, Field(description=f"RFC 5545 RRULE, {RRULE_HELP}")]
+Repeat = Annotated[str, Field(description="RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10")]
 StrictBool = Annotated[bool, Field(strict=True)]  # "yes" must not pass for true
 Attendees = Annotated[list[AttendeeInput] | None, Field(description="People and rooms to invite")]
 Reminder = Annotated[
@@ -56,11 +59,32 @@ Reminder = Annotated[
 ]
 Scope = Literal["occurrence", "this_and_following", "series"]
 # this_and_following ends the series the day before and (for a change) starts a new one there
-ScopeArg = Annotated[Scope | None, Field(description="Series only; this_and_following splits it. Default: as given")]
+# update_event's arguments that change something (series_ends_on is given alone)
+UPDATE_FIELDS = [
+    "subject",
+    "start",
+    "end",
+    "all_day",
+    "description",
+    "location",
+    "locations",
+    "attendees",
+    "recurrence",
+    "online_meeting",
+    "reminder_minutes",
+    "show_as",
+    "sensitivity",
+    "importance",
+    "categories",
+    "scope",
+]
+ScopeArg = Annotated[Scope | None, Field(description="Series only; this_and_following splits it")]
 
 
 class EventList(Compact):
     time_zone: str
+    now: str | None = None  # the local time now, when the window was counted from it
+    calendar: str | None = None  # the calendar's name, when not the default one
     events: list[Event]
     more: bool | None = None
 
@@ -68,10 +92,12 @@ class EventList(Compact):
 class EventResult(Compact):
     time_zone: str
     event: Event
+    calendar: str | None = None  # the calendar it is on, when not the default one
     notified: list[str] | None = None
     exceptions: SeriesExceptions | None = Field(None, description="A series' changed and cancelled occurrences")
     series_split: SeriesSplit | None = None
     conflicts: list[Event] | None = None  # busy events the new time overlaps (created anyway: a warning)
+    series_conflicts: SeriesConflicts | None = None  # a series: its occurrences' collisions in the coming year
     note: str | None = None
 
 
@@ -89,8 +115,8 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, READ_ONLY, enabled=enabled, name="calendar_view")
     async def calendar_view(
-        start: Annotated[str | None, Field(description="ISO 8601; default: today 00:00 in the mailbox's zone")] = None,
-        end: Annotated[str | None, Field(description="ISO 8601; default: 7 days after start")] = None,
+        start: Annotated[str | None, Field(description="ISO 8601; default today 00:00")] = None,
+        end: Annotated[str | None, Field(description="Default start + 7 days")] = None,
         mailbox: Mailbox = None,
         calendar_id: CalendarId = None,
         group_id: GroupId = None,
@@ -101,6 +127,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to see what is on a calendar between two times (occurrences of series included). Returns events in local time, sorted by start."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
+        now = svc.now_text(zone) if start is None else None
         start, end = default_window(svc.clock, zone, start, end, days=7)
         window_start, window_end = window(start, end, zone)
         with explain_access(t, writing=False):
@@ -112,8 +139,13 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             )
         return EventList(
             time_zone=tz.iana_name(zone_name),
+            now=now,
+            calendar=await calendar_name(svc, t, calendar_id),
             more=page.more or None,
-            events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
+            events=views.with_rules(
+                [views.event_view(d, zone, svc.handles, detail) for d in page.items],
+                await series_rules(svc, t, page.items),
+            ),
         )
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_events")
@@ -122,9 +154,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         calendar_id: CalendarId = None,
         group_id: GroupId = None,
         subject_contains: Annotated[str | None, Field(description="Only events whose subject contains this")] = None,
-        filter: Annotated[
-            str | None, Field(description="OData $filter, e.g. start/dateTime ge '2026-11-01T00:00:00'")
-        ] = None,
+        filter: Annotated[str | None, Field(description="OData $filter, e.g. start/dateTime ge '2026-11-01'")] = None,
         time_zone: TimeZoneArg = None,
         max_results: MaxResults = 50,
         detail: DetailArg = "compact",
@@ -160,10 +190,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             bool,
             Field(
                 strict=True,
-                description=(
-                    "For a recurring event: also list the series' changed occurrences (with their original dates) and "
-                    "cancelled ones"
-                ),
+                description="A series': also list its changed and cancelled occurrences",
             ),
         ] = False,
     ) -> EventResult:
@@ -212,7 +239,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         return EventList(
             time_zone=tz.iana_name(zone_name),
             more=page.more or None,
-            events=[views.event_view(d, zone, svc.handles) for d in page.items],
+            events=views.with_rules(
+                [views.event_view(d, zone, svc.handles) for d in page.items], await series_rules(svc, t, page.items)
+            ),
         )
 
     @tool(box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="create_event")
@@ -270,8 +299,10 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         return EventResult(
             time_zone=tz.iana_name(zone_name),
             event=views.event_view(created.doc, zone, svc.handles),
+            calendar=await calendar_name(svc, t, calendar_id),
             notified=invitees(created.doc) or None,
             conflicts=busy or None,
+            series_conflicts=views.series_conflicts(created.series),
         )
 
     def split_result(split: Split, zone_name: str, zone: ZoneInfo) -> EventResult:
@@ -327,12 +358,23 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             str | None, Field(description="Fail if the event changed since this etag (from get_event)")
         ] = None,
         scope: ScopeArg = None,
+        series_ends_on: Annotated[str | None, Field(description="End the series on this day (YYYY-MM-DD)")] = None,
         mailbox: Mailbox = None,
         group_id: GroupId = None,
     ) -> EventResult:
         """Use to change an event, an occurrence or a series (only the fields given; attendees are told). Returns the updated event."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
+        if series_ends_on is not None:
+            given = [k for k, v in locals().items() if k in UPDATE_FIELDS and v is not None]
+            if given:
+                raise InputError(f"series_ends_on: give it alone; change {', '.join(given)} in another call.")
+            ended = await end_series_on(svc, t, svc.event_id(event), event, series_ends_on)
+            return EventResult(
+                time_zone=tz.iana_name(zone_name),
+                event=views.event_view(ended, zone, svc.handles),
+                notified=(invitees(ended) if ended.get("isOrganizer") else None) or None,
+            )
         updated = await update_event_in(
             svc,
             t,
@@ -361,7 +403,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             ),
         )
         if updated.split is not None:
-            return split_result(updated.split, zone_name, zone)
+            split = split_result(updated.split, zone_name, zone)
+            split.series_conflicts = views.series_conflicts(updated.series_clash)
+            return split
         doc = updated.doc
         notified = invitees(doc) if doc.get("isOrganizer") else None
         busy = (
@@ -374,6 +418,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             event=views.event_view(doc, zone, svc.handles),
             notified=notified or None,
             conflicts=busy,
+            series_conflicts=views.series_conflicts(updated.series_clash),
         )
 
     @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="delete_event")

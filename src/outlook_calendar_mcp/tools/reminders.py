@@ -32,6 +32,7 @@ class Reminder(Compact):
 
 class ReminderList(Compact):
     time_zone: str
+    now: str | None = None  # the local time now, when the window starts from it
     reminders: list[Reminder]
 
 
@@ -39,6 +40,7 @@ class ReminderChanged(Compact):
     reminder: str
     event: str
     snoozed_until: str | None = None
+    now: str | None = None  # the local time now, when the snooze was counted from it
     dismissed: bool | None = None
 
 
@@ -52,7 +54,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         mailbox: Mailbox = None,
         time_zone: TimeZoneArg = None,
     ) -> ReminderList:
-        """Use to see which event reminders go off, for events between two times (occurrences of series included). Returns reminders by fire time."""
+        """Use to see which event reminders go off between two times. Returns reminders by fire time."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
         reminders = []
         for r in await reminders_in(svc, mailbox, zone_name, zone, start, end):
@@ -67,28 +69,30 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                     fires_at=local_time(r.get("reminderFireTime"), zone, False),
                 )
             )
-        return ReminderList(time_zone=tz.iana_name(zone_name), reminders=reminders)
+        now = svc.now_text(zone) if start is None else None
+        return ReminderList(time_zone=tz.iana_name(zone_name), now=now, reminders=reminders)
 
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="snooze_reminder")
     async def snooze_reminder(
         reminder: ReminderRef,
-        until: Annotated[str, Field(description="When it should go off again (ISO 8601)")],
+        until: Annotated[str, Field(description="ISO 8601, or from now: '10m', '1h'")],
         mailbox: Mailbox = None,
         time_zone: TimeZoneArg = None,
     ) -> ReminderChanged:
-        """Use to postpone an event's reminder to a later time. Returns the new reminder time."""
+        """Use to postpone an event's reminder to a later time or by some minutes. Returns the new reminder time."""
         event_id = event_of(svc, reminder)
         zone_name, zone = await svc.zone(mailbox, time_zone)
-        moment = await snooze(svc, mailbox, event_id, until, zone_name, zone)
+        moment, relative = await snooze(svc, mailbox, event_id, until, zone_name, zone)
         return ReminderChanged(
             reminder=svc.handles.handle("reminder", event_id),
             event=svc.handles.handle("event", event_id),
             snoozed_until=tz.format_local(moment, zone),
+            now=svc.now_text(zone) if relative else None,
         )
 
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="dismiss_reminder")
     async def dismiss_reminder(reminder: ReminderRef, mailbox: Mailbox = None) -> ReminderChanged:
-        """Use to dismiss an event's reminder (for one occurrence of a series, only that one's). Returns what was dismissed."""
+        """Use to dismiss an event's reminder (an occurrence's alone). Returns what was dismissed."""
         event_id = event_of(svc, reminder)
         await dismiss(svc, mailbox, event_id)
         return ReminderChanged(

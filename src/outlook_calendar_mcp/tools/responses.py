@@ -10,7 +10,9 @@ from pydantic import Field
 
 from .. import timezones as tz
 from ..calendar import Services
+from ..calendar.messages import message_attendees as message_attendees_of
 from ..calendar.responses import answer, cancel, forward, organizer_of
+from ..calendar.targets import target, zone_for
 from ..views import Compact
 from .common import EventRef, Mailbox, TimeZoneArg, Toolbox, tool, writes
 from .policy import Policy
@@ -33,6 +35,12 @@ class Responded(Compact):
 class Forwarded(Compact):
     event: str
     subject: str | None = None
+    notified: list[str]
+
+
+class Messaged(Compact):
+    event: str
+    subject: str
     notified: list[str]
 
 
@@ -135,6 +143,21 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         return Forwarded(
             event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"), notified=notified
         )
+
+    @tool(
+        box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="message_attendees"
+    )
+    async def message_attendees(
+        event: EventRef,
+        text: Annotated[str, Field(min_length=1, max_length=4000, description="The message")],
+        subject: Annotated[str | None, Field(max_length=255)] = None,  # default: the event's subject and time
+        mailbox: Mailbox = None,
+    ) -> Messaged:
+        """Use to email a short note to everyone on a meeting ('running late'). Returns who got it."""
+        t = await target(svc, mailbox, None)
+        _, zone = await zone_for(svc, t, None)
+        sent = await message_attendees_of(svc, t, svc.event_id(event), event, text, subject, zone)
+        return Messaged(event=svc.handles.handle("event", svc.event_id(event)), subject=sent.subject, notified=sent.to)
 
     @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="cancel_event")
     async def cancel_event(event: EventRef, comment: Comment = None, mailbox: Mailbox = None) -> Cancelled:

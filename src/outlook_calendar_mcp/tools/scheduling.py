@@ -10,7 +10,14 @@ from pydantic import Field
 
 from .. import timezones as tz
 from ..calendar import InputError, Services
-from ..calendar.people import MAX_WINDOW, iso_duration, parse_duration, resolve_people, resolve_rooms
+from ..calendar.people import (
+    MAX_WINDOW,
+    iso_duration,
+    parse_duration,
+    resolve_people,
+    resolve_rooms,
+    rooms_that_fit,
+)
 from ..calendar.targets import ADDRESS
 from ..calendar.times import parse_time
 from ..graph import NotFound
@@ -36,8 +43,10 @@ class Suggestion(Compact):
 
 class MeetingTimes(Compact):
     time_zone: str
+    now: str  # the local time now: no slot starts before it
     duration_minutes: int
     attendees: list[str]
+    reason: str | None = None  # why these slots, when it is the same for every one
     suggestions: list[Suggestion]
     empty_reason: str | None = None
 
@@ -96,13 +105,19 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, READ_ONLY, enabled=enabled, name="find_meeting_times")
     async def find_meeting_times(
-        attendees: Annotated[list[str], Field(min_length=1, description="Names or addresses of required people")],
+        attendees: Annotated[
+            list[str] | None, Field(description="Names or addresses of required people; none: your own free time")
+        ] = None,
         duration: Annotated[str | int, Field(description="Minutes (60), '1h', '90m' or 'PT1H'")] = 30,
         start: Annotated[str | None, Field(description="Window start, ISO 8601; default now")] = None,
         end: Annotated[str | None, Field(description="Window end; default 7 days after start")] = None,
         optional_attendees: list[str] | None = None,
         rooms: Annotated[list[str] | None, Field(description="Room addresses or names; one must be free")] = None,
         suggest_room: Annotated[bool, Field(strict=True, description="Let the service suggest a free room")] = False,
+        room_capacity: Annotated[
+            int | None, Field(ge=1, le=1000, strict=True, description="Seats needed in a free room")
+        ] = None,
+        building: Annotated[str | None, Field(description="Rooms in this building only")] = None,
         hours: Annotated[
             Literal["work", "personal", "unrestricted"], Field(description="work: each attendee's working hours")
         ] = "work",
@@ -111,7 +126,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         time_zone: TimeZoneArg = None,
         mailbox: Mailbox = None,
     ) -> MeetingTimes:
-        """Use to find times when people (and a room) are free for a meeting. Returns ranked slots with who is busy."""
+        """Use to find when people (and a room) are free to meet, or your own free time. Returns ranked slots with who is busy."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
         length = parse_duration(duration)
         begin = parse_time(start, zone, "start") if start else svc.clock.now(zone)
@@ -134,9 +149,15 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 f"{tz.format_local(begin, zone)} to {tz.format_local(finish, zone)}; widen the window "
                 "or shorten the meeting."
             )
-        required = await resolve_people(svc, attendees, "attendees")
+        required = await resolve_people(svc, attendees or [], "attendees")
         optional = await resolve_people(svc, optional_attendees or [], "optional_attendees")
+        if (room_capacity is not None or building) and rooms:
+            raise InputError("rooms: give rooms, or room_capacity/building to search every room that fits, not both.")
+        if building and room_capacity is None:
+            room_capacity = 1
         places = await resolve_rooms(svc, rooms) if rooms else []
+        if room_capacity is not None:
+            places = await rooms_that_fit(svc, room_capacity, building)
         body: dict[str, Any] = {
             "attendees": [{"type": "required", "emailAddress": p} for p in required]
             + [{"type": "optional", "emailAddress": p} for p in optional],
@@ -150,9 +171,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         }
         if minimum_attendee_percentage is not None:
             body["minimumAttendeePercentage"] = minimum_attendee_percentage
-        if rooms or suggest_room:
+        if places or suggest_room:
             body["locationConstraint"] = {
-                "isRequired": bool(rooms),
+                "isRequired": bool(places),
                 "suggestLocation": suggest_room,
                 "locations": [
                     {"displayName": r["name"], "locationEmailAddress": r["address"], "resolveAvailability": True}
@@ -183,8 +204,15 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                     reason=s.get("suggestionReason") or None,
                 )
             )
+        reasons = {s.reason for s in suggestions}
+        shared = reasons.pop() if len(reasons) == 1 and len(suggestions) > 1 else None
+        if shared:  # said once, not per slot
+            for s in suggestions:
+                s.reason = None
         return MeetingTimes(
             time_zone=tz.iana_name(zone_name),
+            now=svc.now_text(zone),
+            reason=shared,
             duration_minutes=int(length.total_seconds() // 60),
             attendees=[p["address"] for p in required + optional],
             suggestions=suggestions,

@@ -16,13 +16,21 @@ so it accepts the same arguments and results:
   are named without a type (``{}``).
 
 Input schemas keep descriptions and ``additionalProperties: false`` (unknown
-arguments are refused).
+arguments are refused), and are written so that every agent framework's
+conversion takes them (tests/clients/test_schema_dialects.py): OpenAI strict
+mode (after its rewrite: every property required, optional ones nullable),
+Azure OpenAI and Gemini function declarations. So they carry no ``default``
+(a default is said in the description, "default 200"; a boolean left out is
+false), no ``minLength``/``maxLength`` (the server still checks lengths: the
+argument models keep them) and no ``$ref`` (nested models are inlined).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, model_validator
 
 _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
@@ -32,7 +40,38 @@ _SCHEMA_ONE = ("items", "additionalProperties", "not", "contains")
 def lean(schema: dict[str, Any], *, output: bool = False) -> dict[str, Any]:
     if output:
         return _shallow(_node(schema, output))
-    return _prune_defs(_node(schema, output))
+    return _inline_refs(_prune_defs(_node(schema, output)))
+
+
+# Keywords some framework's conversion rejects (OpenAI strict: minLength/maxLength/default; Azure: default).
+_INPUT_DROPPED = ("minLength", "maxLength")
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Replace every ``{"$ref": "#/$defs/X"}`` by X itself (Gemini takes no $ref) and drop $defs."""
+    defs = schema.get("$defs") or {}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            target = defs[node["$ref"].rsplit("/", 1)[-1]]
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            return walk({**target, **rest})
+        return {k: walk(v) for k, v in node.items()}
+
+    return walk({k: v for k, v in schema.items() if k != "$defs"})
+
+
+def _say_default(node: dict[str, Any], default: Any) -> None:
+    """Move a default into the description (no framework rejects a description)."""
+    if default is None or default is False:
+        return  # absent means "not given"; a boolean left out is false
+    said = f"default {json.dumps(default)}" if not isinstance(default, str) else f"default {default}"
+    text = node.get("description")
+    node["description"] = f"{text}; {said}" if text else said[0].upper() + said[1:]
 
 
 def _shallow(schema: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +138,9 @@ def _node(node: Any, output: bool) -> Any:
     for key, value in node.items():
         if key == "title" and isinstance(value, str):
             continue
-        if key == "default" and value is None:
+        if key == "default" and (value is None or not output):
+            continue
+        if not output and key in _INPUT_DROPPED:
             continue
         if output and key == "description":
             continue
@@ -129,6 +170,8 @@ def _node(node: Any, output: bool) -> Any:
             name: ({} if name not in required and _plain_scalar(sub) else sub)
             for name, sub in out["properties"].items()
         }
+    if not output and "default" in node:
+        _say_default(out, node["default"])
     branches = out.get("anyOf")
     if isinstance(branches, list):
         kept = [b for b in branches if b != {"type": "null"}]
@@ -139,3 +182,27 @@ def _node(node: Any, output: bool) -> Any:
         elif len(kept) < len(branches):
             out["anyOf"] = kept
     return out
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def nulls_as_absent(model: type[M]) -> type[M]:
+    """The argument model, taking ``null`` for any optional argument as "not given".
+
+    Frameworks in OpenAI strict mode make every property required and the optional ones nullable, so a
+    model sends ``"max_results": null`` where it means "the default": that must not fail validation."""
+    defaults = {
+        name for name, info in model.model_fields.items() if not info.is_required() and info.default is not None
+    }
+
+    class Arguments(model):  # type: ignore[valid-type,misc]
+        @model_validator(mode="before")
+        @classmethod
+        def drop_nulls(cls, data: Any) -> Any:
+            if isinstance(data, dict):
+                return {k: v for k, v in data.items() if not (v is None and k in defaults)}
+            return data
+
+    Arguments.__name__ = Arguments.__qualname__ = model.__name__
+    return Arguments

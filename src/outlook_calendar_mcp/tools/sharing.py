@@ -69,7 +69,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         group_id: GroupId = None,
         detail: DetailArg = "compact",
     ) -> PermissionList:
-        """Use to see who a calendar is shared with and how much they may see or do. Returns each person (and 'My Organization') with their role."""
+        """Use to see who a calendar is shared with. Returns each person (or 'My Organization') and their role."""
         perms = await permissions_of(svc, mailbox, group_id, calendar_id)
         listed = await list_permissions(svc, perms)
         note = None
@@ -81,7 +81,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, writes(destructive=False, idempotent=False, reaches_others=True), enabled=enabled, name="share_calendar")
     async def share_calendar(
-        share_with: Annotated[str, Field(description="Address of the person to share with, e.g. dana@contoso.com")],
+        share_with: Annotated[str, Field(description="Their address, e.g. dana@contoso.com")],
         role: Role = "read",
         calendar_id: CalendarArg = None,
         mailbox: Mailbox = None,
@@ -110,7 +110,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         calendar_id: CalendarArg = None,
         mailbox: Mailbox = None,
     ) -> PermissionResult:
-        """Use to change how much someone (or everyone in the organization) may see or do in a calendar. Returns the updated permission."""
+        """Use to change what someone (or the whole organization) may see or do in a calendar. Returns the updated permission."""
         perms = await permissions_of(svc, mailbox, None, calendar_id)
         doc = await change_role(svc, perms, permission, role)
         return PermissionResult(calendar=perms.label, permission=views.permission_view(doc, svc.handles, "full"))

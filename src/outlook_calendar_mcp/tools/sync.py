@@ -33,14 +33,19 @@ class Removed(Compact):
     start: str | None = None
 
 
+class UpdatedEvent(Event):
+    changed: list[str] | None = Field(None, description="What changed since the last sync")
+
+
 class SyncResult(Compact):
     time_zone: str
+    now: str | None = None  # the local time now, when the window was counted from it
     window_start: str
     window_end: str
     first_sync: bool | None = Field(None, description="True: the whole window is listed (as added)")
     since: str | None = Field(None, description="When the previous sync of this window was made (UTC)")
     added: list[Event]
-    updated: list[Event]
+    updated: list[UpdatedEvent]
     removed: list[Removed] = Field(description="Gone from the window: deleted, cancelled or moved out of it")
     pages: int
     omitted: int | None = Field(None, description="Changes not listed here because of max_results")
@@ -57,7 +62,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
 
     @tool(box, SYNC, enabled=enabled, name="sync_events")
     async def sync_events(
-        start: Annotated[str | None, Field(description="Default: the last synced window, else today")] = None,
+        start: Annotated[str | None, Field(description="Default: the last synced window's, else today")] = None,
         end: Annotated[str | None, Field(description="Default: the last window's, else start + 7 days")] = None,
         mailbox: Mailbox = None,
         calendar_id: CalendarId = None,
@@ -85,7 +90,13 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             Removed(handle=svc.handles.handle("event", r["id"]), subject=r["subject"], start=r["start"])
             for r in found.removed
         ]
-        updated = [views.event_view(doc, zone, svc.handles, detail) for doc in found.updated]
+        updated = [
+            UpdatedEvent(
+                **views.event_view(doc, zone, svc.handles, detail).model_dump(exclude_none=True),
+                changed=found.changed.get(doc["id"]) or None,
+            )
+            for doc in found.updated
+        ]
         added = [views.event_view(doc, zone, svc.handles, detail) for doc in found.added]
         total = len(added) + len(updated) + len(removed)
         omitted = max(0, total - max_results)
@@ -109,6 +120,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         window = found.window
         return SyncResult(
             time_zone=tz.iana_name(zone_name),
+            now=svc.now_text(zone) if start is None and end is None and found.first else None,
             window_start=_local(window[0], zone),
             window_end=_local(window[1], zone),
             first_sync=True if found.first else None,

@@ -109,6 +109,17 @@ class EventQueries:
             )
         ]
 
+    def mailbox_meetings(self, mailbox_id: str) -> list[tuple[str, str | None]]:
+        """(document JSON, end in UTC) of a mailbox's singles and series masters (for a series: its last end,
+        or None when it never ends): who the mailbox meets, and how lately."""
+        return [
+            (r[0], r[1])
+            for r in self.db.execute(
+                "SELECT doc, end_utc FROM events WHERE mailbox_id = ? AND kind IN ('singleInstance', 'seriesMaster')",
+                (mailbox_id,),
+            )
+        ]
+
     def calendar_events(self, calendar_id: str) -> list[EventRow]:
         return every(self.db.execute("SELECT * FROM events WHERE calendar_id = ?", (calendar_id,)).fetchall())
 

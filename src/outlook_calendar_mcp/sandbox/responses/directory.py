@@ -14,6 +14,7 @@ from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request
 from ..models import odata
 from ..models.bodies import MAILBOX_SETTINGS, check
+from ..models.people import Relevant, relevant_people
 from ..models.rows import MailboxRow
 from .common import parse_query, respond_docs
 
@@ -115,60 +116,56 @@ def _prefix_match(words: str, doc: dict[str, Any], fields: tuple[str, ...]) -> b
 
 
 def list_people(ctx: Ctx) -> Response:
-    """People relevant to the signed-in user: everyone in the organization, colleagues met most often first."""
+    """People relevant to the signed-in user (:mod:`..models.people`): who they meet, most and latest first,
+    outside guests included, then the rest of the directory."""
     _require_self(ctx)
     query = parse_query(
         ctx, {"$select", "$filter", "$top", "$skip", "$search"}, PERSON_PROPERTIES, "microsoft.graph.person"
     )
-    met = _meeting_counts(ctx)
-    people = []
-    for row in ctx.store.mailboxes():
-        if row["kind"] not in ("user", "room") or row["id"] == ctx.mailbox["id"]:
-            continue
-        user = render_user(row)
-        doc = json.loads(row["doc"])
-        score = 1.0 + met.get(row["address"].lower(), 0)
-        people.append(
-            (
-                score,
-                {
-                    "id": row["id"],
-                    "displayName": user["displayName"],
-                    "givenName": user["givenName"],
-                    "surname": user["surname"],
-                    "jobTitle": user["jobTitle"],
-                    "officeLocation": user["officeLocation"],
-                    "department": doc.get("department"),
-                    "companyName": doc.get("companyName", "Contoso"),
-                    "userPrincipalName": row["address"],
-                    "scoredEmailAddresses": [
-                        {"address": row["address"], "relevanceScore": score, "selectionLikelihood": "notSpecified"}
-                    ],
-                    "personType": {
-                        "class": "Person",
-                        "subclass": "OrganizationUser" if row["kind"] == "user" else "Room",
-                    },
-                },
-            )
-        )
-    people.sort(key=lambda p: (-p[0], p[1]["displayName"]))
-    docs = [p for _, p in people]
-    if query.search is not None:
+    docs = [_person(p) for p in relevant_people(ctx.store, ctx.mailbox, ctx.now)]
+    if query.search is not None:  # people search matches the starts of names and addresses
+        fields = ("displayName", "givenName", "surname", "address")
+        words = query.search.strip().strip('"')
         docs = [
-            d
-            for d in docs
-            if odata.search_matches(query.search, d, ("displayName", "givenName", "surname", "userPrincipalName"))
+            d for d in docs if _prefix_match(words, {**d, "address": d["scoredEmailAddresses"][0]["address"]}, fields)
         ]
     return respond_docs(ctx, docs, query, f"users('{ctx.mailbox['id']}')/people")
 
 
-def _meeting_counts(ctx: Ctx) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for doc in ctx.store.mailbox_top_level_docs(ctx.mailbox["id"]):
-        for a in json.loads(doc).get("attendees", []):
-            address = a["emailAddress"]["address"].lower()
-            counts[address] = counts.get(address, 0) + 1
-    return counts
+def _person(p: Relevant) -> dict[str, Any]:
+    """A microsoft.graph.person: a directory user or room, or an outside guest (ImplicitContact)."""
+    scored = [{"address": p.address, "relevanceScore": p.score, "selectionLikelihood": "notSpecified"}]
+    if p.row is None:
+        given, _, surname = p.name.partition(" ")
+        domain = p.address.rpartition("@")[2]
+        return {
+            "id": "ext-" + p.address.lower(),
+            "displayName": p.name,
+            "givenName": given if p.name != p.address else None,
+            "surname": surname or None,
+            "jobTitle": None,
+            "officeLocation": None,
+            "department": None,
+            "companyName": domain.split(".")[0].capitalize() if domain else None,
+            "userPrincipalName": None,
+            "scoredEmailAddresses": scored,
+            "personType": {"class": "Person", "subclass": "ImplicitContact"},
+        }
+    user = render_user(p.row)
+    doc = json.loads(p.row["doc"])
+    return {
+        "id": p.row["id"],
+        "displayName": user["displayName"],
+        "givenName": user["givenName"],
+        "surname": user["surname"],
+        "jobTitle": user["jobTitle"],
+        "officeLocation": user["officeLocation"],
+        "department": doc.get("department"),
+        "companyName": doc.get("companyName", "Contoso"),
+        "userPrincipalName": p.row["address"],
+        "scoredEmailAddresses": scored,
+        "personType": {"class": "Person", "subclass": "OrganizationUser" if p.row["kind"] == "user" else "Room"},
+    }
 
 
 def _require_self(ctx: Ctx) -> None:
