@@ -121,6 +121,7 @@ def create_server(
         read_only=settings.read_only, include=parse_tools(settings.tools), confirm_sends=bool(settings.confirm_sends)
     )
     policy.recipients = policy.recipients or _recipients(svc)
+    policy.bind(svc)  # issue 12: the error boundary's clock, user key, audit trail and claim store
     box: Toolbox = []
     for module in TOOL_MODULES:
         module.register(box, svc, policy)

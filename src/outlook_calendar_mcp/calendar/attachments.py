@@ -25,6 +25,7 @@ async def upload(g: GraphClient, base: str, data: bytes, name: str, media: str, 
     session = await g.post(
         f"{base}/createUploadSession",
         json={"AttachmentItem": {"attachmentType": "file", "name": name, "size": len(data), "contentType": media}},
+        retry_post=True,  # a session nobody uses expires on its own: a repeat creates nothing visible
     )
     url, total, sent, ranges = session["uploadUrl"], len(data), 0, 0
     await progress(0, total, f"Uploading {name}")
