@@ -157,4 +157,6 @@ async def answer(request: Request, clock: Clock, handle: Callable[[bytes], Respo
         )
     if client_request_id:
         response.headers["client-request-id"] = client_request_id
+    if "request-id" not in response.headers:  # Graph names every answer, success too (the audit trail keeps it)
+        response.headers["request-id"] = str(uuid.uuid4())
     return response
