@@ -24,7 +24,7 @@ import json
 import random
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,14 @@ class Faulty:
 
 
 @contextlib.asynccontextmanager
-async def faulty_server(tmp_path: Path, rates: dict[str, float], seed: int, clock: Clock) -> AsyncIterator[Faulty]:
+async def faulty_server(
+    tmp_path: Path,
+    rates: dict[str, float],
+    seed: int,
+    clock: Clock,
+    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+) -> AsyncIterator[Faulty]:
+    """The server on an in-process sandbox behind seeded faults (or behind ``wrap``, a scripted transport)."""
     settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp_path, cache_dir=tmp_path)
     sandbox = Sandbox(":memory:", clock=clock)
     faults = Faults(rates, seed=seed)
@@ -90,7 +97,7 @@ async def faulty_server(tmp_path: Path, rates: dict[str, float], seed: int, cloc
         base_url=f"{SANDBOX_ORIGIN}/v1.0",
         beta_url=f"{SANDBOX_ORIGIN}/beta",
         token_provider=SandboxTokenProvider(None),
-        transport=FaultyTransport(sandbox.transport(), faults),
+        transport=wrap(sandbox.transport()) if wrap else FaultyTransport(sandbox.transport(), faults),
         sleep=sleep,
         clock=clock,
         timeout=10,
