@@ -14,7 +14,7 @@ from outlook_calendar_mcp.cli import main
 from tests.e2e.conftest import open_harness
 from tests.instants import suite_instant
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.clock]  # on the suite's instant
 
 SECRET_BODY = "the merger codename is BLUEFIN"
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from outlook_calendar_mcp.tools.common import READ_ONLY, tool
 from tests.e2e.conftest import open_harness
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.clock]  # on the suite's instant
 
 FAR = "9999-12-31T23:59:59"
 BIG_ID = "A" * 70_000

@@ -27,7 +27,7 @@ from outlook_calendar_mcp.server import build_graph, create_server
 from outlook_calendar_mcp.tools.policy import Policy
 from tests.instants import suite_clock
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.clock]  # on the suite's instant
 
 INVITE = {"subject": "Confirm review", "start": "2027-03-03T10:00", "end": "2027-03-03T10:30",
           "attendees": [{"email": "dana@contoso.com"}]}
