@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     # issue 12: the audit trail of writes (audit.py)
     audit = sub.add_parser("audit", help="print the audit trail of writes (JSON lines)")
     audit.add_argument("--since", help="only entries this recent: 30m, 1h, 2d (default: all)")
-    audit.add_argument("--user", help="whose trail (default: the signed-in user's; 'all' for every user)")
+    audit.add_argument("--user", help="only this user's trail (a user key, e.g. an address; default: every user's)")
 
     call = sub.add_parser("call", help="run one tool through the real server path and print its result")
     call.add_argument("tool", help="tool name, e.g. calendar_view")

@@ -198,3 +198,27 @@ async def test_a_reset_before_a_create_leaves_one_event(tmp_path):
         count = h.sandbox.store.db.execute(
             "SELECT COUNT(*) FROM events WHERE json_extract(doc, '$.subject') = 'Exactly once'").fetchone()[0]
         assert count == 1  # transactionId: the retried POST finds the first one
+
+
+class LostThenUnreadable(Scripted):
+    """The accept is applied and its reply lost; then every read of the event is reset (Graph unreachable)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(f"{request.method} {request.url.path}")
+        if request.method == "POST" and request.url.path.endswith("/accept"):
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+            raise httpx.ReadError("Server disconnected without sending a complete response", request=request)
+        if request.method == "GET" and any(s.endswith("/accept") for s in self.seen):
+            raise httpx.ReadError("Connection reset by peer", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_lost_reply_that_cannot_be_read_back_says_it_may_have_been_applied(tmp_path):
+    server = faulty_server(tmp_path, {}, 0, clock_at(BEFORE_MARCH_2027), wrap=lambda inner: LostThenUnreadable(inner, []))
+    async with server as h:
+        [invite] = await invitations(h.sandbox, 1)
+        result = await h.client.call_tool("accept_event", {"event": invite})
+        assert result.is_error
+        assert "may have been applied" in text(result) and "reading it back failed too" in text(result)
+        assert doc(h, invite)["responseStatus"]["response"] == "accepted"  # it was: and the answer said it may be

@@ -373,7 +373,10 @@ class GraphClient:
                     return {"value": (await self.get_all(where, max_items=5000)).items}  # every page
                 return await self.get(where, params=query, prefer=prefer, auth=auth)
 
-            return await outcomes.settle(method, url, json, get=get, not_found=NotFound, since=since)
+            try:
+                return await outcomes.settle(method, url, json, get=get, not_found=NotFound, since=since)
+            except GraphError as e:  # reading back failed too: nothing can be said either way
+                return outcomes.Settled(None, f"reading it back failed too: {e.message[:200]}")
 
         retries = 0
         slept = 0.0
