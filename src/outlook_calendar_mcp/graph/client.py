@@ -473,6 +473,7 @@ class GraphClient:
             if lost and (
                 (method == "DELETE" and status == 404)  # the lost attempt deleted it
                 or (method == "POST" and status == 409)  # the lost attempt created it (ErrorFolderExists)
+                or (method == "PUT" and status == 404)  # an upload's last range landed and closed the session
                 or (status == 412 and method == "PATCH")  # the lost attempt changed the etag
                 or status in RETRY_STATUSES
             ):
