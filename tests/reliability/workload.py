@@ -43,8 +43,8 @@ from outlook_calendar_mcp.server import SANDBOX_ORIGIN, create_server, services_
 
 ME = "adele@contoso.com"
 ORGANIZER = "dana@contoso.com"
-# The server's words for "it may have happened" / "it did happen, the reply was lost".
-ANNOUNCED = ("may have been applied", "reply was lost", "may have", "check before")
+# The server's words for "it may have happened": a failure that says them is not a phantom.
+ANNOUNCED = ("may have been applied",)
 
 
 @dataclass
