@@ -240,3 +240,17 @@ async def test_a_large_upload_whose_last_reply_was_lost_is_found_on_the_event(tm
         assert not result.is_error, text(result)
         assert stored == 1 and "reply was lost" in text(result) and "big.bin" in text(result)
         assert holder["t"].plan == [] and sum(s.startswith("PUT") for s in holder["t"].seen) >= 2
+
+
+async def test_a_failure_after_the_write_succeeded_says_the_change_may_be_there(tmp_path):
+    # update_event moves the event (PATCH applied), then reading what it now overlaps fails: not "nothing happened".
+    view = r"/calendarView$"
+    server, _ = scripted(tmp_path, ("GET", view, "reset@2"), *[("GET", view, "reset")] * 4)
+    async with server as h:
+        event_id = await create(h)
+        result = await h.client.call_tool("update_event", {"event": event_id, "start": "2027-03-02T12:00",
+                                                           "end": "2027-03-02T13:00"})
+        assert result.is_error
+        assert "may have been applied" in text(result) and "PATCH" in text(result)
+        start = doc(h, event_id)["start"]
+        assert start["dateTime"][:16] in ("2027-03-02T12:00", "2027-03-02T20:00"), start  # moved (Pacific or UTC)

@@ -120,7 +120,7 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
                 except ANTICIPATED_ERRORS as e:
                     outcome = "unknown" if isinstance(e, OutcomeUnknown) else "failed"
                     error = type(e).__name__
-                    raise ToolError(_scrub(policy, str(e))) from e
+                    raise ToolError(_scrub(policy, str(e)) + _earlier_writes(calls, e)) from e
                 except TimeoutError:
                     outcome, error = "unknown" if calls.writes else "failed", "TimeoutError"
                     raise ToolError(
@@ -177,6 +177,17 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
 
 CONTEXT = "mcp_request_context"  # the SDK's Context, for tools that do not take it themselves
 PERSON = "person_confirmation"  # the person's answer to the confirmation question (elicitation), see .confirm
+
+
+def _earlier_writes(calls: outcomes.Calls, error: Exception) -> str:
+    """A failure after a write of the same call succeeded must not read as "nothing happened"."""
+    done = [w for w in calls.writes if w.outcome in ("ok", "recovered")]
+    if not done or isinstance(error, OutcomeUnknown):
+        return ""
+    return (
+        f" Note: {len(done)} write(s) of this call succeeded before it failed ({done[-1].method}), so the change "
+        "may have been applied in part or in full: read it back before retrying."
+    )
 
 
 def _today(policy: Policy | None) -> dt.date | None:
