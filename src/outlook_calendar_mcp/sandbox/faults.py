@@ -200,6 +200,6 @@ class FaultMiddleware:
 
     @staticmethod
     async def _cut(send: Any) -> None:
-        """A reply that never completes: it announces a body, sends none, and the server drops the connection."""
+        """A reply that never completes: it announces a body and ends without it, so the server drops the
+        connection (uvicorn says so in one line)."""
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
