@@ -171,6 +171,8 @@ async def decide(
     who = await policy.recipients(name, arguments) if policy.recipients else []
     if not who:
         return None
+    if token is None and can_elicit(context):  # never hand a model a token where the person can be asked
+        raise Declined(f"Not done: {name} needs the person's confirmation and asking them failed; try again.")
     issued = int(now)
     fresh = policy.token(name, arguments, session=session, user=user, issued=issued)
     shown = _shown(arguments)
