@@ -127,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
         "default: --port + 1; 0: none",
     )
     _now_flag(sb_serve)
+    # issue 12: the sandbox as a misbehaving Graph (sandbox/faults.py)
+    sb_serve.add_argument("--faults", help="fault rates, e.g. 429=0.1,503=0.05,504=0.02,drop=0.05,reset=0.02")
+    sb_serve.add_argument("--latency", help="delay of every answer, e.g. 150ms")
+    sb_serve.add_argument("--seed", type=int, help="seed of the fault draws, to repeat a run")
     sb_reset = sandbox_sub.add_parser("reset", help="wipe the sandbox database and seed the demo organization again")
     sb_reset.add_argument("--db", help="database file (default: in the user data dir)")
     _now_flag(sb_reset)
@@ -139,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sb_seed.add_argument("--db", help="database file (default: in the user data dir)")
     _now_flag(sb_seed)
+
+    # issue 12: the audit trail of writes (audit.py)
+    audit = sub.add_parser("audit", help="print the audit trail of writes (JSON lines)")
+    audit.add_argument("--since", help="only entries this recent: 30m, 1h, 2d (default: all)")
+    audit.add_argument("--user", help="only this user's trail (a user key, e.g. an address; default: every user's)")
 
     call = sub.add_parser("call", help="run one tool through the real server path and print its result")
     call.add_argument("tool", help="tool name, e.g. calendar_view")
@@ -232,6 +241,16 @@ def _sandbox(args: argparse.Namespace) -> int:
     identity = settings.data_dir / "sandbox-identity"
     sandbox = Sandbox(db, clock=clock, identity_dir=identity)
     tls_port = args.port + 1 if args.tls_port is None else args.tls_port
+    from .sandbox.faults import FaultMiddleware, Faults, FaultSpecError  # noqa: PLC0415
+
+    try:
+        faults = Faults.parse(args.faults, args.latency, args.seed)
+    except FaultSpecError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    app: Any = FaultMiddleware(sandbox.app, faults) if faults.rates or faults.latency_s else sandbox.app
+    if faults.rates or faults.latency_s:
+        print(f"Sandbox misbehaving on purpose: {faults.summary()}.", file=sys.stderr, flush=True)
     print(
         f"Sandbox (Microsoft Graph v1.0-compatible) at http://{args.host}:{args.port}/v1.0 — database {db}. "
         "Send 'Authorization: Bearer sandbox' (or sandbox:<address>, sandbox-app)."
@@ -245,7 +264,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     )
     from .sandbox.serve import serve  # noqa: PLC0415 - uvicorn and TLS only when serving
 
-    serve(sandbox, args.host, args.port, tls_port, identity)
+    serve(sandbox, args.host, args.port, tls_port, identity, app=app)
     return 0
 
 
@@ -308,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         return _auth(args)
     if command == "sandbox":
         return _sandbox(args)
+    if command == "audit":
+        from .audit import print_trail  # noqa: PLC0415
+
+        return print_trail(_settings(args), since=args.since, user=args.user)
     if command == "call":
         import anyio  # noqa: PLC0415
 

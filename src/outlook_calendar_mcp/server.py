@@ -39,7 +39,6 @@ from .ids import Handles
 from .prompts import scheduling as prompts
 from .remote.resource import JwtVerifier, protect
 from .remote.setup import build_remote
-from .state import user_key
 from .tools import attachments, calendars, directory, events, reminders, responses, scheduling, sharing, sync
 from .tools.common import Toolbox
 from .tools.policy import Policy, parse_tools
@@ -130,6 +129,7 @@ def create_server(
         read_only=settings.read_only, include=parse_tools(settings.tools), confirm_sends=bool(settings.confirm_sends)
     )
     policy.recipients = policy.recipients or _recipients(svc)
+    policy.bind(svc)  # issue 12: the error boundary's clock, user key, audit trail and claim store
     box: Toolbox = []
     for module in TOOL_MODULES:
         module.register(box, svc, policy)
@@ -265,15 +265,10 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)  # noqa: T201 - this is the server's voice at start, by design
 
 
-class PersonalPolicy(Policy):
-    """Confirmation tokens bound to the person who previewed (remote mode) and valid on every worker
-    (the HMAC key is derived from the deployment's shared state key)."""
-
-    def token(self, name: str, arguments: dict[str, Any]) -> str:
-        return super().token(name, {**arguments, "\x00user": user_key()})
-
-
-def _policy(settings: Settings) -> Policy:
+def _policy(settings: Settings, *, sessionless: bool) -> Policy:
+    """The policy of an HTTP server. Confirmation tokens are bound to the person who previewed
+    (``Services.user_key()``: ``state.user_key()`` in remote mode) and valid on every worker: the HMAC key is
+    derived from the deployment's shared state key. A stateless server has no session to bind them to."""
     key = (
         hashlib.sha256(
             b"outlook-calendar-mcp confirmations\0" + settings.state_key.get_secret_value().encode()
@@ -281,11 +276,12 @@ def _policy(settings: Settings) -> Policy:
         if settings.state_key
         else secrets.token_bytes(32)
     )
-    return PersonalPolicy(
+    return Policy(
         read_only=settings.read_only,
         include=parse_tools(settings.tools),
         confirm_sends=bool(settings.confirm_sends),
         key=key,
+        sessionless=sessionless,
     )
 
 
@@ -305,7 +301,12 @@ def build_app(
     path = "/sse" if transport == "sse" else "/mcp"
     if settings.auth == "oauth":
         remote = build_remote(settings, clock=clock, public_url=f"http://{host}:{port}{path}")
-        server = create_server(remote.settings, remote.graph, handles=remote.handles, policy=_policy(remote.settings))
+        server = create_server(
+            remote.settings,
+            remote.graph,
+            handles=remote.handles,
+            policy=_policy(remote.settings, sessionless=transport == "http"),
+        )
         services_of(server).sync_state = remote.sync_state
         say(
             f"outlook-calendar-mcp {__version__}: serving over {transport} as an OAuth protected resource "
@@ -321,7 +322,7 @@ def build_app(
         sandbox = Sandbox(settings.sandbox_db, clock=clock)
     graph = build_graph(settings, clock=clock, sandbox=sandbox)
     say(f"outlook-calendar-mcp {__version__}: serving over {transport}, backend: {describe_backend(settings, graph)}")
-    server = create_server(settings, graph, policy=_policy(settings))
+    server = create_server(settings, graph, policy=_policy(settings, sessionless=stateless))
     app = http_app(server, transport, host, stateless=stateless, bearer=http_token)
     if sandbox is None:
         return app

@@ -17,7 +17,7 @@ Installed with the package, it offers these fixtures to any test suite:
   connected to this server, built as ``serve`` builds it, on that sandbox; ``await calendar_mcp.call(tool,
   args)`` gives a tool's structured result (a failing call raises :class:`ToolCallFailed` with the server's
   message). ``@pytest.mark.calendar_user("dana")`` signs in as someone else than the scenario's first person.
-  ``calendar_mcp.audit()`` is the seam for the server's audit log (see :meth:`CalendarSession.audit`).
+  ``calendar_mcp.audit()`` gives the server's audit trail of writes (one dict per tool call, oldest first).
 
 Only pytest and the standard library are imported when pytest loads the plugin; the server, the sandbox and
 the MCP SDK are imported by the fixtures that need them. The README's "Testing your agent" has a worked
@@ -57,10 +57,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 class ToolCallFailed(AssertionError):
     """A tool call that answered isError; the message is the server's."""
-
-
-class AuditUnavailable(RuntimeError):
-    """The server under test keeps no audit log (see :meth:`CalendarSession.audit`)."""
 
 
 # -- the world ----------------------------------------------------------------------------------------------
@@ -309,18 +305,13 @@ class CalendarSession:
     def outbox(self) -> list[dict[str, Any]]:
         return self.world.outbox()
 
-    def audit(self) -> list[Any]:
-        """AUDIT SEAM: the server's audit log of tool calls, when the server keeps one.
-
-        The server keeps it on its shared services (``services_of(server).audit``, from the audit work of issue
-        12); until a server has it, this raises :class:`AuditUnavailable` rather than pretending."""
+    def audit(self) -> list[dict[str, Any]]:
+        """The server's audit trail (``audit.py``): one entry per call of a writing tool, oldest first: time,
+        user, tool, target, each Graph write (method, path, status, request id, outcome) and the outcome."""
+        from .audit import read_trail  # noqa: PLC0415
         from .server import services_of  # noqa: PLC0415
 
-        audit = getattr(services_of(self.server), "audit", None)
-        if audit is None:
-            raise AuditUnavailable("this server keeps no audit log (services_of(server).audit is missing)")
-        entries = getattr(audit, "entries", audit)
-        return list(entries() if callable(entries) else entries)
+        return list(read_trail(services_of(self.server).settings.data_dir / "audit"))
 
 
 @pytest.fixture

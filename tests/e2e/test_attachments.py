@@ -278,7 +278,8 @@ def fill(value: Any, world: dict[str, str]) -> Any:
 async def test_refusals_name_the_argument_and_change_nothing(h: Harness, world: dict[str, str],
                                                              tmp_path: Path) -> None:
     before = h.snapshot()
-    outside_files = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and "attachments" not in p.parts}
+    outside_files = {p: p.read_bytes() for p in tmp_path.rglob("*")  # the audit trail records refusals: not a file
+                     if p.is_file() and "attachments" not in p.parts and "audit" not in p.parts}
     tools = {t.name for t in (await h.client.list_tools()).tools}
     for tool, args, argument, fix in BAD:
         message = await h.fail(tool, {"event": world["event"], **fill(args, world)})

@@ -68,15 +68,15 @@ async def test_confirm_sends_previews_then_acts_only_with_the_token(tmp_path):
     async with Client(server) as client:
         before = state(store)
         preview = await client.call_tool("create_event", INVITE)
-        assert preview.is_error
+        assert not preview.is_error  # a preview is an answer, not a failure (issue 12)
         data = preview.structured_content
-        assert data["confirmation_required"] and data["notify"] == ["dana@contoso.com"]
+        assert data["needs_confirmation"] and data["notify"] == ["dana@contoso.com"]
         assert "dana@contoso.com" in preview.content[0].text and data["confirm"] in preview.content[0].text
         assert state(store) == before  # nothing written, nothing sent
 
         # A token confirms exactly what was previewed: other arguments, or a made-up token, do not pass.
         changed = await client.call_tool("create_event", {**INVITE, "subject": "Other", "confirm": data["confirm"]})
-        assert changed.is_error and "does not match" in changed.content[0].text
+        assert changed.structured_content["needs_confirmation"] and "does not match" in changed.content[0].text
         assert state(store) == before
 
         done = structured(await client.call_tool("create_event", {**INVITE, "confirm": data["confirm"]}))
@@ -86,7 +86,8 @@ async def test_confirm_sends_previews_then_acts_only_with_the_token(tmp_path):
         # Deleting a meeting you organize reaches the attendees too: previewed first.
         handle = done["event"]["handle"]
         preview = await client.call_tool("delete_event", {"event": handle})
-        assert preview.is_error and preview.structured_content["notify"] == ["dana@contoso.com"]
+        assert preview.structured_content["needs_confirmation"]
+        assert preview.structured_content["notify"] == ["dana@contoso.com"]
         assert len(store.outbox()) == 1
         structured(await client.call_tool("delete_event", {"event": handle,
                                                            "confirm": preview.structured_content["confirm"]}))

@@ -63,6 +63,9 @@ async def test_the_agent_books_a_design_sync(calendar_mcp, calendar_sandbox):
         ("fanny@example.org", "dana@example.org", "response"),
     ]
     assert created["event"]["subject"] == "Design sync"
+    (entry,) = calendar_mcp.audit()  # the one write the agent made, as the audit trail tells it
+    assert entry["tool"] == "create_event" and entry["outcome"] == "ok"
+    assert [(w["method"], w["status"]) for w in entry["requests"]] == [("POST", 201)]
 
 
 async def test_a_wrong_claim_fails_and_shows_the_day(calendar_sandbox):

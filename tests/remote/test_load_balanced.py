@@ -94,11 +94,11 @@ async def test_two_people_handles_confirmations_and_a_killed_worker(stack: tuple
         # a confirmation token: minted through one worker, refused for Alex, accepted for Dana on another
         invite = {"subject": "Dana invites Alex", "start": when(2, 11), "end": when(2, 12), "attendees": [{"email": ALEX}]}
         preview = await d.call_tool("create_event", invite)
-        assert preview.is_error and preview.structured_content, text(preview)
-        assert preview.structured_content["confirmation_required"] is True
+        assert not preview.is_error and preview.structured_content, text(preview)  # a preview is a success
+        assert preview.structured_content["needs_confirmation"] is True
         token = preview.structured_content["confirm"]
         replay = await a.call_tool("create_event", {**invite, "confirm": token})
-        assert replay.is_error and "does not match" in text(replay)
+        assert replay.structured_content["needs_confirmation"] and "does not match" in text(replay)  # a new preview
         assert events_of(sandbox.db, "Dana invites Alex", ALEX) == []
 
         # one worker dies mid-run: the others carry on with everything Redis holds
@@ -110,6 +110,9 @@ async def test_two_people_handles_confirmations_and_a_killed_worker(stack: tuple
         for _ in range(4):
             got = await d.call_tool("get_event", {"event": handle})
             assert not got.is_error, text(got)
+        assert len(events_of(sandbox.db, "Dana invites Alex", DANA)) == 1
+        again = await d.call_tool("create_event", {**invite, "confirm": token})  # single use, on every worker
+        assert again.structured_content["needs_confirmation"] and "already used" in text(again), text(again)
         assert len(events_of(sandbox.db, "Dana invites Alex", DANA)) == 1
 
     # Dana's calls crossed all three workers, yet her token was exchanged once: the others found her Graph

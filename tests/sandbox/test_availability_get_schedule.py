@@ -45,8 +45,10 @@ def test_views_for_people_and_rooms(org, model):
                      "baker@contoso.com": "0" * 10 + "222" + "0" * 7,
                      "hood@contoso.com": "0" * 20}
     baker = body["value"][2]
+    # Adele has the organization's default (freeBusyRead) on the room: times and status, no subject or location
+    # (https://learn.microsoft.com/graph/api/resources/calendarpermission; issue 12).
     assert baker["scheduleItems"] == [{
-        "isPrivate": False, "status": "busy", "subject": "Quarterly planning", "location": "Conf Room Baker",
+        "isPrivate": False, "status": "busy",
         "start": {"dateTime": "2026-03-04T13:00:00.0000000", "timeZone": "Pacific Standard Time"},
         "end": {"dateTime": "2026-03-04T14:30:00.0000000", "timeZone": "Pacific Standard Time"}}]
     assert baker["workingHours"] == {"daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],

@@ -20,7 +20,9 @@ def test_an_invitation_puts_a_copy_in_each_attendees_calendar(org):
         assert copy["id"] != event["id"]
         assert copy["iCalUId"] == event["iCalUId"]
         assert copy["isOrganizer"] is False and copy["responseRequested"] is True
-        assert copy["responseStatus"] == {"response": "none", "time": "0001-01-01T00:00:00Z"}
+        # The invitee's own copy: notResponded until they answer ("none" is the organizer's view of them);
+        # https://learn.microsoft.com/graph/api/resources/responsestatus
+        assert copy["responseStatus"] == {"response": "notResponded", "time": "0001-01-01T00:00:00Z"}
         assert copy["organizer"] == {"emailAddress": {"name": "Adele Vance", "address": ADELE}}
         assert copy["showAs"] == "tentative"                # not answered yet
         assert copy["start"] == event["start"] and copy["end"] == event["end"]
@@ -57,7 +59,7 @@ def test_time_and_place_changes_reach_the_copies_and_reset_answers(org):
     assert attendee(r.json(), DANA)["status"] == {"response": "none", "time": "0001-01-01T00:00:00Z"}
     moved = dana.get(f"me/events/{copy['id']}").json()
     assert moved["start"] == r.json()["start"] and moved["location"]["displayName"] == "Room 2"
-    assert moved["responseStatus"]["response"] == "none" and moved["showAs"] == "tentative"
+    assert moved["responseStatus"]["response"] == "notResponded" and moved["showAs"] == "tentative"
     assert org.outbox()[-2:] == [(ADELE, DANA, "update", "Sync"), (ADELE, GUEST, "update", "Sync")]
 
 

@@ -147,7 +147,7 @@ def test_invite_decline_with_proposal_move_cancel(org):
     event = create(adele, "Budget", DAY, "10:00", "11:00", attendees=[person(DANA), person(HOOD, "resource")],
                    location={"displayName": "Conf Room Hood", "locationEmailAddress": HOOD})
     seen = [e for e in dana.get("me/calendarView", params=window).json()["value"] if e["subject"] == "Budget"]
-    assert len(seen) == 1 and seen[0]["responseStatus"]["response"] == "none"
+    assert len(seen) == 1 and seen[0]["responseStatus"]["response"] == "notResponded"
     copy_id = seen[0]["id"]
     proposal = {"start": {"dateTime": "2026-03-11T13:00:00", "timeZone": "Pacific Standard Time"},
                 "end": {"dateTime": "2026-03-11T14:00:00", "timeZone": "Pacific Standard Time"}}

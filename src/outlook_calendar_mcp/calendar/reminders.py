@@ -72,10 +72,12 @@ async def snooze(
             f"'{(now + dt.timedelta(minutes=10)).strftime('%Y-%m-%dT%H:%M')}', or '10m' from now."
         )
     await svc.graph.post(
-        _action(svc, mailbox, event_id, "snoozeReminder"), json={"newReminderTime": tz.to_graph(moment, zone_name)}
+        _action(svc, mailbox, event_id, "snoozeReminder"),
+        json={"newReminderTime": tz.to_graph(moment, zone_name)},
+        retry_post=True,  # sets the reminder time: sending it twice sets it twice
     )
     return moment, False
 
 
 async def dismiss(svc: Services, mailbox: str | None, event_id: str) -> None:
-    await svc.graph.post(_action(svc, mailbox, event_id, "dismissReminder"))
+    await svc.graph.post(_action(svc, mailbox, event_id, "dismissReminder"), retry_post=True)  # idempotent

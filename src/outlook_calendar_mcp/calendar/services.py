@@ -46,6 +46,20 @@ class Services:
     # Delta links of sync_events (data_dir/sync.db), opened on first use: see sync.sync_state.
     sync_state: SyncState | None = None
 
+    def user_key(self) -> str:
+        """Who the server acts for, as a stable key (confirmation tokens, the audit trail): the app-only
+        mailbox, the sandbox user, else 'me' (one signed-in user per local server). Remote mode (issue 11)
+        makes it the caller's tenant and object id (``state.user_key()`` during a remote request)."""
+        remote = user_key()
+        if remote != "local":
+            return remote
+        if self.app_only and self.settings.mailbox:
+            return self.settings.mailbox.lower()
+        provider = self.graph.token_provider
+        if getattr(provider, "description", "").startswith("sandbox"):
+            return (getattr(provider, "user", None) or self.settings.sandbox_user or "sandbox-default-user").lower()
+        return "me"
+
     def mb(self, mailbox: str | None) -> str:
         """The Graph path of a mailbox: ``me``, or ``users/{id|upn}``."""
         mailbox = (mailbox or "").strip() or None

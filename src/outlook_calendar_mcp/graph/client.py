@@ -43,7 +43,17 @@ import httpx
 
 from .. import __version__
 from ..clock import Clock
-from .errors import GraphError, GraphTransportError, error_from_response, parse_retry_after
+from . import outcomes
+from .errors import (
+    BadRequest,
+    GraphError,
+    GraphTransportError,
+    MethodNotAllowed,
+    NotFound,
+    OutcomeUnknown,
+    error_from_response,
+    parse_retry_after,
+)
 
 __all__ = [
     "MAX_BACKOFF_S",
@@ -73,7 +83,10 @@ class TokenProvider(Protocol):
 
 BACKOFF_FACTOR_S = 0.5
 RETRY_STATUSES = frozenset({429, 503, 504})
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REPEATABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
+# Failures that happen before a request leaves: it cannot have been applied, any method may be sent again.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 DEFAULT_PAGE_SIZE = 100  # get_all asks for this page size unless the caller's Prefer names one
 
 #: Called before every attempt with (method, url, headers without Authorization, body).
@@ -126,6 +139,7 @@ class GraphResponse:
     status_code: int
     headers: httpx.Headers
     content: bytes
+    outcome: str = "ok"  # "recovered": the reply was lost, reading back found the change (see .outcomes)
 
     def json(self) -> Any:
         """The parsed JSON body, or None for an empty body (204, 202)."""
@@ -268,8 +282,68 @@ class GraphClient:
         an attachment upload session, whose token is in the URL (Graph's docs: "Do not specify an
         Authorization request header"). Such a URL may be on another Microsoft host (outlook.office.com),
         so any https host is accepted then: no credential goes with the request.
+
+        A write whose reply was lost is settled (:mod:`.outcomes`): the answer is then either the change,
+        with a note in the tool call's record that the reply was lost, or an error saying what Graph holds.
+        A PATCH without ``if_match`` carries the item's current etag (read first), so no retry of it can
+        overwrite a newer change. Every write is recorded for the audit trail (:func:`.outcomes.current`).
         """
         method = method.upper()
+        if method == "PATCH" and not if_match and auth:
+            if_match = await self._etag_of(path, beta=beta)
+        try:
+            response = await self._send(
+                method,
+                path,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                prefer=prefer,
+                beta=beta,
+                if_match=if_match,
+                retry_post=retry_post,
+                auth=auth,
+            )
+        except GraphError as e:
+            self._record(method, path, e.status, e.request_id, "unknown" if isinstance(e, OutcomeUnknown) else "failed")
+            raise
+        self._record(method, path, response.status_code, response.request_id, response.outcome)
+        return response
+
+    async def _etag_of(self, path: str, *, beta: bool) -> str | None:
+        """The ``@odata.etag`` of the item at ``path`` (None when it has none, or cannot be read that way)."""
+        try:
+            doc = await self.get(path, params={"$select": "id"}, beta=beta)
+        except (BadRequest, MethodNotAllowed):
+            return None
+        etag = doc.get("@odata.etag") if isinstance(doc, dict) else None
+        return etag if isinstance(etag, str) else None
+
+    @staticmethod
+    def _record(method: str, path: str, status: int | None, request_id: str | None, outcome: str) -> None:
+        calls = outcomes.current()
+        if calls is None or method in READ_METHODS:
+            return
+        parts = urlsplit(path)
+        shown = parts.path if parts.scheme else path.split("?", 1)[0]
+        calls.writes.append(outcomes.Write(method, shown[:300], status, request_id, outcome))
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        content: bytes | str | None,
+        headers: Mapping[str, str] | None,
+        prefer: Prefer | None,
+        beta: bool,
+        if_match: str | None,
+        retry_post: bool,
+        auth: bool,
+    ) -> GraphResponse:
         url = self.url_for(path, params, beta=beta, any_https_host=not auth)
         body: bytes | None
         extra: list[tuple[str, str]] = [("Accept", "application/json"), ("client-request-id", str(uuid.uuid4()))]
@@ -284,7 +358,25 @@ class GraphClient:
         base_headers = httpx.Headers(extra)
         for key, value in (headers or {}).items():
             base_headers[key] = value
-        retryable = method in IDEMPOTENT_METHODS or retry_post
+        # Repeating cannot double the effect: reads, PUT, DELETE, PATCH (it sets values; its If-Match keeps a
+        # repeat from overwriting a newer change), and a POST the caller vouches for (transactionId, actions).
+        repeatable = method in REPEATABLE_METHODS or retry_post
+        is_write = method not in READ_METHODS
+        since = self.clock.now()
+        lost: str | None = None  # why an earlier attempt's reply was lost (that attempt may have been applied)
+
+        async def settle_now() -> outcomes.Settled:
+            async def get(where: str, query: dict[str, str] | None) -> Any:
+                if self.beta_url and where.startswith(self.beta_url + "/"):  # read back in v1.0 (the contract)
+                    where = self.base_url + where[len(self.beta_url) :]
+                if query is None and where.split("?", 1)[0].rsplit("/", 1)[-1] in outcomes.COLLECTIONS:
+                    return {"value": (await self.get_all(where, max_items=5000)).items}  # every page
+                return await self.get(where, params=query, prefer=prefer, auth=auth)
+
+            try:
+                return await outcomes.settle(method, url, json, get=get, not_found=NotFound, since=since)
+            except GraphError as e:  # reading back failed too: nothing can be said either way
+                return outcomes.Settled(None, f"reading it back failed too: {e.message[:200]}")
 
         retries = 0
         slept = 0.0
@@ -298,13 +390,21 @@ class GraphClient:
             if token is not None:
                 request.headers["Authorization"] = f"Bearer {token}"
             started = time.monotonic()
+            delay = self._backoff(retries)
+            within = retries < self.max_retries and slept + delay <= self.retry_budget_s
             try:
                 response = await self._http.send(request)
                 content_bytes = await response.aread()
             except httpx.RequestError as exc:
                 transient = isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
-                delay = self._backoff(retries)
-                if transient and retryable and retries < self.max_retries and slept + delay <= self.retry_budget_s:
+                never_sent = isinstance(exc, NOT_SENT)
+                if transient and is_write and not never_sent:
+                    lost = lost or type(exc).__name__
+                    if not repeatable:  # find out before sending it again
+                        done = await self._settled(method, url, lost, await settle_now(), within)
+                        if done is not None:
+                            return done
+                if transient and (repeatable or never_sent or lost) and within:
                     logger.warning(
                         "%s %s failed (%s); retry %d/%d in %.1fs",
                         method,
@@ -318,9 +418,13 @@ class GraphClient:
                     slept += delay
                     retries += 1
                     continue
+                if lost:
+                    done = await self._settled(method, url, lost, await settle_now(), False)
+                    if done is not None:
+                        return done
                 raise GraphTransportError(
                     f"Could not reach {urlsplit(url).netloc}: {type(exc).__name__}"
-                    + (f": {exc}" if str(exc) else "")
+                    + (f": {str(exc)[:200]}" if str(exc) else "")
                     + (f" (after {retries + 1} attempts)" if retries else ""),
                     code=type(exc).__name__,
                 ) from exc
@@ -340,9 +444,15 @@ class GraphClient:
                     logger.info("%s %s -> 401; retrying once with a refreshed token", method, _loggable(url))
                     token = fresh
                     continue
-            if status in RETRY_STATUSES and retryable and retries < self.max_retries:
+            if status == 504 and is_write:  # the gateway gave up waiting: the write may have been applied
+                lost = lost or "504 Gateway Timeout"
+                if not repeatable:
+                    done = await self._settled(method, url, lost, await settle_now(), within)
+                    if done is not None:
+                        return done
+            if status in RETRY_STATUSES and (repeatable or status != 504 or lost) and retries < self.max_retries:
                 retry_after = parse_retry_after(response.headers.get("retry-after"), now=self.clock.timestamp())
-                delay = retry_after if retry_after and retry_after > 0 else self._backoff(retries)
+                delay = retry_after if retry_after and retry_after > 0 else delay
                 if slept + delay <= self.retry_budget_s:
                     logger.warning(
                         "%s %s -> %d; retry %d/%d in %.1fs",
@@ -360,9 +470,55 @@ class GraphClient:
                 logger.warning(
                     "%s %s -> %d; retry budget of %.0fs spent", method, _loggable(url), status, self.retry_budget_s
                 )
+            if lost and (
+                (method == "DELETE" and status == 404)  # the lost attempt deleted it
+                or (method == "POST" and status == 409)  # the lost attempt created it (ErrorFolderExists)
+                or (method == "PUT" and status == 404)  # an upload's last range landed and closed the session
+                or (status == 412 and method == "PATCH")  # the lost attempt changed the etag
+                or status in RETRY_STATUSES
+            ):
+                done = await self._settled(method, url, lost, await settle_now(), False)
+                if done is not None:
+                    return done
+            if status == 412 and method == "PATCH":
+                seen = await settle_now()
+                error = error_from_response(status, response.headers, content_bytes, now=self.clock.timestamp())
+                error.message = (
+                    f"{error.message} Not changed: the item changed since it was read; {seen.observed}. "
+                    "Read it again and decide."
+                )
+                raise error
             if status >= 400:
                 raise error_from_response(status, response.headers, content_bytes, now=self.clock.timestamp())
             return GraphResponse(method, url, status, response.headers, content_bytes)
+
+    async def _settled(
+        self, method: str, url: str, lost: str, seen: outcomes.Settled, may_retry: bool
+    ) -> GraphResponse | None:
+        """The answer to a write whose reply was lost, given what reading back found: the change (with a note),
+        None when it was not applied and may be sent again, or an error saying what Graph holds."""
+        what = f"{method} {_loggable(url)}"
+        if seen.applied:
+            note = f"done; Graph's reply was lost ({lost}), the change is there: {seen.observed}."
+            calls = outcomes.current()
+            if calls is not None:
+                calls.notes.append(note)
+            logger.warning("%s: reply lost (%s); read back: applied (%s)", what, lost, seen.observed)
+            body = _json.dumps(seen.doc).encode() if seen.doc is not None else b""
+            return GraphResponse(method, url, 200, httpx.Headers(), body, outcome="recovered")
+        if seen.applied is False and may_retry:
+            logger.warning("%s: reply lost (%s); read back: not applied (%s); sending again", what, lost, seen.observed)
+            return None
+        if seen.applied is False:
+            raise GraphTransportError(
+                f"Not done: Graph's reply was lost ({lost}) and reading back shows the change is not there "
+                f"({seen.observed}). Nothing was changed; try again.",
+                code="notApplied",
+            )
+        raise OutcomeUnknown(
+            f"Graph's reply was lost ({lost}) and whether the change took effect cannot be read back "
+            f"({seen.observed}): it may have been applied. Check before trying again."
+        )
 
     async def _notify(self, method: str, url: str, headers: httpx.Headers, body: bytes | None) -> None:
         if not self.on_request:

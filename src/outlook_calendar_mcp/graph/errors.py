@@ -4,6 +4,8 @@ Our exception hierarchy:
 
 * GraphError                  - anything that kept a Graph request from succeeding.
   + GraphTransportError       - no HTTP answer: connect errors, timeouts, resets (status None).
+    + OutcomeUnknown          - a write was sent, its reply was lost, and reading back could not tell
+                                whether it took effect (the message says what to check).
   + AuthenticationRequired    - no usable credentials; the message says how to sign in.
   + AuthenticationFailed      - a sign-in or token request was made and refused or unreachable.
   + ConfigurationError        - settings that cannot work (app-only without a mailbox, ...).
@@ -53,6 +55,7 @@ __all__ = [
     "GraphTransportError",
     "MethodNotAllowed",
     "NotFound",
+    "OutcomeUnknown",
     "PreconditionFailed",
     "ServiceError",
     "ServiceUnavailable",
@@ -109,6 +112,15 @@ class GraphError(Exception):
 
 class GraphTransportError(GraphError):
     """No HTTP answer at all: the connection failed, timed out or was reset."""
+
+
+class OutcomeUnknown(GraphTransportError):
+    """A write reached Graph (or may have), its reply was lost (504, timeout, reset), and reading back could not
+    tell whether it took effect. The message says so, and what to look at before trying again."""
+
+    def __init__(self, message: str, **kwargs) -> None:
+        kwargs.setdefault("code", "outcomeUnknown")
+        super().__init__(message, **kwargs)
 
 
 class AuthenticationRequired(GraphError):

@@ -44,6 +44,13 @@ class Ctx(Session):
     def json(self) -> Any:
         if not self.body_bytes.strip():
             raise bad_request("A request body is required: send a JSON object.", "BadRequest")
+        media = (self.request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+        if media != "application/json":  # Graph reads a JSON body only when it is announced as one
+            raise bad_request(
+                "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of "
+                "valid JSON format.",
+                "BadRequest",
+            )
         try:
             return json.loads(self.body_bytes)
         except ValueError as e:
@@ -157,4 +164,6 @@ async def answer(request: Request, clock: Clock, handle: Callable[[bytes], Respo
         )
     if client_request_id:
         response.headers["client-request-id"] = client_request_id
+    if "request-id" not in response.headers:  # Graph names every answer, success too (the audit trail keeps it)
+        response.headers["request-id"] = str(uuid.uuid4())
     return response

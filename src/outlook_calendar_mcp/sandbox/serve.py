@@ -13,6 +13,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -30,13 +31,15 @@ class _Follower(uvicorn.Server):
         yield
 
 
-def serve(sandbox: Sandbox, host: str, port: int, tls_port: int, identity_dir: Path) -> None:
-    lead = uvicorn.Server(uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning"))
+def serve(sandbox: Sandbox, host: str, port: int, tls_port: int, identity_dir: Path, *, app: Any = None) -> None:
+    """Serve ``app`` (default: the sandbox's own; ``sandbox serve --faults`` wraps it) until stopped."""
+    app = app or sandbox.app
+    lead = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     follower = None
     if tls_port:
         tls = make_tls(identity_dir, sandbox.clock.now())
         config = uvicorn.Config(
-            sandbox.app, host=host, port=tls_port, log_level="warning",
+            app, host=host, port=tls_port, log_level="warning",
             ssl_certfile=str(tls.cert), ssl_keyfile=str(tls.key),
         )  # fmt: skip
         follower = _Follower(config)

@@ -13,24 +13,33 @@ reports without taking the server down), and collects it in a
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-import hmac
 import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
+import anyio
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from .. import timezones as tz
 from ..calendar import InputError
-from ..graph import GraphError
+from ..graph import GraphError, outcomes
+from ..graph.errors import OutcomeUnknown
 from ..ids import UnknownHandle
-from .policy import Policy
+from . import limits
+from .confirm import Confirmation, Declined, Preview, asker, decide
+from .policy import CALL_TIMEOUT_S, Policy
 from .schema import lean, nulls_as_absent
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
@@ -71,83 +80,191 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
     """Register an async tool function (its name, docstring, typed signature) behind the error boundary.
 
     ``enabled`` (a :class:`~.policy.Policy`) decides whether the tool exists at all (read-only mode, --tools)
-    and whether it must be confirmed before it reaches other people."""
+    and whether it must be confirmed before it reaches other people (:mod:`.confirm`)."""
 
     def decorate(fn: Callable[..., Awaitable[BaseModel]]) -> Callable[..., Awaitable[BaseModel]]:
         # The tool's name is a contract (OPERATIONS.md): written out at each tool, and it must be the function's.
         assert name is None or name == fn.__name__, (name, fn.__name__)
         if enabled is not None and not enabled(fn.__name__, annotations):
             return fn
-        confirm = enabled if enabled is not None and enabled.needs_confirmation(annotations) else None
+        policy = enabled
+        confirm = policy if policy is not None and policy.needs_confirmation(annotations) else None
+        own_context = find_context_parameter(fn)  # the tool's own Context parameter, if it has one
+        context_kwarg = own_context or CONTEXT
+        records = not annotations.read_only_hint
 
         @functools.wraps(fn)
         async def boundary(*args: Any, **kwargs: Any) -> Any:
-            try:
-                if confirm is not None:
-                    token = kwargs.pop("confirm", None)
-                    preview = await _preview(confirm, fn.__name__, kwargs, token)
-                    if preview is not None:
-                        return preview
-                return result(await fn(*args, **kwargs))
-            except ANTICIPATED_ERRORS as e:
-                raise ToolError(str(e)) from e
+            context = kwargs.get(own_context) if own_context else kwargs.pop(CONTEXT, None)
+            person = kwargs.pop(PERSON, None)
+            token = kwargs.pop("confirm", None) if confirm is not None else None
+            arguments = {k: v for k, v in kwargs.items() if k != own_context}
+            outcome, error = "ok", None
+            with outcomes.collect() as calls:
+                try:
+                    with anyio.fail_after(policy.call_timeout_s if policy else CALL_TIMEOUT_S):
+                        limits.check(fn.__name__, arguments, _today(policy))
+                        if confirm is not None:
+                            preview = await decide(confirm, fn.__name__, arguments, token, person, context)
+                            if preview is not None:
+                                outcome = "preview"
+                                return preview
+                        answer = result(await fn(*args, **kwargs))
+                    if calls.notes:
+                        outcome = "recovered"
+                        answer.content.append(TextContent(type="text", text=" ".join(calls.notes)))
+                    return answer
+                except Declined as e:
+                    outcome = "declined"
+                    raise ToolError(str(e)) from None
+                except ANTICIPATED_ERRORS as e:
+                    outcome = "unknown" if isinstance(e, OutcomeUnknown) else "failed"
+                    error = type(e).__name__
+                    raise ToolError(_scrub(policy, str(e)) + _earlier_writes(calls, e)) from e
+                except TimeoutError:
+                    outcome, error = "unknown" if calls.writes else "failed", "TimeoutError"
+                    raise ToolError(
+                        f"{fn.__name__} did not finish within {policy.call_timeout_s if policy else CALL_TIMEOUT_S:g}s "
+                        "and was stopped"
+                        + (
+                            "; a write it sent may have been applied: check before retrying."
+                            if calls.writes
+                            else "; nothing was changed."
+                        )
+                    ) from None
+                except ToolError:
+                    outcome = "failed"
+                    raise
+                except Exception as e:  # a bug or an input nothing anticipated: name the tool and the argument
+                    outcome, error = "failed", type(e).__name__
+                    suspect = _suspect(arguments, e)
+                    log.error("tool %s failed unexpectedly: %s (argument %s)", fn.__name__, type(e).__name__, suspect)
+                    raise ToolError(
+                        f"{fn.__name__} could not handle argument {suspect}: {type(e).__name__}"
+                        f" ({_scrub(policy, limits.clip(str(e), 200))}). Check that value; nothing was changed"
+                        + (" unless the audit trail shows a write." if calls.writes else ".")
+                    ) from None
+                finally:
+                    if records and policy is not None and policy.audit is not None and policy.services is not None:
+                        policy.audit.record(
+                            user=policy.services.user_key(),
+                            tool=fn.__name__,
+                            arguments=arguments,
+                            calls=calls,
+                            outcome=outcome,
+                            error=error,
+                        )
 
         if confirm is not None:
-            _add_confirm_parameter(fn, boundary)
+            _add_confirm_parameters(fn, boundary, confirm, own_context)
+        elif own_context is None:
+            _add_context_parameter(fn, boundary)
         registered = Tool.from_function(
-            boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()), annotations=annotations
+            boundary,
+            name=fn.__name__,
+            description=" ".join((fn.__doc__ or "").split()),
+            annotations=annotations,
+            context_kwarg=context_kwarg,
         )
         _forbid_unknown_arguments(registered)
+        if confirm is not None:
+            _allow_preview(registered)
         box.append(registered)
         return fn
 
     return decorate
 
 
-def _add_confirm_parameter(fn: Callable[..., Any], boundary: Callable[..., Any]) -> None:
-    """Advertise an extra ``confirm`` argument on a tool that needs confirmation before it sends."""
+CONTEXT = "mcp_request_context"  # the SDK's Context, for tools that do not take it themselves
+PERSON = "person_confirmation"  # the person's answer to the confirmation question (elicitation), see .confirm
+
+
+def _earlier_writes(calls: outcomes.Calls, error: Exception) -> str:
+    """A failure after a write of the same call succeeded must not read as "nothing happened"."""
+    done = [w for w in calls.writes if w.outcome in ("ok", "recovered")]
+    if not done or isinstance(error, OutcomeUnknown):
+        return ""
+    return (
+        f" Note: {len(done)} write(s) of this call succeeded before it failed ({done[-1].method}), so the change "
+        "may have been applied in part or in full: read it back before retrying."
+    )
+
+
+def _today(policy: Policy | None) -> dt.date | None:
+    return policy.services.clock.now().date() if policy is not None and policy.services is not None else None
+
+
+def _scrub(policy: Policy | None, message: str) -> str:
+    """A message fit to send: at most 2,000 characters, without this machine's directories."""
+    if policy is not None and policy.services is not None:
+        settings = policy.services.settings
+        places = [
+            (settings.attachments_dir, "<attachments directory>"),
+            (settings.data_dir, "<data directory>"),
+            (settings.cache_dir, "<cache directory>"),
+            (Path.home(), "~"),
+        ]
+        for place, label in places:
+            if place is None:
+                continue
+            for form in {str(place), str(Path(place).expanduser().resolve())}:
+                if len(form) > 1:
+                    message = message.replace(form, label)
+    return limits.clip(message, 2000)
+
+
+def _suspect(arguments: dict[str, Any], error: Exception) -> str:
+    """The argument most likely behind an unexpected error: one whose value the error or its traceback
+    mentions, else the longest; shown by name."""
+    text = str(error)
+    for key, value in arguments.items():
+        if isinstance(value, str) and value and value[:40] in text:
+            return f"'{key}'"
+    given = [(len(str(v)), k) for k, v in arguments.items() if v is not None]
+    return f"'{max(given)[1]}'" if given else "(none given)"
+
+
+def _add_context_parameter(fn: Callable[..., Any], boundary: Callable[..., Any]) -> None:
+    """The boundary also takes the SDK's Context (session, capabilities), under a name no tool uses."""
     signature = inspect.signature(fn, eval_str=True)
-    extra = inspect.Parameter(
+    extra = inspect.Parameter(CONTEXT, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Context | None)
+    boundary.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])  # type: ignore[attr-defined]
+    boundary.__annotations__ = {**getattr(fn, "__annotations__", {}), CONTEXT: Context | None}
+
+
+def _add_confirm_parameters(
+    fn: Callable[..., Any], boundary: Callable[..., Any], policy: Policy, own_context: str | None
+) -> None:
+    """Advertise ``confirm`` (the preview's token) and take the person's answer (elicitation) and the Context."""
+    signature = inspect.signature(fn, eval_str=True)
+    names = [p for p in signature.parameters if p != own_context] + ["confirm"]
+    token = inspect.Parameter(
         "confirm",
         inspect.Parameter.KEYWORD_ONLY,
         default=None,
         annotation=Annotated[str | None, Field(description="Token from this tool's preview: pass it to really do it")],
     )
-    params = [p for p in signature.parameters.values()] + [extra]
+    answer_type = Annotated[ElicitationResult[Confirmation], Resolve(asker(policy, fn.__name__, names))]
+    person = inspect.Parameter(PERSON, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=answer_type)
+    params = [*signature.parameters.values(), token, person]
+    annotations = {**getattr(fn, "__annotations__", {}), "confirm": token.annotation, PERSON: answer_type}
+    if own_context is None:
+        params.append(
+            inspect.Parameter(CONTEXT, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Context | None)
+        )
+        annotations[CONTEXT] = Context | None
     boundary.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    boundary.__annotations__ = annotations
 
 
-async def _preview(policy: Policy, name: str, arguments: dict[str, Any], token: str | None) -> CallToolResult | None:
-    """None when ``token`` confirms exactly these arguments; else the preview to show the user."""
-    expected = policy.token(name, arguments)
-    if token is not None and hmac.compare_digest(token, expected):
-        return None
-    who = await policy.recipients(name, arguments) if policy.recipients else []
-    if not who:  # nobody else would be told (an event without attendees): nothing to confirm
-        return None
-    shown = json.loads(json.dumps({k: v for k, v in arguments.items() if v is not None}, default=_plain))
-    lines = [
-        ("The confirmation token does not match these arguments. " if token else "")
-        + f"Confirmation needed: {name} would notify {', '.join(who) if who else 'the people on the event'}.",
-        "What: " + json.dumps(shown, ensure_ascii=False),
-        f"Show this to the user. Only if they agree, call {name} again with the same arguments and "
-        f'confirm="{expected}".',
-    ]
-    return CallToolResult(
-        is_error=True,
-        content=[TextContent(type="text", text="\n".join(lines))],
-        structured_content={
-            "confirmation_required": True,
-            "tool": name,
-            "notify": who,
-            "arguments": shown,
-            "confirm": expected,
-        },
-    )
-
-
-def _plain(value: Any) -> Any:
-    return value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else str(value)
+def _allow_preview(registered: Tool) -> None:
+    """A tool that may answer with a preview (needs_confirmation) says so in its output schema."""
+    meta = registered.fn_metadata
+    if meta.output_model is None or meta.output_schema is None:
+        return
+    meta.output_model = meta.output_model | Preview
+    preview = lean(TypeAdapter(Preview).json_schema(), output=True)
+    meta.output_schema = {"type": "object", "anyOf": [meta.output_schema, preview]}
 
 
 def _forbid_unknown_arguments(registered: Tool) -> None:

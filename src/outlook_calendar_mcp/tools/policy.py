@@ -3,11 +3,15 @@
 - ``read_only``: no tool that changes anything is registered at all.
 - ``tools``: presets and/or tool names (``--tools core,find_meeting_times``).
 - ``confirm_sends``: a tool whose effect reaches other people (annotated
-  ``openWorldHint``) first answers with a preview — who would be told what —
-  and a confirmation token; it acts only when called again with the same
-  arguments and ``confirm=<token>``. Tokens are HMACs of the tool name and the
-  arguments under a per-process key, so a token confirms exactly what was
-  previewed and nothing else.
+  ``openWorldHint``) asks the person first (:mod:`.confirm`): through MCP
+  elicitation where the client offers it, else with a preview and a
+  confirmation token. A token is an HMAC (per-process key) of the tool name,
+  the exact arguments, the session, the user and the time it was issued:
+  it confirms exactly what was previewed, in that session, for that user,
+  for :data:`TOKEN_TTL_S` seconds, once (``claims``).
+
+:meth:`Policy.bind` gives it what the error boundary needs from the server: the
+services (clock, user key, settings), the audit trail and the claim store.
 """
 
 from __future__ import annotations
@@ -18,9 +22,17 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_types import ToolAnnotations
+
+if TYPE_CHECKING:
+    from ..audit import AuditLog
+    from ..calendar import Services
+    from ..state import StateStore
+
+TOKEN_TTL_S = 600.0  # a confirmation token expires ten minutes after its preview
+CALL_TIMEOUT_S = 300.0  # no tool call outlives this (retries, uploads and all)
 
 PRESETS: dict[str, frozenset[str]] = {
     "core": frozenset(
@@ -76,6 +88,22 @@ class Policy:
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     registered: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    services: Services | None = None  # set by bind(): clock, user key, settings
+    audit: AuditLog | None = None  # the audit trail of writes (set by bind)
+    claims: StateStore | None = None  # single use of confirmation tokens (set by bind; Redis in a shared deployment)
+    call_timeout_s: float = CALL_TIMEOUT_S
+    # A stateless HTTP server (every request its own connection, maybe on another worker): no session to
+    # bind a confirmation token to, so it is bound to the person and the arguments only.
+    sessionless: bool = False
+
+    def bind(self, svc: Services, *, claims: StateStore | None = None, audit: AuditLog | None = None) -> None:
+        """Give the error boundary the server's services, audit trail and claim store (defaults: files under
+        the data directory)."""
+        from ..audit import AuditLog  # noqa: PLC0415 - tools/ imports policy; keep the graph of imports flat
+
+        self.services = svc
+        self.audit = audit or self.audit or AuditLog(svc.settings.data_dir / "audit", svc.clock)
+        self.claims = claims or self.claims or svc.handles.store  # the one state store (SQLite, or Redis shared)
 
     def __call__(self, name: str, annotations: ToolAnnotations) -> bool:
         self.seen.add(name)
@@ -89,14 +117,17 @@ class Policy:
     def needs_confirmation(self, annotations: ToolAnnotations) -> bool:
         return self.confirm_sends and bool(annotations.open_world_hint)
 
-    def token(self, name: str, arguments: dict[str, Any]) -> str:
+    def token(self, name: str, arguments: dict[str, Any], *, session: str, user: str, issued: int) -> str:
+        """``<issued, hex>.<mac>``: the MAC covers the tool, the exact arguments, the session, the user and
+        the issue time (so none of them can be swapped), and the time is readable to check expiry."""
         canonical = json.dumps(
-            {"tool": name, "arguments": arguments},
+            {"tool": name, "arguments": arguments, "session": session, "user": user, "issued": issued},
             sort_keys=True,
             separators=(",", ":"),
             default=lambda v: v.model_dump(mode="json") if hasattr(v, "model_dump") else str(v),
         )
-        return hmac.new(self.key, canonical.encode(), hashlib.sha256).hexdigest()[:16]
+        mac = hmac.new(self.key, canonical.encode(), hashlib.sha256).hexdigest()[:24]
+        return f"{issued:x}.{mac}"
 
     def check_selection(self) -> None:
         """After registration: every tool named in the selection must exist."""

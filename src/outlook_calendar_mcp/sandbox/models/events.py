@@ -109,6 +109,13 @@ def check_times(doc: dict[str, Any]) -> Times:
             400, "ErrorCalendarEndDateIsEarlierThanStartDate", "The end date occurs before the start date."
         )
     if doc.get("isAllDay"):
+        if times.start_zone.key != times.end_zone.key:  # Graph: "start and end time ... in the same time zone"
+            raise GraphHTTPError(
+                400,
+                "ErrorPropertyValidationFailure",
+                "An all-day event's start and end must be in the same time zone "
+                f"(start is in {doc['start'].get('timeZone')}, end in {doc['end'].get('timeZone')}).",
+            )
         midnight = dt.time(0, 0)
         if times.start.time() != midnight or times.end.time() != midnight or times.end.date() <= times.start.date():
             raise GraphHTTPError(
@@ -339,6 +346,8 @@ def occurrence_from(
             "recurrence": None,
             "start": {"dateTime": tz.format_graph_datetime(start_utc.replace(tzinfo=None)), "timeZone": "UTC"},
             "end": {"dateTime": tz.format_graph_datetime(end_utc.replace(tzinfo=None)), "timeZone": "UTC"},
+            # Graph: the start "when it is initially created as an occurrence or exception" (an exception keeps it)
+            "originalStart": start_utc.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
     )
     if master.get("isAllDay"):  # all-day occurrences are dates: keep midnight wall times in the series zone

@@ -87,7 +87,9 @@ PERSONAL = ("categories", "isReminderOn", "reminderMinutesBeforeStart", "transac
 RESPONSES = {"accept": "accepted", "tentativelyAccept": "tentativelyAccepted", "decline": "declined"}
 SUBJECT_PREFIX = {"accepted": "Accepted: ", "tentativelyAccepted": "Tentative: ", "declined": "Declined: "}
 CANCELED = "Canceled: "
-NONE = {"response": "none", "time": ev.NEVER}
+NONE = {"response": "none", "time": ev.NEVER}  # the organizer's view of an attendee who has not answered
+# An invitee's own copy before they answer (Graph: responseStatus on the attendee's event is notResponded).
+NOT_RESPONDED = {"response": "notResponded", "time": ev.NEVER}
 ORGANIZER_CANNOT = {
     "accept": ("ErrorCalendarIsOrganizerForAccept", "accept"),
     "tentativelyAccept": ("ErrorCalendarIsOrganizerForTentative", "tentatively accept"),
@@ -261,7 +263,7 @@ def make_copy(
     doc.update(
         {
             "isOrganizer": False,
-            "responseStatus": dict(NONE),
+            "responseStatus": dict(NOT_RESPONDED),
             "categories": [],
             "transactionId": None,
             "isReminderOn": True,
@@ -283,7 +285,8 @@ def make_copy(
     if org_doc.get("hideAttendees"):
         attendees = [a for a in attendees if address_key(a) == recipient.lower()]
     for a in attendees:  # the organizer's tally and the proposals are the organizer's business
-        a["status"] = dict(NONE)
+        if a.get("type") != "resource":  # a room's answer is the booking itself: every copy shows it
+            a["status"] = dict(NONE)
         a.pop("proposedNewTime", None)
     doc["attendees"] = attendees
     return doc

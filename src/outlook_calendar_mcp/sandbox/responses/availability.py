@@ -14,7 +14,9 @@ getSchedule (``POST {mb}/calendar/getSchedule``)
     (minutes, 5..1440, default 30). Each schedule answers with
     ``availabilityView`` (one digit per interval: 0 free, 1 tentative, 2 busy,
     3 oof, 4 workingElsewhere), ``scheduleItems`` (status, start, end, and
-    subject/location unless the item is private: ``isPrivate``) and
+    subject/location unless the item is private: ``isPrivate``, and only to a
+    caller with limitedRead or more on that calendar: freeBusyRead, the
+    organization's default, sees times and status) and
     ``workingHours``; an address the organization does not know gets an entry
     with ``error: {message, responseCode}`` instead of failing the request.
     Times come in the ``Prefer: outlook.timezone`` zone (default UTC).
@@ -69,6 +71,7 @@ from starlette.responses import Response
 
 from ..ctx import Ctx
 from ..errors import GraphHTTPError, bad_request, forbidden
+from ..models import sharing
 from ..models.availability import (
     SEVERITY,
     UTC,
@@ -194,10 +197,14 @@ def schedule_information(
         VIEW_DIGIT[timeline.worst(start + k * interval, min(start + (k + 1) * interval, end))] for k in range(slots)
     )
     out_items = []
+    # Subjects and locations only for callers the owner lets see them (limitedRead or more); freeBusyRead, the
+    # organization's default, sees times and status only.
+    calendar = ctx.store.default_calendar(row["id"])
+    details = calendar is not None and sharing.access(ctx, calendar).level >= sharing.LIMITED
     for item in items:
         private = item.doc.get("sensitivity") in ("private", "confidential")
         entry: dict[str, Any] = {"isPrivate": private, "status": item.status}
-        if not private:
+        if not private and details:
             entry["subject"] = item.doc.get("subject") or ""
             entry["location"] = (item.doc.get("location") or {}).get("displayName") or ""
         entry["start"] = render_instant(ctx, item.start)

@@ -198,6 +198,9 @@ def _cancel(ctx: Ctx, row: UploadSessionRow) -> Response:
     return ctx.respond(None, 204)
 
 
+MAX_RANGE = 4 * 1024 * 1024
+
+
 def upload(ctx: Ctx, row: UploadSessionRow) -> Response:
     header = (ctx.request.headers.get("content-range") or "").strip()
     m = _RANGE.fullmatch(header)
@@ -216,6 +219,12 @@ def upload(ctx: Ctx, row: UploadSessionRow) -> Response:
     if end < start or end >= total:
         raise bad_request(
             f"Content-Range 'bytes {start}-{end}/{total}' is not a range inside the file.", "invalidRequest"
+        )
+    if end - start + 1 >= MAX_RANGE:  # Graph: "the maximum bytes in any given request is less than 4 MB"
+        raise bad_request(
+            f"Content-Range 'bytes {start}-{end}/{total}' is {end - start + 1} bytes: each range of an upload "
+            f"session must be less than 4 MB ({MAX_RANGE} bytes); split the file into smaller ranges.",
+            "invalidRequest",
         )
     data = ctx.body_bytes
     if len(data) != end - start + 1:
