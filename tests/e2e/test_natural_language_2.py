@@ -337,7 +337,8 @@ async def test_messaging_is_confirmed_like_every_send(tmp_path):
         handle = (await model("list_events", {"subject_contains": "Quarterly numbers"}))["events"][0]["handle"]
         args = {"event": handle, "text": "Running late"}
         preview = await model.raw("message_attendees", args)
-        assert preview.is_error and preview.structured_content["notify"] == ["dana@contoso.com"]
+        assert not preview.is_error and preview.structured_content["needs_confirmation"]  # a preview is a success
+        assert preview.structured_content["notify"] == ["dana@contoso.com"]
         assert not [m for m in h.store.outbox() if m["kind"] == "message"]
         done = await model("message_attendees", {**args, "confirm": preview.structured_content["confirm"]})
         assert done["notified"] == ["dana@contoso.com"]
