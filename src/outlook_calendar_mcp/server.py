@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
+import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp_types import CallToolResult
@@ -80,17 +81,33 @@ def build_graph(
     if settings.sandbox_url:
         root = settings.sandbox_url.rsplit("/v1.0", 1)[0]
         return GraphClient(base_url=f"{root}/v1.0", beta_url=f"{root}/beta", token_provider=provider, **common)
-    if sandbox is None:
-        from .sandbox import Sandbox  # noqa: PLC0415 - only the in-process sandbox needs it (start-up cost)
-
-        sandbox = Sandbox(settings.sandbox_db, clock=clock)
     return GraphClient(
         base_url=f"{SANDBOX_ORIGIN}/v1.0",
         beta_url=f"{SANDBOX_ORIGIN}/beta",
         token_provider=provider,
-        transport=sandbox.transport(),
+        transport=sandbox.transport() if sandbox is not None else LazySandboxTransport(settings.sandbox_db, clock),
         **common,
     )
+
+
+class LazySandboxTransport(httpx.AsyncBaseTransport):
+    """The in-process sandbox, opened (imported, created, seeded) at the first Graph request, not at start:
+    listing tools never needs it, and a client waits for ``tools/list`` before anything else."""
+
+    def __init__(self, db: str, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+        self._inner: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:
+            from .sandbox import Sandbox  # noqa: PLC0415 - the start-up cost this class exists to defer
+
+            self._inner = Sandbox(self.db, clock=self.clock).transport()
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
 
 
 def describe_backend(settings: Settings, graph: GraphClient) -> str:
@@ -130,7 +147,9 @@ def create_server(
     )
     _services[server] = svc
     prompts.register(server, _tool_caller(server))
-    protocol.install(server)  # unknown tool or prompt -> -32602, logging/setLevel, completion
+    protocol.install(
+        server, frozenset(t.name for t in box)
+    )  # unknown tool or prompt -> -32602, logging/setLevel, completion
     return server
 
 
