@@ -33,9 +33,9 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -44,6 +44,9 @@ import httpx
 from .. import __version__
 from ..clock import Clock
 from .errors import GraphError, GraphTransportError, error_from_response, parse_retry_after
+
+if TYPE_CHECKING:
+    from .batch import BatchRequest
 
 __all__ = [
     "MAX_BACKOFF_S",
@@ -74,6 +77,7 @@ class TokenProvider(Protocol):
 BACKOFF_FACTOR_S = 0.5
 RETRY_STATUSES = frozenset({429, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+MAX_BATCH = 20  # requests per JSON batch (Graph's limit)
 DEFAULT_PAGE_SIZE = 100  # get_all asks for this page size unless the caller's Prefer names one
 
 #: Called before every attempt with (method, url, headers without Authorization, body).
@@ -392,6 +396,49 @@ class GraphClient:
 
     async def delete(self, path: str, **kw: Any) -> None:
         await self.request("DELETE", path, **kw)
+
+    # --- JSON batching (graph/batch.py) ----------------------------------------------
+    async def batch(self, requests: Sequence[BatchRequest], *, beta: bool = False) -> list[GraphResponse | GraphError]:
+        """Send independent requests in one round trip (``POST /$batch``, 20 per batch); in order, each one's
+        response or the error it ended with (returned, not raised: one failure does not hide the others).
+
+        A request answered 429/503/504 goes again in a later batch after the longest Retry-After (or the
+        backoff), when a repeat cannot double it, up to ``max_retries`` times and within ``retry_budget_s``."""
+        results: list[GraphResponse | GraphError | None] = [None] * len(requests)
+        todo, retries, slept = list(range(len(requests))), 0, 0.0
+        root = self.beta_url if beta and self.beta_url else self.base_url
+        while todo:
+            again: list[int] = []
+            delay = 0.0
+            for chunk in (todo[i : i + MAX_BATCH] for i in range(0, len(todo), MAX_BATCH)):
+                body = {"requests": [requests[i].entry(str(i)) for i in chunk]}
+                sent = await self.request(
+                    "POST", "$batch", json=body, beta=beta, retry_post=all(requests[i].retryable for i in chunk)
+                )
+                answers = {str(a.get("id")): a for a in (sent.json() or {}).get("responses") or []}
+                for i in chunk:
+                    answer = answers.get(str(i))
+                    if answer is None:
+                        results[i] = GraphError(f"The $batch answer has no response for request {i}.", code="batch")
+                        continue
+                    results[i] = requests[i].outcome(answer, root, self.clock.timestamp())
+                    if answer.get("status") in RETRY_STATUSES and requests[i].retryable:
+                        named = httpx.Headers(answer.get("headers") or {}).get("retry-after")
+                        after = parse_retry_after(named, now=self.clock.timestamp())
+                        delay = max(delay, after if after and after > 0 else self._backoff(retries))
+                        again.append(i)
+            if not again or retries >= self.max_retries or slept + delay > self.retry_budget_s:
+                break
+            logger.warning(
+                "$batch: %d request(s) throttled; retry %d/%d in %.1fs",
+                len(again),
+                retries + 1,
+                self.max_retries,
+                delay,
+            )
+            await self._sleep(delay)
+            slept, retries, todo = slept + delay, retries + 1, again
+        return [r if r is not None else GraphError("No answer.", code="batch") for r in results]
 
     # --- paging -----------------------------------------------------------------------
     async def get_page(

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from .. import timezones as tz
 from ..calendar import InputError, Services
-from ..calendar.people import MAX_WINDOW, iso_duration, parse_duration, resolve_people, resolve_rooms
+from ..calendar.people import MAX_WINDOW, iso_duration, parse_duration, resolve_meeting, resolve_people
 from ..calendar.targets import ADDRESS
 from ..calendar.times import parse_time
 from ..graph import NotFound
@@ -134,9 +134,10 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 f"{tz.format_local(begin, zone)} to {tz.format_local(finish, zone)}; widen the window "
                 "or shorten the meeting."
             )
-        required = await resolve_people(svc, attendees, "attendees")
-        optional = await resolve_people(svc, optional_attendees or [], "optional_attendees")
-        places = await resolve_rooms(svc, rooms) if rooms else []
+        # Every name and the room list in one round trip (a JSON batch): see calendar/people.py.
+        (required, optional), places = await resolve_meeting(
+            svc, [(attendees, "attendees"), (optional_attendees or [], "optional_attendees")], rooms
+        )
         body: dict[str, Any] = {
             "attendees": [{"type": "required", "emailAddress": p} for p in required]
             + [{"type": "optional", "emailAddress": p} for p in optional],
