@@ -63,11 +63,13 @@ def child(argv: list[str], tmp: Path, port: int, pythonpath: str | None = None) 
 
 
 @contextlib.contextmanager
-def sandbox(tmp: Path, *, python: str = sys.executable, now: str | None = None) -> Iterator[str]:
-    """``outlook-calendar-mcp sandbox serve`` on a free loopback port; yields its ``.../v1.0`` URL."""
+def sandbox(tmp: Path, *, python: str = sys.executable, now: str | None = None,
+            db: Path | None = None) -> Iterator[str]:
+    """``outlook-calendar-mcp sandbox serve`` on a free loopback port (on ``db``, else a new seeded file);
+    yields its ``.../v1.0`` URL."""
     port = free_port()
     argv = [python, "-m", "outlook_calendar_mcp", "sandbox", "serve", "--port", str(port),
-            "--db", str(tmp / f"sandbox-{port}.db")]
+            "--db", str(db or tmp / f"sandbox-{port}.db")]
     if now:
         argv += ["--now", now]
     with child(argv, tmp, port):

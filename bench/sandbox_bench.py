@@ -1,6 +1,6 @@
 """Time the sandbox's calendarView end to end at 1k, 5k, 20k and 50k events (a tenth of them series).
 
-The store is ``:memory:``; one mailbox (bench@contoso.com) gets N single
+The store is a SQLite file; one mailbox (bench@contoso.com) gets N single
 events spread over 2026 (a tenth of them all-day) and N/10 recurring series
 (all six pattern types, noEnd / endDate / numbered ranges, started up to three
 years earlier, in six zones, most with DST), written through the sandbox's own
@@ -14,6 +14,9 @@ warm-up. Baseline, in the same run: the same query done by hand with the
 expansion by ``dateutil.rrule`` (the SQL for singles in the window, then
 every series' occurrences in the window from an rrule built from its Graph
 pattern; no HTTP, no rendering), so the figure is also a ratio.
+
+The store is built into a file and served by ``outlook-calendar-mcp sandbox serve`` over loopback
+HTTP (``--in-process``: through ASGI in this process, store and client sharing one heap).
 
 Printed per size: a page of 10 asked again (the window's snapshot reused,
 sandbox/models/snapshots.py), a page of 10 right after a write (expanded
@@ -30,7 +33,10 @@ import datetime as dt
 import json
 import random
 import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,6 +47,9 @@ from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.sandbox.models.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import sandbox
 
 UTC = dt.UTC
 ZONES = ["Pacific Standard Time", "Eastern Standard Time", "W. Europe Standard Time", "Europe/London",
@@ -99,8 +108,8 @@ def random_single(rnd: random.Random, i: int) -> dict[str, Any]:
             "attendees": [{"emailAddress": {"address": f"p{rnd.randint(1, 50)}@contoso.com"}, "type": "required"}]}
 
 
-def build_store(events: int, series: int, seed: int = 20260601) -> Store:
-    store = Store(":memory:")
+def build_store(events: int, series: int, seed: int = 20260601, path: str = ":memory:") -> Store:
+    store = Store(path)
     rnd = random.Random(seed)
     with store.transaction():
         mailbox = store.add_mailbox(MAILBOX, "user", {"displayName": "Bench Mark", "timeZone": "UTC"})
@@ -117,6 +126,17 @@ def build_store(events: int, series: int, seed: int = 20260601) -> Store:
 
 # -- measurements -----------------------------------------------------------------------------------
 
+Where = Store | str  # the store itself (in process, through ASGI) or the URL of a sandbox serving it
+
+
+def connect(where: Where) -> httpx.AsyncClient:
+    """A client on the sandbox: over loopback HTTP when ``where`` is its URL, else in process (ASGI)."""
+    headers = {"Authorization": f"Bearer sandbox:{MAILBOX}"}
+    if isinstance(where, str):
+        return httpx.AsyncClient(base_url=f"{where}/", headers=headers, timeout=300)
+    app = create_app(where, clock=Clock(NOW), seed=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/", headers=headers)
+
 
 async def view_once(client: httpx.AsyncClient) -> int:
     response = await client.get("me/calendarView", params=WINDOW)
@@ -131,12 +151,10 @@ async def view_once(client: httpx.AsyncClient) -> int:
         response = await client.get(link)
 
 
-async def time_first_page(store: Store, runs: int, params: dict[str, str] | None = None) -> tuple[list[float], int]:
+async def time_first_page(store: Where, runs: int, params: dict[str, str] | None = None) -> tuple[list[float], int]:
     """One request only (by default the first page of $top=1000): the cost of a single calendarView call."""
     params = params or WINDOW
-    app = create_app(store, clock=Clock(NOW), seed=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/",
-                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+    async with connect(store) as client:
         await client.get("me/calendarView", params=params)
         timings, size = [], 0
         for _ in range(runs):
@@ -147,11 +165,8 @@ async def time_first_page(store: Store, runs: int, params: dict[str, str] | None
     return timings, size
 
 
-async def time_http(store: Store, runs: int, warmup: int) -> tuple[list[float], int, float]:
-    app = create_app(store, clock=Clock(NOW), seed=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox/v1.0/",
-                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+async def time_http(store: Where, runs: int, warmup: int) -> tuple[list[float], int, float]:
+    async with connect(store) as client:
         began = time.perf_counter()
         count = await view_once(client)
         cold = (time.perf_counter() - began) * 1000
@@ -165,10 +180,8 @@ async def time_http(store: Store, runs: int, warmup: int) -> tuple[list[float], 
     return timings, count, cold
 
 
-async def count_pages(store: Store) -> int:
-    app = create_app(store, clock=Clock(NOW), seed=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/",
-                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+async def count_pages(store: Where) -> int:
+    async with connect(store) as client:
         pages, link = 1, (await client.get("me/calendarView", params=WINDOW)).json().get("@odata.nextLink")
         while link:
             pages, link = pages + 1, (await client.get(link)).json().get("@odata.nextLink")
@@ -249,11 +262,9 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1]
 
 
-async def time_page_after_write(store: Store, runs: int) -> list[float]:
+async def time_page_after_write(store: Where, runs: int) -> list[float]:
     """A first page of 10 right after a write (a new data version: the window is expanded again)."""
-    app = create_app(store, clock=Clock(NOW), seed=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/",
-                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+    async with connect(store) as client:
         timings = []
         for i in range(runs):
             r = await client.post("me/events", json={
@@ -270,23 +281,35 @@ async def time_page_after_write(store: Store, runs: int) -> list[float]:
 PAGE_OF_10 = {k: v for k, v in WINDOW.items() if k != "$top"}  # Graph's default page: 10
 
 
-def measure(events: int, runs: int, warmup: int, with_dateutil: bool) -> dict[str, float]:
+def measure(events: int, runs: int, warmup: int, with_dateutil: bool, in_process: bool) -> dict[str, float]:
     series = events // 10
-    began = time.perf_counter()
-    store = build_store(events, series)
-    built = time.perf_counter() - began
-    whole, count, cold = asyncio.run(time_http(store, runs, warmup))
-    pages = asyncio.run(count_pages(store))
-    first, _ = asyncio.run(time_first_page(store, runs, PAGE_OF_10))
-    after_write = asyncio.run(time_page_after_write(store, max(3, runs // 3)))
-    out = {"events": events, "series": series, "instances": count, "pages": pages, "built_s": built,
-           "page10_ms": statistics.median(first), "page10_after_write_ms": statistics.median(after_write),
-           "whole_ms": statistics.median(whole), "whole_cold_ms": cold}
-    if with_dateutil:
-        base, _ = time_dateutil(store, runs, warmup)
-        out["dateutil_ms"] = statistics.median(base)
-    store.close()
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as name:
+        began = time.perf_counter()
+        store = build_store(events, series, path=str(Path(name) / "bench.db"))
+        built = time.perf_counter() - began
+        out: dict[str, float] = {"events": events, "series": series, "built_s": built}
+        if with_dateutil:
+            base, _ = time_dateutil(store, runs, warmup)
+            out["dateutil_ms"] = statistics.median(base)
+        if in_process:
+            out.update(figures(store, runs, warmup))
+        else:
+            store.close()
+            with sandbox(Path(name), db=Path(name) / "bench.db", now=NOW.isoformat()) as url:
+                out.update(figures(url, runs, warmup))
+        if in_process:
+            store.close()
     return out
+
+
+def figures(where: Where, runs: int, warmup: int) -> dict[str, float]:
+    whole, count, cold = asyncio.run(time_http(where, runs, warmup))
+    pages = asyncio.run(count_pages(where))
+    first, _ = asyncio.run(time_first_page(where, runs, PAGE_OF_10))
+    after_write = asyncio.run(time_page_after_write(where, max(3, runs // 3)))
+    return {"instances": count, "pages": pages, "page10_ms": statistics.median(first),
+            "page10_after_write_ms": statistics.median(after_write), "whole_ms": statistics.median(whole),
+            "whole_cold_ms": cold}
 
 
 def main() -> None:
@@ -295,14 +318,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--dateutil", action="store_true", help="also time the same window by hand (dateutil)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="call the sandbox in this process (ASGI) instead of serving it over loopback HTTP")
     args = parser.parse_args()
     rows = []
-    print(f"calendarView over one month (June 2026), one mailbox, a tenth of the events are series; "
+    how = "in process (ASGI)" if args.in_process else "over loopback HTTP (`sandbox serve` on the store's file)"
+    print(f"calendarView over one month (June 2026), one mailbox, a tenth of the events are series, {how}; "
           f"median ms of {args.runs} runs")
     print(f"{'events':>7} {'instances':>9} {'page of 10':>10} {'after write':>11} {'whole month':>11} "
           f"{'(pages)':>7} {'cold whole':>10}" + ("  dateutil" if args.dateutil else ""))
     for size in (int(s) for s in args.sizes.split(",")):
-        r = measure(size, args.runs, args.warmup, args.dateutil)
+        r = measure(size, args.runs, args.warmup, args.dateutil, args.in_process)
         rows.append(r)
         print(f"{r['events']:>7} {r['instances']:>9} {r['page10_ms']:>10.1f} {r['page10_after_write_ms']:>11.1f} "
               f"{r['whole_ms']:>11.1f} {r['pages']:>7} {r['whole_cold_ms']:>10.1f}"

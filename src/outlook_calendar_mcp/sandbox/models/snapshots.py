@@ -59,3 +59,27 @@ class Snapshots:
             _, (old_shape, old_version, _) = self._by_id.popitem(last=False)
             self._by_key.pop((old_shape, old_version), None)
         return new_id, built
+
+
+class Recent:
+    """The ``keep`` most recently used values by key: parsed states that never change once written (a delta
+    round's changes, read again for each of its pages)."""
+
+    def __init__(self, keep: int = KEEP) -> None:
+        self.keep = keep
+        self._values: OrderedDict[str, Any] = OrderedDict()
+
+    def get(self, key: str) -> Any:
+        value = self._values.get(key)
+        if value is not None:
+            self._values.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: Any) -> Any:
+        self._values[key] = value
+        while len(self._values) > self.keep:
+            self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self._values.clear()

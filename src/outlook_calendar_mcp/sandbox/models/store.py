@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from .rows import CalendarGroupRow, CalendarRow, EventRow, MailboxRow, every, one
-from .snapshots import Snapshots
+from .snapshots import Recent, Snapshots
 from .storage import AttachmentStore, DeltaStore, EventQueries, PermissionStore
 
 SCHEMA_VERSION = 3
@@ -230,6 +230,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
         self.documents: dict[tuple[str, str], dict[str, Any]] = {}
         # Expanded calendar windows per (request shape, data version); pages read them (see snapshots.py).
         self.snapshots = Snapshots()
+        self.round_states = Recent()  # parsed delta round states by round token (responses/delta.py)
         self._migrate()
 
     # -- schema -------------------------------------------------------------
@@ -269,6 +270,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
                 self.db.execute("ROLLBACK")
                 self.documents.clear()  # parsed documents of rolled-back writes must not survive
                 self.snapshots.clear()
+                self.round_states.clear()
                 raise
             else:
                 self.db.execute("COMMIT")
@@ -287,6 +289,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
             source.backup(self.db)
             self.documents.clear()
             self.snapshots.clear()
+            self.round_states.clear()
 
     def wipe(self) -> None:
         with self.transaction():
