@@ -15,8 +15,8 @@ expansion by ``dateutil.rrule`` (the SQL for singles in the window, then
 every series' occurrences in the window from an rrule built from its Graph
 pattern; no HTTP, no rendering), so the figure is also a ratio.
 
-The store is built into a file and served by ``outlook-calendar-mcp sandbox serve`` over loopback
-HTTP (``--in-process``: through ASGI in this process, store and client sharing one heap).
+The store is built into a file; ``--loopback`` serves it with ``outlook-calendar-mcp sandbox serve``
+and reads it over loopback HTTP (two processes: closer to use, noisier on a shared machine).
 
 Printed per size: a page of 10 asked again (the window's snapshot reused,
 sandbox/models/snapshots.py), a page of 10 right after a write (expanded
@@ -318,17 +318,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--dateutil", action="store_true", help="also time the same window by hand (dateutil)")
-    parser.add_argument("--in-process", action="store_true",
-                        help="call the sandbox in this process (ASGI) instead of serving it over loopback HTTP")
+    parser.add_argument("--loopback", action="store_true",
+                        help="serve the store with `sandbox serve` and read it over loopback HTTP (noisier: two processes)")
     args = parser.parse_args()
     rows = []
-    how = "in process (ASGI)" if args.in_process else "over loopback HTTP (`sandbox serve` on the store's file)"
+    how = "in process (ASGI)" if not args.loopback else "over loopback HTTP (`sandbox serve` on the store's file)"
     print(f"calendarView over one month (June 2026), one mailbox, a tenth of the events are series, {how}; "
           f"median ms of {args.runs} runs")
     print(f"{'events':>7} {'instances':>9} {'page of 10':>10} {'after write':>11} {'whole month':>11} "
           f"{'(pages)':>7} {'cold whole':>10}" + ("  dateutil" if args.dateutil else ""))
     for size in (int(s) for s in args.sizes.split(",")):
-        r = measure(size, args.runs, args.warmup, args.dateutil, args.in_process)
+        r = measure(size, args.runs, args.warmup, args.dateutil, not args.loopback)
         rows.append(r)
         print(f"{r['events']:>7} {r['instances']:>9} {r['page10_ms']:>10.1f} {r['page10_after_write_ms']:>11.1f} "
               f"{r['whole_ms']:>11.1f} {r['pages']:>7} {r['whole_cold_ms']:>10.1f}"
