@@ -16,10 +16,9 @@ import secrets
 import sys
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import quote
 
-import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp_types import CallToolResult
@@ -31,13 +30,18 @@ from .clock import Clock
 from .config import Settings
 from .graph import GraphClient
 from .ids import Handles
+from .lazy import lazy_module
 from .prompts import scheduling as prompts
 from .tools import attachments, calendars, directory, events, reminders, responses, scheduling, sharing, sync
 from .tools.common import Toolbox
 from .tools.policy import Policy, parse_tools
 
 if TYPE_CHECKING:
+    import httpx
+
     from .sandbox import Sandbox
+else:  # imported at the first Graph request (see lazy.py)
+    httpx = lazy_module("httpx")
 
 log = logging.getLogger("outlook_calendar_mcp")
 
@@ -85,14 +89,17 @@ def build_graph(
         base_url=f"{SANDBOX_ORIGIN}/v1.0",
         beta_url=f"{SANDBOX_ORIGIN}/beta",
         token_provider=provider,
-        transport=sandbox.transport() if sandbox is not None else LazySandboxTransport(settings.sandbox_db, clock),
+        transport=sandbox.transport() if sandbox is not None else _lazy_sandbox(settings.sandbox_db, clock),
         **common,
     )
 
 
-class LazySandboxTransport(httpx.AsyncBaseTransport):
+class LazySandboxTransport:
     """The in-process sandbox, opened (imported, created, seeded) at the first Graph request, not at start:
-    listing tools never needs it, and a client waits for ``tools/list`` before anything else."""
+    listing tools never needs it, and a client waits for ``tools/list`` before anything else.
+
+    An httpx transport by duck typing (``handle_async_request``, ``aclose``, the async context), so that
+    defining it does not import httpx either."""
 
     def __init__(self, db: str, clock: Clock) -> None:
         self.db, self.clock = db, clock
@@ -105,9 +112,19 @@ class LazySandboxTransport(httpx.AsyncBaseTransport):
             self._inner = Sandbox(self.db, clock=self.clock).transport()
         return await self._inner.handle_async_request(request)
 
+    async def __aenter__(self) -> LazySandboxTransport:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
         if self._inner is not None:
             await self._inner.aclose()
+
+
+def _lazy_sandbox(db: str, clock: Clock) -> httpx.AsyncBaseTransport:
+    return cast("httpx.AsyncBaseTransport", LazySandboxTransport(db, clock))  # an httpx transport by its methods
 
 
 def describe_backend(settings: Settings, graph: GraphClient) -> str:

@@ -15,12 +15,16 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from ..lazy import lazy_module
 from .client import IDEMPOTENT_METHODS, MAX_BATCH, GraphResponse, Prefer, encode_query
 from .errors import GraphError, error_from_response
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 MAX_REQUESTS = MAX_BATCH
 

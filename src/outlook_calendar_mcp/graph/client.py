@@ -39,14 +39,18 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote, urlsplit
 
 import anyio
-import httpx
 
 from .. import __version__
 from ..clock import Clock
+from ..lazy import lazy_module
 from .errors import GraphError, GraphTransportError, error_from_response, parse_retry_after
 
 if TYPE_CHECKING:
+    import httpx
+
     from .batch import BatchRequest
+else:  # imported at the first Graph request: listing tools needs no HTTP client (see lazy.py)
+    httpx = lazy_module("httpx")
 
 __all__ = [
     "MAX_BACKOFF_S",
@@ -209,12 +213,19 @@ class GraphClient:
         self._sleep = sleep
         self.clock = clock or Clock()  # "now" for a Retry-After given as an HTTP date
         self._origins = {_origin(self.base_url)} | ({_origin(self.beta_url)} if self.beta_url else set())
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": user_agent},
-            follow_redirects=False,
+        self._client_options: dict[str, Any] = dict(
+            transport=transport, timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False
         )
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The one httpx client, made at the first request (not at start: see lazy.py)."""
+        if self._client is None:
+            options = dict(self._client_options)
+            options["timeout"] = httpx.Timeout(options["timeout"])
+            self._client = httpx.AsyncClient(**options)
+        return self._client
 
     async def __aenter__(self) -> GraphClient:
         return self
@@ -223,7 +234,8 @@ class GraphClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     # --- URLs --------------------------------------------------------------------
     def url_for(
