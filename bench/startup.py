@@ -251,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "meets" if ours / theirs <= TARGET_PEER_RATIO else "MISSES"
         print(f"cold spawn -> tools/list: ours {ours:.3f} s / peer ({PEER}) {theirs:.3f} s = {ours / theirs:.2f}x "
               f"({verdict} the target of {TARGET_PEER_RATIO}x)")
+        fastest = figures["spawn -> tools/list response"]["min_s"] / figures["peer: spawn -> tools/list response"]["min_s"]
+        ours_cpu, peer_cpu = (figures[k]["cpu_median_s"] for k in ("spawn -> tools/list response",
+                                                                   "peer: spawn -> tools/list response"))
+        print(f"  fastest runs: {fastest:.2f}x; CPU (steadier under load): ours {ours_cpu:.3f} s / peer {peer_cpu:.3f} s "
+              f"= {ours_cpu / peer_cpu:.2f}x, of which `import mcp` alone is {cpu_mcp / peer_cpu:.2f}x the peer's")
     if args.json:
         print(json.dumps({"runs": runs, "target_initialize_s": TARGET_INITIALIZE_S, "figures": figures}))
     return 0
