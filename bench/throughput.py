@@ -8,6 +8,9 @@ process); ``--clients`` sessions each call ``calendar_view`` back to back for ``
 clients speak raw JSON-RPC over one kept-alive httpx connection each (initialize, then one POST per
 call), so the load generator costs little next to the server. Rounds alternate the two servers.
 
+Printed: the best round's calls/s and the server's own CPU milliseconds per call (from /proc; steadier than
+calls/s when other processes load the machine, and the sandbox backend shares its cores).
+
 The multi-worker figure (``serve --workers N`` behind one port) comes with the remote-serving issue
 (11); when this checkout's ``serve`` has no ``--workers``, the script says so.
 
@@ -29,7 +32,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import http_server, sandbox
+from harness import child, free_port, sandbox, serve_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2027-03-10T09:00:00-08:00"
@@ -84,17 +87,24 @@ async def session(url: str, deadline: float, counts: list[int], errors: list[str
             counts.append(1)
 
 
-async def measure(url: str, clients: int, seconds: float) -> float:
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(url: str, pid: int, clients: int, seconds: float) -> tuple[float, float]:
+    """(calls per second, server CPU milliseconds per call)."""
     counts: list[int] = []
     errors: list[str] = []
     warm = time.perf_counter() + 1.0
     await asyncio.gather(*(session(url, warm, [], errors) for _ in range(clients)))
-    began = time.perf_counter()
+    cpu, began = cpu_seconds(pid), time.perf_counter()
     await asyncio.gather(*(session(url, began + seconds, counts, errors) for _ in range(clients)))
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, cpu_seconds(pid) - cpu
     if errors:
         raise RuntimeError(f"calls failed: {errors[0]}")
-    return len(counts) / elapsed
+    return len(counts) / elapsed, cpu * 1000 / max(1, len(counts))
 
 
 def has_workers() -> bool:
@@ -113,21 +123,27 @@ def main(argv: list[str] | None = None) -> int:
     old_src = baseline_src(args.baseline)
     if not loaded_from(old_src).startswith(old_src):
         raise SystemExit(f"PYTHONPATH={old_src} does not load the baseline's package: {loaded_from(old_src)}")
-    figures: dict[str, list[float]] = {"this checkout": [], f"baseline {args.baseline}": []}
+    figures: dict[str, list[tuple[float, float]]] = {"this checkout": [], f"baseline {args.baseline}": []}
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as name:
         tmp = Path(name)
         with sandbox(tmp, now=NOW) as backend:
             for _ in range(args.rounds):
                 for label, src in ((f"baseline {args.baseline}", old_src), ("this checkout", str(ROOT / "src"))):
-                    with http_server(tmp, backend, pythonpath=src) as url:
-                        figures[label].append(asyncio.run(measure(url, args.clients, args.seconds)))
-    best = {label: max(values) for label, values in figures.items()}
+                    port = free_port()
+                    with child(serve_argv(sys.executable, "http", backend, port), tmp, port, src) as proc:
+                        url = f"http://127.0.0.1:{port}/mcp"
+                        figures[label].append(asyncio.run(measure(url, proc.pid, args.clients, args.seconds)))
+    best = {label: max(v[0] for v in values) for label, values in figures.items()}
+    cpu = {label: min(v[1] for v in values) for label, values in figures.items()}
     print(f"streamable HTTP, {args.clients} concurrent clients calling calendar_view for {args.seconds:.0f} s, "
           f"one server process, loopback sandbox backend ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
     for label, values in figures.items():
-        print(f"  {label:24} {best[label]:7.1f} calls/s (rounds: {', '.join(f'{v:.1f}' for v in values)})")
-    ratio = best["this checkout"] / best[f"baseline {args.baseline}"]
-    print(f"  ratio: {ratio:.2f}x the baseline (target >= 2.5x)")
+        print(f"  {label:24} {best[label]:7.1f} calls/s, server CPU {cpu[label]:5.2f} ms per call "
+              f"(rounds: {', '.join(f'{v[0]:.1f}' for v in values)})")
+    base = f"baseline {args.baseline}"
+    print(f"  ratio: {best['this checkout'] / best[base]:.2f}x the baseline's calls/s (target >= 2.5x); "
+          f"server CPU per call {cpu[base] / cpu['this checkout']:.2f}x less (the machine's other load moves calls/s, "
+          "barely CPU per call; the sandbox backend shares the 2 cores)")
     if not has_workers():
         print("  multi-worker figure: not measured: `serve` has no --workers in this checkout (issue 11 adds it)")
     return 0
