@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from outlook_calendar_mcp.sandbox.models.snapshots import Snapshots
+
 from .conftest import Client
 
 WINDOW = {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}
@@ -98,3 +100,14 @@ def test_unknown_snapshot_is_built_again(client: Client) -> None:
     params = {**WINDOW, "$top": "4", "$orderby": "start/dateTime"}
     expected = ids(page(client, "me/calendarView", {**params, "$skip": "4"}))
     assert ids(page(client, "me/calendarView", {**params, "$skip": "4", "snapshot": "gone"})) == expected
+
+
+def test_the_cache_stays_bounded() -> None:
+    cache = Snapshots(keep=3, max_items=10)
+    for version in range(6):
+        cache.items("month", version, None, lambda: list(range(4)))
+    assert len(cache) == 2 and cache.entries == 8  # at most 10 entries: two lists of 4
+    first, items = cache.items("month", 6, None, lambda: list(range(4)))
+    assert cache.items("month", 6, first, lambda: [])[1] is items  # a later page reads its own snapshot
+    cache.items("week", 6, None, lambda: list(range(20)))  # larger than the budget alone: kept, the rest dropped
+    assert len(cache) == 1

@@ -14,7 +14,9 @@ built list:
   names it (``snapshot=<id>``), so a write between two pages neither skips nor
   repeats an instance: the listing is the calendar as it was at the first page,
   as a Graph page sequence is. A snapshot that was dropped (the cache holds the
-  :data:`KEEP` most recent) is built again at the current version.
+  :data:`KEEP` most recently used, and at most :data:`MAX_ITEMS` entries in all,
+  so memory stays bounded however many windows and versions are asked for) is
+  built again at the current version.
 """
 
 from __future__ import annotations
@@ -25,17 +27,28 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 KEEP = 64  # snapshots kept, most recently used first; a paging client needs only its own
+MAX_ITEMS = 100_000  # entries over all snapshots (a month of a 50,000-event mailbox is ~23,000)
 
 
 class Snapshots:
-    def __init__(self, keep: int = KEEP) -> None:
-        self.keep = keep
+    def __init__(self, keep: int = KEEP, max_items: int = MAX_ITEMS) -> None:
+        self.keep, self.max_items = keep, max_items
         self._by_id: OrderedDict[str, tuple[Hashable, Hashable, list[Any]]] = OrderedDict()
         self._by_key: dict[tuple[Hashable, Hashable], str] = {}
+        self._items = 0
 
     def clear(self) -> None:
         self._by_id.clear()
         self._by_key.clear()
+        self._items = 0
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    @property
+    def entries(self) -> int:
+        """Entries held over all snapshots."""
+        return self._items
 
     def items(
         self, shape: Hashable, version: Hashable, snapshot_id: str | None, build: Callable[[], list[Any]]
@@ -55,9 +68,11 @@ class Snapshots:
         new_id = secrets.token_urlsafe(9)
         self._by_id[new_id] = (shape, version, built)
         self._by_key[(shape, version)] = new_id
-        while len(self._by_id) > self.keep:
-            _, (old_shape, old_version, _) = self._by_id.popitem(last=False)
+        self._items += len(built)
+        while len(self._by_id) > 1 and (len(self._by_id) > self.keep or self._items > self.max_items):
+            _, (old_shape, old_version, old) = self._by_id.popitem(last=False)
             self._by_key.pop((old_shape, old_version), None)
+            self._items -= len(old)
         return new_id, built
 
 
