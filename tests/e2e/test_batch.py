@@ -3,7 +3,8 @@
 GraphClient.batch sends independent requests in one round trip and answers each with its own response
 or GraphError; more than 20 go in several batches; a request throttled inside a batch (429 with
 Retry-After) is sent again alone, after the time Graph asked for. find_meeting_times resolves every
-name and the room list in one batch: the wire shows one $batch and the findMeetingTimes POST.
+name and the room list in one batch: the wire shows one $batch and the findMeetingTimes POST; get_schedule
+sends the mailbox-settings read (its zone) and the batch of names together: two requests in flight, one wait.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
+from mcp import Client
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.graph import BatchRequest, GraphClient, GraphResponse, NotFound, Throttled
+from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.sandbox import Sandbox
-from outlook_calendar_mcp.server import build_graph
+from outlook_calendar_mcp.server import build_graph, create_server
 from tests.instants import BEFORE_MARCH_2027, clock_at
 
 from .conftest import open_harness, sandbox_settings, structured
@@ -130,3 +135,42 @@ async def test_find_meeting_times_resolves_every_name_in_one_round_trip(tmp_path
     (batch,) = [json.loads(b or b"{}") for m, u, b in sent if u.endswith("$batch")]
     urls = [r["url"].split("?")[0] for r in batch["requests"]]
     assert urls == ["/users", "/users", "/users", "/places/microsoft.graph.room"]
+
+
+class InFlight(httpx.AsyncBaseTransport):
+    """The sandbox's transport, counting how many requests are in flight at once (each yields once first)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.now, self.most, self.paths = inner, 0, 0, []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        self.paths.append(f"{request.method} {request.url.path.split('/v1.0/', 1)[1]}")
+        try:
+            await anyio.sleep(0)  # let anything else that is ready send its request too
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
+
+
+async def test_the_zone_and_the_names_are_one_wait(tmp_path: Path) -> None:
+    clock = clock_at(BEFORE_MARCH_2027)
+    sandbox = Sandbox(":memory:", clock=clock)
+    wire = InFlight(sandbox.transport())
+
+    class Behind:
+        def transport(self) -> httpx.AsyncBaseTransport:
+            return wire
+
+    settings = sandbox_settings(tmp_path)
+    graph = build_graph(settings, clock=clock, sandbox=Behind())  # type: ignore[arg-type]
+    try:
+        async with Client(create_server(settings, graph, handles=Handles())) as client:
+            schedule = structured(await client.call_tool("get_schedule", {
+                "people": ["Dana", "Fanny"], "start": "2027-03-10T10:00", "end": "2027-03-10T11:00"}))
+    finally:
+        await graph.aclose()
+    assert [s["email"] for s in schedule["schedules"]] == ["dana@contoso.com", "fanny@contoso.com"]
+    assert sorted(wire.paths[:2]) == ["GET me/mailboxSettings", "POST $batch"] and wire.most == 2
+    assert wire.paths[2:] == ["POST me/calendar/getSchedule"]

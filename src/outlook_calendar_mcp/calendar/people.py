@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+import anyio
 
 from ..graph import BatchRequest, Forbidden, GraphError, GraphResponse, Prefer
 from .errors import InputError
 from .services import Services
 from .targets import ADDRESS
+
+T = TypeVar("T")
 
 __all__ = [
     "MAX_WINDOW",
@@ -20,6 +27,7 @@ __all__ = [
     "resolve_meeting",
     "resolve_people",
     "resolve_rooms",
+    "zone_and_meeting",
 ]
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
@@ -57,6 +65,45 @@ def iso_duration(delta: dt.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
+
+
+@dataclass
+class Pending(Generic[T]):
+    """What an operation run alongside another gave: its value, or the error to raise when it is read."""
+
+    value: T | None = None
+    error: Exception | None = None
+
+    def result(self) -> T:
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None  # set when there is no error
+        return self.value
+
+
+async def _capture(pending: Pending[T], work: Awaitable[T]) -> None:
+    try:
+        pending.value = await work
+    except Exception as e:  # handed to whoever reads the result, in the order the caller checks things
+        pending.error = e
+
+
+async def zone_and_meeting(
+    svc: Services,
+    mailbox: str | None,
+    time_zone: str | None,
+    people: list[tuple[list[str], str]],
+    rooms: list[str] | None = None,
+) -> tuple[tuple[str, ZoneInfo], Pending[tuple[list[list[dict[str, str]]], list[dict[str, str]]]]]:
+    """The zone to read times in and :func:`resolve_meeting`'s lookups, in flight together: two independent
+    Graph round trips (the mailbox's settings, the batch of names) cost one wait. The lookups' outcome is
+    read after the caller has checked its times (``.result()`` raises their error then)."""
+    zone: Pending[tuple[str, ZoneInfo]] = Pending()
+    found: Pending[tuple[list[list[dict[str, str]]], list[dict[str, str]]]] = Pending()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_capture, found, resolve_meeting(svc, people, rooms))
+        await _capture(zone, svc.zone(mailbox, time_zone))
+    return zone.result(), found
 
 
 async def resolve_people(svc: Services, people: list[str], label: str) -> list[dict[str, str]]:

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from .. import timezones as tz
 from ..calendar import InputError, Services
-from ..calendar.people import MAX_WINDOW, iso_duration, parse_duration, resolve_meeting, resolve_people
+from ..calendar.people import MAX_WINDOW, iso_duration, parse_duration, zone_and_meeting
 from ..calendar.targets import ADDRESS
 from ..calendar.times import parse_time
 from ..graph import NotFound
@@ -112,7 +112,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         mailbox: Mailbox = None,
     ) -> MeetingTimes:
         """Use to find times when people (and a room) are free for a meeting. Returns ranked slots with who is busy."""
-        zone_name, zone = await svc.zone(mailbox, time_zone)
+        # The zone and every name and the room list (one JSON batch) in flight together: see calendar/people.py.
+        people = [(attendees, "attendees"), (optional_attendees or [], "optional_attendees")]
+        (zone_name, zone), lookups = await zone_and_meeting(svc, mailbox, time_zone, people, rooms)
         length = parse_duration(duration)
         begin = parse_time(start, zone, "start") if start else svc.clock.now(zone)
         finish = parse_time(end, zone, "end") if end else begin + dt.timedelta(days=7)
@@ -134,10 +136,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 f"{tz.format_local(begin, zone)} to {tz.format_local(finish, zone)}; widen the window "
                 "or shorten the meeting."
             )
-        # Every name and the room list in one round trip (a JSON batch): see calendar/people.py.
-        (required, optional), places = await resolve_meeting(
-            svc, [(attendees, "attendees"), (optional_attendees or [], "optional_attendees")], rooms
-        )
+        (required, optional), places = lookups.result()
         body: dict[str, Any] = {
             "attendees": [{"type": "required", "emailAddress": p} for p in required]
             + [{"type": "optional", "emailAddress": p} for p in optional],
@@ -204,14 +203,14 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         mailbox: Mailbox = None,
     ) -> Schedules:
         """Use to see when people or rooms are busy (free/busy) in a window. Returns busy blocks and working hours per person."""
-        zone_name, zone = await svc.zone(mailbox, time_zone)
+        (zone_name, zone), lookups = await zone_and_meeting(svc, mailbox, time_zone, [(people, "people")])
         begin = parse_time(start, zone, "start")
         finish = parse_time(end, zone, "end")
         if finish <= begin:
             raise InputError(f"end: {end} is not after start {start}; give a later end.")
         if finish - begin > MAX_WINDOW:
             raise InputError(f"end: a schedule window can span at most {MAX_WINDOW.days} days; ask for less.")
-        addresses = [p["address"] for p in await resolve_people(svc, people, "people")]
+        addresses = [p["address"] for p in lookups.result()[0][0]]
         result = await g.post(
             f"{svc.mb(mailbox)}/calendar/getSchedule",
             prefer=svc.prefer(zone_name),
