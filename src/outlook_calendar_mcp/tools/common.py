@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -94,14 +95,35 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
 
         if confirm is not None:
             _add_confirm_parameter(fn, boundary)
-        registered = Tool.from_function(
-            boundary, name=fn.__name__, description=" ".join((fn.__doc__ or "").split()), annotations=annotations
-        )
+        description = " ".join((fn.__doc__ or "").split())
+        returns = inspect.signature(fn, eval_str=True).return_annotation
+        if isinstance(returns, type) and issubclass(returns, BaseModel):
+            # The result model's schema is derived once per model (many tools share one), not once per tool.
+            registered = Tool.from_function(
+                boundary, name=fn.__name__, description=description, annotations=annotations, structured_output=False
+            )
+            registered.fn_metadata = FuncMetadata(
+                arg_model=registered.fn_metadata.arg_model, output_model=returns, output_schema=_output_schema(returns)
+            )
+        else:
+            registered = Tool.from_function(
+                boundary, name=fn.__name__, description=description, annotations=annotations
+            )
         _forbid_unknown_arguments(registered)
         box.append(registered)
         return fn
 
     return decorate
+
+
+@functools.cache
+def _output_schema_of(model: type[BaseModel]) -> str:
+    """The SDK's own output schema for ``model`` (as ``Tool.from_function`` derives it), as JSON text."""
+    return json.dumps(FuncMetadata(arg_model=ArgModelBase, output_model=model).output_schema)
+
+
+def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return json.loads(_output_schema_of(model))  # a fresh copy for each tool
 
 
 def _add_confirm_parameter(fn: Callable[..., Any], boundary: Callable[..., Any]) -> None:
