@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -32,7 +32,7 @@ from ..calendar import InputError
 from ..graph import GraphError
 from ..ids import UnknownHandle
 from .policy import Policy
-from .schema import lean
+from .schema import lean, shallow_output
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
 
@@ -98,12 +98,13 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
         description = " ".join((fn.__doc__ or "").split())
         returns = inspect.signature(fn, eval_str=True).return_annotation
         if isinstance(returns, type) and issubclass(returns, BaseModel):
-            # The result model's schema is derived once per model (many tools share one), not once per tool.
+            # The advertised output schema is the result model's top level (tools/schema.py): read off its
+            # fields, not generated whole by pydantic and cut down (tests/unit/test_output_schemas.py).
             registered = Tool.from_function(
                 boundary, name=fn.__name__, description=description, annotations=annotations, structured_output=False
             )
             registered.fn_metadata = FuncMetadata(
-                arg_model=registered.fn_metadata.arg_model, output_model=returns, output_schema=_output_schema(returns)
+                arg_model=registered.fn_metadata.arg_model, output_model=returns, output_schema=shallow_output(returns)
             )
         else:
             registered = Tool.from_function(
@@ -114,16 +115,6 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
         return fn
 
     return decorate
-
-
-@functools.cache
-def _output_schema_of(model: type[BaseModel]) -> str:
-    """The SDK's own output schema for ``model`` (as ``Tool.from_function`` derives it), as JSON text."""
-    return json.dumps(FuncMetadata(arg_model=ArgModelBase, output_model=model).output_schema)
-
-
-def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return json.loads(_output_schema_of(model))  # a fresh copy for each tool
 
 
 def _add_confirm_parameter(fn: Callable[..., Any], boundary: Callable[..., Any]) -> None:
