@@ -1,7 +1,7 @@
-"""Time the sandbox's calendarView end to end: one mailbox, 5,000 events of which 500 are series.
+"""Time the sandbox's calendarView end to end at 1k, 5k, 20k and 50k events (a tenth of them series).
 
-The store is ``:memory:``; one mailbox (bench@contoso.com) gets 4,500 single
-events spread over 2026 (a tenth of them all-day) and 500 recurring series
+The store is a SQLite file; one mailbox (bench@contoso.com) gets N single
+events spread over 2026 (a tenth of them all-day) and N/10 recurring series
 (all six pattern types, noEnd / endDate / numbered ranges, started up to three
 years earlier, in six zones, most with DST), written through the sandbox's own
 store functions (the same path POST takes after validation) in one transaction.
@@ -15,7 +15,14 @@ expansion by ``dateutil.rrule`` (the SQL for singles in the window, then
 every series' occurrences in the window from an rrule built from its Graph
 pattern; no HTTP, no rendering), so the figure is also a ratio.
 
-    python bench/sandbox_bench.py [--events 5000] [--series 500] [--runs 30]
+The store is built into a file; ``--loopback`` serves it with ``outlook-calendar-mcp sandbox serve``
+and reads it over loopback HTTP (two processes: closer to use, noisier on a shared machine).
+
+Printed per size: a page of 10 asked again (the window's snapshot reused,
+sandbox/models/snapshots.py), a page of 10 right after a write (expanded
+again), the whole month through every page; then the 50k / 5k ratios.
+
+    python bench/sandbox_bench.py [--sizes 1000,5000,20000,50000] [--runs 15] [--dateutil]
 """
 
 from __future__ import annotations
@@ -26,7 +33,10 @@ import datetime as dt
 import json
 import random
 import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +47,9 @@ from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.sandbox import create_app
 from outlook_calendar_mcp.sandbox.models import events as ev
 from outlook_calendar_mcp.sandbox.models.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import sandbox
 
 UTC = dt.UTC
 ZONES = ["Pacific Standard Time", "Eastern Standard Time", "W. Europe Standard Time", "Europe/London",
@@ -95,8 +108,8 @@ def random_single(rnd: random.Random, i: int) -> dict[str, Any]:
             "attendees": [{"emailAddress": {"address": f"p{rnd.randint(1, 50)}@contoso.com"}, "type": "required"}]}
 
 
-def build_store(events: int, series: int, seed: int = 20260601) -> Store:
-    store = Store(":memory:")
+def build_store(events: int, series: int, seed: int = 20260601, path: str = ":memory:") -> Store:
+    store = Store(path)
     rnd = random.Random(seed)
     with store.transaction():
         mailbox = store.add_mailbox(MAILBOX, "user", {"displayName": "Bench Mark", "timeZone": "UTC"})
@@ -113,6 +126,17 @@ def build_store(events: int, series: int, seed: int = 20260601) -> Store:
 
 # -- measurements -----------------------------------------------------------------------------------
 
+Where = Store | str  # the store itself (in process, through ASGI) or the URL of a sandbox serving it
+
+
+def connect(where: Where) -> httpx.AsyncClient:
+    """A client on the sandbox: over loopback HTTP when ``where`` is its URL, else in process (ASGI)."""
+    headers = {"Authorization": f"Bearer sandbox:{MAILBOX}"}
+    if isinstance(where, str):
+        return httpx.AsyncClient(base_url=f"{where}/", headers=headers, timeout=300)
+    app = create_app(where, clock=Clock(NOW), seed=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/", headers=headers)
+
 
 async def view_once(client: httpx.AsyncClient) -> int:
     response = await client.get("me/calendarView", params=WINDOW)
@@ -127,12 +151,10 @@ async def view_once(client: httpx.AsyncClient) -> int:
         response = await client.get(link)
 
 
-async def time_first_page(store: Store, runs: int, params: dict[str, str] | None = None) -> tuple[list[float], int]:
+async def time_first_page(store: Where, runs: int, params: dict[str, str] | None = None) -> tuple[list[float], int]:
     """One request only (by default the first page of $top=1000): the cost of a single calendarView call."""
     params = params or WINDOW
-    app = create_app(store, clock=Clock(NOW), seed=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/",
-                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+    async with connect(store) as client:
         await client.get("me/calendarView", params=params)
         timings, size = [], 0
         for _ in range(runs):
@@ -143,11 +165,8 @@ async def time_first_page(store: Store, runs: int, params: dict[str, str] | None
     return timings, size
 
 
-async def time_http(store: Store, runs: int, warmup: int) -> tuple[list[float], int, float]:
-    app = create_app(store, clock=Clock(NOW), seed=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox/v1.0/",
-                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+async def time_http(store: Where, runs: int, warmup: int) -> tuple[list[float], int, float]:
+    async with connect(store) as client:
         began = time.perf_counter()
         count = await view_once(client)
         cold = (time.perf_counter() - began) * 1000
@@ -161,10 +180,8 @@ async def time_http(store: Store, runs: int, warmup: int) -> tuple[list[float], 
     return timings, count, cold
 
 
-async def count_pages(store: Store) -> int:
-    app = create_app(store, clock=Clock(NOW), seed=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/",
-                                 headers={"Authorization": f"Bearer sandbox:{MAILBOX}"}) as client:
+async def count_pages(store: Where) -> int:
+    async with connect(store) as client:
         pages, link = 1, (await client.get("me/calendarView", params=WINDOW)).json().get("@odata.nextLink")
         while link:
             pages, link = pages + 1, (await client.get(link)).json().get("@odata.nextLink")
@@ -245,49 +262,87 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1]
 
 
+async def time_page_after_write(store: Where, runs: int) -> list[float]:
+    """A first page of 10 right after a write (a new data version: the window is expanded again)."""
+    async with connect(store) as client:
+        timings = []
+        for i in range(runs):
+            r = await client.post("me/events", json={
+                "subject": f"write {i}", "start": {"dateTime": "2026-06-10T10:00:00", "timeZone": "UTC"},
+                "end": {"dateTime": "2026-06-10T10:30:00", "timeZone": "UTC"}})
+            r.raise_for_status()
+            began = time.perf_counter()
+            (await client.get("me/calendarView", params=PAGE_OF_10)).raise_for_status()
+            timings.append((time.perf_counter() - began) * 1000)
+            (await client.delete(f"me/events/{r.json()['id']}")).raise_for_status()
+    return timings
+
+
+PAGE_OF_10 = {k: v for k, v in WINDOW.items() if k != "$top"}  # Graph's default page: 10
+
+
+def measure(events: int, runs: int, warmup: int, with_dateutil: bool, in_process: bool) -> dict[str, float]:
+    series = events // 10
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as name:
+        began = time.perf_counter()
+        store = build_store(events, series, path=str(Path(name) / "bench.db"))
+        built = time.perf_counter() - began
+        out: dict[str, float] = {"events": events, "series": series, "built_s": built}
+        if with_dateutil:
+            base, _ = time_dateutil(store, runs, warmup)
+            out["dateutil_ms"] = statistics.median(base)
+        if in_process:
+            out.update(figures(store, runs, warmup))
+        else:
+            store.close()
+            with sandbox(Path(name), db=Path(name) / "bench.db", now=NOW.isoformat()) as url:
+                out.update(figures(url, runs, warmup))
+        if in_process:
+            store.close()
+    return out
+
+
+def figures(where: Where, runs: int, warmup: int) -> dict[str, float]:
+    whole, count, cold = asyncio.run(time_http(where, runs, warmup))
+    pages = asyncio.run(count_pages(where))
+    first, _ = asyncio.run(time_first_page(where, runs, PAGE_OF_10))
+    after_write = asyncio.run(time_page_after_write(where, max(3, runs // 3)))
+    return {"instances": count, "pages": pages, "page10_ms": statistics.median(first),
+            "page10_after_write_ms": statistics.median(after_write), "whole_ms": statistics.median(whole),
+            "whole_cold_ms": cold}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--series", type=int, default=500)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--sizes", default="1000,5000,20000,50000", help="events per mailbox (a tenth are series)")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--dateutil", action="store_true", help="also time the same window by hand (dateutil)")
+    parser.add_argument("--loopback", action="store_true",
+                        help="serve the store with `sandbox serve` and read it over loopback HTTP (noisier: two processes)")
     args = parser.parse_args()
-
-    began = time.perf_counter()
-    store = build_store(args.events, args.series)
-    kinds = dict(store.db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall())
-    print(f"store: {sum(kinds.values())} events ({kinds.get('seriesMaster', 0)} series, "
-          f"{kinds.get('singleInstance', 0)} single) in one mailbox, built in {time.perf_counter() - began:.1f} s")
-
-    timings, count, cold = asyncio.run(time_http(store, args.runs, args.warmup))
-    median = statistics.median(timings)
-    print(f"calendarView 1 month, {args.events} events/{args.series} series: median {median:.1f} ms "
-          f"(p90 {p90(timings):.1f}, min {min(timings):.1f}, first/cold {cold:.1f}), {count} instances "
-          f"[GET /v1.0/me/calendarView $top=1000 via httpx.ASGITransport, {args.runs} runs after {args.warmup} warm-up]")
-
-    pages = asyncio.run(count_pages(store))
-    first, size = asyncio.run(time_first_page(store, args.runs))
-    print(f"  ({pages} requests per view; one request alone, first page of {size}: median "
-          f"{statistics.median(first):.1f} ms: every page recomputes the whole window)")
-
-    base, base_count = time_dateutil(store, args.runs, args.warmup)
-    base_median = statistics.median(base)
-    print(f"baseline, same window by hand with dateutil.rrule (SQL + expansion, no HTTP/rendering): "
-          f"median {base_median:.1f} ms (p90 {p90(base):.1f}), {base_count} instances")
-    print(f"ratio: sandbox calendarView (HTTP, full events) / dateutil expansion alone = {median / base_median:.2f}x")
-    if base_count != count:
-        print(f"WARNING: instance counts differ: sandbox {count}, dateutil {base_count}")
-    window = {k: v for k, v in WINDOW.items() if k != "$top"}
-    default, size = asyncio.run(time_first_page(store, args.runs, window))
-    one = statistics.median(default)
-    print(f"one calendarView request over the month as Graph pages it (default page, {size} events, the whole "
-          f"window expanded and sorted): median {one:.1f} ms (p90 {p90(default):.1f})")
-    lean, size = asyncio.run(time_first_page(store, args.runs, {**WINDOW, "$select": "subject,start,end"}))
-    print(f"first page of $top=1000 with $select=subject,start,end: median {statistics.median(lean):.1f} ms "
-          f"({size} events)")
-    verdict = "meets" if one <= 50 else "MISSES"
-    print(f"target <= 50 ms median for a calendarView request: {verdict} ({one:.1f} ms); "
-          f"whole window, all {count} instances rendered in full over {pages} pages: {median:.1f} ms")
+    rows = []
+    how = "in process (ASGI)" if not args.loopback else "over loopback HTTP (`sandbox serve` on the store's file)"
+    print(f"calendarView over one month (June 2026), one mailbox, a tenth of the events are series, {how}; "
+          f"median ms of {args.runs} runs")
+    print(f"{'events':>7} {'instances':>9} {'page of 10':>10} {'after write':>11} {'whole month':>11} "
+          f"{'(pages)':>7} {'cold whole':>10}" + ("  dateutil" if args.dateutil else ""))
+    for size in (int(s) for s in args.sizes.split(",")):
+        r = measure(size, args.runs, args.warmup, args.dateutil, not args.loopback)
+        rows.append(r)
+        print(f"{r['events']:>7} {r['instances']:>9} {r['page10_ms']:>10.1f} {r['page10_after_write_ms']:>11.1f} "
+              f"{r['whole_ms']:>11.1f} {r['pages']:>7} {r['whole_cold_ms']:>10.1f}"
+              + (f" {r['dateutil_ms']:>9.1f}" if args.dateutil else ""), flush=True)
+    print("page of 10: the first page, asked again with no write in between (the window's snapshot is reused); "
+          "after write: the first page right after a POST (the window expanded again); whole month: $top=1000, "
+          "every nextLink followed; cold whole: the first such read")
+    by_size = {r["events"]: r for r in rows}
+    if 5000 in by_size and 50000 in by_size:
+        small, big = by_size[5000], by_size[50000]
+        print(f"50k / 5k: page of 10 {big['page10_ms'] / small['page10_ms']:.2f}x (target <= 2x), "
+              f"after a write {big['page10_after_write_ms'] / small['page10_after_write_ms']:.2f}x, "
+              f"whole month {big['whole_ms'] / small['whole_ms']:.2f}x (target <= 12x), "
+              f"instances {big['instances'] / small['instances']:.2f}x")
 
 
 if __name__ == "__main__":

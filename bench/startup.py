@@ -19,10 +19,14 @@ can be read as a ratio on whatever machine it runs on: ``python -c pass``
 (interpreter start) and ``python -c "import mcp"`` (the SDK's import cost, which
 any server built on it pays).
 
-Target (issue 3): initialize faster than 0.64 s, the time the leading Graph MCP
-server (npm @softeria/ms-365-mcp-server 0.155.0) takes.
+The peer: the leading Graph MCP server (npm @softeria/ms-365-mcp-server
+0.155.0, ``--preset calendar``: its 42 calendar tools), installed by this script
+into ``bench/.peer/`` (git-ignored) with npm, started cold (a fresh, empty HOME)
+in the same loop, alternating with ours; skipped with a message when npm or
+node is absent. Target (issue 13): spawn -> tools/list, cold, at most 0.9x the
+peer's.
 
-    python bench/startup.py [--runs 10] [--json]
+    python bench/startup.py [--runs 10] [--json] [--no-peer]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,6 +44,9 @@ import time
 from pathlib import Path
 
 TARGET_INITIALIZE_S = 0.64
+TARGET_PEER_RATIO = 0.9
+PEER = "@softeria/ms-365-mcp-server@0.155.0"
+PEER_DIR = Path(__file__).resolve().parent / ".peer"
 PROTOCOL_VERSION = "2025-06-18"
 
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -86,6 +94,31 @@ def start_in(python: str, tmp: str) -> tuple[float, float, int, float]:
     env.update(OUTLOOK_MCP_DATA_DIR=tmp, OUTLOOK_MCP_CACHE_DIR=tmp)
     argv = [python, "-m", "outlook_calendar_mcp", "serve", "--transport", "stdio", "--backend", "sandbox",
             "--sandbox-db", str(Path(tmp) / "sandbox.db")]
+    return spawn(argv, env)
+
+
+def peer_command() -> list[str] | None:
+    """``node <peer>/dist/index.js --preset calendar``, installing the peer first; None without npm/node."""
+    if not shutil.which("npm") or not shutil.which("node"):
+        return None
+    entry = PEER_DIR / "node_modules" / "@softeria" / "ms-365-mcp-server" / "dist" / "index.js"
+    if not entry.exists():
+        PEER_DIR.mkdir(exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(PEER_DIR), "--no-audit", "--no-fund", PEER], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return ["node", str(entry), "--preset", "calendar"]
+
+
+def peer_run(command: list[str]) -> tuple[float, float, int, float]:
+    """A cold start of the peer: a fresh, empty HOME (no token cache, no config)."""
+    with tempfile.TemporaryDirectory(prefix="bench-startup-peer-") as home:
+        env = {k: v for k, v in os.environ.items() if k not in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+        env["HOME"] = home
+        return spawn(command, env)
+
+
+def spawn(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, float]:
+    """Spawn ``argv`` and speak raw JSON-RPC: (s to initialize response, s to tools/list response, tools, CPU s)."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             env=env, bufsize=0)
@@ -139,15 +172,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10, help="spawns per measurement (at least 10)")
     parser.add_argument("--python", default=sys.executable, help="interpreter with outlook-calendar-mcp installed")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object too")
+    parser.add_argument("--no-peer", action="store_true", help="do not install or start the Node peer")
     args = parser.parse_args(argv)
     runs = max(10, args.runs)
 
+    peer = None if args.no_peer else peer_command()
+    if peer is None:
+        print("peer: skipped (" + ("--no-peer" if args.no_peer else "npm or node not found") + ")")
+    else:
+        peer_run(peer)  # warm the OS file cache once; not counted
+    peer_init, peer_list, peer_cpu = [], [], []
     one_run(args.python)  # warm the OS file cache once; not counted
     initialize, tools_list, server_cpu, counts = [], [], [], set()
     warm_initialize, warm_tools_list, warm_cpu = [], [], []
     bare, bare_cpu, import_mcp, import_cpu = [], [], [], []
     load_before = os.getloadavg()[0]
     for _ in range(runs):  # interleaved, so background load spreads over all series alike
+        if peer is not None:
+            init_s, list_s, _, cpu = peer_run(peer)
+            peer_init.append(init_s)
+            peer_list.append(list_s)
+            peer_cpu.append(cpu)
         init_s, list_s, n_tools, cpu = one_run(args.python)
         initialize.append(init_s)
         tools_list.append(list_s)
@@ -172,14 +217,17 @@ def main(argv: list[str] | None = None) -> int:
         ("baseline: python -c pass", bare, bare_cpu),
         ("baseline: python -c 'import mcp'", import_mcp, import_cpu),
     ]
+    if peer is not None:
+        rows += [("peer: spawn -> initialize response", peer_init, peer_cpu),
+                 ("peer: spawn -> tools/list response", peer_list, peer_cpu)]
     figures = {name: {"median_s": statistics.median(v), "p90_s": quantile(v, 0.9), "min_s": min(v),
                       "cpu_median_s": statistics.median(c)} for name, v, c in rows}
     print(f"outlook-calendar-mcp startup over stdio, {runs} runs each (python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs, 1-min load {load_before:.2f} -> {os.getloadavg()[0]:.2f})")
-    print(f"{'wall seconds':36} {'median':>8} {'p90':>8} {'min':>8} {'cpu med':>8}")
+    print(f"{'wall seconds':40} {'median':>8} {'p90':>8} {'min':>8} {'cpu med':>8}")
     for name, _, _ in rows:
         f = figures[name]
-        print(f"{name:36} {f['median_s']:8.3f} {f['p90_s']:8.3f} {f['min_s']:8.3f} {f['cpu_median_s']:8.3f}")
+        print(f"{name:40} {f['median_s']:8.3f} {f['p90_s']:8.3f} {f['min_s']:8.3f} {f['cpu_median_s']:8.3f}")
     print("(the first two rows are cold starts: fresh data/cache dir; warm: the second start in the same dirs, "
           "sandbox file in place)")
     print("(cpu med: the child's user+sys seconds over its whole life; for the server that is spawn to exit, "
@@ -197,6 +245,17 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "faster than" if median < TARGET_INITIALIZE_S else "NOT faster than"
         print(f"target ({label}): initialize median {median:.3f} s is {verdict} {TARGET_INITIALIZE_S} s "
               "(@softeria/ms-365-mcp-server 0.155.0)")
+    if peer is not None:
+        ours = figures["spawn -> tools/list response"]["median_s"]
+        theirs = figures["peer: spawn -> tools/list response"]["median_s"]
+        verdict = "meets" if ours / theirs <= TARGET_PEER_RATIO else "MISSES"
+        print(f"cold spawn -> tools/list: ours {ours:.3f} s / peer ({PEER}) {theirs:.3f} s = {ours / theirs:.2f}x "
+              f"({verdict} the target of {TARGET_PEER_RATIO}x)")
+        fastest = figures["spawn -> tools/list response"]["min_s"] / figures["peer: spawn -> tools/list response"]["min_s"]
+        ours_cpu, peer_cpu = (figures[k]["cpu_median_s"] for k in ("spawn -> tools/list response",
+                                                                   "peer: spawn -> tools/list response"))
+        print(f"  fastest runs: {fastest:.2f}x; CPU (steadier under load): ours {ours_cpu:.3f} s / peer {peer_cpu:.3f} s "
+              f"= {ours_cpu / peer_cpu:.2f}x, of which `import mcp` alone is {cpu_mcp / peer_cpu:.2f}x the peer's")
     if args.json:
         print(json.dumps({"runs": runs, "target_initialize_s": TARGET_INITIALIZE_S, "figures": figures}))
     return 0

@@ -32,17 +32,24 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import anyio.to_thread
-import msal
-import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from msal_extensions import FilePersistence, PersistedTokenCache, build_encrypted_persistence
 from pydantic import SecretStr
 
 from . import __version__
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    import msal
+    import msal_extensions
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+else:  # imported at first use: serving the tool list needs no sign-in library (see lazy.py)
+    msal = lazy_module("msal")
+    msal_extensions = lazy_module("msal_extensions")
+    x509 = lazy_module("cryptography.x509")
+    hashes = lazy_module("cryptography.hazmat.primitives.hashes")
 from .config import DEFAULT_CLIENT_ID, Settings
 from .graph.client import TokenProvider
 from .graph.errors import (
@@ -71,8 +78,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 Mode = Literal["sandbox", "token", "certificate", "client_secret", "device_code", "browser"]
-_CT = msal.TokenCache.CredentialType
-_NETWORK_ERRORS = (requests.exceptions.RequestException, OSError)
+_NETWORK_ERRORS = (OSError,)  # requests' RequestException is an OSError; naming it would import requests at start
+
+
+class _CredentialType:  # msal.TokenCache.CredentialType, read at first use (naming it would import msal at start)
+    def __getattr__(self, name: str) -> str:
+        return str(getattr(msal.TokenCache.CredentialType, name))
+
+
+_CT = _CredentialType()
 _REFRESH_MARGIN_S = 300  # hand out a memoized token only while it has 5 more minutes
 
 
@@ -145,7 +159,7 @@ def open_token_cache(settings: Settings) -> msal.SerializableTokenCache:
     reason = "disabled by OUTLOOK_MCP_TOKEN_CACHE_ENCRYPTION=off"
     if settings.token_cache_encryption != "off":
         try:
-            persistence = build_encrypted_persistence(str(path))
+            persistence = msal_extensions.build_encrypted_persistence(str(path))
         except Exception as exc:  # ImportError (no gi), keyring not running, unsupported platform...
             if settings.token_cache_encryption == "require":
                 raise ConfigurationError(
@@ -155,13 +169,13 @@ def open_token_cache(settings: Settings) -> msal.SerializableTokenCache:
             reason = f"OS encryption unavailable: {_first_line(exc)}"
         else:
             _announce(f"encrypted ({type(persistence).__name__})", path)
-            return PersistedTokenCache(persistence)
+            return msal_extensions.PersistedTokenCache(persistence)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
     if os.name == "posix":
         os.chmod(path, 0o600)
     _announce("plaintext file (mode 0600)", path, reason)
-    return PersistedTokenCache(FilePersistence(str(path)))
+    return msal_extensions.PersistedTokenCache(msal_extensions.FilePersistence(str(path)))
 
 
 def cache_kind(cache: msal.SerializableTokenCache) -> str:

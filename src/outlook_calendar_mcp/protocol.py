@@ -60,14 +60,17 @@ ARGUMENT_VALUES: dict[str, tuple[str, ...]] = {
 _levels: weakref.WeakKeyDictionary[Any, LoggingLevel] = weakref.WeakKeyDictionary()
 
 
-def install(server: MCPServer) -> None:
-    """Add the unknown-name checks, logging/setLevel and completion to ``server``."""
+def install(server: MCPServer, tool_names: frozenset[str]) -> None:
+    """Add the unknown-name checks, logging/setLevel and completion to ``server``.
+
+    ``tool_names``: the tools the server was built with (it adds none later). A set, looked up per call:
+    listing the tools on every ``tools/call`` rebuilt all 42 schemas' models each time."""
 
     async def reject_unknown_names(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         params = ctx.params or {}
         name = params.get("name")
         if ctx.method == "tools/call" and isinstance(name, str):
-            if name not in {tool.name for tool in await server.list_tools()}:
+            if name not in tool_names:
                 raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}")
         elif ctx.method == "prompts/get" and isinstance(name, str):
             prompt = next((p for p in await server.list_prompts() if p.name == name), None)

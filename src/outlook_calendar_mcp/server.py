@@ -20,7 +20,7 @@ import secrets
 import sys
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import quote
 
 from mcp.server.mcpserver import MCPServer
@@ -36,15 +36,19 @@ from .clock import Clock
 from .config import Settings
 from .graph import GraphClient, GraphError
 from .ids import Handles
+from .lazy import lazy_module
 from .prompts import scheduling as prompts
-from .remote.resource import JwtVerifier, protect
-from .remote.setup import build_remote
 from .tools import attachments, calendars, directory, events, reminders, responses, scheduling, sharing, sync
 from .tools.common import Toolbox
 from .tools.policy import Policy, parse_tools
 
 if TYPE_CHECKING:
+    import httpx
+
+    from .remote.resource import JwtVerifier
     from .sandbox import Sandbox
+else:  # imported at the first Graph request (see lazy.py)
+    httpx = lazy_module("httpx")
 
 log = logging.getLogger("outlook_calendar_mcp")
 
@@ -88,17 +92,46 @@ def build_graph(
     if settings.sandbox_url:
         root = settings.sandbox_url.rsplit("/v1.0", 1)[0]
         return GraphClient(base_url=f"{root}/v1.0", beta_url=f"{root}/beta", token_provider=provider, **common)
-    if sandbox is None:
-        from .sandbox import Sandbox  # noqa: PLC0415 - only the in-process sandbox needs it (start-up cost)
-
-        sandbox = Sandbox(settings.sandbox_db, clock=clock)
     return GraphClient(
         base_url=f"{SANDBOX_ORIGIN}/v1.0",
         beta_url=f"{SANDBOX_ORIGIN}/beta",
         token_provider=provider,
-        transport=sandbox.transport(),
+        transport=sandbox.transport() if sandbox is not None else _lazy_sandbox(settings.sandbox_db, clock),
         **common,
     )
+
+
+class LazySandboxTransport:
+    """The in-process sandbox, opened (imported, created, seeded) at the first Graph request, not at start:
+    listing tools never needs it, and a client waits for ``tools/list`` before anything else.
+
+    An httpx transport by duck typing (``handle_async_request``, ``aclose``, the async context), so that
+    defining it does not import httpx either."""
+
+    def __init__(self, db: str, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+        self._inner: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:
+            from .sandbox import Sandbox  # noqa: PLC0415 - the start-up cost this class exists to defer
+
+            self._inner = Sandbox(self.db, clock=self.clock).transport()
+        return await self._inner.handle_async_request(request)
+
+    async def __aenter__(self) -> LazySandboxTransport:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
+
+
+def _lazy_sandbox(db: str, clock: Clock) -> httpx.AsyncBaseTransport:
+    return cast("httpx.AsyncBaseTransport", LazySandboxTransport(db, clock))  # an httpx transport by its methods
 
 
 def describe_backend(settings: Settings, graph: GraphClient) -> str:
@@ -139,7 +172,9 @@ def create_server(
     )
     _services[server] = svc
     prompts.register(server, _tool_caller(server))
-    protocol.install(server)  # unknown tool or prompt -> -32602, logging/setLevel, completion
+    protocol.install(
+        server, frozenset(t.name for t in box)
+    )  # unknown tool or prompt -> -32602, logging/setLevel, completion
     return server
 
 
@@ -213,6 +248,8 @@ def http_app(
     else:
         app = server.streamable_http_app(host=host, stateless_http=stateless)
     if verifier is not None:
+        from .remote.resource import protect  # noqa: PLC0415 - remote mode only: JWTs, msal (start-up cost)
+
         return protect(app, verifier)
     if not bearer:
         return app
@@ -300,6 +337,8 @@ def build_app(
     clock = Clock(settings.now)
     path = "/sse" if transport == "sse" else "/mcp"
     if settings.auth == "oauth":
+        from .remote.setup import build_remote  # noqa: PLC0415 - remote mode only (start-up cost)
+
         remote = build_remote(settings, clock=clock, public_url=f"http://{host}:{port}{path}")
         server = create_server(
             remote.settings,

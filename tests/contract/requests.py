@@ -13,6 +13,7 @@ returns what is wrong with it, [] when it fits:
   operation is beta-only; ``sent_by`` narrows an entry to the tests named);
 * a PUT, GET or DELETE to an attachment upload session's ``uploadUrl`` (Outlook's
   ``/api/v2.0/Users('…')/Events('…')/AttachmentSessions('…')?authtoken=…``) fits;
+* ``POST /$batch`` (JSON batching) fits when each request it lists fits, as if sent alone;
 * any other URL fits no part of the contract.
 
 The body of a request with JSON content is parsed; one that is not JSON is
@@ -73,6 +74,8 @@ def check(method: str, url: str, body: str | bytes | None, *, test: str = "") ->
     if not found:
         return [f"{method} {parts.path}: not a Graph request (no /v1.0/ or /beta/ root)"]
     version, rest = found.groups()
+    if rest == "$batch":
+        return _check_batch(method, version, parts.netloc, body, test)
     if version == "beta":
         if any(op.method == method and op.path.fullmatch(rest) and (op.sent_by is None or op.sent_by.search(test))
                for op in beta_operations()):
@@ -88,6 +91,24 @@ def check(method: str, url: str, body: str | bytes | None, *, test: str = "") ->
         except json.JSONDecodeError:
             return [f"{method} {rest}: the body is not JSON: {body[:80]!r}"]
     return load_model().check_request(method, rest + (f"?{parts.query}" if parts.query else ""), payload)
+
+
+def _check_batch(method: str, version: str, host: str, body: str | bytes | None, test: str) -> list[str]:
+    """JSON batching: a POST whose body lists requests (at most 20), each checked as if sent alone."""
+    if method != "POST":
+        return [f"{method} /{version}/$batch: a batch is a POST"]
+    try:
+        requests = json.loads(body or "")["requests"]
+    except (ValueError, KeyError, TypeError):
+        return [f"POST /{version}/$batch: the body is not {{\"requests\": [...]}}"]
+    if not 1 <= len(requests) <= 20:
+        return [f"POST /{version}/$batch: {len(requests)} requests (Graph takes 1 to 20)"]
+    errors = []
+    for item in requests:
+        inner = json.dumps(item["body"]) if "body" in item else None
+        url = f"https://{host}/{version}/{item['url'].lstrip('/')}"
+        errors += [f"$batch request {item.get('id')}: {e}" for e in check(item["method"], url, inner, test=test)]
+    return errors
 
 
 def shape(method: str, url: str) -> str:

@@ -5,21 +5,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
-from ..graph import Forbidden
+import anyio
+
+from ..graph import BatchRequest, Forbidden, GraphError, GraphResponse, Prefer
 from .errors import InputError
 from .services import Services
 from .targets import ADDRESS
+
+T = TypeVar("T")
 
 __all__ = [
     "MAX_WINDOW",
     "find_people",
     "iso_duration",
     "parse_duration",
+    "resolve_meeting",
     "resolve_people",
     "resolve_rooms",
     "rooms_that_fit",
+    "zone_and_meeting",
 ]
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.I)
@@ -59,41 +68,49 @@ def iso_duration(delta: dt.timedelta) -> str:
     return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
 
 
+@dataclass
+class Pending(Generic[T]):
+    """What an operation run alongside another gave: its value, or the error to raise when it is read."""
+
+    value: T | None = None
+    error: Exception | None = None
+
+    def result(self) -> T:
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None  # set when there is no error
+        return self.value
+
+
+async def _capture(pending: Pending[T], work: Awaitable[T]) -> None:
+    try:
+        pending.value = await work
+    except Exception as e:  # handed to whoever reads the result, in the order the caller checks things
+        pending.error = e
+
+
+async def zone_and_meeting(
+    svc: Services,
+    mailbox: str | None,
+    time_zone: str | None,
+    people: list[tuple[list[str], str]],
+    rooms: list[str] | None = None,
+) -> tuple[tuple[str, ZoneInfo], Pending[tuple[list[list[dict[str, str]]], list[dict[str, str]]]]]:
+    """The zone to read times in and :func:`resolve_meeting`'s lookups, in flight together: two independent
+    Graph round trips (the mailbox's settings, the batch of names) cost one wait. The lookups' outcome is
+    read after the caller has checked its times (``.result()`` raises their error then)."""
+    zone: Pending[tuple[str, ZoneInfo]] = Pending()
+    found: Pending[tuple[list[list[dict[str, str]]], list[dict[str, str]]]] = Pending()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_capture, found, resolve_meeting(svc, people, rooms))
+        await _capture(zone, svc.zone(mailbox, time_zone))
+    return zone.result(), found
+
+
 async def resolve_people(svc: Services, people: list[str], label: str) -> list[dict[str, str]]:
     """Names or addresses → [{'address', 'name'}]; a name must match exactly one person."""
-    out = []
-    for i, who in enumerate(people):
-        text = who.strip()
-        if ADDRESS.match(text):
-            out.append({"address": text, "name": text})
-            continue
-        if not text:
-            raise InputError(f"{label}[{i}]: empty; give a name or an address.")
-        escaped = text.replace("'", "''")
-        page = await svc.graph.get_page(
-            "users",
-            params={"$filter": f"startswith(displayName,'{escaped}') or startswith(givenName,'{escaped}')", "$top": 10},
-        )
-        matches = [u for u in page.items if u.get("mail")]
-        if not matches and not svc.app_only:  # not a colleague: someone the user meets (an outside guest)?
-            relevant = await svc.graph.get_page("me/people", params={"$search": f'"{text}"', "$top": 10})
-            matches = [
-                {"displayName": p.get("displayName"), "mail": p["scoredEmailAddresses"][0]["address"]}
-                for p in relevant.items
-                if p.get("scoredEmailAddresses")
-            ]
-        exact = [u for u in matches if (u.get("displayName") or "").lower() == text.lower()]
-        matches = exact or matches
-        if not matches:
-            raise InputError(
-                f"{label}[{i}]: nobody called '{text}' in the directory; check the spelling or give "
-                "the email address (find_people searches by name)."
-            )
-        if len(matches) > 1:
-            names = ", ".join(f"{u['displayName']} <{u['mail']}>" for u in matches[:5])
-            raise InputError(f"{label}[{i}]: '{text}' matches several people ({names}); give the email address.")
-        out.append({"address": matches[0]["mail"], "name": matches[0].get("displayName") or matches[0]["mail"]})
-    return out
+    (found,), _ = await resolve_meeting(svc, [(people, label)])
+    return found
 
 
 async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -> list[dict[str, str]]:
@@ -101,10 +118,109 @@ async def resolve_rooms(svc: Services, rooms: list[str], label: str = "rooms") -
 
     Without permission to read places (Place.Read.All), addresses are passed on unchecked.
     """
+    _, found = await resolve_meeting(svc, [], rooms, label)
+    return found
+
+
+async def resolve_meeting(
+    svc: Services, people: list[tuple[list[str], str]], rooms: list[str] | None = None, rooms_label: str = "rooms"
+) -> tuple[list[list[dict[str, str]]], list[dict[str, str]]]:
+    """Each ``(names or addresses, label)`` group of people, and ``rooms``, resolved in one Graph round trip:
+    every name's directory lookup and the room list go in one JSON batch (one plain request when only one is
+    needed). Names must match exactly one person; rooms must be the organization's (unchecked addresses when
+    places cannot be read)."""
+    names: list[str] = []
+    for group, label in people:
+        for i, who in enumerate(group):
+            text = who.strip()
+            if not text:
+                raise InputError(f"{label}[{i}]: empty; give a name or an address.")
+            if not ADDRESS.match(text):
+                names.append(text)
+    unique = list(dict.fromkeys(names))
+    answers = await _send(svc, [_directory_lookup(text) for text in unique] + ([ROOM_LIST] if rooms else []))
+    found: dict[str, list[dict[str, Any]]] = {}
+    for text, answer in zip(unique, answers, strict=False):
+        if isinstance(answer, GraphError):
+            raise answer
+        found[text] = (answer.json() or {}).get("value") or []
+    missing = [text for text in unique if not any(u.get("mail") for u in found[text])]
+    if missing and not svc.app_only:  # not colleagues: people the user meets (outside guests)? One more batch.
+        for text, answer in zip(missing, await _send(svc, [_people_lookup(t) for t in missing]), strict=False):
+            if isinstance(answer, GraphError):
+                raise answer
+            found[text] = [
+                {"displayName": p.get("displayName"), "mail": p["scoredEmailAddresses"][0]["address"]}
+                for p in (answer.json() or {}).get("value") or []
+                if p.get("scoredEmailAddresses")
+            ]
+    resolved = [[_person(who, found, label, i) for i, who in enumerate(group)] for group, label in people]
+    places: list[dict[str, str]] = []
+    if rooms:
+        places = await _rooms(svc, rooms, rooms_label, answers[-1])
+    return resolved, places
+
+
+ROOM_LIST = BatchRequest("GET", "places/microsoft.graph.room", prefer=Prefer(max_page_size=100))
+_ROOM_LIMIT = 1000
+
+
+def _directory_lookup(text: str) -> BatchRequest:
+    escaped = text.replace("'", "''")
+    return BatchRequest(
+        "GET",
+        "users",
+        params={"$filter": f"startswith(displayName,'{escaped}') or startswith(givenName,'{escaped}')", "$top": 10},
+    )
+
+
+def _people_lookup(text: str) -> BatchRequest:
+    """The user's relevant people (Graph's /me/people ranking: contacts, people they meet) matching ``text``."""
+    return BatchRequest("GET", "me/people", params={"$search": f'"{text}"', "$top": 10})
+
+
+async def _send(svc: Services, requests: list[BatchRequest]) -> list[GraphResponse | GraphError]:
+    if len(requests) != 1:
+        return await svc.graph.batch(requests) if requests else []
+    (one,) = requests
     try:
-        known = (await svc.graph.get_all("places/microsoft.graph.room", max_items=1000)).items
-    except Forbidden:
+        return [await svc.graph.request(one.method, one.path, params=one.params, prefer=one.prefer)]
+    except GraphError as e:
+        return [e]
+
+
+def _person(who: str, found: dict[str, list[dict[str, Any]]], label: str, i: int) -> dict[str, str]:
+    text = who.strip()
+    if ADDRESS.match(text):
+        return {"address": text, "name": text}
+    matches = [u for u in found[text] if u.get("mail")]
+    exact = [u for u in matches if (u.get("displayName") or "").lower() == text.lower()]
+    matches = exact or matches
+    if not matches:
+        raise InputError(
+            f"{label}[{i}]: nobody called '{text}' in the directory; check the spelling or give "
+            "the email address (find_people searches by name)."
+        )
+    if len(matches) > 1:
+        names = ", ".join(f"{u['displayName']} <{u['mail']}>" for u in matches[:5])
+        raise InputError(f"{label}[{i}]: '{text}' matches several people ({names}); give the email address.")
+    return {"address": matches[0]["mail"], "name": matches[0].get("displayName") or matches[0]["mail"]}
+
+
+async def _rooms(
+    svc: Services, rooms: list[str], label: str, answer: GraphResponse | GraphError
+) -> list[dict[str, str]]:
+    known: list[dict[str, Any]] | None
+    if isinstance(answer, Forbidden):
         known = None
+    elif isinstance(answer, GraphError):
+        raise answer
+    else:
+        body = answer.json() or {}
+        known = list(body.get("value") or [])
+        if body.get("@odata.nextLink"):  # more rooms than one page: the rest, as a listing
+            rest = await svc.graph.get_all(body["@odata.nextLink"], max_items=_ROOM_LIMIT - len(known))
+            known += rest.items
     out = []
     for i, given in enumerate(rooms):
         text = given.strip()

@@ -5,6 +5,7 @@ Import from here, not from the modules::
     from outlook_calendar_mcp.graph import GraphClient, Prefer, NotFound
 """
 
+from .batch import BatchRequest
 from .client import GraphClient, GraphResponse, Page, Prefer, RequestHook, encode_query
 from .errors import (
     AuthenticationFailed,
@@ -30,6 +31,7 @@ __all__ = [
     "AuthenticationFailed",
     "AuthenticationRequired",
     "BadRequest",
+    "BatchRequest",
     "ConfigurationError",
     "Conflict",
     "Forbidden",

@@ -33,16 +33,16 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote, urlsplit
 
 import anyio
-import httpx
 
 from .. import __version__
 from ..clock import Clock
+from ..lazy import lazy_module
 from . import outcomes
 from .errors import (
     BadRequest,
@@ -54,6 +54,13 @@ from .errors import (
     error_from_response,
     parse_retry_after,
 )
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .batch import BatchRequest
+else:  # imported at the first Graph request: listing tools needs no HTTP client (see lazy.py)
+    httpx = lazy_module("httpx")
 
 __all__ = [
     "MAX_BACKOFF_S",
@@ -85,8 +92,16 @@ BACKOFF_FACTOR_S = 0.5
 RETRY_STATUSES = frozenset({429, 503, 504})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REPEATABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
-# Failures that happen before a request leaves: it cannot have been applied, any method may be sent again.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})  # a batched request resent as is
+MAX_BATCH = 20  # requests per JSON batch (Graph's limit)
+
+
+def _not_sent() -> tuple[type[Exception], ...]:
+    """Failures that happen before a request leaves: it cannot have been applied, any method may be sent
+    again (httpx's classes, read when a request fails: httpx is imported at the first request)."""
+    return (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 DEFAULT_PAGE_SIZE = 100  # get_all asks for this page size unless the caller's Prefer names one
 
 #: Called before every attempt with (method, url, headers without Authorization, body).
@@ -219,12 +234,19 @@ class GraphClient:
         self._sleep = sleep
         self.clock = clock or Clock()  # "now" for a Retry-After given as an HTTP date
         self._origins = {_origin(self.base_url)} | ({_origin(self.beta_url)} if self.beta_url else set())
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": user_agent},
-            follow_redirects=False,
+        self._client_options: dict[str, Any] = dict(
+            transport=transport, timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False
         )
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The one httpx client, made at the first request (not at start: see lazy.py)."""
+        if self._client is None:
+            options = dict(self._client_options)
+            options["timeout"] = httpx.Timeout(options["timeout"])
+            self._client = httpx.AsyncClient(**options)
+        return self._client
 
     async def __aenter__(self) -> GraphClient:
         return self
@@ -233,7 +255,8 @@ class GraphClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     # --- URLs --------------------------------------------------------------------
     def url_for(
@@ -397,7 +420,7 @@ class GraphClient:
                 content_bytes = await response.aread()
             except httpx.RequestError as exc:
                 transient = isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
-                never_sent = isinstance(exc, NOT_SENT)
+                never_sent = isinstance(exc, _not_sent())
                 if transient and is_write and not never_sent:
                     lost = lost or type(exc).__name__
                     if not repeatable:  # find out before sending it again
@@ -548,6 +571,49 @@ class GraphClient:
 
     async def delete(self, path: str, **kw: Any) -> None:
         await self.request("DELETE", path, **kw)
+
+    # --- JSON batching (graph/batch.py) ----------------------------------------------
+    async def batch(self, requests: Sequence[BatchRequest], *, beta: bool = False) -> list[GraphResponse | GraphError]:
+        """Send independent requests in one round trip (``POST /$batch``, 20 per batch); in order, each one's
+        response or the error it ended with (returned, not raised: one failure does not hide the others).
+
+        A request answered 429/503/504 goes again in a later batch after the longest Retry-After (or the
+        backoff), when a repeat cannot double it, up to ``max_retries`` times and within ``retry_budget_s``."""
+        results: list[GraphResponse | GraphError | None] = [None] * len(requests)
+        todo, retries, slept = list(range(len(requests))), 0, 0.0
+        root = self.beta_url if beta and self.beta_url else self.base_url
+        while todo:
+            again: list[int] = []
+            delay = 0.0
+            for chunk in (todo[i : i + MAX_BATCH] for i in range(0, len(todo), MAX_BATCH)):
+                body = {"requests": [requests[i].entry(str(i)) for i in chunk]}
+                sent = await self.request(
+                    "POST", "$batch", json=body, beta=beta, retry_post=all(requests[i].retryable for i in chunk)
+                )
+                answers = {str(a.get("id")): a for a in (sent.json() or {}).get("responses") or []}
+                for i in chunk:
+                    answer = answers.get(str(i))
+                    if answer is None:
+                        results[i] = GraphError(f"The $batch answer has no response for request {i}.", code="batch")
+                        continue
+                    results[i] = requests[i].outcome(answer, root, self.clock.timestamp())
+                    if answer.get("status") in RETRY_STATUSES and requests[i].retryable:
+                        named = httpx.Headers(answer.get("headers") or {}).get("retry-after")
+                        after = parse_retry_after(named, now=self.clock.timestamp())
+                        delay = max(delay, after if after and after > 0 else self._backoff(retries))
+                        again.append(i)
+            if not again or retries >= self.max_retries or slept + delay > self.retry_budget_s:
+                break
+            logger.warning(
+                "$batch: %d request(s) throttled; retry %d/%d in %.1fs",
+                len(again),
+                retries + 1,
+                self.max_retries,
+                delay,
+            )
+            await self._sleep(delay)
+            slept, retries, todo = slept + delay, retries + 1, again
+        return [r if r is not None else GraphError("No answer.", code="batch") for r in results]
 
     # --- paging -----------------------------------------------------------------------
     async def get_page(

@@ -36,6 +36,8 @@ Segments match case-insensitively, as in Graph; OData keys (``events('AAMk=')``)
     {cal-root}/{cal}/getSchedule               POST                     availability.get_schedule  [CALENDAR_ACTIONS]
     {cal-root}/{cal}/calendarPermissions       GET POST                 sharing.list_permissions, create_permission
     {cal-root}/{cal}/calendarPermissions/{id}  GET PATCH DELETE         sharing.get/patch/delete_permission
+    $batch                                     POST                     batch.batch_endpoint: each request runs
+                                               through the whole app (see OUTSIDE_GRAPH)
     groups                                     GET                      groups.list_groups
     groups/{id}                                GET                      groups.get_group
     places[/microsoft.graph.room|roomList]     GET                      places.get_places (and the paths below it)
@@ -70,6 +72,7 @@ from .models.store import parse_occurrence_id
 from .responses import (
     attachments,
     availability,
+    batch,
     calendars,
     delta,
     directory,
@@ -114,7 +117,8 @@ EVENT_ACTIONS: dict[str, dict[str, EventHandler]] = {
 }
 # Outside Graph's tree, matched before it: an upload session's pre-authenticated uploadUrl.
 OUTSIDE_GRAPH = [
-    Route("/api/v2.0/{path:path}", uploads.upload_endpoint, methods=["PUT", "GET", "DELETE", "POST", "PATCH"])
+    Route("/api/v2.0/{path:path}", uploads.upload_endpoint, methods=["PUT", "GET", "DELETE", "POST", "PATCH"]),
+    Route("/{version:str}/$batch", batch.batch_endpoint, methods=["POST"]),  # JSON batching: each request re-enters
 ]
 
 

@@ -29,6 +29,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -40,7 +41,7 @@ from ..ids import UnknownHandle
 from . import limits
 from .confirm import Confirmation, Declined, Preview, asker, decide
 from .policy import CALL_TIMEOUT_S, Policy
-from .schema import lean, nulls_as_absent
+from .schema import lean, nulls_as_absent, shallow_output
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
 
@@ -159,13 +160,23 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
             _add_confirm_parameters(fn, boundary, confirm, own_context)
         elif own_context is None:
             _add_context_parameter(fn, boundary)
+        description = " ".join((fn.__doc__ or "").split())
+        returns = inspect.signature(fn, eval_str=True).return_annotation
+        shallow = isinstance(returns, type) and issubclass(returns, BaseModel)
         registered = Tool.from_function(
             boundary,
             name=fn.__name__,
-            description=" ".join((fn.__doc__ or "").split()),
+            description=description,
             annotations=annotations,
             context_kwarg=context_kwarg,
+            structured_output=False if shallow else None,
         )
+        if shallow:
+            # The advertised output schema is the result model's top level (tools/schema.py): read off its
+            # fields, not generated whole by pydantic and cut down (tests/unit/test_output_schemas.py).
+            registered.fn_metadata = FuncMetadata(
+                arg_model=registered.fn_metadata.arg_model, output_model=returns, output_schema=shallow_output(returns)
+            )
         _forbid_unknown_arguments(registered)
         if confirm is not None:
             _allow_preview(registered)
@@ -263,8 +274,13 @@ def _allow_preview(registered: Tool) -> None:
     if meta.output_model is None or meta.output_schema is None:
         return
     meta.output_model = meta.output_model | Preview
-    preview = lean(TypeAdapter(Preview).json_schema(), output=True)
-    meta.output_schema = {"type": "object", "anyOf": [meta.output_schema, preview]}
+    meta.output_schema = {"type": "object", "anyOf": [meta.output_schema, _preview_schema()]}
+
+
+@functools.cache
+def _preview_schema() -> dict[str, Any]:
+    """The preview's output schema, built once for every confirmable tool (start-up cost)."""
+    return lean(TypeAdapter(Preview).json_schema(), output=True)
 
 
 def _forbid_unknown_arguments(registered: Tool) -> None:

@@ -10,14 +10,7 @@ from pydantic import Field
 
 from .. import timezones as tz
 from ..calendar import InputError, Services
-from ..calendar.people import (
-    MAX_WINDOW,
-    iso_duration,
-    parse_duration,
-    resolve_people,
-    resolve_rooms,
-    rooms_that_fit,
-)
+from ..calendar.people import MAX_WINDOW, iso_duration, parse_duration, rooms_that_fit, zone_and_meeting
 from ..calendar.targets import ADDRESS
 from ..calendar.times import parse_time
 from ..graph import NotFound
@@ -127,7 +120,11 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         mailbox: Mailbox = None,
     ) -> MeetingTimes:
         """Use to find when people (and a room) are free to meet, or your own free time. Returns ranked slots with who is busy."""
-        zone_name, zone = await svc.zone(mailbox, time_zone)
+        if (room_capacity is not None or building) and rooms:
+            raise InputError("rooms: give rooms, or room_capacity/building to search every room that fits, not both.")
+        # The zone and every name and the room list (one JSON batch) in flight together: see calendar/people.py.
+        people = [(attendees or [], "attendees"), (optional_attendees or [], "optional_attendees")]
+        (zone_name, zone), lookups = await zone_and_meeting(svc, mailbox, time_zone, people, rooms)
         length = parse_duration(duration)
         begin = parse_time(start, zone, "start") if start else svc.clock.now(zone)
         finish = parse_time(end, zone, "end") if end else begin + dt.timedelta(days=7)
@@ -149,13 +146,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 f"{tz.format_local(begin, zone)} to {tz.format_local(finish, zone)}; widen the window "
                 "or shorten the meeting."
             )
-        required = await resolve_people(svc, attendees or [], "attendees")
-        optional = await resolve_people(svc, optional_attendees or [], "optional_attendees")
-        if (room_capacity is not None or building) and rooms:
-            raise InputError("rooms: give rooms, or room_capacity/building to search every room that fits, not both.")
+        (required, optional), places = lookups.result()
         if building and room_capacity is None:
             room_capacity = 1
-        places = await resolve_rooms(svc, rooms) if rooms else []
         if room_capacity is not None:
             places = await rooms_that_fit(svc, room_capacity, building)
         body: dict[str, Any] = {
@@ -231,14 +224,14 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         mailbox: Mailbox = None,
     ) -> Schedules:
         """Use to see when people or rooms are busy (free/busy) in a window. Returns busy blocks and working hours per person."""
-        zone_name, zone = await svc.zone(mailbox, time_zone)
+        (zone_name, zone), lookups = await zone_and_meeting(svc, mailbox, time_zone, [(people, "people")])
         begin = parse_time(start, zone, "start")
         finish = parse_time(end, zone, "end")
         if finish <= begin:
             raise InputError(f"end: {end} is not after start {start}; give a later end.")
         if finish - begin > MAX_WINDOW:
             raise InputError(f"end: a schedule window can span at most {MAX_WINDOW.days} days; ask for less.")
-        addresses = [p["address"] for p in await resolve_people(svc, people, "people")]
+        addresses = [p["address"] for p in lookups.result()[0][0]]
         result = await g.post(
             f"{svc.mb(mailbox)}/calendar/getSchedule",
             prefer=svc.prefer(zone_name),

@@ -28,7 +28,8 @@ argument models keep them) and no ``$ref`` (nested models are inlined).
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, model_validator
 
@@ -206,3 +207,36 @@ def nulls_as_absent(model: type[M]) -> type[M]:
 
     Arguments.__name__ = Arguments.__qualname__ = model.__name__
     return Arguments
+
+
+def shallow_output(model: type[BaseModel]) -> dict[str, Any]:
+    """``lean(<the SDK's output schema of model>, output=True)``, read off the model's fields instead of
+    generating its whole JSON schema (nested models and all) only to keep the top level: the kind of each
+    field — ``{"type": "array"}`` for lists, ``{"type": "object"}`` for models and dicts, ``{}`` for the
+    rest — detail-only fields left out. tests/unit/test_output_schemas.py holds it equal to the long way
+    for every tool's result model."""
+    properties: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("x-detail"):
+            continue
+        kind = _kind(field.annotation)
+        properties[field.alias or name] = {"type": kind} if kind else {}
+    return {"properties": properties, "type": "object"}
+
+
+def _kind(annotation: Any) -> str | None:
+    """'array', 'object' or None (anything else) for one field's type, an optional (``X | None``) as ``X``."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _kind(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        kinds = [_kind(a) for a in get_args(annotation) if a is not type(None)]
+        return kinds[0] if len(kinds) == 1 else None
+    if origin in (list, tuple, set, frozenset) or annotation in (list, tuple, set, frozenset):
+        return "array"
+    if origin is dict or annotation is dict:
+        return "object"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "object"
+    return None

@@ -129,9 +129,19 @@ def window_instances(
     ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime, master_id: str | None = None
 ) -> list[ev.Instance]:
     """Every instance in [start, end) — singles, occurrences, exceptions — sorted by (start, id), built lazily:
-    occurrences are only materialized for the page that is rendered."""
-    ws, we = utc_key(start), utc_key(end)
+    occurrences are only materialized for the page that is rendered. Built once per data version
+    (snapshots.py): a calendarView, a delta round, findMeetingTimes over the same window share it; callers
+    read the list, never change it."""
     ids = list(calendar_ids)
+    shape = ("instances", tuple(ids), master_id, start, end)
+    version = ctx.store.data_version()
+    return ctx.store.snapshots.items(shape, version, None, lambda: _expand(ctx, ids, start, end, master_id))[1]
+
+
+def _expand(
+    ctx: Session, ids: list[str], start: dt.datetime, end: dt.datetime, master_id: str | None
+) -> list[ev.Instance]:
+    ws, we = utc_key(start), utc_key(end)
     if master_id is None:
         rows = ctx.store.window_rows(ids, ws, we)
         masters = ctx.store.window_masters(ids, ws, we)

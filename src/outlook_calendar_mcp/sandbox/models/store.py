@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from .rows import CalendarGroupRow, CalendarRow, EventRow, MailboxRow, every, one
+from .snapshots import Recent, Snapshots
 from .storage import AttachmentStore, DeltaStore, EventQueries, PermissionStore
 
 SCHEMA_VERSION = 3
@@ -227,6 +228,9 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
         self._depth = 0
         # Parsed event documents, keyed on (id, stored text): a hot read path parses each stored version once.
         self.documents: dict[tuple[str, str], dict[str, Any]] = {}
+        # Expanded calendar windows per (request shape, data version); pages read them (see snapshots.py).
+        self.snapshots = Snapshots()
+        self.round_states = Recent()  # parsed delta round states by round token (responses/delta.py)
         self._migrate()
 
     # -- schema -------------------------------------------------------------
@@ -265,6 +269,8 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
             except BaseException:
                 self.db.execute("ROLLBACK")
                 self.documents.clear()  # parsed documents of rolled-back writes must not survive
+                self.snapshots.clear()
+                self.round_states.clear()
                 raise
             else:
                 self.db.execute("COMMIT")
@@ -282,6 +288,8 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
         with self.lock:
             source.backup(self.db)
             self.documents.clear()
+            self.snapshots.clear()
+            self.round_states.clear()
 
     def wipe(self) -> None:
         with self.transaction():
@@ -298,6 +306,11 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
                 "mailboxes",
             ):
                 self.db.execute(f"DELETE FROM {table}")
+
+    def data_version(self) -> tuple[int, int]:
+        """Changes when any row changes: rows this connection changed (every write, also a test's own SQL), and
+        SQLite's data_version, which moves when another connection commits to the same file."""
+        return self.db.total_changes, self.db.execute("PRAGMA data_version").fetchone()[0]
 
     def next_seq(self) -> int:
         self.db.execute("UPDATE counters SET value = value + 1 WHERE name = 'seq'")

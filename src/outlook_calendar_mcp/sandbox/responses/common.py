@@ -61,6 +61,8 @@ EVENT_PROPERTIES = {
 }
 LIST_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$expand"}
 VIEW_PARAMS = frozenset({"startDateTime", "endDateTime"})
+SNAPSHOT = "snapshot"  # a window page's nextLink names the snapshot it pages through (models/snapshots.py)
+WINDOW_PARAMS = VIEW_PARAMS | {SNAPSHOT}
 DEFAULT_PAGE = 10
 MAX_TOP = 1000
 EVENT_EXPANDABLE = EVENT_PROPERTIES | {"attachments"}  # what $expand takes on an event (sandbox.effects expands)
@@ -136,8 +138,9 @@ def respond_page(
     context: str,
     default_page: int = DEFAULT_PAGE,
     render: Any = None,
+    snapshot: str | None = None,
 ) -> Response:
-    """Filter/sort already done: slice a page, render it, add nextLink/count."""
+    """Filter/sort already done: slice a page, render it, add nextLink/count (naming ``snapshot``, if given)."""
     size = query.top or ctx.max_page_size or default_page
     if ctx.max_page_size and query.top:
         size = min(query.top, ctx.max_page_size)
@@ -150,7 +153,8 @@ def respond_page(
         body["@odata.count"] = len(items)
     body["value"] = [odata.project(render(event_id, doc), query.select) for event_id, doc in page]
     if query.skip + size < len(items):
-        body["@odata.nextLink"] = ctx.link("/".join(ctx.segments), **{"$skip": query.skip + size})
+        more = {"$skip": query.skip + size} | ({SNAPSHOT: snapshot} if snapshot else {})
+        body["@odata.nextLink"] = ctx.link("/".join(ctx.segments), **more)
     return ctx.respond(body)
 
 

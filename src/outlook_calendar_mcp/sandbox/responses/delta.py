@@ -261,7 +261,9 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
             )
         window = (row["window_start"], row["window_end"])
         _window_of(ctx, options, window)
-        state = json.loads(row["doc"])
+        state = ctx.store.round_states.get(round_id)  # a round's state never changes: parsed once, not per page
+        if state is None:
+            state = ctx.store.round_states.put(round_id, json.loads(row["doc"]))
         base, changes, offset = state["base"], state["changes"], int(offset_text)
         legacy = state.get("legacy", legacy)
     else:

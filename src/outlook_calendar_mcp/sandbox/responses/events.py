@@ -32,7 +32,8 @@ from .common import (
     EVENT_EXPANDABLE,
     EVENT_PROPERTIES,
     LIST_OPTIONS,
-    VIEW_PARAMS,
+    SNAPSHOT,
+    WINDOW_PARAMS,
     check_if_match,
     filtered,
     mailbox_context,
@@ -154,16 +155,36 @@ def _lazy(query: odata.Query, instances: list[ev.Instance]) -> list[tuple[str, A
     return filtered(query, [(i.event_id, i.materialize()) for i in instances])
 
 
-def calendar_view(ctx: Ctx, calendar: CalendarRow) -> Response:
-    query = parse_query(ctx, LIST_OPTIONS, EVENT_PROPERTIES, "microsoft.graph.event", VIEW_PARAMS)
+def _window_page(
+    ctx: Ctx, query: odata.Query, context: str, calendar_ids: list[str], master_id: str | None = None
+) -> Response:
+    """One page of a window's instances, cut from the snapshot the first page was (models/snapshots.py)."""
     start, end = require_window(ctx)
-    instances = window_instances(ctx, [calendar["id"]], start, end)
-    return respond_page(ctx, _lazy(query, instances), query, f"{mailbox_context(ctx)}/calendarView")
+    shape = (
+        ctx.mailbox["id"],
+        tuple(calendar_ids),
+        master_id,
+        start,
+        end,
+        ctx.params.get("$filter"),
+        ctx.params.get("$orderby"),
+    )
+
+    def build() -> list[tuple[str, Any]]:
+        return _lazy(query, window_instances(ctx, calendar_ids, start, end, master_id=master_id))
+
+    snapshot, items = ctx.store.snapshots.items(shape, ctx.store.data_version(), ctx.params.get(SNAPSHOT), build)
+    return respond_page(ctx, items, query, context, snapshot=snapshot)
+
+
+def calendar_view(ctx: Ctx, calendar: CalendarRow) -> Response:
+    query = parse_query(ctx, LIST_OPTIONS, EVENT_PROPERTIES, "microsoft.graph.event", WINDOW_PARAMS)
+    return _window_page(ctx, query, f"{mailbox_context(ctx)}/calendarView", [calendar["id"]])
 
 
 def list_instances(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:
-    query = parse_query(ctx, LIST_OPTIONS, EVENT_PROPERTIES, "microsoft.graph.event", VIEW_PARAMS)
-    start, end = require_window(ctx)
+    query = parse_query(ctx, LIST_OPTIONS, EVENT_PROPERTIES, "microsoft.graph.event", WINDOW_PARAMS)
+    require_window(ctx)
     doc, row, _ = find_event(ctx, event_id, calendar)
     if row is None or row["kind"] != "seriesMaster":
         raise bad_request(
@@ -171,8 +192,8 @@ def list_instances(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Res
             f"this event is of type '{doc.get('type')}'.",
             "ErrorInvalidRequest",
         )
-    instances = window_instances(ctx, [], start, end, master_id=row["id"])
-    return respond_page(ctx, _lazy(query, instances), query, f"{mailbox_context(ctx)}/events('{event_id}')/instances")
+    context = f"{mailbox_context(ctx)}/events('{event_id}')/instances"
+    return _window_page(ctx, query, context, [], master_id=row["id"])
 
 
 def cancel_event(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> Response:

@@ -1,0 +1,92 @@
+"""Child processes the benchmarks start: the sandbox over loopback HTTP, and MCP servers on it.
+
+Every child gets its own data and cache dirs under a temporary directory and is always stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_in(tmp: Path, pythonpath: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_MCP_")}
+    env.update(OUTLOOK_MCP_DATA_DIR=str(tmp / "data"), OUTLOOK_MCP_CACHE_DIR=str(tmp / "cache"))
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    return env
+
+
+def wait_listening(proc: subprocess.Popen, port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"child exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nothing listening on port {port} after {timeout}s")
+        time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def child(argv: list[str], tmp: Path, port: int, pythonpath: str | None = None) -> Iterator[subprocess.Popen]:
+    proc = subprocess.Popen(argv, env=env_in(tmp, pythonpath), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(proc, port)
+        yield proc
+    finally:
+        stop(proc)
+
+
+@contextlib.contextmanager
+def sandbox(tmp: Path, *, python: str = sys.executable, now: str | None = None,
+            db: Path | None = None) -> Iterator[str]:
+    """``outlook-calendar-mcp sandbox serve`` on a free loopback port (on ``db``, else a new seeded file);
+    yields its ``.../v1.0`` URL."""
+    port = free_port()
+    argv = [python, "-m", "outlook_calendar_mcp", "sandbox", "serve", "--port", str(port),
+            "--db", str(db or tmp / f"sandbox-{port}.db")]
+    if now:
+        argv += ["--now", now]
+    with child(argv, tmp, port):
+        yield f"http://127.0.0.1:{port}/v1.0"
+
+
+def serve_argv(python: str, transport: str, sandbox_url: str, port: int | None = None) -> list[str]:
+    argv = [python, "-m", "outlook_calendar_mcp", "serve", "--transport", transport, "--backend", "sandbox",
+            "--sandbox-url", sandbox_url]
+    return [*argv, "--port", str(port)] if port is not None else argv
+
+
+@contextlib.contextmanager
+def http_server(tmp: Path, sandbox_url: str, *, python: str = sys.executable, pythonpath: str | None = None,
+                stateless: bool = False) -> Iterator[str]:
+    """``serve --transport http`` on the sandbox at ``sandbox_url``; yields the ``/mcp`` URL."""
+    port = free_port()
+    argv = serve_argv(python, "http", sandbox_url, port) + (["--stateless"] if stateless else [])
+    with child(argv, tmp, port, pythonpath):
+        yield f"http://127.0.0.1:{port}/mcp"

@@ -1,0 +1,94 @@
+"""Per-call overhead: ``calendar_view`` through an MCP client vs a raw GET of the same calendarView.
+
+One sandbox runs over loopback HTTP (``outlook-calendar-mcp sandbox serve``) and is the backend of
+both sides, so the Graph work is the same: the raw side sends the GET the tool sends (same path,
+query and Prefer headers) with one kept-alive httpx client; the MCP sides call the tool through the
+SDK's client, over stdio (a spawned ``serve``) and over streamable HTTP (``serve --transport http``).
+Rounds alternate the three, so background load spreads over all of them alike.
+
+    python bench/overhead.py [--calls 40] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import env_in, http_server, sandbox, serve_argv
+
+NOW = "2027-03-10T09:00:00-08:00"  # the sandbox's and the server's clock: a seeded week
+ZONE = "America/Los_Angeles"
+ARGS = {"start": "2027-03-08T00:00", "end": "2027-03-15T00:00", "time_zone": ZONE}
+# What calendar_view sends for ARGS (graph.get_all: pages of min(max_results, 100); services.prefer).
+RAW_PARAMS = {"startDateTime": "2027-03-08T08:00:00Z", "endDateTime": "2027-03-15T07:00:00Z",
+              "$orderby": "start/dateTime"}
+RAW_HEADERS = {"Authorization": "Bearer sandbox",
+               "Prefer": f'outlook.timezone="{ZONE}", outlook.body-content-type="text", odata.maxpagesize=100'}
+
+
+async def raw_calls(base: str, n: int) -> float:
+    async with httpx.AsyncClient(headers=RAW_HEADERS) as http:
+        await http.get(f"{base}/me/calendarView", params=RAW_PARAMS)
+        start = time.perf_counter()
+        for _ in range(n):
+            r = await http.get(f"{base}/me/calendarView", params=RAW_PARAMS)
+            r.raise_for_status()
+            r.json()
+        return (time.perf_counter() - start) / n
+
+
+async def mcp_calls(client: Client, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        result = await client.call_tool("calendar_view", ARGS)
+        if result.is_error:
+            raise RuntimeError(str(result.content))
+    return (time.perf_counter() - start) / n
+
+
+async def main_async(calls: int, rounds: int) -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-overhead-") as name:
+        tmp = Path(name)
+        os.environ["OUTLOOK_MCP_NOW"] = NOW
+        with sandbox(tmp, now=NOW) as base, http_server(tmp, base) as mcp_url:
+            params = StdioServerParameters(command=sys.executable, args=serve_argv(sys.executable, "stdio", base)[1:],
+                                           env=env_in(tmp))
+            async with Client(stdio_client(params)) as stdio, Client(mcp_url) as http:
+                first = (await stdio.call_tool("calendar_view", ARGS)).structured_content or {}
+                await http.call_tool("calendar_view", ARGS)
+                events = len(first.get("events") or [])
+                raw, over_stdio, over_http = [], [], []
+                for _ in range(rounds):
+                    raw.append(await raw_calls(base, calls))
+                    over_stdio.append(await mcp_calls(stdio, calls))
+                    over_http.append(await mcp_calls(http, calls))
+    r, s, h = (statistics.median(v) for v in (raw, over_stdio, over_http))
+    print(f"calendar_view of one week ({events} events), {rounds} rounds x {calls} calls, median ms per call "
+          f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
+    print(f"  raw GET over loopback HTTP      {r * 1000:7.2f}")
+    print(f"  MCP over stdio                  {s * 1000:7.2f}   {s / r:.2f}x raw (target <= 1.3x)")
+    print(f"  MCP over streamable HTTP        {h * 1000:7.2f}   {h / r:.2f}x raw (target <= 1.5x)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    return asyncio.run(main_async(args.calls, args.rounds))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

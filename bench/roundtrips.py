@@ -1,0 +1,229 @@
+"""Graph round trips per plain-language request, with an emulated Graph latency.
+
+The ten requests of tests/e2e/test_natural_language.py, scripted as the tool calls a model makes
+(reading handles and times from earlier results), run against the real server (in process, built as
+``serve`` builds it) on a sandbox whose every HTTP round trip is delayed by ``--latency`` seconds
+(default 0.15: an httpx transport in front of the sandbox, this file's :class:`Delayed`). For each
+request it prints: the tool calls, the Graph requests made (each request of a ``$batch`` counted),
+the HTTP round trips they took, the most sequential round trips one tool call waited on, and the
+wall time.
+
+    python bench/roundtrips.py [--latency 0.15] [-v]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from mcp import Client
+
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.config import Settings
+from outlook_calendar_mcp.ids import Handles
+from outlook_calendar_mcp.sandbox import Sandbox
+from outlook_calendar_mcp.server import build_graph, create_server
+
+NOW = "2027-03-01T08:30:00-08:00"  # a Monday morning in Los Angeles: the seeded week lies ahead
+
+
+class Delayed(httpx.AsyncBaseTransport):
+    """The sandbox behind a network: every HTTP round trip waits ``latency`` seconds; counts what crossed."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, latency: float) -> None:
+        self.inner, self.latency = inner, latency
+        self.round_trips = self.requests = self.waves = self.in_flight = 0
+        self.log: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.round_trips += 1
+        self.log.append(f"{request.method} {request.url.path.split('/v1.0/', 1)[-1]}")
+        self.requests += len(json.loads(request.content)["requests"]) if request.url.path.endswith("$batch") else 1
+        self.in_flight += 1
+        if self.in_flight == 1:
+            self.waves += 1  # a round trip nothing else was waiting on: one more sequential step
+        try:
+            await asyncio.sleep(self.latency)
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
+class Run:
+    """One plain-language request: a server of its own on a fresh sandbox, its tool calls counted."""
+
+    def __init__(self, client: Client, wire: Delayed) -> None:
+        self.client, self.wire = client, wire
+        self.calls: list[tuple[str, int]] = []
+        self.sent: list[tuple[str, list[str]]] = []
+
+    async def __call__(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        before, sent = self.wire.waves, len(self.wire.log)
+        result = await self.client.call_tool(tool, args or {})
+        self.calls.append((tool, self.wire.waves - before))
+        self.sent.append((tool, self.wire.log[sent:]))
+        if result.is_error:
+            raise RuntimeError(f"{tool}: {' '.join(getattr(c, 'text', '') for c in result.content)}")
+        return result.structured_content or {}
+
+
+def monday(settings: dict[str, Any]) -> dt.date:
+    today = dt.date.fromisoformat(settings["today"])
+    return today - dt.timedelta(days=today.weekday())
+
+
+def first(events: list[dict[str, Any]], subject: str) -> dict[str, Any]:
+    return next(e for e in events if e["subject"].startswith(subject))
+
+
+async def whats_on_tomorrow(m: Run) -> None:
+    s = await m("get_mailbox_settings")
+    day = dt.date.fromisoformat(s["today"]) + dt.timedelta(days=1)
+    await m("calendar_view", {"start": day.isoformat(), "end": (day + dt.timedelta(days=1)).isoformat()})
+
+
+async def move_one_on_one(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    week = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    event = first(week["events"], "1:1 Adele / Alex")
+    start = dt.datetime.fromisoformat(event["start"])
+    await m("update_event", {"event": event["handle"], "start": (start + dt.timedelta(days=3 - start.weekday()))
+                             .isoformat()})
+
+
+async def hour_with_dana_and_fanny(m: Run) -> None:
+    rooms = (await m("list_rooms", {"min_capacity": 6}))["rooms"]
+    nxt = dt.date(2027, 3, 8)
+    times = await m("find_meeting_times", {"attendees": ["Dana", "Fanny"], "duration": "1h",
+                                           "start": nxt.isoformat(), "end": (nxt + dt.timedelta(days=5)).isoformat(),
+                                           "rooms": [r["email"] for r in rooms]})
+    best = times["suggestions"][0]
+    room = next(r for r in rooms if r["name"] in best["rooms"])
+    await m("create_event", {"subject": "Planning with Dana and Fanny", "start": best["start"], "end": best["end"],
+                             "location": room["name"], "attendees": [{"email": a} for a in times["attendees"]]
+                             + [{"email": room["email"], "type": "resource"}]})
+
+
+async def decline_friday_afternoon(m: Run) -> None:
+    friday = dt.date(2027, 3, 5)
+    view = await m("calendar_view", {"start": f"{friday}T12:00", "end": f"{friday}T18:00"})
+    for event in [e for e in view["events"] if e.get("organizer")]:
+        await m("decline_event", {"event": event["handle"], "comment": "Out on Friday afternoons, sorry."})
+
+
+async def free_two_hours(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    sat = mon + dt.timedelta(days=5)
+    await m("find_meeting_times", {"attendees": ["adele@contoso.com"], "duration": "2h", "start": mon.isoformat(),
+                                   "end": sat.isoformat()})
+    await m("calendar_view", {"start": mon.isoformat(), "end": sat.isoformat()})
+
+
+async def accept_planning(m: Run) -> None:
+    mon = dt.date(2027, 3, 1)
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("accept_event", {"event": first(view["events"], "Quarterly planning")["handle"],
+                             "comment": "See you there"})
+
+
+async def who_has_not_answered(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("get_event", {"event": first(view["events"], "Quarterly planning")["handle"]})
+
+
+async def focus_time(m: Run) -> None:
+    wed = monday(await m("get_mailbox_settings")) + dt.timedelta(days=2)
+    await m("create_event", {"subject": "Focus time", "start": f"{wed}T09:00", "end": f"{wed}T11:00",
+                             "show_as": "busy", "reminder_minutes": -1})
+    await m("get_schedule", {"people": ["adele@contoso.com"], "start": f"{wed}T09:00", "end": f"{wed}T11:00"})
+
+
+async def cancel_customer_call(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("cancel_event", {"event": first(view["events"], "Customer call with Fabrikam")["handle"],
+                             "comment": "We need to reschedule, sorry."})
+
+
+async def is_dana_free(m: Run) -> None:
+    wed = monday(await m("get_mailbox_settings")) + dt.timedelta(days=2)
+    await m("get_schedule", {"people": ["Dana"], "start": f"{wed}T10:00", "end": f"{wed}T11:00"})
+
+
+SCRIPTS: list[tuple[str, str | None, Callable[[Run], Awaitable[None]]]] = [
+    ("What's on tomorrow?", None, whats_on_tomorrow),
+    ("Move my 1:1 with Alex to Thursday, same time", None, move_one_on_one),
+    ("Find an hour with Dana and Fanny next week, book a room for six", None, hour_with_dana_and_fanny),
+    ("Decline everything on Friday afternoon with a note (Dana)", "dana@contoso.com", decline_friday_afternoon),
+    ("When am I free for two hours this week?", None, free_two_hours),
+    ("Accept the quarterly planning invitation (Dana)", "dana@contoso.com", accept_planning),
+    ("Who has not answered the quarterly planning invite?", None, who_has_not_answered),
+    ("Block focus time on Wednesday morning", None, focus_time),
+    ("Cancel the customer call and tell them why", None, cancel_customer_call),
+    ("Is Dana free Wednesday at ten?", None, is_dana_free),
+]
+
+
+async def run_one(tmp: Path, user: str | None, script: Callable[[Run], Awaitable[None]], latency: float) -> dict:
+    clock = Clock(dt.datetime.fromisoformat(NOW))
+    sandbox = Sandbox(":memory:", clock=clock)
+    wire = Delayed(sandbox.transport(), latency)
+
+    class Behind:  # build_graph asks the sandbox for its transport: hand it the delayed one
+        def transport(self) -> httpx.AsyncBaseTransport:
+            return wire
+
+    settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp, cache_dir=tmp,
+                        **({"sandbox_user": user} if user else {}))
+    graph = build_graph(settings, clock=clock, sandbox=Behind())  # type: ignore[arg-type]
+    try:
+        async with Client(create_server(settings, graph, handles=Handles())) as client:
+            model = Run(client, wire)
+            began = time.perf_counter()
+            await script(model)
+            wall = time.perf_counter() - began
+    finally:
+        await graph.aclose()
+    return {"calls": model.calls, "requests": wire.requests, "round_trips": wire.round_trips,
+            "sequential": wire.waves, "worst_call": max(n for _, n in model.calls), "wall_s": wall,
+            "sent": model.sent}
+
+
+async def main_async(latency: float, verbose: bool) -> int:
+    print(f"Graph round trips per plain-language request (emulated latency {latency * 1000:.0f} ms per round trip)")
+    print(f"{'request':62} {'calls':>5} {'Graph req':>9} {'round trips':>11} {'worst call':>10} {'wall s':>7}")
+    with tempfile.TemporaryDirectory(prefix="bench-roundtrips-") as name:
+        for i, (label, user, script) in enumerate(SCRIPTS):
+            r = await run_one(Path(name) / str(i), user, script, latency)
+            print(f"{label:62} {len(r['calls']):>5} {r['requests']:>9} {r['sequential']:>11} {r['worst_call']:>10} "
+                  f"{r['wall_s']:>7.2f}")
+            print(f"{'':4}" + ", ".join(f"{tool} {n}" for tool, n in r["calls"]))
+            for tool, lines in r["sent"] if verbose else ():
+                print(f"{'':8}{tool}: " + "; ".join(lines))
+    print("round trips: sequential Graph round trips the whole request waited on; worst call: the most one tool "
+          "call waited on (target: 2); a $batch is one round trip carrying several Graph requests")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency", type=float, default=0.15, help="seconds added to every Graph round trip")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list each tool call's Graph round trips")
+    args = parser.parse_args(argv)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the table
+    return asyncio.run(main_async(args.latency, args.verbose))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

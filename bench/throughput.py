@@ -1,0 +1,153 @@
+"""Streamable HTTP throughput: calendar_view calls per second at 20 concurrent clients, today vs a baseline.
+
+Two servers run in turn on one loopback sandbox (``outlook-calendar-mcp sandbox serve``): this
+checkout's, and the baseline commit's (default ``aebb951``, the code before the performance work),
+checked out by this script as a git worktree in ``bench/.baseline-<commit>/`` (git-ignored) and run
+with the same interpreter (``PYTHONPATH`` = its ``src``). Each is ``serve --transport http`` (one
+process); ``--clients`` sessions each call ``calendar_view`` back to back for ``--seconds``. The
+clients speak raw JSON-RPC over one kept-alive httpx connection each (initialize, then one POST per
+call), so the load generator costs little next to the server. Rounds alternate the two servers.
+
+Printed: the best round's calls/s and the server's own CPU milliseconds per call (from /proc; steadier than
+calls/s when other processes load the machine, and the sandbox backend shares its cores).
+
+The multi-worker figure (``serve --workers N`` behind one port) comes with the remote-serving issue
+(11); when this checkout's ``serve`` has no ``--workers``, the script says so.
+
+    python bench/throughput.py [--clients 20] [--seconds 8] [--rounds 2] [--baseline aebb951]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import child, free_port, sandbox, serve_argv
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = "2027-03-10T09:00:00-08:00"
+ARGS = {"start": "2027-03-08T00:00", "end": "2027-03-15T00:00", "time_zone": "America/Los_Angeles"}
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+VERSION = "2025-06-18"
+
+
+def baseline_src(commit: str) -> str:
+    """``src`` of a worktree of ``commit`` in bench/.baseline-<commit> (made once, git-ignored)."""
+    where = ROOT / "bench" / f".baseline-{commit}"
+    if not where.exists():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return str(where / "src")
+
+
+def loaded_from(src: str) -> str:
+    """Where ``outlook_calendar_mcp`` is imported from with ``PYTHONPATH=src`` (the baseline must be its own)."""
+    code = "import outlook_calendar_mcp, sys; sys.stdout.write(outlook_calendar_mcp.__file__)"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": src}).stdout
+
+
+def message(response: httpx.Response) -> dict:
+    """The JSON-RPC answer of a POST: a JSON body, or the last ``data:`` event of an SSE stream."""
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
+        return json.loads(data[-1])
+    return response.json()
+
+
+async def session(url: str, deadline: float, counts: list[int], errors: list[str]) -> None:
+    async with httpx.AsyncClient(headers=HEADERS, timeout=60) as http:
+        init = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": VERSION, "capabilities": {}, "clientInfo": {"name": "bench-throughput", "version": "0"}}}
+        r = await http.post(url, json=init)
+        message(r)
+        headers = {"mcp-protocol-version": VERSION}
+        if sid := r.headers.get("mcp-session-id"):
+            headers["mcp-session-id"] = sid
+        await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+        n = 0
+        while time.perf_counter() < deadline:
+            n += 1
+            call = {"jsonrpc": "2.0", "id": n, "method": "tools/call",
+                    "params": {"name": "calendar_view", "arguments": ARGS}}
+            answer = message(await http.post(url, json=call, headers=headers))
+            if "error" in answer or answer.get("result", {}).get("isError"):
+                errors.append(json.dumps(answer)[:200])
+                return
+            counts.append(1)
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(url: str, pid: int, clients: int, seconds: float) -> tuple[float, float]:
+    """(calls per second, server CPU milliseconds per call)."""
+    counts: list[int] = []
+    errors: list[str] = []
+    warm = time.perf_counter() + 1.0
+    await asyncio.gather(*(session(url, warm, [], errors) for _ in range(clients)))
+    cpu, began = cpu_seconds(pid), time.perf_counter()
+    await asyncio.gather(*(session(url, began + seconds, counts, errors) for _ in range(clients)))
+    elapsed, cpu = time.perf_counter() - began, cpu_seconds(pid) - cpu
+    if errors:
+        raise RuntimeError(f"calls failed: {errors[0]}")
+    return len(counts) / elapsed, cpu * 1000 / max(1, len(counts))
+
+
+def has_workers() -> bool:
+    out = subprocess.run([sys.executable, "-m", "outlook_calendar_mcp", "serve", "--help"], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    return "--workers" in out.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--baseline", default="aebb951", help="commit to compare with (checked out as a worktree)")
+    args = parser.parse_args(argv)
+    old_src = baseline_src(args.baseline)
+    if not loaded_from(old_src).startswith(old_src):
+        raise SystemExit(f"PYTHONPATH={old_src} does not load the baseline's package: {loaded_from(old_src)}")
+    figures: dict[str, list[tuple[float, float]]] = {"this checkout": [], f"baseline {args.baseline}": []}
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as name:
+        tmp = Path(name)
+        with sandbox(tmp, now=NOW) as backend:
+            for _ in range(args.rounds):
+                for label, src in ((f"baseline {args.baseline}", old_src), ("this checkout", str(ROOT / "src"))):
+                    port = free_port()
+                    with child(serve_argv(sys.executable, "http", backend, port), tmp, port, src) as proc:
+                        url = f"http://127.0.0.1:{port}/mcp"
+                        figures[label].append(asyncio.run(measure(url, proc.pid, args.clients, args.seconds)))
+    best = {label: max(v[0] for v in values) for label, values in figures.items()}
+    cpu = {label: min(v[1] for v in values) for label, values in figures.items()}
+    print(f"streamable HTTP, {args.clients} concurrent clients calling calendar_view for {args.seconds:.0f} s, "
+          f"one server process, loopback sandbox backend ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
+    for label, values in figures.items():
+        print(f"  {label:24} {best[label]:7.1f} calls/s, server CPU {cpu[label]:5.2f} ms per call "
+              f"(rounds: {', '.join(f'{v[0]:.1f}' for v in values)})")
+    base = f"baseline {args.baseline}"
+    print(f"  ratio: {best['this checkout'] / best[base]:.2f}x the baseline's calls/s (target >= 2.5x); "
+          f"server CPU per call {cpu[base] / cpu['this checkout']:.2f}x less (the machine's other load moves calls/s, "
+          "barely CPU per call; the sandbox backend shares the 2 cores)")
+    if not has_workers():
+        print("  multi-worker figure: not measured: `serve` has no --workers in this checkout (issue 11 adds it)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""calendarView pages under concurrent writes: a listing is the calendar as it was at its first page.
+
+The sandbox keeps a window's expanded instances per (request, data version) and names that snapshot in
+each nextLink (sandbox/models/snapshots.py). These tests write between pages — an event added before
+the page already read, one deleted from a page not read yet, an occurrence moved — and check that the
+pages, followed to the end, hold every instance of the first moment exactly once; and that a new first
+page sees the writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from outlook_calendar_mcp.sandbox.models.snapshots import Snapshots
+
+from .conftest import Client
+
+WINDOW = {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}
+
+
+def page(client: Client, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+    r = client.get(url, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def ids(body: dict[str, Any]) -> list[str]:
+    return [e["id"] for e in body["value"]]
+
+
+def whole(client: Client, params: dict[str, str]) -> list[str]:
+    body, out = page(client, "me/calendarView", params), []
+    while True:
+        out += ids(body)
+        if "@odata.nextLink" not in body:
+            return out
+        body = page(client, body["@odata.nextLink"])
+
+
+def new_event(client: Client, subject: str, start: str, end: str) -> str:
+    r = client.post("me/events", json={"subject": subject, "start": {"dateTime": start, "timeZone": "UTC"},
+                                       "end": {"dateTime": end, "timeZone": "UTC"}})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_writes_between_pages_neither_skip_nor_repeat(client: Client) -> None:
+    params = {**WINDOW, "$top": "3", "$orderby": "start/dateTime", "$select": "subject,start"}
+    before = whole(client, params)
+    assert len(before) > 9, "the seeded month should span several pages"
+
+    first = page(client, "me/calendarView", params)
+    seen = ids(first)
+    # Writes between pages: one event before everything read so far, one deletion further on.
+    added = new_event(client, "Inserted before page one", "2026-03-01T01:00:00", "2026-03-01T02:00:00")
+    doomed = before[-2]
+    assert client.delete(f"me/events/{doomed}").status_code == 204
+    body = first
+    while "@odata.nextLink" in body:
+        body = page(client, body["@odata.nextLink"])
+        seen += ids(body)
+
+    counts = Counter(seen)
+    assert [i for i, n in counts.items() if n > 1] == [], "an instance came twice"
+    assert seen == before, "the pages are not the calendar as it was at the first page"
+    assert added not in seen
+
+    # A new listing starts from the calendar as it is now.
+    after = whole(client, params)
+    assert added in after and doomed not in after
+    assert len(after) == len(before)
+
+
+def test_first_page_reflects_each_write(client: Client) -> None:
+    params = {**WINDOW, "$top": "5", "$orderby": "start/dateTime"}
+    assert page(client, "me/calendarView", params)["value"]  # builds and keeps the window
+    added = new_event(client, "Very first", "2026-03-01T00:30:00", "2026-03-01T00:45:00")
+    assert ids(page(client, "me/calendarView", params))[0] == added
+    r = client.patch(f"me/events/{added}", json={"subject": "Renamed first"})
+    assert r.status_code == 200, r.text
+    assert page(client, "me/calendarView", params)["value"][0]["subject"] == "Renamed first"
+    assert client.delete(f"me/events/{added}").status_code == 204
+    assert added not in ids(page(client, "me/calendarView", params))
+
+
+def test_a_snapshot_serves_only_the_window_it_was_cut_from(client: Client) -> None:
+    params = {**WINDOW, "$top": "2"}
+    link = page(client, "me/calendarView", params)["@odata.nextLink"]
+    snapshot = link.split("snapshot=")[1].split("&")[0]
+    other = {"startDateTime": "2026-03-03T00:00:00Z", "endDateTime": "2026-03-04T00:00:00Z"}
+    # The same snapshot id with another window is not that window's listing: the window's own is built.
+    body = page(client, "me/calendarView", {**other, "$top": "50", "snapshot": snapshot})
+    direct = page(client, "me/calendarView", {**other, "$top": "50"})
+    assert ids(body) == ids(direct)
+    assert all(e["start"]["dateTime"] < "2026-03-04" for e in body["value"])
+
+
+def test_unknown_snapshot_is_built_again(client: Client) -> None:
+    params = {**WINDOW, "$top": "4", "$orderby": "start/dateTime"}
+    expected = ids(page(client, "me/calendarView", {**params, "$skip": "4"}))
+    assert ids(page(client, "me/calendarView", {**params, "$skip": "4", "snapshot": "gone"})) == expected
+
+
+def test_the_cache_stays_bounded() -> None:
+    cache = Snapshots(keep=3, max_items=10)
+    for version in range(6):
+        cache.items("month", version, None, lambda: list(range(4)))
+    assert len(cache) == 2 and cache.entries == 8  # at most 10 entries: two lists of 4
+    first, items = cache.items("month", 6, None, lambda: list(range(4)))
+    assert cache.items("month", 6, first, lambda: [])[1] is items  # a later page reads its own snapshot
+    cache.items("week", 6, None, lambda: list(range(20)))  # larger than the budget alone: kept, the rest dropped
+    assert len(cache) == 1
