@@ -3,7 +3,8 @@
 Time: "now" is the instant of tests/instants.py (``OUTLOOK_MCP_TEST_NOW``, a fixed default
 otherwise), never the system's. The ``clock`` fixture is a Clock travelling from it; at configure
 time ``OUTLOOK_MCP_NOW`` is set to it, so every Settings and every server the tests start as a
-child process (``--now``) runs on the same instant.
+child process (``--now``) runs on the same instant. ``OUTLOOK_MCP_RATE_LIMIT`` is 0 in this process unless set
+(see :func:`pytest_configure`).
 
 The whole suite checks every request a GraphClient sends against Graph's contract.
 
@@ -125,6 +126,10 @@ def _xdist_controller(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     global _recorder
     os.environ["OUTLOOK_MCP_NOW"] = suite_instant().isoformat()
+    # In-process servers of the suite run on frozen or travelling clocks, where "a minute" can last a whole
+    # module: no rate limit unless a test sets one (tests/e2e/test_rate_limit.py, tests/remote/). Servers
+    # started as children with tests/servers.server_env keep the default (120 a minute, on a ticking clock).
+    os.environ.setdefault("OUTLOOK_MCP_RATE_LIMIT", "0")
     if _xdist_controller(config):
         return
     from outlook_calendar_mcp.graph.client import GraphClient

@@ -5,7 +5,7 @@ Calendar writes reach other people and cannot be undone, so each call of a writi
 (the identifying arguments only: event, calendar, attachment, permission, reminder, group, mailbox; never a
 subject, body, comment or file content), each Graph write it sent (``method``, ``path``, ``status``,
 ``request_id``, ``outcome``: ok, recovered, failed, unknown) and the call's ``outcome`` (ok, recovered,
-preview, declined, refused, failed, unknown) with the error class when it failed. Never a token, never a body.
+preview, declined, refused, rate_limited, failed, unknown) with the error class when it failed. Never a token, never a body.
 
 Files: ``<data dir>/audit/<user>.jsonl`` (the user key made safe for a file name). ``outlook-calendar-mcp audit
 [--since 1h] [--user X]`` prints them, oldest first.

@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     state_url: str | None = Field(None, description="redis://… : state shared by several workers; None = SQLite")
     state_key: SecretStr | None = Field(None, description="encrypts the token cache kept in the state store")
     sandbox_ca: Path | None = Field(None, description="CA certificate of the sandbox's HTTPS; default data_dir")
+    rate_limit: int = Field(
+        120, ge=0, description="tool calls per minute per person (tenant:user, or the local user); 0 = no limit"
+    )
 
     @field_validator("oauth_audience", "allowed_origins", mode="before")
     @classmethod

@@ -334,6 +334,7 @@ async def calendar_mcp(
         data_dir=tmp_path,
         cache_dir=tmp_path,
         confirm_sends=False,
+        rate_limit=0,  # a pinned clock is one minute forever: an agent's test is never rate limited
     )
     graph = build_graph(settings, clock=calendar_sandbox.clock, sandbox=calendar_sandbox.sandbox)
     server = create_server(settings, graph, handles=Handles())

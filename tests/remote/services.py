@@ -189,12 +189,13 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def cluster(tmp_path: Path, sandbox: RemoteSandbox, redis_url: str, n: int) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, sandbox: RemoteSandbox, redis_url: str, n: int, **more: str) -> Iterator[Cluster]:
+    """``more``: further settings of every worker (``OUTLOOK_MCP_RATE_LIMIT="5"``)."""
     ports = [free_port() for _ in range(n)]
     lb_port = free_port()
     public = f"http://127.0.0.1:{lb_port}/mcp"
     env = oauth_env(sandbox, OUTLOOK_MCP_STATE_URL=redis_url, OUTLOOK_MCP_STATE_KEY=STATE_KEY,
-                    OUTLOOK_MCP_PUBLIC_URL=public)
+                    OUTLOOK_MCP_PUBLIC_URL=public, **more)
     with contextlib.ExitStack() as stack:
         workers = [stack.enter_context(child(["serve", "--transport", "http", "--auth", "oauth", "--port", str(p)], env,
                                              p, tmp_path / f"worker-{i}.log"))

@@ -141,6 +141,27 @@ def test_the_redis_data_is_per_person(stack: tuple[RemoteSandbox, Cluster]) -> N
     assert len(people) == 2, keys
 
 
+def test_the_audit_trail_is_per_person(stack: tuple[RemoteSandbox, Cluster]) -> None:
+    """<data dir>/audit/<tid:oid>.jsonl: one file per person (every worker appends to it), only their own calls."""
+    sandbox, lb = stack
+    trails = sorted((Path(sandbox.env["OUTLOOK_MCP_DATA_DIR"]) / "audit").glob("*.jsonl"))
+    assert len(trails) == 2, trails
+    entries = {t.name: [json.loads(line) for line in t.read_text().splitlines()] for t in trails}
+    users = {name: {e["user"] for e in lines} for name, lines in entries.items()}
+    assert all(len(u) == 1 for u in users.values()) and len(set.union(*users.values())) == 2, users
+    assert all(re.fullmatch(r"[\w-]+:[\w-]+", next(iter(u))) for u in users.values())  # tenant id:user object id
+    by_outcome = {name: sorted(e["outcome"] for e in lines) for name, lines in entries.items()}
+    # Dana: her event, the preview, the confirmed invitation, the spent token's new preview; Alex: his replay
+    assert sorted(by_outcome.values()) == [["ok", "ok", "preview", "preview"], ["preview"]], by_outcome
+    dana = next(lines for lines in entries.values() if len(lines) == 4)
+    assert all(r["method"] == "POST" and r["outcome"] == "ok" for e in dana for r in e["requests"])
+    assert sum(len(e["requests"]) for e in dana) == 2
+    everything = " ".join(t.read_text() for t in trails)
+    assert not SECRET_SHAPES.search(everything) and STATE_KEY not in everything
+    assert "Dana" not in everything  # subjects are not written down, only targets
+    _ = lb
+
+
 def children_of(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):

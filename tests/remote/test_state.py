@@ -16,6 +16,7 @@ from outlook_calendar_mcp.state import StateStore, acting_as
 from outlook_calendar_mcp.state.redis import PREFIX, RedisState
 from outlook_calendar_mcp.state.sqlite import SqliteState
 from outlook_calendar_mcp.state.tokens import TokenCacheStore
+from outlook_calendar_mcp.tools.rate import RateLimit, RateLimited
 
 GRAPH_ID = "AAMkAGI2TG93AAA=" + "x" * 120
 ALICE, BOB = "tenant-1:alice-oid", "tenant-1:bob-oid"
@@ -109,3 +110,66 @@ def test_token_cache_is_encrypted_in_redis(redis_url: str) -> None:
     other = TokenCacheStore(store, "a different key of 32 characters!!")
     assert not list(other.load(ALICE).search(msal.TokenCache.CredentialType.REFRESH_TOKEN))
     assert not list(caches.load(BOB).search(msal.TokenCache.CredentialType.REFRESH_TOKEN))
+
+
+def test_incr_counts_atomically_under_contention(store: StateStore) -> None:
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def bump() -> None:
+        for _ in range(5):
+            n = store.incr("rate:x", ttl_s=120)
+            with lock:
+                seen.append(n)
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seen) == list(range(1, 41))  # every call got its own number: none lost, none repeated
+    assert store.incr("rate:y", ttl_s=120) == 1 and store.incr("rate:x", ttl_s=120) == 41
+
+
+def test_sqlite_counter_expires_on_the_clock(tmp_path: Path) -> None:
+    clock = Clock(dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC), frozen=True)
+    s = SqliteState(tmp_path / "s.db", clock=clock)
+    assert [s.incr("n", ttl_s=60) for _ in range(3)] == [1, 2, 3]
+    clock.set(dt.datetime(2027, 3, 10, 12, 0, 59, tzinfo=dt.UTC))
+    assert s.incr("n", ttl_s=60) == 4  # a later increment does not extend the counter's life
+    clock.set(dt.datetime(2027, 3, 10, 12, 1, tzinfo=dt.UTC))
+    assert s.incr("n", ttl_s=60) == 1
+    assert s._db.execute("SELECT count(*) FROM kv").fetchone() == (1,)  # the expired counter is gone
+
+
+def test_redis_counter_gets_one_expiry(redis_url: str) -> None:
+    import redis
+
+    store = RedisState(redis_url)
+    raw = redis.Redis.from_url(redis_url)
+    assert store.incr("rate:z", ttl_s=120) == 1
+    raw.expire(PREFIX + "rate:z", 30)  # as if 90 s had passed
+    assert store.incr("rate:z", ttl_s=120) == 2
+    assert 0 < raw.ttl(PREFIX + "rate:z") <= 30  # INCR kept it, EXPIRE NX did not push it back
+
+
+def test_rate_limit_is_per_person_and_per_minute(store: StateStore) -> None:
+    clock = Clock(dt.datetime(2027, 3, 10, 12, 0, 15, tzinfo=dt.UTC), frozen=True)
+    limit = RateLimit(3, store, clock)
+    with acting_as(ALICE):
+        for _ in range(3):
+            limit.take("calendar_view")
+        with pytest.raises(RateLimited, match=r"at most 3 tool calls per minute per person.*try again in 45 s"):
+            limit.take("get_event")
+    with acting_as(BOB):
+        for _ in range(3):
+            limit.take("calendar_view")  # Alice's calls are not Bob's
+    # another process on the same store (a worker sharing Redis) sees Alice's count
+    with acting_as(ALICE), pytest.raises(RateLimited):
+        RateLimit(3, store, clock).take("calendar_view")
+    clock.set(dt.datetime(2027, 3, 10, 12, 1, tzinfo=dt.UTC))  # the next minute
+    with acting_as(ALICE):
+        limit.take("calendar_view")
+    with acting_as(ALICE):
+        for _ in range(10):
+            RateLimit(0, store, clock).take("calendar_view")  # 0: no limit

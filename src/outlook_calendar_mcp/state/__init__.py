@@ -1,7 +1,8 @@
 """What the server keeps between calls, behind one small interface, and whose it is.
 
 :class:`StateStore` is the interface: ``get``/``put``/``delete`` of text values with an optional time to
-live, and ``claim(key, ttl_s)`` (set if absent, atomically: single-use tokens). Two implementations:
+live, ``claim(key, ttl_s)`` (set if absent, atomically: single-use tokens) and ``incr(key, ttl_s)`` (an
+atomic counter: rate limits). Two implementations:
 
 * :class:`~.sqlite.SqliteState` - a SQLite file under the data directory (the default: one process, one
   person, nothing to run);
@@ -10,7 +11,7 @@ live, and ``claim(key, ttl_s)`` (set if absent, atomically: single-use tokens). 
 Everything kept is per person: :func:`user_key` is the current caller's key (``tenant id:user object id``
 in remote mode, ``local`` otherwise), set for a request with :func:`acting_as`. Handles (:mod:`..ids`) and
 sync state (:mod:`..calendar.sync_state`) put it in every key, so one person's state never resolves for
-another.
+another; so do the rate limits (:mod:`..tools.rate`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ class StateStore(Protocol):
 
     def claim(self, key: str, ttl_s: float, value: str = "1") -> bool:
         """Set ``key`` only if it is absent (or expired); True for the one caller that set it."""
+        ...
+
+    def incr(self, key: str, ttl_s: float) -> int:
+        """Add one to the counter ``key`` and return its new value, atomically across every process sharing
+        the store; a counter that is absent (or expired) starts at 1 and expires ``ttl_s`` after that."""
         ...
 
     def close(self) -> None: ...

@@ -1,7 +1,7 @@
 """The shared state store: Redis (``OUTLOOK_MCP_STATE_URL=redis://host:6379/0``), for several workers.
 
 Keys are prefixed (``outlook-mcp:``) so the server can share a Redis database; ``claim`` is ``SET NX EX``,
-atomic across every worker. Secret values (the msal token cache) are encrypted by the caller
+atomic across every worker; ``incr`` is ``INCR`` + ``EXPIRE NX`` in one transaction (Redis 7). Secret values (the msal token cache) are encrypted by the caller
 (:mod:`.tokens`) before they get here: this module stores what it is given.
 """
 
@@ -39,6 +39,13 @@ class RedisState:
 
     def claim(self, key: str, ttl_s: float, value: str = "1") -> bool:
         return bool(self._redis.set(PREFIX + key, value, nx=True, ex=self._ttl(ttl_s)))
+
+    def incr(self, key: str, ttl_s: float) -> int:
+        pipe = self._redis.pipeline(transaction=True)  # MULTI/EXEC: the count and its expiry together
+        pipe.incr(PREFIX + key)
+        pipe.expire(PREFIX + key, self._ttl(ttl_s) or 1, nx=True)  # only a new counter gets an expiry
+        count, _ = pipe.execute()
+        return int(count)
 
     def ping(self) -> None:
         self._redis.ping()

@@ -5,7 +5,8 @@ A tool is a short async function: validate its input, call an operation of
 :class:`~outlook_calendar_mcp.graph.GraphClient`), shape the answer through
 :mod:`..views`. :func:`tool` builds it as the SDK's public ``Tool`` with all
 four annotation hints, wrapped in the error boundary (anticipated failures:
-Graph errors, bad times, unknown handles, bad input, become ``ToolError``
+Graph errors, bad times, unknown handles, bad input, a person over their rate
+limit (:mod:`.rate`), become ``ToolError``
 with a message that says what to fix; anything else is a crash the SDK
 reports without taking the server down), and collects it in a
 :data:`Toolbox` that ``server.create_server`` hands to ``MCPServer(tools=)``.
@@ -41,6 +42,7 @@ from ..ids import UnknownHandle
 from . import limits
 from .confirm import Confirmation, Declined, Preview, asker, decide
 from .policy import CALL_TIMEOUT_S, Policy
+from .rate import RateLimited
 from .schema import lean, nulls_as_absent, shallow_output
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
@@ -103,6 +105,8 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
             outcome, error = "ok", None
             with outcomes.collect() as calls:
                 try:
+                    if policy is not None and policy.rate is not None:
+                        policy.rate.take(fn.__name__)  # before anything reaches Graph
                     with anyio.fail_after(policy.call_timeout_s if policy else CALL_TIMEOUT_S):
                         limits.check(fn.__name__, arguments, _today(policy))
                         if confirm is not None:
@@ -115,6 +119,9 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
                         outcome = "recovered"
                         answer.content.append(TextContent(type="text", text=" ".join(calls.notes)))
                     return answer
+                except RateLimited:
+                    outcome = "rate_limited"
+                    raise
                 except Declined as e:
                     outcome = "declined"
                     raise ToolError(str(e)) from None

@@ -11,7 +11,8 @@
   for :data:`TOKEN_TTL_S` seconds, once (``claims``).
 
 :meth:`Policy.bind` gives it what the error boundary needs from the server: the
-services (clock, user key, settings), the audit trail and the claim store.
+services (clock, user key, settings), the audit trail, the claim store and the
+per-person rate limit (:mod:`.rate`, counted in that same store).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from ..audit import AuditLog
     from ..calendar import Services
     from ..state import StateStore
+    from .rate import RateLimit
 
 TOKEN_TTL_S = 600.0  # a confirmation token expires ten minutes after its preview
 CALL_TIMEOUT_S = 300.0  # no tool call outlives this (retries, uploads and all)
@@ -91,19 +93,22 @@ class Policy:
     services: Services | None = None  # set by bind(): clock, user key, settings
     audit: AuditLog | None = None  # the audit trail of writes (set by bind)
     claims: StateStore | None = None  # single use of confirmation tokens (set by bind; Redis in a shared deployment)
+    rate: RateLimit | None = None  # calls per minute per person (set by bind from settings.rate_limit)
     call_timeout_s: float = CALL_TIMEOUT_S
     # A stateless HTTP server (every request its own connection, maybe on another worker): no session to
     # bind a confirmation token to, so it is bound to the person and the arguments only.
     sessionless: bool = False
 
     def bind(self, svc: Services, *, claims: StateStore | None = None, audit: AuditLog | None = None) -> None:
-        """Give the error boundary the server's services, audit trail and claim store (defaults: files under
-        the data directory)."""
+        """Give the error boundary the server's services, audit trail, claim store (defaults: files under
+        the data directory) and rate limit (counted in the claim store: shared by workers on Redis)."""
         from ..audit import AuditLog  # noqa: PLC0415 - tools/ imports policy; keep the graph of imports flat
+        from .rate import RateLimit  # noqa: PLC0415 - same
 
         self.services = svc
         self.audit = audit or self.audit or AuditLog(svc.settings.data_dir / "audit", svc.clock)
         self.claims = claims or self.claims or svc.handles.store  # the one state store (SQLite, or Redis shared)
+        self.rate = RateLimit(svc.settings.rate_limit, self.claims, svc.clock)
 
     def __call__(self, name: str, annotations: ToolAnnotations) -> bool:
         self.seen.add(name)
