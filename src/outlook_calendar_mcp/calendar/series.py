@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from .. import timezones as tz
 from .. import views
-from ..graph import GraphError
+from ..graph import BatchRequest, GraphError, GraphResponse
 from .bodies import recurrence_body, times_body
 from .errors import InputError
 from .events import event_path, quote_id, recurrence_change
@@ -145,18 +145,30 @@ async def end_series(svc: Services, t: Target, master: dict[str, Any], last_day:
 
 
 async def series_rules(svc: Services, t: Target, docs: list[dict[str, Any]]) -> dict[str, str]:
-    """The short RRULE of each series whose occurrences are among ``docs`` (one read per series), by the
-    master's handle: Graph's occurrences carry no rule of their own."""
-    rules: dict[str, str] = {}
+    """The short RRULE of each series whose occurrences are among ``docs``, by the master's handle: Graph's
+    occurrences carry no rule of their own. One read per series, all in one round trip (``$batch``) when
+    there are several."""
     masters = {d["seriesMasterId"] for d in docs if d.get("seriesMasterId")}
     masters -= {d["id"] for d in docs if d.get("type") == "seriesMaster"}  # a listed master shows its own
-    for master_id in sorted(masters):
+    ids = sorted(masters)
+    reads = [BatchRequest("GET", event_path(t, i), params={"$select": "recurrence"}) for i in ids]
+    if len(reads) == 1:
         try:
-            with explain_access(t, writing=False):
-                master = await svc.graph.get(event_path(t, master_id), params={"$select": "recurrence"})
+            answers: list[GraphResponse | GraphError] = [
+                await svc.graph.request("GET", reads[0].path, params=reads[0].params)
+            ]
+        except GraphError as e:
+            answers = [e]
+    else:
+        try:
+            answers = await svc.graph.batch(reads) if reads else []
         except GraphError:
+            return {}  # rules we cannot read are left out, the occurrences are still shown
+    rules: dict[str, str] = {}
+    for master_id, answer in zip(ids, answers, strict=True):
+        if isinstance(answer, GraphError):
             continue  # a rule we cannot read is left out, the occurrences are still shown
-        rule = views.short_rule(master.get("recurrence"))
+        rule = views.short_rule((answer.json() or {}).get("recurrence"))
         if rule:
             rules[svc.handles.handle("event", master_id)] = rule
     return rules
