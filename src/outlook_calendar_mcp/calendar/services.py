@@ -45,6 +45,16 @@ class Services:
     zone_denied: set[str] = field(default_factory=set)
     # Delta links of sync_events (data_dir/sync.db), opened on first use: see sync.sync_state.
     sync_state: SyncState | None = None
+    # Series rules read lately ((user, master id) -> (read at, rule)), see series.series_rules: kept
+    # SERIES_RULE_TTL_S and forgotten whenever this server sends Graph a write.
+    series_rule_cache: dict[tuple[str, str], tuple[float, str | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.graph.on_request.append(self._forget_on_write)
+
+    def _forget_on_write(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> None:
+        if method.upper() not in ("GET", "HEAD"):
+            self.series_rule_cache.clear()
 
     def user_key(self) -> str:
         """Who the server acts for, as a stable key (confirmation tokens, the audit trail): the app-only
