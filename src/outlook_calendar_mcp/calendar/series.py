@@ -157,7 +157,7 @@ async def series_rules(svc: Services, t: Target, docs: list[dict[str, Any]]) -> 
     the others are read, all in one round trip (``$batch``) when there are several."""
     masters = {d["seriesMasterId"] for d in docs if d.get("seriesMasterId")}
     masters -= {d["id"] for d in docs if d.get("type") == "seriesMaster"}  # a listed master shows its own
-    user, now = user_key(), svc.clock.now().timestamp()
+    user, now, writes = user_key(), svc.clock.now().timestamp(), svc.writes_seen
     known: dict[str, str | None] = {}
     for master_id in masters:
         cached = svc.series_rule_cache.get((user, master_id))
@@ -181,7 +181,8 @@ async def series_rules(svc: Services, t: Target, docs: list[dict[str, Any]]) -> 
         if isinstance(answer, GraphError):
             continue  # a rule we cannot read is left out, the occurrences are still shown
         known[master_id] = views.short_rule((answer.json() or {}).get("recurrence"))
-        svc.series_rule_cache[(user, master_id)] = (now, known[master_id])
+        if svc.writes_seen == writes:  # no write sent or finished meanwhile: what was read is current
+            svc.series_rule_cache[(user, master_id)] = (now, known[master_id])
     rules: dict[str, str] = {}
     for master_id in sorted(known):
         rule = known[master_id]
