@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from .. import timezones as tz
 from .. import views
-from ..graph import GraphError
+from ..graph import BatchRequest, GraphError, GraphResponse
+from ..state import user_key
 from .bodies import recurrence_body, times_body
 from .errors import InputError
 from .events import event_path, quote_id, recurrence_change
@@ -144,19 +145,47 @@ async def end_series(svc: Services, t: Target, master: dict[str, Any], last_day:
         )
 
 
+SERIES_RULE_TTL_S = 30.0
+"""How long a series' rule read for calendar_view is shown without reading it again. The server forgets
+every rule when it sends a write, so its own changes show at once; a change made elsewhere (Outlook,
+another worker) shows within this time."""
+
+
 async def series_rules(svc: Services, t: Target, docs: list[dict[str, Any]]) -> dict[str, str]:
-    """The short RRULE of each series whose occurrences are among ``docs`` (one read per series), by the
-    master's handle: Graph's occurrences carry no rule of their own."""
-    rules: dict[str, str] = {}
+    """The short RRULE of each series whose occurrences are among ``docs``, by the master's handle: Graph's
+    occurrences carry no rule of their own. Rules read in the last :data:`SERIES_RULE_TTL_S` are reused;
+    the others are read, all in one round trip (``$batch``) when there are several."""
     masters = {d["seriesMasterId"] for d in docs if d.get("seriesMasterId")}
     masters -= {d["id"] for d in docs if d.get("type") == "seriesMaster"}  # a listed master shows its own
-    for master_id in sorted(masters):
+    user, now, writes = user_key(), svc.clock.now().timestamp(), svc.writes_seen
+    known: dict[str, str | None] = {}
+    for master_id in masters:
+        cached = svc.series_rule_cache.get((user, master_id))
+        if cached is not None and 0 <= now - cached[0] < SERIES_RULE_TTL_S:
+            known[master_id] = cached[1]
+    ids = sorted(masters - known.keys())
+    reads = [BatchRequest("GET", event_path(t, i), params={"$select": "recurrence"}) for i in ids]
+    if len(reads) == 1:
         try:
-            with explain_access(t, writing=False):
-                master = await svc.graph.get(event_path(t, master_id), params={"$select": "recurrence"})
+            answers: list[GraphResponse | GraphError] = [
+                await svc.graph.request("GET", reads[0].path, params=reads[0].params)
+            ]
+        except GraphError as e:
+            answers = [e]
+    else:
+        try:
+            answers = await svc.graph.batch(reads) if reads else []
         except GraphError:
+            answers = [GraphError("$batch failed")] * len(reads)
+    for master_id, answer in zip(ids, answers, strict=True):
+        if isinstance(answer, GraphError):
             continue  # a rule we cannot read is left out, the occurrences are still shown
-        rule = views.short_rule(master.get("recurrence"))
+        known[master_id] = views.short_rule((answer.json() or {}).get("recurrence"))
+        if svc.writes_seen == writes:  # no write sent or finished meanwhile: what was read is current
+            svc.series_rule_cache[(user, master_id)] = (now, known[master_id])
+    rules: dict[str, str] = {}
+    for master_id in sorted(known):
+        rule = known[master_id]
         if rule:
             rules[svc.handles.handle("event", master_id)] = rule
     return rules

@@ -7,6 +7,7 @@ It knows how to name a mailbox in a Graph path (:meth:`Services.mb`), which time
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,32 @@ class Services:
     zone_denied: set[str] = field(default_factory=set)
     # Delta links of sync_events (data_dir/sync.db), opened on first use: see sync.sync_state.
     sync_state: SyncState | None = None
+    # Series rules read lately ((user, master id) -> (read at, rule)), see series.series_rules: kept
+    # SERIES_RULE_TTL_S and forgotten whenever this server sends Graph a write.
+    series_rule_cache: dict[tuple[str, str], tuple[float, str | None]] = field(default_factory=dict)
+
+    # Bumped by every write (sent, and its tool done): a rule read while one was under way is not kept.
+    writes_seen: int = 0
+
+    def __post_init__(self) -> None:
+        self.graph.on_request.append(self._forget_on_write)
+
+    def _forget_on_write(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> None:
+        if method.upper() in ("GET", "HEAD"):
+            return
+        if url.split("?", 1)[0].endswith("/$batch") and body:  # a batch is a write only when a request in it is
+            try:
+                inner = {str(r.get("method", "")).upper() for r in json.loads(body).get("requests") or []}
+            except (ValueError, AttributeError):
+                inner = {"?"}
+            if inner <= {"GET", "HEAD"}:
+                return
+        self.forget_series_rules()
+
+    def forget_series_rules(self) -> None:
+        """A write was sent or finished: rules read before it may be stale."""
+        self.writes_seen += 1
+        self.series_rule_cache.clear()
 
     def user_key(self) -> str:
         """Who the server acts for, as a stable key (confirmation tokens, the audit trail): the app-only

@@ -21,9 +21,11 @@ class SqliteState:
         self._clock = clock or Clock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA busy_timeout = 5000")
+        # Write-ahead log, synced at checkpoints rather than at every commit: a new handle costs ~0.1 ms
+        # instead of an fsync (~15 ms here; a month's view mints hundreds). A power cut may lose the last
+        # few commits (handles minted again on the next view); workers sharing the file still see one
+        # another's commits at once. Every tool call writes too (the rate counter, tools/rate.py).
         if str(path) != ":memory:":
-            # every tool call writes (the rate counter, tools/rate.py): WAL makes that a fraction of a millisecond
-            # instead of a journal fsync per call; still one file shared safely by the processes of one host
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL)")

@@ -153,6 +153,8 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
                         + (" unless the audit trail shows a write." if calls.writes else ".")
                     ) from None
                 finally:
+                    if records and policy is not None and policy.services is not None:
+                        policy.services.forget_series_rules()  # a read overlapping this write must not be kept
                     if records and policy is not None and policy.audit is not None and policy.services is not None:
                         policy.audit.record(
                             user=policy.services.user_key(),
