@@ -57,8 +57,6 @@ from .errors import (
 
 if TYPE_CHECKING:
     import httpx
-
-    from .batch import BatchRequest
 else:  # imported at the first Graph request: listing tools needs no HTTP client (see lazy.py)
     httpx = lazy_module("httpx")
 
@@ -76,6 +74,18 @@ __all__ = [
 logger = logging.getLogger("outlook_calendar_mcp.graph")
 
 MAX_BACKOFF_S = 30.0
+
+
+class Batched(Protocol):
+    """One request of a JSON batch, as :meth:`GraphClient.batch` sends it (graph/batch.py's ``BatchRequest``;
+    a protocol here so that the client does not import the module that imports it)."""
+
+    @property
+    def retryable(self) -> bool: ...
+
+    def entry(self, request_id: str) -> dict[str, Any]: ...
+
+    def outcome(self, answer: Mapping[str, Any], root: str, now: float) -> GraphResponse | GraphError: ...
 
 
 @runtime_checkable
@@ -573,7 +583,7 @@ class GraphClient:
         await self.request("DELETE", path, **kw)
 
     # --- JSON batching (graph/batch.py) ----------------------------------------------
-    async def batch(self, requests: Sequence[BatchRequest], *, beta: bool = False) -> list[GraphResponse | GraphError]:
+    async def batch(self, requests: Sequence[Batched], *, beta: bool = False) -> list[GraphResponse | GraphError]:
         """Send independent requests in one round trip (``POST /$batch``, 20 per batch); in order, each one's
         response or the error it ended with (returned, not raised: one failure does not hide the others).
 
