@@ -601,6 +601,19 @@ async def test_find_people(harness: Harness, query: str, email: str, name: str) 
     assert len({p["email"] for p in got["people"]}) == len(got["people"])
 
 
+@pytest.mark.parametrize("query", ["Olivia", "olivia.chen", "woodgrovebank"])
+async def test_find_people_finds_a_personal_contact(harness: Harness, query: str) -> None:
+    """Olivia Chen is only in Adele's contacts: not in the directory, in no meeting; found by name and by a
+    fragment of her address (/me/people ranks her as a PersonalContact)."""
+    olivia = "olivia.chen@woodgrovebank.com"
+    assert harness.store.mailbox(olivia) is None
+    assert not harness.store.db.execute("SELECT 1 FROM events WHERE doc LIKE ?", (f"%{olivia}%",)).fetchall()
+    got = await harness.call("find_people", {"query": query})
+    first = got["people"][0]
+    assert (first["name"], first["email"], first.get("kind"), first.get("job_title")) == (
+        "Olivia Chen", olivia, "contact", "Financial Advisor")
+
+
 async def test_find_people_finds_rooms(harness: Harness) -> None:
     got = await harness.call("find_people", {"query": "Conf Room", "max_results": 3})
     assert len(got["people"]) == 3

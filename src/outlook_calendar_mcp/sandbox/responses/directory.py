@@ -110,8 +110,10 @@ def _search(text: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
 
 
 def _prefix_match(words: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
-    """Directory search is tokenized: every word must start a token of one of the fields."""
-    tokens = [t for f in fields for t in re.split(r"[\s@._\-]+", str(doc.get(f) or "").lower()) if t]
+    """Directory search is tokenized: every word must start a token of one of the fields (or the field itself:
+    'olivia.chen' finds olivia.chen@woodgrovebank.com)."""
+    values = [str(doc.get(f) or "").lower() for f in fields]
+    tokens = [t for v in values for t in re.split(r"[\s@._\-]+", v) if t] + [v for v in values if v]
     return all(any(t.startswith(w) for t in tokens) for w in words.lower().split())
 
 
