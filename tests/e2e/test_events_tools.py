@@ -471,6 +471,25 @@ async def test_list_events_returns_masters_and_singles_not_occurrences(harness: 
         [(series["handle"], "series"), (single["handle"], None)])
 
 
+async def test_list_events_spans_every_calendar_and_names_the_others(harness: Harness) -> None:
+    """Without calendar_id, list_events reads all of the user's calendars and names each event's calendar when it
+    is not the main one (as calendar_view names the calendar it shows); with calendar_id, the list names it."""
+    h = harness
+    side = (await h.call("create_calendar", {"name": "Side project"}))["calendar"]["handle"]
+    on_side = (await h.call("create_event", {"subject": "Spanning kickoff", "start": "2027-03-03T09:00",
+                                             "end": "2027-03-03T10:00", "calendar_id": side}))["event"]
+    on_main = (await h.call("create_event", {"subject": "Spanning review", "start": "2027-03-04T09:00",
+                                             "end": "2027-03-04T10:00"}))["event"]
+    listed = await h.call("list_events", {"subject_contains": "Spanning"})
+    assert [(e["handle"], e.get("calendar")) for e in listed["events"]] == [
+        (on_main["handle"], None), (on_side["handle"], "Side project")]  # newest first, across both
+    one = await h.call("list_events", {"subject_contains": "Spanning", "calendar_id": side})
+    assert one["calendar"] == "Side project" and [e["handle"] for e in one["events"]] == [on_side["handle"]]
+    assert all("calendar" not in e for e in one["events"])
+    mine_only = await h.call("list_events", {"subject_contains": "Spanning", "max_results": 1})
+    assert [e["handle"] for e in mine_only["events"]] == [on_main["handle"]] and mine_only["more"] is True
+
+
 async def test_list_event_instances_covers_a_window(harness: Harness) -> None:
     h = harness
     series = (await h.call("create_event", {"subject": "Instances", "start": "2027-03-01T09:00",
