@@ -488,6 +488,8 @@ async def test_list_events_spans_every_calendar_and_names_the_others(harness: Ha
     assert all("calendar" not in e for e in one["events"])
     mine_only = await h.call("list_events", {"subject_contains": "Spanning", "max_results": 1})
     assert [e["handle"] for e in mine_only["events"]] == [on_main["handle"]] and mine_only["more"] is True
+    bad = await h.fail("list_events", {"filter": "nosuchproperty eq 'x'"})  # one calendar's error, as itself
+    assert "nosuchproperty" in bad and "ExceptionGroup" not in bad
 
 
 async def test_list_event_instances_covers_a_window(harness: Harness) -> None:

@@ -59,15 +59,21 @@ async def across_calendars(
             await svc.graph.get_all(f"{t.base}/calendars", params={"$select": "id,name,isDefaultCalendar"})
         ).items
     pages: dict[str, Page] = {}
+    failed: list[BaseException] = []
 
     async def one(calendar_id: str) -> None:
         path = f"{t.base}/calendars/{quote(calendar_id, safe='')}/events"
-        with explain_access(t, writing=False):
-            pages[calendar_id] = await svc.graph.get_all(path, params=params, prefer=prefer, max_items=max_items)
+        try:
+            with explain_access(t, writing=False):
+                pages[calendar_id] = await svc.graph.get_all(path, params=params, prefer=prefer, max_items=max_items)
+        except Exception as e:  # raised below, as itself: a task group would wrap it in an ExceptionGroup
+            failed.append(e)
 
     async with anyio.create_task_group() as tg:
         for c in calendars:
             tg.start_soon(one, c["id"])
+    if failed:
+        raise failed[0]
     found = [
         (doc, None if c.get("isDefaultCalendar") else c.get("name") or None)
         for c in calendars
