@@ -83,6 +83,8 @@ class Event(Compact):
     importance: str | None = None
     categories: list[str] | None = None
     cancelled: bool | None = None
+    # list_events across every calendar: the calendar, when not the default one (its docs say so; not advertised)
+    calendar: str | None = Field(None, json_schema_extra={"x-detail": True})
     # detail="full" only: described by the tool's docs, left out of the advertised output schema (cost)
     id: str | None = DETAIL
     etag: str | None = DETAIL

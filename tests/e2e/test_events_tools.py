@@ -471,6 +471,27 @@ async def test_list_events_returns_masters_and_singles_not_occurrences(harness: 
         [(series["handle"], "series"), (single["handle"], None)])
 
 
+async def test_list_events_spans_every_calendar_and_names_the_others(harness: Harness) -> None:
+    """Without calendar_id, list_events reads all of the user's calendars and names each event's calendar when it
+    is not the main one (as calendar_view names the calendar it shows); with calendar_id, the list names it."""
+    h = harness
+    side = (await h.call("create_calendar", {"name": "Side project"}))["calendar"]["handle"]
+    on_side = (await h.call("create_event", {"subject": "Spanning kickoff", "start": "2027-03-03T09:00",
+                                             "end": "2027-03-03T10:00", "calendar_id": side}))["event"]
+    on_main = (await h.call("create_event", {"subject": "Spanning review", "start": "2027-03-04T09:00",
+                                             "end": "2027-03-04T10:00"}))["event"]
+    listed = await h.call("list_events", {"subject_contains": "Spanning"})
+    assert [(e["handle"], e.get("calendar")) for e in listed["events"]] == [
+        (on_main["handle"], None), (on_side["handle"], "Side project")]  # newest first, across both
+    one = await h.call("list_events", {"subject_contains": "Spanning", "calendar_id": side})
+    assert one["calendar"] == "Side project" and [e["handle"] for e in one["events"]] == [on_side["handle"]]
+    assert all("calendar" not in e for e in one["events"])
+    mine_only = await h.call("list_events", {"subject_contains": "Spanning", "max_results": 1})
+    assert [e["handle"] for e in mine_only["events"]] == [on_main["handle"]] and mine_only["more"] is True
+    bad = await h.fail("list_events", {"filter": "nosuchproperty eq 'x'"})  # one calendar's error, as itself
+    assert "nosuchproperty" in bad and "ExceptionGroup" not in bad
+
+
 async def test_list_event_instances_covers_a_window(harness: Harness) -> None:
     h = harness
     series = (await h.call("create_event", {"subject": "Instances", "start": "2027-03-01T09:00",
@@ -599,6 +620,19 @@ async def test_find_people(harness: Harness, query: str, email: str, name: str) 
     first = got["people"][0]
     assert (first["email"], first["name"]) == (email, name)
     assert len({p["email"] for p in got["people"]}) == len(got["people"])
+
+
+@pytest.mark.parametrize("query", ["Olivia", "olivia.chen", "woodgrovebank"])
+async def test_find_people_finds_a_personal_contact(harness: Harness, query: str) -> None:
+    """Olivia Chen is only in Adele's contacts: not in the directory, in no meeting; found by name and by a
+    fragment of her address (/me/people ranks her as a PersonalContact)."""
+    olivia = "olivia.chen@woodgrovebank.com"
+    assert harness.store.mailbox(olivia) is None
+    assert not harness.store.db.execute("SELECT 1 FROM events WHERE doc LIKE ?", (f"%{olivia}%",)).fetchall()
+    got = await harness.call("find_people", {"query": query})
+    first = got["people"][0]
+    assert (first["name"], first["email"], first.get("kind"), first.get("job_title")) == (
+        "Olivia Chen", olivia, "contact", "Financial Advisor")
 
 
 async def test_find_people_finds_rooms(harness: Harness) -> None:

@@ -169,7 +169,7 @@ def test_the_demo_gives_adele_invitations_to_answer_and_everyone_a_week(clock: C
     invitations = [e for e in all_pages(adele, "me/events") if not e["isOrganizer"]]
     answers = {e["subject"]: (e["organizer"]["emailAddress"]["address"], e["responseStatus"]["response"])
                for e in invitations}
-    assert answers == {"API design review": ("dana@contoso.com", "notResponded"),
+    assert answers == {"API design review": ("dana@contoso.com", "notResponded"),  # an invitee copy, unanswered
                        "Campaign retrospective": ("megan@contoso.com", "tentativelyAccepted"),
                        "Pipeline review with Sales": ("pavel@contoso.com", "tentativelyAccepted")}
     pipeline = next(e for e in all_pages(app, "users/pavel@contoso.com/events")

@@ -8,12 +8,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ..graph import Page
+import anyio
+
+from ..graph import Page, Prefer
 from .errors import InputError
 from .services import Services
 from .targets import Target, calendar_path, explain_access
 
 __all__ = [
+    "across_calendars",
     "calendar_name",
     "calendar_of",
     "calendars_of",
@@ -44,6 +47,41 @@ async def calendar_name(svc: Services, t: Target, calendar_id: str | None) -> st
     with explain_access(t, writing=False):
         doc = await svc.graph.get(calendar_path(svc, t, calendar_id), params={"$select": "name,isDefaultCalendar"})
     return None if doc.get("isDefaultCalendar") else doc.get("name") or None
+
+
+async def across_calendars(
+    svc: Services, t: Target, params: dict[str, Any], prefer: Prefer, max_items: int
+) -> tuple[list[tuple[dict[str, Any], str | None]], bool]:
+    """The events (singles and series masters) of every calendar of ``t``, newest first, each with its calendar's
+    name when that is not the default one; and whether more were left out. One listing per calendar, together."""
+    with explain_access(t, writing=False):
+        calendars = (
+            await svc.graph.get_all(f"{t.base}/calendars", params={"$select": "id,name,isDefaultCalendar"})
+        ).items
+    pages: dict[str, Page] = {}
+    failed: list[BaseException] = []
+
+    async def one(calendar_id: str) -> None:
+        path = f"{t.base}/calendars/{quote(calendar_id, safe='')}/events"
+        try:
+            with explain_access(t, writing=False):
+                pages[calendar_id] = await svc.graph.get_all(path, params=params, prefer=prefer, max_items=max_items)
+        except Exception as e:  # raised below, as itself: a task group would wrap it in an ExceptionGroup
+            failed.append(e)
+
+    async with anyio.create_task_group() as tg:
+        for c in calendars:
+            tg.start_soon(one, c["id"])
+    if failed:
+        raise failed[0]
+    found = [
+        (doc, None if c.get("isDefaultCalendar") else c.get("name") or None)
+        for c in calendars
+        for doc in pages[c["id"]].items
+    ]
+    found.sort(key=lambda pair: (pair[0].get("start") or {}).get("dateTime") or "", reverse=True)
+    more = len(found) > max_items or any(p.more for p in pages.values())
+    return found[:max_items], more
 
 
 def calendar_of(svc: Services, mailbox: str | None, calendar_id: str) -> str:

@@ -11,6 +11,7 @@ Segments match case-insensitively, as in Graph; OData keys (``events('AAMk=')``)
     {mb}                                       GET                      directory.get_user
     {mb}/mailboxSettings                       GET PATCH                directory.*_mailbox_settings
     {mb}/people                                GET                      directory.list_people (models/people)
+    {mb}/contacts                              GET POST                 contacts.list_contacts, create_contact
     {mb}/sendMail                              POST                     mail.send (the outbox; own mailbox only)
     {mb}/findMeetingTimes                      POST                     availability.find_meeting_times  [MAILBOX_ACTIONS]
     {mb}/reminderView(startDateTime=,endDateTime=)  GET                 reminders.reminder_view        [MAILBOX_FUNCTIONS]
@@ -74,6 +75,7 @@ from .responses import (
     availability,
     batch,
     calendars,
+    contacts,
     delta,
     directory,
     events,
@@ -179,6 +181,8 @@ def mailbox_routes(ctx: Ctx, rest: list[str]) -> Response:
         )
     if head == "people" and not tail:
         return methods(ctx, {"GET": lambda: directory.list_people(ctx)})
+    if head == "contacts" and not tail:
+        return methods(ctx, {"GET": lambda: contacts.list_contacts(ctx), "POST": lambda: contacts.create_contact(ctx)})
     if head == "sendmail" and not tail:
         return methods(ctx, {"POST": lambda: mail.send(ctx)})
     return calendar_root_routes(ctx, rest, mailbox=True)

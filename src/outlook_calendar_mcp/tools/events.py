@@ -18,7 +18,7 @@ from .. import timezones as tz
 from .. import views
 from ..calendar import InputError, Services
 from ..calendar.bodies import AttendeeInput
-from ..calendar.calendars import calendar_name
+from ..calendar.calendars import across_calendars, calendar_name
 from ..calendar.edits import create_event as create_event_in
 from ..calendar.edits import update_event as update_event_in
 from ..calendar.events import event_path, invitees
@@ -159,7 +159,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         max_results: MaxResults = 50,
         detail: DetailArg = "compact",
     ) -> EventList:
-        """Use to find single events and series masters (not occurrences), say by subject. Returns events newest first."""
+        """Use to find single events and series masters (not occurrences) by subject, in all your calendars by default. Returns events newest first, naming any non-main calendar."""
         t = await target(svc, mailbox, group_id)
         zone_name, zone = await zone_for(svc, t, time_zone)
         clauses = []
@@ -170,14 +170,27 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         params = {"$orderby": "start/dateTime desc"}
         if clauses:
             params["$filter"] = " and ".join(clauses)
-        base = calendar_path(svc, t, calendar_id) if calendar_id else t.base
-        with explain_access(t, writing=False):
-            page = await g.get_all(f"{base}/events", params=params, prefer=svc.prefer(zone_name), max_items=max_results)
-        return EventList(
-            time_zone=tz.iana_name(zone_name),
-            more=page.more or None,
-            events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
-        )
+        if calendar_id or t.group or t.owner is not None:  # one calendar (another's: their main one)
+            with explain_access(t, writing=False):
+                page = await g.get_all(
+                    f"{calendar_path(svc, t, calendar_id) if calendar_id else t.base}/events",
+                    params=params,
+                    prefer=svc.prefer(zone_name),
+                    max_items=max_results,
+                )
+            return EventList(
+                time_zone=tz.iana_name(zone_name),
+                calendar=await calendar_name(svc, t, calendar_id),
+                more=page.more or None,
+                events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
+            )
+        found, more = await across_calendars(svc, t, params, svc.prefer(zone_name), max_results)
+        events = []
+        for doc, name in found:
+            view = views.event_view(doc, zone, svc.handles, detail)
+            view.calendar = name
+            events.append(view)
+        return EventList(time_zone=tz.iana_name(zone_name), more=more or None, events=events)
 
     @tool(box, READ_ONLY, enabled=enabled, name="get_event")
     async def get_event(

@@ -3,11 +3,13 @@
 Graph's people API "retrieves the people most relevant to a user. Relevance is determined by the
 user's communication and collaboration patterns and business relationships. People can be local
 contacts or from an organization's directory, and people from recent communications." The sandbox
-has no mail and no contacts folder, so its communication is its calendar: everyone who shares a
-meeting with the mailbox (attendees of its own meetings, organizers of the meetings it was invited
-to, outside guests included) ranks by how often, weighted to the recent and the coming weeks; the
-rest of the directory (people, then rooms) follows. Outside guests are ``ImplicitContact`` people,
-named as the meetings name them, their company taken from their address.
+has no mail, so its communication is its calendar: everyone who shares a meeting with the mailbox
+(attendees of its own meetings, organizers of the meetings it was invited to, outside guests
+included) ranks first, by how often, weighted to the recent and the coming weeks; then the
+mailbox's personal contacts (a relationship the user saved, without communication here); then the
+rest of the directory (people, then rooms). Outside guests are ``ImplicitContact`` people, named as
+the meetings name them, their company taken from their address; a contact is a ``PersonalContact``
+(unless they are in the directory: then the directory's person, as Graph merges them).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from .rows import MailboxRow
 from .store import Store
@@ -23,6 +26,7 @@ __all__ = ["RECENT", "Relevant", "relevant_people"]
 
 RECENT = dt.timedelta(days=30)  # meetings ended this recently, or still to come, weigh more
 RECENT_WEIGHT, OLDER_WEIGHT, DIRECTORY = 3.0, 1.0, 1.0
+CONTACT = 2.0  # a personal contact: above the directory; anyone met starts from here (met people rank first)
 
 
 @dataclass
@@ -32,8 +36,10 @@ class Relevant:
     address: str
     name: str
     score: float = DIRECTORY
-    row: MailboxRow | None = None  # in the directory: the mailbox; None: an outside guest
+    row: MailboxRow | None = None  # in the directory: the mailbox; None: a contact or an outside guest
     meetings: int = 0
+    contact: dict[str, Any] | None = None  # a personal contact of the mailbox: its document
+    contact_id: str | None = None
 
 
 def _parse(value: str | None) -> dt.datetime | None:
@@ -51,6 +57,17 @@ def relevant_people(store: Store, mailbox: MailboxRow, now: dt.datetime) -> list
             found[row["address"].lower()] = Relevant(
                 row["address"], json.loads(row["doc"]).get("displayName") or row["address"], row=row
             )
+    for contact in store.contacts_of(mailbox["id"]):
+        doc = json.loads(contact["doc"])
+        emails = [e["address"] for e in doc.get("emailAddresses") or [] if e.get("address")]
+        if not emails or emails[0].lower() == me:
+            continue
+        person = found.get(emails[0].lower())
+        if person is None:
+            person = found[emails[0].lower()] = Relevant(emails[0], doc.get("displayName") or emails[0])
+        if person.row is None:
+            person.contact, person.contact_id = doc, contact["id"]
+        person.score = max(person.score, CONTACT)
     for text, end_utc in store.mailbox_meetings(mailbox["id"]):
         doc = json.loads(text)
         if doc.get("isCancelled"):
@@ -66,6 +83,8 @@ def relevant_people(store: Store, mailbox: MailboxRow, now: dt.datetime) -> list
             person = found.get(address.lower())
             if person is None:
                 person = found[address.lower()] = Relevant(address, email.get("name") or address, score=0.0)
+            if not person.meetings:
+                person.score = max(person.score, CONTACT)
             person.score += weight
             person.meetings += 1
     return sorted(

@@ -98,6 +98,12 @@ class DeltaStateRow(TypedDict):
     created: str
 
 
+class ContactRow(TypedDict):
+    id: str
+    mailbox_id: str
+    doc: str  # the Graph contact document
+
+
 def one(row: sqlite3.Row | None) -> Any:
     """A row as a plain dict (None stays None); the caller's annotation names its shape."""
     return dict(row) if row is not None else None

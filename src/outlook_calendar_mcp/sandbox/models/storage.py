@@ -14,6 +14,7 @@ from typing import Any
 from .rows import (
     AttachmentRow,
     CalendarRow,
+    ContactRow,
     DeltaStateRow,
     EventRow,
     MailboxRow,
@@ -360,3 +361,17 @@ class DeltaStore:
 
     def delta_state(self, token: str, kind: str) -> DeltaStateRow | None:
         return one(self.db.execute("SELECT * FROM delta_states WHERE id = ? AND kind = ?", (token, kind)).fetchone())
+
+
+class ContactStore:
+    """contacts: a mailbox's personal contacts."""
+
+    db: sqlite3.Connection
+
+    def contacts_of(self, mailbox_id: str) -> list[ContactRow]:
+        return every(
+            self.db.execute("SELECT * FROM contacts WHERE mailbox_id = ? ORDER BY rowid", (mailbox_id,)).fetchall()
+        )
+
+    def add_contact(self, contact_id: str, mailbox_id: str, doc: dict[str, Any]) -> None:
+        self.db.execute("INSERT INTO contacts VALUES (?, ?, ?)", (contact_id, mailbox_id, json.dumps(doc)))

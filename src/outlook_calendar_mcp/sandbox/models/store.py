@@ -17,6 +17,7 @@ indexed columns beside them for the queries the service makes:
 
 ``delta_states`` (schema 3) holds the sync state behind calendarView delta
 tokens: what a client was sent, per item and version (see :mod:`.delta`).
+``contacts`` (schema 4): each mailbox's personal contacts (Graph contact documents).
 
 The schema is versioned (``PRAGMA user_version``); :data:`MIGRATIONS` upgrades
 older files in place.
@@ -41,9 +42,9 @@ from typing import Any
 
 from .rows import CalendarGroupRow, CalendarRow, EventRow, MailboxRow, every, one
 from .snapshots import Recent, Snapshots
-from .storage import AttachmentStore, DeltaStore, EventQueries, PermissionStore
+from .storage import AttachmentStore, ContactStore, DeltaStore, EventQueries, PermissionStore
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -133,6 +134,14 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX delta_states_created ON delta_states (created);
     """,
+    4: """
+    CREATE TABLE contacts (
+        id TEXT PRIMARY KEY,
+        mailbox_id TEXT NOT NULL REFERENCES mailboxes(id),
+        doc TEXT NOT NULL                -- the Graph contact: names, emailAddresses, companyName, phones...
+    );
+    CREATE INDEX contacts_mailbox ON contacts (mailbox_id);
+    """,
 }
 
 
@@ -212,7 +221,7 @@ def stable_guid(*parts: str) -> str:
     return str(uuid.UUID(bytes=hashlib.sha256("|".join(parts).encode()).digest()[:16]))
 
 
-class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
+class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactStore):
     """The sandbox's database. Thread-safe: one lock serialises requests."""
 
     def __init__(self, path: str | os.PathLike[str] = ":memory:"):
@@ -303,6 +312,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore):
                 "events",
                 "calendars",
                 "calendar_groups",
+                "contacts",
                 "mailboxes",
             ):
                 self.db.execute(f"DELETE FROM {table}")

@@ -110,14 +110,16 @@ def _search(text: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
 
 
 def _prefix_match(words: str, doc: dict[str, Any], fields: tuple[str, ...]) -> bool:
-    """Directory search is tokenized: every word must start a token of one of the fields."""
-    tokens = [t for f in fields for t in re.split(r"[\s@._\-]+", str(doc.get(f) or "").lower()) if t]
+    """Directory search is tokenized: every word must start a token of one of the fields (or the field itself:
+    'olivia.chen' finds olivia.chen@woodgrovebank.com)."""
+    values = [str(doc.get(f) or "").lower() for f in fields]
+    tokens = [t for v in values for t in re.split(r"[\s@._\-]+", v) if t] + [v for v in values if v]
     return all(any(t.startswith(w) for t in tokens) for w in words.lower().split())
 
 
 def list_people(ctx: Ctx) -> Response:
     """People relevant to the signed-in user (:mod:`..models.people`): who they meet, most and latest first,
-    outside guests included, then the rest of the directory."""
+    outside guests included, then their personal contacts, then the rest of the directory."""
     _require_self(ctx)
     query = parse_query(
         ctx, {"$select", "$filter", "$top", "$skip", "$search"}, PERSON_PROPERTIES, "microsoft.graph.person"
@@ -133,8 +135,23 @@ def list_people(ctx: Ctx) -> Response:
 
 
 def _person(p: Relevant) -> dict[str, Any]:
-    """A microsoft.graph.person: a directory user or room, or an outside guest (ImplicitContact)."""
+    """A microsoft.graph.person: a directory user or room, a personal contact, or an outside guest."""
     scored = [{"address": p.address, "relevanceScore": p.score, "selectionLikelihood": "notSpecified"}]
+    if p.row is None and p.contact is not None:
+        c = p.contact
+        return {
+            "id": p.contact_id,
+            "displayName": c.get("displayName") or p.address,
+            "givenName": c.get("givenName"),
+            "surname": c.get("surname"),
+            "jobTitle": c.get("jobTitle"),
+            "officeLocation": c.get("officeLocation"),
+            "department": c.get("department"),
+            "companyName": c.get("companyName"),
+            "userPrincipalName": None,
+            "scoredEmailAddresses": scored,
+            "personType": {"class": "Person", "subclass": "PersonalContact"},
+        }
     if p.row is None:
         given, _, surname = p.name.partition(" ")
         domain = p.address.rpartition("@")[2]

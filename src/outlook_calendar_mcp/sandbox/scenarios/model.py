@@ -1,7 +1,7 @@
 """What a scenario file may say: pydantic models, the source of the published JSON Schema.
 
 A scenario declares an organization (people with their zone and working hours, room lists and rooms,
-Microsoft 365 groups, calendar sharing) and its calendars: events on days relative to a chosen day
+personal contacts, Microsoft 365 groups, calendar sharing) and its calendars: events on days relative to a chosen day
 (:class:`Anchor`), series with moved and cancelled occurrences, meetings with their attendees' answers,
 all-day and out-of-office items. ``scenario.schema.json`` beside this file is
 ``Scenario.model_json_schema()`` (``python -m outlook_calendar_mcp.sandbox.scenarios --schema``); a test
@@ -111,6 +111,17 @@ class WorkingHours(Strict):
     days: list[Weekday] = Field(default_factory=lambda: list(WORKWEEK))
 
 
+class Contact(Strict):
+    """A personal contact in the person's Contacts folder (someone outside the scenario's directory, usually)."""
+
+    name: str = Field(description="display name, 'Given Surname'")
+    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="their email address")
+    company: str | None = None
+    title: str | None = Field(None, description="job title")
+    phone: str | None = Field(None, description="mobile phone")
+    notes: str | None = None
+
+
 class Person(Strict):
     alias: Alias
     name: str = Field(description="display name, 'Given Surname'")
@@ -120,6 +131,7 @@ class Person(Strict):
     phone: str | None = None
     zone: Zone
     working_hours: WorkingHours
+    contacts: list[Contact] = Field(default_factory=list, description="their personal contacts")
 
 
 class PostalAddress(Strict):

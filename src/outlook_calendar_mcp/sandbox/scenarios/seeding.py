@@ -19,6 +19,7 @@ from ...clock import Clock
 from ..errors import GraphHTTPError
 from ..models import events as ev
 from ..models import recurrence as rec
+from ..models.contacts import add_contact
 from ..models.groups import add_group
 from ..models.meetings import Meeting, copy_row, deliver_seeded, load, save, shown_response
 from ..models.rows import MailboxRow
@@ -130,7 +131,21 @@ class _World:
                 "preferredLanguage": "en-US",
                 "workingHours": _hours(p.working_hours, p.zone),
             }
-            self._calendars(store.add_mailbox(self.address(p.alias), "user", doc), p.name, p.alias, person=True)
+            mailbox_id = store.add_mailbox(self.address(p.alias), "user", doc)
+            self._calendars(mailbox_id, p.name, p.alias, person=True)
+            for c in p.contacts:
+                given, _, surname = c.name.partition(" ")
+                body = {
+                    "displayName": c.name,
+                    "givenName": given,
+                    "surname": surname or None,
+                    "emailAddresses": [{"address": c.address, "name": c.name}],
+                    "companyName": c.company,
+                    "jobTitle": c.title,
+                    "mobilePhone": c.phone,
+                    "personalNotes": c.notes,
+                }
+                add_contact(store, mailbox_id, body, self.now)
         lists = {rl.alias: rl for rl in self.s.room_lists}
         for rl in self.s.room_lists:
             store.add_mailbox(
