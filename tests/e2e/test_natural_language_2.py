@@ -229,19 +229,22 @@ async def test_what_changed_since_i_last_looked(adele):
 
 async def test_snooze_the_reminder_by_ten_minutes(adele_now, clock):
     zone = tz.resolve(LA)
-    soon = clock.now(zone).replace(second=0, microsecond=0) + dt.timedelta(hours=1)
+    # an hour from now in elapsed time (UTC arithmetic: at a DST change, wall-clock arithmetic lands in the gap)
+    soon_utc = clock.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(hours=1)
+    soon = soon_utc.astimezone(zone)
     await adele_now.graph.post("me/calendar/events", json={
         "subject": "Dentist", "start": tz.to_graph(soon, "Pacific Standard Time"),
-        "end": tz.to_graph(soon + dt.timedelta(minutes=30), "Pacific Standard Time"),
+        "end": tz.to_graph((soon_utc + dt.timedelta(minutes=30)).astimezone(zone), "Pacific Standard Time"),
         "isReminderOn": True, "reminderMinutesBeforeStart": 15})
     model = Model(adele_now)
     reminders = await model("list_reminders")
     dentist = next(r for r in reminders["reminders"] if r["subject"] == "Dentist")
     done = await model("snooze_reminder", {"reminder": dentist["handle"], "until": "10m"})
-    expected = clock.now(zone).replace(microsecond=0) + dt.timedelta(minutes=10)
-    assert dt.datetime.fromisoformat(done["snoozed_until"]) == expected
-    assert dt.datetime.fromisoformat(done["now"]) <= expected
-    start, end = tz.to_utc(soon - dt.timedelta(hours=2), zone), tz.to_utc(soon + dt.timedelta(hours=2), zone)
+    expected = (clock.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=10)).astimezone(zone)
+    # compared as UTC instants: an aware time in a repeated hour never equals one in another zone (PEP 495)
+    assert dt.datetime.fromisoformat(done["snoozed_until"]).astimezone(dt.UTC) == expected.astimezone(dt.UTC)
+    assert dt.datetime.fromisoformat(done["now"]).astimezone(dt.UTC) <= expected.astimezone(dt.UTC)
+    start, end = soon_utc - dt.timedelta(hours=2), soon_utc + dt.timedelta(hours=2)
     view = await adele_now.graph.get(f"me/reminderView(startDateTime='{start:%Y-%m-%dT%H:%M:%S}',"
                                      f"endDateTime='{end:%Y-%m-%dT%H:%M:%S}')")
     fires = [tz.from_graph(r["reminderFireTime"], "t") for r in view["value"] if r["eventSubject"] == "Dentist"]
