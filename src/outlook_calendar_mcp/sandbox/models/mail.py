@@ -9,19 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import GraphHTTPError
-from .bodies import RECIPIENT
+from .bodies import ITEM_BODY, RECIPIENT
 from .session import Session
 from .store import Store
 
 __all__ = ["MESSAGE", "SEND_MAIL", "send_mail"]
 
-BODY = ("object", "itemBody", {"contentType": ("enum", {"text", "html"}), "content": "string"})
 MESSAGE = (
     "object",
     "message",
     {
         "subject": "string",
-        "body": BODY,
+        "body": ITEM_BODY,
         "toRecipients": ("list", RECIPIENT),
         "ccRecipients": ("list", RECIPIENT),
         "bccRecipients": ("list", RECIPIENT),

@@ -338,16 +338,7 @@ class _World:
             changes["location"] = {"displayName": c.location}
         ev.apply_changes(doc, changes)
         doc["type"] = "exception"
-        ev.store_event(
-            self.store,
-            row["mailbox_id"],
-            row["calendar_id"],
-            doc,
-            occurrence_id(master_id, original),
-            "exception",
-            master_id,
-            original.isoformat(),
-        )
+        self._store_occurrence(row, master_id, original, doc)
 
     def _cancel(self, loc: Loc, master_id: str, e: Event, spec: int | str) -> None:
         row, master, original = self._occurrence(loc, master_id, e, spec)
@@ -355,13 +346,17 @@ class _World:
         doc = ev.occurrence_doc(master_id, master, original, zone_name, ev.event_times(master).duration)
         doc.pop("_id")
         doc.update({"type": "cancelled", "isCancelled": True})
+        self._store_occurrence(row, master_id, original, doc)
+
+    def _store_occurrence(self, row: Any, master_id: str, original: Any, doc: dict[str, Any]) -> None:
+        """Store ``doc`` (its ``type``: exception or cancelled) in place of the series' occurrence at ``original``."""
         ev.store_event(
             self.store,
             row["mailbox_id"],
             row["calendar_id"],
             doc,
             occurrence_id(master_id, original),
-            "cancelled",
+            doc["type"],
             master_id,
             original.isoformat(),
         )
