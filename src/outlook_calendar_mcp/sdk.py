@@ -12,7 +12,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel
 
-__all__ = ["add_request_handler"]
+__all__ = ["add_request_handler", "run_on_streams"]
 
 
 def add_request_handler(server: MCPServer, method: str, params_type: type[BaseModel], handler: Any) -> None:
@@ -24,3 +24,13 @@ def add_request_handler(server: MCPServer, method: str, params_type: type[BaseMo
     which would change what ``initialize`` says. The low-level ``Server.add_request_handler`` is public;
     reaching it from MCPServer is not."""
     server._lowlevel_server.add_request_handler(method, params_type, handler)  # noqa: SLF001 - see above
+
+
+async def run_on_streams(server: MCPServer, read_stream: Any, write_stream: Any) -> None:
+    """Serve one session on ``stdio_server``'s streams, as ``MCPServer.run_stdio_async`` does.
+
+    Why private: ``run_stdio_async`` always opens ``stdio_server()`` with the SDK's threaded file streams;
+    ``stdio_server(stdin, stdout)`` takes others publicly, but running the MCPServer on the streams it
+    yields needs its low-level server (stdio.py says why the streams differ)."""
+    low = server._lowlevel_server  # noqa: SLF001 - see above
+    await low.run(read_stream, write_stream, low.create_initialization_options())

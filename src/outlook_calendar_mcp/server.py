@@ -23,12 +23,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import quote
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.stdio import stdio_server
 from mcp_types import CallToolResult
 from pydantic import SecretStr
 
-from . import __version__, protocol
+from . import __version__, protocol, sdk, stdio
 from .auth import SandboxTokenProvider, build_token_provider, effective_backend
 from .calendar import Services
 from .calendar.messages import recipients_of
@@ -223,6 +225,19 @@ def _tool_caller(server: MCPServer) -> Callable[[str, dict[str, Any]], Any]:
     return call
 
 
+async def serve_stdio(server: MCPServer) -> None:
+    """Serve over stdin and stdout: on the event loop's own pipes where both are pipes (stdio.py), else
+    through the SDK's threaded streams."""
+    try:
+        if not stdio.usable():
+            await server.run_stdio_async()
+            return
+        async with stdio.pipe_streams() as (stdin, stdout), stdio_server(stdin, stdout) as (reading, writing):
+            await sdk.run_on_streams(server, reading, writing)
+    finally:
+        await services_of(server).graph.aclose()  # its connections, in the loop they belong to
+
+
 def is_loopback(host: str) -> bool:
     if host in ("localhost",):
         return True
@@ -397,7 +412,7 @@ def run(
             settings = settings.model_copy(update={"confirm_sends": False})
         graph = build_graph(settings, clock=Clock(settings.now))
         say(f"outlook-calendar-mcp {__version__}: serving over stdio, backend: {describe_backend(settings, graph)}")
-        create_server(settings, graph).run("stdio")
+        anyio.run(serve_stdio, create_server(settings, graph))
         return
     import uvicorn  # noqa: PLC0415 - only the HTTP transports need it; stdio starts without importing it
 

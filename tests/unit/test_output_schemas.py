@@ -3,6 +3,7 @@ equals the long way: the MCP SDK's own schema of the model (FuncMetadata), made 
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,18 @@ from outlook_calendar_mcp.tools.schema import lean, shallow_output
 def result_models(tmp_path: Path) -> dict[str, type[BaseModel]]:
     settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp_path, cache_dir=tmp_path)
     server = create_server(settings, build_graph(settings, clock=Clock()))
-    tools = server._tool_manager.list_tools()  # the Tool objects: their result models
-    return {t.name: t.fn_metadata.output_model for t in tools if isinstance(t.fn_metadata.output_model, type)}
+    tools = server._tool_manager.list_tools()  # the Tool objects: their functions' result models
+    returns = {t.name: inspect.signature(inspect.unwrap(t.fn), eval_str=True).return_annotation for t in tools}
+    return {name: model for name, model in returns.items() if isinstance(model, type)}
+
+
+def test_results_are_not_validated_twice(tmp_path: Path) -> None:
+    """A tool's result is its model, dumped once: the SDK is given the schema to advertise and no model to
+    validate the dump back into on every call."""
+    settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp_path, cache_dir=tmp_path)
+    server = create_server(settings, build_graph(settings, clock=Clock()))
+    for t in server._tool_manager.list_tools():
+        assert t.fn_metadata.output_model is None and t.fn_metadata.output_schema, t.name
 
 
 def test_every_result_model(tmp_path: Path) -> None:

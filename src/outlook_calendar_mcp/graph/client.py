@@ -56,6 +56,8 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 else:  # imported at the first Graph request: listing tools needs no HTTP client (see lazy.py)
     httpx = lazy_module("httpx")
@@ -233,6 +235,7 @@ class GraphClient:
         user_agent: str = f"outlook-calendar-mcp/{__version__}",
         on_request: list[RequestHook] | None = None,
         clock: Clock | None = None,
+        verify: ssl.SSLContext | str | bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.beta_url = beta_url.rstrip("/") if beta_url else None
@@ -247,6 +250,7 @@ class GraphClient:
         self._client_options: dict[str, Any] = dict(
             transport=transport, timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False
         )
+        self._verify = verify
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -255,6 +259,10 @@ class GraphClient:
         if self._client is None:
             options = dict(self._client_options)
             options["timeout"] = httpx.Timeout(options["timeout"])
+            if options["transport"] is None:  # the network: aiohttp under httpx (wire.py says why)
+                from .wire import AiohttpTransport  # noqa: PLC0415 - imported with httpx, at the first request
+
+                options["transport"] = AiohttpTransport(verify=self._verify)
             self._client = httpx.AsyncClient(**options)
         return self._client
 

@@ -140,7 +140,7 @@ def build_remote(settings: Settings, *, clock: Clock, public_url: str) -> Remote
         base_url=base,
         beta_url=beta,
         token_provider=provider,
-        transport=httpx.AsyncHTTPTransport(verify=verify, retries=0),
+        verify=verify,
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
         retry_budget_s=settings.retry_budget_s,
