@@ -2,9 +2,10 @@
 
 One sandbox runs over loopback HTTP (``outlook-calendar-mcp sandbox serve``) and is the backend of
 both sides, so the Graph work is the same: the raw side sends the GET the tool sends (same path,
-query and Prefer headers) with one kept-alive httpx client; the MCP sides call the tool through the
-SDK's client, over stdio (a spawned ``serve``) and over streamable HTTP (``serve --transport http``).
-Rounds alternate the three, so background load spreads over all of them alike.
+query and Prefer headers) with one kept-alive client, aiohttp's (the wire the server itself sends on:
+graph/wire.py; the ratios are against it) and httpx's (printed for reference); the MCP sides call
+the tool through the SDK's client, over stdio (a spawned ``serve``) and over streamable HTTP
+(``serve --transport http``). Rounds alternate them, so background load spreads over all alike.
 
     python bench/overhead.py [--calls 40] [--rounds 5]
 """
@@ -20,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiohttp
 import httpx
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
@@ -37,7 +39,20 @@ RAW_HEADERS = {"Authorization": "Bearer sandbox",
                "Prefer": f'outlook.timezone="{ZONE}", outlook.body-content-type="text", odata.maxpagesize=100'}
 
 
-async def raw_calls(base: str, n: int) -> float:
+async def raw_aiohttp(base: str, n: int) -> float:
+    url = f"{base}/me/calendarView?{httpx.QueryParams(RAW_PARAMS)}"
+    async with aiohttp.ClientSession(headers=RAW_HEADERS) as http:
+        async with http.get(url) as r:
+            await r.read()
+        start = time.perf_counter()
+        for _ in range(n):
+            async with http.get(url) as r:
+                r.raise_for_status()
+                await r.json()
+        return (time.perf_counter() - start) / n
+
+
+async def raw_httpx(base: str, n: int) -> float:
     async with httpx.AsyncClient(headers=RAW_HEADERS) as http:
         await http.get(f"{base}/me/calendarView", params=RAW_PARAMS)
         start = time.perf_counter()
@@ -68,15 +83,17 @@ async def main_async(calls: int, rounds: int) -> int:
                 first = (await stdio.call_tool("calendar_view", ARGS)).structured_content or {}
                 await http.call_tool("calendar_view", ARGS)
                 events = len(first.get("events") or [])
-                raw, over_stdio, over_http = [], [], []
+                raw, raw_x, over_stdio, over_http = [], [], [], []
                 for _ in range(rounds):
-                    raw.append(await raw_calls(base, calls))
+                    raw.append(await raw_aiohttp(base, calls))
+                    raw_x.append(await raw_httpx(base, calls))
                     over_stdio.append(await mcp_calls(stdio, calls))
                     over_http.append(await mcp_calls(http, calls))
-    r, s, h = (statistics.median(v) for v in (raw, over_stdio, over_http))
+    r, x, s, h = (statistics.median(v) for v in (raw, raw_x, over_stdio, over_http))
     print(f"calendar_view of one week ({events} events), {rounds} rounds x {calls} calls, median ms per call "
           f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
-    print(f"  raw GET over loopback HTTP      {r * 1000:7.2f}")
+    print(f"  raw GET over loopback, aiohttp  {r * 1000:7.2f}")
+    print(f"  raw GET over loopback, httpx    {x * 1000:7.2f}   {x / r:.2f}x raw (for reference)")
     print(f"  MCP over stdio                  {s * 1000:7.2f}   {s / r:.2f}x raw (target <= 1.3x)")
     print(f"  MCP over streamable HTTP        {h * 1000:7.2f}   {h / r:.2f}x raw (target <= 1.5x)")
     return 0

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from typing import Any
 
 from . import __version__
+from .logs import log_to_stderr
 
 
 def _settings(args: argparse.Namespace):
@@ -299,13 +299,7 @@ def _sandbox_seed(source: str, db: str, clock: Any) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    log_to_stderr(args.verbose)
     command = args.command or "serve"
     if command == "serve":
         if args.command is None:  # bare `outlook-calendar-mcp`: stdio with defaults

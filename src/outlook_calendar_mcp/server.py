@@ -39,6 +39,7 @@ from .config import Settings
 from .graph import GraphClient, GraphError
 from .ids import Handles
 from .lazy import lazy_module
+from .logs import log_to_stderr
 from .prompts import scheduling as prompts
 from .tools import attachments, calendars, directory, events, reminders, responses, scheduling, sharing, sync
 from .tools.common import Toolbox
@@ -261,7 +262,10 @@ def http_app(
     if transport == "sse":
         app = server.sse_app(host=host)
     else:
-        app = server.streamable_http_app(host=host, stateless_http=stateless)
+        # Stateless: each answer is one JSON body, not a one-event SSE stream (a fifth less CPU per call). Such a
+        # server has no session to ask the person in (confirmations are previews: tools/confirm.py), so only
+        # sync_events' progress notifications are not sent.
+        app = server.streamable_http_app(host=host, stateless_http=stateless, json_response=stateless)
     if verifier is not None:
         from .remote.resource import protect  # noqa: PLC0415 - remote mode only: JWTs, msal (start-up cost)
 
@@ -420,7 +424,9 @@ def run(
     if workers > 1:
         if transport == "sse":
             raise SystemExit("--workers needs --transport http: an SSE session lives in one process.")
-        _hand_down(settings, http_token, {"transport": transport, "host": host, "port": port, "stateless": stateless})
+        verbose = logging.getLogger().isEnabledFor(logging.INFO)  # the CLI's --verbose
+        serve = {"transport": transport, "host": host, "port": port, "stateless": stateless, "verbose": verbose}
+        _hand_down(settings, http_token, serve)
         say(f"outlook-calendar-mcp: {workers} workers listening on http://{host}:{port}{path}")
         uvicorn.run(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
         return
@@ -458,6 +464,7 @@ def _hand_down(settings: Settings, http_token: str | None, serve: dict[str, Any]
 def worker_app() -> Any:
     """One worker's app (uvicorn's factory for ``serve --workers N``), from the environment ``run`` set."""
     serve = json.loads(os.environ[_WORKER])
+    log_to_stderr(bool(serve.get("verbose")))
     try:
         return build_app(
             Settings(),
