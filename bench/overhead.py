@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -72,6 +73,47 @@ async def mcp_calls(client: Client, n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
+class LineClient:
+    """The least an MCP client can do over stdio: JSON-RPC lines on the child's pipes (initialize, then
+    tools/call), no validation. What it saves next to the SDK's client is the client's own cost."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc, self.next_id = proc, 0
+
+    async def send(self, method: str, params: dict | None = None, *, notify: bool = False) -> dict | None:
+        assert self.proc.stdin and self.proc.stdout
+        message: dict = {"jsonrpc": "2.0", "method": method, **({"params": params} if params is not None else {})}
+        if not notify:
+            self.next_id += 1
+            message["id"] = self.next_id
+        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+        await self.proc.stdin.drain()
+        if notify:
+            return None
+        answer = json.loads(await self.proc.stdout.readline())
+        if "error" in answer or answer["result"].get("isError"):
+            raise RuntimeError(str(answer)[:300])
+        return answer
+
+    async def calls(self, n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            await self.send("tools/call", {"name": "calendar_view", "arguments": ARGS})
+        return (time.perf_counter() - start) / n
+
+
+async def line_client(base: str, tmp: Path) -> LineClient:
+    proc = await asyncio.create_subprocess_exec(*serve_argv(sys.executable, "stdio", base), env=env_in(tmp),
+                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.DEVNULL, limit=2**24)
+    client = LineClient(proc)
+    await client.send("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                     "clientInfo": {"name": "bench-overhead", "version": "0"}})
+    await client.send("notifications/initialized", notify=True)
+    await client.send("tools/call", {"name": "calendar_view", "arguments": ARGS})
+    return client
+
+
 async def main_async(calls: int, rounds: int) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as name:
         tmp = Path(name)
@@ -79,22 +121,29 @@ async def main_async(calls: int, rounds: int) -> int:
         with sandbox(tmp, now=NOW) as base, http_server(tmp, base) as mcp_url:
             params = StdioServerParameters(command=sys.executable, args=serve_argv(sys.executable, "stdio", base)[1:],
                                            env=env_in(tmp))
+            lines = await line_client(base, tmp)
             async with Client(stdio_client(params)) as stdio, Client(mcp_url) as http:
                 first = (await stdio.call_tool("calendar_view", ARGS)).structured_content or {}
                 await http.call_tool("calendar_view", ARGS)
                 events = len(first.get("events") or [])
-                raw, raw_x, over_stdio, over_http = [], [], [], []
+                raw, raw_x, over_stdio, over_lines, over_http = [], [], [], [], []
                 for _ in range(rounds):
                     raw.append(await raw_aiohttp(base, calls))
                     raw_x.append(await raw_httpx(base, calls))
                     over_stdio.append(await mcp_calls(stdio, calls))
+                    over_lines.append(await lines.calls(calls))
                     over_http.append(await mcp_calls(http, calls))
-    r, x, s, h = (statistics.median(v) for v in (raw, raw_x, over_stdio, over_http))
+            assert lines.proc.stdin
+            lines.proc.stdin.close()
+            await lines.proc.wait()
+    r, x, s, line, h = (statistics.median(v) for v in (raw, raw_x, over_stdio, over_lines, over_http))
     print(f"calendar_view of one week ({events} events), {rounds} rounds x {calls} calls, median ms per call "
           f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
     print(f"  raw GET over loopback, aiohttp  {r * 1000:7.2f}")
     print(f"  raw GET over loopback, httpx    {x * 1000:7.2f}   {x / r:.2f}x raw (for reference)")
     print(f"  MCP over stdio                  {s * 1000:7.2f}   {s / r:.2f}x raw (target <= 1.3x)")
+    print(f"  MCP over stdio, JSON-RPC lines  {line * 1000:7.2f}   {line / r:.2f}x raw (a client that costs ~nothing: "
+          f"the SDK's client is {(s - line) * 1000:.2f} ms of the line above)")
     print(f"  MCP over streamable HTTP        {h * 1000:7.2f}   {h / r:.2f}x raw (target <= 1.5x)")
     return 0
 
