@@ -154,17 +154,17 @@ def cold_start(argv: list[str]) -> tuple[float, float, int, float]:
 def spawn(argv: list[str], env: dict[str, str], cwd: str, stderr=subprocess.DEVNULL) -> tuple[float, float, int, float]:
     """Spawn ``argv`` in ``cwd`` and speak raw JSON-RPC: (s to initialize response, s to tools/list response,
     tools, CPU s)."""
-    start = time.perf_counter()
+    start = time.monotonic()
     proc = subprocess.Popen(
         argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=cwd, bufsize=0
     )
     try:
         proc.stdin.write(_line(INITIALIZE))
         _read_response(proc.stdout, 1)
-        initialized = time.perf_counter() - start
+        initialized = time.monotonic() - start
         proc.stdin.write(_line(INITIALIZED) + _line(TOOLS_LIST))
         tools = _read_response(proc.stdout, 2)["result"]["tools"]
-        listed = time.perf_counter() - start
+        listed = time.monotonic() - start
     finally:
         proc.stdin.close()
         cpu = _reap(proc)
@@ -173,7 +173,9 @@ def spawn(argv: list[str], env: dict[str, str], cwd: str, stderr=subprocess.DEVN
 
 
 def baseline(python: str, code: str) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of ``python -c code``."""
+    """(wall seconds, CPU seconds) of ``python -c code``, without the interpreter's teardown (``os._exit``):
+    what a server pays before it can answer."""
+    code = f"{code}; import os; os._exit(0)"
     start = time.perf_counter()
     proc = subprocess.Popen(
         [python, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir()
@@ -214,9 +216,10 @@ def profile(python: str, runs: int) -> dict[str, float]:
         with tempfile.TemporaryDirectory(prefix="bench-startup-") as home:
             err = Path(home) / "stderr"
             with err.open("w") as sink:
-                t0 = time.monotonic()
-                spawn([python, "-X", "importtime", "-c", PROFILED], cold_env(home), cwd=home, stderr=sink)
-            t_end = time.monotonic()
+                spawned = time.monotonic()
+                init_s, list_s, _, _ = spawn(
+                    [python, "-X", "importtime", "-c", PROFILED], cold_env(home), cwd=home, stderr=sink
+                )
             text = err.read_text()
         stamps = [float(x) for x in next(line for line in text.splitlines() if line.startswith("STAMPS")).split()[1:]]
         up, imported, build_start, build_end = stamps
@@ -229,11 +232,12 @@ def profile(python: str, runs: int) -> dict[str, float]:
             top = name.split(".")[0]
             key = ".".join(name.split(".")[:2]) if top == "outlook_calendar_mcp" else top
             by_package[key] += int(self_us) / 1000
-        phases["spawn -> interpreter up (python -c pass)"].append((up - t0) * 1000)
+        phases["spawn -> interpreter up (python -c pass)"].append((up - spawned) * 1000)
         phases["imports before serve (cli, server, tools...)"].append((imported - up) * 1000)
         phases["serve: settings, graph client, lazy imports"].append((build_start - imported) * 1000)
         phases["create_server (43 tools, prompts)"].append((build_end - build_start) * 1000)
-        phases["-> initialize and tools/list answered, exit"].append((t_end - build_end) * 1000)
+        phases["-> initialize answered (stdio, session, answer)"].append((spawned + init_s - build_end) * 1000)
+        phases["-> tools/list answered (after its request)"].append((list_s - init_s) * 1000)
         for key, ms in by_package.items():
             phases["import: " + key].append(ms)
     return {name: statistics.median(v + [0.0] * (runs - len(v))) for name, v in phases.items()}
