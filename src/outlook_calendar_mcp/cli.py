@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from . import __version__
+from .bytecode import keep_bytecode
 from .logs import log_to_stderr
 
 
@@ -297,6 +298,7 @@ def _sandbox_seed(source: str, db: str, clock: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_bytecode()  # before the SDK is imported: see bytecode.py
     parser = build_parser()
     args = parser.parse_args(argv)
     log_to_stderr(args.verbose)

@@ -34,9 +34,10 @@ DETAIL = Field(None, json_schema_extra={"x-detail": True})
 
 
 class Compact(BaseModel):
-    """Base for results: dumped without nulls, so absent means 'not set'."""
+    """Base for results: dumped without nulls, so absent means 'not set'. Each is built at its first use, not
+    at import (``defer_build``): listing tools reads only their fields (tools/schema.shallow_output)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Attendee(Compact):

@@ -1,12 +1,23 @@
-"""The default state store: one SQLite file under the data directory (``:memory:`` for tests)."""
+"""The default state store: one SQLite file under the data directory (``:memory:`` for tests).
+
+The file is opened (created, put in WAL mode, its table made) at the first read or write, not when the store
+is made: a server builds its stores at start, and listing tools reads none of them (a new file costs several
+fsyncs, 15-40 ms here; ``bench/startup.py``).
+"""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..clock import Clock
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import sqlite3
+else:  # imported at the first read or write (see lazy.py)
+    sqlite3 = lazy_module("sqlite3")
 
 __all__ = ["SqliteState"]
 
@@ -18,19 +29,34 @@ class SqliteState:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.description = f"SQLite {path}"
+        self._path = str(path)
         self._clock = clock or Clock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout = 5000")
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The connection, opened at the first use (always under ``self._lock``)."""
+        if self._conn is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            self._conn = self._open()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 5000")
         # Write-ahead log, synced at checkpoints rather than at every commit: a new handle costs ~0.1 ms
         # instead of an fsync (~15 ms here; a month's view mints hundreds). A power cut may lose the last
         # few commits (handles minted again on the next view); workers sharing the file still see one
         # another's commits at once. Every tool call writes too (the rate counter, tools/rate.py).
-        if str(path) != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL)")
-        self._db.execute("CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires)")
-        self._lock = threading.Lock()
+        if self._path != ":memory:":
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL)")
+        db.execute("CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires)")
+        return db
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
@@ -88,4 +114,8 @@ class SqliteState:
         return int(value)
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

@@ -298,10 +298,8 @@ def _forbid_unknown_arguments(registered: Tool) -> None:
     """Reject arguments the tool does not define (the SDK drops them silently: a typo such as
     'timezone' for 'time_zone' would book the event at another instant). Advertised too, as
     additionalProperties: false."""
-    model = registered.fn_metadata.arg_model
-    model.model_config["extra"] = "forbid"
-    model.model_rebuild(force=True)
-    registered.fn_metadata.arg_model = nulls_as_absent(model)  # strict-mode clients send null for "not given"
+    # forbids extra arguments; strict-mode clients send null for "not given"; built at the first call
+    registered.fn_metadata.arg_model = nulls_as_absent(registered.fn_metadata.arg_model)
     registered.parameters["additionalProperties"] = False
     # The advertised schemas, made lean (same arguments and results accepted; see tools/schema.py).
     registered.parameters = lean(registered.parameters)

@@ -31,7 +31,7 @@ import json
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
@@ -189,15 +189,24 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def nulls_as_absent(model: type[M]) -> type[M]:
-    """The argument model, taking ``null`` for any optional argument as "not given".
+    """The argument model a tool call is validated with: ``model``, refusing unknown arguments, and taking
+    ``null`` for any optional argument as "not given".
 
     Frameworks in OpenAI strict mode make every property required and the optional ones nullable, so a
-    model sends ``"max_results": null`` where it means "the default": that must not fail validation."""
+    model sends ``"max_results": null`` where it means "the default": that must not fail validation. Unknown
+    arguments are refused (the SDK would drop them silently: a typo such as 'timezone' for 'time_zone' would
+    book the event at another instant).
+
+    Its validator is built at the tool's first call, not at start (``defer_build``): the advertised schema
+    is ``model``'s, and listing tools never validates, so a start pays for one argument model per tool,
+    not two."""
     defaults = {
         name for name, info in model.model_fields.items() if not info.is_required() and info.default is not None
     }
 
     class Arguments(model):  # type: ignore[valid-type,misc]
+        model_config = ConfigDict(extra="forbid", defer_build=True)
+
         @model_validator(mode="before")
         @classmethod
         def drop_nulls(cls, data: Any) -> Any:
