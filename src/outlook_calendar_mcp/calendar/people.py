@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Awaitable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -16,8 +14,7 @@ from ..graph import BatchRequest, Forbidden, GraphError, GraphResponse, Prefer
 from .errors import InputError
 from .services import Services
 from .targets import ADDRESS
-
-T = TypeVar("T")
+from .together import Pending, capture
 
 __all__ = [
     "MAX_WINDOW",
@@ -68,27 +65,6 @@ def iso_duration(delta: dt.timedelta) -> str:
     return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
 
 
-@dataclass
-class Pending(Generic[T]):
-    """What an operation run alongside another gave: its value, or the error to raise when it is read."""
-
-    value: T | None = None
-    error: Exception | None = None
-
-    def result(self) -> T:
-        if self.error is not None:
-            raise self.error
-        assert self.value is not None  # set when there is no error
-        return self.value
-
-
-async def _capture(pending: Pending[T], work: Awaitable[T]) -> None:
-    try:
-        pending.value = await work
-    except Exception as e:  # handed to whoever reads the result, in the order the caller checks things
-        pending.error = e
-
-
 async def zone_and_meeting(
     svc: Services,
     mailbox: str | None,
@@ -102,8 +78,8 @@ async def zone_and_meeting(
     zone: Pending[tuple[str, ZoneInfo]] = Pending()
     found: Pending[tuple[list[list[dict[str, str]]], list[dict[str, str]]]] = Pending()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_capture, found, resolve_meeting(svc, people, rooms))
-        await _capture(zone, svc.zone(mailbox, time_zone))
+        tg.start_soon(capture, found, resolve_meeting(svc, people, rooms))
+        await capture(zone, svc.zone(mailbox, time_zone))
     return zone.result(), found
 
 

@@ -282,13 +282,11 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventResult:
         """Use to add an event or send a meeting invitation (attendees are notified). Returns the created event and any conflicts."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
         created = await create_event_in(
             svc,
             t,
             calendar_id,
-            zone_name,
-            zone,
+            time_zone,
             subject=subject,
             start=start,
             end=end,
@@ -308,6 +306,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 categories=categories,
             ),
         )
+        zone_name, zone = created.zone_name, created.zone
         busy = [views.event_view(e, zone, svc.handles) for e in created.conflicts]
         return EventResult(
             time_zone=tz.iana_name(zone_name),
@@ -377,8 +376,8 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventResult:
         """Use to change an event, an occurrence or a series (only the fields given; attendees are told). Returns the updated event."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
         if series_ends_on is not None:
+            zone_name, zone = await zone_for(svc, t, time_zone)
             given = [k for k, v in locals().items() if k in UPDATE_FIELDS and v is not None]
             if given:
                 raise InputError(f"series_ends_on: give it alone; change {', '.join(given)} in another call.")
@@ -393,8 +392,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             t,
             svc.event_id(event),
             event,
-            zone_name,
-            zone,
+            time_zone,
             start=start,
             end=end,
             all_day=all_day,
@@ -415,6 +413,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 categories=categories,
             ),
         )
+        zone_name, zone = updated.zone_name, updated.zone
         if updated.split is not None:
             split = split_result(updated.split, zone_name, zone)
             split.series_conflicts = views.series_conflicts(updated.series_clash)
