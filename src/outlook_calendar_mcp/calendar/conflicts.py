@@ -19,7 +19,16 @@ from .events import in_zone
 from .services import Services
 from .times import utc_text
 
-__all__ = ["any_zone_window", "blocks", "duplicates", "overlaps", "overlaps_any_zone", "same_time", "within"]
+__all__ = [
+    "ANY_ZONE",
+    "any_zone_window",
+    "blocks",
+    "duplicates",
+    "overlaps",
+    "overlaps_any_zone",
+    "same_time",
+    "within",
+]
 
 # Every zone's UTC offset lies between -12:00 and +14:00: a wall time read in any zone is an instant at most
 # 14 hours from the same wall time read in UTC.
@@ -78,47 +87,82 @@ def any_zone_window(start: str, end: str | None, all_day: bool) -> tuple[dt.date
 
 
 async def overlaps_any_zone(
-    svc: Services, base: str, window: tuple[dt.datetime, dt.datetime]
+    svc: Services,
+    base: str,
+    window: tuple[dt.datetime, dt.datetime],
+    *,
+    max_items: int = CONFLICT_LIMIT,
+    params: dict[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """The events of the calendar at ``base`` in ``window`` (times in UTC), and whether more were left out."""
     page = await svc.graph.get_all(
         f"{base}/calendarView",
-        params={"startDateTime": utc_text(window[0]), "endDateTime": utc_text(window[1])},
+        params={"startDateTime": utc_text(window[0]), "endDateTime": utc_text(window[1]), **(params or {})},
         prefer=svc.prefer("UTC"),
-        max_items=CONFLICT_LIMIT,
+        max_items=max_items,
     )
     return page.items, page.more
 
 
 def within(
-    read: tuple[list[dict[str, Any]], bool], body: dict[str, Any], zone_name: str, zone: ZoneInfo
+    read: tuple[list[dict[str, Any]], bool],
+    begin: dt.datetime,
+    finish: dt.datetime,
+    zone_name: str,
+    zone: ZoneInfo,
 ) -> list[dict[str, Any]] | None:
-    """What :func:`overlaps` gives for ``body``'s time, from a read of a window holding it (times in UTC,
-    :func:`overlaps_any_zone`), shown in ``zone_name``; None when the read cannot tell: more events than were
-    read, a zero-length event on an edge, or an all-day event near an edge (its dates are an instant only
-    in the zone it was made in, which the listing does not name)."""
+    """What calendarView gives for ``begin``-``finish``, in its order, from a read of a window holding it (times
+    in UTC, :func:`overlaps_any_zone`), shown in ``zone_name``; None when the read cannot tell: more events than
+    were read, a zero-length event on an edge, an all-day event near an edge made in a zone we cannot name."""
     docs, more = read
-    if more:
-        return None
-    begin, finish = (tz.from_graph(body[k], k).astimezone(dt.UTC) for k in ("start", "end"))
-    if finish <= begin:
+    if more or finish <= begin:
         return None
     kept = []
     for doc in docs:
-        start, end = (tz.from_graph(doc[k], k).astimezone(dt.UTC) for k in ("start", "end"))
-        if doc.get("isAllDay"):
-            if start + ANY_ZONE < finish and end - ANY_ZONE > begin:
+        if doc.get("isAllDay"):  # dates: instants in the zone the event was made in (Graph keeps them there)
+            span = _all_day_span(doc)
+            if span is None:
+                return None
+            (start_lo, start_hi), (end_lo, end_hi) = span
+            if start_hi < finish and end_lo > begin:
                 inside = True
-            elif start - ANY_ZONE >= finish or end + ANY_ZONE <= begin:
+            elif start_lo >= finish or end_hi <= begin:
                 inside = False
             else:
                 return None
-        elif end > start:
-            inside = start < finish and end > begin
-        elif start in (begin, finish):
-            return None
         else:
-            inside = begin < start < finish
-        if inside and not doc.get("isCancelled"):
+            start, end = (tz.from_graph(doc[k], k).astimezone(dt.UTC) for k in ("start", "end"))
+            if end > start:
+                inside = start < finish and end > begin
+            elif start in (begin, finish):
+                return None
+            else:
+                inside = begin < start < finish
+        if inside:
             kept.append(in_zone(doc, zone_name, zone))
     return kept
+
+
+Span = tuple[dt.datetime, dt.datetime]
+
+
+def _all_day_span(doc: dict[str, Any]) -> tuple[Span, Span] | None:
+    """The earliest and latest instant an all-day event's start and end can be: exact in its own zone
+    (originalStartTimeZone), else anywhere a zone can put midnight."""
+    out = []
+    for key, own in (("start", "originalStartTimeZone"), ("end", "originalEndTimeZone")):
+        try:
+            wall = tz.parse_graph_datetime(doc[key]["dateTime"]).replace(tzinfo=None)
+        except (KeyError, TypeError, tz.TimeZoneError, ValueError):
+            return None
+        name = doc.get(own) or doc.get("originalStartTimeZone")
+        try:
+            moment = tz.to_utc(wall, tz.resolve(name)) if name else None
+        except (tz.TimeZoneError, ValueError):
+            moment = None
+        if moment is None:
+            utc = wall.replace(tzinfo=dt.UTC)
+            out.append((utc - ANY_ZONE, utc + dt.timedelta(hours=12)))
+        else:
+            out.append((moment, moment))
+    return out[0], out[1]

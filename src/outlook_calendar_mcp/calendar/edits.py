@@ -86,7 +86,11 @@ async def create_event(
     (zone_name, zone), read = await zone_and(svc, t, time_zone, early)
     body: dict[str, Any] = times_body(start, end, all_day, zone_name, zone)
     early_read = read.result()
-    overlapping = None if early_read is None else within(early_read, body, zone_name, zone)
+    overlapping = None
+    if early_read is not None:
+        begin, finish = (tz.from_graph(body[k], k).astimezone(UTC) for k in ("start", "end"))
+        found = within(early_read, begin, finish, zone_name, zone)
+        overlapping = None if found is None else [e for e in found if not e.get("isCancelled")]
     if overlapping is None:
         with explain_access(t, writing=True):  # creating needs write access; the check reads first
             overlapping = await overlaps(svc, base, body, zone_name)

@@ -9,7 +9,7 @@ an update, a new series starts there with the change: the result names both) or 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -19,6 +19,7 @@ from .. import views
 from ..calendar import InputError, Services
 from ..calendar.bodies import AttendeeInput
 from ..calendar.calendars import across_calendars, calendar_name
+from ..calendar.conflicts import overlaps_any_zone, within
 from ..calendar.edits import create_event as create_event_in
 from ..calendar.edits import update_event as update_event_in
 from ..calendar.events import event_path, invitees
@@ -29,8 +30,9 @@ from ..calendar.series import (
     exceptions_of,
     series_rules,
 )
-from ..calendar.targets import calendar_path, explain_access, target, zone_for
-from ..calendar.times import default_window, window
+from ..calendar.targets import calendar_path, explain_access, target, zone_for, zone_known
+from ..calendar.times import any_zone_view, default_window, parse_time, window
+from ..calendar.together import zone_and
 from ..views import Compact, Event, SeriesConflicts, SeriesExceptions, SeriesSplit
 from .common import (
     READ_ONLY,
@@ -126,25 +128,47 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventList:
         """Use to see what is on a calendar between two times (occurrences of series included). Returns events in local time, sorted by start."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
+        # Not knowing the zone yet (a session's first call), read a window holding this one in every zone,
+        # together with the zone: then keep what the exact window holds (calendar/conflicts.within).
+        wide = None if zone_known(svc, t, time_zone) else any_zone_view(svc.clock, start, end, 7)
+        path = calendar_path(svc, t, calendar_id)
+        order = {"$orderby": "start/dateTime"}
+
+        async def early() -> tuple[list[dict[str, Any]], bool] | None:
+            if wide is None:
+                return None
+            with explain_access(t, writing=False):
+                return await overlaps_any_zone(svc, path, wide, max_items=max_results, params=order)
+
+        (zone_name, zone), read = await zone_and(svc, t, time_zone, early)
         now = svc.now_text(zone) if start is None else None
         start, end = default_window(svc.clock, zone, start, end, days=7)
         window_start, window_end = window(start, end, zone)
-        with explain_access(t, writing=False):
-            page = await g.get_all(
-                f"{calendar_path(svc, t, calendar_id)}/calendarView",
-                params={"startDateTime": window_start, "endDateTime": window_end, "$orderby": "start/dateTime"},
-                prefer=svc.prefer(zone_name),
-                max_items=max_results,
-            )
+        wide_read = read.result()
+        found = None
+        if wide_read is not None:
+            begin, finish = (parse_time(w, zone) for w in (window_start, window_end))
+            found = within(wide_read, begin, finish, zone_name, zone)
+        items: list[dict[str, Any]]
+        if found is not None:
+            items, more = found[:max_results], len(found) > max_results
+        else:
+            with explain_access(t, writing=False):
+                page = await g.get_all(
+                    f"{path}/calendarView",
+                    params={"startDateTime": window_start, "endDateTime": window_end, **order},
+                    prefer=svc.prefer(zone_name),
+                    max_items=max_results,
+                )
+            items, more = page.items, page.more
         return EventList(
             time_zone=tz.iana_name(zone_name),
             now=now,
             calendar=await calendar_name(svc, t, calendar_id),
-            more=page.more or None,
+            more=more or None,
             events=views.with_rules(
-                [views.event_view(d, zone, svc.handles, detail) for d in page.items],
-                await series_rules(svc, t, page.items),
+                [views.event_view(d, zone, svc.handles, detail) for d in items],
+                await series_rules(svc, t, items),
             ),
         )
 
