@@ -5,8 +5,9 @@ The ten requests of tests/e2e/test_natural_language.py, scripted as the tool cal
 ``serve`` builds it) on a sandbox whose every HTTP round trip is delayed by ``--latency`` seconds
 (default 0.15: an httpx transport in front of the sandbox, this file's :class:`Delayed`). For each
 request it prints: the tool calls, the Graph requests made (each request of a ``$batch`` counted),
-the HTTP round trips they took, the most sequential round trips one tool call waited on, and the
-wall time; each twice: cold (every tool call the first of a fresh session: nothing cached) and warm (one
+the HTTP round trips they took, the sequential round trips (a tool call's longest chain of round trips
+each sent after the one before was answered; the calls' chains added), the most one tool call waited on, and
+the wall time; each twice: cold (every tool call the first of a fresh session: nothing cached) and warm (one
 session whose caches are filled).
 
     python bench/roundtrips.py [--latency 0.15] [-v]
@@ -43,21 +44,29 @@ class Delayed(httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.AsyncBaseTransport, latency: float) -> None:
         self.inner, self.latency = inner, latency
-        self.round_trips = self.requests = self.waves = self.in_flight = 0
+        self.round_trips = self.requests = 0
         self.log: list[str] = []
+        self.waves = 0  # sequential round trips of the tool calls so far (each call's deepest chain, added)
+        self.deepest = self.finished = 0  # within the current tool call (see depth)
+
+    def next_call(self) -> None:
+        """A tool call begins: its chain of round trips starts from nothing."""
+        self.waves += self.deepest
+        self.deepest = self.finished = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.round_trips += 1
         self.log.append(f"{request.method} {request.url.path.split('/v1.0/', 1)[-1]}")
         self.requests += len(json.loads(request.content)["requests"]) if request.url.path.endswith("$batch") else 1
-        self.in_flight += 1
-        if self.in_flight == 1:
-            self.waves += 1  # a round trip nothing else was waiting on: one more sequential step
+        # Its depth: one more than the deepest round trip already answered (it may have waited on that one).
+        # Round trips in flight together share a depth: the longest chain is what the call waited on.
+        depth = self.finished + 1
+        self.deepest = max(self.deepest, depth)
         try:
             await asyncio.sleep(self.latency)
             return await self.inner.handle_async_request(request)
         finally:
-            self.in_flight -= 1
+            self.finished = max(self.finished, depth)
 
 
 class Run:
@@ -69,9 +78,10 @@ class Run:
         self.sent: list[tuple[str, list[str]]] = []
 
     async def __call__(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-        before, sent = self.wire.waves, len(self.wire.log)
+        sent = len(self.wire.log)
+        self.wire.next_call()
         result = await self.client.call_tool(tool, args or {})
-        self.calls.append((tool, self.wire.waves - before))
+        self.calls.append((tool, self.wire.deepest))
         self.sent.append((tool, self.wire.log[sent:]))
         if result.is_error:
             raise RuntimeError(f"{tool}: {' '.join(getattr(c, 'text', '') for c in result.content)}")
@@ -228,7 +238,7 @@ async def run_one(
         try:
             async with Client(create_server(settings, graph, handles=Handles())) as client:
                 await client.call_tool("get_mailbox_settings", {})  # what a session caches, read once
-                wire.round_trips = wire.requests = wire.waves = 0
+                wire.round_trips = wire.requests = wire.waves = wire.deepest = wire.finished = 0
                 wire.log.clear()
                 model = Run(client, wire)
                 began = time.perf_counter()
@@ -238,7 +248,8 @@ async def run_one(
         finally:
             await graph.aclose()
     return {"calls": calls, "requests": wire.requests, "round_trips": wire.round_trips,
-            "sequential": wire.waves, "worst_call": max(n for _, n in calls), "wall_s": wall, "sent": sent}
+            "sequential": sum(n for _, n in calls), "worst_call": max(n for _, n in calls), "wall_s": wall,
+            "sent": sent}
 
 
 async def main_async(latency: float, verbose: bool) -> int:

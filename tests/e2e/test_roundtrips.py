@@ -3,8 +3,8 @@ first call, when nothing is cached yet; and the same results cold as warm.
 
 Each test opens sessions on one sandbox: a warm one (the mailbox's settings read first, as a session's later
 calls find them) and fresh ones (a new server and Graph client per call, the handle table shared as it is on
-disk). A transport in front of the sandbox counts the waves of requests that crossed the wire: a request sent
-while none is in flight starts a new sequential round trip. Counts, not timings, are asserted.
+disk). A transport in front of the sandbox counts the requests that crossed the wire and the longest chain of
+them each sent after the one before was answered. Counts, not timings, are asserted.
 """
 
 from __future__ import annotations
@@ -32,19 +32,19 @@ pytestmark = [pytest.mark.anyio, pytest.mark.clock]
 
 
 class Waves(httpx.AsyncBaseTransport):
-    """The sandbox's transport, counting what crosses: each request, and the waves of them (a request sent
-    while another is in flight joins its wave). Each request stays in flight a moment, so requests sent
+    """The sandbox's transport, counting what crosses: each request, and the sequential round trips of a tool
+    call (its longest chain of requests each sent after the one before was answered: a request's depth is
+    one more than the deepest answered so far). Each request stays in flight a moment, so requests sent
     together overlap whatever the scheduling."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
-        self.waves = self.in_flight = 0
+        self.deepest = self.finished = 0
         self.sent: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.in_flight += 1
-        if self.in_flight == 1:
-            self.waves += 1
+        depth = self.finished + 1
+        self.deepest = max(self.deepest, depth)
         inner = ""
         if request.url.path.endswith("$batch"):
             inner = " " + ",".join(r["method"] for r in json.loads(request.content)["requests"])
@@ -53,7 +53,7 @@ class Waves(httpx.AsyncBaseTransport):
             await anyio.sleep(0.02)
             return await self.inner.handle_async_request(request)
         finally:
-            self.in_flight -= 1
+            self.finished = max(self.finished, depth)
 
 
 class World:
@@ -82,9 +82,10 @@ class World:
             await graph.aclose()
 
     async def counted(self, client: Client, tool: str, args: dict[str, Any]) -> tuple[dict[str, Any], int, list[str]]:
-        before, sent = self.wire.waves, len(self.wire.sent)
+        sent = len(self.wire.sent)
+        self.wire.deepest = self.wire.finished = 0
         result = structured(await client.call_tool(tool, args))
-        return result, self.wire.waves - before, self.wire.sent[sent:]
+        return result, self.wire.deepest, self.wire.sent[sent:]
 
     async def cold(self, tool: str, args: dict[str, Any]) -> tuple[dict[str, Any], int, list[str]]:
         """``tool`` as the first call of a fresh session."""

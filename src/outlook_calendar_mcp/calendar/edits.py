@@ -21,10 +21,10 @@ from .bodies import recurrence_body, times_body
 from .conflicts import any_zone_window, blocks, duplicates, overlaps, overlaps_any_zone, within
 from .errors import InputError
 from .events import event_fields, event_path, in_zone, quote_id, recurrence_change, time_changes
-from .series import Split, series_info, split_series, update_series
+from .series import INFO_FIELDS, Split, scope_fits, split_series, update_series
 from .series_conflicts import SeriesClash, series_clashes
 from .services import Services
-from .targets import Target, calendar_path, explain_access, zone_for, zone_known
+from .targets import Target, calendar_path, explain_access, zone_known
 from .together import Pending, capture, zone_and
 
 __all__ = ["Created", "Updated", "create_event", "update_event"]
@@ -132,15 +132,34 @@ async def update_event(
 ) -> Updated:
     """PATCH only what is given; for an occurrence with ``scope``: it alone, it and the following (a split), or
     the series. A single event moved to another time reports the busy events it now overlaps."""
-    known = zone_known(svc, t, time_zone)  # a bad time_zone fails first
+    zone_known(svc, t, time_zone)  # a bad time_zone fails first
     path = event_path(t, event_id)
     changes: dict[str, Any] = {}
     event_fields(changes, **fields)
     if not changes and start is None and end is None and all_day is None and recurrence is None:
         raise InputError("Nothing to change: give at least one field to update (subject, start, end, ...).")
+    # Round trip 1, together: the zone, the event's times, type and etag (in UTC: they need no zone; the PATCH
+    # carries the etag), and, for a move, the calendar it is on (what it will overlap is that calendar's).
+    retimed = start is not None or end is not None or all_day is not None
+    want_times = retimed or recurrence is not None or etag is None or scope is not None
+    fields_read = "showAs,isCancelled," + (INFO_FIELDS if scope is not None else "start,end,isAllDay,type")
+
+    async def first() -> tuple[Pending[dict[str, Any]], Pending[str]]:
+        current: Pending[dict[str, Any]] = Pending()
+        calendar: Pending[str] = Pending()
+        async with anyio.create_task_group() as tg:
+            if retimed or recurrence is not None:
+                tg.start_soon(capture, calendar, _calendar_of(svc, t, event_id))
+            if want_times:
+                await capture(current, svc.graph.get(path, params={"$select": fields_read}, prefer=svc.prefer("UTC")))
+        return current, calendar
+
+    (zone_name, zone), firsts = await zone_and(svc, t, time_zone, first)
+    current_read, calendar = firsts.result()
+    current: dict[str, Any] | None = None
     if scope is not None:
-        zone_name, zone = known or await zone_for(svc, t, time_zone)
-        info = await series_info(svc, t, event_id, event, scope, zone_name, etag)
+        with explain_access(t, writing=False):
+            current = info = scope_fits(in_zone(current_read.result(), zone_name, zone), event, scope, etag)
         kind = info.get("type")
         if recurrence is not None and scope == "occurrence":
             raise InputError(
@@ -159,28 +178,9 @@ async def update_event(
             base = await _calendar_of(svc, t, doc["id"]) if moved else ""
             clash = await series_clashes(svc, t, base, doc, zone_name, zone) if moved else None
             return Updated(doc, series=True, series_clash=clash, zone_name=zone_name, zone=zone)
-    # Round trip 1, together: the zone, the event's times and etag (in UTC: they need no zone; the PATCH
-    # carries the etag), and, for a move, the calendar it is on (what it will overlap is that calendar's).
-    retimed = start is not None or end is not None or all_day is not None
-    want_times = retimed or recurrence is not None or etag is None
-
-    async def first() -> tuple[Pending[dict[str, Any]], Pending[str]]:
-        current: Pending[dict[str, Any]] = Pending()
-        calendar: Pending[str] = Pending()
-        async with anyio.create_task_group() as tg:
-            if retimed or recurrence is not None:
-                tg.start_soon(capture, calendar, _calendar_of(svc, t, event_id))
-            if want_times:
-                fields_read = "start,end,isAllDay,showAs,isCancelled,type"
-                await capture(current, svc.graph.get(path, params={"$select": fields_read}, prefer=svc.prefer("UTC")))
-        return current, calendar
-
-    (zone_name, zone), firsts = await zone_and(svc, t, time_zone, first)
-    current_read, calendar = firsts.result()
     body = dict(changes)
-    current: dict[str, Any] | None = None
     with explain_access(t, writing=True):
-        if want_times:
+        if want_times and current is None:
             try:
                 current = in_zone(current_read.result() or {}, zone_name, zone)
             except (BadRequest, MethodNotAllowed):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import anyio
 
-from ..graph import BatchRequest, Forbidden, GraphError, GraphResponse, Prefer
+from ..graph import BatchRequest, Forbidden, GraphError, GraphResponse, Page, Prefer
 from .errors import InputError
 from .services import Services
 from .targets import ADDRESS
@@ -263,10 +263,26 @@ async def find_people(svc: Services, query: str, max_results: int) -> list[dict[
     text = query.strip().replace('"', "")
     if not text:
         raise InputError("query: give a name, e.g. 'Dana'.")
+    escaped = text.replace("'", "''")
+    directory = svc.graph.get_page(
+        "users",
+        params={
+            "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
+            "$top": max_results,
+        },
+    )
+    # Both lists in flight together (one wait); the directory's is used when the relevant people are too few.
+    relevant: Pending[Page] = Pending()
+    listed: Pending[Page] = Pending()
+    async with anyio.create_task_group() as tg:
+        if not svc.app_only:
+            tg.start_soon(
+                capture, relevant, svc.graph.get_page("me/people", params={"$search": f'"{text}"', "$top": max_results})
+            )
+        await capture(listed, directory)
     found: dict[str, dict[str, Any]] = {}
     if not svc.app_only:
-        page = await svc.graph.get_page("me/people", params={"$search": f'"{text}"', "$top": max_results})
-        for p in page.items:
+        for p in relevant.result().items:
             emails = p.get("scoredEmailAddresses") or []
             if emails:
                 subclass = (p.get("personType") or {}).get("subclass")
@@ -282,15 +298,7 @@ async def find_people(svc: Services, query: str, max_results: int) -> list[dict[
                     },
                 )
     if len(found) < max_results:
-        escaped = text.replace("'", "''")
-        page = await svc.graph.get_page(
-            "users",
-            params={
-                "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
-                "$top": max_results,
-            },
-        )
-        for u in page.items:
+        for u in listed.result().items:
             address = u.get("mail") or u.get("userPrincipalName")
             if address:
                 found.setdefault(

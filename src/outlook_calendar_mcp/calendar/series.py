@@ -27,6 +27,7 @@ from .targets import Target, explain_access, zone_for
 from .times import parse_time, utc_text
 
 __all__ = [
+    "INFO_FIELDS",
     "SERIES_FIELDS",
     "Deletion",
     "Split",
@@ -35,8 +36,10 @@ __all__ = [
     "end_series_on",
     "exceptions_of",
     "original_date",
+    "scope_fits",
     "series_info",
     "series_rules",
+    "series_to_end",
     "series_zone",
     "split_series",
     "update_series",
@@ -86,16 +89,22 @@ async def exceptions_of(svc: Services, t: Target, master_id: str) -> dict[str, A
         )
 
 
+INFO_FIELDS = "type,seriesMasterId,start,end,isAllDay,subject,attendees,isOrganizer"
+
+
 async def series_info(
     svc: Services, t: Target, event_id: str, event: str, scope: str, zone_name: str, etag: str | None
 ) -> dict[str, Any]:
     """type, seriesMasterId, start, end of the event; checks that ``scope`` fits it."""
     with explain_access(t, writing=False):
         info = await svc.graph.get(
-            event_path(t, event_id),
-            prefer=svc.prefer(zone_name),
-            params={"$select": "type,seriesMasterId,start,end,isAllDay,subject,attendees,isOrganizer"},
+            event_path(t, event_id), prefer=svc.prefer(zone_name), params={"$select": INFO_FIELDS}
         )
+    return scope_fits(info, event, scope, etag)
+
+
+def scope_fits(info: dict[str, Any], event: str, scope: str, etag: str | None) -> dict[str, Any]:
+    """``info`` (the event's :data:`INFO_FIELDS`), checked: ``scope`` fits the event, ``etag`` is current."""
     kind = info.get("type") or "singleInstance"
     if scope == "occurrence" and kind not in ("occurrence", "exception"):
         what = "a whole series" if kind == "seriesMaster" else "a single event"
@@ -131,7 +140,8 @@ def series_zone(master: dict[str, Any]) -> str:
 
 
 async def end_series(svc: Services, t: Target, master: dict[str, Any], last_day: dt.date) -> dict[str, Any]:
-    """Make ``master``'s series end on ``last_day`` (its pattern kept)."""
+    """Make ``master``'s series end on ``last_day`` (its pattern kept); the PATCH carries the etag ``master``
+    was read with, when it has one (else the client reads the current one first)."""
     rec = master["recurrence"]
     rng = {
         "type": "endDate",
@@ -141,7 +151,9 @@ async def end_series(svc: Services, t: Target, master: dict[str, Any], last_day:
     }
     with explain_access(t, writing=True):
         return await svc.graph.patch(
-            event_path(t, master["id"]), json={"recurrence": {"pattern": rec["pattern"], "range": rng}}
+            event_path(t, master["id"]),
+            json={"recurrence": {"pattern": rec["pattern"], "range": rng}},
+            if_match=master.get("@odata.etag"),
         )
 
 
@@ -193,25 +205,39 @@ async def series_rules(svc: Services, t: Target, docs: list[dict[str, Any]]) -> 
 
 async def end_series_on(svc: Services, t: Target, event_id: str, event: str, last: str) -> dict[str, Any]:
     """End the series ``event`` is (or belongs to) on the date ``last``: no occurrence handle needed."""
+    master, day = await series_to_end(svc, t, event_id, event, last)
+    return await end_series(svc, t, master, day)
+
+
+async def series_to_end(
+    svc: Services, t: Target, event_id: str, event: str, last: str
+) -> tuple[dict[str, Any], dt.date]:
+    """The master of the series ``event`` is (or belongs to) and the day ``last`` it is to end on, checked:
+    what :func:`end_series` takes (reads only)."""
     try:
         day = dt.date.fromisoformat(last.strip()[:10])
     except ValueError:
         raise InputError(
             f"series_ends_on: '{last}' is not a date; give the series' last day, e.g. '2027-03-31'."
         ) from None
+    # The event read as its series' master would be: a master's handle (what calendar_view shows as an
+    # occurrence's series) needs no second read.
+    fields = "type,seriesMasterId,recurrence,start,subject"
     with explain_access(t, writing=False):
-        info = await svc.graph.get(event_path(t, event_id), params={"$select": "type,seriesMasterId"})
+        info = await svc.graph.get(event_path(t, event_id), params={"$select": fields})
     master_id = info["id"] if info.get("type") == "seriesMaster" else info.get("seriesMasterId")
     if not master_id:
         raise InputError(f"series_ends_on: {event} is a single event, not a recurring series; leave it out.")
-    with explain_access(t, writing=False):
-        master = await svc.graph.get(event_path(t, master_id), params={"$select": "recurrence,start,subject"})
+    master = info
+    if master_id != info["id"]:
+        with explain_access(t, writing=False):
+            master = await svc.graph.get(event_path(t, master_id), params={"$select": "recurrence,start,subject"})
     first = dt.date.fromisoformat(master["recurrence"]["range"]["startDate"])
     if day < first:
         raise InputError(
             f"series_ends_on: {day} is before the series starts ({first}); to remove the whole series use delete_event."
         )
-    return await end_series(svc, t, master, day)
+    return master, day
 
 
 async def update_series(

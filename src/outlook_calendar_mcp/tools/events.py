@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+import anyio
 from pydantic import Field
 
 from .. import timezones as tz
 from .. import views
 from ..calendar import InputError, Services
 from ..calendar.bodies import AttendeeInput
-from ..calendar.calendars import across_calendars, calendar_name
+from ..calendar.calendars import across_calendars, calendar_name, calendars_in
 from ..calendar.conflicts import overlaps_any_zone, within
 from ..calendar.edits import create_event as create_event_in
 from ..calendar.edits import update_event as update_event_in
@@ -26,13 +27,15 @@ from ..calendar.events import event_path, invitees
 from ..calendar.series import (
     Split,
     delete_in_scope,
-    end_series_on,
+    end_series,
     exceptions_of,
     series_rules,
+    series_to_end,
 )
 from ..calendar.targets import calendar_path, explain_access, target, zone_for, zone_known
 from ..calendar.times import any_zone_view, default_window, parse_time, window
-from ..calendar.together import zone_and
+from ..calendar.together import Pending, capture, zone_and
+from ..graph import Page
 from ..views import Compact, Event, SeriesConflicts, SeriesExceptions, SeriesSplit
 from .common import (
     READ_ONLY,
@@ -185,7 +188,12 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventList:
         """Use to find single events and series masters (not occurrences) by subject, in all your calendars by default. Returns events newest first, naming any non-main calendar."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
+        one_calendar = bool(calendar_id or t.group or t.owner is not None)
+
+        async def calendars() -> list[dict[str, Any]] | None:  # read together with the zone
+            return None if one_calendar else await calendars_in(svc, t)
+
+        (zone_name, zone), listed = await zone_and(svc, t, time_zone, calendars)
         clauses = []
         if subject_contains:
             clauses.append(f"contains(subject,'{subject_contains.replace(chr(39), chr(39) * 2)}')")
@@ -194,7 +202,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         params = {"$orderby": "start/dateTime desc"}
         if clauses:
             params["$filter"] = " and ".join(clauses)
-        if calendar_id or t.group or t.owner is not None:  # one calendar (another's: their main one)
+        if one_calendar:  # one calendar (another's: their main one)
             with explain_access(t, writing=False):
                 page = await g.get_all(
                     f"{calendar_path(svc, t, calendar_id) if calendar_id else t.base}/events",
@@ -208,7 +216,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 more=page.more or None,
                 events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
             )
-        found, more = await across_calendars(svc, t, params, svc.prefer(zone_name), max_results)
+        found, more = await across_calendars(svc, t, params, svc.prefer(zone_name), max_results, listed.result())
         events = []
         for doc, name in found:
             view = views.event_view(doc, zone, svc.handles, detail)
@@ -264,15 +272,27 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventList:
         """Use to list the occurrences of one recurring series in a window. Returns occurrences and exceptions."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
-        window_start, window_end = window(start, end, zone)
-        with explain_access(t, writing=False):
-            page = await g.get_all(
-                f"{event_path(t, svc.event_id(event))}/instances",
-                params={"startDateTime": window_start, "endDateTime": window_end},
-                prefer=svc.prefer(zone_name),
-                max_items=max_results,
-            )
+        master_id = svc.event_id(event)
+
+        async def listing() -> tuple[str, ZoneInfo, Page]:
+            zone_name, zone = await zone_for(svc, t, time_zone)
+            window_start, window_end = window(start, end, zone)
+            with explain_access(t, writing=False):
+                page = await g.get_all(
+                    f"{event_path(t, master_id)}/instances",
+                    params={"startDateTime": window_start, "endDateTime": window_end},
+                    prefer=svc.prefer(zone_name),
+                    max_items=max_results,
+                )
+            return zone_name, zone, page
+
+        # The series' rule (what the occurrences show) is read while they are: series_rules below finds it.
+        rule: Pending[dict[str, str]] = Pending()
+        listed: Pending[tuple[str, ZoneInfo, Page]] = Pending()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(capture, rule, series_rules(svc, t, [{"seriesMasterId": master_id}]))
+            await capture(listed, listing())
+        zone_name, zone, page = listed.result()
         return EventList(
             time_zone=tz.iana_name(zone_name),
             more=page.more or None,
@@ -401,11 +421,16 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to change an event, an occurrence or a series (only the fields given; attendees are told). Returns the updated event."""
         t = await target(svc, mailbox, group_id)
         if series_ends_on is not None:
-            zone_name, zone = await zone_for(svc, t, time_zone)
+            zone_known(svc, t, time_zone)  # a bad time_zone is said first
             given = [k for k, v in locals().items() if k in UPDATE_FIELDS and v is not None]
             if given:
                 raise InputError(f"series_ends_on: give it alone; change {', '.join(given)} in another call.")
-            ended = await end_series_on(svc, t, svc.event_id(event), event, series_ends_on)
+            # The series read together with the zone; written once both are in.
+            event_id = svc.event_id(event)
+            (zone_name, zone), found = await zone_and(
+                svc, t, time_zone, lambda: series_to_end(svc, t, event_id, event, series_ends_on)
+            )
+            ended = await end_series(svc, t, *found.result())
             return EventResult(
                 time_zone=tz.iana_name(zone_name),
                 event=views.event_view(ended, zone, svc.handles),
