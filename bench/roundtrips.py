@@ -1,6 +1,7 @@
 """Graph round trips per plain-language request, with an emulated Graph latency.
 
-The ten requests of tests/e2e/test_natural_language.py, scripted as the tool calls a model makes
+The ten requests of tests/e2e/test_natural_language.py and four more (a series, one occurrence, a search, a
+person), scripted as the tool calls a model makes
 (reading handles and times from earlier results), run against the real server (in process, built as
 ``serve`` builds it) on a sandbox whose every HTTP round trip is delayed by ``--latency`` seconds
 (default 0.15: an httpx transport in front of the sandbox, this file's :class:`Delayed`). For each
@@ -172,6 +173,31 @@ async def is_dana_free(m: Run) -> None:
     await m("get_schedule", {"people": ["Dana"], "start": f"{wed}T10:00", "end": f"{wed}T11:00"})
 
 
+async def end_weekly_sync(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("update_event", {"event": first(view["events"], "Weekly team sync")["series"],
+                             "series_ends_on": (mon + dt.timedelta(days=30)).isoformat()})
+
+
+async def rename_this_weeks_one_on_one(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("update_event", {"event": first(view["events"], "1:1 Adele / Alex")["handle"],
+                             "subject": "1:1 Adele / Alex (roadmap)", "scope": "occurrence"})
+
+
+async def next_syncs(m: Run) -> None:
+    found = await m("list_events", {"subject_contains": "Weekly team sync"})
+    mon = dt.date(2027, 3, 1)
+    await m("list_event_instances", {"event": found["events"][0]["handle"], "start": mon.isoformat(),
+                                     "end": (mon + dt.timedelta(days=28)).isoformat()})
+
+
+async def who_is_dana(m: Run) -> None:
+    await m("find_people", {"query": "Dana"})
+
+
 SCRIPTS: list[tuple[str, str | None, Callable[[Run], Awaitable[None]]]] = [
     ("What's on tomorrow?", None, whats_on_tomorrow),
     ("Move my 1:1 with Alex to Thursday, same time", None, move_one_on_one),
@@ -183,6 +209,11 @@ SCRIPTS: list[tuple[str, str | None, Callable[[Run], Awaitable[None]]]] = [
     ("Block focus time on Wednesday morning", None, focus_time),
     ("Cancel the customer call and tell them why", None, cancel_customer_call),
     ("Is Dana free Wednesday at ten?", None, is_dana_free),
+    # beyond the ten of the test: a series, one occurrence, a search, a person
+    ("End the weekly sync in a month", None, end_weekly_sync),
+    ("Rename this week's 1:1 with Alex (that one only)", None, rename_this_weeks_one_on_one),
+    ("When are the next weekly syncs?", None, next_syncs),
+    ("Who is Dana?", None, who_is_dana),
 ]
 
 

@@ -205,3 +205,30 @@ async def test_update_event_is_two_round_trips_cold_and_warm_and_reports_the_new
         renamed, waves, sent = await world.counted(client, "update_event", {"event": mover["handle"],
                                                                             "subject": "Renamed"})
         assert waves <= 2 and renamed["event"]["subject"] == "Renamed", sent
+
+
+async def test_series_changes_are_two_round_trips_cold(world: World) -> None:
+    mon = monday(world.clock)
+    weeks = (await world.cold("calendar_view", {"start": mon.isoformat(),
+                                                "end": (mon + dt.timedelta(days=14)).isoformat()}))[0]["events"]
+    sync = next(e for e in weeks if e["subject"] == "Weekly team sync")
+    last = dt.date.fromisoformat(sync["start"][:10]) + dt.timedelta(days=28)
+    ended, waves, sent = await world.cold("update_event", {"event": sync["series"], "series_ends_on": last.isoformat()})
+    assert waves <= 2, sent
+    assert ended["event"]["repeat"].endswith(f"UNTIL={last:%Y%m%d}")
+    assert not any("$select=id" in s for s in sent)  # the PATCH's etag came with the series
+
+    one = next(e for e in weeks if e["subject"] == "1:1 Adele / Alex")
+    renamed, waves, sent = await world.cold("update_event", {"event": one["handle"], "subject": "1:1 (roadmap)",
+                                                             "scope": "occurrence"})
+    assert waves <= 2, sent
+    assert renamed["event"]["subject"] == "1:1 (roadmap)" and renamed["event"]["start"] == one["start"]
+    after = (await world.cold("calendar_view", {"start": mon.isoformat(),
+                                                "end": (mon + dt.timedelta(days=14)).isoformat()}))[0]["events"]
+    assert sorted(e["subject"] for e in after if e.get("series") == one["series"]).count("1:1 (roadmap)") == 1
+
+
+async def test_find_people_asks_both_lists_at_once(world: World) -> None:
+    found, waves, sent = await world.cold("find_people", {"query": "Dana"})
+    assert waves == 1 and sorted(sent) == ["GET me/people", "GET users"], sent
+    assert [p["email"] for p in found["people"]][:1] == ["dana@contoso.com"]
