@@ -1,7 +1,7 @@
 """Graph round trips per plain-language request, with an emulated Graph latency.
 
-The ten requests of tests/e2e/test_natural_language.py and four more (a series, one occurrence, a search, a
-person), scripted as the tool calls a model makes
+The ten requests of tests/e2e/test_natural_language.py and five more (a series, one occurrence, a search, a
+message, a person), scripted as the tool calls a model makes
 (reading handles and times from earlier results), run against the real server (in process, built as
 ``serve`` builds it) on a sandbox whose every HTTP round trip is delayed by ``--latency`` seconds
 (default 0.15: an httpx transport in front of the sandbox, this file's :class:`Delayed`). For each
@@ -194,6 +194,13 @@ async def next_syncs(m: Run) -> None:
                                      "end": (mon + dt.timedelta(days=28)).isoformat()})
 
 
+async def running_late(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("message_attendees", {"event": first(view["events"], "Customer call with Fabrikam")["handle"],
+                                  "text": "Running 10 minutes late, sorry!"})
+
+
 async def who_is_dana(m: Run) -> None:
     await m("find_people", {"query": "Dana"})
 
@@ -213,6 +220,7 @@ SCRIPTS: list[tuple[str, str | None, Callable[[Run], Awaitable[None]]]] = [
     ("End the weekly sync in a month", None, end_weekly_sync),
     ("Rename this week's 1:1 with Alex (that one only)", None, rename_this_weeks_one_on_one),
     ("When are the next weekly syncs?", None, next_syncs),
+    ("Tell the people on the customer call I'm running late", None, running_late),
     ("Who is Dana?", None, who_is_dana),
 ]
 
@@ -258,7 +266,7 @@ async def run_one(
         def transport(self) -> httpx.AsyncBaseTransport:
             return wire
 
-    settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp, cache_dir=tmp,
+    settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp, cache_dir=tmp, send_mail=True,
                         **({"sandbox_user": user} if user else {}))
     if cold:
         fresh = Fresh(settings, clock, Behind(), wire)

@@ -73,7 +73,7 @@ class World:
             def transport(self) -> httpx.AsyncBaseTransport:
                 return wire
 
-        settings = sandbox_settings(self.tmp)
+        settings = sandbox_settings(self.tmp, send_mail=True)
         graph = build_graph(settings, clock=self.clock, sandbox=Behind())  # type: ignore[arg-type]
         try:
             async with Client(create_server(settings, graph, handles=self.handles)) as client:
@@ -232,3 +232,17 @@ async def test_find_people_asks_both_lists_at_once(world: World) -> None:
     found, waves, sent = await world.cold("find_people", {"query": "Dana"})
     assert waves == 1 and sorted(sent) == ["GET me/people", "GET users"], sent
     assert [p["email"] for p in found["people"]][:1] == ["dana@contoso.com"]
+
+
+async def test_message_attendees_cold_is_two_round_trips(world: World) -> None:
+    mon = monday(world.clock)
+    weeks = (await world.cold("calendar_view", {"start": mon.isoformat(),
+                                                "end": (mon + dt.timedelta(days=14)).isoformat()}))[0]["events"]
+    call = next(e for e in weeks if e["subject"] == "Customer call with Fabrikam")
+    sent, waves, wire = await world.cold("message_attendees", {"event": call["handle"], "text": "Late, sorry"})
+    assert waves <= 2, wire
+    assert wire[-1] == "POST me/sendMail"
+    mail = [m for m in world.sandbox.store.outbox() if m["kind"] == "message"]
+    assert sorted(m["recipient"] for m in mail) == sorted(sent["notified"]) and sent["notified"]
+    when = dt.datetime.fromisoformat(call["start"]).strftime("%Y-%m-%d %H:%M")  # in the mailbox's zone
+    assert {m["subject"] for m in mail} == {f"Customer call with Fabrikam ({when})"}
