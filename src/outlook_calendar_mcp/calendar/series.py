@@ -15,16 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
+
 from .. import timezones as tz
 from .. import views
 from ..graph import BatchRequest, GraphError, GraphResponse
 from ..state import user_key
 from .bodies import recurrence_body, times_body
 from .errors import InputError
-from .events import event_path, quote_id, recurrence_change
+from .events import event_path, in_zone, quote_id, recurrence_change
 from .services import Services
 from .targets import Target, explain_access, zone_for
 from .times import parse_time, utc_text
+from .together import Pending, capture
 
 __all__ = [
     "INFO_FIELDS",
@@ -438,21 +441,31 @@ async def delete_in_scope(
         with explain_access(t, writing=True):
             await g.delete(path, if_match=etag)
         return Deletion(event_id, doc)
-    zone_name, _ = await zone_for(svc, t, None)
-    info = await series_info(svc, t, event_id, event, scope, zone_name, etag)
+    # The zone and the event (in UTC: it needs none) together; then the master and its exceptions together.
+    zoned: Pending[tuple[str, ZoneInfo]] = Pending()
+    read: Pending[dict[str, Any]] = Pending()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(capture, zoned, zone_for(svc, t, None))
+        await capture(read, g.get(path, prefer=svc.prefer("UTC"), params={"$select": INFO_FIELDS}))
+    zone_name, zone = zoned.result()
+    with explain_access(t, writing=False):
+        info = scope_fits(in_zone(read.result(), zone_name, zone), event, scope, etag)
     kind = info.get("type")
     if scope == "occurrence" or kind == "seriesMaster":
         with explain_access(t, writing=True):
             await g.delete(path, if_match=etag if kind == "seriesMaster" or scope == "occurrence" else None)
         return Deletion(event_id, info)
     master_path = event_path(t, info["seriesMasterId"])
+    fields = "subject,start,end,isAllDay,recurrence,attendees,isOrganizer"
+    mastered: Pending[dict[str, Any]] = Pending()
+    excepted: Pending[dict[str, Any]] = Pending()
+    async with anyio.create_task_group() as tg:
+        if scope != "series":
+            tg.start_soon(capture, excepted, exceptions_of(svc, t, info["seriesMasterId"]))
+        await capture(mastered, g.get(master_path, prefer=svc.prefer(zone_name), params={"$select": fields}))
     with explain_access(t, writing=False):
-        master = await g.get(
-            master_path,
-            prefer=svc.prefer(zone_name),
-            params={"$select": "subject,start,end,isAllDay,recurrence,attendees,isOrganizer"},
-        )
-    day = None if scope == "series" else original_date(info, master, await exceptions_of(svc, t, master["id"]))
+        master = mastered.result()
+    day = None if scope == "series" else original_date(info, master, excepted.result())
     if day is None or day <= dt.date.fromisoformat(master["recurrence"]["range"]["startDate"]):
         with explain_access(t, writing=True):
             await g.delete(master_path)
