@@ -1,7 +1,7 @@
 """Graph round trips per plain-language request, with an emulated Graph latency.
 
-The ten requests of tests/e2e/test_natural_language.py and five more (a series, one occurrence, a search, a
-message, a person), scripted as the tool calls a model makes
+The ten requests of tests/e2e/test_natural_language.py and seven more (a series ended or cut, one occurrence, a
+search, a message, a proposed time, a person), scripted as the tool calls a model makes
 (reading handles and times from earlier results), run against the real server (in process, built as
 ``serve`` builds it) on a sandbox whose every HTTP round trip is delayed by ``--latency`` seconds
 (default 0.15: an httpx transport in front of the sandbox, this file's :class:`Delayed`). For each
@@ -201,6 +201,22 @@ async def running_late(m: Run) -> None:
                                   "text": "Running 10 minutes late, sorry!"})
 
 
+async def stop_syncs_from_this_one(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("delete_event", {"event": first(view["events"], "Weekly team sync")["handle"],
+                             "scope": "this_and_following"})
+
+
+async def maybe_propose_later(m: Run) -> None:
+    friday = dt.date(2027, 3, 5)
+    view = await m("calendar_view", {"start": f"{friday}T12:00", "end": f"{friday}T18:00"})
+    event = next(e for e in view["events"] if e.get("organizer"))
+    start = dt.datetime.fromisoformat(event["start"]).replace(tzinfo=None) + dt.timedelta(days=3)
+    await m("tentatively_accept_event", {"event": event["handle"], "proposed_start": start.isoformat(),
+                                         "proposed_end": (start + dt.timedelta(hours=1)).isoformat()})
+
+
 async def who_is_dana(m: Run) -> None:
     await m("find_people", {"query": "Dana"})
 
@@ -221,6 +237,8 @@ SCRIPTS: list[tuple[str, str | None, Callable[[Run], Awaitable[None]]]] = [
     ("Rename this week's 1:1 with Alex (that one only)", None, rename_this_weeks_one_on_one),
     ("When are the next weekly syncs?", None, next_syncs),
     ("Tell the people on the customer call I'm running late", None, running_late),
+    ("No more weekly syncs from this one on", None, stop_syncs_from_this_one),
+    ("Maybe to Friday's meeting, propose Monday instead (Dana)", "dana@contoso.com", maybe_propose_later),
     ("Who is Dana?", None, who_is_dana),
 ]
 

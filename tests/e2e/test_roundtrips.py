@@ -246,3 +246,23 @@ async def test_message_attendees_cold_is_two_round_trips(world: World) -> None:
     assert sorted(m["recipient"] for m in mail) == sorted(sent["notified"]) and sent["notified"]
     when = dt.datetime.fromisoformat(call["start"]).strftime("%Y-%m-%d %H:%M")  # in the mailbox's zone
     assert {m["subject"] for m in mail} == {f"Customer call with Fabrikam ({when})"}
+
+
+async def test_a_proposed_time_and_cutting_a_series_wait_on_the_round_trips_they_need(world: World) -> None:
+    mon = monday(world.clock)
+    weeks = (await world.cold("calendar_view", {"start": mon.isoformat(),
+                                                "end": (mon + dt.timedelta(days=14)).isoformat()}))[0]["events"]
+    invitation = next(e for e in weeks if e.get("organizer") and not e.get("series"))
+    start = dt.datetime.fromisoformat(invitation["start"]).replace(tzinfo=None) + dt.timedelta(days=1)
+    answered, waves, sent = await world.cold("tentatively_accept_event", {
+        "event": invitation["handle"], "proposed_start": start.isoformat(),
+        "proposed_end": (start + dt.timedelta(hours=1)).isoformat()})
+    assert waves <= 2, sent  # the zone the proposal is read in comes with the meeting
+    assert answered["proposed_start"].startswith(start.isoformat())
+
+    syncs = [e for e in weeks if e["subject"] == "Weekly team sync"]
+    cut, waves, sent = await world.cold("delete_event", {"event": syncs[-1]["handle"], "scope": "this_and_following"})
+    # 3: the occurrence names its series (Graph's ids say nothing), the series' rule and changed occurrences
+    # give the day it now ends, then the write.
+    assert waves <= 3, sent
+    assert cut.get("series_ends_on") or cut.get("note"), cut
