@@ -1,12 +1,15 @@
 """Graph round trips per plain-language request, with an emulated Graph latency.
 
-The ten requests of tests/e2e/test_natural_language.py, scripted as the tool calls a model makes
+The ten requests of tests/e2e/test_natural_language.py and seven more (a series ended or cut, one occurrence, a
+search, a message, a proposed time, a person), scripted as the tool calls a model makes
 (reading handles and times from earlier results), run against the real server (in process, built as
 ``serve`` builds it) on a sandbox whose every HTTP round trip is delayed by ``--latency`` seconds
 (default 0.15: an httpx transport in front of the sandbox, this file's :class:`Delayed`). For each
 request it prints: the tool calls, the Graph requests made (each request of a ``$batch`` counted),
-the HTTP round trips they took, the most sequential round trips one tool call waited on, and the
-wall time.
+the HTTP round trips they took, the sequential round trips (a tool call's longest chain of round trips
+each sent after the one before was answered; the calls' chains added), the most one tool call waited on, and
+the wall time; each twice: cold (every tool call the first of a fresh session: nothing cached) and warm (one
+session whose caches are filled).
 
     python bench/roundtrips.py [--latency 0.15] [-v]
 """
@@ -42,21 +45,29 @@ class Delayed(httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.AsyncBaseTransport, latency: float) -> None:
         self.inner, self.latency = inner, latency
-        self.round_trips = self.requests = self.waves = self.in_flight = 0
+        self.round_trips = self.requests = 0
         self.log: list[str] = []
+        self.waves = 0  # sequential round trips of the tool calls so far (each call's deepest chain, added)
+        self.deepest = self.finished = 0  # within the current tool call (see depth)
+
+    def next_call(self) -> None:
+        """A tool call begins: its chain of round trips starts from nothing."""
+        self.waves += self.deepest
+        self.deepest = self.finished = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.round_trips += 1
         self.log.append(f"{request.method} {request.url.path.split('/v1.0/', 1)[-1]}")
         self.requests += len(json.loads(request.content)["requests"]) if request.url.path.endswith("$batch") else 1
-        self.in_flight += 1
-        if self.in_flight == 1:
-            self.waves += 1  # a round trip nothing else was waiting on: one more sequential step
+        # Its depth: one more than the deepest round trip already answered (it may have waited on that one).
+        # Round trips in flight together share a depth: the longest chain is what the call waited on.
+        depth = self.finished + 1
+        self.deepest = max(self.deepest, depth)
         try:
             await asyncio.sleep(self.latency)
             return await self.inner.handle_async_request(request)
         finally:
-            self.in_flight -= 1
+            self.finished = max(self.finished, depth)
 
 
 class Run:
@@ -68,9 +79,10 @@ class Run:
         self.sent: list[tuple[str, list[str]]] = []
 
     async def __call__(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-        before, sent = self.wire.waves, len(self.wire.log)
+        sent = len(self.wire.log)
+        self.wire.next_call()
         result = await self.client.call_tool(tool, args or {})
-        self.calls.append((tool, self.wire.waves - before))
+        self.calls.append((tool, self.wire.deepest))
         self.sent.append((tool, self.wire.log[sent:]))
         if result.is_error:
             raise RuntimeError(f"{tool}: {' '.join(getattr(c, 'text', '') for c in result.content)}")
@@ -161,6 +173,54 @@ async def is_dana_free(m: Run) -> None:
     await m("get_schedule", {"people": ["Dana"], "start": f"{wed}T10:00", "end": f"{wed}T11:00"})
 
 
+async def end_weekly_sync(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("update_event", {"event": first(view["events"], "Weekly team sync")["series"],
+                             "series_ends_on": (mon + dt.timedelta(days=30)).isoformat()})
+
+
+async def rename_this_weeks_one_on_one(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("update_event", {"event": first(view["events"], "1:1 Adele / Alex")["handle"],
+                             "subject": "1:1 Adele / Alex (roadmap)", "scope": "occurrence"})
+
+
+async def next_syncs(m: Run) -> None:
+    found = await m("list_events", {"subject_contains": "Weekly team sync"})
+    mon = dt.date(2027, 3, 1)
+    await m("list_event_instances", {"event": found["events"][0]["handle"], "start": mon.isoformat(),
+                                     "end": (mon + dt.timedelta(days=28)).isoformat()})
+
+
+async def running_late(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("message_attendees", {"event": first(view["events"], "Customer call with Fabrikam")["handle"],
+                                  "text": "Running 10 minutes late, sorry!"})
+
+
+async def stop_syncs_from_this_one(m: Run) -> None:
+    mon = monday(await m("get_mailbox_settings"))
+    view = await m("calendar_view", {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=5)).isoformat()})
+    await m("delete_event", {"event": first(view["events"], "Weekly team sync")["handle"],
+                             "scope": "this_and_following"})
+
+
+async def maybe_propose_later(m: Run) -> None:
+    friday = dt.date(2027, 3, 5)
+    view = await m("calendar_view", {"start": f"{friday}T12:00", "end": f"{friday}T18:00"})
+    event = next(e for e in view["events"] if e.get("organizer"))
+    start = dt.datetime.fromisoformat(event["start"]).replace(tzinfo=None) + dt.timedelta(days=3)
+    await m("tentatively_accept_event", {"event": event["handle"], "proposed_start": start.isoformat(),
+                                         "proposed_end": (start + dt.timedelta(hours=1)).isoformat()})
+
+
+async def who_is_dana(m: Run) -> None:
+    await m("find_people", {"query": "Dana"})
+
+
 SCRIPTS: list[tuple[str, str | None, Callable[[Run], Awaitable[None]]]] = [
     ("What's on tomorrow?", None, whats_on_tomorrow),
     ("Move my 1:1 with Alex to Thursday, same time", None, move_one_on_one),
@@ -172,10 +232,50 @@ SCRIPTS: list[tuple[str, str | None, Callable[[Run], Awaitable[None]]]] = [
     ("Block focus time on Wednesday morning", None, focus_time),
     ("Cancel the customer call and tell them why", None, cancel_customer_call),
     ("Is Dana free Wednesday at ten?", None, is_dana_free),
+    # beyond the ten of the test: a series, one occurrence, a search, a person
+    ("End the weekly sync in a month", None, end_weekly_sync),
+    ("Rename this week's 1:1 with Alex (that one only)", None, rename_this_weeks_one_on_one),
+    ("When are the next weekly syncs?", None, next_syncs),
+    ("Tell the people on the customer call I'm running late", None, running_late),
+    ("No more weekly syncs from this one on", None, stop_syncs_from_this_one),
+    ("Maybe to Friday's meeting, propose Monday instead (Dana)", "dana@contoso.com", maybe_propose_later),
+    ("Who is Dana?", None, who_is_dana),
 ]
 
 
-async def run_one(tmp: Path, user: str | None, script: Callable[[Run], Awaitable[None]], latency: float) -> dict:
+class Fresh:
+    """Each tool call as the first call of a fresh session (cold caches): a new server and Graph client per
+    call, on the same sandbox (and the same handle table, which persists on disk between sessions)."""
+
+    def __init__(self, settings: Settings, clock: Clock, behind: Any, wire: Delayed) -> None:
+        self.settings, self.clock, self.behind, self.wire = settings, clock, behind, wire
+        self.handles = Handles()
+        self.calls: list[tuple[str, int]] = []
+        self.sent: list[tuple[str, list[str]]] = []
+        self.wall = 0.0
+
+    async def __call__(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        graph = build_graph(self.settings, clock=self.clock, sandbox=self.behind)
+        try:
+            async with Client(create_server(self.settings, graph, handles=self.handles)) as client:
+                one = Run(client, self.wire)
+                began = time.perf_counter()
+                try:
+                    return await one(tool, args)
+                finally:
+                    self.wall += time.perf_counter() - began
+                    self.calls += one.calls
+                    self.sent += one.sent
+        finally:
+            await graph.aclose()
+
+
+async def run_one(
+    tmp: Path, user: str | None, script: Callable[[Run], Awaitable[None]], latency: float, *, cold: bool
+) -> dict:
+    """One scripted request on a fresh sandbox. Warm: one session whose caches a first call
+    (get_mailbox_settings, not counted) has filled, as for a user's later requests. Cold: every tool call
+    as the first call of a fresh session (:class:`Fresh`)."""
     clock = Clock(dt.datetime.fromisoformat(NOW))
     sandbox = Sandbox(":memory:", clock=clock)
     wire = Delayed(sandbox.transport(), latency)
@@ -184,35 +284,52 @@ async def run_one(tmp: Path, user: str | None, script: Callable[[Run], Awaitable
         def transport(self) -> httpx.AsyncBaseTransport:
             return wire
 
-    settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp, cache_dir=tmp,
+    settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp, cache_dir=tmp, send_mail=True,
                         **({"sandbox_user": user} if user else {}))
-    graph = build_graph(settings, clock=clock, sandbox=Behind())  # type: ignore[arg-type]
-    try:
-        async with Client(create_server(settings, graph, handles=Handles())) as client:
-            model = Run(client, wire)
-            began = time.perf_counter()
-            await script(model)
-            wall = time.perf_counter() - began
-    finally:
-        await graph.aclose()
-    return {"calls": model.calls, "requests": wire.requests, "round_trips": wire.round_trips,
-            "sequential": wire.waves, "worst_call": max(n for _, n in model.calls), "wall_s": wall,
-            "sent": model.sent}
+    if cold:
+        fresh = Fresh(settings, clock, Behind(), wire)
+        await script(fresh)  # type: ignore[arg-type]
+        calls, sent, wall = fresh.calls, fresh.sent, fresh.wall
+    else:
+        graph = build_graph(settings, clock=clock, sandbox=Behind())  # type: ignore[arg-type]
+        try:
+            async with Client(create_server(settings, graph, handles=Handles())) as client:
+                await client.call_tool("get_mailbox_settings", {})  # what a session caches, read once
+                wire.round_trips = wire.requests = wire.waves = wire.deepest = wire.finished = 0
+                wire.log.clear()
+                model = Run(client, wire)
+                began = time.perf_counter()
+                await script(model)
+                wall = time.perf_counter() - began
+                calls, sent = model.calls, model.sent
+        finally:
+            await graph.aclose()
+    return {"calls": calls, "requests": wire.requests, "round_trips": wire.round_trips,
+            "sequential": sum(n for _, n in calls), "worst_call": max(n for _, n in calls), "wall_s": wall,
+            "sent": sent}
 
 
 async def main_async(latency: float, verbose: bool) -> int:
     print(f"Graph round trips per plain-language request (emulated latency {latency * 1000:.0f} ms per round trip)")
-    print(f"{'request':62} {'calls':>5} {'Graph req':>9} {'round trips':>11} {'worst call':>10} {'wall s':>7}")
+    print(f"{'':62} {'-------- cold --------':>26}   {'-------- warm --------':>26}")
+    print(f"{'request':62} {'req':>4} {'seq':>4} {'worst':>6} {'wall s':>7}    {'req':>4} {'seq':>4} {'worst':>6} "
+          f"{'wall s':>7}")
+    over: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-roundtrips-") as name:
         for i, (label, user, script) in enumerate(SCRIPTS):
-            r = await run_one(Path(name) / str(i), user, script, latency)
-            print(f"{label:62} {len(r['calls']):>5} {r['requests']:>9} {r['sequential']:>11} {r['worst_call']:>10} "
-                  f"{r['wall_s']:>7.2f}")
-            print(f"{'':4}" + ", ".join(f"{tool} {n}" for tool, n in r["calls"]))
-            for tool, lines in r["sent"] if verbose else ():
-                print(f"{'':8}{tool}: " + "; ".join(lines))
-    print("round trips: sequential Graph round trips the whole request waited on; worst call: the most one tool "
-          "call waited on (target: 2); a $batch is one round trip carrying several Graph requests")
+            c = await run_one(Path(name) / f"{i}c", user, script, latency, cold=True)
+            w = await run_one(Path(name) / f"{i}w", user, script, latency, cold=False)
+            print(f"{label:62} {c['requests']:>4} {c['sequential']:>4} {c['worst_call']:>6} {c['wall_s']:>7.2f}    "
+                  f"{w['requests']:>4} {w['sequential']:>4} {w['worst_call']:>6} {w['wall_s']:>7.2f}")
+            for kind, r in (("cold", c), ("warm", w)):
+                print(f"{'':4}{kind}: " + ", ".join(f"{tool} {n}" for tool, n in r["calls"]))
+                over += [f"{label} ({kind}): {tool} {n}" for tool, n in r["calls"] if n > 2]
+                for tool, lines in r["sent"] if verbose else ():
+                    print(f"{'':8}{tool}: " + "; ".join(lines))
+    print("req: Graph requests (each of a $batch counted); seq: sequential Graph round trips the whole request "
+          "waited on; worst: the most one tool call waited on (target: 2). Cold: every tool call the first of a "
+          "fresh session; warm: in a session whose caches are filled")
+    print("over 2 in one tool call: " + ("; ".join(over) if over else "none"))
     return 0
 
 

@@ -7,6 +7,7 @@ and shape the answer through ``..views``. Nothing here imports the MCP SDK.
 * :mod:`.errors`   - :class:`InputError`: input that cannot work, said with the fix
 * :mod:`.targets`  - whose calendar (mailbox path, zone, what a 403 means)
 * :mod:`.times`    - the one parser of user times (the DST-gap rule) and windows
+* :mod:`.together` - Graph reads in flight together (the zone with what needs none): fewer waits
 * :mod:`.bodies`   - tool input -> Graph event bodies (times, attendees, locations, recurrence)
 * :mod:`.edits`    - creating an event (duplicates refused, conflicts found) and changing one in its scope
 * :mod:`.events`   - one event: its path, the fields a change sets, the times a PATCH keeps or moves

@@ -49,15 +49,25 @@ async def calendar_name(svc: Services, t: Target, calendar_id: str | None) -> st
     return None if doc.get("isDefaultCalendar") else doc.get("name") or None
 
 
-async def across_calendars(
-    svc: Services, t: Target, params: dict[str, Any], prefer: Prefer, max_items: int
-) -> tuple[list[tuple[dict[str, Any], str | None]], bool]:
-    """The events (singles and series masters) of every calendar of ``t``, newest first, each with its calendar's
-    name when that is not the default one; and whether more were left out. One listing per calendar, together."""
+async def calendars_in(svc: Services, t: Target) -> list[dict[str, Any]]:
+    """Every calendar of ``t`` (id, name, isDefaultCalendar): what :func:`across_calendars` lists."""
     with explain_access(t, writing=False):
-        calendars = (
-            await svc.graph.get_all(f"{t.base}/calendars", params={"$select": "id,name,isDefaultCalendar"})
-        ).items
+        return (await svc.graph.get_all(f"{t.base}/calendars", params={"$select": "id,name,isDefaultCalendar"})).items
+
+
+async def across_calendars(
+    svc: Services,
+    t: Target,
+    params: dict[str, Any],
+    prefer: Prefer,
+    max_items: int,
+    calendars: list[dict[str, Any]] | None = None,
+) -> tuple[list[tuple[dict[str, Any], str | None]], bool]:
+    """The events (singles and series masters) of every calendar of ``t`` (``calendars``: read already by
+    :func:`calendars_in`), newest first, each with its calendar's name when that is not the default one; and
+    whether more were left out. One listing per calendar, together."""
+    if calendars is None:
+        calendars = await calendars_in(svc, t)
     pages: dict[str, Page] = {}
     failed: list[BaseException] = []
 

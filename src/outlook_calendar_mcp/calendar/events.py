@@ -13,7 +13,7 @@ from .services import Services
 from .targets import Target
 from .times import parse_time
 
-__all__ = ["event_fields", "event_path", "invitees", "quote_id", "recurrence_change", "time_changes"]
+__all__ = ["event_fields", "event_path", "in_zone", "invitees", "quote_id", "recurrence_change", "time_changes"]
 
 
 def quote_id(value: str) -> str:
@@ -71,13 +71,37 @@ def event_fields(
             body[key] = value
 
 
-async def time_changes(
-    svc: Services, path: str, start: str | None, end: str | None, all_day: bool | None, zone_name: str, zone: ZoneInfo
+def in_zone(doc: dict[str, Any], zone_name: str, zone: ZoneInfo) -> dict[str, Any]:
+    """``doc``, an event read without ``Prefer: outlook.timezone`` (times in UTC), with start and end as Graph
+    gives them with that header naming ``zone_name``: the same instants in the zone's wall time, an all-day
+    event's dates unchanged (all-day events keep their dates in every zone). A read that must not wait for the
+    mailbox's zone is made in UTC and shown through this."""
+    out = dict(doc)
+    for key in ("start", "end"):
+        value = doc.get(key)
+        if not value:
+            continue
+        if doc.get("isAllDay"):
+            out[key] = {"dateTime": value["dateTime"], "timeZone": zone_name}
+        else:
+            moment = tz.from_graph(value, key).astimezone(zone)
+            out[key] = {"dateTime": tz.format_graph_datetime(moment), "timeZone": zone_name}
+    return out
+
+
+def time_changes(
+    current: dict[str, Any] | None,
+    start: str | None,
+    end: str | None,
+    all_day: bool | None,
+    zone_name: str,
+    zone: ZoneInfo,
 ) -> dict[str, Any]:
-    """start/end/isAllDay for a PATCH of the event at ``path``: what is not given is kept."""
+    """start/end/isAllDay for a PATCH of the event whose times are ``current`` (its start, end and isAllDay,
+    shown in ``zone_name``): what is not given is kept."""
     if start is None and end is None and all_day is None:
         return {}
-    current = await svc.graph.get(path, params={"$select": "start,end,isAllDay"}, prefer=svc.prefer(zone_name))
+    assert current is not None  # read whenever a time changes
     is_all_day = current.get("isAllDay") if all_day is None else all_day
     cur_start, cur_end = (tz.from_graph(current[k], k) for k in ("start", "end"))
     new_start = start or (cur_start.date().isoformat() if is_all_day else cur_start.isoformat())
@@ -95,11 +119,20 @@ async def time_changes(
 
 
 async def recurrence_change(
-    svc: Services, path: str, body: dict[str, Any], recurrence: str | None, zone_name: str
+    svc: Services,
+    path: str,
+    body: dict[str, Any],
+    recurrence: str | None,
+    zone_name: str,
+    current: dict[str, Any] | None = None,
 ) -> None:
+    """The new ``recurrence`` in ``body``, from the event's first day: the new start's, else ``current``'s
+    (the event's times shown in ``zone_name``), else read."""
     if recurrence is None:
         return
     first = tz.parse_graph_datetime(body["start"]["dateTime"]).date() if "start" in body else None
+    if first is None and current is not None and current.get("start"):
+        first = tz.parse_graph_datetime(current["start"]["dateTime"]).date()
     if first is None:
         current = await svc.graph.get(path, params={"$select": "start"}, prefer=svc.prefer(zone_name))
         first = tz.parse_graph_datetime(current["start"]["dateTime"]).date()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
+
+import anyio
 
 from .. import timezones as tz
 from ..graph import Forbidden
@@ -19,6 +20,7 @@ from .errors import InputError
 from .events import event_path
 from .services import Services
 from .targets import Target, explain_access
+from .together import Pending, capture, zone_and
 
 __all__ = ["GRANT_MAIL_SEND", "Sent", "message_attendees", "recipients_of"]
 
@@ -50,20 +52,32 @@ def recipients_of(doc: dict[str, Any], me: str | None) -> list[str]:
 
 
 async def message_attendees(
-    svc: Services, t: Target, event_id: str, event: str, text: str, subject: str | None, zone: ZoneInfo
+    svc: Services, t: Target, event_id: str, event: str, text: str, subject: str | None
 ) -> Sent:
-    """Mail ``text`` to the people of the meeting ``event``."""
+    """Mail ``text`` to the people of the meeting ``event`` (its time said in the calendar's zone). The event, the
+    sender's address and the zone are read together: one wait, then the mail."""
     if not svc.settings.may_send_mail:
         raise InputError(GRANT_MAIL_SEND)
     if not text.strip():
         raise InputError("text: give the message to send, e.g. 'Running 10 minutes late, sorry.'")
+
+    async def reads() -> tuple[Pending[dict[str, Any]], Pending[dict[str, Any] | None]]:
+        meeting: Pending[dict[str, Any]] = Pending()
+        sender: Pending[dict[str, Any] | None] = Pending()
+        async with anyio.create_task_group() as tg:
+            if t.base == "me":
+                tg.start_soon(capture, sender, svc.graph.get(t.base, params={"$select": "mail,userPrincipalName"}))
+            fields = "subject,start,end,attendees,organizer,isOrganizer"
+            await capture(meeting, svc.graph.get(event_path(t, event_id), params={"$select": fields}))
+        return meeting, sender
+
+    (_, zone), found = await zone_and(svc, t, None, reads)
+    meeting, sender = found.result()
     with explain_access(t, writing=False):
-        doc = await svc.graph.get(
-            event_path(t, event_id), params={"$select": "subject,start,end,attendees,organizer,isOrganizer"}
-        )
+        doc = meeting.result()
     me = None if t.base == "me" else t.owner
     if me is None:
-        me = ((await svc.graph.get(t.base, params={"$select": "mail,userPrincipalName"})) or {}).get("mail")
+        me = (sender.result() or {}).get("mail")
     to = recipients_of(doc, me)
     if not to:
         raise InputError(f"event: {event} has nobody else on it to message (no attendees, no other organizer).")

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Awaitable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio
 
-from ..graph import BatchRequest, Forbidden, GraphError, GraphResponse, Prefer
+from ..graph import BatchRequest, Forbidden, GraphError, GraphResponse, Page, Prefer
 from .errors import InputError
 from .services import Services
 from .targets import ADDRESS
-
-T = TypeVar("T")
+from .together import Pending, capture
 
 __all__ = [
     "MAX_WINDOW",
@@ -68,27 +65,6 @@ def iso_duration(delta: dt.timedelta) -> str:
     return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
 
 
-@dataclass
-class Pending(Generic[T]):
-    """What an operation run alongside another gave: its value, or the error to raise when it is read."""
-
-    value: T | None = None
-    error: Exception | None = None
-
-    def result(self) -> T:
-        if self.error is not None:
-            raise self.error
-        assert self.value is not None  # set when there is no error
-        return self.value
-
-
-async def _capture(pending: Pending[T], work: Awaitable[T]) -> None:
-    try:
-        pending.value = await work
-    except Exception as e:  # handed to whoever reads the result, in the order the caller checks things
-        pending.error = e
-
-
 async def zone_and_meeting(
     svc: Services,
     mailbox: str | None,
@@ -102,8 +78,8 @@ async def zone_and_meeting(
     zone: Pending[tuple[str, ZoneInfo]] = Pending()
     found: Pending[tuple[list[list[dict[str, str]]], list[dict[str, str]]]] = Pending()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_capture, found, resolve_meeting(svc, people, rooms))
-        await _capture(zone, svc.zone(mailbox, time_zone))
+        tg.start_soon(capture, found, resolve_meeting(svc, people, rooms))
+        await capture(zone, svc.zone(mailbox, time_zone))
     return zone.result(), found
 
 
@@ -287,10 +263,26 @@ async def find_people(svc: Services, query: str, max_results: int) -> list[dict[
     text = query.strip().replace('"', "")
     if not text:
         raise InputError("query: give a name, e.g. 'Dana'.")
+    escaped = text.replace("'", "''")
+    directory = svc.graph.get_page(
+        "users",
+        params={
+            "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
+            "$top": max_results,
+        },
+    )
+    # Both lists in flight together (one wait); the directory's is used when the relevant people are too few.
+    relevant: Pending[Page] = Pending()
+    listed: Pending[Page] = Pending()
+    async with anyio.create_task_group() as tg:
+        if not svc.app_only:
+            tg.start_soon(
+                capture, relevant, svc.graph.get_page("me/people", params={"$search": f'"{text}"', "$top": max_results})
+            )
+        await capture(listed, directory)
     found: dict[str, dict[str, Any]] = {}
     if not svc.app_only:
-        page = await svc.graph.get_page("me/people", params={"$search": f'"{text}"', "$top": max_results})
-        for p in page.items:
+        for p in relevant.result().items:
             emails = p.get("scoredEmailAddresses") or []
             if emails:
                 subclass = (p.get("personType") or {}).get("subclass")
@@ -306,15 +298,7 @@ async def find_people(svc: Services, query: str, max_results: int) -> list[dict[
                     },
                 )
     if len(found) < max_results:
-        escaped = text.replace("'", "''")
-        page = await svc.graph.get_page(
-            "users",
-            params={
-                "$filter": f"startswith(displayName,'{escaped}') or startswith(mail,'{escaped}')",
-                "$top": max_results,
-            },
-        )
-        for u in page.items:
+        for u in listed.result().items:
             address = u.get("mail") or u.get("userPrincipalName")
             if address:
                 found.setdefault(

@@ -9,11 +9,14 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import anyio
+
 from .. import timezones as tz
 from ..graph import NotFound
 from .errors import InputError
 from .services import Services
 from .times import parse_time
+from .together import Pending, capture
 
 __all__ = ["Answered", "answer", "cancel", "forward", "organizer_of"]
 
@@ -64,9 +67,15 @@ async def answer(
 ) -> Answered:
     """POST ``action`` (accept, tentativelyAccept, decline) for ``event``; a proposed time needs both ends."""
     target = _path(svc, mailbox, event)
-    doc = await _load(
-        svc, target, mailbox, "subject,organizer,isOrganizer,isCancelled,responseRequested,allowNewTimeProposals"
-    )
+    fields = "subject,organizer,isOrganizer,isCancelled,responseRequested,allowNewTimeProposals"
+    # A proposed time is read in the mailbox's zone: read it together with the event (one wait, not two).
+    loaded: Pending[dict[str, Any]] = Pending()
+    zoned: Pending[tuple[str, ZoneInfo]] = Pending()
+    async with anyio.create_task_group() as tg:
+        if proposed_start or proposed_end:
+            tg.start_soon(capture, zoned, svc.zone(mailbox, time_zone))
+        await capture(loaded, _load(svc, target, mailbox, fields))
+    doc = loaded.result()
     if doc.get("isOrganizer"):
         raise InputError(
             "event: you organize this meeting, so there is nothing to respond to; use update_event "
@@ -92,7 +101,7 @@ async def answer(
     if proposed_start or proposed_end:
         if not proposed_start or not proposed_end:
             raise InputError("proposed_start and proposed_end: give both to propose a new time.")
-        zone_name, zone = await svc.zone(mailbox, time_zone)
+        zone_name, zone = zoned.result()
         begin = parse_time(proposed_start, zone, "proposed_start")
         finish = parse_time(proposed_end, zone, "proposed_end")
         if finish <= begin:

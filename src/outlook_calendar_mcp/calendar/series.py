@@ -15,18 +15,22 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
+
 from .. import timezones as tz
 from .. import views
 from ..graph import BatchRequest, GraphError, GraphResponse
 from ..state import user_key
 from .bodies import recurrence_body, times_body
 from .errors import InputError
-from .events import event_path, quote_id, recurrence_change
+from .events import event_path, in_zone, quote_id, recurrence_change
 from .services import Services
 from .targets import Target, explain_access, zone_for
 from .times import parse_time, utc_text
+from .together import Pending, capture
 
 __all__ = [
+    "INFO_FIELDS",
     "SERIES_FIELDS",
     "Deletion",
     "Split",
@@ -35,8 +39,10 @@ __all__ = [
     "end_series_on",
     "exceptions_of",
     "original_date",
+    "scope_fits",
     "series_info",
     "series_rules",
+    "series_to_end",
     "series_zone",
     "split_series",
     "update_series",
@@ -86,16 +92,22 @@ async def exceptions_of(svc: Services, t: Target, master_id: str) -> dict[str, A
         )
 
 
+INFO_FIELDS = "type,seriesMasterId,start,end,isAllDay,subject,attendees,isOrganizer"
+
+
 async def series_info(
     svc: Services, t: Target, event_id: str, event: str, scope: str, zone_name: str, etag: str | None
 ) -> dict[str, Any]:
     """type, seriesMasterId, start, end of the event; checks that ``scope`` fits it."""
     with explain_access(t, writing=False):
         info = await svc.graph.get(
-            event_path(t, event_id),
-            prefer=svc.prefer(zone_name),
-            params={"$select": "type,seriesMasterId,start,end,isAllDay,subject,attendees,isOrganizer"},
+            event_path(t, event_id), prefer=svc.prefer(zone_name), params={"$select": INFO_FIELDS}
         )
+    return scope_fits(info, event, scope, etag)
+
+
+def scope_fits(info: dict[str, Any], event: str, scope: str, etag: str | None) -> dict[str, Any]:
+    """``info`` (the event's :data:`INFO_FIELDS`), checked: ``scope`` fits the event, ``etag`` is current."""
     kind = info.get("type") or "singleInstance"
     if scope == "occurrence" and kind not in ("occurrence", "exception"):
         what = "a whole series" if kind == "seriesMaster" else "a single event"
@@ -131,7 +143,8 @@ def series_zone(master: dict[str, Any]) -> str:
 
 
 async def end_series(svc: Services, t: Target, master: dict[str, Any], last_day: dt.date) -> dict[str, Any]:
-    """Make ``master``'s series end on ``last_day`` (its pattern kept)."""
+    """Make ``master``'s series end on ``last_day`` (its pattern kept); the PATCH carries the etag ``master``
+    was read with, when it has one (else the client reads the current one first)."""
     rec = master["recurrence"]
     rng = {
         "type": "endDate",
@@ -141,7 +154,9 @@ async def end_series(svc: Services, t: Target, master: dict[str, Any], last_day:
     }
     with explain_access(t, writing=True):
         return await svc.graph.patch(
-            event_path(t, master["id"]), json={"recurrence": {"pattern": rec["pattern"], "range": rng}}
+            event_path(t, master["id"]),
+            json={"recurrence": {"pattern": rec["pattern"], "range": rng}},
+            if_match=master.get("@odata.etag"),
         )
 
 
@@ -193,25 +208,39 @@ async def series_rules(svc: Services, t: Target, docs: list[dict[str, Any]]) -> 
 
 async def end_series_on(svc: Services, t: Target, event_id: str, event: str, last: str) -> dict[str, Any]:
     """End the series ``event`` is (or belongs to) on the date ``last``: no occurrence handle needed."""
+    master, day = await series_to_end(svc, t, event_id, event, last)
+    return await end_series(svc, t, master, day)
+
+
+async def series_to_end(
+    svc: Services, t: Target, event_id: str, event: str, last: str
+) -> tuple[dict[str, Any], dt.date]:
+    """The master of the series ``event`` is (or belongs to) and the day ``last`` it is to end on, checked:
+    what :func:`end_series` takes (reads only)."""
     try:
         day = dt.date.fromisoformat(last.strip()[:10])
     except ValueError:
         raise InputError(
             f"series_ends_on: '{last}' is not a date; give the series' last day, e.g. '2027-03-31'."
         ) from None
+    # The event read as its series' master would be: a master's handle (what calendar_view shows as an
+    # occurrence's series) needs no second read.
+    fields = "type,seriesMasterId,recurrence,start,subject"
     with explain_access(t, writing=False):
-        info = await svc.graph.get(event_path(t, event_id), params={"$select": "type,seriesMasterId"})
+        info = await svc.graph.get(event_path(t, event_id), params={"$select": fields})
     master_id = info["id"] if info.get("type") == "seriesMaster" else info.get("seriesMasterId")
     if not master_id:
         raise InputError(f"series_ends_on: {event} is a single event, not a recurring series; leave it out.")
-    with explain_access(t, writing=False):
-        master = await svc.graph.get(event_path(t, master_id), params={"$select": "recurrence,start,subject"})
+    master = info
+    if master_id != info["id"]:
+        with explain_access(t, writing=False):
+            master = await svc.graph.get(event_path(t, master_id), params={"$select": "recurrence,start,subject"})
     first = dt.date.fromisoformat(master["recurrence"]["range"]["startDate"])
     if day < first:
         raise InputError(
             f"series_ends_on: {day} is before the series starts ({first}); to remove the whole series use delete_event."
         )
-    return await end_series(svc, t, master, day)
+    return master, day
 
 
 async def update_series(
@@ -412,21 +441,31 @@ async def delete_in_scope(
         with explain_access(t, writing=True):
             await g.delete(path, if_match=etag)
         return Deletion(event_id, doc)
-    zone_name, _ = await zone_for(svc, t, None)
-    info = await series_info(svc, t, event_id, event, scope, zone_name, etag)
+    # The zone and the event (in UTC: it needs none) together; then the master and its exceptions together.
+    zoned: Pending[tuple[str, ZoneInfo]] = Pending()
+    read: Pending[dict[str, Any]] = Pending()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(capture, zoned, zone_for(svc, t, None))
+        await capture(read, g.get(path, prefer=svc.prefer("UTC"), params={"$select": INFO_FIELDS}))
+    zone_name, zone = zoned.result()
+    with explain_access(t, writing=False):
+        info = scope_fits(in_zone(read.result(), zone_name, zone), event, scope, etag)
     kind = info.get("type")
     if scope == "occurrence" or kind == "seriesMaster":
         with explain_access(t, writing=True):
             await g.delete(path, if_match=etag if kind == "seriesMaster" or scope == "occurrence" else None)
         return Deletion(event_id, info)
     master_path = event_path(t, info["seriesMasterId"])
+    fields = "subject,start,end,isAllDay,recurrence,attendees,isOrganizer"
+    mastered: Pending[dict[str, Any]] = Pending()
+    excepted: Pending[dict[str, Any]] = Pending()
+    async with anyio.create_task_group() as tg:
+        if scope != "series":
+            tg.start_soon(capture, excepted, exceptions_of(svc, t, info["seriesMasterId"]))
+        await capture(mastered, g.get(master_path, prefer=svc.prefer(zone_name), params={"$select": fields}))
     with explain_access(t, writing=False):
-        master = await g.get(
-            master_path,
-            prefer=svc.prefer(zone_name),
-            params={"$select": "subject,start,end,isAllDay,recurrence,attendees,isOrganizer"},
-        )
-    day = None if scope == "series" else original_date(info, master, await exceptions_of(svc, t, master["id"]))
+        master = mastered.result()
+    day = None if scope == "series" else original_date(info, master, excepted.result())
     if day is None or day <= dt.date.fromisoformat(master["recurrence"]["range"]["startDate"]):
         with explain_access(t, writing=True):
             await g.delete(master_path)

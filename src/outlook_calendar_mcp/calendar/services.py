@@ -106,14 +106,22 @@ class Services:
             )
         return f"users/{quote(mailbox, safe='@')}"
 
-    async def zone(self, mailbox: str | None, time_zone: str | None = None) -> tuple[str, ZoneInfo]:
-        """(name for Graph, zone) to show and read times in: ``time_zone`` if given, else the mailbox's own."""
+    def zone_cached(self, mailbox: str | None, time_zone: str | None = None) -> tuple[str, ZoneInfo] | None:
+        """What :meth:`zone` gives when it needs no Graph read (``time_zone`` given, or the mailbox's zone
+        read earlier in this session), else None."""
         if time_zone:
             try:
                 zone = tz.resolve(time_zone)
             except tz.TimeZoneError as e:
                 raise InputError(f"time_zone: {e}") from None
             return tz.windows_name(time_zone) if tz.is_known(time_zone) else time_zone, zone
+        return self._zones.get(f"{user_key()} {self.mb(mailbox)}")
+
+    async def zone(self, mailbox: str | None, time_zone: str | None = None) -> tuple[str, ZoneInfo]:
+        """(name for Graph, zone) to show and read times in: ``time_zone`` if given, else the mailbox's own."""
+        known = self.zone_cached(mailbox, time_zone)
+        if known is not None:
+            return known
         path = self.mb(mailbox)
         key = f"{user_key()} {path}"  # per person: in remote mode 'me' is someone else for each caller
         if key not in self._zones:

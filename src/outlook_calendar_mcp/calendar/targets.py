@@ -20,7 +20,17 @@ from ..state import user_key
 from .errors import InputError
 from .services import Services
 
-__all__ = ["ADDRESS", "GUID", "Target", "calendar_path", "explain_access", "group_id_of", "target", "zone_for"]
+__all__ = [
+    "ADDRESS",
+    "GUID",
+    "Target",
+    "calendar_path",
+    "explain_access",
+    "group_id_of",
+    "target",
+    "zone_for",
+    "zone_known",
+]
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -99,6 +109,15 @@ async def zone_for(svc: Services, t: Target, time_zone: str | None) -> tuple[str
         except Forbidden:
             svc.zone_denied.add(denied)
     return await svc.zone(None, None)
+
+
+def zone_known(svc: Services, t: Target, time_zone: str | None) -> tuple[str, ZoneInfo] | None:
+    """What :func:`zone_for` gives when it needs no Graph read (given, or known this session), else None."""
+    if time_zone or t.zone_mailbox is None:
+        return svc.zone_cached(None if time_zone else t.zone_mailbox, time_zone)
+    if f"{user_key()} {t.zone_mailbox.lower()}" not in svc.zone_denied:
+        return svc.zone_cached(t.zone_mailbox, None)
+    return svc.zone_cached(None, None)
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from .. import timezones as tz
 from ..clock import Clock
 from .errors import InputError
 
-__all__ = ["default_window", "parse_time", "utc_text", "window"]
+__all__ = ["any_zone_view", "default_window", "parse_time", "utc_text", "window"]
 
 
 def parse_time(value: str, zone: ZoneInfo, label: str = "time") -> dt.datetime:
@@ -65,3 +65,24 @@ def default_window(clock: Clock, zone: ZoneInfo, start: str | None, end: str | N
     if end is None:
         end = (parse_time(start, zone, "start") + dt.timedelta(days=days)).isoformat()
     return start, end
+
+
+# The zones furthest apart (UTC+14 and UTC-12): a wall time is an instant between its readings in these two.
+_EXTREMES = (ZoneInfo("Etc/GMT-14"), ZoneInfo("Etc/GMT+12"))
+_MARGIN = dt.timedelta(days=2)  # a day's length and a date's zone-dependence (today, daylight saving), with room
+
+
+def any_zone_view(
+    clock: Clock, start: str | None, end: str | None, days: int
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """A UTC window holding :func:`default_window` then :func:`window` of these arguments in every zone: what
+    can be read before the mailbox's zone is known (None when they make no window; the exact one says why)."""
+    begins, ends = [], []
+    for zone in _EXTREMES:
+        try:
+            s, e = default_window(clock, zone, start, end, days)
+            begins.append(tz.parse_user_time(s, zone))
+            ends.append(tz.parse_user_time(e, zone))
+        except (InputError, ValueError):
+            return None
+    return min(begins) - _MARGIN, max(ends) + _MARGIN

@@ -9,28 +9,33 @@ an update, a new series starts there with the change: the result names both) or 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+import anyio
 from pydantic import Field
 
 from .. import timezones as tz
 from .. import views
 from ..calendar import InputError, Services
 from ..calendar.bodies import AttendeeInput
-from ..calendar.calendars import across_calendars, calendar_name
+from ..calendar.calendars import across_calendars, calendar_name, calendars_in
+from ..calendar.conflicts import overlaps_any_zone, within
 from ..calendar.edits import create_event as create_event_in
 from ..calendar.edits import update_event as update_event_in
 from ..calendar.events import event_path, invitees
 from ..calendar.series import (
     Split,
     delete_in_scope,
-    end_series_on,
+    end_series,
     exceptions_of,
     series_rules,
+    series_to_end,
 )
-from ..calendar.targets import calendar_path, explain_access, target, zone_for
-from ..calendar.times import default_window, window
+from ..calendar.targets import calendar_path, explain_access, target, zone_for, zone_known
+from ..calendar.times import any_zone_view, default_window, parse_time, window
+from ..calendar.together import Pending, capture, zone_and
+from ..graph import Page
 from ..views import Compact, Event, SeriesConflicts, SeriesExceptions, SeriesSplit
 from .common import (
     READ_ONLY,
@@ -126,25 +131,47 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventList:
         """Use to see what is on a calendar between two times (occurrences of series included). Returns events in local time, sorted by start."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
+        # Not knowing the zone yet (a session's first call), read a window holding this one in every zone,
+        # together with the zone: then keep what the exact window holds (calendar/conflicts.within).
+        wide = None if zone_known(svc, t, time_zone) else any_zone_view(svc.clock, start, end, 7)
+        path = calendar_path(svc, t, calendar_id)
+        order = {"$orderby": "start/dateTime"}
+
+        async def early() -> tuple[list[dict[str, Any]], bool] | None:
+            if wide is None:
+                return None
+            with explain_access(t, writing=False):
+                return await overlaps_any_zone(svc, path, wide, max_items=max_results, params=order)
+
+        (zone_name, zone), read = await zone_and(svc, t, time_zone, early)
         now = svc.now_text(zone) if start is None else None
         start, end = default_window(svc.clock, zone, start, end, days=7)
         window_start, window_end = window(start, end, zone)
-        with explain_access(t, writing=False):
-            page = await g.get_all(
-                f"{calendar_path(svc, t, calendar_id)}/calendarView",
-                params={"startDateTime": window_start, "endDateTime": window_end, "$orderby": "start/dateTime"},
-                prefer=svc.prefer(zone_name),
-                max_items=max_results,
-            )
+        wide_read = read.result()
+        found = None
+        if wide_read is not None:
+            begin, finish = (parse_time(w, zone) for w in (window_start, window_end))
+            found = within(wide_read, begin, finish, zone_name, zone)
+        items: list[dict[str, Any]]
+        if found is not None:
+            items, more = found[:max_results], len(found) > max_results
+        else:
+            with explain_access(t, writing=False):
+                page = await g.get_all(
+                    f"{path}/calendarView",
+                    params={"startDateTime": window_start, "endDateTime": window_end, **order},
+                    prefer=svc.prefer(zone_name),
+                    max_items=max_results,
+                )
+            items, more = page.items, page.more
         return EventList(
             time_zone=tz.iana_name(zone_name),
             now=now,
             calendar=await calendar_name(svc, t, calendar_id),
-            more=page.more or None,
+            more=more or None,
             events=views.with_rules(
-                [views.event_view(d, zone, svc.handles, detail) for d in page.items],
-                await series_rules(svc, t, page.items),
+                [views.event_view(d, zone, svc.handles, detail) for d in items],
+                await series_rules(svc, t, items),
             ),
         )
 
@@ -161,7 +188,12 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventList:
         """Use to find single events and series masters (not occurrences) by subject, in all your calendars by default. Returns events newest first, naming any non-main calendar."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
+        one_calendar = bool(calendar_id or t.group or t.owner is not None)
+
+        async def calendars() -> list[dict[str, Any]] | None:  # read together with the zone
+            return None if one_calendar else await calendars_in(svc, t)
+
+        (zone_name, zone), listed = await zone_and(svc, t, time_zone, calendars)
         clauses = []
         if subject_contains:
             clauses.append(f"contains(subject,'{subject_contains.replace(chr(39), chr(39) * 2)}')")
@@ -170,7 +202,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         params = {"$orderby": "start/dateTime desc"}
         if clauses:
             params["$filter"] = " and ".join(clauses)
-        if calendar_id or t.group or t.owner is not None:  # one calendar (another's: their main one)
+        if one_calendar:  # one calendar (another's: their main one)
             with explain_access(t, writing=False):
                 page = await g.get_all(
                     f"{calendar_path(svc, t, calendar_id) if calendar_id else t.base}/events",
@@ -184,7 +216,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 more=page.more or None,
                 events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
             )
-        found, more = await across_calendars(svc, t, params, svc.prefer(zone_name), max_results)
+        found, more = await across_calendars(svc, t, params, svc.prefer(zone_name), max_results, listed.result())
         events = []
         for doc, name in found:
             view = views.event_view(doc, zone, svc.handles, detail)
@@ -240,15 +272,27 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventList:
         """Use to list the occurrences of one recurring series in a window. Returns occurrences and exceptions."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
-        window_start, window_end = window(start, end, zone)
-        with explain_access(t, writing=False):
-            page = await g.get_all(
-                f"{event_path(t, svc.event_id(event))}/instances",
-                params={"startDateTime": window_start, "endDateTime": window_end},
-                prefer=svc.prefer(zone_name),
-                max_items=max_results,
-            )
+        master_id = svc.event_id(event)
+
+        async def listing() -> tuple[str, ZoneInfo, Page]:
+            zone_name, zone = await zone_for(svc, t, time_zone)
+            window_start, window_end = window(start, end, zone)
+            with explain_access(t, writing=False):
+                page = await g.get_all(
+                    f"{event_path(t, master_id)}/instances",
+                    params={"startDateTime": window_start, "endDateTime": window_end},
+                    prefer=svc.prefer(zone_name),
+                    max_items=max_results,
+                )
+            return zone_name, zone, page
+
+        # The series' rule (what the occurrences show) is read while they are: series_rules below finds it.
+        rule: Pending[dict[str, str]] = Pending()
+        listed: Pending[tuple[str, ZoneInfo, Page]] = Pending()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(capture, rule, series_rules(svc, t, [{"seriesMasterId": master_id}]))
+            await capture(listed, listing())
+        zone_name, zone, page = listed.result()
         return EventList(
             time_zone=tz.iana_name(zone_name),
             more=page.more or None,
@@ -282,13 +326,11 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventResult:
         """Use to add an event or send a meeting invitation (attendees are notified). Returns the created event and any conflicts."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
         created = await create_event_in(
             svc,
             t,
             calendar_id,
-            zone_name,
-            zone,
+            time_zone,
             subject=subject,
             start=start,
             end=end,
@@ -308,6 +350,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 categories=categories,
             ),
         )
+        zone_name, zone = created.zone_name, created.zone
         busy = [views.event_view(e, zone, svc.handles) for e in created.conflicts]
         return EventResult(
             time_zone=tz.iana_name(zone_name),
@@ -377,12 +420,17 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> EventResult:
         """Use to change an event, an occurrence or a series (only the fields given; attendees are told). Returns the updated event."""
         t = await target(svc, mailbox, group_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
         if series_ends_on is not None:
+            zone_known(svc, t, time_zone)  # a bad time_zone is said first
             given = [k for k, v in locals().items() if k in UPDATE_FIELDS and v is not None]
             if given:
                 raise InputError(f"series_ends_on: give it alone; change {', '.join(given)} in another call.")
-            ended = await end_series_on(svc, t, svc.event_id(event), event, series_ends_on)
+            # The series read together with the zone; written once both are in.
+            event_id = svc.event_id(event)
+            (zone_name, zone), found = await zone_and(
+                svc, t, time_zone, lambda: series_to_end(svc, t, event_id, event, series_ends_on)
+            )
+            ended = await end_series(svc, t, *found.result())
             return EventResult(
                 time_zone=tz.iana_name(zone_name),
                 event=views.event_view(ended, zone, svc.handles),
@@ -393,8 +441,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             t,
             svc.event_id(event),
             event,
-            zone_name,
-            zone,
+            time_zone,
             start=start,
             end=end,
             all_day=all_day,
@@ -415,6 +462,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 categories=categories,
             ),
         )
+        zone_name, zone = updated.zone_name, updated.zone
         if updated.split is not None:
             split = split_result(updated.split, zone_name, zone)
             split.series_conflicts = views.series_conflicts(updated.series_clash)

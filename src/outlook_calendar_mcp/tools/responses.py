@@ -12,7 +12,7 @@ from .. import timezones as tz
 from ..calendar import Services
 from ..calendar.messages import message_attendees as message_attendees_of
 from ..calendar.responses import answer, cancel, forward, organizer_of
-from ..calendar.targets import target, zone_for
+from ..calendar.targets import target
 from ..views import Compact
 from .common import EventRef, Mailbox, TimeZoneArg, Toolbox, tool, writes
 from .policy import Policy
@@ -155,8 +155,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> Messaged:
         """Use to email a short note to everyone on a meeting ('running late'). Returns who got it."""
         t = await target(svc, mailbox, None)
-        _, zone = await zone_for(svc, t, None)
-        sent = await message_attendees_of(svc, t, svc.event_id(event), event, text, subject, zone)
+        sent = await message_attendees_of(svc, t, svc.event_id(event), event, text, subject)
         return Messaged(event=svc.handles.handle("event", svc.event_id(event)), subject=sent.subject, notified=sent.to)
 
     @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="cancel_event")
