@@ -13,8 +13,8 @@ import sys
 from typing import Any
 
 from . import __version__
-from .bytecode import keep_bytecode
 from .logs import log_to_stderr
+from .startup import imports_without_gc, keep_bytecode
 
 
 def _settings(args: argparse.Namespace):
@@ -298,7 +298,7 @@ def _sandbox_seed(source: str, db: str, clock: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    keep_bytecode()  # before the SDK is imported: see bytecode.py
+    keep_bytecode()  # before the SDK is imported: see startup.py
     parser = build_parser()
     args = parser.parse_args(argv)
     log_to_stderr(args.verbose)
@@ -307,10 +307,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:  # bare `outlook-calendar-mcp`: stdio with defaults
             args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "serve"])
 
-        from .server import run  # noqa: PLC0415
+        with imports_without_gc():  # the SDK's ~600 modules, pydantic-settings (startup.py)
+            from .server import run  # noqa: PLC0415
 
+            settings = _settings(args)
         run(
-            _settings(args),
+            settings,
             args.transport,
             args.host,
             args.port,

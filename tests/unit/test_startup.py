@@ -1,8 +1,10 @@
-"""A start reads bytecode even where PYTHONDONTWRITEBYTECODE is set and the installation has none (uvx).
+"""What a start does before it imports the server (startup.py).
 
-Each case runs a fresh interpreter on a small package made for the test (its own sources, no bytecode beside
-them): ``keep_bytecode`` is called with that package as the probe, as ``cli.main`` calls it with the MCP SDK's
-``__init__.py``, then the package is imported.
+A start reads bytecode even where PYTHONDONTWRITEBYTECODE is set and the installation has none (uvx): each case
+runs a fresh interpreter on a small package made for the test (its own sources, no bytecode beside them);
+``keep_bytecode`` is called with that package as the probe, as ``cli.main`` calls it with the MCP SDK's
+``__init__.py``, then the package is imported. The server's imports run without the cyclic collector, which is
+on again afterwards with what they made frozen.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 SCRIPT = """
 import json, sys
-from outlook_calendar_mcp.bytecode import keep_bytecode
+from outlook_calendar_mcp.startup import keep_bytecode
 kept = keep_bytecode(probe=sys.argv[1], cache_dir=sys.argv[2])
 sys.path.insert(0, sys.argv[3])
 import probe_pkg
@@ -74,3 +76,27 @@ def test_where_python_may_write_bytecode_nothing_changes(tmp_path: Path) -> None
     assert seen["kept"] is None and seen["prefix"] is None and seen["writes"]
     assert len(_pycs(source.parent)) == 1  # Python's own: beside the source
     assert not cache.exists()
+
+
+GC_SCRIPT = """
+import gc, json
+from outlook_calendar_mcp.startup import imports_without_gc
+frozen_before = gc.get_freeze_count()
+with imports_without_gc():
+    inside = gc.isenabled()
+    import mcp.server.mcpserver  # the SDK, as `serve` imports it
+after = {"inside": inside, "enabled_after": gc.isenabled(), "frozen": gc.get_freeze_count() - frozen_before}
+garbage = []
+garbage.append(garbage)  # a cycle made after the imports is still collected
+del garbage
+after["collected"] = gc.collect()
+print(json.dumps(after))
+"""
+
+
+def test_the_servers_imports_run_without_the_collector_which_is_on_again_after() -> None:
+    out = subprocess.run([sys.executable, "-c", GC_SCRIPT], capture_output=True, text=True, check=True, timeout=120)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["inside"] is False and seen["enabled_after"] is True
+    assert seen["frozen"] > 100_000  # the SDK's objects, out of every later collection's way
+    assert seen["collected"] >= 1
