@@ -20,7 +20,10 @@ and reads it over loopback HTTP (two processes: closer to use, noisier on a shar
 
 Printed per size: a page of 10 asked again (the window's snapshot reused,
 sandbox/models/snapshots.py), a page of 10 right after a write (expanded
-again), the whole month through every page; then the 50k / 5k ratios.
+again), the whole month through every page; calendarView/delta over the same
+month (a whole first round, a next round with nothing changed, a next round
+after one write) and findMeetingTimes over a week of it (asked again, and
+right after a write); then the 50k / 5k ratios, each with its target.
 
     python bench/sandbox_bench.py [--sizes 1000,5000,20000,50000] [--runs 15] [--dateutil]
 """
@@ -279,6 +282,81 @@ async def time_page_after_write(store: Where, runs: int) -> list[float]:
 
 
 PAGE_OF_10 = {k: v for k, v in WINDOW.items() if k != "$top"}  # Graph's default page: 10
+DELTA_PAGE = {"Prefer": "odata.maxpagesize=100"}  # the page size calendar/sync.py asks for
+JUNE_WRITE = {"subject": "write", "start": {"dateTime": "2026-06-10T10:00:00", "timeZone": "UTC"},
+              "end": {"dateTime": "2026-06-10T10:30:00", "timeZone": "UTC"}}
+# findMeetingTimes over the working week of 8-12 June 2026 (the bench mailbox's calendar is the large one)
+FIND_TIMES = {"meetingDuration": "PT1H", "maxCandidates": 20, "isOrganizerOptional": False,
+              "timeConstraint": {"activityDomain": "unrestricted", "timeSlots": [
+                  {"start": {"dateTime": "2026-06-08T08:00:00", "timeZone": "UTC"},
+                   "end": {"dateTime": "2026-06-12T18:00:00", "timeZone": "UTC"}}]}}
+
+
+async def delta_round(client: httpx.AsyncClient, link: str | None) -> tuple[int, int, str]:
+    """One round of calendarView/delta over the month (from ``link``, else a new one): (items, pages, deltaLink)."""
+    if link is None:
+        response = await client.get("me/calendarView/delta", params={k: v for k, v in PAGE_OF_10.items()},
+                                    headers=DELTA_PAGE)
+    else:
+        response = await client.get(link, headers=DELTA_PAGE)
+    items = pages = 0
+    while True:
+        response.raise_for_status()
+        body = response.json()
+        items, pages = items + len(body["value"]), pages + 1
+        if "@odata.deltaLink" in body:
+            return items, pages, body["@odata.deltaLink"]
+        response = await client.get(body["@odata.nextLink"], headers=DELTA_PAGE)
+
+
+async def time_delta(where: Where, runs: int) -> dict[str, float]:
+    """A whole first round (every page), a next round with nothing changed, a next round after one write."""
+    async with connect(where) as client:
+        await delta_round(client, None)
+        whole, count, pages = [], 0, 0
+        for _ in range(runs):
+            began = time.perf_counter()
+            count, pages, link = await delta_round(client, None)
+            whole.append((time.perf_counter() - began) * 1000)
+        unchanged = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            items, _, link = await delta_round(client, link)
+            unchanged.append((time.perf_counter() - began) * 1000)
+            assert items == 0, f"a round with nothing changed sent {items} items"
+        after_write = []
+        for _ in range(max(3, runs // 3)):
+            r = await client.post("me/events", json=JUNE_WRITE)
+            r.raise_for_status()
+            began = time.perf_counter()
+            items, _, link = await delta_round(client, link)
+            after_write.append((time.perf_counter() - began) * 1000)
+            assert items == 1, f"a round after one write sent {items} items"
+            (await client.delete(f"me/events/{r.json()['id']}")).raise_for_status()
+            _, _, link = await delta_round(client, link)
+    return {"delta_items": count, "delta_pages": pages, "delta_whole_ms": statistics.median(whole),
+            "delta_next_ms": statistics.median(unchanged), "delta_after_write_ms": statistics.median(after_write)}
+
+
+async def time_find_times(where: Where, runs: int) -> dict[str, float]:
+    """findMeetingTimes over a week of the large calendar: asked again (nothing changed), and after a write."""
+    async with connect(where) as client:
+        async def ask() -> float:
+            began = time.perf_counter()
+            r = await client.post("me/findMeetingTimes", json=FIND_TIMES)
+            took = (time.perf_counter() - began) * 1000
+            r.raise_for_status()
+            return took
+
+        await ask()
+        again = [await ask() for _ in range(runs)]
+        after_write = []
+        for _ in range(max(3, runs // 3)):
+            r = await client.post("me/events", json=JUNE_WRITE)
+            r.raise_for_status()
+            after_write.append(await ask())
+            (await client.delete(f"me/events/{r.json()['id']}")).raise_for_status()
+    return {"find_again_ms": statistics.median(again), "find_after_write_ms": statistics.median(after_write)}
 
 
 def measure(events: int, runs: int, warmup: int, with_dateutil: bool, in_process: bool) -> dict[str, float]:
@@ -309,7 +387,7 @@ def figures(where: Where, runs: int, warmup: int) -> dict[str, float]:
     after_write = asyncio.run(time_page_after_write(where, max(3, runs // 3)))
     return {"instances": count, "pages": pages, "page10_ms": statistics.median(first),
             "page10_after_write_ms": statistics.median(after_write), "whole_ms": statistics.median(whole),
-            "whole_cold_ms": cold}
+            "whole_cold_ms": cold, **asyncio.run(time_delta(where, runs)), **asyncio.run(time_find_times(where, runs))}
 
 
 def main() -> None:
@@ -336,14 +414,43 @@ def main() -> None:
     print("page of 10: the first page, asked again with no write in between (the window's snapshot is reused); "
           "after write: the first page right after a POST (the window expanded again); whole month: $top=1000, "
           "every nextLink followed; cold whole: the first such read")
+    print()
+    print("calendarView/delta over the same month (Prefer: odata.maxpagesize=100) and findMeetingTimes over a week "
+          "of it (8-12 June, 1 h); median ms")
+    print(f"{'events':>7} {'delta items':>11} {'whole round':>11} {'(pages)':>7} {'next round':>10} "
+          f"{'after write':>11} {'find times':>10} {'after write':>11}")
+    for r in rows:
+        print(f"{r['events']:>7} {r['delta_items']:>11} {r['delta_whole_ms']:>11.1f} {r['delta_pages']:>7} "
+              f"{r['delta_next_ms']:>10.1f} {r['delta_after_write_ms']:>11.1f} {r['find_again_ms']:>10.1f} "
+              f"{r['find_after_write_ms']:>11.1f}")
+    print("whole round: a first round, every page; next round: the deltaLink followed with nothing changed; "
+          "after write: the deltaLink followed right after one POST (one item); find times: findMeetingTimes asked "
+          "again with nothing changed; after write: asked right after a POST in the week")
     by_size = {r["events"]: r for r in rows}
     if 5000 in by_size and 50000 in by_size:
-        small, big = by_size[5000], by_size[50000]
-        print(f"50k / 5k: page of 10 {big['page10_ms'] / small['page10_ms']:.2f}x (target <= 2x), "
-              f"after a write {big['page10_after_write_ms'] / small['page10_after_write_ms']:.2f}x, "
-              f"whole month {big['whole_ms'] / small['whole_ms']:.2f}x (target <= 12x), "
-              f"instances {big['instances'] / small['instances']:.2f}x")
+        print(ratios(by_size[5000], by_size[50000]))
 
+
+TARGETS = [  # (label, figure, the most 50k may cost as a multiple of 5k, or None: printed only)
+    ("calendarView page of 10", "page10_ms", 2.0),
+    ("page of 10 after a write", "page10_after_write_ms", None),
+    ("whole month", "whole_ms", 12.0),
+    ("delta next round", "delta_next_ms", 2.0),
+    ("delta round after a write", "delta_after_write_ms", 12.0),
+    ("delta whole round", "delta_whole_ms", 12.0),
+    ("findMeetingTimes again", "find_again_ms", 2.0),
+    ("findMeetingTimes after a write", "find_after_write_ms", 12.0),
+]
+
+
+def ratios(small: dict[str, float], big: dict[str, float]) -> str:
+    """The 50k / 5k ratios, each with its target and whether this run met it."""
+    lines = [f"50k / 5k (instances in the month {big['instances'] / small['instances']:.2f}x):"]
+    for label, key, target in TARGETS:
+        ratio = big[key] / small[key]
+        verdict = "" if target is None else f" (target <= {target:g}x: {'met' if ratio <= target else 'NOT met'})"
+        lines.append(f"  {label:<31} {ratio:6.2f}x{verdict}")
+    return "\n".join(lines)
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,7 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ... import timezones as tz
@@ -359,25 +359,26 @@ def occurrence_from(
     return doc
 
 
-@dataclass
-class Instance:
-    """One entry of a calendar window, built lazily: a stored row's doc, or an occurrence to derive."""
+class Instance(NamedTuple):
+    """One entry of a calendar window: a stored row (its JSON text), or an occurrence to derive from its master.
+
+    Only strings, numbers and datetimes, no dicts or lists: the garbage collector untracks such tuples, so a
+    window of 20,000 instances kept for paging costs no collection anything (lookup.instance_doc parses)."""
 
     start_key: str
     event_id: str
-    doc: dict[str, Any] | None = None
-    master_id: str | None = None
-    master: dict[str, Any] | None = None
-    original: dt.datetime | None = None
-    start_utc: dt.datetime | None = None
-    duration: dt.timedelta | None = None
+    kind: str  # singleInstance | exception | occurrence
+    text: str  # the row's stored document (JSON); for an occurrence, its master's
+    seq: int  # the row's change counter; for an occurrence, its master's
+    master_id: str | None = None  # exceptions and occurrences: the series master
+    original: dt.datetime | None = None  # occurrences: the original local start
+    start_utc: dt.datetime | None = None  # occurrences: the start, an aware UTC instant
+    duration: dt.timedelta | None = None  # occurrences
 
-    def materialize(self) -> dict[str, Any]:
-        if self.doc is None:
-            assert self.master_id is not None and self.master is not None and self.original is not None
-            assert self.start_utc is not None and self.duration is not None  # a lazy occurrence has them all
-            self.doc = occurrence_from(self.master_id, self.master, self.original, self.start_utc, self.duration)
-        return self.doc
+
+def row_instance(row: EventRow) -> Instance:
+    """The window entry of a stored single or exception."""
+    return Instance(row["start_utc"] or "", row["id"], row["kind"], row["doc"], row["seq"], row["series_master_id"])
 
 
 def expand_master(
@@ -393,22 +394,14 @@ def expand_master(
     zone, first, duration = cached
     starts = rec.expand(master["recurrence"], first, zone, duration, window_start, window_end)
     out = []
-    master_id = row["id"]
+    master_id, text, seq = row["id"], row["doc"], row["seq"]
     for original in starts:
         occ_id = occurrence_id(master_id, original)
         if occ_id in skip:
             continue
         start_utc = tz.to_utc(original, zone)
         out.append(
-            Instance(
-                utc_key(start_utc),
-                occ_id,
-                master_id=master_id,
-                master=master,
-                original=original,
-                start_utc=start_utc,
-                duration=duration,
-            )
+            Instance(utc_key(start_utc), occ_id, "occurrence", text, seq, master_id, original, start_utc, duration)
         )
     return out
 

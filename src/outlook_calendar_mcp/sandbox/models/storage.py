@@ -124,10 +124,11 @@ class EventQueries:
     def calendar_events(self, calendar_id: str) -> list[EventRow]:
         return every(self.db.execute("SELECT * FROM events WHERE calendar_id = ?", (calendar_id,)).fetchall())
 
-    def event_seqs(self, calendar_id: str) -> dict[str, int]:
+    def event_seqs_of(self, event_ids: Sequence[str]) -> dict[str, int]:
+        """id -> seq of the events among ``event_ids`` that exist."""
+        marks = ",".join("?" * len(event_ids))
         return {
-            r["id"]: r["seq"]
-            for r in self.db.execute("SELECT id, seq FROM events WHERE calendar_id = ?", (calendar_id,))
+            r[0]: r[1] for r in self.db.execute(f"SELECT id, seq FROM events WHERE id IN ({marks})", tuple(event_ids))
         }
 
     def mailbox_by_id(self, mailbox_id: str) -> MailboxRow | None:

@@ -171,24 +171,26 @@ def snapshot(
     ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime
 ) -> dict[str, tuple[str, str, tuple]]:
     """id -> (version, kind, sort key) of every item a sync of the window returns."""
-    seqs = ctx.store.event_seqs(calendar["id"])
     items: dict[str, tuple[str, str, tuple]] = {}
     first: dict[str, str] = {}
+    master_seqs: dict[str, int] = {}  # an occurrence carries its master's version
     for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
-        if inst.doc is None:
+        if inst.kind == "occurrence":
             assert inst.duration is not None  # a lazy occurrence carries its duration
             seconds = int(inst.duration.total_seconds())
             items[inst.event_id] = (f"o:{inst.start_key}:{seconds}", "occurrence", (inst.start_key, 1, inst.event_id))
-            master = inst.master_id
+            master_seqs[inst.master_id or ""] = inst.seq
         else:
-            kind = "exception" if inst.doc.get("type") == "exception" else "singleInstance"
-            items[inst.event_id] = (str(seqs.get(inst.event_id)), kind, (inst.start_key, 1, inst.event_id))
-            master = inst.doc.get("seriesMasterId") if kind == "exception" else None
+            kind = "exception" if inst.kind == "exception" else "singleInstance"
+            items[inst.event_id] = (str(inst.seq), kind, (inst.start_key, 1, inst.event_id))
+        master = inst.master_id
         if master and master not in first:
             first[master] = inst.start_key
+    unknown = [m for m in first if m not in master_seqs]  # series seen here only through their exceptions
+    master_seqs.update(ctx.store.event_seqs_of(unknown) if unknown else {})
     for master, key in first.items():
-        if master in seqs:
-            items[master] = (str(seqs[master]), "seriesMaster", (key, 0, master))
+        if master in master_seqs:
+            items[master] = (str(master_seqs[master]), "seriesMaster", (key, 0, master))
     return items
 
 

@@ -73,7 +73,7 @@ def reminder_view(ctx: Ctx, text: str) -> Response:
     for calendar in sharing.can_see_any(ctx, ctx.mailbox):
         got = sharing.access(ctx, calendar)
         for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
-            doc = inst.materialize()
+            doc = lookup.instance_doc(ctx, inst)
             entry = state.get(inst.event_id) or {}
             if has_reminder(doc) and not entry.get("dismissed"):
                 found.append(_reminder(ctx, inst, doc, fire_time(doc, entry), got))
@@ -110,7 +110,7 @@ def _target(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> tuple[str,
         return event_id, doc, row
     state = load_state(ctx)
     for inst in lookup.window_instances(ctx, [], ctx.now, ctx.now + HORIZON, master_id=row["id"]):
-        occurrence = inst.materialize()
+        occurrence = lookup.instance_doc(ctx, inst)
         if has_reminder(occurrence) and not (state.get(inst.event_id) or {}).get("dismissed"):
             return inst.event_id, occurrence, ctx.store.event_row(ctx.mailbox["id"], inst.event_id)
     raise bad_request(
