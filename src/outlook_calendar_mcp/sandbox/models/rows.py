@@ -96,6 +96,7 @@ class DeltaStateRow(TypedDict):
     window_end: str
     doc: str
     created: str
+    at_version: int | None  # delta: the events version whose window ``known`` is exactly
 
 
 class ContactRow(TypedDict):

@@ -345,9 +345,11 @@ class DeltaStore:
         window: tuple[str, str],
         doc: dict[str, Any],
         created: str,
+        at_version: int | None = None,
     ) -> None:
         self.db.execute(
-            "INSERT INTO delta_states VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO delta_states (id, kind, mailbox_id, calendar_id, window_start, window_end, doc, created,"
+            " at_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 token,
                 kind,
@@ -357,7 +359,17 @@ class DeltaStore:
                 window[1],
                 json.dumps(doc, separators=(",", ":")),
                 created,
+                at_version,
             ),
+        )
+
+    def copy_delta_state(self, source: str, token: str, created: str) -> None:
+        """A new state ``token`` holding what ``source`` holds (copied by SQLite, never parsed)."""
+        self.db.execute(
+            "INSERT INTO delta_states (id, kind, mailbox_id, calendar_id, window_start, window_end, doc, created,"
+            " at_version) SELECT ?, kind, mailbox_id, calendar_id, window_start, window_end, doc, ?, at_version"
+            " FROM delta_states WHERE id = ?",
+            (token, created, source),
         )
 
     def delta_state(self, token: str, kind: str) -> DeltaStateRow | None:

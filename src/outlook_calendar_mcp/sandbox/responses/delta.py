@@ -124,11 +124,18 @@ def _options(ctx: Ctx) -> dict[str, str]:
 # -- state ---------------------------------------------------------------------------------------------
 
 
-def _save(ctx: Ctx, kind: str, calendar: CalendarRow, window: tuple[str, str], doc: dict[str, Any]) -> str:
+def _save(
+    ctx: Ctx,
+    kind: str,
+    calendar: CalendarRow,
+    window: tuple[str, str],
+    doc: dict[str, Any],
+    at_version: int | None = None,
+) -> str:
     token = secrets.token_urlsafe(18)
     ctx.store.drop_delta_states_before(graph_timestamp(ctx.now - TOKEN_LIFETIME))
     ctx.store.add_delta_state(
-        token, kind, calendar["mailbox_id"], calendar["id"], window, doc, graph_timestamp(ctx.now)
+        token, kind, calendar["mailbox_id"], calendar["id"], window, doc, graph_timestamp(ctx.now), at_version
     )
     return token
 
@@ -218,15 +225,35 @@ def _removed(event_id: str) -> dict[str, Any]:
     return {"@odata.type": EVENT_TYPE, "id": event_id, "@removed": {"reason": "deleted"}}
 
 
-def render_change(ctx: Ctx, calendar: CalendarRow, event_id: str, version: str | None, kind: str) -> dict[str, Any]:
+def _index(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> dict[str, ev.Instance]:
+    """The window's instances by id, kept beside them (at the current data version)."""
+    snapshot_id, instances = lookup.window(ctx, [calendar["id"]], start, end)
+    return ctx.store.snapshots.memo(snapshot_id, ("by id",), lambda: {i.event_id: i for i in instances})
+
+
+def render_change(
+    ctx: Ctx,
+    calendar: CalendarRow,
+    event_id: str,
+    version: str | None,
+    kind: str,
+    index: dict[str, ev.Instance] | None = None,
+) -> dict[str, Any]:
+    """One item of a page; ``index``: the window's instances when nothing changed since the round's changes were
+    computed (an item is rendered from its instance), else each item is looked up as it is now."""
     if version is None:
         return _removed(event_id)
-    try:
-        doc, row, _ = lookup.find_event(ctx, event_id, calendar)
-    except GraphHTTPError:
-        return _removed(event_id)  # gone since the round began
+    inst = index.get(event_id) if index is not None else None
+    if inst is not None:
+        doc, stored = lookup.instance_doc(ctx, inst), inst.kind != "occurrence"
+    else:
+        try:
+            doc, row, _ = lookup.find_event(ctx, event_id, calendar)
+        except GraphHTTPError:
+            return _removed(event_id)  # gone since the round began
+        stored = row is not None
     full = {"@odata.type": EVENT_TYPE, **ev.render(doc, event_id, ctx.view)}
-    if row is not None:
+    if stored:
         return full
     return {
         "@odata.type": EVENT_TYPE,
@@ -252,6 +279,7 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
     options = _options(ctx)
     size = ctx.max_page_size or DEFAULT_PAGE
     first_request = "$deltatoken" not in options and "$skiptoken" not in options
+    version = ctx.store.data_version()
     if "$skiptoken" in options:
         round_id, _, offset_text = options["$skiptoken"].partition(".")
         row = _load(ctx, round_id, "round", calendar, "$skiptoken")
@@ -262,17 +290,20 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
                 "The $skiptoken is not one this service issued: start a new round of change tracking without a token.",
             )
         window = (row["window_start"], row["window_end"])
-        _window_of(ctx, options, window)
+        start, end = _window_of(ctx, options, window)
         state = ctx.store.round_states.get(round_id)  # a round's state never changes: parsed once, not per page
         if state is None:
             state = ctx.store.round_states.put(round_id, json.loads(row["doc"]))
         base, changes, offset = state["base"], state["changes"], int(offset_text)
         legacy = state.get("legacy", legacy)
+        at = state.get("version")  # the data version the round's changes were computed at
     else:
         if "$deltatoken" in options:
             row = _load(ctx, options["$deltatoken"], "delta", calendar, "$deltatoken")
             window = (row["window_start"], row["window_end"])
             start, end = _window_of(ctx, options, window)
+            if row["at_version"] == version:  # the client holds the window as it is: nothing to send
+                return _unchanged(ctx, legacy, window, row["id"])
             base = json.loads(row["doc"])["known"]
         else:
             start, end = _window_of(ctx, options, None)
@@ -280,20 +311,38 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
             base = {}
             if TRACK_CHANGES in _prefer(ctx):
                 ctx.applied.append(TRACK_CHANGES)
-        changes, offset, round_id = changes_since(base, snapshot(ctx, calendar, start, end)), 0, None
+        changes, offset, round_id, at = changes_since(base, snapshot(ctx, calendar, start, end)), 0, None, version
     page = changes[offset : offset + size]
     end_offset = offset + len(page)
+    index = _index(ctx, calendar, start, end) if at == version else None
     body: dict[str, Any] = {
         "@odata.context": ctx.context_url("Collection(event)"),
-        "value": [sharing.redact(render_change(ctx, calendar, *c), got) for c in page],
+        "value": [sharing.redact(render_change(ctx, calendar, c[0], c[1], c[2], index), got) for c in page],
     }
     if end_offset < len(changes) and not (legacy and first_request):
         if round_id is None:
-            round_id = _save(ctx, "round", calendar, window, {"base": base, "changes": changes, "legacy": legacy})
+            state = {"base": base, "changes": changes, "legacy": legacy, "version": at}
+            round_id = _save(ctx, "round", calendar, window, state)
         body["@odata.nextLink"] = _link(ctx, legacy, window, "$skiptoken", f"{round_id}.{end_offset}")
     else:  # the round is over (or, in the reference's first response, its first page is)
         known = apply(base, changes[:end_offset])
-        body["@odata.deltaLink"] = _link(
-            ctx, legacy, window, "$deltatoken", _save(ctx, "delta", calendar, window, {"known": known})
-        )
+        # Every change sent: the client holds the window as it was at version ``at`` (what next rounds compare).
+        exact = at if end_offset == len(changes) else None
+        token = _save(ctx, "delta", calendar, window, {"known": known}, exact)
+        body["@odata.deltaLink"] = _link(ctx, legacy, window, "$deltatoken", token)
     return ctx.respond(body)
+
+
+def _unchanged(ctx: Ctx, legacy: bool, window: tuple[str, str], token: str) -> Response:
+    """A round with nothing changed since ``token``'s state, which was the whole window: no items, and a new
+    token for the same state (copied, not parsed: the round costs the same for any size of window)."""
+    new_token = secrets.token_urlsafe(18)
+    ctx.store.copy_delta_state(token, new_token, graph_timestamp(ctx.now))  # first: the state may be an expired one
+    ctx.store.drop_delta_states_before(graph_timestamp(ctx.now - TOKEN_LIFETIME))
+    return ctx.respond(
+        {
+            "@odata.context": ctx.context_url("Collection(event)"),
+            "value": [],
+            "@odata.deltaLink": _link(ctx, legacy, window, "$deltatoken", new_token),
+        }
+    )
