@@ -233,17 +233,18 @@ def test_a_round_with_nothing_changed_hands_on_the_same_state(client: Client, st
     # Something beside the events is written (a mail, a delta state of another window): still nothing to send.
     other = {"startDateTime": "2027-05-01T00:00:00Z", "endDateTime": "2027-05-02T00:00:00Z"}
     round_of(client, "me/calendarView/delta", {}, other)
+    token = delta.split("$deltatoken=")[1]
+    store.db.execute("UPDATE delta_states SET created = '2000-01-01T00:00:00.0000000Z' WHERE id = ?", (token,))
     items, again, _ = round_of(client, delta, {})
-    assert items == [] and again != delta
-    token = again.split("$deltatoken=")[1]
-    stored = store.db.execute("SELECT doc FROM delta_states WHERE id = ?", (token,)).fetchone()
+    assert items == [] and again == delta  # the client's state is unchanged: its token again, its lifetime anew
+    stored = store.db.execute("SELECT doc, created FROM delta_states WHERE id = ?", (token,)).fetchone()
     assert stored is not None and set(json.loads(stored[0])["known"]) == {first["id"], second["id"], third["id"]}
-    # The handed-on state is the client's: the next write is the next round's one item, and the old token still works.
+    assert stored[1] > "2026"
+    # The next write is the next round's one item, then nothing again.
     assert client.patch(f"me/events/{second['id']}", json={"subject": "Sync 1 (again)"}).status_code == 200
-    items, _, _ = round_of(client, again, {})
-    assert [(e["id"], e["subject"]) for e in items] == [(second["id"], "Sync 1 (again)")]
-    items, _, _ = round_of(client, delta, {})
-    assert [e["id"] for e in items] == [second["id"]]
+    items, after, _ = round_of(client, again, {})
+    assert [(e["id"], e["subject"]) for e in items] == [(second["id"], "Sync 1 (again)")] and after != again
+    assert round_of(client, after, {})[0] == []
 
 
 def test_a_legacy_first_response_is_not_the_whole_window(client: Client) -> None:

@@ -17,7 +17,7 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from ... import timezones as tz
@@ -359,26 +359,26 @@ def occurrence_from(
     return doc
 
 
-class Instance(NamedTuple):
-    """One entry of a calendar window: a stored row (its JSON text), or an occurrence to derive from its master.
-
-    Only strings, numbers and datetimes, no dicts or lists: the garbage collector untracks such tuples, so a
-    window of 20,000 instances kept for paging costs no collection anything (lookup.instance_doc parses)."""
-
-    start_key: str
-    event_id: str
-    kind: str  # singleInstance | exception | occurrence
-    text: str  # the row's stored document (JSON); for an occurrence, its master's
-    seq: int  # the row's change counter; for an occurrence, its master's
-    master_id: str | None = None  # exceptions and occurrences: the series master
-    original: dt.datetime | None = None  # occurrences: the original local start
-    start_utc: dt.datetime | None = None  # occurrences: the start, an aware UTC instant
-    duration: dt.timedelta | None = None  # occurrences
+# One entry of a calendar window: a stored row (its JSON text), or an occurrence to derive from its master's
+# (lookup.instance_doc makes the document). A plain tuple of strings, numbers and datetimes: the garbage
+# collector stops tracking such tuples (not a NamedTuple's: only exact tuples), so a window of 20,000 instances
+# kept for paging costs collections nothing. Its fields, by position:
+Instance = tuple[str, str, str, str, int, str | None, dt.datetime | None, dt.datetime | None, dt.timedelta | None]
+START_KEY: Final = 0  # the start as a UTC key (sorts)
+EVENT_ID: Final = 1
+KIND: Final = 2  # singleInstance | exception | occurrence
+TEXT: Final = 3  # the row's stored document (JSON); for an occurrence, its master's
+SEQ: Final = 4  # the row's change counter; for an occurrence, its master's
+MASTER_ID: Final = 5  # exceptions and occurrences: the series master
+ORIGINAL: Final = 6  # occurrences: the original local start
+START_UTC: Final = 7  # occurrences: the start, an aware UTC instant
+DURATION: Final = 8  # occurrences
 
 
 def row_instance(row: EventRow) -> Instance:
     """The window entry of a stored single or exception."""
-    return Instance(row["start_utc"] or "", row["id"], row["kind"], row["doc"], row["seq"], row["series_master_id"])
+    kind, master = row["kind"], row["series_master_id"]
+    return (row["start_utc"] or "", row["id"], kind, row["doc"], row["seq"], master, None, None, None)
 
 
 def expand_master(
@@ -393,16 +393,14 @@ def expand_master(
         cached = master["_series"] = (zone, series_start(master, times, zone), times.duration)
     zone, first, duration = cached
     starts = rec.expand(master["recurrence"], first, zone, duration, window_start, window_end)
-    out = []
+    out: list[Instance] = []
     master_id, text, seq = row["id"], row["doc"], row["seq"]
     for original in starts:
         occ_id = occurrence_id(master_id, original)
         if occ_id in skip:
             continue
         start_utc = tz.to_utc(original, zone)
-        out.append(
-            Instance(utc_key(start_utc), occ_id, "occurrence", text, seq, master_id, original, start_utc, duration)
-        )
+        out.append((utc_key(start_utc), occ_id, "occurrence", text, seq, master_id, original, start_utc, duration))
     return out
 
 

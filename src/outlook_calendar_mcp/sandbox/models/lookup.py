@@ -42,11 +42,16 @@ def instance_doc(ctx: Session, inst: ev.Instance) -> dict[str, Any]:
     """The stored-form document of a window's instance: a single's or exception's parsed anew (what is rendered
     from it is what a window keeps, so its parsed form is not kept), an occurrence's derived from its master's
     (parsed once per version: every occurrence shares it)."""
-    if inst.kind != "occurrence":
-        return json.loads(inst.text)
-    assert inst.master_id and inst.original and inst.start_utc and inst.duration is not None  # an occurrence's
-    master = parsed(ctx, inst.master_id, inst.text)
-    return ev.occurrence_from(inst.master_id, master, inst.original, inst.start_utc, inst.duration)
+    if inst[ev.KIND] != "occurrence":
+        return json.loads(inst[ev.TEXT])
+    master_id, original, start_utc, duration = (
+        inst[ev.MASTER_ID],
+        inst[ev.ORIGINAL],
+        inst[ev.START_UTC],
+        inst[ev.DURATION],
+    )
+    assert master_id and original and start_utc and duration is not None  # an occurrence has them all
+    return ev.occurrence_from(master_id, parsed(ctx, master_id, inst[ev.TEXT]), original, start_utc, duration)
 
 
 def find_event(
@@ -178,7 +183,7 @@ def _expand(
         skip = ctx.store.series_child_ids(master_ids)
         for m in masters:
             out.extend(ev.expand_master(m, load_doc(ctx, m), start, end, skip))
-    out.sort(key=lambda i: (i.start_key, i.event_id))  # ids are unique: the order is total
+    out.sort()  # by (start, id): ids are unique, so the order is total and no later field is compared
     return out
 
 
@@ -187,7 +192,7 @@ def window_items(
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """(utc start key, id, stored-form doc) of every instance in [start, end), materialized."""
     return [
-        (i.start_key, i.event_id, instance_doc(ctx, i))
+        (i[ev.START_KEY], i[ev.EVENT_ID], instance_doc(ctx, i))
         for i in window_instances(ctx, calendar_ids, start, end, master_id)
     ]
 

@@ -363,14 +363,9 @@ class DeltaStore:
             ),
         )
 
-    def copy_delta_state(self, source: str, token: str, created: str) -> None:
-        """A new state ``token`` holding what ``source`` holds (copied by SQLite, never parsed)."""
-        self.db.execute(
-            "INSERT INTO delta_states (id, kind, mailbox_id, calendar_id, window_start, window_end, doc, created,"
-            " at_version) SELECT ?, kind, mailbox_id, calendar_id, window_start, window_end, doc, ?, at_version"
-            " FROM delta_states WHERE id = ?",
-            (token, created, source),
-        )
+    def renew_delta_state(self, token: str, created: str) -> None:
+        """Date state ``token`` anew (its lifetime starts again)."""
+        self.db.execute("UPDATE delta_states SET created = ? WHERE id = ?", (created, token))
 
     def delta_state(self, token: str, kind: str) -> DeltaStateRow | None:
         return one(self.db.execute("SELECT * FROM delta_states WHERE id = ? AND kind = ?", (token, kind)).fetchone())

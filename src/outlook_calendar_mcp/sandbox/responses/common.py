@@ -147,7 +147,7 @@ def respond_page(
     page = items[query.skip : query.skip + size]
     render = render or (
         lambda event_id, doc: ev.render(
-            lookup.instance_doc(ctx, doc) if isinstance(doc, ev.Instance) else doc, event_id, ctx.view
+            lookup.instance_doc(ctx, doc) if isinstance(doc, tuple) else doc, event_id, ctx.view
         )
     )
     body: dict[str, Any] = {"@odata.context": ctx.context_url(context)}
@@ -177,9 +177,7 @@ def respond_window_page(
         part = encoded[n]
         if part is None:
             event_id, doc = items[n]
-            shown = ev.render(
-                lookup.instance_doc(ctx, doc) if isinstance(doc, ev.Instance) else doc, event_id, ctx.view
-            )
+            shown = ev.render(lookup.instance_doc(ctx, doc) if isinstance(doc, tuple) else doc, event_id, ctx.view)
             part = encoded[n] = encode(odata.project(shown, query.select))
             made += len(part)
         parts.append(part)

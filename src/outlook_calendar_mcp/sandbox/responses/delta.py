@@ -182,17 +182,17 @@ def snapshot(
     first: dict[str, str] = {}
     master_seqs: dict[str, int] = {}  # an occurrence carries its master's version
     for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
-        if inst.kind == "occurrence":
-            assert inst.duration is not None  # a lazy occurrence carries its duration
-            seconds = int(inst.duration.total_seconds())
-            items[inst.event_id] = (f"o:{inst.start_key}:{seconds}", "occurrence", (inst.start_key, 1, inst.event_id))
-            master_seqs[inst.master_id or ""] = inst.seq
+        key, event_id, master = inst[ev.START_KEY], inst[ev.EVENT_ID], inst[ev.MASTER_ID]
+        if inst[ev.KIND] == "occurrence":
+            duration = inst[ev.DURATION]
+            assert duration is not None  # an occurrence carries its duration
+            items[event_id] = (f"o:{key}:{int(duration.total_seconds())}", "occurrence", (key, 1, event_id))
+            master_seqs[master or ""] = inst[ev.SEQ]
         else:
-            kind = "exception" if inst.kind == "exception" else "singleInstance"
-            items[inst.event_id] = (str(inst.seq), kind, (inst.start_key, 1, inst.event_id))
-        master = inst.master_id
+            kind = "exception" if inst[ev.KIND] == "exception" else "singleInstance"
+            items[event_id] = (str(inst[ev.SEQ]), kind, (key, 1, event_id))
         if master and master not in first:
-            first[master] = inst.start_key
+            first[master] = key
     unknown = [m for m in first if m not in master_seqs]  # series seen here only through their exceptions
     master_seqs.update(ctx.store.event_seqs_of(unknown) if unknown else {})
     for master, key in first.items():
@@ -228,7 +228,7 @@ def _removed(event_id: str) -> dict[str, Any]:
 def _index(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> dict[str, ev.Instance]:
     """The window's instances by id, kept beside them (at the current data version)."""
     snapshot_id, instances = lookup.window(ctx, [calendar["id"]], start, end)
-    return ctx.store.snapshots.memo(snapshot_id, ("by id",), lambda: {i.event_id: i for i in instances})
+    return ctx.store.snapshots.memo(snapshot_id, ("by id",), lambda: {i[ev.EVENT_ID]: i for i in instances})
 
 
 def render_change(
@@ -245,7 +245,7 @@ def render_change(
         return _removed(event_id)
     inst = index.get(event_id) if index is not None else None
     if inst is not None:
-        doc, stored = lookup.instance_doc(ctx, inst), inst.kind != "occurrence"
+        doc, stored = lookup.instance_doc(ctx, inst), inst[ev.KIND] != "occurrence"
     else:
         try:
             doc, row, _ = lookup.find_event(ctx, event_id, calendar)
@@ -334,15 +334,14 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
 
 
 def _unchanged(ctx: Ctx, legacy: bool, window: tuple[str, str], token: str) -> Response:
-    """A round with nothing changed since ``token``'s state, which was the whole window: no items, and a new
-    token for the same state (copied, not parsed: the round costs the same for any size of window)."""
-    new_token = secrets.token_urlsafe(18)
-    ctx.store.copy_delta_state(token, new_token, graph_timestamp(ctx.now))  # first: the state may be an expired one
-    ctx.store.drop_delta_states_before(graph_timestamp(ctx.now - TOKEN_LIFETIME))
+    """A round with nothing changed since ``token``'s state, which was the whole window: no items, and the same
+    token again, its lifetime begun anew (the state is the client's still; nothing is parsed or copied, so the
+    round costs the same for any size of window)."""
+    ctx.store.renew_delta_state(token, graph_timestamp(ctx.now))
     return ctx.respond(
         {
             "@odata.context": ctx.context_url("Collection(event)"),
             "value": [],
-            "@odata.deltaLink": _link(ctx, legacy, window, "$deltatoken", new_token),
+            "@odata.deltaLink": _link(ctx, legacy, window, "$deltatoken", token),
         }
     )

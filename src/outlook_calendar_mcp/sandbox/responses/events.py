@@ -153,8 +153,8 @@ def remove_event(ctx: Ctx, event_id: str, doc: dict[str, Any], row: EventRow | N
 def _lazy(ctx: Ctx, query: odata.Query, instances: list[ev.Instance]) -> list[tuple[str, Any]]:
     """Entries for respond_window_page: lazy unless a $filter/$orderby needs every document."""
     if query.filter is None and not query.orderby:
-        return [(i.event_id, i) for i in instances]
-    return filtered(query, [(i.event_id, instance_doc(ctx, i)) for i in instances])
+        return [(i[ev.EVENT_ID], i) for i in instances]
+    return filtered(query, [(i[ev.EVENT_ID], instance_doc(ctx, i)) for i in instances])
 
 
 def _window_page(
