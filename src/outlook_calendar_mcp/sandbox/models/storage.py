@@ -334,7 +334,12 @@ class DeltaStore:
     db: sqlite3.Connection
 
     def drop_delta_states_before(self, created: str) -> None:
-        self.db.execute("DELETE FROM delta_states WHERE created < ?", (created,))
+        """States made before ``created`` and not renewed since."""
+        self.db.execute(
+            "DELETE FROM delta_states WHERE created < ? AND id NOT IN (SELECT id FROM delta_versions WHERE renewed >= ?)",
+            (created, created),
+        )
+        self.db.execute("DELETE FROM delta_versions WHERE renewed < ?", (created,))
 
     def add_delta_state(
         self,
@@ -348,8 +353,8 @@ class DeltaStore:
         at_version: int | None = None,
     ) -> None:
         self.db.execute(
-            "INSERT INTO delta_states (id, kind, mailbox_id, calendar_id, window_start, window_end, doc, created,"
-            " at_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO delta_states (id, kind, mailbox_id, calendar_id, window_start, window_end, doc, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 token,
                 kind,
@@ -359,16 +364,28 @@ class DeltaStore:
                 window[1],
                 json.dumps(doc, separators=(",", ":")),
                 created,
-                at_version,
             ),
         )
+        if at_version is not None:
+            self.db.execute("INSERT INTO delta_versions VALUES (?, ?, ?)", (token, at_version, created))
 
-    def renew_delta_state(self, token: str, created: str) -> None:
-        """Date state ``token`` anew (its lifetime starts again)."""
-        self.db.execute("UPDATE delta_states SET created = ? WHERE id = ?", (created, token))
+    def renew_delta_state(self, token: str, now: str) -> None:
+        """Start the lifetime of state ``token`` (one with a version) again."""
+        self.db.execute("UPDATE delta_versions SET renewed = ? WHERE id = ?", (now, token))
 
     def delta_state(self, token: str, kind: str) -> DeltaStateRow | None:
-        return one(self.db.execute("SELECT * FROM delta_states WHERE id = ? AND kind = ?", (token, kind)).fetchone())
+        """A state's row without its document (megabytes for a large window: :meth:`delta_state_doc` reads it)."""
+        return one(
+            self.db.execute(
+                "SELECT id, kind, mailbox_id, calendar_id, window_start, window_end,"
+                " (SELECT at_version FROM delta_versions v WHERE v.id = s.id) AS at_version"
+                " FROM delta_states s WHERE id = ? AND kind = ?",
+                (token, kind),
+            ).fetchone()
+        )
+
+    def delta_state_doc(self, token: str) -> str:
+        return self.db.execute("SELECT doc FROM delta_states WHERE id = ?", (token,)).fetchone()[0]
 
 
 class ContactStore:

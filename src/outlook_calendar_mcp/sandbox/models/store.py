@@ -20,8 +20,8 @@ tokens: what a client was sent, per item and version (see :mod:`.delta`).
 ``contacts`` (schema 4): each mailbox's personal contacts (Graph contact documents).
 Schema 5: triggers count every change to ``events`` (the counter ``events``), whoever
 makes it (a request, a test's own SQL, another process on the same file): the version
-that expanded windows are kept by (:meth:`Store.data_version`); ``delta_states.at_version``:
-the version whose window a delta token's state is, when it is exactly that (see responses/delta.py).
+that expanded windows are kept by (:meth:`Store.data_version`); ``delta_versions``: the
+version whose window a delta token's state is, when it is exactly that (see responses/delta.py).
 
 The schema is versioned (``PRAGMA user_version``); :data:`MIGRATIONS` upgrades
 older files in place.
@@ -154,8 +154,9 @@ MIGRATIONS: dict[int, str] = {
         BEGIN UPDATE counters SET value = value + 1 WHERE name = 'events'; END;
     CREATE TRIGGER events_deleted AFTER DELETE ON events
         BEGIN UPDATE counters SET value = value + 1 WHERE name = 'events'; END;
-    -- a delta token's known items are exactly the window at this events version (NULL: not known to be)
-    ALTER TABLE delta_states ADD COLUMN at_version INTEGER;
+    -- delta tokens whose known items are exactly the window at an events version, apart from delta_states (whose
+    -- megabyte documents SQLite would read through to reach a column after them), renewed when handed on again
+    CREATE TABLE delta_versions (id TEXT PRIMARY KEY, at_version INTEGER NOT NULL, renewed TEXT NOT NULL);
     """,
 }
 

@@ -226,9 +226,20 @@ def _removed(event_id: str) -> dict[str, Any]:
 
 
 def _index(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> dict[str, ev.Instance]:
-    """The window's instances by id, kept beside them (at the current data version)."""
+    """The window's instances by id, and the series masters their occurrences carry, kept beside them (at the
+    current data version)."""
+
+    def build() -> dict[str, ev.Instance]:
+        index = {}
+        for i in instances:
+            index[i[ev.EVENT_ID]] = i
+            master = i[ev.MASTER_ID]
+            if i[ev.KIND] == "occurrence" and master and master not in index:
+                index[master] = (i[ev.START_KEY], master, "seriesMaster", i[ev.TEXT], i[ev.SEQ], None, None, None, None)
+        return index
+
     snapshot_id, instances = lookup.window(ctx, [calendar["id"]], start, end)
-    return ctx.store.snapshots.memo(snapshot_id, ("by id",), lambda: {i[ev.EVENT_ID]: i for i in instances})
+    return ctx.store.snapshots.memo(snapshot_id, ("by id",), build)
 
 
 def render_change(
@@ -293,7 +304,7 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
         start, end = _window_of(ctx, options, window)
         state = ctx.store.round_states.get(round_id)  # a round's state never changes: parsed once, not per page
         if state is None:
-            state = ctx.store.round_states.put(round_id, json.loads(row["doc"]))
+            state = ctx.store.round_states.put(round_id, json.loads(ctx.store.delta_state_doc(round_id)))
         base, changes, offset = state["base"], state["changes"], int(offset_text)
         legacy = state.get("legacy", legacy)
         at = state.get("version")  # the data version the round's changes were computed at
@@ -304,7 +315,7 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
             start, end = _window_of(ctx, options, window)
             if row["at_version"] == version:  # the client holds the window as it is: nothing to send
                 return _unchanged(ctx, legacy, window, row["id"])
-            base = json.loads(row["doc"])["known"]
+            base = json.loads(ctx.store.delta_state_doc(row["id"]))["known"]
         else:
             start, end = _window_of(ctx, options, None)
             window = (utc_key(start), utc_key(end))
