@@ -390,9 +390,10 @@ def expand_master(
         times = event_times(master)
         zone_name = master["recurrence"]["range"].get("recurrenceTimeZone") or master["start"].get("timeZone") or "UTC"
         zone = zone_of(zone_name, "recurrence.range.recurrenceTimeZone")
-        cached = master["_series"] = (zone, series_start(master, times, zone), times.duration)
-    zone, first, duration = cached
-    starts = rec.expand(master["recurrence"], first, zone, duration, window_start, window_end)
+        compiled = rec.compile_series(master["recurrence"])
+        cached = master["_series"] = (zone, series_start(master, times, zone), times.duration, compiled)
+    zone, first, duration, compiled = cached
+    starts = rec.expand(master["recurrence"], first, zone, duration, window_start, window_end, compiled=compiled)
     out: list[Instance] = []
     master_id, text, seq = row["id"], row["doc"], row["seq"]
     for original in starts:
