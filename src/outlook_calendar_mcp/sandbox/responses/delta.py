@@ -201,14 +201,20 @@ def snapshot(
     return items
 
 
-def changes_since(known: dict[str, str], now: dict[str, tuple[str, str, tuple]]) -> list[list[Any]]:
-    """[id, version, kind] to send: removals first, then new and changed items by start."""
-    removed = [[i, None, "removed"] for i in sorted(known) if i not in now]
-    changed = [[i, v, kind] for i, (v, kind, _) in sorted(now.items(), key=lambda kv: kv[1][2]) if known.get(i) != v]
+Change = tuple[str, str | None, str]  # (id, version or None when removed, kind): a tuple, which the garbage
+# collector untracks (a round's changes are kept parsed while it is paged: tens of thousands for a large window)
+
+
+def changes_since(known: dict[str, str], now: dict[str, tuple[str, str, tuple]]) -> list[Change]:
+    """(id, version, kind) to send: removals first, then new and changed items by start."""
+    removed: list[Change] = [(i, None, "removed") for i in sorted(known) if i not in now]
+    changed: list[Change] = [
+        (i, v, kind) for i, (v, kind, _) in sorted(now.items(), key=lambda kv: kv[1][2]) if known.get(i) != v
+    ]
     return removed + changed
 
 
-def apply(known: dict[str, str], changes: list[list[Any]]) -> dict[str, str]:
+def apply(known: dict[str, str], changes: list[Change]) -> dict[str, str]:
     out = dict(known)
     for event_id, version, _ in changes:
         if version is None:
@@ -304,7 +310,9 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
         start, end = _window_of(ctx, options, window)
         state = ctx.store.round_states.get(round_id)  # a round's state never changes: parsed once, not per page
         if state is None:
-            state = ctx.store.round_states.put(round_id, json.loads(ctx.store.delta_state_doc(round_id)))
+            state = json.loads(ctx.store.delta_state_doc(round_id))
+            state["changes"] = [tuple(c) for c in state["changes"]]
+            ctx.store.round_states.put(round_id, state)
         base, changes, offset = state["base"], state["changes"], int(offset_text)
         legacy = state.get("legacy", legacy)
         at = state.get("version")  # the data version the round's changes were computed at
