@@ -390,10 +390,11 @@ def expand_master(
         times = event_times(master)
         zone_name = master["recurrence"]["range"].get("recurrenceTimeZone") or master["start"].get("timeZone") or "UTC"
         zone = zone_of(zone_name, "recurrence.range.recurrenceTimeZone")
-        compiled = rec.compile_series(master["recurrence"])
-        cached = master["_series"] = (zone, series_start(master, times, zone), times.duration, compiled)
-    zone, first, duration, compiled = cached
-    starts = rec.expand(master["recurrence"], first, zone, duration, window_start, window_end, compiled=compiled)
+        cached = master["_series"] = (zone, series_start(master, times, zone), times.duration)
+    zone, first, duration = cached
+    # Its recurrence is compiled anew each time: kept, the compiled form would be objects the garbage collector
+    # tracks, thousands of them for a large mailbox, slowing every collection more than compiling costs.
+    starts = rec.expand(master["recurrence"], first, zone, duration, window_start, window_end)
     out: list[Instance] = []
     master_id, text, seq = row["id"], row["doc"], row["seq"]
     for original in starts:

@@ -341,11 +341,6 @@ class _Series:
     ends: bool  # False for a noEnd range
 
 
-def compile_series(recurrence: dict) -> Series:
-    """The period model of a validate()d recurrence, to pass to :func:`expand` again and again."""
-    return _compile(recurrence)
-
-
 def _compile(recurrence: dict) -> _Series:
     """The period model of a validate()d recurrence."""
     pattern, rng = recurrence["pattern"], recurrence["range"]
@@ -388,9 +383,6 @@ def _range_last(rng: dict, periods: _Daily | _Weekly | _Monthly, first: date) ->
         return min(periods.dates(p)[j], MAX_DATE)
     except ValueError:  # past year 9999: beyond what Exchange stores anyway
         return MAX_DATE
-
-
-Series = _Series  # what compile_series makes (opaque to callers)
 
 
 def _dates(series: _Series, low: date, high: date) -> Iterator[date]:
@@ -441,12 +433,10 @@ def expand(
     window_start: datetime,
     window_end: datetime,
     limit: int | None = None,
-    compiled: Series | None = None,
 ) -> list[datetime]:
     """recurrence: a validate()d dict. start: naive local wall time of the series' start (its time of day
     is used for every occurrence). zone: the zone the series recurs in. window_start/window_end: aware
-    datetimes. ``compiled``: :func:`compile_series` of ``recurrence``, when the caller keeps it (a series
-    expanded for many windows). Return the naive local wall-clock *original start* of every occurrence whose interval
+    datetimes. Return the naive local wall-clock *original start* of every occurrence whose interval
     [to_utc(occ), to_utc(occ)+duration) overlaps [window_start, window_end) (for a zero-length event:
     start in [window_start, window_end)), sorted ascending, at most ``limit`` of them.
 
@@ -457,7 +447,7 @@ def expand(
     if limit is not None and limit <= 0:
         return []
     low_utc, high_utc = window_start.astimezone(UTC), window_end.astimezone(UTC)
-    series = compiled or _compile(recurrence)
+    series = _compile(recurrence)
     at = _time_of_day(start)
     # Candidate dates get margins of whole days for UTC offsets (and the duration); dates two days
     # inside the window's local dates start inside it for sure and skip the UTC check.
