@@ -9,8 +9,13 @@ store functions (the same path POST takes after validation) in one transaction.
 Measured: ``GET /v1.0/me/calendarView`` over one month (June 2026) with
 ``$top=1000``, following ``@odata.nextLink``, through the real ASGI app with
 ``httpx.AsyncClient(transport=httpx.ASGITransport(app))`` (routing, auth,
-Prefer, OData parsing, SQLite, expansion, rendering, JSON), repeated after a
-warm-up. Baseline, in the same run: the same query done by hand with the
+Prefer, OData parsing, SQLite, expansion, rendering, JSON). Each size lives in
+a process of its own (its heap is its own, as a sandbox's is), and the sizes
+take turns, figure by figure and round by round, after a warm-up round: the
+load of a shared machine falls on both sides of a ratio alike. In process, the
+client decodes every page in the sandbox's heap (a large window makes each of
+its garbage collections longer); ``--loopback`` keeps them apart. Baseline
+(``--dateutil``), in the same run: the same query done by hand with the
 expansion by ``dateutil.rrule`` (the SQL for singles in the window, then
 every series' occurrences in the window from an rrule built from its Graph
 pattern; no HTTP, no rendering), so the figure is also a ratio.
@@ -25,7 +30,7 @@ month (a whole first round, a next round with nothing changed, a next round
 after one write) and findMeetingTimes over a week of it (asked again, and
 right after a write); then the 50k / 5k ratios, each with its target.
 
-    python bench/sandbox_bench.py [--sizes 1000,5000,20000,50000] [--runs 15] [--dateutil]
+    python bench/sandbox_bench.py [--sizes 1000,5000,20000,50000] [--runs 15] [--dateutil] [--loopback]
 """
 
 from __future__ import annotations
