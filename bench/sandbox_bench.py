@@ -9,8 +9,13 @@ store functions (the same path POST takes after validation) in one transaction.
 Measured: ``GET /v1.0/me/calendarView`` over one month (June 2026) with
 ``$top=1000``, following ``@odata.nextLink``, through the real ASGI app with
 ``httpx.AsyncClient(transport=httpx.ASGITransport(app))`` (routing, auth,
-Prefer, OData parsing, SQLite, expansion, rendering, JSON), repeated after a
-warm-up. Baseline, in the same run: the same query done by hand with the
+Prefer, OData parsing, SQLite, expansion, rendering, JSON). Each size lives in
+a process of its own (its heap is its own, as a sandbox's is), and the sizes
+take turns, figure by figure and round by round, after a warm-up round: the
+load of a shared machine falls on both sides of a ratio alike. In process, the
+client decodes every page in the sandbox's heap (a large window makes each of
+its garbage collections longer); ``--loopback`` keeps them apart. Baseline
+(``--dateutil``), in the same run: the same query done by hand with the
 expansion by ``dateutil.rrule`` (the SQL for singles in the window, then
 every series' occurrences in the window from an rrule built from its Graph
 pattern; no HTTP, no rendering), so the figure is also a ratio.
@@ -20,17 +25,22 @@ and reads it over loopback HTTP (two processes: closer to use, noisier on a shar
 
 Printed per size: a page of 10 asked again (the window's snapshot reused,
 sandbox/models/snapshots.py), a page of 10 right after a write (expanded
-again), the whole month through every page; then the 50k / 5k ratios.
+again), the whole month through every page; calendarView/delta over the same
+month (a whole first round, a next round with nothing changed, a next round
+after one write) and findMeetingTimes over a week of it (asked again, and
+right after a write); then the 50k / 5k ratios, each with its target.
 
-    python bench/sandbox_bench.py [--sizes 1000,5000,20000,50000] [--runs 15] [--dateutil]
+    python bench/sandbox_bench.py [--sizes 1000,5000,20000,50000] [--runs 15] [--dateutil] [--loopback]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
+import multiprocessing
 import random
 import statistics
 import sys
@@ -151,43 +161,6 @@ async def view_once(client: httpx.AsyncClient) -> int:
         response = await client.get(link)
 
 
-async def time_first_page(store: Where, runs: int, params: dict[str, str] | None = None) -> tuple[list[float], int]:
-    """One request only (by default the first page of $top=1000): the cost of a single calendarView call."""
-    params = params or WINDOW
-    async with connect(store) as client:
-        await client.get("me/calendarView", params=params)
-        timings, size = [], 0
-        for _ in range(runs):
-            began = time.perf_counter()
-            response = await client.get("me/calendarView", params=params)
-            timings.append((time.perf_counter() - began) * 1000)
-            size = len(response.json()["value"])
-    return timings, size
-
-
-async def time_http(store: Where, runs: int, warmup: int) -> tuple[list[float], int, float]:
-    async with connect(store) as client:
-        began = time.perf_counter()
-        count = await view_once(client)
-        cold = (time.perf_counter() - began) * 1000
-        for _ in range(warmup):
-            await view_once(client)
-        timings = []
-        for _ in range(runs):
-            began = time.perf_counter()
-            assert await view_once(client) == count
-            timings.append((time.perf_counter() - began) * 1000)
-    return timings, count, cold
-
-
-async def count_pages(store: Where) -> int:
-    async with connect(store) as client:
-        pages, link = 1, (await client.get("me/calendarView", params=WINDOW)).json().get("@odata.nextLink")
-        while link:
-            pages, link = pages + 1, (await client.get(link)).json().get("@odata.nextLink")
-    return pages
-
-
 RR_DAY = {"sunday": rr.SU, "monday": rr.MO, "tuesday": rr.TU, "wednesday": rr.WE, "thursday": rr.TH,
           "friday": rr.FR, "saturday": rr.SA}
 INDEX = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
@@ -258,58 +231,186 @@ def time_dateutil(store: Store, runs: int, warmup: int) -> tuple[list[float], in
     return timings, count
 
 
-def p90(values: list[float]) -> float:
-    return statistics.quantiles(values, n=10)[-1]
-
-
-async def time_page_after_write(store: Where, runs: int) -> list[float]:
-    """A first page of 10 right after a write (a new data version: the window is expanded again)."""
-    async with connect(store) as client:
-        timings = []
-        for i in range(runs):
-            r = await client.post("me/events", json={
-                "subject": f"write {i}", "start": {"dateTime": "2026-06-10T10:00:00", "timeZone": "UTC"},
-                "end": {"dateTime": "2026-06-10T10:30:00", "timeZone": "UTC"}})
-            r.raise_for_status()
-            began = time.perf_counter()
-            (await client.get("me/calendarView", params=PAGE_OF_10)).raise_for_status()
-            timings.append((time.perf_counter() - began) * 1000)
-            (await client.delete(f"me/events/{r.json()['id']}")).raise_for_status()
-    return timings
-
-
 PAGE_OF_10 = {k: v for k, v in WINDOW.items() if k != "$top"}  # Graph's default page: 10
+DELTA_PAGE = {"Prefer": "odata.maxpagesize=100"}  # the page size calendar/sync.py asks for
+JUNE_WRITE = {"subject": "write", "start": {"dateTime": "2026-06-10T10:00:00", "timeZone": "UTC"},
+              "end": {"dateTime": "2026-06-10T10:30:00", "timeZone": "UTC"}}
+# findMeetingTimes over the working week of 8-12 June 2026 (the bench mailbox's calendar is the large one)
+FIND_TIMES = {"meetingDuration": "PT1H", "maxCandidates": 20, "isOrganizerOptional": False,
+              "timeConstraint": {"activityDomain": "unrestricted", "timeSlots": [
+                  {"start": {"dateTime": "2026-06-08T08:00:00", "timeZone": "UTC"},
+                   "end": {"dateTime": "2026-06-12T18:00:00", "timeZone": "UTC"}}]}}
 
 
-def measure(events: int, runs: int, warmup: int, with_dateutil: bool, in_process: bool) -> dict[str, float]:
-    series = events // 10
-    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as name:
+async def delta_round(client: httpx.AsyncClient, link: str | None) -> tuple[int, int, str]:
+    """One round of calendarView/delta over the month (from ``link``, else a new one): (items, pages, deltaLink)."""
+    if link is None:
+        response = await client.get("me/calendarView/delta", params=PAGE_OF_10, headers=DELTA_PAGE)
+    else:
+        response = await client.get(link, headers=DELTA_PAGE)
+    items = pages = 0
+    while True:
+        response.raise_for_status()
+        body = response.json()
+        items, pages = items + len(body["value"]), pages + 1
+        if "@odata.deltaLink" in body:
+            return items, pages, body["@odata.deltaLink"]
+        response = await client.get(body["@odata.nextLink"], headers=DELTA_PAGE)
+
+
+class Bench:
+    """One mailbox size, in a process of its own (its heap is its own, as a sandbox's is): each figure, once."""
+
+    def __init__(self, where: Where) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.client = connect(where)
+        self.link = ""  # the last deltaLink
+
+    def run(self, figure: str) -> float:
+        """One measurement of ``figure``, in ms."""
+        return self.loop.run_until_complete(getattr(self, figure)())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.close()
+
+    @staticmethod
+    async def _timed(call: Any) -> float:
         began = time.perf_counter()
-        store = build_store(events, series, path=str(Path(name) / "bench.db"))
-        built = time.perf_counter() - began
-        out: dict[str, float] = {"events": events, "series": series, "built_s": built}
+        await call
+        return (time.perf_counter() - began) * 1000
+
+    async def _write(self) -> str:
+        r = await self.client.post("me/events", json=JUNE_WRITE)
+        r.raise_for_status()
+        return r.json()["id"]
+
+    async def _undo(self, event_id: str) -> None:
+        (await self.client.delete(f"me/events/{event_id}")).raise_for_status()
+
+    async def _page10(self) -> None:
+        (await self.client.get("me/calendarView", params=PAGE_OF_10)).raise_for_status()
+
+    async def page10(self) -> float:
+        """The first page of 10, asked again with no write in between."""
+        await self._page10()
+        return await self._timed(self._page10())
+
+    async def page10_after_write(self) -> float:
+        written = await self._write()
+        took = await self._timed(self._page10())
+        await self._undo(written)
+        return took
+
+    async def whole(self) -> float:
+        """The whole month, $top=1000, every nextLink followed (read once before: the window's snapshot)."""
+        await view_once(self.client)
+        return await self._timed(view_once(self.client))
+
+    async def _round(self, expected: int | None) -> None:
+        items, _, self.link = await delta_round(self.client, self.link if expected is not None else None)
+        assert expected is None or items == expected, f"a round sent {items} items, not {expected}"
+
+    async def delta_whole(self) -> float:
+        """A first round of the month, every page."""
+        return await self._timed(self._round(None))
+
+    async def delta_next(self) -> float:
+        """The last deltaLink followed with nothing changed since."""
+        return await self._timed(self._round(0))
+
+    async def delta_after_write(self) -> float:
+        """The last deltaLink followed right after one write (one item)."""
+        written = await self._write()
+        took = await self._timed(self._round(1))
+        await self._undo(written)
+        await self._round(1)  # the removal: the client is even again
+        return took
+
+    async def _find(self) -> None:
+        (await self.client.post("me/findMeetingTimes", json=FIND_TIMES)).raise_for_status()
+
+    async def find_again(self) -> float:
+        await self._find()
+        return await self._timed(self._find())
+
+    async def find_after_write(self) -> float:
+        written = await self._write()
+        took = await self._timed(self._find())
+        await self._undo(written)
+        return took
+
+    async def facts(self) -> dict[str, float]:
+        """What the figures are of (instances, pages, delta items), and the first (cold) read of the month."""
+        began = time.perf_counter()
+        instances = await view_once(self.client)
+        cold = (time.perf_counter() - began) * 1000
+        pages, link = 1, (await self.client.get("me/calendarView", params=WINDOW)).json().get("@odata.nextLink")
+        while link:
+            pages, link = pages + 1, (await self.client.get(link)).json().get("@odata.nextLink")
+        delta_items, delta_pages, self.link = await delta_round(self.client, None)
+        return {"instances": instances, "pages": pages, "whole_cold_ms": cold, "delta_items": delta_items,
+                "delta_pages": delta_pages}
+
+
+FIGURES = ["page10", "page10_after_write", "whole", "delta_whole", "delta_next", "delta_after_write", "find_again",
+           "find_after_write"]
+
+
+def worker(events: int, loopback: bool, with_dateutil: bool, runs: int, conn: Any) -> None:
+    """A child process: build the store of ``events``, then measure what the parent asks over ``conn``."""
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as name, contextlib.ExitStack() as stack:
+        began = time.perf_counter()
+        store = build_store(events, events // 10, path=str(Path(name) / "bench.db"))
+        info: dict[str, float] = {"events": events, "series": events // 10, "built_s": time.perf_counter() - began}
         if with_dateutil:
-            base, _ = time_dateutil(store, runs, warmup)
-            out["dateutil_ms"] = statistics.median(base)
-        if in_process:
-            out.update(figures(store, runs, warmup))
-        else:
+            info["dateutil_ms"] = statistics.median(time_dateutil(store, runs, 2)[0])
+        where: Where = store
+        if loopback:
             store.close()
-            with sandbox(Path(name), db=Path(name) / "bench.db", now=NOW.isoformat()) as url:
-                out.update(figures(url, runs, warmup))
-        if in_process:
+            where = stack.enter_context(sandbox(Path(name), db=Path(name) / "bench.db", now=NOW.isoformat()))
+        bench = Bench(where)
+        info.update(bench.loop.run_until_complete(bench.facts()))
+        conn.send(info)
+        while (figure := conn.recv()) is not None:
+            conn.send(bench.run(figure))
+        bench.close()
+        if not loopback:
             store.close()
-    return out
 
 
-def figures(where: Where, runs: int, warmup: int) -> dict[str, float]:
-    whole, count, cold = asyncio.run(time_http(where, runs, warmup))
-    pages = asyncio.run(count_pages(where))
-    first, _ = asyncio.run(time_first_page(where, runs, PAGE_OF_10))
-    after_write = asyncio.run(time_page_after_write(where, max(3, runs // 3)))
-    return {"instances": count, "pages": pages, "page10_ms": statistics.median(first),
-            "page10_after_write_ms": statistics.median(after_write), "whole_ms": statistics.median(whole),
-            "whole_cold_ms": cold}
+def measure(sizes: list[int], runs: int, warmup: int, with_dateutil: bool, loopback: bool) -> list[dict[str, float]]:
+    """Every figure at every size: a process per size, the sizes taking turns figure by figure, round by round
+    (the machine's load falls on all of them alike), ``warmup`` rounds first; medians."""
+    spawn = multiprocessing.get_context("spawn")
+    pipes, children = [], []
+    for size in sizes:
+        here, there = spawn.Pipe()
+        child = spawn.Process(target=worker, args=(size, loopback, with_dateutil, runs, there), daemon=True)
+        child.start()
+        pipes.append(here)
+        children.append(child)
+    try:
+        rows = [pipe.recv() for pipe in pipes]
+        timings: list[dict[str, list[float]]] = [{f: [] for f in FIGURES} for _ in sizes]
+        for round_ in range(warmup + runs):
+            for figure in FIGURES:
+                for pipe, kept in zip(pipes, timings, strict=True):
+                    pipe.send(figure)
+                    took = pipe.recv()
+                    if round_ >= warmup:
+                        kept[figure].append(took)
+        for row, kept in zip(rows, timings, strict=True):
+            row.update({f"{figure}_ms": statistics.median(values) for figure, values in kept.items()})
+        return rows
+    finally:
+        for pipe in pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(None)
+        for child in children:
+            child.join(timeout=60)
+            if child.is_alive():
+                child.kill()
 
 
 def main() -> None:
@@ -321,29 +422,56 @@ def main() -> None:
     parser.add_argument("--loopback", action="store_true",
                         help="serve the store with `sandbox serve` and read it over loopback HTTP (noisier: two processes)")
     args = parser.parse_args()
-    rows = []
     how = "in process (ASGI)" if not args.loopback else "over loopback HTTP (`sandbox serve` on the store's file)"
     print(f"calendarView over one month (June 2026), one mailbox, a tenth of the events are series, {how}; "
-          f"median ms of {args.runs} runs")
+          f"a process per size, the sizes taking turns; median ms of {args.runs} rounds")
     print(f"{'events':>7} {'instances':>9} {'page of 10':>10} {'after write':>11} {'whole month':>11} "
           f"{'(pages)':>7} {'cold whole':>10}" + ("  dateutil" if args.dateutil else ""))
-    for size in (int(s) for s in args.sizes.split(",")):
-        r = measure(size, args.runs, args.warmup, args.dateutil, not args.loopback)
-        rows.append(r)
+    rows = measure([int(s) for s in args.sizes.split(",")], args.runs, args.warmup, args.dateutil, args.loopback)
+    for r in rows:
         print(f"{r['events']:>7} {r['instances']:>9} {r['page10_ms']:>10.1f} {r['page10_after_write_ms']:>11.1f} "
               f"{r['whole_ms']:>11.1f} {r['pages']:>7} {r['whole_cold_ms']:>10.1f}"
               + (f" {r['dateutil_ms']:>9.1f}" if args.dateutil else ""), flush=True)
     print("page of 10: the first page, asked again with no write in between (the window's snapshot is reused); "
           "after write: the first page right after a POST (the window expanded again); whole month: $top=1000, "
           "every nextLink followed; cold whole: the first such read")
+    print()
+    print("calendarView/delta over the same month (Prefer: odata.maxpagesize=100) and findMeetingTimes over a week "
+          "of it (8-12 June, 1 h); median ms")
+    print(f"{'events':>7} {'delta items':>11} {'whole round':>11} {'(pages)':>7} {'next round':>10} "
+          f"{'after write':>11} {'find times':>10} {'after write':>11}")
+    for r in rows:
+        print(f"{r['events']:>7} {r['delta_items']:>11} {r['delta_whole_ms']:>11.1f} {r['delta_pages']:>7} "
+              f"{r['delta_next_ms']:>10.1f} {r['delta_after_write_ms']:>11.1f} {r['find_again_ms']:>10.1f} "
+              f"{r['find_after_write_ms']:>11.1f}")
+    print("whole round: a first round, every page; next round: the deltaLink followed with nothing changed; "
+          "after write: the deltaLink followed right after one POST (one item); find times: findMeetingTimes asked "
+          "again with nothing changed; after write: asked right after a POST in the week")
     by_size = {r["events"]: r for r in rows}
     if 5000 in by_size and 50000 in by_size:
-        small, big = by_size[5000], by_size[50000]
-        print(f"50k / 5k: page of 10 {big['page10_ms'] / small['page10_ms']:.2f}x (target <= 2x), "
-              f"after a write {big['page10_after_write_ms'] / small['page10_after_write_ms']:.2f}x, "
-              f"whole month {big['whole_ms'] / small['whole_ms']:.2f}x (target <= 12x), "
-              f"instances {big['instances'] / small['instances']:.2f}x")
+        print(ratios(by_size[5000], by_size[50000]))
 
+
+TARGETS = [  # (label, figure, the most 50k may cost as a multiple of 5k, or None: printed only)
+    ("calendarView page of 10", "page10_ms", 2.0),
+    ("page of 10 after a write", "page10_after_write_ms", None),
+    ("whole month", "whole_ms", 12.0),
+    ("delta next round", "delta_next_ms", 2.0),
+    ("delta round after a write", "delta_after_write_ms", 12.0),
+    ("delta whole round", "delta_whole_ms", 12.0),
+    ("findMeetingTimes again", "find_again_ms", 2.0),
+    ("findMeetingTimes after a write", "find_after_write_ms", 12.0),
+]
+
+
+def ratios(small: dict[str, float], big: dict[str, float]) -> str:
+    """The 50k / 5k ratios, each with its target and whether this run met it."""
+    lines = [f"50k / 5k (instances in the month {big['instances'] / small['instances']:.2f}x):"]
+    for label, key, target in TARGETS:
+        ratio = big[key] / small[key]
+        verdict = "" if target is None else f" (target <= {target:g}x: {'met' if ratio <= target else 'NOT met'})"
+        lines.append(f"  {label:<31} {ratio:6.2f}x{verdict}")
+    return "\n".join(lines)
 
 if __name__ == "__main__":
     main()

@@ -401,3 +401,18 @@ def test_created_meeting_from_a_suggestion(org):
     assert statuses == {"dana@contoso.com": "none", "fanny@contoso.com": "none", "hood@contoso.com": "accepted"}
     again = find(org, body)["meetingTimeSuggestions"]
     assert best["meetingTimeSlot"] not in [s["meetingTimeSlot"] for s in again]
+
+
+def test_asking_again_sees_every_write_in_between(org):
+    # The busy timelines are kept per window and data version: a write by anyone is in the next answer.
+    body = {"attendees": [person("dana@contoso.com")], "meetingDuration": "PT1H",
+            "timeConstraint": slot("2026-03-10", "09:00", "12:00")}
+    first = starts(find(org, body))
+    assert first and first == starts(find(org, body))
+    dana = org.as_user("dana@contoso.com")
+    hour = int(first[0][11:13])
+    blocked = create(dana, "Dana's new block", "2026-03-10", f"{hour:02d}:00", f"{hour + 1:02d}:00")
+    after = starts(find(org, body))
+    assert first[0] not in after and after and set(after) < set(first)
+    assert dana.delete(f"me/events/{blocked['id']}").status_code == 204
+    assert starts(find(org, body)) == first

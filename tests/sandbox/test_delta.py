@@ -14,6 +14,7 @@ Every test's events live in March 2027, far from the seeded week.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -222,3 +223,66 @@ def test_delta_follows_sharing(make_client: Callable[..., Client], client: Clien
     assert [e.get("subject") for e in items] == ["Sync 0", "Sync 1", "Sync 2", None]
     assert all("body" not in e and "attendees" not in e for e in items)
     dana.close()
+
+
+# -- rounds on a window that did not change, and writes between pages ----------------------------------------
+
+def test_a_round_with_nothing_changed_hands_on_the_same_state(client: Client, store: Store) -> None:
+    first, second, third = three(client)
+    _, delta, _ = round_of(client, "me/calendarView/delta", {}, WINDOW)
+    # Something beside the events is written (a mail, a delta state of another window): still nothing to send.
+    other = {"startDateTime": "2027-05-01T00:00:00Z", "endDateTime": "2027-05-02T00:00:00Z"}
+    round_of(client, "me/calendarView/delta", {}, other)
+    token = delta.split("$deltatoken=")[1]
+    long_ago = "2000-01-01T00:00:00.0000000Z"
+    store.db.execute("UPDATE delta_states SET created = ? WHERE id = ?", (long_ago, token))
+    store.db.execute("UPDATE delta_versions SET renewed = ? WHERE id = ?", (long_ago, token))
+    items, again, _ = round_of(client, delta, {})
+    assert items == [] and again == delta  # the client's state is unchanged: its token again, its lifetime anew
+    stored = store.db.execute("SELECT doc FROM delta_states WHERE id = ?", (token,)).fetchone()
+    assert stored is not None and set(json.loads(stored[0])["known"]) == {first["id"], second["id"], third["id"]}
+    round_of(client, "me/calendarView/delta", {}, other)  # a new state is saved: expired ones go, not this one
+    assert store.db.execute("SELECT 1 FROM delta_states WHERE id = ?", (token,)).fetchone() is not None
+    # The next write is the next round's one item, then nothing again.
+    assert client.patch(f"me/events/{second['id']}", json={"subject": "Sync 1 (again)"}).status_code == 200
+    items, after, _ = round_of(client, again, {})
+    assert [(e["id"], e["subject"]) for e in items] == [(second["id"], "Sync 1 (again)")] and after != again
+    assert round_of(client, after, {})[0] == []
+
+
+def test_a_legacy_first_response_is_not_the_whole_window(client: Client) -> None:
+    made = three(client)
+    first = client.get("me/calendarView", params=WINDOW, headers=TRACK).json()
+    assert len(first["value"]) == 1
+    # Nothing changed since, but the client holds one event of three: the next round sends the other two.
+    items, _, _ = round_of(client, first["@odata.deltaLink"], {"Prefer": "odata.maxpagesize=5"})
+    assert {e["id"] for e in items} == {e["id"] for e in made[1:]}
+
+
+def test_writes_between_the_pages_of_a_round(client: Client) -> None:
+    made = three(client)
+    series = post_event(client, event_body("Morning", "2027-03-10T06:00:00", "2027-03-10T06:15:00", recurrence={
+        "pattern": {"type": "daily", "interval": 1},
+        "range": {"type": "numbered", "startDate": "2027-03-10", "numberOfOccurrences": 3}}))
+    page_of_one = {"Prefer": "odata.maxpagesize=1"}
+    body = client.get("me/calendarView/delta", params=WINDOW, headers=page_of_one).json()
+    seen = list(body["value"])
+    assert seen[0]["id"] == series["id"]  # the master first, its occurrences next (abbreviated), then the singles
+    # Between pages: a single not sent yet is renamed, another is deleted; the series is renamed.
+    assert client.patch(f"me/events/{made[1]['id']}", json={"subject": "Renamed mid-round"}).status_code == 200
+    assert client.delete(f"me/events/{made[2]['id']}").status_code == 204
+    assert client.patch(f"me/events/{series['id']}", json={"subject": "Morning (renamed)"}).status_code == 200
+    while "@odata.nextLink" in body:
+        body = client.get(body["@odata.nextLink"], headers=page_of_one).json()
+        seen += body["value"]
+    by_id = {e["id"]: e for e in seen}
+    assert by_id[made[1]["id"]]["subject"] == "Renamed mid-round"  # sent as it is now
+    assert by_id[made[2]["id"]] == {"@odata.type": "#microsoft.graph.event", "id": made[2]["id"],
+                                   "@removed": {"reason": "deleted"}}
+    occurrences = [e for e in seen if e.get("type") == "occurrence"]
+    assert len(occurrences) == 3 and all(set(e) == ABBREVIATED for e in occurrences)
+    # The round's deltaLink does not claim the window as it is now: the next round sends the renamed series (and,
+    # as the versions the round recorded are those of its first page, again what was sent as it was then).
+    items, delta, _ = round_of(client, body["@odata.deltaLink"], {})
+    assert (series["id"], "Morning (renamed)") in [(e["id"], e.get("subject")) for e in items]
+    assert round_of(client, delta, {})[0] == []  # and then the client holds the window as it is

@@ -9,12 +9,14 @@ page sees the writes.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections import Counter
 from typing import Any
 
 from outlook_calendar_mcp.sandbox.models.snapshots import Snapshots
 
-from .conftest import Client
+from .conftest import Client, new_store, open_client
 
 WINDOW = {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}
 
@@ -111,3 +113,75 @@ def test_the_cache_stays_bounded() -> None:
     assert cache.items("month", 6, first, lambda: [])[1] is items  # a later page reads its own snapshot
     cache.items("week", 6, None, lambda: list(range(20)))  # larger than the budget alone: kept, the rest dropped
     assert len(cache) == 1
+
+
+def snapshot_of(body: dict[str, Any]) -> str:
+    return body["@odata.nextLink"].split("snapshot=")[1].split("&")[0]
+
+
+def test_only_a_change_to_an_event_makes_the_window_expand_again(client: Client) -> None:
+    params = {**WINDOW, "$top": "3"}
+    kept = snapshot_of(page(client, "me/calendarView", params))
+    # A delta round writes its sync state beside the events: the window stays the one already expanded.
+    r = client.get("me/calendarView/delta", params=WINDOW)
+    assert r.status_code == 200, r.text
+    assert snapshot_of(page(client, "me/calendarView", params)) == kept
+    added = new_event(client, "Changed the month", "2026-03-02T05:00:00", "2026-03-02T06:00:00")
+    body = page(client, "me/calendarView", {**params, "$top": "1000"})
+    assert added in ids(body)
+    assert snapshot_of(page(client, "me/calendarView", params)) != kept
+
+
+def test_a_write_by_another_connection_is_seen(tmp_path: Any) -> None:
+    store = new_store(path=str(tmp_path / "sandbox.db"))
+    with open_client(store) as api:
+        params = {**WINDOW, "$top": "1000", "$select": "subject"}
+        before = page(api, "me/calendarView", params)["value"]
+        target = before[0]
+        other = sqlite3.connect(store.path)  # another process on the same file: no request of this sandbox
+        row = other.execute("SELECT doc FROM events WHERE id = ?", (target["id"],)).fetchone()
+        assert row is not None, "the first instance of the month should be a stored event"
+        doc = json.loads(row[0])
+        doc["subject"] = "Renamed elsewhere"
+        with other:
+            other.execute("UPDATE events SET doc = ? WHERE id = ?", (json.dumps(doc), target["id"]))
+        other.close()
+        after = page(api, "me/calendarView", params)["value"]
+        assert [e["id"] for e in after] == [e["id"] for e in before]
+        assert after[0]["subject"] == "Renamed elsewhere" != target["subject"]
+    store.close()
+
+
+def test_pages_read_again_are_the_same_and_each_view_is_its_own(client: Client) -> None:
+    params = {**WINDOW, "$top": "4"}
+    first = client.get("me/calendarView", params=params)
+    again = client.get("me/calendarView", params=params)
+    assert first.content == again.content  # rendered once, kept with the window
+    assert first.headers["content-type"] == "application/json"
+    pacific = client.get("me/calendarView", params=params,
+                         headers={"Prefer": 'outlook.timezone="Pacific Standard Time"'}).json()
+    assert [e["id"] for e in pacific["value"]] == ids(first.json())
+    assert {e["start"]["timeZone"] for e in pacific["value"]} == {"Pacific Standard Time"}
+    assert {e["start"]["timeZone"] for e in first.json()["value"]} == {"UTC"}
+    texts = client.get("me/calendarView", params=params, headers={"Prefer": 'outlook.body-content-type="text"'})
+    assert {e["body"]["contentType"] for e in texts.json()["value"]} == {"text"}
+    chosen = page(client, "me/calendarView", {**params, "$select": "subject"})["value"]
+    assert all(set(e) <= {"id", "subject", "@odata.etag"} for e in chosen)
+    counted = page(client, "me/calendarView", {**params, "$count": "true"})
+    assert counted["@odata.count"] == len(whole(client, params))
+    assert page(client, counted["@odata.nextLink"])["value"] == page(client, first.json()["@odata.nextLink"])["value"]
+
+
+def test_rendered_pages_stay_within_their_budget() -> None:
+    cache = Snapshots(max_bytes=100)
+    first, _ = cache.items("month", 1, None, lambda: list(range(4)))
+    assert cache.memo(first, "utc", lambda: ["a"]) == ["a"]
+    assert cache.memo(first, "utc", lambda: ["b"]) == ["a"]  # kept with its snapshot
+    cache.add_bytes(first, 60)
+    second, _ = cache.items("week", 1, None, lambda: list(range(2)))
+    cache.add_bytes(second, 60)  # 120 > 100: the least recently used snapshot goes
+    assert len(cache) == 1 and cache.rendered_bytes == 60
+    assert cache.memo(first, "utc", lambda: ["c"]) == ["c"]  # gone: made again, not kept
+    cache.add_bytes(second, 60)  # one snapshot alone over the budget keeps its list, not what was rendered
+    assert len(cache) == 1 and cache.rendered_bytes == 0
+    assert cache.memo(second, "utc", lambda: ["d"]) == ["d"]

@@ -48,6 +48,20 @@ def busy_items(
     return out
 
 
+def timeline(
+    ctx: Any, mailbox: MailboxRow, start: dt.datetime, end: dt.datetime, skip_uid: str | None = None
+) -> Timeline:
+    """The :class:`Timeline` of :func:`busy_items`, kept beside the window's instances (one per data version):
+    asking again about the same window reads it, a write to any event makes the next ask build it anew."""
+    calendar = ctx.store.default_calendar(mailbox["id"])
+    if calendar is None:
+        return Timeline([])
+    snapshot, _ = lookup.window(ctx, [calendar["id"]], start, end)
+    return ctx.store.snapshots.memo(
+        snapshot, ("timeline", skip_uid), lambda: Timeline(busy_items(ctx, mailbox, start, end, skip_uid))
+    )
+
+
 class Timeline:
     """Disjoint segments of a mailbox's time, each with its most severe status: fast slot lookups."""
 

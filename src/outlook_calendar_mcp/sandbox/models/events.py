@@ -17,7 +17,7 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from ... import timezones as tz
@@ -359,25 +359,26 @@ def occurrence_from(
     return doc
 
 
-@dataclass
-class Instance:
-    """One entry of a calendar window, built lazily: a stored row's doc, or an occurrence to derive."""
+# One entry of a calendar window: a stored row (its JSON text), or an occurrence to derive from its master's
+# (lookup.instance_doc makes the document). A plain tuple of strings, numbers and datetimes: the garbage
+# collector stops tracking such tuples (not a NamedTuple's: only exact tuples), so a window of 20,000 instances
+# kept for paging costs collections nothing. Its fields, by position:
+Instance = tuple[str, str, str, str, int, str | None, dt.datetime | None, dt.datetime | None, dt.timedelta | None]
+START_KEY: Final = 0  # the start as a UTC key (sorts)
+EVENT_ID: Final = 1
+KIND: Final = 2  # singleInstance | exception | occurrence
+TEXT: Final = 3  # the row's stored document (JSON); for an occurrence, its master's
+SEQ: Final = 4  # the row's change counter; for an occurrence, its master's
+MASTER_ID: Final = 5  # exceptions and occurrences: the series master
+ORIGINAL: Final = 6  # occurrences: the original local start
+START_UTC: Final = 7  # occurrences: the start, an aware UTC instant
+DURATION: Final = 8  # occurrences
 
-    start_key: str
-    event_id: str
-    doc: dict[str, Any] | None = None
-    master_id: str | None = None
-    master: dict[str, Any] | None = None
-    original: dt.datetime | None = None
-    start_utc: dt.datetime | None = None
-    duration: dt.timedelta | None = None
 
-    def materialize(self) -> dict[str, Any]:
-        if self.doc is None:
-            assert self.master_id is not None and self.master is not None and self.original is not None
-            assert self.start_utc is not None and self.duration is not None  # a lazy occurrence has them all
-            self.doc = occurrence_from(self.master_id, self.master, self.original, self.start_utc, self.duration)
-        return self.doc
+def row_instance(row: EventRow) -> Instance:
+    """The window entry of a stored single or exception."""
+    kind, master = row["kind"], row["series_master_id"]
+    return (row["start_utc"] or "", row["id"], kind, row["doc"], row["seq"], master, None, None, None)
 
 
 def expand_master(
@@ -391,25 +392,17 @@ def expand_master(
         zone = zone_of(zone_name, "recurrence.range.recurrenceTimeZone")
         cached = master["_series"] = (zone, series_start(master, times, zone), times.duration)
     zone, first, duration = cached
+    # Its recurrence is compiled anew each time: kept, the compiled form would be objects the garbage collector
+    # tracks, thousands of them for a large mailbox, slowing every collection more than compiling costs.
     starts = rec.expand(master["recurrence"], first, zone, duration, window_start, window_end)
-    out = []
-    master_id = row["id"]
+    out: list[Instance] = []
+    master_id, text, seq = row["id"], row["doc"], row["seq"]
     for original in starts:
         occ_id = occurrence_id(master_id, original)
         if occ_id in skip:
             continue
         start_utc = tz.to_utc(original, zone)
-        out.append(
-            Instance(
-                utc_key(start_utc),
-                occ_id,
-                master_id=master_id,
-                master=master,
-                original=original,
-                start_utc=start_utc,
-                duration=duration,
-            )
-        )
+        out.append((utc_key(start_utc), occ_id, "occurrence", text, seq, master_id, original, start_utc, duration))
     return out
 
 

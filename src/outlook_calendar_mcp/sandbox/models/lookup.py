@@ -22,15 +22,36 @@ from .store import occurrence_start, parse_occurrence_id, utc_key
 
 def load_doc(ctx: Session, row: EventRow) -> dict[str, Any]:
     """A stored document, parsed once per stored version: treat the result as read-only."""
+    return parsed(ctx, row["id"], row["doc"])
+
+
+def parsed(ctx: Session, event_id: str, text: str) -> dict[str, Any]:
+    """The document ``text`` of event ``event_id``, parsed once per stored version: treat it as read-only."""
     cache = ctx.store.documents
     # Keyed on the stored text itself: seq numbers can repeat after a rollback or a restored database.
-    key = (row["id"], row["doc"])
+    key = (event_id, text)
     doc = cache.get(key)
     if doc is None:
         if len(cache) > 50_000:
             cache.clear()
-        doc = cache[key] = json.loads(row["doc"])
+        doc = cache[key] = json.loads(text)
     return doc
+
+
+def instance_doc(ctx: Session, inst: ev.Instance) -> dict[str, Any]:
+    """The stored-form document of a window's instance: a single's or exception's parsed anew (what is rendered
+    from it is what a window keeps, so its parsed form is not kept), an occurrence's derived from its master's
+    (parsed once per version: every occurrence shares it)."""
+    if inst[ev.KIND] != "occurrence":
+        return json.loads(inst[ev.TEXT])
+    master_id, original, start_utc, duration = (
+        inst[ev.MASTER_ID],
+        inst[ev.ORIGINAL],
+        inst[ev.START_UTC],
+        inst[ev.DURATION],
+    )
+    assert master_id and original and start_utc and duration is not None  # an occurrence has them all
+    return ev.occurrence_from(master_id, parsed(ctx, master_id, inst[ev.TEXT]), original, start_utc, duration)
 
 
 def find_event(
@@ -129,13 +150,21 @@ def window_instances(
     ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime, master_id: str | None = None
 ) -> list[ev.Instance]:
     """Every instance in [start, end) — singles, occurrences, exceptions — sorted by (start, id), built lazily:
-    occurrences are only materialized for the page that is rendered. Built once per data version
-    (snapshots.py): a calendarView, a delta round, findMeetingTimes over the same window share it; callers
-    read the list, never change it."""
+    documents are only parsed or derived for what is rendered (:func:`instance_doc`). Built once per data
+    version (snapshots.py): a calendarView, a delta round, findMeetingTimes over the same window share it;
+    callers read the list, never change it."""
+    return window(ctx, calendar_ids, start, end, master_id)[1]
+
+
+def window(
+    ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime, master_id: str | None = None
+) -> tuple[str, list[ev.Instance]]:
+    """(snapshot id, :func:`window_instances`): what is derived from the window (a busy timeline, an index by
+    id) is kept beside it with ``ctx.store.snapshots.memo(snapshot id, ...)``, for as long as the window is."""
     ids = list(calendar_ids)
     shape = ("instances", tuple(ids), master_id, start, end)
     version = ctx.store.data_version()
-    return ctx.store.snapshots.items(shape, version, None, lambda: _expand(ctx, ids, start, end, master_id))[1]
+    return ctx.store.snapshots.items(shape, version, None, lambda: _expand(ctx, ids, start, end, master_id))
 
 
 def _expand(
@@ -148,13 +177,13 @@ def _expand(
     else:
         rows = ctx.store.series_exceptions_in(master_id, ws, we)
         masters = ctx.store.events_with_id(master_id)
-    out = [ev.Instance(r["start_utc"] or "", r["id"], doc=load_doc(ctx, r)) for r in rows]  # set: in the window
+    out = [ev.row_instance(r) for r in rows]  # the SQL found them in the window
     if masters:
         master_ids = [m["id"] for m in masters]
         skip = ctx.store.series_child_ids(master_ids)
         for m in masters:
             out.extend(ev.expand_master(m, load_doc(ctx, m), start, end, skip))
-    out.sort(key=lambda i: (i.start_key, i.event_id))
+    out.sort()  # by (start, id): ids are unique, so the order is total and no later field is compared
     return out
 
 
@@ -163,7 +192,8 @@ def window_items(
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """(utc start key, id, stored-form doc) of every instance in [start, end), materialized."""
     return [
-        (i.start_key, i.event_id, i.materialize()) for i in window_instances(ctx, calendar_ids, start, end, master_id)
+        (i[ev.START_KEY], i[ev.EVENT_ID], instance_doc(ctx, i))
+        for i in window_instances(ctx, calendar_ids, start, end, master_id)
     ]
 
 

@@ -59,7 +59,7 @@ from typing import Any
 
 from . import events as ev
 from . import lookup
-from .availability import SEVERITY, Span, Timeline, busy_items, in_organization
+from .availability import SEVERITY, Span, in_organization, timeline
 from .rows import EventRow, MailboxRow
 from .session import Principal, Session
 from .store import graph_timestamp, new_change_key, new_item_id, occurrence_id
@@ -430,8 +430,8 @@ def room_is_free(env: Session, room: MailboxRow, instances: list[Span], uid: str
     if not instances:
         return True
     span = (min(s for s, _ in instances), max(e for _, e in instances))
-    timeline = Timeline(busy_items(env, room, span[0], span[1], skip_uid=uid))
-    return all(SEVERITY[timeline.worst(s, e)] <= SEVERITY["workingElsewhere"] for s, e in instances)
+    busy = timeline(env, room, span[0], span[1], skip_uid=uid)
+    return all(SEVERITY[busy.worst(s, e)] <= SEVERITY["workingElsewhere"] for s, e in instances)
 
 
 def book_room(env: Session, m: Meeting, room: MailboxRow, notify: bool) -> None:

@@ -93,9 +93,8 @@ class DeltaStateRow(TypedDict):
     mailbox_id: str
     calendar_id: str
     window_start: str
-    window_end: str
-    doc: str
-    created: str
+    window_end: str  # (the document, JSON, is read apart: Store.delta_state_doc)
+    at_version: int | None  # delta: the events version whose window ``known`` is exactly (delta_versions)
 
 
 class ContactRow(TypedDict):

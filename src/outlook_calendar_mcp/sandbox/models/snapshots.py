@@ -7,16 +7,20 @@ built list:
 
 * **Per data version.** The key is the request's shape (mailbox, calendars,
   window, ``$filter``, ``$orderby``, series master) and :meth:`Store.data_version`
-  (every row this connection changed, and commits by other connections), so a
-  first page asked again before anything changed reuses the list, and any
-  write makes the next first page build a new one.
+  (the events table's version: any change to an event row, by any connection),
+  so a first page asked again before anything changed reuses the list, and any
+  write to an event makes the next first page build a new one.
+* **Rendered once.** Beside its list, a snapshot keeps what was derived from it
+  (:meth:`Snapshots.memo`): each instance's encoded JSON per way of showing it
+  (zone, body type, ``$select``), so reading a window again, page by page,
+  renders and encodes nothing twice. The bytes count against :data:`MAX_BYTES`.
 * **Paging reads the snapshot the first page was cut from.** The nextLink
   names it (``snapshot=<id>``), so a write between two pages neither skips nor
   repeats an instance: the listing is the calendar as it was at the first page,
   as a Graph page sequence is. A snapshot that was dropped (the cache holds the
-  :data:`KEEP` most recently used, and at most :data:`MAX_ITEMS` entries in all,
-  so memory stays bounded however many windows and versions are asked for) is
-  built again at the current version.
+  :data:`KEEP` most recently used, at most :data:`MAX_ITEMS` entries and
+  :data:`MAX_BYTES` of rendered JSON in all, so memory stays bounded however many
+  windows and versions are asked for) is built again at the current version.
 """
 
 from __future__ import annotations
@@ -28,19 +32,30 @@ from typing import Any
 
 KEEP = 64  # snapshots kept, most recently used first; a paging client needs only its own
 MAX_ITEMS = 100_000  # entries over all snapshots (a month of a 50,000-event mailbox is ~23,000)
+MAX_BYTES = 64 << 20  # rendered JSON over all snapshots (that month, rendered one way, is ~30 MB)
+
+
+class _Snapshot:
+    __slots__ = ("items", "key", "memo", "size")
+
+    def __init__(self, key: tuple[Hashable, Hashable], items: list[Any]) -> None:
+        self.key, self.items = key, items
+        self.memo: dict[Hashable, Any] = {}
+        self.size = 0  # bytes of rendered JSON in memo
 
 
 class Snapshots:
-    def __init__(self, keep: int = KEEP, max_items: int = MAX_ITEMS) -> None:
-        self.keep, self.max_items = keep, max_items
-        self._by_id: OrderedDict[str, tuple[Hashable, Hashable, list[Any]]] = OrderedDict()
+    def __init__(self, keep: int = KEEP, max_items: int = MAX_ITEMS, max_bytes: int = MAX_BYTES) -> None:
+        self.keep, self.max_items, self.max_bytes = keep, max_items, max_bytes
+        self._by_id: OrderedDict[str, _Snapshot] = OrderedDict()
         self._by_key: dict[tuple[Hashable, Hashable], str] = {}
         self._items = 0
+        self._bytes = 0
 
     def clear(self) -> None:
         self._by_id.clear()
         self._by_key.clear()
-        self._items = 0
+        self._items = self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -57,23 +72,57 @@ class Snapshots:
         this shape (a later page), else the one built at ``version`` (built now when there is none)."""
         if snapshot_id is not None:
             found = self._by_id.get(snapshot_id)
-            if found is not None and found[0] == shape:
+            if found is not None and found.key[0] == shape:
                 self._by_id.move_to_end(snapshot_id)
-                return snapshot_id, found[2]
+                return snapshot_id, found.items
         known = self._by_key.get((shape, version))
         if known is not None:
             self._by_id.move_to_end(known)
-            return known, self._by_id[known][2]
+            return known, self._by_id[known].items
         built = build()
         new_id = secrets.token_urlsafe(9)
-        self._by_id[new_id] = (shape, version, built)
+        self._by_id[new_id] = _Snapshot((shape, version), built)
         self._by_key[(shape, version)] = new_id
         self._items += len(built)
-        while len(self._by_id) > 1 and (len(self._by_id) > self.keep or self._items > self.max_items):
-            _, (old_shape, old_version, old) = self._by_id.popitem(last=False)
-            self._by_key.pop((old_shape, old_version), None)
-            self._items -= len(old)
+        self._trim()
         return new_id, built
+
+    def memo(self, snapshot_id: str, key: Hashable, make: Callable[[], Any]) -> Any:
+        """What was derived from snapshot ``snapshot_id`` under ``key`` (made now when there is none). A snapshot
+        that is gone gets a value that is not kept."""
+        found = self._by_id.get(snapshot_id)
+        if found is None:
+            return make()
+        value = found.memo.get(key)
+        if value is None:
+            value = found.memo[key] = make()
+        return value
+
+    def add_bytes(self, snapshot_id: str, size: int) -> None:
+        """Count ``size`` bytes of rendered JSON kept in snapshot ``snapshot_id``'s memo."""
+        found = self._by_id.get(snapshot_id)
+        if found is not None:
+            found.size += size
+            self._bytes += size
+            self._trim()
+            if found.size > self.max_bytes:  # alone over the budget: keep its list, not what was rendered
+                found.memo.clear()
+                self._bytes -= found.size
+                found.size = 0
+
+    @property
+    def rendered_bytes(self) -> int:
+        return self._bytes
+
+    def _trim(self) -> None:
+        """Drop the least recently used snapshots past the budgets (the newest always stays)."""
+        while len(self._by_id) > 1 and (
+            len(self._by_id) > self.keep or self._items > self.max_items or self._bytes > self.max_bytes
+        ):
+            _, old = self._by_id.popitem(last=False)
+            self._by_key.pop(old.key, None)
+            self._items -= len(old.items)
+            self._bytes -= old.size
 
 
 class Recent:

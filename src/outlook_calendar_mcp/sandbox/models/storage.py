@@ -34,26 +34,23 @@ class EventQueries:
     db: sqlite3.Connection
 
     def window_rows(self, calendar_ids: Sequence[str], start_key: str, end_key: str) -> list[EventRow]:
-        """Singles and exceptions of the calendars that overlap [start, end) (utc keys)."""
+        """Singles and exceptions of the calendars that overlap [start, end) (utc keys). Rows as SQLite gives them
+        (read by name, like the dicts of :func:`every`): a month of a large mailbox is thousands."""
         marks = ",".join("?" * len(calendar_ids))
-        return every(
-            self.db.execute(
-                f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind IN ('singleInstance', 'exception')"
-                f" AND {_OVERLAP}",
-                (*calendar_ids, end_key, start_key, start_key),
-            ).fetchall()
-        )
+        return self.db.execute(
+            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind IN ('singleInstance', 'exception')"
+            f" AND {_OVERLAP}",
+            (*calendar_ids, end_key, start_key, start_key),
+        ).fetchall()
 
     def window_masters(self, calendar_ids: Sequence[str], start_key: str, end_key: str) -> list[EventRow]:
-        """Series masters of the calendars whose occurrences can reach [start, end)."""
+        """Series masters of the calendars whose occurrences can reach [start, end) (rows as SQLite gives them)."""
         marks = ",".join("?" * len(calendar_ids))
-        return every(
-            self.db.execute(
-                f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind = 'seriesMaster'"
-                " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)",
-                (*calendar_ids, end_key, start_key),
-            ).fetchall()
-        )
+        return self.db.execute(
+            f"SELECT * FROM events WHERE calendar_id IN ({marks}) AND kind = 'seriesMaster'"
+            " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)",
+            (*calendar_ids, end_key, start_key),
+        ).fetchall()
 
     def series_exceptions_in(self, master_id: str, start_key: str, end_key: str) -> list[EventRow]:
         return every(
@@ -124,10 +121,11 @@ class EventQueries:
     def calendar_events(self, calendar_id: str) -> list[EventRow]:
         return every(self.db.execute("SELECT * FROM events WHERE calendar_id = ?", (calendar_id,)).fetchall())
 
-    def event_seqs(self, calendar_id: str) -> dict[str, int]:
+    def event_seqs_of(self, event_ids: Sequence[str]) -> dict[str, int]:
+        """id -> seq of the events among ``event_ids`` that exist."""
+        marks = ",".join("?" * len(event_ids))
         return {
-            r["id"]: r["seq"]
-            for r in self.db.execute("SELECT id, seq FROM events WHERE calendar_id = ?", (calendar_id,))
+            r[0]: r[1] for r in self.db.execute(f"SELECT id, seq FROM events WHERE id IN ({marks})", tuple(event_ids))
         }
 
     def mailbox_by_id(self, mailbox_id: str) -> MailboxRow | None:
@@ -333,7 +331,12 @@ class DeltaStore:
     db: sqlite3.Connection
 
     def drop_delta_states_before(self, created: str) -> None:
-        self.db.execute("DELETE FROM delta_states WHERE created < ?", (created,))
+        """States made before ``created`` and not renewed since."""
+        self.db.execute(
+            "DELETE FROM delta_states WHERE created < ? AND id NOT IN (SELECT id FROM delta_versions WHERE renewed >= ?)",
+            (created, created),
+        )
+        self.db.execute("DELETE FROM delta_versions WHERE renewed < ?", (created,))
 
     def add_delta_state(
         self,
@@ -344,9 +347,11 @@ class DeltaStore:
         window: tuple[str, str],
         doc: dict[str, Any],
         created: str,
+        at_version: int | None = None,
     ) -> None:
         self.db.execute(
-            "INSERT INTO delta_states VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO delta_states (id, kind, mailbox_id, calendar_id, window_start, window_end, doc, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 token,
                 kind,
@@ -358,9 +363,26 @@ class DeltaStore:
                 created,
             ),
         )
+        if at_version is not None:
+            self.db.execute("INSERT INTO delta_versions VALUES (?, ?, ?)", (token, at_version, created))
+
+    def renew_delta_state(self, token: str, now: str) -> None:
+        """Start the lifetime of state ``token`` (one with a version) again."""
+        self.db.execute("UPDATE delta_versions SET renewed = ? WHERE id = ?", (now, token))
 
     def delta_state(self, token: str, kind: str) -> DeltaStateRow | None:
-        return one(self.db.execute("SELECT * FROM delta_states WHERE id = ? AND kind = ?", (token, kind)).fetchone())
+        """A state's row without its document (megabytes for a large window: :meth:`delta_state_doc` reads it)."""
+        return one(
+            self.db.execute(
+                "SELECT id, kind, mailbox_id, calendar_id, window_start, window_end,"
+                " (SELECT at_version FROM delta_versions v WHERE v.id = s.id) AS at_version"
+                " FROM delta_states s WHERE id = ? AND kind = ?",
+                (token, kind),
+            ).fetchone()
+        )
+
+    def delta_state_doc(self, token: str) -> str:
+        return self.db.execute("SELECT doc FROM delta_states WHERE id = ?", (token,)).fetchone()[0]
 
 
 class ContactStore:

@@ -18,6 +18,10 @@ indexed columns beside them for the queries the service makes:
 ``delta_states`` (schema 3) holds the sync state behind calendarView delta
 tokens: what a client was sent, per item and version (see :mod:`.delta`).
 ``contacts`` (schema 4): each mailbox's personal contacts (Graph contact documents).
+Schema 5: triggers count every change to ``events`` (the counter ``events``), whoever
+makes it (a request, a test's own SQL, another process on the same file): the version
+that expanded windows are kept by (:meth:`Store.data_version`); ``delta_versions``: the
+version whose window a delta token's state is, when it is exactly that (see responses/delta.py).
 
 The schema is versioned (``PRAGMA user_version``); :data:`MIGRATIONS` upgrades
 older files in place.
@@ -44,7 +48,7 @@ from .rows import CalendarGroupRow, CalendarRow, EventRow, MailboxRow, every, on
 from .snapshots import Recent, Snapshots
 from .storage import AttachmentStore, ContactStore, DeltaStore, EventQueries, PermissionStore
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -141,6 +145,18 @@ MIGRATIONS: dict[int, str] = {
         doc TEXT NOT NULL                -- the Graph contact: names, emailAddresses, companyName, phones...
     );
     CREATE INDEX contacts_mailbox ON contacts (mailbox_id);
+    """,
+    5: """
+    INSERT INTO counters VALUES ('events', 0);  -- moves on any change to events: Store.data_version
+    CREATE TRIGGER events_inserted AFTER INSERT ON events
+        BEGIN UPDATE counters SET value = value + 1 WHERE name = 'events'; END;
+    CREATE TRIGGER events_updated AFTER UPDATE ON events
+        BEGIN UPDATE counters SET value = value + 1 WHERE name = 'events'; END;
+    CREATE TRIGGER events_deleted AFTER DELETE ON events
+        BEGIN UPDATE counters SET value = value + 1 WHERE name = 'events'; END;
+    -- delta tokens whose known items are exactly the window at an events version, apart from delta_states (whose
+    -- megabyte documents SQLite would read through to reach a column after them), renewed when handed on again
+    CREATE TABLE delta_versions (id TEXT PRIMARY KEY, at_version INTEGER NOT NULL, renewed TEXT NOT NULL);
     """,
 }
 
@@ -317,10 +333,11 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
             ):
                 self.db.execute(f"DELETE FROM {table}")
 
-    def data_version(self) -> tuple[int, int]:
-        """Changes when any row changes: rows this connection changed (every write, also a test's own SQL), and
-        SQLite's data_version, which moves when another connection commits to the same file."""
-        return self.db.total_changes, self.db.execute("PRAGMA data_version").fetchone()[0]
+    def data_version(self) -> int:
+        """The version of the events table: it moves on every change to an event row, by this connection or
+        another one on the same file (triggers, schema 5), and on nothing else, so what is written beside the
+        events (delta sync states, the outbox, attachments' bytes) does not make windows expand again."""
+        return self.db.execute("SELECT value FROM counters WHERE name = 'events'").fetchone()[0]
 
     def next_seq(self) -> int:
         self.db.execute("UPDATE counters SET value = value + 1 WHERE name = 'seq'")
@@ -479,11 +496,20 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split a migration into statements (no statement here contains a ';' inside a literal)."""
-    out = []
-    for chunk in script.split(";"):
-        lines = [line.split("--", 1)[0] for line in chunk.splitlines()]
-        text = "\n".join(lines).strip()
-        if text:
-            out.append(text)
+    """Split a migration into statements: '--' comments dropped, a trigger's body kept whole (SQLite says when a
+    statement is complete; no literal here holds '--')."""
+    out, pending = [], ""
+    for line in script.splitlines():
+        pending += line.split("--", 1)[0] + "\n"
+        while ";" in pending:
+            cut = pending.index(";") + 1
+            while not sqlite3.complete_statement(pending[:cut]) and ";" in pending[cut:]:
+                cut = pending.index(";", cut) + 1
+            if not sqlite3.complete_statement(pending[:cut]):
+                break
+            statement, pending = pending[:cut].strip().rstrip(";").strip(), pending[cut:]
+            if statement:
+                out.append(statement)
+    if pending.strip():
+        out.append(pending.strip())
     return out

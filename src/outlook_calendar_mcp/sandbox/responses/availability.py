@@ -80,6 +80,7 @@ from ..models.availability import (
     busy_items,
     in_organization,
     intersect,
+    timeline,
     union,
     working_hours,
     working_intervals,
@@ -301,7 +302,7 @@ def find_meeting_times(ctx: Ctx) -> Response:
     for a in attendees:
         if a.mailbox is not None and not a.resource:
             allowed = intersect(allowed, working_intervals(a.mailbox, span[0], span[1], domain))
-    organizer_line = Timeline(busy_items(ctx, organizer, span[0], span[1]))
+    organizer_line = timeline(ctx, organizer, span[0], span[1])
 
     accepted, rejected = [], {"organizer": 0, "attendees": 0, "unknown": 0, "locations": 0}
     for start in _starts(allowed, duration, step):
@@ -452,7 +453,7 @@ def _attendees(ctx: Ctx, given: list[dict[str, Any]], span: Span) -> list[Attend
         entry = {"type": "resource" if kind == "resource" else "required", "emailAddress": email}
         attendee = Attendee(entry, row, kind == "resource")
         if row is not None:
-            attendee.timeline = Timeline(busy_items(ctx, row, span[0], span[1]))
+            attendee.timeline = timeline(ctx, row, span[0], span[1])
         out.append(attendee)
     return out
 
@@ -539,7 +540,7 @@ def _pick_locations(
     for p in places:
         if p.check and p.room is not None:  # checked locations resolve to a room
             if p.timeline is None:
-                p.timeline = Timeline(busy_items(ctx, p.room, span[0], span[1]))
+                p.timeline = timeline(ctx, p.room, span[0], span[1])
             if SEVERITY[p.timeline.worst(start, end)] > SEVERITY["workingElsewhere"]:
                 continue
         free.append(p.entry)

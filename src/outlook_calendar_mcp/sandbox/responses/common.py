@@ -8,10 +8,10 @@ from typing import Any
 from starlette.responses import Response
 
 from ... import timezones as tz
-from ..ctx import Ctx
+from ..ctx import Ctx, encode
 from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
-from ..models import odata
+from ..models import lookup, odata
 
 EVENT_PROPERTIES = {
     "id",
@@ -146,7 +146,9 @@ def respond_page(
         size = min(query.top, ctx.max_page_size)
     page = items[query.skip : query.skip + size]
     render = render or (
-        lambda event_id, doc: ev.render(doc.materialize() if isinstance(doc, ev.Instance) else doc, event_id, ctx.view)
+        lambda event_id, doc: ev.render(
+            lookup.instance_doc(ctx, doc) if isinstance(doc, tuple) else doc, event_id, ctx.view
+        )
     )
     body: dict[str, Any] = {"@odata.context": ctx.context_url(context)}
     if query.count:
@@ -156,6 +158,39 @@ def respond_page(
         more = {"$skip": query.skip + size} | ({SNAPSHOT: snapshot} if snapshot else {})
         body["@odata.nextLink"] = ctx.link("/".join(ctx.segments), **more)
     return ctx.respond(body)
+
+
+def respond_window_page(
+    ctx: Ctx, items: list[tuple[str, Any]], query: odata.Query, context: str, snapshot: str
+) -> Response:
+    """A page of a window's snapshot (as :func:`respond_page` answers it), each instance rendered and encoded once
+    per way of showing it (zone, body type, $select) and kept with the snapshot: reading the window again, page
+    by page, joins bytes already made."""
+    size = query.top or ctx.max_page_size or DEFAULT_PAGE
+    if ctx.max_page_size and query.top:
+        size = min(query.top, ctx.max_page_size)
+    select = tuple(query.select) if query.select is not None else None
+    how = ("page", ctx.view.zone_name, ctx.view.body_type, select)
+    encoded: list[bytes | None] = ctx.store.snapshots.memo(snapshot, how, lambda: [None] * len(items))
+    parts, made = [], 0
+    for n in range(query.skip, min(query.skip + size, len(items))):
+        part = encoded[n]
+        if part is None:
+            event_id, doc = items[n]
+            shown = ev.render(lookup.instance_doc(ctx, doc) if isinstance(doc, tuple) else doc, event_id, ctx.view)
+            part = encoded[n] = encode(odata.project(shown, query.select))
+            made += len(part)
+        parts.append(part)
+    if made:
+        ctx.store.snapshots.add_bytes(snapshot, made)
+    head: dict[str, Any] = {"@odata.context": ctx.context_url(context)}
+    if query.count:
+        head["@odata.count"] = len(items)
+    tail = b"}"
+    if query.skip + size < len(items):
+        link = ctx.link("/".join(ctx.segments), **{"$skip": query.skip + size, SNAPSHOT: snapshot})
+        tail = b',"@odata.nextLink":' + encode(link) + b"}"
+    return ctx.respond_encoded(encode(head)[:-1] + b',"value":[' + b",".join(parts) + b"]" + tail)
 
 
 def respond_docs(

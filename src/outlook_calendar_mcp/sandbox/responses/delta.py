@@ -124,11 +124,18 @@ def _options(ctx: Ctx) -> dict[str, str]:
 # -- state ---------------------------------------------------------------------------------------------
 
 
-def _save(ctx: Ctx, kind: str, calendar: CalendarRow, window: tuple[str, str], doc: dict[str, Any]) -> str:
+def _save(
+    ctx: Ctx,
+    kind: str,
+    calendar: CalendarRow,
+    window: tuple[str, str],
+    doc: dict[str, Any],
+    at_version: int | None = None,
+) -> str:
     token = secrets.token_urlsafe(18)
     ctx.store.drop_delta_states_before(graph_timestamp(ctx.now - TOKEN_LIFETIME))
     ctx.store.add_delta_state(
-        token, kind, calendar["mailbox_id"], calendar["id"], window, doc, graph_timestamp(ctx.now)
+        token, kind, calendar["mailbox_id"], calendar["id"], window, doc, graph_timestamp(ctx.now), at_version
     )
     return token
 
@@ -171,35 +178,43 @@ def snapshot(
     ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime
 ) -> dict[str, tuple[str, str, tuple]]:
     """id -> (version, kind, sort key) of every item a sync of the window returns."""
-    seqs = ctx.store.event_seqs(calendar["id"])
     items: dict[str, tuple[str, str, tuple]] = {}
     first: dict[str, str] = {}
+    master_seqs: dict[str, int] = {}  # an occurrence carries its master's version
     for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
-        if inst.doc is None:
-            assert inst.duration is not None  # a lazy occurrence carries its duration
-            seconds = int(inst.duration.total_seconds())
-            items[inst.event_id] = (f"o:{inst.start_key}:{seconds}", "occurrence", (inst.start_key, 1, inst.event_id))
-            master = inst.master_id
+        key, event_id, master = inst[ev.START_KEY], inst[ev.EVENT_ID], inst[ev.MASTER_ID]
+        if inst[ev.KIND] == "occurrence":
+            duration = inst[ev.DURATION]
+            assert duration is not None  # an occurrence carries its duration
+            items[event_id] = (f"o:{key}:{int(duration.total_seconds())}", "occurrence", (key, 1, event_id))
+            master_seqs[master or ""] = inst[ev.SEQ]
         else:
-            kind = "exception" if inst.doc.get("type") == "exception" else "singleInstance"
-            items[inst.event_id] = (str(seqs.get(inst.event_id)), kind, (inst.start_key, 1, inst.event_id))
-            master = inst.doc.get("seriesMasterId") if kind == "exception" else None
+            kind = "exception" if inst[ev.KIND] == "exception" else "singleInstance"
+            items[event_id] = (str(inst[ev.SEQ]), kind, (key, 1, event_id))
         if master and master not in first:
-            first[master] = inst.start_key
+            first[master] = key
+    unknown = [m for m in first if m not in master_seqs]  # series seen here only through their exceptions
+    master_seqs.update(ctx.store.event_seqs_of(unknown) if unknown else {})
     for master, key in first.items():
-        if master in seqs:
-            items[master] = (str(seqs[master]), "seriesMaster", (key, 0, master))
+        if master in master_seqs:
+            items[master] = (str(master_seqs[master]), "seriesMaster", (key, 0, master))
     return items
 
 
-def changes_since(known: dict[str, str], now: dict[str, tuple[str, str, tuple]]) -> list[list[Any]]:
-    """[id, version, kind] to send: removals first, then new and changed items by start."""
-    removed = [[i, None, "removed"] for i in sorted(known) if i not in now]
-    changed = [[i, v, kind] for i, (v, kind, _) in sorted(now.items(), key=lambda kv: kv[1][2]) if known.get(i) != v]
+Change = tuple[str, str | None, str]  # (id, version or None when removed, kind): a tuple, which the garbage
+# collector untracks (a round's changes are kept parsed while it is paged: tens of thousands for a large window)
+
+
+def changes_since(known: dict[str, str], now: dict[str, tuple[str, str, tuple]]) -> list[Change]:
+    """(id, version, kind) to send: removals first, then new and changed items by start."""
+    removed: list[Change] = [(i, None, "removed") for i in sorted(known) if i not in now]
+    changed: list[Change] = [
+        (i, v, kind) for i, (v, kind, _) in sorted(now.items(), key=lambda kv: kv[1][2]) if known.get(i) != v
+    ]
     return removed + changed
 
 
-def apply(known: dict[str, str], changes: list[list[Any]]) -> dict[str, str]:
+def apply(known: dict[str, str], changes: list[Change]) -> dict[str, str]:
     out = dict(known)
     for event_id, version, _ in changes:
         if version is None:
@@ -216,15 +231,46 @@ def _removed(event_id: str) -> dict[str, Any]:
     return {"@odata.type": EVENT_TYPE, "id": event_id, "@removed": {"reason": "deleted"}}
 
 
-def render_change(ctx: Ctx, calendar: CalendarRow, event_id: str, version: str | None, kind: str) -> dict[str, Any]:
+def _index(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> dict[str, ev.Instance]:
+    """The window's instances by id, and the series masters their occurrences carry, kept beside them (at the
+    current data version)."""
+
+    def build() -> dict[str, ev.Instance]:
+        index = {}
+        for i in instances:
+            index[i[ev.EVENT_ID]] = i
+            master = i[ev.MASTER_ID]
+            if i[ev.KIND] == "occurrence" and master and master not in index:
+                index[master] = (i[ev.START_KEY], master, "seriesMaster", i[ev.TEXT], i[ev.SEQ], None, None, None, None)
+        return index
+
+    snapshot_id, instances = lookup.window(ctx, [calendar["id"]], start, end)
+    return ctx.store.snapshots.memo(snapshot_id, ("by id",), build)
+
+
+def render_change(
+    ctx: Ctx,
+    calendar: CalendarRow,
+    event_id: str,
+    version: str | None,
+    kind: str,
+    index: dict[str, ev.Instance] | None = None,
+) -> dict[str, Any]:
+    """One item of a page; ``index``: the window's instances when nothing changed since the round's changes were
+    computed (an item is rendered from its instance), else each item is looked up as it is now."""
     if version is None:
         return _removed(event_id)
-    try:
-        doc, row, _ = lookup.find_event(ctx, event_id, calendar)
-    except GraphHTTPError:
-        return _removed(event_id)  # gone since the round began
+    inst = index.get(event_id) if index is not None else None
+    if inst is not None:
+        doc, stored = lookup.instance_doc(ctx, inst), inst[ev.KIND] != "occurrence"
+    else:
+        try:
+            doc, row, _ = lookup.find_event(ctx, event_id, calendar)
+        except GraphHTTPError:
+            return _removed(event_id)  # gone since the round began
+        stored = row is not None
     full = {"@odata.type": EVENT_TYPE, **ev.render(doc, event_id, ctx.view)}
-    if row is not None:
+    if stored:
         return full
     return {
         "@odata.type": EVENT_TYPE,
@@ -250,6 +296,7 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
     options = _options(ctx)
     size = ctx.max_page_size or DEFAULT_PAGE
     first_request = "$deltatoken" not in options and "$skiptoken" not in options
+    version = ctx.store.data_version()
     if "$skiptoken" in options:
         round_id, _, offset_text = options["$skiptoken"].partition(".")
         row = _load(ctx, round_id, "round", calendar, "$skiptoken")
@@ -260,38 +307,60 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
                 "The $skiptoken is not one this service issued: start a new round of change tracking without a token.",
             )
         window = (row["window_start"], row["window_end"])
-        _window_of(ctx, options, window)
+        start, end = _window_of(ctx, options, window)
         state = ctx.store.round_states.get(round_id)  # a round's state never changes: parsed once, not per page
         if state is None:
-            state = ctx.store.round_states.put(round_id, json.loads(row["doc"]))
+            state = json.loads(ctx.store.delta_state_doc(round_id))
+            state["changes"] = [tuple(c) for c in state["changes"]]
+            ctx.store.round_states.put(round_id, state)
         base, changes, offset = state["base"], state["changes"], int(offset_text)
         legacy = state.get("legacy", legacy)
+        at = state.get("version")  # the data version the round's changes were computed at
     else:
         if "$deltatoken" in options:
             row = _load(ctx, options["$deltatoken"], "delta", calendar, "$deltatoken")
             window = (row["window_start"], row["window_end"])
             start, end = _window_of(ctx, options, window)
-            base = json.loads(row["doc"])["known"]
+            if row["at_version"] == version:  # the client holds the window as it is: nothing to send
+                return _unchanged(ctx, legacy, window, row["id"])
+            base = json.loads(ctx.store.delta_state_doc(row["id"]))["known"]
         else:
             start, end = _window_of(ctx, options, None)
             window = (utc_key(start), utc_key(end))
             base = {}
             if TRACK_CHANGES in _prefer(ctx):
                 ctx.applied.append(TRACK_CHANGES)
-        changes, offset, round_id = changes_since(base, snapshot(ctx, calendar, start, end)), 0, None
+        changes, offset, round_id, at = changes_since(base, snapshot(ctx, calendar, start, end)), 0, None, version
     page = changes[offset : offset + size]
     end_offset = offset + len(page)
+    index = _index(ctx, calendar, start, end) if at == version else None
     body: dict[str, Any] = {
         "@odata.context": ctx.context_url("Collection(event)"),
-        "value": [sharing.redact(render_change(ctx, calendar, *c), got) for c in page],
+        "value": [sharing.redact(render_change(ctx, calendar, c[0], c[1], c[2], index), got) for c in page],
     }
     if end_offset < len(changes) and not (legacy and first_request):
         if round_id is None:
-            round_id = _save(ctx, "round", calendar, window, {"base": base, "changes": changes, "legacy": legacy})
+            state = {"base": base, "changes": changes, "legacy": legacy, "version": at}
+            round_id = _save(ctx, "round", calendar, window, state)
         body["@odata.nextLink"] = _link(ctx, legacy, window, "$skiptoken", f"{round_id}.{end_offset}")
     else:  # the round is over (or, in the reference's first response, its first page is)
         known = apply(base, changes[:end_offset])
-        body["@odata.deltaLink"] = _link(
-            ctx, legacy, window, "$deltatoken", _save(ctx, "delta", calendar, window, {"known": known})
-        )
+        # Every change sent: the client holds the window as it was at version ``at`` (what next rounds compare).
+        exact = at if end_offset == len(changes) else None
+        token = _save(ctx, "delta", calendar, window, {"known": known}, exact)
+        body["@odata.deltaLink"] = _link(ctx, legacy, window, "$deltatoken", token)
     return ctx.respond(body)
+
+
+def _unchanged(ctx: Ctx, legacy: bool, window: tuple[str, str], token: str) -> Response:
+    """A round with nothing changed since ``token``'s state, which was the whole window: no items, and the same
+    token again, its lifetime begun anew (the state is the client's still; nothing is parsed or copied, so the
+    round costs the same for any size of window)."""
+    ctx.store.renew_delta_state(token, graph_timestamp(ctx.now))
+    return ctx.respond(
+        {
+            "@odata.context": ctx.context_url("Collection(event)"),
+            "value": [],
+            "@odata.deltaLink": _link(ctx, legacy, window, "$deltatoken", token),
+        }
+    )

@@ -20,6 +20,7 @@ from ..models import meetings, odata
 from ..models.lookup import (
     drop_exceptions,
     find_event,
+    instance_doc,
     load_doc,
     remove_event_rows,
     store_exception,
@@ -40,6 +41,7 @@ from .common import (
     parse_query,
     require_window,
     respond_page,
+    respond_window_page,
 )
 
 
@@ -148,11 +150,11 @@ def remove_event(ctx: Ctx, event_id: str, doc: dict[str, Any], row: EventRow | N
     effects.after_write(ctx, "delete", doc, None, event_id)
 
 
-def _lazy(query: odata.Query, instances: list[ev.Instance]) -> list[tuple[str, Any]]:
-    """Entries for respond_page: lazy unless a $filter/$orderby needs every document."""
+def _lazy(ctx: Ctx, query: odata.Query, instances: list[ev.Instance]) -> list[tuple[str, Any]]:
+    """Entries for respond_window_page: lazy unless a $filter/$orderby needs every document."""
     if query.filter is None and not query.orderby:
-        return [(i.event_id, i) for i in instances]
-    return filtered(query, [(i.event_id, i.materialize()) for i in instances])
+        return [(i[ev.EVENT_ID], i) for i in instances]
+    return filtered(query, [(i[ev.EVENT_ID], instance_doc(ctx, i)) for i in instances])
 
 
 def _window_page(
@@ -171,10 +173,10 @@ def _window_page(
     )
 
     def build() -> list[tuple[str, Any]]:
-        return _lazy(query, window_instances(ctx, calendar_ids, start, end, master_id=master_id))
+        return _lazy(ctx, query, window_instances(ctx, calendar_ids, start, end, master_id=master_id))
 
     snapshot, items = ctx.store.snapshots.items(shape, ctx.store.data_version(), ctx.params.get(SNAPSHOT), build)
-    return respond_page(ctx, items, query, context, snapshot=snapshot)
+    return respond_window_page(ctx, items, query, context, snapshot)
 
 
 def calendar_view(ctx: Ctx, calendar: CalendarRow) -> Response:

@@ -73,8 +73,8 @@ def reminder_view(ctx: Ctx, text: str) -> Response:
     for calendar in sharing.can_see_any(ctx, ctx.mailbox):
         got = sharing.access(ctx, calendar)
         for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
-            doc = inst.materialize()
-            entry = state.get(inst.event_id) or {}
+            doc = lookup.instance_doc(ctx, inst)
+            entry = state.get(inst[ev.EVENT_ID]) or {}
             if has_reminder(doc) and not entry.get("dismissed"):
                 found.append(_reminder(ctx, inst, doc, fire_time(doc, entry), got))
     found.sort(key=lambda f: f[:3])
@@ -85,13 +85,13 @@ def reminder_view(ctx: Ctx, text: str) -> Response:
 
 def _reminder(ctx: Ctx, inst: Any, doc: dict[str, Any], fire: dt.datetime, got: Any) -> tuple[Any, ...]:
     """(sort keys..., the Graph reminder) of one instance, as the caller may see its event."""
-    shown = sharing.redact(ev.render(doc, inst.event_id, ctx.view), got)
+    shown = sharing.redact(ev.render(doc, inst[ev.EVENT_ID], ctx.view), got)
     return (
         fire,
-        inst.start_key,
-        inst.event_id,
+        inst[ev.START_KEY],
+        inst[ev.EVENT_ID],
         {
-            "eventId": inst.event_id,
+            "eventId": inst[ev.EVENT_ID],
             "changeKey": doc["changeKey"],
             "eventSubject": shown.get("subject"),
             "eventWebLink": shown.get("webLink"),
@@ -110,9 +110,9 @@ def _target(ctx: Ctx, event_id: str, calendar: CalendarRow | None) -> tuple[str,
         return event_id, doc, row
     state = load_state(ctx)
     for inst in lookup.window_instances(ctx, [], ctx.now, ctx.now + HORIZON, master_id=row["id"]):
-        occurrence = inst.materialize()
-        if has_reminder(occurrence) and not (state.get(inst.event_id) or {}).get("dismissed"):
-            return inst.event_id, occurrence, ctx.store.event_row(ctx.mailbox["id"], inst.event_id)
+        occurrence = lookup.instance_doc(ctx, inst)
+        if has_reminder(occurrence) and not (state.get(inst[ev.EVENT_ID]) or {}).get("dismissed"):
+            return inst[ev.EVENT_ID], occurrence, ctx.store.event_row(ctx.mailbox["id"], inst[ev.EVENT_ID])
     raise bad_request(
         "This series has no pending reminder: none of its coming occurrences has a reminder that is "
         "on and not dismissed.",
