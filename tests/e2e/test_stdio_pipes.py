@@ -2,13 +2,15 @@
 
 A raw JSON-RPC client drives ``serve`` as a child process, so what is checked is exactly what crossed
 stdin and stdout: every answer on its own line, a line that is not JSON skipped without ending the
-session, a message split across writes, and answers when stdin is a regular file (which the loop cannot watch).
+session, a message split across writes, and the same answers through the SDK's own streams when stdin is a terminal.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tty
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +71,23 @@ def test_pipes_answer_each_message_and_survive_a_bad_line(tmp_path: Path) -> Non
     check(by_id)  # the line that is not JSON was dropped (as the SDK's own streams do) and the session went on
 
 
-def test_stdin_from_a_file_is_served_by_the_sdk_streams(tmp_path: Path) -> None:
-    requests = tmp_path / "requests.jsonl"
-    requests.write_bytes(line(INIT) + line(INITIALIZED) + line(LIST))
-    with requests.open("rb") as stdin:
-        done = subprocess.run(
-            stdio_command(tmp_path), stdin=stdin, capture_output=True, env=stdio_env(tmp_path), timeout=60
-        )
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
-    by_id = answers(done.stdout)
-    assert by_id[1]["result"]["serverInfo"]["name"] == "outlook-calendar-mcp"
-    assert len(by_id[2]["result"]["tools"]) == 43
+def test_a_terminal_on_stdin_is_served_by_the_sdk_streams(tmp_path: Path) -> None:
+    """A terminal is not a pipe: its flags are shared with the shell, so the loop does not take it over and
+    the SDK's own (threaded) streams serve it, answering the same."""
+    main, tty_side = os.openpty()
+    tty.setraw(tty_side)  # no echo, no line editing: the bytes as sent
+    proc = subprocess.Popen(stdio_command(tmp_path), stdin=tty_side, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=stdio_env(tmp_path))
+    os.close(tty_side)
+    assert proc.stdout
+    try:
+        os.write(main, line(INIT) + line(INITIALIZED) + line(LIST) + line(CALL))
+        by_id: dict[Any, dict[str, Any]] = {}
+        while not {1, 2, 3} <= set(by_id):
+            message = json.loads(proc.stdout.readline() or b"null")
+            assert message is not None, proc.stderr.read().decode()[-2000:] if proc.stderr else "stdout closed"
+            by_id[message.get("id")] = message
+        check(by_id)
+    finally:
+        os.close(main)  # the terminal hangs up: the server ends
+        proc.wait(timeout=30)
