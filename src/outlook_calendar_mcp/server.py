@@ -262,7 +262,7 @@ def http_app(
     if transport == "sse":
         app = server.sse_app(host=host)
     else:
-        # Stateless: each answer is one JSON body, not a one-event SSE stream (a fifth less CPU per call). Such a
+        # Stateless: each answer is one JSON body, not a one-event SSE stream (less CPU per call). Such a
         # server has no session to ask the person in (confirmations are previews: tools/confirm.py), so only
         # sync_events' progress notifications are not sent.
         app = server.streamable_http_app(host=host, stateless_http=stateless, json_response=stateless)

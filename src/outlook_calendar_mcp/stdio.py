@@ -55,7 +55,7 @@ class LineReader:
                 return
             except asyncio.LimitOverrunError:  # a line past the limit cannot be a message: skip it whole
                 await self._skip_line()
-                yield "\n"  # an empty line: the SDK answers it as a parse error, and the session goes on
+                yield "\n"  # not JSON: the SDK drops it, as any unparsable line, and the session goes on
                 continue
             yield line.decode("utf-8", errors="replace")
 

@@ -184,7 +184,7 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
             # The advertised output schema is the result model's top level (tools/schema.py): read off its
             # fields, not generated whole by pydantic and cut down (tests/unit/test_output_schemas.py). No
             # output model: the result is already that model, dumped once (``result``); the SDK would validate
-            # the dump back into it on every call (a tenth of a calendar_view's server time, for nothing).
+            # the dump back into it on every call.
             registered.fn_metadata = FuncMetadata(
                 arg_model=registered.fn_metadata.arg_model, output_model=None, output_schema=shallow_output(returns)
             )
