@@ -52,6 +52,20 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+def installed(source: Path, where: Path, log=print) -> str:
+    """The interpreter of a venv at ``where`` holding a regular (non-editable) install of ``source`` with the
+    dependencies that source declares, as a user of it had them; made once, remade when ``source`` moves."""
+    python = where / "bin" / "python"
+    stamp = where / ".installed-from"
+    want = str(source.resolve())
+    if not python.exists() or not stamp.exists() or stamp.read_text() != want:
+        log(f"installing {source} with its own dependencies into {where} (once) ...")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(where)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", str(source)], check=True, stdout=subprocess.DEVNULL)
+        stamp.write_text(want)
+    return str(python)
+
+
 @contextlib.contextmanager
 def child(argv: list[str], tmp: Path, port: int, pythonpath: str | None = None) -> Iterator[subprocess.Popen]:
     proc = subprocess.Popen(argv, env=env_in(tmp, pythonpath), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

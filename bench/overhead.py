@@ -7,6 +7,12 @@ graph/wire.py; the ratios are against it) and httpx's (printed for reference); t
 the tool through the SDK's client, over stdio (a spawned ``serve``) and over streamable HTTP
 (``serve --transport http``). Rounds alternate them, so background load spreads over all alike.
 
+It also times ``resources/list`` (this server has none: an empty list) on the same connections: the
+protocol's smallest round trip (read a message, dispatch it, answer it) with no tool and no Graph request
+(``ping`` is gone from the 2026-07-28 revision the SDK's client negotiates). That + the raw GET is the
+least any tool that sends one GET can cost through that client and transport: ``floor`` shows which
+ratios the SDK leaves reachable.
+
     python bench/overhead.py [--calls 40] [--rounds 5]
 """
 
@@ -64,6 +70,13 @@ async def raw_httpx(base: str, n: int) -> float:
         return (time.perf_counter() - start) / n
 
 
+async def mcp_empty(client: Client, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        await client.list_resources()
+    return (time.perf_counter() - start) / n
+
+
 async def mcp_calls(client: Client, n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
@@ -95,10 +108,11 @@ class LineClient:
             raise RuntimeError(str(answer)[:300])
         return answer
 
-    async def calls(self, n: int) -> float:
+    async def calls(self, n: int, method: str = "tools/call") -> float:
+        params = {"name": "calendar_view", "arguments": ARGS} if method == "tools/call" else {}
         start = time.perf_counter()
         for _ in range(n):
-            await self.send("tools/call", {"name": "calendar_view", "arguments": ARGS})
+            await self.send(method, params)
         return (time.perf_counter() - start) / n
 
 
@@ -127,16 +141,21 @@ async def main_async(calls: int, rounds: int) -> int:
                 await http.call_tool("calendar_view", ARGS)
                 events = len(first.get("events") or [])
                 raw, raw_x, over_stdio, over_lines, over_http = [], [], [], [], []
+                empty_stdio, empty_lines, empty_http = [], [], []
                 for _ in range(rounds):
                     raw.append(await raw_aiohttp(base, calls))
                     raw_x.append(await raw_httpx(base, calls))
                     over_stdio.append(await mcp_calls(stdio, calls))
                     over_lines.append(await lines.calls(calls))
                     over_http.append(await mcp_calls(http, calls))
+                    empty_stdio.append(await mcp_empty(stdio, calls))
+                    empty_lines.append(await lines.calls(calls, "resources/list"))
+                    empty_http.append(await mcp_empty(http, calls))
             assert lines.proc.stdin
             lines.proc.stdin.close()
             await lines.proc.wait()
     r, x, s, line, h = (statistics.median(v) for v in (raw, raw_x, over_stdio, over_lines, over_http))
+    ps, pl, ph = (statistics.median(v) for v in (empty_stdio, empty_lines, empty_http))
     print(f"calendar_view of one week ({events} events), {rounds} rounds x {calls} calls, median ms per call "
           f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
     print(f"  raw GET over loopback, aiohttp  {r * 1000:7.2f}")
@@ -145,6 +164,11 @@ async def main_async(calls: int, rounds: int) -> int:
     print(f"  MCP over stdio, JSON-RPC lines  {line * 1000:7.2f}   {line / r:.2f}x raw (a client that costs ~nothing: "
           f"the SDK's client is {(s - line) * 1000:.2f} ms of the line above)")
     print(f"  MCP over streamable HTTP        {h * 1000:7.2f}   {h / r:.2f}x raw (target <= 1.5x)")
+    print("  resources/list (empty: no tool, no Graph request), and the floor it sets for a tool that sends one GET "
+          "(it + raw GET):")
+    for label, empty, target in (("stdio", ps, 1.3), ("stdio, JSON-RPC lines", pl, 1.3), ("streamable HTTP", ph, 1.5)):
+        print(f"    {label:28}{empty * 1000:7.2f}   floor {(empty + r) / r:.2f}x raw (target <= {target}x: "
+              f"{'reachable' if (empty + r) / r <= target else 'out of reach through this SDK and client'})")
     return 0
 
 

@@ -2,8 +2,9 @@
 
 Servers run in turn on one loopback sandbox (``outlook-calendar-mcp sandbox serve``): this
 checkout's, and the baseline commit's (default ``aebb951``, the code before the performance work),
-checked out by this script as a git worktree in ``bench/.baseline-<commit>/`` (git-ignored) and run
-with the same interpreter (``PYTHONPATH`` = its ``src``). Each is ``serve --transport http`` (one
+checked out by this script as a git worktree in ``bench/.baseline-<commit>/`` and installed, with the
+dependencies *it* declares, into ``bench/.baseline-<commit>-venv/`` (both git-ignored, made once): the
+baseline runs as its users ran it, not with libraries this checkout added (uvloop, httptools, aiohttp). Each is ``serve --transport http`` (one
 process); ``--clients`` sessions each call ``calendar_view`` back to back for ``--seconds``. The
 clients speak raw JSON-RPC over one kept-alive httpx connection each (initialize, then one POST per
 call), so the load generator costs little next to the server. Rounds alternate the two servers.
@@ -32,7 +33,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import child, free_port, sandbox, serve_argv
+from harness import child, free_port, installed, sandbox, serve_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2027-03-10T09:00:00-08:00"
@@ -41,20 +42,19 @@ HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "app
 VERSION = "2025-06-18"
 
 
-def baseline_src(commit: str) -> str:
-    """``src`` of a worktree of ``commit`` in bench/.baseline-<commit> (made once, git-ignored)."""
+def baseline_python(commit: str) -> str:
+    """The interpreter of an install of ``commit`` (a worktree in bench/.baseline-<commit>) with its own dependencies."""
     where = ROOT / "bench" / f".baseline-{commit}"
     if not where.exists():
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return str(where / "src")
-
-
-def loaded_from(src: str) -> str:
-    """Where ``outlook_calendar_mcp`` is imported from with ``PYTHONPATH=src`` (the baseline must be its own)."""
+    python = installed(where, ROOT / "bench" / f".baseline-{commit}-venv")
     code = "import outlook_calendar_mcp, sys; sys.stdout.write(outlook_calendar_mcp.__file__)"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          env={**os.environ, "PYTHONPATH": src}).stdout
+    loaded = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True,
+                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}).stdout
+    if not loaded.startswith(str(ROOT / "bench" / f".baseline-{commit}-venv")):
+        raise SystemExit(f"the baseline's venv does not load its own package: {loaded}")
+    return python
 
 
 def message(response: httpx.Response) -> dict:
@@ -124,20 +124,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", default="aebb951", help="commit to compare with (checked out as a worktree)")
     parser.add_argument("--workers", default="2,3", help="this checkout's `serve --workers N` rows (0: none)")
     args = parser.parse_args(argv)
-    old_src = baseline_src(args.baseline)
-    if not loaded_from(old_src).startswith(old_src):
-        raise SystemExit(f"PYTHONPATH={old_src} does not load the baseline's package: {loaded_from(old_src)}")
+    old_python = baseline_python(args.baseline)
     workers = [int(n) for n in args.workers.split(",") if int(n) > 1]
-    servers = [(f"baseline {args.baseline}", old_src, []), ("this checkout", str(ROOT / "src"), [])]
-    servers += [(f"this checkout, {n} workers", str(ROOT / "src"), ["--workers", str(n)]) for n in workers]
+    servers = [(f"baseline {args.baseline}", old_python, []), ("this checkout", sys.executable, [])]
+    servers += [(f"this checkout, {n} workers", sys.executable, ["--workers", str(n)]) for n in workers]
     figures: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in servers}
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as name:
         tmp = Path(name)
         with sandbox(tmp, now=NOW) as backend:
             for _ in range(args.rounds):
-                for label, src, extra in servers:
+                for label, python, extra in servers:
                     port = free_port()
-                    with child(serve_argv(sys.executable, "http", backend, port) + extra, tmp, port, src) as proc:
+                    with child(serve_argv(python, "http", backend, port) + extra, tmp, port) as proc:
                         url = f"http://127.0.0.1:{port}/mcp"
                         figures[label].append(asyncio.run(measure(url, proc.pid, args.clients, args.seconds)))
     best = {label: max(v[0] for v in values) for label, values in figures.items()}
