@@ -74,7 +74,7 @@ async def test_the_graph_client_sends_through_it_headers_and_body_intact() -> No
         graph = GraphClient(base_url=f"{base}/v1.0", token_provider=SandboxTokenProvider(None))
         assert await graph.get("/me/events", params={"$top": "2"}) == {"value": [1, 2]}
         await graph.post("/me/events", json={"subject": "Ünïcode"})
-        assert isinstance(graph._http._transport, AiohttpTransport)
+        assert isinstance(graph._transport, AiohttpTransport) and graph._client is None  # no proxy here
         await graph.aclose()
     get, post = seen
     assert get.startswith(b"GET /v1.0/me/events?$top=2 HTTP/1.1\r\n")
@@ -82,6 +82,26 @@ async def test_the_graph_client_sends_through_it_headers_and_body_intact() -> No
     assert post.startswith(b"POST /v1.0/me/events HTTP/1.1\r\n")
     assert post.endswith('{"subject":"Ünïcode"}'.encode())
     assert b"content-type: application/json" in post.lower()
+
+
+async def test_a_proxy_the_environment_names_carries_the_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY set: the request goes to the proxy, in absolute form for the Graph host (httpx's proxy
+    transport); NO_PROXY naming the host: straight to it, on aiohttp's pool."""
+    async with server(ok) as (proxy, via_proxy), server(ok) as (direct, straight):
+        host = direct.removeprefix("http://")
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        graph = GraphClient(base_url=f"{direct}/v1.0", token_provider=SandboxTokenProvider(None))
+        assert await graph.get("/me/events") == {"value": [1, 2]}
+        assert graph._client is not None
+        await graph.aclose()
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        graph = GraphClient(base_url=f"{direct}/v1.0", token_provider=SandboxTokenProvider(None))
+        assert await graph.get("/me/events") == {"value": [1, 2]}
+        await graph.aclose()
+    assert len(via_proxy) == 1 and via_proxy[0].startswith(f"GET http://{host}/v1.0/me/events HTTP/1.1".encode())
+    assert len(straight) == 1 and straight[0].startswith(b"GET /v1.0/me/events HTTP/1.1")
 
 
 async def test_repeated_headers_stay_separate_and_gzip_is_decoded() -> None:

@@ -48,9 +48,9 @@ def _mapped(exc: Exception, request: httpx.Request) -> httpx.TransportError:
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """An httpx transport that sends through one ``aiohttp.ClientSession`` (made in the loop that first uses
-    it). Responses are read whole, as the Graph client reads every answer; no cookies are kept (httpx's
-    client keeps its own). Proxies are httpx's business: for a host the environment sends through a proxy
-    (``HTTPS_PROXY``...), the httpx client mounts its own proxy transport, so this one never sees it."""
+    it). Responses are read whole, as the Graph client reads every answer; no cookies are kept. Proxies
+    are not its business: when the environment names one, the Graph client sends through an httpx client
+    on httpx's own transports instead (client.py, ``GraphClient._sender``)."""
 
     def __init__(self, *, verify: ssl.SSLContext | str | bool = True, max_connections: int = MAX_CONNECTIONS) -> None:
         self._ssl = httpx.create_ssl_context(verify=verify)
