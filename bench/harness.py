@@ -82,13 +82,21 @@ def sandbox(tmp: Path, *, python: str = sys.executable, now: str | None = None,
             db: Path | None = None) -> Iterator[str]:
     """``outlook-calendar-mcp sandbox serve`` on a free loopback port (on ``db``, else a new seeded file);
     yields its ``.../v1.0`` URL."""
+    with sandbox_process(tmp, python=python, now=now, db=db) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def sandbox_process(tmp: Path, *, python: str = sys.executable, now: str | None = None,
+                    db: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """:func:`sandbox`, yielding its process too (to read its CPU)."""
     port = free_port()
     argv = [python, "-m", "outlook_calendar_mcp", "sandbox", "serve", "--port", str(port),
             "--db", str(db or tmp / f"sandbox-{port}.db")]
     if now:
         argv += ["--now", now]
-    with child(argv, tmp, port):
-        yield f"http://127.0.0.1:{port}/v1.0"
+    with child(argv, tmp, port) as proc:
+        yield f"http://127.0.0.1:{port}/v1.0", proc
 
 
 def serve_argv(python: str, transport: str, sandbox_url: str, port: int | None = None) -> list[str]:

@@ -4,13 +4,17 @@ Servers run in turn on one loopback sandbox (``outlook-calendar-mcp sandbox serv
 checkout's, and the baseline commit's (default ``aebb951``, the code before the performance work),
 checked out by this script as a git worktree in ``bench/.baseline-<commit>/`` and installed, with the
 dependencies *it* declares, into ``bench/.baseline-<commit>-venv/`` (both git-ignored, made once): the
-baseline runs as its users ran it, not with libraries this checkout added (uvloop, httptools, aiohttp). Each is ``serve --transport http`` (one
-process); ``--clients`` sessions each call ``calendar_view`` back to back for ``--seconds``. The
-clients speak raw JSON-RPC over one kept-alive httpx connection each (initialize, then one POST per
-call), so the load generator costs little next to the server. Rounds alternate the two servers.
+baseline runs as its users ran it, not with libraries this checkout added (uvloop, httptools, aiohttp).
+Each is ``serve --transport http`` (one process); ``--clients`` sessions each call ``calendar_view``
+back to back for ``--seconds``. Rounds alternate the servers.
+
+The clients speak raw JSON-RPC over one kept-alive aiohttp connection each (initialize, then one POST
+per call), on uvloop where it is installed: the load generator should cost as little as it can next to
+the servers (with httpx it spent more CPU per call than the server it measured).
 
 Printed: the best round's calls/s and the server's own CPU milliseconds per call (from /proc; steadier than
-calls/s when other processes load the machine, and the sandbox backend shares its cores).
+calls/s when other processes load the machine, and the sandbox backend shares its cores), and the CPU the
+sandbox and the 20 clients (this process) spent per call: on 2 cores, all three share one budget.
 
 This checkout is measured as one process (the default: sessions, answers as SSE streams) and as
 ``serve --workers N`` (N stateless processes on one port, answers as JSON bodies; ``--workers 2,3``).
@@ -30,10 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import child, free_port, installed, sandbox, serve_argv
+from harness import child, free_port, installed, sandbox_process, serve_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2027-03-10T09:00:00-08:00"
@@ -57,30 +61,38 @@ def baseline_python(commit: str) -> str:
     return python
 
 
-def message(response: httpx.Response) -> dict:
+def message(content_type: str, body: bytes) -> dict:
     """The JSON-RPC answer of a POST: a JSON body, or the last ``data:`` event of an SSE stream."""
-    if response.headers.get("content-type", "").startswith("text/event-stream"):
-        data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
+    if content_type.startswith("text/event-stream"):
+        data = [line[5:].strip() for line in body.decode().splitlines() if line.startswith("data:")]
         return json.loads(data[-1])
-    return response.json()
+    return json.loads(body)
+
+
+async def post(http: aiohttp.ClientSession, url: str, payload: dict, headers: dict[str, str]) -> tuple[dict, str]:
+    async with http.post(url, data=json.dumps(payload), headers=headers) as r:
+        body = await r.read()
+        sid = r.headers.get("mcp-session-id", "")
+        return (message(r.headers.get("content-type", ""), body) if body else {}), sid
 
 
 async def session(url: str, deadline: float, counts: list[int], errors: list[str]) -> None:
-    async with httpx.AsyncClient(headers=HEADERS, timeout=60) as http:
+    connector = aiohttp.TCPConnector(limit=1)  # one kept-alive connection per client
+    async with aiohttp.ClientSession(headers=HEADERS, connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=60)) as http:
         init = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": VERSION, "capabilities": {}, "clientInfo": {"name": "bench-throughput", "version": "0"}}}
-        r = await http.post(url, json=init)
-        message(r)
+        _, sid = await post(http, url, init, {})
         headers = {"mcp-protocol-version": VERSION}
-        if sid := r.headers.get("mcp-session-id"):
+        if sid:
             headers["mcp-session-id"] = sid
-        await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+        await post(http, url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, headers)
         n = 0
         while time.perf_counter() < deadline:
             n += 1
             call = {"jsonrpc": "2.0", "id": n, "method": "tools/call",
                     "params": {"name": "calendar_view", "arguments": ARGS}}
-            answer = message(await http.post(url, json=call, headers=headers))
+            answer, _ = await post(http, url, call, headers)
             if "error" in answer or answer.get("result", {}).get("isError"):
                 errors.append(json.dumps(answer)[:200])
                 return
@@ -102,18 +114,35 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-async def measure(url: str, pid: int, clients: int, seconds: float) -> tuple[float, float]:
-    """(calls per second, server CPU milliseconds per call)."""
+def run(coroutine):
+    """The load generator's event loop: uvloop where installed (the same for every server measured)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def own_cpu() -> float:
+    """This process's CPU seconds: the 20 clients (the load generator)."""
+    times = os.times()
+    return times.user + times.system
+
+
+async def measure(url: str, pid: int, clients: int, seconds: float, backend: int) -> tuple[float, float, float, float]:
+    """(calls per second, server CPU ms per call, the sandbox's CPU ms per call, the clients' CPU ms per call)."""
     counts: list[int] = []
     errors: list[str] = []
     warm = time.perf_counter() + 1.0
     await asyncio.gather(*(session(url, warm, [], errors) for _ in range(clients)))
-    cpu, began = cpu_seconds(pid), time.perf_counter()
+    cpu, sandbox_cpu, client_cpu, began = cpu_seconds(pid), cpu_seconds(backend), own_cpu(), time.perf_counter()
     await asyncio.gather(*(session(url, began + seconds, counts, errors) for _ in range(clients)))
     elapsed, cpu = time.perf_counter() - began, cpu_seconds(pid) - cpu
+    sandbox_cpu, client_cpu = cpu_seconds(backend) - sandbox_cpu, own_cpu() - client_cpu
     if errors:
         raise RuntimeError(f"calls failed: {errors[0]}")
-    return len(counts) / elapsed, cpu * 1000 / max(1, len(counts))
+    n = max(1, len(counts))
+    return len(counts) / elapsed, cpu * 1000 / n, sandbox_cpu * 1000 / n, client_cpu * 1000 / n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,24 +157,27 @@ def main(argv: list[str] | None = None) -> int:
     workers = [int(n) for n in args.workers.split(",") if int(n) > 1]
     servers = [(f"baseline {args.baseline}", old_python, []), ("this checkout", sys.executable, [])]
     servers += [(f"this checkout, {n} workers", sys.executable, ["--workers", str(n)]) for n in workers]
-    figures: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in servers}
+    figures: dict[str, list[tuple[float, float, float, float]]] = {label: [] for label, _, _ in servers}
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as name:
         tmp = Path(name)
-        with sandbox(tmp, now=NOW) as backend:
+        with sandbox_process(tmp, now=NOW) as (backend, backend_proc):
             for _ in range(args.rounds):
                 for label, python, extra in servers:
                     port = free_port()
                     with child(serve_argv(python, "http", backend, port) + extra, tmp, port) as proc:
                         url = f"http://127.0.0.1:{port}/mcp"
-                        figures[label].append(asyncio.run(measure(url, proc.pid, args.clients, args.seconds)))
+                        figure = measure(url, proc.pid, args.clients, args.seconds, backend_proc.pid)
+                        figures[label].append(run(figure))
     best = {label: max(v[0] for v in values) for label, values in figures.items()}
     cpu = {label: min(v[1] for v in values) for label, values in figures.items()}
+    others = {label: (min(v[2] for v in values), min(v[3] for v in values)) for label, values in figures.items()}
     print(f"streamable HTTP, {args.clients} concurrent clients calling calendar_view for {args.seconds:.0f} s, "
           f"loopback sandbox backend ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}); best round of "
           f"{args.rounds}, server CPU summed over its processes")
     for label, values in figures.items():
         print(f"  {label:24} {best[label]:7.1f} calls/s, server CPU {cpu[label]:5.2f} ms per call "
-              f"(rounds: {', '.join(f'{v[0]:.1f}' for v in values)})")
+              f"(rounds: {', '.join(f'{v[0]:.1f}' for v in values)}); sandbox {others[label][0]:.2f} ms, "
+              f"clients {others[label][1]:.2f} ms")
     base = f"baseline {args.baseline}"
     for label, _, _ in servers[1:]:
         print(f"  {label}: {best[label] / best[base]:.2f}x the baseline's calls/s (target >= 2.5x); "
