@@ -31,18 +31,19 @@ SWEEP_S = 60.0  # expired rows are deleted at most this often
 
 # One statement per call let through (see StateStore.throttle): the new theoretical arrival time when it is
 # at most the tolerance ahead of now, else no row (refused, nothing changed). Values are integers
-# (microseconds on the caller's clock) kept as text; ``expires`` is on the store's clock, for the sweep only.
+# (microseconds on the caller's clock) kept as text, with no expiry: the sweep deletes them once their time
+# has passed on the caller's clock (an expiry would be one more index to write on every call).
 _TAKE = (
-    "INSERT INTO kv VALUES (:key, :first, :expires) ON CONFLICT (key) DO UPDATE SET "
-    "value = max(CAST(value AS INTEGER), :now) + :interval, "
-    "expires = :store_now + (max(CAST(value AS INTEGER), :now) + :interval - :now) / 1e6 "
+    "INSERT INTO kv VALUES (:key, :first, NULL) ON CONFLICT (key) DO UPDATE SET "
+    "value = max(CAST(value AS INTEGER), :now) + :interval "
     "WHERE max(CAST(value AS INTEGER), :now) + :interval - :now <= :tolerance RETURNING value"
 )
 # A refusal marks the key until now + tolerance; a row comes back only for the first refusal in that time.
 _MARK = (
-    "INSERT INTO kv VALUES (:key, :until, :expires) ON CONFLICT (key) DO UPDATE SET "
-    "value = excluded.value, expires = excluded.expires WHERE CAST(value AS INTEGER) <= :now RETURNING 1"
+    "INSERT INTO kv VALUES (:key, :until, NULL) ON CONFLICT (key) DO UPDATE SET "
+    "value = excluded.value WHERE CAST(value AS INTEGER) <= :now RETURNING 1"
 )
+THROTTLED = ("rate:", "rate;")  # the keys throttle writes: "rate:" <= key < "rate;" (a primary key range)
 
 
 class SqliteState:
@@ -88,11 +89,16 @@ class SqliteState:
     def _expires(self, ttl_s: float | None) -> float | None:
         return None if ttl_s is None else self._now() + ttl_s
 
-    def _sweep(self, db: sqlite3.Connection, now: float) -> None:
-        """Delete expired rows if the last sweep was :data:`SWEEP_S` ago (under ``self._lock``)."""
+    def _sweep(self, db: sqlite3.Connection, now: float, now_us: int | None = None) -> None:
+        """Delete expired rows if the last sweep was :data:`SWEEP_S` ago (under ``self._lock``); with the
+        caller's ``now_us`` (a throttle), also the limits whose time has passed."""
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_S
             db.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?", (now,))
+            if now_us is not None:
+                db.execute(
+                    "DELETE FROM kv WHERE key >= ? AND key < ? AND CAST(value AS INTEGER) <= ?", (*THROTTLED, now_us)
+                )
 
     def get(self, key: str) -> str | None:
         with self._lock:
@@ -128,33 +134,26 @@ class SqliteState:
         return taken == 1
 
     async def throttle(self, key: str, now_us: int, interval_us: int, burst: int) -> Turn:
+        assert key.startswith(THROTTLED[0]), key  # the sweep finds them by that prefix
         tolerance = interval_us * burst
         with self._lock:
-            db, store_now = self._db, self._now()
-            self._sweep(db, store_now)
+            db = self._db
+            self._sweep(db, self._now(), now_us)
             taken = db.execute(
                 _TAKE,
                 {
                     "key": key,
                     "first": str(now_us + interval_us),
-                    "expires": store_now + interval_us / 1e6,
                     "now": now_us,
                     "interval": interval_us,
                     "tolerance": tolerance,
-                    "store_now": store_now,
                 },
             ).fetchall()  # to the end: the statement (and its implicit transaction) is done
             if taken:
                 return Turn(True, 0, False)
             row = db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
             first = db.execute(
-                _MARK,
-                {
-                    "key": key + ":refused",
-                    "until": str(now_us + tolerance),
-                    "expires": store_now + tolerance / 1e6,
-                    "now": now_us,
-                },
+                _MARK, {"key": key + ":refused", "until": str(now_us + tolerance), "now": now_us}
             ).fetchall()
         tat = int(row[0]) if row else now_us
         return Turn(False, max(0, max(tat, now_us) + interval_us - tolerance - now_us), bool(first))
