@@ -174,15 +174,17 @@ def test_sqlite_sweeps_expired_rows_once_a_minute_not_on_every_call(tmp_path: Pa
     s._db.set_trace_callback(statements.append)
     for _ in range(3):
         assert asyncio.run(s.throttle("rate:p", now, 1_000_000, 60)).allowed
-    assert len(statements) == 3 and all(q.startswith("INSERT INTO kv") for q in statements), statements
+    assert len(statements) == 3 and all(q.startswith("INSERT INTO kv") for q in statements), statements  # one each
     clock.set(dt.datetime(2027, 3, 10, 12, 0, 59, tzinfo=dt.UTC))
     s.put("other", "w")
     assert s._db.execute("SELECT count(*) FROM kv WHERE key = 'k'").fetchone() == (1,)  # expired, not yet swept
+    assert asyncio.run(s.throttle("rate:live", now + 59_500_000, 1_000_000, 60)).allowed  # due at +60.5 s
     clock.set(dt.datetime(2027, 3, 10, 12, 1, tzinfo=dt.UTC))
     statements.clear()
     assert asyncio.run(s.throttle("rate:p", now + 60_000_000, 1_000_000, 60)).allowed
-    assert [q.split()[0] for q in statements] == ["DELETE", "INSERT"], statements  # a minute on: one sweep
-    assert s._db.execute("SELECT key FROM kv ORDER BY key").fetchall() == [("other",), ("rate:p",)]
+    # a minute on, one sweep: rows past their expiry (store's clock), limits past their due time (caller's)
+    assert [q.split()[0] for q in statements] == ["DELETE", "DELETE", "INSERT"], statements
+    assert s._db.execute("SELECT key FROM kv ORDER BY key").fetchall() == [("other",), ("rate:live",), ("rate:p",)]
 
 
 def test_redis_throttle_keeps_one_key_that_expires_when_it_says_nothing(redis_url: str) -> None:
