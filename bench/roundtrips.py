@@ -1,7 +1,7 @@
 """Graph round trips per plain-language request, with an emulated Graph latency.
 
-The ten requests of tests/e2e/test_natural_language.py and seven more (a series ended or cut, one occurrence, a
-search, a message, a proposed time, a person), scripted as the tool calls a model makes
+The ten requests of tests/e2e/test_natural_language.py and nine more (a series ended or cut, one occurrence, a
+search, a message, a proposed time, a person, two syncs of changes), scripted as the tool calls a model makes
 (reading handles and times from earlier results), run against the real server (in process, built as
 ``serve`` builds it) on a sandbox whose every HTTP round trip is delayed by ``--latency`` seconds
 (default 0.15: an httpx transport in front of the sandbox, this file's :class:`Delayed`). For each
@@ -221,6 +221,17 @@ async def who_is_dana(m: Run) -> None:
     await m("find_people", {"query": "Dana"})
 
 
+async def what_changed_since_i_looked(m: Run) -> None:
+    await m("sync_events")  # the first look ever: the week from today, in the mailbox's zone
+    await m("sync_events")  # later: what changed since (the window and the delta link are kept)
+
+
+async def track_next_week(m: Run) -> None:
+    # next week's bounds with the offsets an earlier result showed (Los Angeles: PST, then PDT from the 14th)
+    await m("sync_events", {"start": "2027-03-08T00:00:00-08:00", "end": "2027-03-15T00:00:00-07:00"})
+    await m("sync_events", {"restart": True})  # list the whole (remembered) window again
+
+
 SCRIPTS: list[tuple[str, str | None, Callable[[Run], Awaitable[None]]]] = [
     ("What's on tomorrow?", None, whats_on_tomorrow),
     ("Move my 1:1 with Alex to Thursday, same time", None, move_one_on_one),
@@ -240,6 +251,8 @@ SCRIPTS: list[tuple[str, str | None, Callable[[Run], Awaitable[None]]]] = [
     ("No more weekly syncs from this one on", None, stop_syncs_from_this_one),
     ("Maybe to Friday's meeting, propose Monday instead (Dana)", "dana@contoso.com", maybe_propose_later),
     ("Who is Dana?", None, who_is_dana),
+    ("What changed on my calendar since I last looked? (twice)", None, what_changed_since_i_looked),
+    ("Track next week's changes (with offsets), list them again", None, track_next_week),
 ]
 
 

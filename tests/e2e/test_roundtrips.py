@@ -24,9 +24,9 @@ from mcp import Client
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.sandbox import Sandbox
-from outlook_calendar_mcp.server import build_graph, create_server
+from outlook_calendar_mcp.server import SANDBOX_ORIGIN, build_graph, create_server
 
-from .conftest import sandbox_settings, structured
+from .conftest import ME, sandbox_settings, structured
 
 pytestmark = [pytest.mark.anyio, pytest.mark.clock]
 
@@ -266,3 +266,60 @@ async def test_a_proposed_time_and_cutting_a_series_wait_on_the_round_trips_they
     # give the day it now ends, then the write.
     assert waves <= 3, sent
     assert cut.get("series_ends_on") or cut.get("note"), cut
+
+
+@pytest.mark.parametrize("zone", ["Pacific Standard Time", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Kolkata"])
+@pytest.mark.parametrize("how", ["offsets", "utc", "saved", "first-ever"])
+async def test_sync_events_cold_is_two_round_trips_and_lists_what_a_warm_one_does(
+    world: World, how: str, zone: str
+) -> None:
+    """A window's first round, the mailbox's zone not known yet: read in UTC together with the zone, then shown
+    in the zone, when the window does not depend on it (UTC offsets, or the last window synced); the same
+    events, times and dates as a session that knew the zone. All-day events (dates, in the zone they were
+    made in, or a series' abbreviated occurrences) and timed series are in the window."""
+    async with httpx.AsyncClient(transport=world.sandbox.transport(), base_url=f"{SANDBOX_ORIGIN}/v1.0") as http:
+        (await http.patch("/me/mailboxSettings", json={"timeZone": zone},
+                          headers={"Authorization": f"Bearer sandbox:{ME}"})).raise_for_status()
+    mon = monday(world.clock)
+    week = {"start": mon.isoformat(), "end": (mon + dt.timedelta(days=7)).isoformat()}
+    async with world.session() as client:
+        for i, made_in in enumerate(["Pacific/Kiritimati", "Etc/GMT+12"]):
+            structured(await client.call_tool("create_event", {
+                "subject": f"All day {i}", "start": (mon + dt.timedelta(days=i)).isoformat(), "all_day": True,
+                "time_zone": made_in}))
+        structured(await client.call_tool("create_event", {
+            "subject": "All-day daily", "start": mon.isoformat(), "all_day": True, "recurrence": "FREQ=DAILY;COUNT=9"}))
+        if how == "saved":  # a session synced the week in the mailbox's zone: the window later sessions continue
+            structured(await client.call_tool("sync_events", week))
+    args: dict[str, Any] = {
+        "offsets": {"start": f"{mon}T00:00:00+05:30", "end": f"{mon + dt.timedelta(days=7)}T00:00:00+05:30"},
+        "utc": {"start": f"{mon - dt.timedelta(days=1)}T22:00:00Z", "end": f"{mon + dt.timedelta(days=6)}T12:00:00Z"},
+        "saved": {},
+        "first-ever": {},
+    }[how]
+    args["restart"] = True  # cold and warm alike list the whole window
+
+    cold, waves, sent = await world.cold("sync_events", args)
+    # The very first sync of a calendar without a window waits 3: its default window is today in the mailbox's
+    # zone, known only from the first round trip, and a delta round cannot be narrowed afterwards.
+    assert waves == (3 if how == "first-ever" else 2), sent
+    async with world.session() as client:
+        await client.call_tool("get_mailbox_settings", {})
+        warm, warm_waves, warm_sent = await world.counted(client, "sync_events", args)
+    assert warm_waves == 2, warm_sent  # the first page, then its deltaLink once more
+    assert cold == warm
+    subjects = [e["subject"] for e in cold["added"]]
+    assert subjects.count("All-day daily") >= 2, subjects  # the daily all-day series meets every window
+    assert how == "first-ever" or {"All day 0", "All day 1"} & set(subjects), subjects  # those from Monday
+    assert any(e.get("kind") == "occurrence" and not e.get("all_day") for e in cold["added"]), cold["added"]
+
+    # the next round, from the saved link, cold: the zone and the link (2), and only what changed
+    async with world.session() as client:
+        await client.call_tool("get_mailbox_settings", {})
+        day = dt.date.fromisoformat(cold["window_start"][:10]) + dt.timedelta(days=2)  # inside the window
+        structured(await client.call_tool("create_event", {"subject": "Added between", **{
+            k: f"{day}T{h}:00" for k, h in (("start", "10"), ("end", "11"))}}))
+    again = {k: v for k, v in args.items() if k != "restart"}
+    changed, waves, sent = await world.cold("sync_events", again)
+    assert waves <= 2, sent
+    assert [e["subject"] for e in changed["added"]] == ["Added between"] and not changed.get("first_sync")

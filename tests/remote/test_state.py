@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 from outlook_calendar_mcp.calendar.sync_state import SyncState
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.ids import Handles, UnknownHandle
-from outlook_calendar_mcp.state import StateStore, acting_as
+from outlook_calendar_mcp.state import StateStore, Turn, acting_as
 from outlook_calendar_mcp.state.redis import PREFIX, RedisState
 from outlook_calendar_mcp.state.sqlite import SqliteState
 from outlook_calendar_mcp.state.tokens import TokenCacheStore
@@ -112,64 +113,133 @@ def test_token_cache_is_encrypted_in_redis(redis_url: str) -> None:
     assert not list(caches.load(BOB).search(msal.TokenCache.CredentialType.REFRESH_TOKEN))
 
 
-def test_incr_counts_atomically_under_contention(store: StateStore) -> None:
-    seen: list[int] = []
+def test_throttle_is_atomic_across_connections_under_contention(store: StateStore, tmp_path: Path) -> None:
+    """Eight threads, each its own connection (as workers are), 5 calls each at one instant: exactly the
+    burst gets through, and the refusals count nothing."""
+    now, interval = 1_900_000_000_000_000, 3_000_000  # 20 a minute
+    turns: list[Turn] = []
     lock = threading.Lock()
 
-    def bump() -> None:
-        for _ in range(5):
-            n = store.incr("rate:x", ttl_s=120)
-            with lock:
-                seen.append(n)
+    def worker() -> None:
+        own = SqliteState(tmp_path / "state.db") if isinstance(store, SqliteState) else RedisState(store._url)
 
-    threads = [threading.Thread(target=bump) for _ in range(8)]
+        async def five() -> None:
+            for _ in range(5):
+                turn = await own.throttle("rate:x", now, interval, 20)
+                with lock:
+                    turns.append(turn)
+            if isinstance(own, RedisState):
+                await own.aclose()
+
+        asyncio.run(five())
+        own.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(seen) == list(range(1, 41))  # every call got its own number: none lost, none repeated
-    assert store.incr("rate:y", ttl_s=120) == 1 and store.incr("rate:x", ttl_s=120) == 41
+    assert sum(t.allowed for t in turns) == 20  # none lost, none let through twice
+    assert sum(t.first_refusal for t in turns) == 1  # one log line, whichever worker refused first
+    assert {t.wait_us for t in turns if not t.allowed} == {interval}
+    assert store.get("rate:x") == str(now + 20 * interval)
+    # a different key is not this one's
+    assert asyncio.run(store.throttle("rate:y", now, interval, 20)).allowed
 
 
-def test_sqlite_counter_expires_on_the_clock(tmp_path: Path) -> None:
+def test_throttle_slides(store: StateStore) -> None:
+    """3 a minute: 3 at once, then one every 20 s; the refused ones say when, and move nothing."""
+    t0, interval = 1_900_000_000_000_000, 20_000_000
+
+    async def at(seconds: float) -> Turn:
+        return await store.throttle("rate:s", t0 + int(seconds * 1_000_000), interval, 3)
+
+    async def walk() -> list[tuple[float, bool, int]]:
+        return [(s, (turn := await at(s)).allowed, turn.wait_us) for s in (0, 0, 0, 0, 5, 19.5, 20, 20, 39, 40, 40, 100)]
+
+    assert asyncio.run(walk()) == [
+        (0, True, 0), (0, True, 0), (0, True, 0),
+        (0, False, 20_000_000), (5, False, 15_000_000), (19.5, False, 500_000),
+        (20, True, 0), (20, False, 20_000_000), (39, False, 1_000_000), (40, True, 0), (40, False, 20_000_000),
+        (100, True, 0),
+    ]
+
+
+def test_sqlite_sweeps_expired_rows_once_a_minute_not_on_every_call(tmp_path: Path) -> None:
     clock = Clock(dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC), frozen=True)
     s = SqliteState(tmp_path / "s.db", clock=clock)
-    assert [s.incr("n", ttl_s=60) for _ in range(3)] == [1, 2, 3]
+    now = int(clock.now().timestamp() * 1_000_000)
+    statements: list[str] = []
+    s.put("k", "v", ttl_s=30)
+    s._db.set_trace_callback(statements.append)
+    for _ in range(3):
+        assert asyncio.run(s.throttle("rate:p", now, 1_000_000, 60)).allowed
+    assert len(statements) == 3 and all(q.startswith("INSERT INTO kv") for q in statements), statements  # one each
     clock.set(dt.datetime(2027, 3, 10, 12, 0, 59, tzinfo=dt.UTC))
-    assert s.incr("n", ttl_s=60) == 4  # a later increment does not extend the counter's life
+    s.put("other", "w")
+    assert s._db.execute("SELECT count(*) FROM kv WHERE key = 'k'").fetchone() == (1,)  # expired, not yet swept
+    assert asyncio.run(s.throttle("rate:live", now + 59_500_000, 1_000_000, 60)).allowed  # due at +60.5 s
     clock.set(dt.datetime(2027, 3, 10, 12, 1, tzinfo=dt.UTC))
-    assert s.incr("n", ttl_s=60) == 1
-    assert s._db.execute("SELECT count(*) FROM kv").fetchone() == (1,)  # the expired counter is gone
+    statements.clear()
+    assert asyncio.run(s.throttle("rate:p", now + 60_000_000, 1_000_000, 60)).allowed
+    # a minute on, one sweep: rows past their expiry (store's clock), limits past their due time (caller's)
+    assert [q.split()[0] for q in statements] == ["DELETE", "DELETE", "INSERT"], statements
+    assert s._db.execute("SELECT key FROM kv ORDER BY key").fetchall() == [("other",), ("rate:live",), ("rate:p",)]
 
 
-def test_redis_counter_gets_one_expiry(redis_url: str) -> None:
+def test_redis_throttle_keeps_one_key_that_expires_when_it_says_nothing(redis_url: str) -> None:
     import redis
 
     store = RedisState(redis_url)
     raw = redis.Redis.from_url(redis_url)
-    assert store.incr("rate:z", ttl_s=120) == 1
-    raw.expire(PREFIX + "rate:z", 30)  # as if 90 s had passed
-    assert store.incr("rate:z", ttl_s=120) == 2
-    assert 0 < raw.ttl(PREFIX + "rate:z") <= 30  # INCR kept it, EXPIRE NX did not push it back
+
+    async def calls() -> list[Turn]:
+        out = [await store.throttle("rate:z", 1_900_000_000_000_000, 1_000_000, 60) for _ in range(3)]
+        await store.aclose()
+        return out
+
+    assert all(t.allowed for t in asyncio.run(calls()))
+    assert raw.get(PREFIX + "rate:z") == b"1900000003000000"
+    assert 0 < raw.pttl(PREFIX + "rate:z") <= 3000  # gone once the due time has passed
+    assert raw.keys(PREFIX + "*") == [(PREFIX + "rate:z").encode()]
 
 
-def test_rate_limit_is_per_person_and_per_minute(store: StateStore) -> None:
+def test_rate_limit_is_per_person_and_slides(store: StateStore) -> None:
     clock = Clock(dt.datetime(2027, 3, 10, 12, 0, 15, tzinfo=dt.UTC), frozen=True)
     limit = RateLimit(3, store, clock)
-    with acting_as(ALICE):
-        for _ in range(3):
-            limit.take("calendar_view")
-        with pytest.raises(RateLimited, match=r"at most 3 tool calls per minute per person.*try again in 45 s"):
-            limit.take("get_event")
-    with acting_as(BOB):
-        for _ in range(3):
-            limit.take("calendar_view")  # Alice's calls are not Bob's
-    # another process on the same store (a worker sharing Redis) sees Alice's count
-    with acting_as(ALICE), pytest.raises(RateLimited):
-        RateLimit(3, store, clock).take("calendar_view")
-    clock.set(dt.datetime(2027, 3, 10, 12, 1, tzinfo=dt.UTC))  # the next minute
-    with acting_as(ALICE):
-        limit.take("calendar_view")
-    with acting_as(ALICE):
-        for _ in range(10):
-            RateLimit(0, store, clock).take("calendar_view")  # 0: no limit
+
+    async def calls() -> None:
+        with acting_as(ALICE):
+            for _ in range(3):
+                await limit.take("calendar_view")
+            with pytest.raises(RateLimited, match=r"at most 3 tool calls per minute per person.*try again in 20 s"):
+                await limit.take("get_event")
+        with acting_as(BOB):
+            for _ in range(3):
+                await limit.take("calendar_view")  # Alice's calls are not Bob's
+        # another process on the same store (a worker sharing Redis) sees Alice's calls
+        with acting_as(ALICE), pytest.raises(RateLimited):
+            await RateLimit(3, store, clock).take("calendar_view")
+        clock.set(dt.datetime(2027, 3, 10, 12, 0, 35, tzinfo=dt.UTC))  # 20 s on: one call, not three
+        with acting_as(ALICE):
+            await limit.take("calendar_view")
+            with pytest.raises(RateLimited, match=r"try again in 20 s"):
+                await limit.take("calendar_view")
+            for _ in range(10):
+                await RateLimit(0, store, clock).take("calendar_view")  # 0: no limit
+
+    asyncio.run(calls())
+    if isinstance(store, RedisState):
+        asyncio.run(store.aclose())
+
+
+def test_an_unreachable_redis_is_said_as_such(tmp_path: Path) -> None:
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from tests.servers import free_port
+
+    store = RedisState(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    limit = RateLimit(3, store, Clock(dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC), frozen=True))
+    with pytest.raises(ToolError, match=r"could not be checked: Redis 127\.0\.0\.1:\d+/0 did not answer.*"
+                                        r"calendar_view was not run and nothing was changed"):
+        asyncio.run(limit.take("calendar_view"))

@@ -12,6 +12,13 @@ first response may end with a deltaLink while more of the window is still to com
 that held events the round follows that deltaLink once more, which costs one request where Graph
 finished in one page and completes the round where it did not. An expired delta token (410) starts the
 window over, and the result says so.
+
+On a session's first call the mailbox's zone is not known yet. When the window does not depend on it (given
+with UTC offsets, or the last window synced there) and the round is a window's first, the round is read in
+UTC together with the zone (:func:`~.together.zone_and`), then shown in the zone as Graph would have shown it
+(:func:`~.events.in_zone`): one Graph round trip fewer. Should an item's being all-day not be told (an
+abbreviated occurrence whose series master is not in the round), the round is read again in the zone: a
+first round's token is not kept, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -22,14 +29,26 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..clock import Clock
 from ..graph import GraphClient, GraphError, Page, Prefer
 from ..views import local_time
 from . import times
+from .errors import InputError
+from .events import in_zone
 from .services import Services
 from .sync_state import SyncState
-from .targets import Target, explain_access
+from .targets import Target, explain_access, zone_for, zone_known
+from .together import zone_and
 
-__all__ = ["DEFAULT_DAYS", "Changes", "differences", "remembered", "sync_calendar", "sync_state"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "Changes",
+    "differences",
+    "remembered",
+    "sync_calendar",
+    "sync_state",
+    "window_without_zone",
+]
 
 DEFAULT_DAYS = 7
 DEFAULT_PAGE = 100
@@ -49,6 +68,8 @@ FROM_MASTER = (
 )
 
 Progress = Callable[[int, int], Awaitable[None]]  # (pages so far, changes so far)
+# The zones furthest apart (UTC+14, UTC-12): a window that reads the same in both reads the same in every zone.
+_FAR_APART = (ZoneInfo("Etc/GMT-14"), ZoneInfo("Etc/GMT+12"))
 
 
 def remembered(doc: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
@@ -106,6 +127,8 @@ class Changes:
     """One round: the window (UTC), and the Graph documents added, updated and removed since the last."""
 
     window: tuple[str, str]
+    zone_name: str  # the zone the times are shown in (Graph's name) ...
+    zone: ZoneInfo  # ... and the zone itself
     added: list[dict[str, Any]] = field(default_factory=list)
     updated: list[dict[str, Any]] = field(default_factory=list)
     removed: list[dict[str, Any]] = field(default_factory=list)  # {"id", "subject", "start"} as last seen
@@ -146,13 +169,50 @@ class _Round:
                     )
         raise GraphError("The calendar view delta ended without a page.", code="noDeltaLink")
 
+    async def first(self, cal: str, window: tuple[str, str]) -> Page:
+        """A window's first round (no saved link)."""
+        page = await self.read(f"{cal}/calendarView/delta", {"startDateTime": window[0], "endDateTime": window[1]})
+        if self.pages == 1 and page.items:  # the reference: a first response always ends with a deltaLink
+            page = await self.read(page.delta_link or "", None)
+        return page
+
+    def shown_in(self, zone_name: str, zone: ZoneInfo) -> bool:
+        """The items of a round read in UTC, as Graph shows them in ``zone_name``; False (nothing changed)
+        when an item's being all-day cannot be told: an abbreviated occurrence whose master is not here."""
+        all_day = {i: d["isAllDay"] for i, d in self.items.items() if "isAllDay" in d}
+        shown: dict[str, dict[str, Any]] = {}
+        for event_id, doc in self.items.items():
+            if "@removed" in doc or not (doc.get("start") or doc.get("end")):
+                shown[event_id] = doc
+                continue
+            flag = doc["isAllDay"] if "isAllDay" in doc else all_day.get(doc.get("seriesMasterId") or "")
+            if flag is None:
+                return False
+            seen = in_zone({**doc, "isAllDay": flag}, zone_name, zone)
+            if "isAllDay" not in doc:
+                del seen["isAllDay"]
+            shown[event_id] = seen
+        self.items = shown
+        return True
+
+
+def window_without_zone(clock: Clock, start: str | None, end: str | None) -> tuple[str, str] | None:
+    """The UTC window of ``start``..``end`` when no zone changes it (times with UTC offsets), else None."""
+    found = set()
+    for zone in _FAR_APART:
+        try:
+            first, last = times.default_window(clock, zone, start, end, days=DEFAULT_DAYS)
+            found.add(times.window(first, last, zone))
+        except (InputError, ValueError):
+            return None  # the exact window, once the zone is known, says what is wrong
+    return found.pop() if len(found) == 1 else None
+
 
 async def sync_calendar(
     svc: Services,
     t: Target,
     cal: str,
-    zone_name: str,
-    zone: ZoneInfo,
+    time_zone: str | None,
     start: str | None,
     end: str | None,
     *,
@@ -161,14 +221,34 @@ async def sync_calendar(
     progress: Progress | None = None,
 ) -> Changes:
     """A delta round over the calendar at ``cal`` (:func:`~.targets.calendar_path` of ``t``) in
-    ``start``..``end`` (default: the last window synced there, else the coming week)."""
+    ``start``..``end`` (default: the last window synced there, else the coming week), shown in ``time_zone``
+    (default: :func:`~.targets.zone_for`'s)."""
     g = svc.graph
     identity = f"{g.base_url}|{getattr(g.token_provider, 'description', '')}"
     scope = f"{identity}|{cal}"
     state = sync_state(svc)
-    if start is None and end is None and (last := state.last_window(scope)) is not None:
-        window = last
+    known_zone = zone_known(svc, t, time_zone)  # a bad time_zone is said before anything is read
+    window = state.last_window(scope) if start is None and end is None else None
+    if window is None and known_zone is None:
+        window = window_without_zone(svc.clock, start, end)
+    early: tuple[_Round, Page] | None = None  # a first round read in UTC while the zone was read
+    if known_zone is not None:
+        zone_name, zone = known_zone
+    elif window is not None and (restart or state.get(f"{scope}|{window[0]}|{window[1]}") is None):
+        utc_round = _Round(g, svc.prefer("UTC", max_page_size=page_size or DEFAULT_PAGE, track_changes=True), progress)
+        exact = window
+
+        async def first_round() -> Page:
+            with explain_access(t, writing=False):
+                return await utc_round.first(cal, exact)
+
+        (zone_name, zone), read = await zone_and(svc, t, time_zone, first_round)
+        page = read.result()  # the round's error, if any, after the zone's
+        if utc_round.shown_in(zone_name, zone):
+            early = (utc_round, page)
     else:
+        zone_name, zone = await zone_for(svc, t, time_zone)
+    if window is None:
         start, end = times.default_window(svc.clock, zone, start, end, days=DEFAULT_DAYS)
         window = times.window(start, end, zone)
     key = f"{scope}|{window[0]}|{window[1]}"
@@ -177,17 +257,13 @@ async def sync_calendar(
     resynced = False
     while True:
         initial = saved is None
+        if early is not None and initial:
+            round_, page = early
+            break
         round_ = _Round(g, prefer, progress)
         try:
             with explain_access(t, writing=False):
-                if saved is None:
-                    page = await round_.read(
-                        f"{cal}/calendarView/delta", {"startDateTime": window[0], "endDateTime": window[1]}
-                    )
-                    if round_.pages == 1 and page.items:  # the reference: a first response always ends with a deltaLink
-                        page = await round_.read(page.delta_link or "", None)
-                else:
-                    page = await round_.read(saved[0], None)
+                page = await (round_.first(cal, window) if saved is None else round_.read(saved[0], None))
         except GraphError as e:
             if saved is not None and (e.status == 410 or (e.code or "").lower() in EXPIRED):
                 state.drop(key)
@@ -199,6 +275,8 @@ async def sync_calendar(
     items = round_.items
     changes = Changes(
         window=window,
+        zone_name=zone_name,
+        zone=zone,
         first=initial,
         resynced=resynced,
         pages=round_.pages,

@@ -1,8 +1,8 @@
 """What the server keeps between calls, behind one small interface, and whose it is.
 
 :class:`StateStore` is the interface: ``get``/``put``/``delete`` of text values with an optional time to
-live, ``claim(key, ttl_s)`` (set if absent, atomically: single-use tokens) and ``incr(key, ttl_s)`` (an
-atomic counter: rate limits). Two implementations:
+live, ``claim(key, ttl_s)`` (set if absent, atomically: single-use tokens) and ``throttle`` (a sliding limit
+on calls, one atomic step per call: rate limits, :mod:`..tools.rate`). Two implementations:
 
 * :class:`~.sqlite.SqliteState` - a SQLite file under the data directory (the default: one process, one
   person, nothing to run);
@@ -19,12 +19,24 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-__all__ = ["LOCAL_USER", "StateStore", "acting_as", "user_key"]
+__all__ = ["LOCAL_USER", "StateStore", "StateUnavailable", "Turn", "acting_as", "user_key"]
 
 LOCAL_USER = "local"
 _user: ContextVar[str] = ContextVar("outlook_mcp_user", default=LOCAL_USER)
+
+
+class StateUnavailable(RuntimeError):
+    """The store did not answer (Redis down or unreachable): nothing was read or written."""
+
+
+class Turn(NamedTuple):
+    """What :meth:`StateStore.throttle` decided for one call."""
+
+    allowed: bool
+    wait_us: int  # refused: microseconds (on the caller's clock) until a call would be let through; else 0
+    first_refusal: bool  # refused, and no other refusal of this key in the last burst * interval
 
 
 class StateStore(Protocol):
@@ -42,9 +54,16 @@ class StateStore(Protocol):
         """Set ``key`` only if it is absent (or expired); True for the one caller that set it."""
         ...
 
-    def incr(self, key: str, ttl_s: float) -> int:
-        """Add one to the counter ``key`` and return its new value, atomically across every process sharing
-        the store; a counter that is absent (or expired) starts at 1 and expires ``ttl_s`` after that."""
+    async def throttle(self, key: str, now_us: int, interval_us: int, burst: int) -> Turn:
+        """Let one call through ``key``'s limit, or refuse it, in one atomic step across every process sharing
+        the store: the generic cell rate algorithm (GCRA). The one value kept per key is its theoretical
+        arrival time ``tat`` (microseconds on the caller's clock): a call at ``now_us`` would move it to
+        ``max(tat, now_us) + interval_us``, and is let through when that is at most ``burst * interval_us``
+        ahead of ``now_us`` (so ``burst`` calls at once, then one per interval: a sliding window, never twice
+        the limit across a boundary). A refused call changes nothing but marks the key's first refusal in
+        ``burst * interval_us`` (one log line per person and window). ``now_us`` is the caller's: the store
+        reads no clock to decide. The value expires once ``tat`` has passed (it then says no more than an
+        absent one)."""
         ...
 
     def close(self) -> None: ...

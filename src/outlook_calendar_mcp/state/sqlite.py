@@ -3,6 +3,11 @@
 The file is opened (created, put in WAL mode, its table made) at the first read or write, not when the store
 is made: a server builds its stores at start, and listing tools reads none of them (a new file costs several
 fsyncs, 15-40 ms here; ``bench/startup.py``).
+
+Expired rows are deleted at most once a minute (on the store's clock), by the first write after that: a
+read ignores an expired row, so nothing waits for the sweep, and no call pays a DELETE of its own. A rate
+limit (:meth:`SqliteState.throttle`) is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` per call let
+through (SQLite 3.35+).
 """
 
 from __future__ import annotations
@@ -13,13 +18,32 @@ from typing import TYPE_CHECKING
 
 from ..clock import Clock
 from ..lazy import lazy_module
+from . import Turn
 
 if TYPE_CHECKING:
     import sqlite3
 else:  # imported at the first read or write (see lazy.py)
     sqlite3 = lazy_module("sqlite3")
 
-__all__ = ["SqliteState"]
+__all__ = ["SWEEP_S", "SqliteState"]
+
+SWEEP_S = 60.0  # expired rows are deleted at most this often
+
+# One statement per call let through (see StateStore.throttle): the new theoretical arrival time when it is
+# at most the tolerance ahead of now, else no row (refused, nothing changed). Values are integers
+# (microseconds on the caller's clock) kept as text, with no expiry: the sweep deletes them once their time
+# has passed on the caller's clock (an expiry would be one more index to write on every call).
+_TAKE = (
+    "INSERT INTO kv VALUES (:key, :first, NULL) ON CONFLICT (key) DO UPDATE SET "
+    "value = max(CAST(value AS INTEGER), :now) + :interval "
+    "WHERE max(CAST(value AS INTEGER), :now) + :interval - :now <= :tolerance RETURNING value"
+)
+# A refusal marks the key until now + tolerance; a row comes back only for the first refusal in that time.
+_MARK = (
+    "INSERT INTO kv VALUES (:key, :until, NULL) ON CONFLICT (key) DO UPDATE SET "
+    "value = excluded.value WHERE CAST(value AS INTEGER) <= :now RETURNING 1"
+)
+THROTTLED = ("rate:", "rate;")  # the keys throttle writes: "rate:" <= key < "rate;" (a primary key range)
 
 
 class SqliteState:
@@ -34,6 +58,7 @@ class SqliteState:
         self._conn: sqlite3.Connection | None = None
         self._closed = False
         self._lock = threading.Lock()
+        self._next_sweep = 0.0  # the store's clock (seconds): when expired rows are deleted next
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -50,7 +75,7 @@ class SqliteState:
         # Write-ahead log, synced at checkpoints rather than at every commit: a new handle costs ~0.1 ms
         # instead of an fsync (~15 ms here; a month's view mints hundreds). A power cut may lose the last
         # few commits (handles minted again on the next view); workers sharing the file still see one
-        # another's commits at once. Every tool call writes too (the rate counter, tools/rate.py).
+        # another's commits at once. Every tool call writes too (the rate limit, tools/rate.py).
         if self._path != ":memory:":
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
@@ -64,6 +89,17 @@ class SqliteState:
     def _expires(self, ttl_s: float | None) -> float | None:
         return None if ttl_s is None else self._now() + ttl_s
 
+    def _sweep(self, db: sqlite3.Connection, now: float, now_us: int | None = None) -> None:
+        """Delete expired rows if the last sweep was :data:`SWEEP_S` ago (under ``self._lock``); with the
+        caller's ``now_us`` (a throttle), also the limits whose time has passed."""
+        if now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_S
+            db.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?", (now,))
+            if now_us is not None:
+                db.execute(
+                    "DELETE FROM kv WHERE key >= ? AND key < ? AND CAST(value AS INTEGER) <= ?", (*THROTTLED, now_us)
+                )
+
     def get(self, key: str) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT value, expires FROM kv WHERE key = ?", (key,)).fetchone()
@@ -73,6 +109,7 @@ class SqliteState:
 
     def put(self, key: str, value: str, ttl_s: float | None = None) -> None:
         with self._lock:
+            self._sweep(self._db, self._now())
             self._db.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (key, value, self._expires(ttl_s)))
 
     def delete(self, key: str) -> None:
@@ -81,6 +118,7 @@ class SqliteState:
 
     def claim(self, key: str, ttl_s: float, value: str = "1") -> bool:
         with self._lock:
+            self._sweep(self._db, self._now())
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
@@ -95,23 +133,30 @@ class SqliteState:
                 raise
         return taken == 1
 
-    def incr(self, key: str, ttl_s: float) -> int:
+    async def throttle(self, key: str, now_us: int, interval_us: int, burst: int) -> Turn:
+        assert key.startswith(THROTTLED[0]), key  # the sweep finds them by that prefix
+        tolerance = interval_us * burst
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                # expired rows go here (counters of past windows are never read again), by the expiry index
-                self._db.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?", (self._now(),))
-                self._db.execute(
-                    "INSERT INTO kv VALUES (?, '1', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
-                    (key, self._expires(ttl_s)),
-                )
-                (value,) = self._db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return int(value)
+            db = self._db
+            self._sweep(db, self._now(), now_us)
+            taken = db.execute(
+                _TAKE,
+                {
+                    "key": key,
+                    "first": str(now_us + interval_us),
+                    "now": now_us,
+                    "interval": interval_us,
+                    "tolerance": tolerance,
+                },
+            ).fetchall()  # to the end: the statement (and its implicit transaction) is done
+            if taken:
+                return Turn(True, 0, False)
+            row = db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            first = db.execute(
+                _MARK, {"key": key + ":refused", "until": str(now_us + tolerance), "now": now_us}
+            ).fetchall()
+        tat = int(row[0]) if row else now_us
+        return Turn(False, max(0, max(tat, now_us) + interval_us - tolerance - now_us), bool(first))
 
     def close(self) -> None:
         with self._lock:

@@ -106,7 +106,7 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
             with outcomes.collect() as calls:
                 try:
                     if policy is not None and policy.rate is not None:
-                        policy.rate.take(fn.__name__)  # before anything reaches Graph
+                        await policy.rate.take(fn.__name__)  # before anything reaches Graph
                     with anyio.fail_after(policy.call_timeout_s if policy else CALL_TIMEOUT_S):
                         limits.check(fn.__name__, arguments, _today(policy))
                         if confirm is not None:

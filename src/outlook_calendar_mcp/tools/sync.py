@@ -19,7 +19,7 @@ from .. import timezones as tz
 from .. import views
 from ..calendar import Services
 from ..calendar.sync import sync_calendar
-from ..calendar.targets import calendar_path, target, zone_for
+from ..calendar.targets import calendar_path, target
 from ..views import Compact, Event
 from .common import CalendarId, DetailArg, GroupId, Mailbox, MaxResults, TimeZoneArg, Toolbox, tool
 from .policy import Policy
@@ -77,15 +77,16 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to learn what changed in a calendar since the last call. Returns events added, changed and removed (the first call lists the window)."""
         t = await target(svc, mailbox, group_id)
         cal = calendar_path(svc, t, calendar_id)
-        zone_name, zone = await zone_for(svc, t, time_zone)
 
         async def progress(pages: int, changes: int) -> None:
             if ctx is not None:
                 await ctx.report_progress(pages, None, f"page {pages}: {changes} changes so far")
 
+        # the zone is read together with the round's first page when the window does not depend on it
         found = await sync_calendar(
-            svc, t, cal, zone_name, zone, start, end, restart=restart, page_size=page_size, progress=progress
+            svc, t, cal, time_zone, start, end, restart=restart, page_size=page_size, progress=progress
         )
+        zone_name, zone = found.zone_name, found.zone
         removed = [
             Removed(handle=svc.handles.handle("event", r["id"]), subject=r["subject"], start=r["start"])
             for r in found.removed

@@ -1,0 +1,235 @@
+"""The per-call cost of the rate limit (``RateLimit.take``, on every tool call), this checkout vs a baseline.
+
+Each side runs in its own process with ``PYTHONPATH`` at its ``src`` (the baseline commit, default 673c528,
+the fixed-window counter, checked out as a git worktree in ``bench/.baseline-<commit>/``, git-ignored), the
+two alternating round by round; the figures are medians and ratios within this run:
+
+* SQLite (the default store, a WAL file): microseconds per ``take`` and SQL statements per ``take``
+  (``sqlite3`` trace callback);
+* Redis (a throwaway ``redis-server``; skipped with a message when it is not installed), reached on loopback and
+  through a proxy (another process) that holds every packet ``--latency`` ms each way, as a network does:
+  client CPU microseconds per ``take``, wall microseconds per ``take`` one at a time, ``take`` calls per second
+  with 20 callers on one event loop, and the longest the event loop was held meanwhile (the longest gap, less
+  1 ms, between the beats of a task that asks to run every 1 ms: a synchronous Redis call holds the event loop,
+  and every other request the process serves, for its whole round trip, and a caller's run of them never
+  lets the loop go).
+
+CPU (``time.process_time``) is the figure least moved by the other work on a shared machine.
+
+Usage::
+
+    python bench/rate_bench.py [--calls 3000] [--rounds 3] [--latency 0.5] [--baseline 673c528]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from throughput import baseline_src, loaded_from
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import asyncio, datetime as dt, inspect, json, sys, time
+from outlook_calendar_mcp.clock import Clock
+from outlook_calendar_mcp.tools.rate import RateLimit
+from outlook_calendar_mcp.state.sqlite import SqliteState
+
+kind, where, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
+clock = Clock()  # the system's: a window or a due time moves on as in a server
+
+async def take(limit):
+    got = limit.take("calendar_view")
+    if inspect.isawaitable(got):
+        await got
+
+async def main():
+    out = {}
+    if kind == "sqlite":
+        store = SqliteState(where, clock=clock)
+        limit = RateLimit(10**9, store, clock)  # never refused: every call does the whole step
+        await take(limit)  # opens the file
+        statements = []
+        store._db.set_trace_callback(statements.append)
+        began, cpu = time.perf_counter(), time.process_time()
+        for _ in range(calls):
+            await take(limit)
+        out["cpu_us_per_take"] = (time.process_time() - cpu) / calls * 1e6
+        out["wall_us_per_take"] = (time.perf_counter() - began) / calls * 1e6
+        out["statements_per_take"] = len(statements) / calls
+        store.close()
+    else:
+        from outlook_calendar_mcp.state.redis import RedisState
+        store = RedisState(where)
+        limit = RateLimit(10**9, store, clock)
+        await take(limit)
+        began, cpu = time.perf_counter(), time.process_time()
+        for _ in range(calls):
+            await take(limit)
+        out["cpu_us_per_take"] = (time.process_time() - cpu) / calls * 1e6
+        out["wall_us_per_take"] = (time.perf_counter() - began) / calls * 1e6
+        gaps = []
+        done = asyncio.Event()
+
+        async def heartbeat():
+            last = time.perf_counter()
+            while not done.is_set():
+                await asyncio.sleep(0.001)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        async def caller(n):
+            for _ in range(n):
+                await take(limit)
+
+        beat = asyncio.create_task(heartbeat())
+        await asyncio.sleep(0.01)
+        began = time.perf_counter()
+        await asyncio.gather(*(caller(calls // 20) for _ in range(20)))
+        out["takes_per_s_20_callers"] = (calls // 20 * 20) / (time.perf_counter() - began)
+        done.set()
+        await beat
+        out["longest_loop_stall_ms"] = (max(gaps) - 0.001) * 1e3
+        if hasattr(store, "aclose"):
+            await store.aclose()
+        store.close()
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+@contextlib.contextmanager
+def redis_server(tmp: Path) -> Iterator[str | None]:
+    program = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
+    if program is None:
+        print("redis-server is not installed (apt-get install redis-server): the Redis figures are skipped")
+        yield None
+        return
+    port = free_port()
+    proc = subprocess.Popen([program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit("redis-server did not start")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+PROXY = r"""
+import asyncio, sys
+listen, upstream, delay = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]) / 1000
+
+async def pipe(reader, writer):
+    try:
+        while data := await reader.read(65536):
+            await asyncio.sleep(delay)  # the packet's flight: in order, per direction, per connection
+            writer.write(data)
+    finally:
+        writer.close()
+
+async def serve(reader, writer):
+    up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream)
+    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+
+async def main():
+    server = await asyncio.start_server(serve, "127.0.0.1", listen)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def delayed(url: str, latency_ms: float) -> Iterator[str]:
+    """A URL reaching the Redis at ``url`` through a proxy process adding ``latency_ms`` each way."""
+    upstream = int(url.rsplit(":", 1)[1].split("/")[0])
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", PROXY, str(port), str(upstream), str(latency_ms)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def run(src: str, kind: str, where: str, calls: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": src}
+    env.pop("OUTLOOK_MCP_NOW", None)
+    done = subprocess.run([sys.executable, "-c", CHILD, kind, where, str(calls)], env=env, capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=3000, help="take() calls per side and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.5, help="ms the proxy holds a packet, each way")
+    parser.add_argument("--baseline", default="673c528", help="commit to compare with (checked out as a worktree)")
+    args = parser.parse_args(argv)
+    old_src = baseline_src(args.baseline)
+    if not loaded_from(old_src).startswith(old_src):
+        raise SystemExit(f"PYTHONPATH={old_src} does not load the baseline's package: {loaded_from(old_src)}")
+    sides = [(f"baseline {args.baseline}", old_src), ("this checkout", str(ROOT / "src"))]
+    figures: dict[tuple[str, str], list[dict[str, float]]] = {}
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="rate-bench-"))
+        url = stack.enter_context(redis_server(Path(tmp)))
+        kinds: list[tuple[str, str | None]] = [("sqlite", None)]
+        if url:
+            far = stack.enter_context(delayed(url, args.latency))
+            kinds += [("redis", url), (f"redis+{args.latency:g}ms", far)]
+        for r in range(args.rounds):
+            for kind, where in kinds:
+                for label, src in sides if r % 2 == 0 else sides[::-1]:
+                    target = where or str(Path(tmp) / f"{label.split()[0]}-{r}.db")
+                    calls = args.calls if where is None or where == url else max(200, args.calls // 10)
+                    figures.setdefault((kind, label), []).append(run(src, kind.split("+")[0], target, calls))
+    print(f"RateLimit.take per call, {args.calls} calls x {args.rounds} rounds, sides alternating (medians)")
+    for kind in dict.fromkeys(k for k, _ in figures):
+        rows = [(label, figures.get((kind, label))) for label, _ in sides]
+        if not all(r for _, r in rows):
+            continue
+        keys = list(rows[0][1][0])  # type: ignore[index]
+        print(f"{kind}:")
+        medians = {label: {k: statistics.median(x[k] for x in runs) for k in keys} for label, runs in rows}  # type: ignore[union-attr]
+        for label, _ in sides:
+            print(f"  {label:24} " + "  ".join(f"{k} {v:,.2f}" for k, v in medians[label].items()))
+        old, new = medians[sides[0][0]], medians[sides[1][0]]
+        print("  this checkout / baseline: " + "  ".join(f"{k} {new[k] / old[k]:.2f}x" for k in keys if old[k]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
