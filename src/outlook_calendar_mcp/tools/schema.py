@@ -23,6 +23,10 @@ Azure OpenAI and Gemini function declarations. So they carry no ``default``
 (a default is said in the description, "default 200"; a boolean left out is
 false), no ``minLength``/``maxLength`` (the server still checks lengths: the
 argument models keep them) and no ``$ref`` (nested models are inlined).
+
+At start, :func:`input_schema` writes each tool's input schema from its annotations (what pydantic would write,
+then made lean) and :class:`ArgumentsAtFirstUse` leaves its argument model (:func:`arguments_model`) to its first
+call: a client waits for ``tools/list``, which needs neither pydantic's schema walk nor a validator.
 """
 
 from __future__ import annotations
