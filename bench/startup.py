@@ -11,7 +11,8 @@ come along, and the sources' bytecode is whatever is on disk).
 Cold: every start gets a fresh, empty HOME (so empty data, cache and token-cache directories, no
 ``OUTLOOK_MCP_*`` settings), and the server is started bare (``outlook-calendar-mcp``: stdio, the built-in
 sandbox because nobody is signed in). It speaks raw JSON-RPC on stdin/stdout, so no client library is timed:
-initialize is written right after spawn, tools/list as soon as the initialize response arrives.
+initialize is written right after spawn, tools/list as soon as the initialize response arrives; the answers are
+read through a buffer, as every client reads them (not a system call per byte, which timed the reader).
 
 The peer: the leading Graph MCP server (npm @softeria/ms-365-mcp-server 0.155.0, ``--preset calendar``: its 42
 calendar tools), installed into ``bench/.peer/`` (git-ignored) with npm, started cold (a fresh, empty HOME);

@@ -434,7 +434,8 @@ class ArgumentsAtFirstUse(FuncMetadata):
 
     @classmethod
     def of(cls, make: Callable[[], type[ArgModelBase]], output_schema: dict[str, Any] | None) -> ArgumentsAtFirstUse:
-        meta = cls.model_construct(output_schema=output_schema, output_model=None, wrap_output=False)  # type: ignore[call-arg]  # arg_model: at first use
+        # Without arg_model, which __getattr__ makes when it is first read.
+        meta = cls.model_construct(output_schema=output_schema, output_model=None, wrap_output=False)  # type: ignore[call-arg]
         meta._make = make
         return meta
 
