@@ -21,16 +21,17 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import anyio
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import Resolve
+from mcp.server.mcpserver.exceptions import InvalidSignature, ToolError
+from mcp.server.mcpserver.resolve import Resolve, build_resolver_plans, find_resolved_parameters
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.shared.inbound import find_invalid_x_mcp_header
+from mcp.shared.tool_name_validation import validate_and_warn_tool_name
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -43,7 +44,15 @@ from . import limits
 from .confirm import Confirmation, Declined, Preview, asker, decide
 from .policy import CALL_TIMEOUT_S, Policy
 from .rate import RateLimited
-from .schema import lean, nulls_as_absent, shallow_output
+from .schema import (
+    ArgumentsAtFirstUse,
+    UnknownForm,
+    arguments_model,
+    input_schema,
+    lean,
+    nulls_as_absent,
+    shallow_output,
+)
 
 log = logging.getLogger("outlook_calendar_mcp.tools")
 
@@ -92,7 +101,8 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
             return fn
         policy = enabled
         confirm = policy if policy is not None and policy.needs_confirmation(annotations) else None
-        own_context = find_context_parameter(fn)  # the tool's own Context parameter, if it has one
+        signature = inspect.signature(fn, eval_str=True)  # the one evaluation of its annotations
+        own_context = _context_parameter(signature)  # the tool's own Context parameter, if it has one
         context_kwarg = own_context or CONTEXT
         records = not annotations.read_only_hint
 
@@ -166,31 +176,18 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
                         )
 
         if confirm is not None:
-            _add_confirm_parameters(fn, boundary, confirm, own_context)
+            signature = _add_confirm_parameters(signature, fn.__name__, boundary, confirm, own_context)
         elif own_context is None:
-            _add_context_parameter(fn, boundary)
+            signature = _add_context_parameter(signature, boundary)
+        else:
+            _give(boundary, signature)
         description = " ".join((fn.__doc__ or "").split())
-        returns = inspect.signature(fn, eval_str=True).return_annotation
-        shallow = isinstance(returns, type) and issubclass(returns, BaseModel)
-        registered = Tool.from_function(
-            boundary,
-            name=fn.__name__,
-            description=description,
-            annotations=annotations,
-            context_kwarg=context_kwarg,
-            structured_output=False if shallow else None,
-        )
-        if shallow:
-            # The advertised output schema is the result model's top level (tools/schema.py): read off its
-            # fields, not generated whole by pydantic and cut down (tests/unit/test_output_schemas.py). No
-            # output model: the result is already that model, dumped once (``result``); the SDK would validate
-            # the dump back into it on every call.
-            registered.fn_metadata = FuncMetadata(
-                arg_model=registered.fn_metadata.arg_model, output_model=None, output_schema=shallow_output(returns)
-            )
-        _forbid_unknown_arguments(registered)
-        if confirm is not None:
-            _allow_preview(registered)
+        try:
+            registered = _built(boundary, signature, fn.__name__, description, annotations, context_kwarg)
+        except UnknownForm:
+            registered = _built_by_sdk(boundary, signature, fn.__name__, description, annotations, context_kwarg)
+            if confirm is not None:
+                _allow_preview(registered)
         box.append(registered)
         return fn
 
@@ -246,19 +243,29 @@ def _suspect(arguments: dict[str, Any], error: Exception) -> str:
     return f"'{max(given)[1]}'" if given else "(none given)"
 
 
-def _add_context_parameter(fn: Callable[..., Any], boundary: Callable[..., Any]) -> None:
+def _context_parameter(signature: inspect.Signature) -> str | None:
+    """The parameter typed as the SDK's Context (or a union with it), as ``find_context_parameter`` finds it,
+    from the already evaluated signature."""
+    for parameter in signature.parameters.values():
+        annotation = parameter.annotation
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        for candidate in (annotation, *get_args(annotation)):
+            if inspect.isclass(candidate) and issubclass(candidate, Context):
+                return parameter.name
+    return None
+
+
+def _add_context_parameter(signature: inspect.Signature, boundary: Callable[..., Any]) -> inspect.Signature:
     """The boundary also takes the SDK's Context (session, capabilities), under a name no tool uses."""
-    signature = inspect.signature(fn, eval_str=True)
     extra = inspect.Parameter(CONTEXT, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Context | None)
-    boundary.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])  # type: ignore[attr-defined]
-    boundary.__annotations__ = {**getattr(fn, "__annotations__", {}), CONTEXT: Context | None}
+    return _give(boundary, signature.replace(parameters=[*signature.parameters.values(), extra]))
 
 
 def _add_confirm_parameters(
-    fn: Callable[..., Any], boundary: Callable[..., Any], policy: Policy, own_context: str | None
-) -> None:
+    signature: inspect.Signature, name: str, boundary: Callable[..., Any], policy: Policy, own_context: str | None
+) -> inspect.Signature:
     """Advertise ``confirm`` (the preview's token) and take the person's answer (elicitation) and the Context."""
-    signature = inspect.signature(fn, eval_str=True)
     names = [p for p in signature.parameters if p != own_context] + ["confirm"]
     token = inspect.Parameter(
         "confirm",
@@ -266,17 +273,94 @@ def _add_confirm_parameters(
         default=None,
         annotation=Annotated[str | None, Field(description="Token from this tool's preview: pass it to really do it")],
     )
-    answer_type = Annotated[ElicitationResult[Confirmation], Resolve(asker(policy, fn.__name__, names))]
+    answer_type = Annotated[ElicitationResult[Confirmation], Resolve(asker(policy, name, names))]
     person = inspect.Parameter(PERSON, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=answer_type)
     params = [*signature.parameters.values(), token, person]
-    annotations = {**getattr(fn, "__annotations__", {}), "confirm": token.annotation, PERSON: answer_type}
     if own_context is None:
         params.append(
             inspect.Parameter(CONTEXT, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Context | None)
         )
-        annotations[CONTEXT] = Context | None
-    boundary.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    boundary.__annotations__ = annotations
+    return _give(boundary, signature.replace(parameters=params))
+
+
+def _give(boundary: Callable[..., Any], signature: inspect.Signature) -> inspect.Signature:
+    """The boundary's signature and annotations, evaluated (the SDK's resolvers read them again)."""
+    boundary.__signature__ = signature  # type: ignore[attr-defined]
+    boundary.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()} | {
+        "return": signature.return_annotation
+    }
+    return signature
+
+
+def _built(
+    boundary: Callable[..., Any],
+    signature: inspect.Signature,
+    name: str,
+    description: str,
+    annotations: ToolAnnotations,
+    context_kwarg: str,
+) -> Tool:
+    """The tool as ``Tool.from_function`` + :func:`_forbid_unknown_arguments` build it, from the one evaluated
+    signature: the input schema written from the annotations (tools/schema.py), the argument model built at
+    the first call, the output schema read off the result model. tests/unit/test_tool_build.py holds every
+    field equal to the SDK's way. Raises UnknownForm where that cannot be done (see :func:`_built_by_sdk`)."""
+    returns = signature.return_annotation
+    if not (isinstance(returns, type) and issubclass(returns, BaseModel)):
+        raise UnknownForm(f"{name} returns {returns!r}")
+    resolved = find_resolved_parameters(boundary) if any(_resolves(p) for p in signature.parameters.values()) else {}
+    arguments = [p for p in signature.parameters.values() if p.name != context_kwarg and p.name not in resolved]
+    parameters = input_schema(arguments)
+    validate_and_warn_tool_name(name)
+    if (reason := find_invalid_x_mcp_header(parameters)) is not None:
+        raise InvalidSignature(f"Tool {name!r} has an invalid x-mcp-header annotation: {reason}")
+    return Tool(
+        fn=boundary,
+        name=name,
+        description=description,
+        parameters=parameters,
+        # No output model: the result is already that model, dumped once (``result``); the SDK would validate
+        # the dump back into it on every call. The advertised output schema is the model's top level.
+        fn_metadata=ArgumentsAtFirstUse.of(
+            lambda: arguments_model(f"{name}Arguments", arguments), output_schema=shallow_output(returns)
+        ),
+        is_async=inspect.iscoroutinefunction(boundary),
+        context_kwarg=context_kwarg,
+        resolved_params=resolved,
+        resolver_plans=build_resolver_plans(resolved, {p.name for p in arguments}) if resolved else {},
+        annotations=annotations,
+    )
+
+
+def _resolves(parameter: inspect.Parameter) -> bool:
+    annotation = parameter.annotation
+    return get_origin(annotation) is Annotated and any(isinstance(m, Resolve) for m in get_args(annotation)[1:])
+
+
+def _built_by_sdk(
+    boundary: Callable[..., Any],
+    signature: inspect.Signature,
+    name: str,
+    description: str,
+    annotations: ToolAnnotations,
+    context_kwarg: str,
+) -> Tool:
+    """The SDK's way (``Tool.from_function``), for a tool whose types :func:`_built` does not know."""
+    returns = signature.return_annotation
+    shallow = isinstance(returns, type) and issubclass(returns, BaseModel)
+    registered = Tool.from_function(
+        boundary,
+        name=name,
+        description=description,
+        annotations=annotations,
+        context_kwarg=context_kwarg,
+        structured_output=False if shallow else None,
+    )
+    if shallow:
+        registered.fn_metadata = FuncMetadata(
+            arg_model=registered.fn_metadata.arg_model, output_model=None, output_schema=shallow_output(returns)
+        )
+    _forbid_unknown_arguments(registered)
+    return registered
 
 
 def _allow_preview(registered: Tool) -> None:

@@ -23,15 +23,25 @@ Azure OpenAI and Gemini function declarations. So they carry no ``default``
 (a default is said in the description, "default 200"; a boolean left out is
 false), no ``minLength``/``maxLength`` (the server still checks lengths: the
 argument models keep them) and no ``$ref`` (nested models are inlined).
+
+At start, :func:`input_schema` writes each tool's input schema from its annotations (what pydantic would write,
+then made lean) and :class:`ArgumentsAtFirstUse` leaves its argument model (:func:`arguments_model`) to its first
+call: a client waits for ``tools/list``, which needs neither pydantic's schema walk nor a validator.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
-from types import UnionType
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from collections.abc import Callable, Sequence
+from types import NoneType, UnionType
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from annotated_types import Ge, Le, MaxLen, MinLen
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from pydantic import BaseModel, ConfigDict, PrivateAttr, Strict, create_model, model_validator
+from pydantic.fields import FieldInfo
 
 _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
@@ -249,3 +259,190 @@ def _kind(annotation: Any) -> str | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "object"
     return None
+
+
+# -- a tool's arguments, from its evaluated signature (start-up: no pydantic schema or validator build) --------------
+
+
+class UnknownForm(Exception):
+    """A parameter type :func:`input_schema` does not write itself: the caller takes the SDK's way."""
+
+
+def input_schema(parameters: Sequence[inspect.Parameter]) -> dict[str, Any]:
+    """The advertised input schema of a tool taking ``parameters`` (annotations evaluated), exactly
+    ``lean(<the SDK's schema of its argument model> + additionalProperties: false)``, the same bytes: written
+    from the annotations as pydantic writes them (same keys, in pydantic's order), then made lean. Building it
+    through pydantic costs a core schema, a validator and a JSON-schema walk per tool at every start, none of
+    which listing tools needs (tests/unit/test_tool_build.py holds the two equal for every tool).
+
+    Knows the forms the tools use (str, int, bool, string Literals, lists, models, optional and plain
+    unions, ``Field`` descriptions and length/range bounds); raises :class:`UnknownForm` for anything else."""
+    defs: dict[str, Any] = {}
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for p in parameters:
+        if p.annotation is inspect.Parameter.empty or p.name.startswith("_") or _shadows_base_model(p.name):
+            raise UnknownForm(p.name)  # the SDK types it as a string, refuses it, or renames it with an alias
+        node = _type_schema(p.annotation, defs)
+        if p.default is inspect.Parameter.empty:
+            required.append(p.name)
+        elif p.default is None or isinstance(p.default, str | int):  # bool is an int
+            node["default"] = p.default
+        else:
+            raise UnknownForm(f"{p.name}: default {p.default!r}")
+        properties[p.name] = node
+    raw: dict[str, Any] = {"properties": properties, "type": "object"}
+    if required:
+        raw["required"] = required
+    if defs:
+        raw["$defs"] = defs
+    schema = _pydantic_order(raw)
+    schema["additionalProperties"] = False
+    return lean(schema)
+
+
+def _shadows_base_model(name: str) -> bool:
+    return hasattr(BaseModel, name) and callable(getattr(BaseModel, name))  # func_metadata gives it an alias
+
+
+_JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", bool: "boolean"}
+
+
+def _type_schema(annotation: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    """pydantic's JSON schema (validation mode) of one annotation, titles left out (lean drops them)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        inner, *metadata = get_args(annotation)
+        node = _type_schema(inner, defs)
+        for item in metadata:
+            node = _constrained(node, item)
+        return node
+    if annotation in _JSON_TYPES:
+        return {"type": _JSON_TYPES[annotation]}
+    if origin is Literal:
+        values = get_args(annotation)
+        if len(values) < 2 or not all(isinstance(v, str) for v in values):
+            raise UnknownForm(repr(annotation))
+        return {"enum": list(values), "type": "string"}
+    if origin in (Union, UnionType):
+        members = get_args(annotation)
+        branches = [_type_schema(m, defs) for m in members if m is not NoneType]
+        if NoneType in members:
+            if len(branches) != 1:
+                raise UnknownForm(repr(annotation))  # pydantic flattens X | Y | None its own way
+            return {"anyOf": [branches[0], {"type": "null"}]}
+        return {"anyOf": branches}
+    if origin is list and len(get_args(annotation)) == 1:
+        return {"items": _type_schema(get_args(annotation)[0], defs), "type": "array"}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        name = annotation.__name__
+        model_defs = _model_schema(annotation)
+        for key, value in model_defs.items():
+            if defs.setdefault(key, value) != value:
+                raise UnknownForm(f"two models named {key}")
+        return {"$ref": f"#/$defs/{name}"}
+    raise UnknownForm(repr(annotation))
+
+
+@functools.cache
+def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The $defs entries a model adds to a schema that refers to it: its own schema and those it refers to."""
+    schema = model.model_json_schema()
+    defs = dict(schema.pop("$defs", {}))
+    defs[model.__name__] = schema
+    return defs
+
+
+_KNOWN_FIELD_ATTRIBUTES = {"description"}  # Field(...) arguments other than the bounds read here
+
+
+def _constrained(node: dict[str, Any], item: Any) -> dict[str, Any]:
+    """``node`` with one ``Annotated`` metadata item applied where pydantic applies it."""
+    if isinstance(item, FieldInfo):
+        if set(getattr(item, "_attributes_set", {})) - _KNOWN_FIELD_ATTRIBUTES or "$ref" in node:
+            raise UnknownForm(repr(item))
+        for bound in item.metadata:
+            node = _constrained(node, bound)
+        if item.description is not None:
+            node["description"] = item.description
+        return node
+    if isinstance(item, Strict):
+        return node
+    branches = node.get("anyOf")
+    if branches is not None:  # bounds of an optional value bind the value, not its null
+        if len(branches) != 2 or branches[1] != {"type": "null"}:
+            raise UnknownForm(repr(item))
+        return {**node, "anyOf": [_constrained(dict(branches[0]), item), branches[1]]}
+    kind = node.get("type")
+    if isinstance(item, Ge) and kind == "integer":
+        node["minimum"] = item.ge
+    elif isinstance(item, Le) and kind == "integer":
+        node["maximum"] = item.le
+    elif isinstance(item, MinLen) and kind in ("string", "array"):
+        node["minLength" if kind == "string" else "minItems"] = item.min_length
+    elif isinstance(item, MaxLen) and kind in ("string", "array"):
+        node["maxLength" if kind == "string" else "maxItems"] = item.max_length
+    else:
+        raise UnknownForm(repr(item))
+    return node
+
+
+def _pydantic_order(value: Any, parent: str | None = None) -> Any:
+    """Keys in pydantic's order (``GenerateJsonSchema.sort``): sorted, except the names under ``properties`` and
+    the inside of a ``default``."""
+    if isinstance(value, dict):
+        keys = value.keys() if parent in ("properties", "default") else sorted(value)
+        return {key: _pydantic_order(value[key], key) for key in keys}
+    if isinstance(value, list):
+        return [_pydantic_order(item, parent) for item in value]
+    return value
+
+
+class Arguments(ArgModelBase):
+    """The base of every tool's argument model (:func:`arguments_model`)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+    nullable_defaults: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def drop_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (v is None and k in cls.nullable_defaults)}
+        return data
+
+
+def arguments_model(name: str, parameters: Sequence[inspect.Parameter]) -> type[ArgModelBase]:
+    """The model a call's arguments are validated with, as ``nulls_as_absent(<the SDK's argument model>)``: the
+    same fields, unknown arguments refused, ``null`` for an argument with a default meaning "not given".
+    Built at the first call (``defer_build``): a start only collects its fields."""
+    fields: dict[str, Any] = {
+        p.name: p.annotation if p.default is inspect.Parameter.empty else (p.annotation, p.default) for p in parameters
+    }
+    model: type[Arguments] = create_model(name, __base__=Arguments, **fields)
+    model.nullable_defaults = frozenset(
+        p.name for p in parameters if p.default is not inspect.Parameter.empty and p.default is not None
+    )
+    return model
+
+
+class ArgumentsAtFirstUse(FuncMetadata):
+    """The SDK's ``FuncMetadata`` whose ``arg_model`` is made when it is first read (the tool's first call, which
+    validates its arguments), not at start: listing tools never reads it."""
+
+    _make: Callable[[], type[ArgModelBase]] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def of(cls, make: Callable[[], type[ArgModelBase]], output_schema: dict[str, Any] | None) -> ArgumentsAtFirstUse:
+        # Without arg_model, which __getattr__ makes when it is first read.
+        meta = cls.model_construct(output_schema=output_schema, output_model=None, wrap_output=False)  # type: ignore[call-arg]
+        meta._make = make
+        return meta
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "arg_model" and self._make is not None:
+                self.__dict__["arg_model"] = model = self._make()
+                return model
+            return super().__getattr__(name)
