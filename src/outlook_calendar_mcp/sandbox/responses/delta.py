@@ -311,7 +311,7 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
         state = ctx.store.round_states.get(round_id)  # a round's state never changes: parsed once, not per page
         if state is None:
             state = json.loads(ctx.store.delta_state_doc(round_id))
-            state["changes"] = [tuple(c) for c in state["changes"]]
+            state["changes"] = tuple(tuple(c) for c in state["changes"])  # a tuple of atoms: not tracked by the GC
             ctx.store.round_states.put(round_id, state)
         base, changes, offset = state["base"], state["changes"], int(offset_text)
         legacy = state.get("legacy", legacy)
