@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 KEEP = 64  # snapshots kept, most recently used first; a paging client needs only its own
@@ -117,6 +117,12 @@ class Snapshots:
                 found.memo.clear()
                 self._bytes -= found.size
                 found.size = 0
+
+    def held(self) -> Iterator[Any]:
+        """Everything the snapshots keep: each one's items and what was derived from them."""
+        for snapshot in self._by_id.values():
+            yield snapshot.items
+            yield from snapshot.memo.values()
 
     @property
     def rendered_bytes(self) -> int:
