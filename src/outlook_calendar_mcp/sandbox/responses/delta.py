@@ -346,6 +346,8 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
         if round_id is None:
             state = {"base": base, "changes": changes, "legacy": legacy, "version": at}
             round_id = _save(ctx, "round", calendar, window, state)
+            # kept parsed as its next page would parse it (a rolled-back write clears it with the store's caches)
+            ctx.store.round_states.put(round_id, state | {"changes": tuple(changes)})
         links["@odata.nextLink"] = _link(ctx, legacy, window, "$skiptoken", f"{round_id}.{end_offset}")
     else:  # the round is over (or, in the reference's first response, its first page is)
         known = apply(base, changes[:end_offset])
