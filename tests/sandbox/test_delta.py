@@ -315,3 +315,24 @@ def test_a_first_round_read_again_is_rendered_once_per_view(client: Client, stor
     assert by_id[made[0]["id"]]["subject"] == "Renamed" and by_id[series["id"]]["subject"] == "Daily (renamed)"
     assert [e["id"] for e in after] == [e["id"] for e in first]
     assert [e["@odata.etag"] for e in after] != [e["@odata.etag"] for e in first]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Tokyo Standard Time", "Pacific Standard Time"])
+def test_occurrences_in_brief_are_what_the_event_shows(client: Client, zone: str) -> None:
+    """A round shows occurrences in brief from what the window keeps of their master; each must carry the times and
+    etag that reading the occurrence itself gives, all-day ones (dates in the series' zone) included."""
+    daily = {"pattern": {"type": "daily", "interval": 1},
+             "range": {"type": "numbered", "startDate": "2027-03-10", "numberOfOccurrences": 3}}
+    post_event(client, event_body("Timed", "2027-03-10T07:00:00", "2027-03-10T07:45:00", recurrence=daily))
+    post_event(client, event_body("All day", "2027-03-10T00:00:00", "2027-03-11T00:00:00", zone="Europe/Berlin",
+                                  isAllDay=True, recurrence=daily))
+    prefer = {"Prefer": f'outlook.timezone="{zone}", odata.maxpagesize=3'}
+    items, _, _ = round_of(client, "me/calendarView/delta", prefer, WINDOW)
+    occurrences = [e for e in items if e.get("type") == "occurrence"]
+    assert len(occurrences) >= 5 and all(set(e) == ABBREVIATED for e in occurrences)
+    for brief in occurrences:
+        full = client.get(f"me/events/{brief['id']}", headers={"Prefer": f'outlook.timezone="{zone}"'})
+        assert full.status_code == 200, full.text
+        shown = full.json()
+        assert (brief["start"], brief["end"], brief["@odata.etag"], brief["seriesMasterId"]) == (
+            shown["start"], shown["end"], shown["@odata.etag"], shown["seriesMasterId"])

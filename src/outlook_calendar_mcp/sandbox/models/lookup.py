@@ -40,13 +40,24 @@ def parsed(ctx: Session, event_id: str, text: str) -> dict[str, Any]:
 
 def series_of(ctx: Session, row: EventRow) -> ev.Series:
     """What expanding the series of master ``row`` needs (:data:`.events.Series`), made once per stored version."""
+    return _series(ctx, row["id"], row["doc"])
+
+
+def occurrence_series(ctx: Session, inst: ev.Instance) -> ev.Series:
+    """The :data:`.events.Series` of a window's occurrence's master (made when the window was expanded)."""
+    master_id = inst[ev.MASTER_ID]
+    assert master_id is not None  # an occurrence has its master
+    return _series(ctx, master_id, inst[ev.TEXT])
+
+
+def _series(ctx: Session, master_id: str, text: str) -> ev.Series:
     cache = ctx.store.series
-    key = (row["id"], row["doc"])  # keyed on the stored text, as :func:`parsed` is
+    key = (master_id, text)  # keyed on the stored text, as :func:`parsed` is
     found = cache.get(key)
     if found is None:
         if len(cache) > 50_000:
             cache.clear()
-        found = cache[key] = ev.series_of(json.loads(row["doc"]))
+        found = cache[key] = ev.series_of(json.loads(text))
     return found
 
 

@@ -268,8 +268,10 @@ def render_change(
     if version is None:
         return _removed(event_id)
     inst = index.get(event_id) if index is not None else None
+    if inst is not None and inst[ev.KIND] == "occurrence":  # in brief, from what the window keeps of its master
+        return {"@odata.type": EVENT_TYPE, **ev.occurrence_brief(inst, lookup.occurrence_series(ctx, inst), ctx.view)}
     if inst is not None:
-        doc, stored = lookup.instance_doc(ctx, inst), inst[ev.KIND] != "occurrence"
+        doc, stored = lookup.instance_doc(ctx, inst), True
     else:
         try:
             doc, row, _ = lookup.find_event(ctx, event_id, calendar)
