@@ -21,7 +21,9 @@ every series' occurrences in the window from an rrule built from its Graph
 pattern; no HTTP, no rendering), so the figure is also a ratio.
 
 The store is built into a file; ``--loopback`` serves it with ``outlook-calendar-mcp sandbox serve``
-and reads it over loopback HTTP (two processes: closer to use, noisier on a shared machine).
+and reads it over loopback HTTP (two processes: closer to use, noisier on a shared machine). There the
+store is built by a process of its own, and the measuring client imports httpx, not the sandbox
+(``--dateutil`` opens the store in it): a client's heap, which its own garbage collector walks.
 
 Printed per size: a page of 10 asked again (the window's snapshot reused,
 sandbox/models/snapshots.py), a page of 10 right after a write (expanded
@@ -47,19 +49,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from dateutil import rrule as rr
 
-from outlook_calendar_mcp import timezones as tz
-from outlook_calendar_mcp.clock import Clock
-from outlook_calendar_mcp.sandbox import create_app
-from outlook_calendar_mcp.sandbox.models import events as ev
-from outlook_calendar_mcp.sandbox.models.store import Store
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import sandbox
+
+if TYPE_CHECKING:
+    from outlook_calendar_mcp.sandbox.models.store import Store
+
+# The sandbox's modules are imported where they are used, not here: the measuring client of --loopback is a process
+# of its own that imports httpx only (the store is built in another process), as a client of a sandbox is a program
+# of its own. Its garbage collector then walks its own heap, not the sandbox's modules nor what building a 50,000-
+# event store left behind: a full collection of a process that imported the sandbox walks twice the objects, and a
+# whole-month read at 50k runs about three of them (in process, the client shares the sandbox's heap by design).
 
 UTC = dt.UTC
 ZONES = ["Pacific Standard Time", "Eastern Standard Time", "W. Europe Standard Time", "Europe/London",
@@ -119,6 +124,9 @@ def random_single(rnd: random.Random, i: int) -> dict[str, Any]:
 
 
 def build_store(events: int, series: int, seed: int = 20260601, path: str = ":memory:") -> Store:
+    from outlook_calendar_mcp.sandbox.models import events as ev
+    from outlook_calendar_mcp.sandbox.models.store import Store
+
     store = Store(path)
     rnd = random.Random(seed)
     with store.transaction():
@@ -136,7 +144,7 @@ def build_store(events: int, series: int, seed: int = 20260601, path: str = ":me
 
 # -- measurements -----------------------------------------------------------------------------------
 
-Where = Store | str  # the store itself (in process, through ASGI) or the URL of a sandbox serving it
+Where = Any  # Store | str: the store itself (in process, through ASGI) or the URL of a sandbox serving it
 
 
 def connect(where: Where) -> httpx.AsyncClient:
@@ -144,6 +152,9 @@ def connect(where: Where) -> httpx.AsyncClient:
     headers = {"Authorization": f"Bearer sandbox:{MAILBOX}"}
     if isinstance(where, str):
         return httpx.AsyncClient(base_url=f"{where}/", headers=headers, timeout=300)
+    from outlook_calendar_mcp.clock import Clock
+    from outlook_calendar_mcp.sandbox import create_app
+
     app = create_app(where, clock=Clock(NOW), seed=False)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox/v1.0/", headers=headers)
 
@@ -194,6 +205,8 @@ def dateutil_rule(recurrence: dict[str, Any], start: dt.datetime) -> rr.rrule:
 
 def dateutil_view(store: Store, docs: dict[str, dict[str, Any]]) -> int:
     """The same one-month calendarView, by hand: SQL for singles, dateutil.rrule for the series."""
+    from outlook_calendar_mcp import timezones as tz
+
     low = dt.datetime.fromisoformat(WINDOW["startDateTime"].replace("Z", "+00:00"))
     high = dt.datetime.fromisoformat(WINDOW["endDateTime"].replace("Z", "+00:00"))
     ws, we = low.strftime("%Y-%m-%dT%H:%M:%S"), high.strftime("%Y-%m-%dT%H:%M:%S")
@@ -357,17 +370,35 @@ FIGURES = ["page10", "page10_after_write", "whole", "delta_whole", "delta_next",
            "find_after_write"]
 
 
+def build_file(events: int, path: str) -> None:
+    """A child process of a --loopback worker: the store of ``events`` built into ``path``."""
+    build_store(events, events // 10, path=path).close()
+
+
 def worker(events: int, loopback: bool, with_dateutil: bool, runs: int, conn: Any) -> None:
     """A child process: build the store of ``events``, then measure what the parent asks over ``conn``."""
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as name, contextlib.ExitStack() as stack:
         began = time.perf_counter()
-        store = build_store(events, events // 10, path=str(Path(name) / "bench.db"))
+        path = str(Path(name) / "bench.db")
+        if loopback:  # built in a process of its own: this one, the client, keeps a client's heap
+            builder = multiprocessing.get_context("spawn").Process(target=build_file, args=(events, path))
+            builder.start()
+            builder.join()
+            if builder.exitcode != 0:
+                raise RuntimeError(f"building the store of {events} events failed ({builder.exitcode})")
+            store = None
+        else:
+            store = build_store(events, events // 10, path=path)
         info: dict[str, float] = {"events": events, "series": events // 10, "built_s": time.perf_counter() - began}
         if with_dateutil:
-            info["dateutil_ms"] = statistics.median(time_dateutil(store, runs, 2)[0])
+            from outlook_calendar_mcp.sandbox.models.store import Store
+
+            opened = store or Store(path)
+            info["dateutil_ms"] = statistics.median(time_dateutil(opened, runs, 2)[0])
+            if store is None:
+                opened.close()
         where: Where = store
         if loopback:
-            store.close()
             where = stack.enter_context(sandbox(Path(name), db=Path(name) / "bench.db", now=NOW.isoformat()))
         bench = Bench(where)
         info.update(bench.loop.run_until_complete(bench.facts()))
@@ -375,7 +406,7 @@ def worker(events: int, loopback: bool, with_dateutil: bool, runs: int, conn: An
         while (figure := conn.recv()) is not None:
             conn.send(bench.run(figure))
         bench.close()
-        if not loopback:
+        if store is not None:
             store.close()
 
 
@@ -386,7 +417,8 @@ def measure(sizes: list[int], runs: int, warmup: int, with_dateutil: bool, loopb
     pipes, children = [], []
     for size in sizes:
         here, there = spawn.Pipe()
-        child = spawn.Process(target=worker, args=(size, loopback, with_dateutil, runs, there), daemon=True)
+        # not a daemon: a --loopback worker starts the process that builds its store
+        child = spawn.Process(target=worker, args=(size, loopback, with_dateutil, runs, there))
         child.start()
         pipes.append(here)
         children.append(child)

@@ -286,3 +286,53 @@ def test_writes_between_the_pages_of_a_round(client: Client) -> None:
     items, delta, _ = round_of(client, body["@odata.deltaLink"], {})
     assert (series["id"], "Morning (renamed)") in [(e["id"], e.get("subject")) for e in items]
     assert round_of(client, delta, {})[0] == []  # and then the client holds the window as it is
+
+
+def test_a_first_round_read_again_is_rendered_once_per_view(client: Client, store: Store) -> None:
+    made = three(client)
+    series = post_event(client, event_body("Daily", "2027-03-10T07:00:00", "2027-03-10T07:15:00", recurrence={
+        "pattern": {"type": "daily", "interval": 1},
+        "range": {"type": "numbered", "startDate": "2027-03-10", "numberOfOccurrences": 3}}))
+    pages = {"Prefer": "odata.maxpagesize=2"}
+    first, _, _ = round_of(client, "me/calendarView/delta", pages, WINDOW)
+    assert len(first) == 7  # the master, its 3 occurrences, the 3 singles
+    rendered = store.snapshots.rendered_bytes
+    assert rendered > 0
+    again, _, _ = round_of(client, "me/calendarView/delta", pages, WINDOW)
+    assert again == first and store.snapshots.rendered_bytes == rendered  # joined from what the window keeps
+    # Each way of showing the window is its own: another zone is rendered (and kept) for itself.
+    pacific, _, _ = round_of(client, "me/calendarView/delta",
+                             {"Prefer": 'outlook.timezone="Pacific Standard Time", odata.maxpagesize=2'}, WINDOW)
+    assert [e["id"] for e in pacific] == [e["id"] for e in first]
+    assert {e["start"]["timeZone"] for e in pacific} == {"Pacific Standard Time"}
+    assert {e["start"]["timeZone"] for e in first} == {"UTC"}
+    assert store.snapshots.rendered_bytes > rendered
+    # A write: the next first round is the window as it is now, not what was kept.
+    assert client.patch(f"me/events/{made[0]['id']}", json={"subject": "Renamed"}).status_code == 200
+    assert client.patch(f"me/events/{series['id']}", json={"subject": "Daily (renamed)"}).status_code == 200
+    after, _, _ = round_of(client, "me/calendarView/delta", pages, WINDOW)
+    by_id = {e["id"]: e for e in after}
+    assert by_id[made[0]["id"]]["subject"] == "Renamed" and by_id[series["id"]]["subject"] == "Daily (renamed)"
+    assert [e["id"] for e in after] == [e["id"] for e in first]
+    assert [e["@odata.etag"] for e in after] != [e["@odata.etag"] for e in first]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Tokyo Standard Time", "Pacific Standard Time"])
+def test_occurrences_in_brief_are_what_the_event_shows(client: Client, zone: str) -> None:
+    """A round shows occurrences in brief from what the window keeps of their master; each must carry the times and
+    etag that reading the occurrence itself gives, all-day ones (dates in the series' zone) included."""
+    daily = {"pattern": {"type": "daily", "interval": 1},
+             "range": {"type": "numbered", "startDate": "2027-03-10", "numberOfOccurrences": 3}}
+    post_event(client, event_body("Timed", "2027-03-10T07:00:00", "2027-03-10T07:45:00", recurrence=daily))
+    post_event(client, event_body("All day", "2027-03-10T00:00:00", "2027-03-11T00:00:00", zone="Europe/Berlin",
+                                  isAllDay=True, recurrence=daily))
+    prefer = {"Prefer": f'outlook.timezone="{zone}", odata.maxpagesize=3'}
+    items, _, _ = round_of(client, "me/calendarView/delta", prefer, WINDOW)
+    occurrences = [e for e in items if e.get("type") == "occurrence"]
+    assert len(occurrences) >= 5 and all(set(e) == ABBREVIATED for e in occurrences)
+    for brief in occurrences:
+        full = client.get(f"me/events/{brief['id']}", headers={"Prefer": f'outlook.timezone="{zone}"'})
+        assert full.status_code == 200, full.text
+        shown = full.json()
+        assert (brief["start"], brief["end"], brief["@odata.etag"], brief["seriesMasterId"]) == (
+            shown["start"], shown["end"], shown["@odata.etag"], shown["seriesMasterId"])

@@ -9,6 +9,7 @@ page sees the writes.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 from collections import Counter
@@ -185,3 +186,29 @@ def test_rendered_pages_stay_within_their_budget() -> None:
     cache.add_bytes(second, 60)  # one snapshot alone over the budget keeps its list, not what was rendered
     assert len(cache) == 1 and cache.rendered_bytes == 0
     assert cache.memo(second, "utc", lambda: ["d"]) == ["d"]
+
+
+def test_what_a_window_keeps_is_not_walked_by_the_garbage_collector(client: Client, store: Any) -> None:
+    """A large window's snapshot lives for long; a full collection walks every tracked object and every entry of a
+    tracked container. What a window keeps (its instances, each series' expansion data, rendered pages, a delta
+    round's items) must be objects the collector stops tracking, or each collection of the process
+    grows with the mailbox."""
+    for n in range(3):
+        r = client.post("me/events", json={
+            "subject": f"Series {n}", "start": {"dateTime": f"2026-03-02T0{n + 7}:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": f"2026-03-02T0{n + 7}:30:00", "timeZone": "UTC"}, "categories": ["Blue category"],
+            "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday", "thursday"]},
+                           "range": {"type": "noEnd", "startDate": "2026-03-02"}}})
+        assert r.status_code == 201, r.text
+    listed = whole(client, {**WINDOW, "$top": "4"})
+    assert len(listed) > 24
+    body = page(client, "me/calendarView/delta", WINDOW)
+    while "@odata.nextLink" in body:
+        body = page(client, body["@odata.nextLink"])
+    gc.collect()
+    gc.collect()
+    held = list(store.snapshots.held())
+    assert held and store.series
+    kept = [*held, store.series, *store.series.values()]
+    tracked = [type(v).__name__ for v in kept if isinstance(v, (tuple, list, dict)) and gc.is_tracked(v)]
+    assert tracked == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -381,20 +382,60 @@ def row_instance(row: EventRow) -> Instance:
     return (row["start_utc"] or "", row["id"], kind, row["doc"], row["seq"], master, None, None, None)
 
 
+# What expanding a series and showing an occurrence in brief need of its master's document: (recurrence zone, the
+# series' first start as a wall time in it, the duration, the recurrence as JSON text, the master's changeKey, the
+# master's isAllDay). A tuple of strings, datetimes and a zone only, so the garbage collector stops tracking it: a
+# window keeps one per series (thousands in a large mailbox) without every collection walking them, as it would
+# walk the parsed documents (a dict holding dicts or lists stays tracked).
+Series = tuple[ZoneInfo, dt.datetime, dt.timedelta, str, str, bool]
+
+
+def series_of(master: dict[str, Any]) -> Series:
+    """The :data:`Series` of a stored series master's document."""
+    times = event_times(master)
+    zone_name = master["recurrence"]["range"].get("recurrenceTimeZone") or master["start"].get("timeZone") or "UTC"
+    zone = zone_of(zone_name, "recurrence.range.recurrenceTimeZone")
+    recurrence = json.dumps(master["recurrence"])
+    return (
+        zone,
+        series_start(master, times, zone),
+        times.duration,
+        recurrence,
+        master["changeKey"],
+        bool(master.get("isAllDay")),
+    )
+
+
+def occurrence_brief(inst: Instance, series: Series, view: Render) -> dict[str, Any]:
+    """An occurrence as a delta round shows it (``@odata.etag``, ``id``, ``seriesMasterId``, ``type``, ``start``,
+    ``end``: the rest is its master's), from its window entry and its master's :data:`Series`: what
+    :func:`render` makes of :func:`occurrence_from`'s document, without the master's document."""
+    master_id, original, start_utc, duration = inst[MASTER_ID], inst[ORIGINAL], inst[START_UTC], inst[DURATION]
+    assert master_id and original and start_utc and duration is not None  # an occurrence has them all
+    _, _, _, recurrence, change_key, all_day = series
+    stub: dict[str, Any] = {"changeKey": change_key, "isAllDay": all_day}
+    if all_day:  # occurrence_from places all-day dates in the recurrence's zone
+        stub["recurrence"] = {"range": json.loads(recurrence)["range"]}
+    doc = occurrence_from(master_id, stub, original, start_utc, duration)
+    return {
+        "@odata.etag": etag(change_key),
+        "id": inst[EVENT_ID],
+        "seriesMasterId": master_id,
+        "type": "occurrence",
+        "start": _render_time(doc, "start", view),
+        "end": _render_time(doc, "end", view),
+    }
+
+
 def expand_master(
-    row: EventRow, master: dict[str, Any], window_start: dt.datetime, window_end: dt.datetime, skip: set[str]
+    row: EventRow, series: Series, window_start: dt.datetime, window_end: dt.datetime, skip: set[str]
 ) -> list[Instance]:
-    """Occurrences of ``master`` (a stored row's doc) overlapping the window, minus ids in ``skip``."""
-    cached = master.get("_series")
-    if cached is None:  # parsed once per stored version of the master (documents are cached per (id, seq))
-        times = event_times(master)
-        zone_name = master["recurrence"]["range"].get("recurrenceTimeZone") or master["start"].get("timeZone") or "UTC"
-        zone = zone_of(zone_name, "recurrence.range.recurrenceTimeZone")
-        cached = master["_series"] = (zone, series_start(master, times, zone), times.duration)
-    zone, first, duration = cached
-    # Its recurrence is compiled anew each time: kept, the compiled form would be objects the garbage collector
-    # tracks, thousands of them for a large mailbox, slowing every collection more than compiling costs.
-    starts = rec.expand(master["recurrence"], first, zone, duration, window_start, window_end)
+    """Occurrences of the series of ``row`` (its :data:`Series`) overlapping the window, minus ids in ``skip``."""
+    zone, first, duration, recurrence, _, _ = series
+    # Its recurrence is parsed and compiled anew each time (microseconds): kept, the parsed and compiled forms would
+    # be objects the garbage collector tracks, thousands of them for a large mailbox, slowing every collection more
+    # than making them costs.
+    starts = rec.expand(json.loads(recurrence), first, zone, duration, window_start, window_end)
     out: list[Instance] = []
     master_id, text, seq = row["id"], row["doc"], row["seq"]
     for original in starts:

@@ -38,10 +38,34 @@ def parsed(ctx: Session, event_id: str, text: str) -> dict[str, Any]:
     return doc
 
 
+def series_of(ctx: Session, row: EventRow) -> ev.Series:
+    """What expanding the series of master ``row`` needs (:data:`.events.Series`), made once per stored version."""
+    return _series(ctx, row["id"], row["doc"])
+
+
+def occurrence_series(ctx: Session, inst: ev.Instance) -> ev.Series:
+    """The :data:`.events.Series` of a window's occurrence's master (made when the window was expanded)."""
+    master_id = inst[ev.MASTER_ID]
+    assert master_id is not None  # an occurrence has its master
+    return _series(ctx, master_id, inst[ev.TEXT])
+
+
+def _series(ctx: Session, master_id: str, text: str) -> ev.Series:
+    cache = ctx.store.series
+    key = (master_id, text)  # keyed on the stored text, as :func:`parsed` is
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > 50_000:
+            cache.clear()
+        found = cache[key] = ev.series_of(json.loads(text))
+    return found
+
+
 def instance_doc(ctx: Session, inst: ev.Instance) -> dict[str, Any]:
-    """The stored-form document of a window's instance: a single's or exception's parsed anew (what is rendered
-    from it is what a window keeps, so its parsed form is not kept), an occurrence's derived from its master's
-    (parsed once per version: every occurrence shares it)."""
+    """The stored-form document of a window's instance, parsed anew: a single's or exception's from its text, an
+    occurrence's derived from its master's. Not kept: what is rendered from it is what a window keeps, and a
+    large window's parsed documents, kept, would be hundreds of thousands of objects for the garbage collector
+    to walk at every full collection (a series master's document is parsed in microseconds)."""
     if inst[ev.KIND] != "occurrence":
         return json.loads(inst[ev.TEXT])
     master_id, original, start_utc, duration = (
@@ -51,7 +75,7 @@ def instance_doc(ctx: Session, inst: ev.Instance) -> dict[str, Any]:
         inst[ev.DURATION],
     )
     assert master_id and original and start_utc and duration is not None  # an occurrence has them all
-    return ev.occurrence_from(master_id, parsed(ctx, master_id, inst[ev.TEXT]), original, start_utc, duration)
+    return ev.occurrence_from(master_id, json.loads(inst[ev.TEXT]), original, start_utc, duration)
 
 
 def find_event(
@@ -148,7 +172,7 @@ def remove_event_rows(
 
 def window_instances(
     ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime, master_id: str | None = None
-) -> list[ev.Instance]:
+) -> tuple[ev.Instance, ...]:
     """Every instance in [start, end) — singles, occurrences, exceptions — sorted by (start, id), built lazily:
     documents are only parsed or derived for what is rendered (:func:`instance_doc`). Built once per data
     version (snapshots.py): a calendarView, a delta round, findMeetingTimes over the same window share it;
@@ -158,7 +182,7 @@ def window_instances(
 
 def window(
     ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime, master_id: str | None = None
-) -> tuple[str, list[ev.Instance]]:
+) -> tuple[str, tuple[ev.Instance, ...]]:
     """(snapshot id, :func:`window_instances`): what is derived from the window (a busy timeline, an index by
     id) is kept beside it with ``ctx.store.snapshots.memo(snapshot id, ...)``, for as long as the window is."""
     ids = list(calendar_ids)
@@ -182,7 +206,7 @@ def _expand(
         master_ids = [m["id"] for m in masters]
         skip = ctx.store.series_child_ids(master_ids)
         for m in masters:
-            out.extend(ev.expand_master(m, load_doc(ctx, m), start, end, skip))
+            out.extend(ev.expand_master(m, series_of(ctx, m), start, end, skip))
     out.sort()  # by (start, id): ids are unique, so the order is total and no later field is compared
     return out
 

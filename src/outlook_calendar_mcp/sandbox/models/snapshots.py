@@ -12,8 +12,14 @@ built list:
   write to an event makes the next first page build a new one.
 * **Rendered once.** Beside its list, a snapshot keeps what was derived from it
   (:meth:`Snapshots.memo`): each instance's encoded JSON per way of showing it
-  (zone, body type, ``$select``), so reading a window again, page by page,
-  renders and encodes nothing twice. The bytes count against :data:`MAX_BYTES`.
+  (zone, body type, ``$select``) and per listing (a calendarView page, a delta
+  round's item), so reading a window again, page by page, renders and encodes
+  nothing twice. The bytes count against :data:`MAX_BYTES`.
+* **Out of the garbage collector's way.** What a snapshot keeps for long is
+  made of objects the collector does not track (tuples of atoms, dicts of
+  bytes): a large window costs a full collection nothing, and a full
+  collection runs every few thousand allocations of whatever shares the
+  process (a client decoding pages in the sandbox's heap, its own rendering).
 * **Paging reads the snapshot the first page was cut from.** The nextLink
   names it (``snapshot=<id>``), so a write between two pages neither skips nor
   repeats an instance: the listing is the calendar as it was at the first page,
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 KEEP = 64  # snapshots kept, most recently used first; a paging client needs only its own
@@ -38,7 +44,7 @@ MAX_BYTES = 64 << 20  # rendered JSON over all snapshots (that month, rendered o
 class _Snapshot:
     __slots__ = ("items", "key", "memo", "size")
 
-    def __init__(self, key: tuple[Hashable, Hashable], items: list[Any]) -> None:
+    def __init__(self, key: tuple[Hashable, Hashable], items: tuple[Any, ...]) -> None:
         self.key, self.items = key, items
         self.memo: dict[Hashable, Any] = {}
         self.size = 0  # bytes of rendered JSON in memo
@@ -66,10 +72,12 @@ class Snapshots:
         return self._items
 
     def items(
-        self, shape: Hashable, version: Hashable, snapshot_id: str | None, build: Callable[[], list[Any]]
-    ) -> tuple[str, list[Any]]:
+        self, shape: Hashable, version: Hashable, snapshot_id: str | None, build: Callable[[], Sequence[Any]]
+    ) -> tuple[str, tuple[Any, ...]]:
         """(snapshot id, items) for a request of ``shape``: the snapshot ``snapshot_id`` names when it is one of
-        this shape (a later page), else the one built at ``version`` (built now when there is none)."""
+        this shape (a later page), else the one built at ``version`` (built now when there is none). The items are
+        kept as a tuple: a tuple of tuples of strings, numbers and datetimes is untracked by the garbage collector
+        after its first collection, where a list's every entry would be visited by every full collection."""
         if snapshot_id is not None:
             found = self._by_id.get(snapshot_id)
             if found is not None and found.key[0] == shape:
@@ -79,7 +87,7 @@ class Snapshots:
         if known is not None:
             self._by_id.move_to_end(known)
             return known, self._by_id[known].items
-        built = build()
+        built = tuple(build())
         new_id = secrets.token_urlsafe(9)
         self._by_id[new_id] = _Snapshot((shape, version), built)
         self._by_key[(shape, version)] = new_id
@@ -109,6 +117,12 @@ class Snapshots:
                 found.memo.clear()
                 self._bytes -= found.size
                 found.size = 0
+
+    def held(self) -> Iterator[Any]:
+        """Everything the snapshots keep: each one's items and what was derived from them."""
+        for snapshot in self._by_id.values():
+            yield snapshot.items
+            yield from snapshot.memo.values()
 
     @property
     def rendered_bytes(self) -> int:

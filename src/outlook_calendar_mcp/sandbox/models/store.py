@@ -253,6 +253,9 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
         self._depth = 0
         # Parsed event documents, keyed on (id, stored text): a hot read path parses each stored version once.
         self.documents: dict[tuple[str, str], dict[str, Any]] = {}
+        # What expanding each series needs, on the same keys (lookup.series_of): kept apart from the documents,
+        # in a form the garbage collector does not track.
+        self.series: dict[tuple[str, str], Any] = {}
         # Expanded calendar windows per (request shape, data version); pages read them (see snapshots.py).
         self.snapshots = Snapshots()
         self.round_states = Recent()  # parsed delta round states by round token (responses/delta.py)
@@ -294,6 +297,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
             except BaseException:
                 self.db.execute("ROLLBACK")
                 self.documents.clear()  # parsed documents of rolled-back writes must not survive
+                self.series.clear()
                 self.snapshots.clear()
                 self.round_states.clear()
                 raise
@@ -313,6 +317,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
         with self.lock:
             source.backup(self.db)
             self.documents.clear()
+            self.series.clear()
             self.snapshots.clear()
             self.round_states.clear()
 

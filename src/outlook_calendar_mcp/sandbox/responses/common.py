@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.responses import Response
@@ -161,7 +162,7 @@ def respond_page(
 
 
 def respond_window_page(
-    ctx: Ctx, items: list[tuple[str, Any]], query: odata.Query, context: str, snapshot: str
+    ctx: Ctx, items: Sequence[tuple[str, Any]], query: odata.Query, context: str, snapshot: str
 ) -> Response:
     """A page of a window's snapshot (as :func:`respond_page` answers it), each instance rendered and encoded once
     per way of showing it (zone, body type, $select) and kept with the snapshot: reading the window again, page
@@ -171,10 +172,11 @@ def respond_window_page(
         size = min(query.top, ctx.max_page_size)
     select = tuple(query.select) if query.select is not None else None
     how = ("page", ctx.view.zone_name, ctx.view.body_type, select)
-    encoded: list[bytes | None] = ctx.store.snapshots.memo(snapshot, how, lambda: [None] * len(items))
+    # by position; a dict of bytes, which the garbage collector never tracks (a list of them it would walk)
+    encoded: dict[int, bytes] = ctx.store.snapshots.memo(snapshot, how, dict)
     parts, made = [], 0
     for n in range(query.skip, min(query.skip + size, len(items))):
-        part = encoded[n]
+        part = encoded.get(n)
         if part is None:
             event_id, doc = items[n]
             shown = ev.render(lookup.instance_doc(ctx, doc) if isinstance(doc, tuple) else doc, event_id, ctx.view)

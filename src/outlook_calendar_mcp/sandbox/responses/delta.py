@@ -42,11 +42,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.responses import Response
 
-from ..ctx import Ctx, parse_prefer
+from ..ctx import Ctx, encode, parse_prefer
 from ..errors import GraphHTTPError, bad_request
 from ..models import events as ev
 from ..models import lookup, sharing
@@ -177,11 +178,17 @@ def _window_of(ctx: Ctx, options: dict[str, str], stored: tuple[str, str] | None
 def snapshot(
     ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime
 ) -> dict[str, tuple[str, str, tuple]]:
-    """id -> (version, kind, sort key) of every item a sync of the window returns."""
+    """id -> (version, kind, sort key) of every item a sync of the window returns; made once per data version,
+    kept beside the window's instances (a dict of tuples of strings: the garbage collector stops tracking it)."""
+    snapshot_id, instances = lookup.window(ctx, [calendar["id"]], start, end)
+    return ctx.store.snapshots.memo(snapshot_id, ("delta items",), lambda: _versions(ctx, instances))
+
+
+def _versions(ctx: Ctx, instances: tuple[ev.Instance, ...]) -> dict[str, tuple[str, str, tuple]]:
     items: dict[str, tuple[str, str, tuple]] = {}
     first: dict[str, str] = {}
     master_seqs: dict[str, int] = {}  # an occurrence carries its master's version
-    for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
+    for inst in instances:
         key, event_id, master = inst[ev.START_KEY], inst[ev.EVENT_ID], inst[ev.MASTER_ID]
         if inst[ev.KIND] == "occurrence":
             duration = inst[ev.DURATION]
@@ -231,9 +238,9 @@ def _removed(event_id: str) -> dict[str, Any]:
     return {"@odata.type": EVENT_TYPE, "id": event_id, "@removed": {"reason": "deleted"}}
 
 
-def _index(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> dict[str, ev.Instance]:
-    """The window's instances by id, and the series masters their occurrences carry, kept beside them (at the
-    current data version)."""
+def _index(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> tuple[str, dict[str, ev.Instance]]:
+    """(the window's snapshot id, the window's instances by id and the series masters their occurrences carry),
+    kept beside them (at the current data version)."""
 
     def build() -> dict[str, ev.Instance]:
         index = {}
@@ -245,7 +252,7 @@ def _index(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime
         return index
 
     snapshot_id, instances = lookup.window(ctx, [calendar["id"]], start, end)
-    return ctx.store.snapshots.memo(snapshot_id, ("by id",), build)
+    return snapshot_id, ctx.store.snapshots.memo(snapshot_id, ("by id",), build)
 
 
 def render_change(
@@ -261,8 +268,10 @@ def render_change(
     if version is None:
         return _removed(event_id)
     inst = index.get(event_id) if index is not None else None
+    if inst is not None and inst[ev.KIND] == "occurrence":  # in brief, from what the window keeps of its master
+        return {"@odata.type": EVENT_TYPE, **ev.occurrence_brief(inst, lookup.occurrence_series(ctx, inst), ctx.view)}
     if inst is not None:
-        doc, stored = lookup.instance_doc(ctx, inst), inst[ev.KIND] != "occurrence"
+        doc, stored = lookup.instance_doc(ctx, inst), True
     else:
         try:
             doc, row, _ = lookup.find_event(ctx, event_id, calendar)
@@ -311,7 +320,7 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
         state = ctx.store.round_states.get(round_id)  # a round's state never changes: parsed once, not per page
         if state is None:
             state = json.loads(ctx.store.delta_state_doc(round_id))
-            state["changes"] = [tuple(c) for c in state["changes"]]
+            state["changes"] = tuple(tuple(c) for c in state["changes"])  # a tuple of atoms: not tracked by the GC
             ctx.store.round_states.put(round_id, state)
         base, changes, offset = state["base"], state["changes"], int(offset_text)
         legacy = state.get("legacy", legacy)
@@ -333,23 +342,58 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
         changes, offset, round_id, at = changes_since(base, snapshot(ctx, calendar, start, end)), 0, None, version
     page = changes[offset : offset + size]
     end_offset = offset + len(page)
-    index = _index(ctx, calendar, start, end) if at == version else None
-    body: dict[str, Any] = {
-        "@odata.context": ctx.context_url("Collection(event)"),
-        "value": [sharing.redact(render_change(ctx, calendar, c[0], c[1], c[2], index), got) for c in page],
-    }
+    parts = _page(ctx, calendar, got, page, start, end) if at == version else None
+    links: dict[str, str] = {}
     if end_offset < len(changes) and not (legacy and first_request):
         if round_id is None:
             state = {"base": base, "changes": changes, "legacy": legacy, "version": at}
             round_id = _save(ctx, "round", calendar, window, state)
-        body["@odata.nextLink"] = _link(ctx, legacy, window, "$skiptoken", f"{round_id}.{end_offset}")
+            # kept parsed as its next page would parse it (a rolled-back write clears it with the store's caches)
+            ctx.store.round_states.put(round_id, state | {"changes": tuple(changes)})
+        links["@odata.nextLink"] = _link(ctx, legacy, window, "$skiptoken", f"{round_id}.{end_offset}")
     else:  # the round is over (or, in the reference's first response, its first page is)
         known = apply(base, changes[:end_offset])
         # Every change sent: the client holds the window as it was at version ``at`` (what next rounds compare).
         exact = at if end_offset == len(changes) else None
         token = _save(ctx, "delta", calendar, window, {"known": known}, exact)
-        body["@odata.deltaLink"] = _link(ctx, legacy, window, "$deltatoken", token)
-    return ctx.respond(body)
+        links["@odata.deltaLink"] = _link(ctx, legacy, window, "$deltatoken", token)
+    head = {"@odata.context": ctx.context_url("Collection(event)")}
+    if parts is None:  # the window changed since the round's changes were computed: each item as it is now
+        value = [sharing.redact(render_change(ctx, calendar, c[0], c[1], c[2]), got) for c in page]
+        return ctx.respond(head | {"value": value} | links)
+    tail = b"," + encode(links)[1:] if links else b"}"
+    return ctx.respond_encoded(encode(head)[:-1] + b',"value":[' + b",".join(parts) + b"]" + tail)
+
+
+def _page(
+    ctx: Ctx,
+    calendar: CalendarRow,
+    got: sharing.Access,
+    page: Sequence[Change],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[bytes]:
+    """The encoded items of ``page`` while the window is as it was when the round's changes were computed: each
+    rendered from the window's instance and encoded once per way of showing it (zone, body type, access), kept
+    beside the window as a calendarView's pages are, so a round read again (another client, a first round
+    started over) joins bytes already made."""
+    snapshot_id, index = _index(ctx, calendar, start, end)
+    how = ("delta", ctx.view.zone_name, ctx.view.body_type, got)
+    encoded: dict[str, bytes] = ctx.store.snapshots.memo(snapshot_id, how, dict)  # by id: never GC-tracked
+    parts, made = [], 0
+    for event_id, version, kind in page:
+        if version is None:
+            parts.append(encode(_removed(event_id)))
+            continue
+        part = encoded.get(event_id)
+        if part is None:
+            shown = sharing.redact(render_change(ctx, calendar, event_id, version, kind, index), got)
+            part = encoded[event_id] = encode(shown)
+            made += len(part)
+        parts.append(part)
+    if made:
+        ctx.store.snapshots.add_bytes(snapshot_id, made)
+    return parts
 
 
 def _unchanged(ctx: Ctx, legacy: bool, window: tuple[str, str], token: str) -> Response:

@@ -150,7 +150,7 @@ def remove_event(ctx: Ctx, event_id: str, doc: dict[str, Any], row: EventRow | N
     effects.after_write(ctx, "delete", doc, None, event_id)
 
 
-def _lazy(ctx: Ctx, query: odata.Query, instances: list[ev.Instance]) -> list[tuple[str, Any]]:
+def _lazy(ctx: Ctx, query: odata.Query, instances: tuple[ev.Instance, ...]) -> list[tuple[str, Any]]:
     """Entries for respond_window_page: lazy unless a $filter/$orderby needs every document."""
     if query.filter is None and not query.orderby:
         return [(i[ev.EVENT_ID], i) for i in instances]
