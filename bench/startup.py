@@ -23,10 +23,13 @@ pass`` (interpreter start) and ``python -c "import mcp"`` (the MCP SDK's import,
 pays). Printed: median and best of each, the ratio of the medians, of the bests, and the median of the
 rounds' own ratios (each round's two starts ran side by side, under the same load).
 
+``--instructions`` then counts the instructions of one cold start of ours under valgrind (callgrind), of
+``python -c "import mcp"`` and of the stages of a start: a figure the machine's load does not move.
+
 ``--profile N`` then starts ours N more times under ``-X importtime`` with time stamps, and prints where the
 time goes in milliseconds: interpreter, imports by package, building the server, the first answers.
 
-    python bench/startup.py [--runs 20] [--profile 5] [--dev] [--no-peer] [--json]
+    python bench/startup.py [--runs 20] [--profile 5] [--instructions] [--dev] [--no-peer] [--json]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -152,7 +156,9 @@ def cold_start(argv: list[str]) -> tuple[float, float, int, float]:
         return spawn(argv, cold_env(home), cwd=home)
 
 
-def spawn(argv: list[str], env: dict[str, str], cwd: str, stderr=subprocess.DEVNULL) -> tuple[float, float, int, float]:
+def spawn(
+    argv: list[str], env: dict[str, str], cwd: str, stderr=subprocess.DEVNULL, reap_timeout: float = 10.0
+) -> tuple[float, float, int, float]:
     """Spawn ``argv`` in ``cwd`` and speak raw JSON-RPC: (s to initialize response, s to tools/list response,
     tools, CPU s)."""
     start = time.monotonic()
@@ -170,7 +176,7 @@ def spawn(argv: list[str], env: dict[str, str], cwd: str, stderr=subprocess.DEVN
         listed = time.monotonic() - start
     finally:
         proc.stdin.close()
-        cpu = _reap(proc)
+        cpu = _reap(proc, reap_timeout)
         proc.stdout.close()
     return initialized, listed, len(tools), cpu
 
@@ -263,6 +269,75 @@ def print_profile(figures: dict[str, float], runs: int) -> None:
         print(f"    {name:48} {ms:7.1f}")
 
 
+# -- instructions: a count that does not depend on the machine's load --------------------------------------
+
+# Stage N of a start, run in our interpreter and ended with os._exit (no teardown): 1 the SDK's imports (cyclic GC
+# off, as cli.main imports), 2 + ours, 3 + settings and the Graph client, 4 + create_server.
+STAGES = """
+import gc, os, sys
+stage = int(sys.argv[1])
+gc.disable()
+import mcp, mcp.server.mcpserver, mcp.server.stdio
+if stage >= 2:
+    from outlook_calendar_mcp import cli, server
+gc.freeze(); gc.enable()
+if stage >= 3:
+    from outlook_calendar_mcp.clock import Clock
+    from outlook_calendar_mcp.config import Settings
+    settings = Settings(confirm_sends=False)
+    graph = server.build_graph(settings, clock=Clock())
+if stage >= 4:
+    server.create_server(settings, graph)
+os._exit(0)
+"""
+
+
+def _collected(stderr: str) -> int:
+    found = re.search(r"Collected : (\d+)", stderr)
+    if found is None:
+        raise RuntimeError("valgrind printed no instruction count:\n" + stderr[-2000:])
+    return int(found.group(1))
+
+
+def instructions(python: str, ours_argv: list[str]) -> dict[str, int]:
+    """Instructions executed (valgrind callgrind): our whole cold process (spawn, initialize, tools/list, exit),
+    ``python -c "import mcp"`` (without teardown), and the stages of :data:`STAGES`."""
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as home:
+        grind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={home}/callgrind.out"]
+        err = Path(home) / "stderr"
+        with err.open("w") as sink:
+            spawn([*grind, *ours_argv], cold_env(home), cwd=home, stderr=sink, reap_timeout=600)
+        counts["ours: cold start to tools/list, and exit"] = _collected(err.read_text())
+        runs = {"python -c 'import mcp'": ["-c", "import mcp, os; os._exit(0)"]}
+        runs.update({f"stage {n}": ["-c", STAGES, str(n)] for n in (1, 2, 3, 4)})
+        for label, args in runs.items():
+            done = subprocess.run(
+                [*grind, python, *args], env=cold_env(home), cwd=home, capture_output=True, text=True, timeout=600
+            )
+            counts[label] = _collected(done.stderr)
+    return counts
+
+
+def print_instructions(counts: dict[str, int]) -> None:
+    print("\ninstructions (valgrind callgrind, G; the same on any load):")
+    for label in ("ours: cold start to tools/list, and exit", "python -c 'import mcp'"):
+        print(f"  {label:50} {counts[label] / 1e9:7.3f}")
+    names = {
+        1: "the SDK's imports (cyclic GC off, as we import)",
+        2: "+ our imports",
+        3: "+ settings and the Graph client",
+        4: "+ create_server",
+    }
+    before = 0
+    for n, name in names.items():
+        count = counts[f"stage {n}"]
+        print(f"  {name:50} {(count - before) / 1e9:+7.3f}")
+        before = count
+    rest = counts["ours: cold start to tools/list, and exit"] - before
+    print(f"  {'+ initialize, tools/list and the exit':50} {rest / 1e9:+7.3f}")
+
+
 # -- the run ----------------------------------------------------------------------------------------------
 
 
@@ -273,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="then N profiled starts of ours")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object too")
     parser.add_argument("--no-peer", action="store_true", help="do not install or start the Node peer")
+    parser.add_argument("--instructions", action="store_true", help="then count instructions (valgrind callgrind)")
     args = parser.parse_args(argv)
     runs = max(10, args.runs)
 
@@ -339,6 +415,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         result["profile_ms"] = profile(python, args.profile)
         print_profile(result["profile_ms"], args.profile)
+    if args.instructions:
+        if shutil.which("valgrind"):
+            result["instructions"] = instructions(python, ours_argv)
+            print_instructions(result["instructions"])
+        else:
+            print("instructions: skipped (valgrind not found)")
     if args.json:
         print(json.dumps(result))
     return 0
