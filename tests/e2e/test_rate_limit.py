@@ -58,8 +58,8 @@ async def test_over_the_limit_nothing_reaches_graph_until_a_call_falls_out_of_th
             assert len(sent) == before and rows_of(sandbox.store.db, "Over the limit") == []
             # one value for the person in the one state store, under the local person's key: when their next
             # call would be due (microseconds on the server's clock); a refused call did not move it
-            due = int(clock.now().timestamp() * 1_000_000) + 60_000_000
-            assert handles.store.get("rate:local") == str(due)
+            now = int(clock.now().timestamp() * 1_000_000)
+            assert handles.store.get("rate:local") == f"{now + 60_000_000} {now}"  # and the latest "now" it saw
 
             clock.set(clock.now() + dt.timedelta(seconds=19))
             refused = failure(await client.call_tool("create_event", {"subject": "Over the limit", **slot(9)}))

@@ -74,5 +74,5 @@ async def test_workers_sharing_redis_hold_one_sliding_limit(
     assert logged == [f"rate limit: local reached {LIMIT} tool calls a minute (calendar_view refused)"], logged
     raw = redis.Redis.from_url(redis_url, decode_responses=True)
     assert sorted(raw.keys(PREFIX + "rate*")) == [PREFIX + "rate:local", PREFIX + "rate:local:refused"]
-    due = int((minute + dt.timedelta(minutes=1)).timestamp() * 1_000_000) + 60_000_000  # the last let through
-    assert raw.get(PREFIX + "rate:local") == str(due)
+    last = int((minute + dt.timedelta(minutes=1)).timestamp() * 1_000_000)  # the last call let through
+    assert raw.get(PREFIX + "rate:local") == f"{last + 60_000_000} {last}"

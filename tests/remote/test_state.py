@@ -142,7 +142,7 @@ def test_throttle_is_atomic_across_connections_under_contention(store: StateStor
     assert sum(t.allowed for t in turns) == 20  # none lost, none let through twice
     assert sum(t.first_refusal for t in turns) == 1  # one log line, whichever worker refused first
     assert {t.wait_us for t in turns if not t.allowed} == {interval}
-    assert store.get("rate:x") == str(now + 20 * interval)
+    assert store.get("rate:x") == f"{now + 20 * interval} {now}"  # when the next is due; the latest now
     # a different key is not this one's
     assert asyncio.run(store.throttle("rate:y", now, interval, 20)).allowed
 
@@ -199,7 +199,7 @@ def test_redis_throttle_keeps_one_key_that_expires_when_it_says_nothing(redis_ur
         return out
 
     assert all(t.allowed for t in asyncio.run(calls()))
-    assert raw.get(PREFIX + "rate:z") == b"1900000003000000"
+    assert raw.get(PREFIX + "rate:z") == b"1900000003000000 1900000000000000"
     assert 0 < raw.pttl(PREFIX + "rate:z") <= 3000  # gone once the due time has passed
     assert raw.keys(PREFIX + "*") == [(PREFIX + "rate:z").encode()]
 
@@ -227,6 +227,33 @@ def test_rate_limit_is_per_person_and_slides(store: StateStore) -> None:
                 await limit.take("calendar_view")
             for _ in range(10):
                 await RateLimit(0, store, clock).take("calendar_view")  # 0: no limit
+
+    asyncio.run(calls())
+    if isinstance(store, RedisState):
+        asyncio.run(store.aclose())
+
+
+def test_workers_whose_clocks_differ_hold_the_limit_without_refusing_what_it_allows(store: StateStore) -> None:
+    """Workers started seconds apart with the same --now (or a clock stepped back): a call's time is the latest
+    any of them brought, so a burst within the limit is let through on the one behind, and no more."""
+    ahead = Clock(dt.datetime(2027, 3, 10, 12, 0, 5, tzinfo=dt.UTC), frozen=True)
+    behind = Clock(dt.datetime(2027, 3, 10, 12, 0, 0, tzinfo=dt.UTC), frozen=True)
+    workers = [RateLimit(3, store, ahead), RateLimit(3, store, behind)]
+
+    async def calls() -> None:
+        with acting_as(ALICE):
+            for n in range(3):
+                await workers[n % 2].take("calendar_view")  # ahead, behind, ahead: the third at the limit
+            for worker in workers:
+                with pytest.raises(RateLimited, match=r"try again in 20 s"):
+                    await worker.take("calendar_view")
+            behind.set(dt.datetime(2027, 3, 10, 12, 0, 24, tzinfo=dt.UTC))
+            with pytest.raises(RateLimited, match=r"try again in 1 s"):  # one frees 20 s after 12:00:05
+                await workers[1].take("calendar_view")
+            behind.set(dt.datetime(2027, 3, 10, 12, 0, 25, tzinfo=dt.UTC))
+            await workers[1].take("calendar_view")
+            with pytest.raises(RateLimited):  # and that one only
+                await workers[0].take("calendar_view")
 
     asyncio.run(calls())
     if isinstance(store, RedisState):

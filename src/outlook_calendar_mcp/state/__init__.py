@@ -56,8 +56,10 @@ class StateStore(Protocol):
 
     async def throttle(self, key: str, now_us: int, interval_us: int, burst: int) -> Turn:
         """Let one call through ``key``'s limit, or refuse it, in one atomic step across every process sharing
-        the store: the generic cell rate algorithm (GCRA). The one value kept per key is its theoretical
-        arrival time ``tat`` (microseconds on the caller's clock): a call at ``now_us`` would move it to
+        the store: the generic cell rate algorithm (GCRA). The value kept per key is its theoretical
+        arrival time ``tat`` (microseconds on the callers' clocks) and the latest ``now_us`` a call brought;
+        a call's time is the later of its own and that one, so a worker whose clock is behind another's (or
+        a clock set back) does not refuse what the limit allows. A call at that time would move ``tat`` to
         ``max(tat, now_us) + interval_us``, and is let through when that is at most ``burst * interval_us``
         ahead of ``now_us`` (so ``burst`` calls at once, then one per interval: a sliding window, never twice
         the limit across a boundary). A refused call changes nothing but marks the key's first refusal in

@@ -22,15 +22,18 @@ __all__ = ["RedisState"]
 
 PREFIX = "outlook-mcp:"
 
-# StateStore.throttle in one atomic step. KEYS: the theoretical arrival time (TAT), the refusal mark.
+# StateStore.throttle in one atomic step. KEYS: "<theoretical arrival time> <latest now>", the refusal mark.
 # ARGV: now, interval, tolerance (= burst * interval), all integer microseconds on the caller's clock: the
 # script reads no clock (Redis's TIME would not be the server's injectable one). Lua numbers are doubles:
 # integers are exact below 2^53 (microseconds since 1970 are ~1.8e15), written back with %.0f.
 THROTTLE = """
 local now, interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+local tat, latest = string.match(redis.call('GET', KEYS[1]) or '', '^(%d+) (%d+)$')
+now = math.max(now, tonumber(latest) or 0)
+tat = math.max(tonumber(tat) or 0, now)
 if tat + interval - now <= tolerance then
-  redis.call('SET', KEYS[1], string.format('%.0f', tat + interval), 'PX', math.ceil((tat + interval - now) / 1000))
+  redis.call('SET', KEYS[1], string.format('%.0f %.0f', tat + interval, now), 'PX',
+             math.ceil((tat + interval - now) / 1000))
   return {1, 0, 0}
 end
 local first = 0

@@ -30,13 +30,14 @@ __all__ = ["SWEEP_S", "SqliteState"]
 SWEEP_S = 60.0  # expired rows are deleted at most this often
 
 # One statement per call let through (see StateStore.throttle): the new theoretical arrival time when it is
-# at most the tolerance ahead of now, else no row (refused, nothing changed). Values are integers
-# (microseconds on the caller's clock) kept as text, with no expiry: the sweep deletes them once their time
-# has passed on the caller's clock (an expiry would be one more index to write on every call).
+# at most the tolerance ahead of now, else no row (refused, nothing changed). The value is "<tat> <latest now>"
+# (integer microseconds on the callers' clocks, as text; CAST reads the first), with no expiry: the sweep
+# deletes it once its time has passed (an expiry would be one more index to write on every call).
+_LATEST = "max(:now, CAST(substr(value, instr(value, ' ') + 1) AS INTEGER))"
+_DUE = f"max(CAST(value AS INTEGER), {_LATEST}) + :interval"
 _TAKE = (
-    "INSERT INTO kv VALUES (:key, :first, NULL) ON CONFLICT (key) DO UPDATE SET "
-    "value = max(CAST(value AS INTEGER), :now) + :interval "
-    "WHERE max(CAST(value AS INTEGER), :now) + :interval - :now <= :tolerance RETURNING value"
+    f"INSERT INTO kv VALUES (:key, :first, NULL) ON CONFLICT (key) DO UPDATE SET value = ({_DUE}) || ' ' || {_LATEST} "
+    f"WHERE {_DUE} - {_LATEST} <= :tolerance RETURNING value"
 )
 # A refusal marks the key until now + tolerance; a row comes back only for the first refusal in that time.
 _MARK = (
@@ -143,7 +144,7 @@ class SqliteState:
                 _TAKE,
                 {
                     "key": key,
-                    "first": str(now_us + interval_us),
+                    "first": f"{now_us + interval_us} {now_us}",
                     "now": now_us,
                     "interval": interval_us,
                     "tolerance": tolerance,
@@ -152,11 +153,10 @@ class SqliteState:
             if taken:
                 return Turn(True, 0, False)
             row = db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
-            first = db.execute(
-                _MARK, {"key": key + ":refused", "until": str(now_us + tolerance), "now": now_us}
-            ).fetchall()
-        tat = int(row[0]) if row else now_us
-        return Turn(False, max(0, max(tat, now_us) + interval_us - tolerance - now_us), bool(first))
+            tat, latest = (int(v) for v in row[0].split()) if row else (now_us, now_us)
+            now = max(now_us, latest)
+            first = db.execute(_MARK, {"key": key + ":refused", "until": str(now + tolerance), "now": now}).fetchall()
+        return Turn(False, max(0, max(tat, now) + interval_us - tolerance - now), bool(first))
 
     def close(self) -> None:
         with self._lock:
