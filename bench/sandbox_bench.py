@@ -20,9 +20,9 @@ expansion by ``dateutil.rrule`` (the SQL for singles in the window, then
 every series' occurrences in the window from an rrule built from its Graph
 pattern; no HTTP, no rendering), so the figure is also a ratio.
 
-The store is built into a file; ``--loopback`` serves it with ``outlook-calendar-mcp sandbox serve``
+The store is built into a file by a process of its own; ``--loopback`` serves it with ``outlook-calendar-mcp sandbox serve``
 and reads it over loopback HTTP (two processes: closer to use, noisier on a shared machine). There the
-store is built by a process of its own, and the measuring client imports httpx, not the sandbox
+measuring client imports httpx, not the sandbox
 (``--dateutil`` opens the store in it): a client's heap, which its own garbage collector walks.
 
 Printed per size: a page of 10 asked again (the window's snapshot reused,
@@ -398,20 +398,23 @@ def worker(events: int, loopback: bool, with_dateutil: bool, runs: int, conn: An
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as name, contextlib.ExitStack() as stack:
         began = time.perf_counter()
         path = str(Path(name) / "bench.db")
-        if loopback:  # built in a process of its own: this one, the client, keeps a client's heap
-            builder = multiprocessing.get_context("spawn").Process(target=build_file, args=(events, path))
-            builder.start()
-            builder.join()
-            if builder.exitcode != 0:
-                raise RuntimeError(f"building the store of {events} events failed ({builder.exitcode})")
-            store = None
-        else:
-            store = build_store(events, events // 10, path=path)
+        # Built in a process of its own, as a sandbox opens a store written before: over loopback this process, the
+        # client, keeps a client's heap; in process the sandbox's heap is not the one building 50,000 events left.
+        builder = multiprocessing.get_context("spawn").Process(target=build_file, args=(events, path))
+        builder.start()
+        builder.join()
+        if builder.exitcode != 0:
+            raise RuntimeError(f"building the store of {events} events failed ({builder.exitcode})")
+        store = None
+        if not loopback:
+            from outlook_calendar_mcp.sandbox.models.store import Store
+
+            store = Store(path)
         info: dict[str, float] = {"events": events, "series": events // 10, "built_s": time.perf_counter() - began}
         if with_dateutil:
             from outlook_calendar_mcp.sandbox.models.store import Store
 
-            opened = store or Store(path)
+            opened = store or Store(path)  # over loopback: opened in the client for the baseline only
             info["dateutil_ms"] = statistics.median(time_dateutil(opened, runs, 2)[0])
             if store is None:
                 opened.close()
