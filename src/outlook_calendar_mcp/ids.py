@@ -18,9 +18,13 @@ import base64
 import hashlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .state import StateStore, user_key
 from .state.sqlite import SqliteState
+
+if TYPE_CHECKING:
+    from .clock import Clock
 
 PREFIXES = {
     "event": "ev",
@@ -52,8 +56,10 @@ class UnknownHandle(ValueError):
 class Handles:
     """handle <-> Graph id per person, in a state store (a SQLite path, ``:memory:`` for tests, or a store)."""
 
-    def __init__(self, store: str | Path | StateStore = ":memory:"):
-        self.store: StateStore = SqliteState(store) if isinstance(store, (str, Path)) else store
+    def __init__(self, store: str | Path | StateStore = ":memory:", *, clock: Clock | None = None):
+        """``clock``: the server's one clock, by which the SQLite store's entries expire (handles, the single use
+        of confirmation tokens); ``None`` follows the system's (a store passed in brings its own)."""
+        self.store: StateStore = SqliteState(store, clock=clock) if isinstance(store, (str, Path)) else store
         self._cache: dict[tuple[str, str], str] = {}  # (user, kind:id) -> handle, already stored
 
     @staticmethod

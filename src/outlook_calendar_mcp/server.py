@@ -158,7 +158,7 @@ def create_server(
         settings=settings,
         graph=graph,
         clock=graph.clock,
-        handles=handles or Handles(settings.data_dir / "handles.db"),
+        handles=handles or Handles(settings.data_dir / "handles.db", clock=graph.clock),
         app_only=bool(getattr(graph.token_provider, "app_only", False)),
     )
     policy = policy or Policy(

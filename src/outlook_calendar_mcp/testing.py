@@ -337,7 +337,7 @@ async def calendar_mcp(
         rate_limit=0,  # a pinned clock is one minute forever: an agent's test is never rate limited
     )
     graph = build_graph(settings, clock=calendar_sandbox.clock, sandbox=calendar_sandbox.sandbox)
-    server = create_server(settings, graph, handles=Handles())
+    server = create_server(settings, graph, handles=Handles(clock=graph.clock))
     try:
         async with Client(server) as client:
             yield CalendarSession(client=client, server=server, world=calendar_sandbox)

@@ -93,7 +93,7 @@ async def test_unknown_names_through_the_sdk_client_on_2026_07_28(tmp_path: Path
     settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp_path, cache_dir=tmp_path)
     graph = build_graph(settings, clock=suite_clock())
     try:
-        async with Client(create_server(settings, graph, handles=Handles())) as client:
+        async with Client(create_server(settings, graph, handles=Handles(clock=graph.clock))) as client:
             assert client.protocol_version == "2026-07-28"
             with pytest.raises(MCPError) as tool:
                 await client.call_tool("no_such_tool", {})
@@ -112,7 +112,7 @@ async def test_completion_and_log_level(tmp_path: Path, anyio_backend: str):
     settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp_path, cache_dir=tmp_path)
     graph = build_graph(settings, clock=suite_clock())
     try:
-        async with Client(create_server(settings, graph, handles=Handles()), mode="legacy") as client:
+        async with Client(create_server(settings, graph, handles=Handles(clock=graph.clock)), mode="legacy") as client:
             assert client.server_capabilities.completions is not None
             assert client.server_capabilities.logging is not None
             durations = await client.complete(PromptReference(type="ref/prompt", name="schedule_meeting"),

@@ -39,7 +39,7 @@ def build(tmp_path: Path, *, key: bytes | None = None, sandbox: Sandbox | None =
     sandbox = sandbox or Sandbox(s.sandbox_db, clock=suite_clock())
     graph = build_graph(s, clock=sandbox.clock, sandbox=sandbox)
     policy = Policy(confirm_sends=True, **({"key": key} if key else {}))
-    return create_server(s, graph, handles=Handles(), policy=policy), sandbox
+    return create_server(s, graph, handles=Handles(clock=graph.clock), policy=policy), sandbox
 
 
 def invitations(sandbox: Sandbox) -> list[str]:

@@ -102,7 +102,7 @@ async def faulty_server(
         clock=clock,
         timeout=10,
     )
-    server = create_server(settings, graph, handles=Handles())
+    server = create_server(settings, graph, handles=Handles(clock=graph.clock))
     try:
         async with Client(server) as client:
             yield Faulty(client, sandbox, faults, services_of(server).handles, sleeps)
