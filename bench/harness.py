@@ -52,17 +52,23 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
-def installed(source: Path, where: Path, log=print) -> str:
+def installed(source: Path, where: Path, log=print, *, key: str | None = None, refresh: bool = False) -> str:
     """The interpreter of a venv at ``where`` holding a regular (non-editable) install of ``source`` with the
-    dependencies that source declares, as a user of it had them; made once, remade when ``source`` moves."""
+    dependencies that source declares, as a user of it had them; made once, remade when ``key`` (default:
+    where ``source`` is) changes. ``refresh``: otherwise reinstall the package alone (a working tree that moved
+    on since)."""
     python = where / "bin" / "python"
     stamp = where / ".installed-from"
-    want = str(source.resolve())
+    want = key or str(source.resolve())
     if not python.exists() or not stamp.exists() or stamp.read_text() != want:
         log(f"installing {source} with its own dependencies into {where} (once) ...")
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(where)], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", str(source)], check=True, stdout=subprocess.DEVNULL)
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(where)], check=True, **quiet)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", str(source)], check=True, **quiet)
         stamp.write_text(want)
+    elif refresh:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(source)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return str(python)
 
 

@@ -48,6 +48,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import installed
+
 TARGET_PEER_RATIO = 0.9
 PEER = "@softeria/ms-365-mcp-server@0.155.0"
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,22 +110,7 @@ def user_install(log=print) -> Path:
     """``bench/.user/bin/outlook-calendar-mcp``: this working tree installed as a user installs it (a wheel,
     runtime dependencies only, bytecode compiled by pip). Dependencies are installed again only when
     pyproject.toml changes; the package itself on every run, so the figures are the tree's as it is."""
-    venv_python = USER_DIR / "bin" / "python"
-    stamp = USER_DIR / "pyproject.sha256"
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    if not venv_python.exists() or not stamp.exists() or stamp.read_text() != want:
-        log(f"installing outlook-calendar-mcp and its runtime dependencies into {USER_DIR} (once) ...")
-        shutil.rmtree(USER_DIR, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(USER_DIR)], check=True, **quiet)
-        subprocess.run([str(venv_python), "-m", "pip", "install", "-q", str(ROOT)], check=True, **quiet)
-        stamp.write_text(want)
-    else:
-        subprocess.run(
-            [str(venv_python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)],
-            check=True,
-            **quiet,
-        )
+    installed(ROOT, USER_DIR, log, key=hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest(), refresh=True)
     return USER_DIR / "bin" / "outlook-calendar-mcp"
 
 

@@ -5,8 +5,9 @@ the whole minute's calls at once, then one more every ``60 / limit`` seconds as 
 minute; never more than the limit in any 60 seconds (a fixed window per clock minute allowed twice the limit
 across a minute's boundary). One value per person is kept in the one state store under
 ``rate:<person>`` (when the person's next call would be due, and the latest time a call brought, in
-microseconds: workers whose clocks differ count on the later one), updated in one atomic step per call (one SQL statement; one Lua script in Redis, awaited without blocking the event loop),
-so every worker sharing Redis counts the same calls. The time is the server's one clock (``Clock``): the
+microseconds: workers whose clocks differ count on the later one), updated in one atomic step per call (one
+SQL statement; one Lua script in Redis, awaited without blocking the event loop), so every worker sharing
+Redis counts the same calls. The time is the server's one clock (``Clock``): the
 store reads none. The person is :func:`..state.user_key` (``tenant id:user object id`` in remote mode,
 ``local`` otherwise). The error boundary (:mod:`.common`) takes a call from the limit before anything else,
 so a refused call sends nothing to Graph.
