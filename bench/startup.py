@@ -21,7 +21,8 @@ skipped with a message when npm or node is absent. Target (issue 13): ours at mo
 Each round starts both servers (in alternating order) and two baselines with our interpreter: ``python -c
 pass`` (interpreter start) and ``python -c "import mcp"`` (the MCP SDK's import, which any server built on it
 pays). Printed: median and best of each, the ratio of the medians, of the bests, and the median of the
-rounds' own ratios (each round's two starts ran side by side, under the same load).
+rounds' own ratios (each round's two starts ran side by side, under the same load); then the floor: the SDK's
+import alone over the peer's whole start (no server on the SDK starts faster), and our time beyond it.
 
 ``--instructions`` then counts the instructions of one cold start of ours under valgrind (callgrind), of
 ``python -c "import mcp"`` and of the stages of a start: a figure the machine's load does not move.
@@ -400,6 +401,15 @@ def main(argv: list[str] | None = None) -> int:
             f"({verdict} the target of {TARGET_PEER_RATIO}x on median and best)"
         )
         result["ratios"] = {"median": median_ratio, "best": best_ratio, "paired_median": paired, "cpu": cpu_ratio}
+        # The floor: what any server built on the MCP SDK pays before its own first line runs.
+        sdk_v = series["baseline: python -c 'import mcp'"]
+        floor_median, floor_best = statistics.median(sdk_v) / statistics.median(peer_v), min(sdk_v) / min(peer_v)
+        ours_beyond_ms = 1000 * (statistics.median(ours_v) - statistics.median(sdk_v))
+        print(
+            f"floor: the MCP SDK's import alone / the peer's whole start: median {floor_median:.2f}x, best "
+            f"{floor_best:.2f}x; ours spends {ours_beyond_ms:.0f} ms (median) beyond that import"
+        )
+        result["floor"] = {"median": floor_median, "best": floor_best, "ours_beyond_ms": ours_beyond_ms}
     if args.profile:
         result["profile_ms"] = profile(python, args.profile)
         print_profile(result["profile_ms"], args.profile)

@@ -8,11 +8,17 @@ and the mailbox settings (time zone, working hours, local time now).
 
 from __future__ import annotations
 
+import inspect
 import json
-from typing import Annotated
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.prompts import Prompt
+from mcp.server.mcpserver.prompts.base import PromptArgument
 from pydantic import Field
+from pydantic.fields import FieldInfo
 
 CONFIRM = (
     "Before you call any tool that reaches other people (create_event or update_event with attendees, "
@@ -34,10 +40,40 @@ def _text(*parts: str) -> str:
     return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
 
-def register(server: MCPServer, call_tool) -> None:
+def prompt(server: MCPServer, title: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """Add the decorated function as a prompt, listed as ``server.prompt(title=...)`` lists it: its name, its
+    docstring, and an argument per parameter (description from its ``Field``, required when it has no default).
+
+    Not through ``server.prompt()``: its ``Prompt.from_function`` builds a pydantic argument model, that
+    model's JSON schema and a validating wrapper for each prompt, some 2 ms apiece at every start, to check
+    arguments that ``prompts/get`` can only send as strings (every parameter here is a string). The SDK's
+    ``Prompt.render`` still checks the required ones. tests/e2e/test_prompts.py holds the listing equal to the
+    SDK's way."""
+
+    def add(fn: Callable[..., str]) -> Callable[..., str]:
+        hints = typing.get_type_hints(fn, include_extras=True)
+        arguments = []
+        for param in inspect.signature(fn).parameters.values():
+            field = next((m for m in typing.get_args(hints[param.name])[1:] if isinstance(m, FieldInfo)), None)
+            arguments.append(
+                PromptArgument(
+                    name=param.name,
+                    description=field.description if field is not None else None,
+                    required=param.default is inspect.Parameter.empty,
+                )
+            )
+        server.add_prompt(
+            Prompt(name=fn.__name__, title=title, description=fn.__doc__ or "", arguments=arguments, fn=fn)
+        )
+        return fn
+
+    return add
+
+
+def register(server: MCPServer, call_tool: Callable[[str, dict[str, Any]], Any]) -> None:
     """``call_tool(name, arguments) -> dict`` runs a tool in-process (for the resources)."""
 
-    @server.prompt(title="Schedule a meeting")
+    @prompt(server, title="Schedule a meeting")
     def schedule_meeting(
         people: Annotated[str, Field(description="Who to meet, names or addresses, comma-separated")],
         topic: Annotated[str, Field(description="What the meeting is about")],
@@ -65,7 +101,7 @@ def register(server: MCPServer, call_tool) -> None:
             "'resource'), and online_meeting if they want a Teams link. Report who was notified.",
         )
 
-    @server.prompt(title="Daily agenda")
+    @prompt(server, title="Daily agenda")
     def daily_agenda(
         day: Annotated[str, Field(description="Which day, e.g. today, tomorrow, 2026-11-24")] = "today",
     ) -> str:
@@ -82,7 +118,7 @@ def register(server: MCPServer, call_tool) -> None:
             UNTRUSTED,
         )
 
-    @server.prompt(title="Triage invitations")
+    @prompt(server, title="Triage invitations")
     def triage_invitations(days: Annotated[str, Field(description="How many days ahead to look")] = "14") -> str:
         """Go through unanswered invitations with the user and answer each as they decide."""
         return _text(
@@ -97,7 +133,7 @@ def register(server: MCPServer, call_tool) -> None:
             UNTRUSTED,
         )
 
-    @server.prompt(title="Find focus time")
+    @prompt(server, title="Find focus time")
     def find_focus_time(
         hours: Annotated[str, Field(description="How many hours of focus to find")] = "2",
         window: Annotated[str, Field(description="When, e.g. this week")] = "this week",
@@ -112,7 +148,7 @@ def register(server: MCPServer, call_tool) -> None:
             "3. Create each chosen block with create_event (subject 'Focus time', show_as busy, no attendees).",
         )
 
-    @server.prompt(title="Reschedule conflicts")
+    @prompt(server, title="Reschedule conflicts")
     def reschedule_conflicts(window: Annotated[str, Field(description="When, e.g. this week")] = "this week") -> str:
         """Find overlapping events and help the user move or decline them."""
         return _text(
@@ -126,7 +162,7 @@ def register(server: MCPServer, call_tool) -> None:
             "4. " + CONFIRM + " Then update_event (organizer) or decline_event with proposed_start/proposed_end.",
         )
 
-    @server.prompt(title="Weekly review")
+    @prompt(server, title="Weekly review")
     def weekly_review(
         week: Annotated[str, Field(description="Which week, e.g. this week, next week")] = "next week",
     ) -> str:
