@@ -29,8 +29,9 @@ def add_request_handler(server: MCPServer, method: str, params_type: type[BaseMo
 async def run_on_streams(server: MCPServer, read_stream: Any, write_stream: Any) -> None:
     """Serve one session on ``stdio_server``'s streams, as ``MCPServer.run_stdio_async`` does.
 
-    Why private: ``run_stdio_async`` always opens ``stdio_server()`` with the SDK's threaded file streams;
-    ``stdio_server(stdin, stdout)`` takes others publicly, but running the MCPServer on the streams it
-    yields needs its low-level server (stdio.py says why the streams differ)."""
+    Why private: ``run_stdio_async`` always opens ``stdio_server()`` with the SDK's threaded file streams and
+    runs on the read stream it yields, which drops unreadable lines unanswered; ``stdio_server(stdin, stdout)``
+    takes other files publicly, but running the MCPServer on other streams (the event loop's pipes, and a read
+    stream that answers what it cannot read: stdio.py) needs its low-level server."""
     low = server._lowlevel_server  # noqa: SLF001 - see above
     await low.run(read_stream, write_stream, low.create_initialization_options())

@@ -10,6 +10,7 @@ Graph when credentials are configured, else the embedded sandbox (said on stderr
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -228,13 +229,11 @@ def _tool_caller(server: MCPServer) -> Callable[[str, dict[str, Any]], Any]:
 
 async def serve_stdio(server: MCPServer) -> None:
     """Serve over stdin and stdout: on the event loop's own pipes where both are pipes (stdio.py), else
-    through the SDK's threaded streams."""
+    through the SDK's threaded streams; either way, a line that is not a message is answered (stdio.Answering)."""
+    files = stdio.pipe_streams() if stdio.usable() else contextlib.nullcontext((None, None))
     try:
-        if not stdio.usable():
-            await server.run_stdio_async()
-            return
-        async with stdio.pipe_streams() as (stdin, stdout), stdio_server(stdin, stdout) as (reading, writing):
-            await sdk.run_on_streams(server, reading, writing)
+        async with files as (stdin, stdout), stdio_server(stdin, stdout) as (reading, writing):
+            await sdk.run_on_streams(server, stdio.Answering(reading, writing), writing)
     finally:
         await services_of(server).graph.aclose()  # its connections, in the loop they belong to
 

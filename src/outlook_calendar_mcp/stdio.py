@@ -8,6 +8,9 @@ transports instead; anything else (a terminal, a file) keeps the SDK's own strea
 
 Like the SDK, it keeps stray output off the wire while serving: fd 0 reads the null device and fd 1
 writes to stderr, and both are restored on exit; the protocol travels on private duplicates.
+
+A line that is not a JSON-RPC message gets an answer (:class:`Answering`), as JSON-RPC 2.0 requires: the
+SDK's stdio transport drops it, and a client that sent a request on it would wait for ever.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ import stat
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from mcp.shared.message import SessionMessage
+from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
+from pydantic import ValidationError
+
 LINE_LIMIT = 64 * 1024 * 1024  # one JSON-RPC message per line; bodies are bounded far below this (tools/limits.py)
+TOO_LONG = "<a line over 64 MiB>\n"  # what LineReader reads in place of such a line
 
 
 def _is_pipe(fd: int) -> bool:
@@ -55,7 +63,7 @@ class LineReader:
                 return
             except asyncio.LimitOverrunError:  # a line past the limit cannot be a message: skip it whole
                 await self._skip_line()
-                yield "\n"  # not JSON: the SDK drops it, as any unparsable line, and the session goes on
+                yield TOO_LONG  # not JSON: answered as a parse error (Answering), and the session goes on
                 continue
             yield line.decode("utf-8", errors="replace")
 
@@ -68,6 +76,83 @@ class LineReader:
                 await self._reader.readexactly(e.consumed)
             except asyncio.IncompleteReadError:
                 return
+
+
+class Answering:
+    """``stdio_server``'s read stream, answering what it could not read instead of passing it on.
+
+    The SDK's stdio reader hands the server a validation error for a line that is not a JSON-RPC message, and
+    the server drops it. Here such a line is answered on the write stream, as JSON-RPC 2.0 asks: -32700 "Parse
+    error" for a line that is not JSON, -32600 "Invalid Request" for JSON that is not a message (with the
+    request's id when it has a usable one, else null). Blank lines are skipped. Everything else passes through
+    untouched: the server reads this as it reads the SDK's stream (``async with``, ``async for``,
+    ``last_context``)."""
+
+    def __init__(self, inner: Any, writing: Any) -> None:
+        self._inner, self._writing = inner, writing
+
+    @property
+    def last_context(self) -> Any:
+        return getattr(self._inner, "last_context", None)
+
+    async def __aenter__(self) -> Answering:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        return await self._inner.__aexit__(*exc_info)
+
+    def __aiter__(self) -> Answering:
+        return self
+
+    async def __anext__(self) -> Any:
+        while True:
+            item = await self._inner.__anext__()
+            if not isinstance(item, ValidationError):
+                return item
+            answer = unreadable(item)
+            if answer is not None:
+                await self._writing.send(SessionMessage(answer))
+
+    async def receive(self) -> Any:
+        return await self.__anext__()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def unreadable(error: ValidationError) -> JSONRPCError | None:
+    """The JSON-RPC answer to a line that failed to read as a message; None for a blank line."""
+    problems = error.errors(include_url=False)
+    line = problems[0].get("input") if problems else None
+    if problems and problems[0]["type"] == "json_invalid":
+        if isinstance(line, str) and not line.strip():
+            return None
+        why = "the line is over 64 MiB" if line == TOO_LONG else f"the line is not JSON ({problems[0]['msg']})"
+        return _error(None, PARSE_ERROR, f"Parse error: {why}. Send one JSON-RPC 2.0 message per line, in UTF-8.")
+    message = _message_of(error)
+    request_id = message.get("id") if isinstance(message, dict) else None
+    if isinstance(request_id, bool) or not isinstance(request_id, (str, int)) or "method" not in message:
+        request_id = None  # not a request we can tell (JSON-RPC 2.0: the id is then null)
+    return _error(
+        request_id,
+        INVALID_REQUEST,
+        'Invalid Request: expected a JSON-RPC 2.0 request {"jsonrpc": "2.0", "id": ..., "method": "...", '
+        '"params": {...}}, a notification (no id) or a response.',
+    )
+
+
+def _message_of(error: ValidationError) -> Any:
+    """The parsed JSON object that failed validation: the input of an error about the envelope itself (a member
+    missing, or the whole value of the wrong type), not about one of its members."""
+    for problem in error.errors(include_url=False):
+        if (problem["type"] == "missing" or len(problem["loc"]) <= 1) and isinstance(problem.get("input"), dict):
+            return problem["input"]
+    return None
+
+
+def _error(request_id: str | int | None, code: int, message: str) -> JSONRPCError:
+    return JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(code=code, message=message))
 
 
 class LineWriter:

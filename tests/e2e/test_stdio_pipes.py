@@ -1,8 +1,9 @@
 """The stdio transport on the event loop's pipes (stdio.py), and the SDK's own streams where stdin is a file.
 
 A raw JSON-RPC client drives ``serve`` as a child process, so what is checked is exactly what crossed
-stdin and stdout: every answer on its own line, a line that is not JSON skipped without ending the
-session, a message split across writes, and the same answers through the SDK's own streams when stdin is a terminal.
+stdin and stdout: every answer on its own line, a line that is not a message answered as JSON-RPC 2.0 asks
+(-32700, -32600) without ending the session, a message split across writes, and the same answers through the
+SDK's own streams when stdin is a terminal.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import tty
 from pathlib import Path
 from typing import Any
 
+from outlook_calendar_mcp.stdio import LINE_LIMIT
 from tests.servers import stdio_command, stdio_env
 
 INIT = {
@@ -25,6 +28,7 @@ INIT = {
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
 CALL = {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get_mailbox_settings", "arguments": {}}}
+NOT_A_REQUEST = {"jsonrpc": "2.0", "id": 9, "method": 42}  # JSON, but no message: answered with its id
 
 
 def line(message: dict[str, Any]) -> bytes:
@@ -51,24 +55,37 @@ def test_pipes_answer_each_message_and_survive_a_bad_line(tmp_path: Path) -> Non
         env=stdio_env(tmp_path),
     )
     assert proc.stdin and proc.stdout
+    watchdog = threading.Timer(60, proc.kill)  # a line left unanswered ends the reads below, not the test run
+    watchdog.start()
     proc.stdin.write(line(INIT))
     proc.stdin.flush()
     first = json.loads(proc.stdout.readline())  # answered before anything else is sent
     assert first["id"] == 1
     call = line(CALL)
-    proc.stdin.write(line(INITIALIZED) + b"this is not json\n" + line(LIST) + call[:20])
+    proc.stdin.write(line(INITIALIZED) + b"this is not json\n" + b"\n" + line(NOT_A_REQUEST) + line(LIST) + call[:20])
     proc.stdin.flush()
     proc.stdin.write(call[20:])  # one message in two writes
     proc.stdin.flush()
     by_id = {1: first}
+    errors: list[dict[str, Any]] = []
     while not {2, 3} <= set(by_id):  # a client keeps stdin open until its answers are in
         message = json.loads(proc.stdout.readline() or b"null")
         assert message is not None, proc.stderr.read().decode()[-2000:] if proc.stderr else "stdout closed"
         by_id[message.get("id")] = message
+        if "error" in message:
+            errors.append(message)
+    proc.stdin.write(b"x" * (LINE_LIMIT + 1) + b"\n")  # past what a message may be: skipped whole, answered
+    proc.stdin.flush()
+    errors.append(json.loads(proc.stdout.readline()))
     out, err = proc.communicate(timeout=60)
+    watchdog.cancel()
     assert proc.returncode == 0, err.decode()[-2000:]
-    assert out == b""
-    check(by_id)  # the line that is not JSON was dropped (as the SDK's own streams do) and the session went on
+    assert out == b""  # the blank line got no answer
+    check(by_id)  # the session went on past every line that was not a message
+    assert [(e["id"], e["error"]["code"]) for e in errors] == [(None, -32700), (9, -32600), (None, -32700)]
+    assert errors[0]["error"]["message"].startswith("Parse error: the line is not JSON")
+    assert errors[1]["error"]["message"].startswith("Invalid Request: expected a JSON-RPC 2.0 request")
+    assert "over 64 MiB" in errors[2]["error"]["message"]
 
 
 def test_a_terminal_on_stdin_is_served_by_the_sdk_streams(tmp_path: Path) -> None:
@@ -81,13 +98,14 @@ def test_a_terminal_on_stdin_is_served_by_the_sdk_streams(tmp_path: Path) -> Non
     os.close(tty_side)
     assert proc.stdout
     try:
-        os.write(main, line(INIT) + line(INITIALIZED) + line(LIST) + line(CALL))
+        os.write(main, line(INIT) + line(INITIALIZED) + b"{not json\n" + line(LIST) + line(CALL))
         by_id: dict[Any, dict[str, Any]] = {}
-        while not {1, 2, 3} <= set(by_id):
+        while not {None, 1, 2, 3} <= set(by_id):
             message = json.loads(proc.stdout.readline() or b"null")
             assert message is not None, proc.stderr.read().decode()[-2000:] if proc.stderr else "stdout closed"
             by_id[message.get("id")] = message
         check(by_id)
+        assert by_id[None]["error"]["code"] == -32700  # answered on these streams too
     finally:
         os.close(main)  # the terminal hangs up: the server ends
         proc.wait(timeout=30)
