@@ -83,12 +83,21 @@ def test_handles_are_per_person(store: StateStore) -> None:
 def test_sync_state_is_per_person(store: StateStore) -> None:
     clock = Clock(dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC), frozen=True)
     state = SyncState(store, clock)
-    with acting_as(ALICE):
-        state.put("me:w", "me", ("2027-03-08", "2027-03-15"), "https://graph/delta?x", {"id1": "Standup"})
-        assert state.get("me:w") == ("https://graph/delta?x", {"id1": "Standup"}, clock.now().isoformat(timespec="microseconds"))
-        assert state.last_window("me") == ("2027-03-08", "2027-03-15")
-    with acting_as(BOB):
-        assert state.get("me:w") is None and state.last_window("me") is None
+
+    async def rounds() -> None:
+        with acting_as(ALICE):
+            await state.put("me:w", "me", ("2027-03-08", "2027-03-15"), "https://graph/delta?x", {"id1": "Standup"})
+            assert await state.get("me:w") == (
+                "https://graph/delta?x", {"id1": "Standup"}, clock.now().isoformat(timespec="microseconds"))
+            assert await state.last_window("me") == ("2027-03-08", "2027-03-15")
+        with acting_as(BOB):
+            assert await state.get("me:w") is None and await state.last_window("me") is None
+        with acting_as(ALICE):
+            await state.drop("me:w")
+            assert await state.get("me:w") is None
+        await store.aclose()
+
+    asyncio.run(rounds())
 
 
 def test_token_cache_is_encrypted_in_redis(redis_url: str) -> None:

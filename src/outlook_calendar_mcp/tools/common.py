@@ -19,7 +19,7 @@ import functools
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
@@ -40,6 +40,7 @@ from ..calendar import InputError
 from ..graph import GraphError, outcomes
 from ..graph.errors import OutcomeUnknown
 from ..ids import UnknownHandle
+from ..state import StateUnavailable
 from . import limits
 from .confirm import Confirmation, Declined, Preview, asker, decide
 from .policy import CALL_TIMEOUT_S, Policy
@@ -119,6 +120,8 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
                         await policy.rate.take(fn.__name__)  # before anything reaches Graph
                     with anyio.fail_after(policy.call_timeout_s if policy else CALL_TIMEOUT_S):
                         limits.check(fn.__name__, arguments, _today(policy))
+                        if policy is not None and policy.services is not None:  # one store round trip, awaited
+                            await policy.services.handles.prefetch(_strings(arguments))
                         if confirm is not None:
                             preview = await decide(confirm, fn.__name__, arguments, token, person, context)
                             if preview is not None:
@@ -135,6 +138,13 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
                 except Declined as e:
                     outcome = "declined"
                     raise ToolError(str(e)) from None
+                except StateUnavailable as e:  # Redis down or unreachable: said, never waited on
+                    outcome, error = "unknown" if calls.writes else "failed", "StateUnavailable"
+                    raise ToolError(
+                        f"{fn.__name__} could not finish: the server's state store (handles, confirmations) did not "
+                        f"answer: {e}. Try again in a moment; if it persists, ask the administrator to check it "
+                        "(OUTLOOK_MCP_STATE_URL)." + (_earlier_writes(calls, e) or " Nothing was changed.")
+                    ) from None
                 except ANTICIPATED_ERRORS as e:
                     outcome = "unknown" if isinstance(e, OutcomeUnknown) else "failed"
                     error = type(e).__name__
@@ -196,6 +206,20 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
 
 CONTEXT = "mcp_request_context"  # the SDK's Context, for tools that do not take it themselves
 PERSON = "person_confirmation"  # the person's answer to the confirmation question (elicitation), see .confirm
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a call's arguments (the handles among them are looked up before the tool runs)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, BaseModel):
+        yield from _strings(dict(value))
 
 
 def _earlier_writes(calls: outcomes.Calls, error: Exception) -> str:

@@ -164,7 +164,7 @@ async def decide(
     session = "sessionless" if policy.sessionless else session_key(context)
     note = None
     if token:
-        problem = _check_token(policy, name, arguments, token, session, user, now)
+        problem = await _check_token(policy, name, arguments, token, session, user, now)
         if problem is None:
             return None
         note = problem
@@ -197,7 +197,7 @@ async def decide(
     return CallToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=data)
 
 
-def _check_token(
+async def _check_token(
     policy: Policy, name: str, arguments: dict[str, Any], token: str, session: str, user: str, now: float
 ) -> str | None:
     """None when ``token`` confirms this call (and is now used up); else why not."""
@@ -212,6 +212,6 @@ def _check_token(
     if now - issued > TOKEN_TTL_S or issued - now > 60:
         return "That confirmation token has expired (tokens last 10 minutes)."
     claims = policy.claims
-    if claims is not None and not claims.claim(f"confirm:{token}", TOKEN_TTL_S + 60):
+    if claims is not None and not await claims.aclaim(f"confirm:{token}", TOKEN_TTL_S + 60):
         return "That confirmation token was already used."
     return None
