@@ -29,6 +29,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -65,6 +66,10 @@ SHORTEST, LONGEST = 6, 16  # characters of the hash a handle shows
 # Entries per direction of a process's cache (id -> handle, handle -> id; every person's): each is about 300
 # bytes with Graph's ~150-character ids, so ~6 MB each when full; a month's calendar_view shows a few hundred.
 CACHE_SIZE = 20_000
+
+# The handles of the current tool call's arguments that the store did not hold (see Handles.prefetch): resolve
+# says so without asking the store again. A context variable: each request runs in its own task.
+_absent: ContextVar[frozenset[tuple[str, str]]] = ContextVar("outlook_mcp_absent_handles", default=frozenset())
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -153,16 +158,15 @@ class Handles:
 
     async def prefetch(self, values: Iterable[str]) -> None:
         """Look up every handle among ``values`` (a call's arguments) for the current person in one store round
-        trip, so :meth:`resolve` finds them without waiting; unknown ones are left for it to report."""
+        trip, so :meth:`resolve` finds them, or reports the unknown ones, without asking the store again."""
         user = user_key()
         wanted = list(dict.fromkeys(v.strip() for v in values if _HANDLE.match(v.strip())))
         wanted = [h for h in wanted if self._ids.get((user, h)) is None]
-        if not wanted:
-            return
-        found = await self.store.aget_many([self._key(user, h) for h in wanted])
+        found = await self.store.aget_many([self._key(user, h) for h in wanted]) if wanted else []
         for handle, graph_id in zip(wanted, found, strict=True):
             if graph_id is not None:
                 self._remember(user, KINDS[handle.split("_", 1)[0]], graph_id, handle)
+        _absent.set(frozenset((user, h) for h, graph_id in zip(wanted, found, strict=True) if graph_id is None))
 
     def handle(self, kind: str, graph_id: str) -> str:
         """The handle for ``graph_id``: minted by :meth:`mint` (or seen by :meth:`prefetch`) for the current
@@ -199,7 +203,9 @@ class Handles:
                     f"a {kind} handle starting with '{PREFIXES[kind]}_' (from {_WHAT_GIVES[kind]})."
                 )
             user = user_key()
-            found = self._ids.get((user, value)) or self.store.get(self._key(user, value))
+            found = self._ids.get((user, value))
+            if found is None and (user, value) not in _absent.get():  # not looked up by this call: ask now
+                found = self.store.get(self._key(user, value))
             if found is None:
                 raise UnknownHandle(
                     f"{argument}: unknown handle '{value}'. Handles come from earlier results; call "

@@ -142,6 +142,7 @@ async def test_tools_never_use_the_blocking_client(redis_url: str, tmp_path: Pat
         view = await h.call("calendar_view", WINDOW)
         first = next(e for e in view["events"] if e["subject"] == "Blocking 0")
         await h.call("get_event", {"event": first["handle"]})
+        assert "unknown handle 'ev_abcdefg'" in await h.fail("get_event", {"event": "ev_abcdefg"})
         await h.call("update_event", {"event": first["handle"], "subject": "Blocking 0 moved"})
         await h.call("list_events", {"subject_contains": "Blocking"})
         await h.call("sync_events", {"start": WINDOW["start"], "end": WINDOW["end"]})
