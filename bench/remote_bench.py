@@ -13,7 +13,12 @@ Prints, for 1 and 3 workers: calls/s, p50 and p95 latency in ms, the CPU seconds
 the clients used while timed, and the ratio of throughputs (3 / 1). The machine's cores bound the ratio: with
 2 cores shared by the sandbox, the clients and the workers, more workers cannot add throughput.
 
-    python bench/remote_bench.py [--users 20] [--calls 30]
+``--baseline COMMIT`` also runs the workers of that commit (installed with its own dependencies, as
+bench/throughput.py does), alternating with this checkout's at each worker count, and prints the ratios;
+``--state-latency MS`` puts Redis behind a proxy holding every packet that long each way (a network between
+the workers and their Redis; bench/rate_bench.py's proxy).
+
+    python bench/remote_bench.py [--users 20] [--calls 30] [--baseline 973df3f] [--state-latency 0.5]
 """
 
 from __future__ import annotations
@@ -98,18 +103,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--calls", type=int, default=30, help="timed tool calls per user")
+    parser.add_argument("--baseline", help="also run this commit's workers (installed in its own venv)")
+    parser.add_argument("--state-latency", type=float, default=0.0, help="ms a proxy holds Redis's packets each way")
     args = parser.parse_args()
-    rates = {}
+    sides = [("this checkout", sys.executable)]
+    if args.baseline:
+        from throughput import baseline_python  # only with --baseline
+
+        sides.insert(0, (f"baseline {args.baseline}", baseline_python(args.baseline)))
+    rates: dict[tuple[str, int], float] = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
         try:
             url = stack.enter_context(redis_server(root))
         except pytest.skip.Exception as e:
             raise SystemExit(str(e)) from None
+        if args.state_latency:
+            from rate_bench import delayed  # only with --state-latency
+
+            url = stack.enter_context(delayed(url, args.state_latency))
         sandbox = stack.enter_context(remote_sandbox(root))
-        for n in (1, 3):
-            (root / f"w{n}").mkdir()
-            with cluster(root / f"w{n}", sandbox, url, n, OUTLOOK_MCP_RATE_LIMIT=str(10**9)) as lb:  # counted, not hit
+        runs = [(n, label, python) for n in (1, 3) for label, python in (sides if n == 1 else sides[::-1])]
+        for n, label, python in runs:
+            where = root / f"w{n}-{label.split()[0]}"
+            where.mkdir()
+            with cluster(where, sandbox, url, n, python=python, OUTLOOK_MCP_RATE_LIMIT=str(10**9)) as lb:  # not hit
                 parts = {"sandbox": [sandbox.child.proc.pid], "workers": [w.proc.pid for w in lb.workers]}
                 before: dict[str, float] = {}
 
@@ -120,11 +138,16 @@ def main() -> None:
                 elapsed, latencies = asyncio.run(run_load(lb.url, sandbox.ssl(), args.users, args.calls, mark))
                 used = {k: sum(map(cpu_s, pids)) - before[k] for k, pids in parts.items()}
                 used["clients"] = time.process_time() - before["clients"]
-                rates[n] = figures(f"{n} worker{'s' if n > 1 else ''} behind HAProxy, {args.users} users", elapsed,
-                                   latencies)  # fmt: skip
+                rates[(label, n)] = figures(f"{label}: {n} worker{'s' if n > 1 else ''} behind HAProxy, "
+                                            f"{args.users} users", elapsed, latencies)  # fmt: skip
                 print("   CPU s in the timed phase: " + ", ".join(f"{k} {v:.2f}" for k, v in used.items())
                       + f" (wall {elapsed:.2f} s, {os.cpu_count()} cores)")  # fmt: skip
-    print(f"ratio 3 workers / 1 worker: {rates[3] / rates[1]:.2f}x calls/s")
+    for label, _ in sides:
+        print(f"{label}: ratio 3 workers / 1 worker: {rates[(label, 3)] / rates[(label, 1)]:.2f}x calls/s")
+    if args.baseline:
+        base = sides[0][0]
+        print("this checkout / baseline, calls/s: " + ", ".join(
+            f"{n} worker{'s' if n > 1 else ''} {rates[('this checkout', n)] / rates[(base, n)]:.2f}x" for n in (1, 3)))
 
 
 if __name__ == "__main__":
