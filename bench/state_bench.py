@@ -4,7 +4,9 @@ Each side runs in its own process: the baseline (default 973df3f, the code befor
 installed with its own dependencies (``throughput.baseline_python``: a git worktree in ``bench/.baseline-<commit>/``
 and a venv beside it, both git-ignored, made once), this checkout from ``src``; the two alternate round by round,
 and every figure is a median within this run. In each process: the server as ``serve`` builds it
-(``build_graph`` + ``create_server``) on an in-process sandbox, its handles in the state store under test, tools
+(``build_graph`` + ``create_server``) on a sandbox of its own served on loopback (``sandbox serve``: Graph over a
+network, as a server meets it, so a call waiting on Graph lets others run; ``--in-process`` for the in-process
+sandbox, where nothing but the state store makes a call wait), its handles in the state store under test, tools
 called through ``server.call_tool`` (validation, the error boundary, the tool, the views: what every transport
 ends in), the rate limit off (it is one awaited round trip per call on both sides). Stores:
 
@@ -28,6 +30,7 @@ Figures, per side:
 Usage::
 
     python bench/state_bench.py [--events 50] [--calls 200] [--rounds 3] [--latency 0.5] [--baseline 973df3f]
+                                [--in-process]
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from harness import sandbox
 from rate_bench import delayed, redis_server
 from throughput import baseline_python
 
@@ -58,7 +62,7 @@ from outlook_calendar_mcp.server import build_graph, create_server
 from outlook_calendar_mcp.state import acting_as
 from outlook_calendar_mcp.state.sqlite import SqliteState
 
-kind, where, tmp, events, calls = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+kind, where, tmp, events, calls, graph_at = sys.argv[1:4] + [int(a) for a in sys.argv[4:6]] + sys.argv[6:7]
 DAY = "2027-03-17"
 WINDOW = {"start": f"{DAY}T00:00:00", "end": f"{DAY}T23:59:00", "time_zone": "America/Los_Angeles"}
 sent = {"blocking": 0, "awaited": 0}
@@ -85,9 +89,9 @@ async def main():
         from outlook_calendar_mcp.state.redis import RedisState
         store = RedisState(where)
     settings = Settings(backend="sandbox", sandbox_db=":memory:", data_dir=tmp, cache_dir=tmp, rate_limit=0,
-                        confirm_sends=False)
+                        confirm_sends=False, sandbox_url=None if graph_at == "in-process" else graph_at)
     clock = Clock()
-    graph = build_graph(settings, clock=clock, sandbox=Sandbox(":memory:", clock=clock))
+    graph = build_graph(settings, clock=clock, sandbox=Sandbox(":memory:", clock=clock) if graph_at == "in-process" else None)
     server = create_server(settings, graph, handles=Handles(store))
 
     async def call(person, name, arguments):
@@ -156,13 +160,16 @@ asyncio.run(main())
 """
 
 
-def run(python: str, src: str | None, kind: str, where: str, tmp: Path, events: int, calls: int) -> dict[str, float]:
+def run(python: str, src: str | None, kind: str, where: str, tmp: Path, events: int, calls: int,
+        in_process: bool) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OUTLOOK_MCP_NOW")}
     if src:
         env["PYTHONPATH"] = src
     tmp.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([python, "-c", CHILD, kind, where, str(tmp), str(events), str(calls)], env=env,
-                          capture_output=True, text=True)
+    with contextlib.ExitStack() as stack:
+        graph_at = "in-process" if in_process else stack.enter_context(sandbox(tmp))  # a fresh one: the day's events
+        done = subprocess.run([python, "-c", CHILD, kind, where, str(tmp), str(events), str(calls), graph_at],
+                              env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{python} ({kind}) failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -175,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.5, help="ms the proxy holds a packet, each way")
     parser.add_argument("--baseline", default="973df3f", help="commit to compare with (installed in its own venv)")
+    parser.add_argument("--in-process", action="store_true", help="the sandbox in each server's process")
     args = parser.parse_args(argv)
     sides = [(f"baseline {args.baseline}", baseline_python(args.baseline), None),
              ("this checkout", sys.executable, str(ROOT / "src"))]
@@ -191,9 +199,10 @@ def main(argv: list[str] | None = None) -> int:
                     own = tmp / f"{label.split()[0]}-{kind}-{r}"
                     target = where or str(own / "state.db")
                     figures.setdefault((kind, label), []).append(
-                        run(python, src, kind.split("+")[0], target, own, args.events, args.calls))
+                        run(python, src, kind.split("+")[0], target, own, args.events, args.calls, args.in_process))
     print(f"State store on the request path: calendar_view of {args.events} new events; {args.calls} list_calendars "
-          f"calls by 20 concurrent callers; {args.rounds} rounds, sides alternating (medians)")
+          f"calls by 20 concurrent callers; the sandbox {'in process' if args.in_process else 'on loopback'}; "
+          f"{args.rounds} rounds, sides alternating (medians)")
     for kind in dict.fromkeys(k for k, _ in figures):
         rows = {label: figures[(kind, label)] for label, _, _ in sides}
         keys = list(next(iter(rows.values()))[0])
