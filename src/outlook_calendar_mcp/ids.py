@@ -28,10 +28,12 @@ import base64
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
 
 from .state import Claim, StateStore, user_key
 from .state.sqlite import SqliteState
@@ -96,6 +98,20 @@ class Lru(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a call's arguments, however nested (what :meth:`Handles.prefetch` is given)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from strings(item)
+    elif isinstance(value, BaseModel):  # a typed argument (attendees)
+        yield from strings(dict(value))
 
 
 class UnknownHandle(ValueError):

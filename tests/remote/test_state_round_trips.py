@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import redis
-from mcp import Client
+from mcp import Client, types
 
 from outlook_calendar_mcp.ids import Handles
 from outlook_calendar_mcp.server import build_graph, create_server
@@ -91,12 +91,12 @@ async def preview_of(h: Harness, tool: str, arguments: dict[str, Any]) -> dict[s
 
 
 @contextlib.asynccontextmanager
-async def another_worker(h: Harness, handles: Handles) -> AsyncIterator[Client]:
+async def another_worker(h: Harness, handles: Handles, **client: Any) -> AsyncIterator[Client]:
     """A second server process's worth of state (its own Handles and caches) on the same sandbox."""
     graph = build_graph(h.settings, clock=h.clock, sandbox=h.sandbox)
     server = create_server(h.settings, graph, handles=handles)
     try:
-        async with Client(server) as client:
+        async with Client(server, **client) as client:
             yield client
     finally:
         await graph.aclose()
@@ -162,6 +162,18 @@ async def test_tools_never_use_the_blocking_client(redis_url: str, tmp_path: Pat
         assert created["event"]["subject"] == "Blocking invite"
         again = await preview_of(h, "create_event", {**invite, "confirm": preview["confirm"]})
         assert again["note"] == "That confirmation token was already used."  # the claim, in Redis
+        # a client that can ask its person (elicitation), on a worker that never saw the handle: the question is
+        # built (who would be told) from the handle's one awaited look-up, before the error boundary runs
+        questions = []
+
+        async def person(context: Any, params: Any) -> Any:
+            questions.append(params.message)
+            return types.ElicitResult(action="accept", content={"send": True})
+
+        async with another_worker(h, Handles(store), elicitation_callback=person) as asking:
+            moved = structured(await asking.call_tool(
+                "update_event", {"event": created["event"]["handle"], "subject": "Blocking invite moved"}))
+        assert moved["event"]["subject"] == "Blocking invite moved" and "alexw@contoso.com" in questions[0]
         asked = await preview_of(h, "delete_event", {"event": created["event"]["handle"]})
         gone = await h.call("delete_event", {"event": created["event"]["handle"], "confirm": asked["confirm"]})
         assert gone["deleted"] == created["event"]["handle"]

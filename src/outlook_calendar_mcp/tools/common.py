@@ -19,7 +19,7 @@ import functools
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
@@ -39,7 +39,7 @@ from .. import timezones as tz
 from ..calendar import InputError
 from ..graph import GraphError, outcomes
 from ..graph.errors import OutcomeUnknown
-from ..ids import UnknownHandle
+from ..ids import UnknownHandle, strings
 from ..state import StateUnavailable
 from . import limits
 from .confirm import Confirmation, Declined, Preview, asker, decide
@@ -121,7 +121,7 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
                     with anyio.fail_after(policy.call_timeout_s if policy else CALL_TIMEOUT_S):
                         limits.check(fn.__name__, arguments, _today(policy))
                         if policy is not None and policy.services is not None:  # one store round trip, awaited
-                            await policy.services.handles.prefetch(_strings(arguments))
+                            await policy.services.handles.prefetch(strings(arguments))
                         if confirm is not None:
                             preview = await decide(confirm, fn.__name__, arguments, token, person, context)
                             if preview is not None:
@@ -206,20 +206,6 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
 
 CONTEXT = "mcp_request_context"  # the SDK's Context, for tools that do not take it themselves
 PERSON = "person_confirmation"  # the person's answer to the confirmation question (elicitation), see .confirm
-
-
-def _strings(value: Any) -> Iterator[str]:
-    """Every string in a call's arguments (the handles among them are looked up before the tool runs)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, BaseModel):
-        yield from _strings(dict(value))
 
 
 def _earlier_writes(calls: outcomes.Calls, error: Exception) -> str:

@@ -32,6 +32,7 @@ from mcp_types import CallToolResult, TextContent
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..ids import strings
 from . import limits
 from .policy import TOKEN_TTL_S, Policy
 
@@ -121,6 +122,8 @@ def asker(policy: Policy, name: str, parameters: list[str]) -> Callable[..., Any
         svc = policy.services
         try:
             limits.check(name, kwargs, svc.clock.now().date() if svc else dt.date(2000, 1, 1))
+            if svc is not None:  # runs before the error boundary: the handles it reads, looked up at once
+                await svc.handles.prefetch(strings(kwargs))
             who = await policy.recipients(name, kwargs) if policy.recipients else []
         except Exception:
             return NOT_ASKED
