@@ -18,7 +18,7 @@ bench/throughput.py does), alternating with this checkout's at each worker count
 ``--state-latency MS`` puts Redis behind a proxy holding every packet that long each way (a network between
 the workers and their Redis; bench/rate_bench.py's proxy).
 
-    python bench/remote_bench.py [--users 20] [--calls 30] [--baseline 973df3f] [--state-latency 0.5]
+    python bench/remote_bench.py [--users 20] [--calls 30] [--baseline 973df3f] [--state-latency 0.5] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -105,13 +105,14 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=30, help="timed tool calls per user")
     parser.add_argument("--baseline", help="also run this commit's workers (installed in its own venv)")
     parser.add_argument("--state-latency", type=float, default=0.0, help="ms a proxy holds Redis's packets each way")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds (figures: medians)")
     args = parser.parse_args()
     sides = [("this checkout", sys.executable)]
     if args.baseline:
         from throughput import baseline_python  # only with --baseline
 
         sides.insert(0, (f"baseline {args.baseline}", baseline_python(args.baseline)))
-    rates: dict[tuple[str, int], float] = {}
+    rates: dict[tuple[str, int], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
         try:
@@ -123,9 +124,10 @@ def main() -> None:
 
             url = stack.enter_context(delayed(url, args.state_latency))
         sandbox = stack.enter_context(remote_sandbox(root))
-        runs = [(n, label, python) for n in (1, 3) for label, python in (sides if n == 1 else sides[::-1])]
-        for n, label, python in runs:
-            where = root / f"w{n}-{label.split()[0]}"
+        runs = [(r, n, label, python) for r in range(args.rounds) for n in (1, 3)
+                for label, python in (sides if (n + r) % 2 else sides[::-1])]  # fmt: skip
+        for r, n, label, python in runs:
+            where = root / f"w{n}-{label.split()[0]}-{r}"
             where.mkdir()
             with cluster(where, sandbox, url, n, python=python, OUTLOOK_MCP_RATE_LIMIT=str(10**9)) as lb:  # not hit
                 parts = {"sandbox": [sandbox.child.proc.pid], "workers": [w.proc.pid for w in lb.workers]}
@@ -138,16 +140,19 @@ def main() -> None:
                 elapsed, latencies = asyncio.run(run_load(lb.url, sandbox.ssl(), args.users, args.calls, mark))
                 used = {k: sum(map(cpu_s, pids)) - before[k] for k, pids in parts.items()}
                 used["clients"] = time.process_time() - before["clients"]
-                rates[(label, n)] = figures(f"{label}: {n} worker{'s' if n > 1 else ''} behind HAProxy, "
-                                            f"{args.users} users", elapsed, latencies)  # fmt: skip
+                rates.setdefault((label, n), []).append(figures(f"{label}: {n} worker{'s' if n > 1 else ''} behind HAProxy, "
+                                            f"{args.users} users", elapsed, latencies))  # fmt: skip
                 print("   CPU s in the timed phase: " + ", ".join(f"{k} {v:.2f}" for k, v in used.items())
                       + f" (wall {elapsed:.2f} s, {os.cpu_count()} cores)")  # fmt: skip
+    median = {key: statistics.median(values) for key, values in rates.items()}
     for label, _ in sides:
-        print(f"{label}: ratio 3 workers / 1 worker: {rates[(label, 3)] / rates[(label, 1)]:.2f}x calls/s")
+        print(f"{label}: median calls/s 1 worker {median[(label, 1)]:.1f}, 3 workers {median[(label, 3)]:.1f} "
+              f"(rounds: {' '.join(f'{x:.0f}' for x in rates[(label, 1)])}; {' '.join(f'{x:.0f}' for x in rates[(label, 3)])}); "
+              f"3 / 1: {median[(label, 3)] / median[(label, 1)]:.2f}x")
     if args.baseline:
         base = sides[0][0]
-        print("this checkout / baseline, calls/s: " + ", ".join(
-            f"{n} worker{'s' if n > 1 else ''} {rates[('this checkout', n)] / rates[(base, n)]:.2f}x" for n in (1, 3)))
+        print("this checkout / baseline, median calls/s: " + ", ".join(
+            f"{n} worker{'s' if n > 1 else ''} {median[('this checkout', n)] / median[(base, n)]:.2f}x" for n in (1, 3)))
 
 
 if __name__ == "__main__":
