@@ -50,25 +50,26 @@ def day(offset: int) -> str:
 
 async def one_user(person: Person, calls: int, latencies: list[float], ready: asyncio.Event,
                    started: asyncio.Event) -> None:  # fmt: skip
-    async with person.client() as client:
-        try:
+    try:
+        async with person.client() as client:
             view = await client.call_tool("calendar_view", {"start": day(0), "end": day(7)})
             assert not view.is_error, view.content
             events = view.structured_content["events"]
             handle = events[0]["handle"] if events else None
             for _ in range(3):  # round robin: every worker has met this person (its Graph token memo) before timing
                 await client.call_tool("calendar_view", {"start": day(1), "end": day(2)})
-        finally:
-            ready.set()  # a user who failed to start must not leave the others waiting: run_load then raises
-        await started.wait()
-        for i in range(calls):
-            t0 = time.perf_counter()
-            if handle and i % 2:
-                result = await client.call_tool("get_event", {"event": handle})
-            else:
-                result = await client.call_tool("calendar_view", {"start": day(1), "end": day(2)})
-            latencies.append(time.perf_counter() - t0)
-            assert not result.is_error, result.content
+            ready.set()
+            await started.wait()
+            for i in range(calls):
+                t0 = time.perf_counter()
+                if handle and i % 2:
+                    result = await client.call_tool("get_event", {"event": handle})
+                else:
+                    result = await client.call_tool("calendar_view", {"start": day(1), "end": day(2)})
+                latencies.append(time.perf_counter() - t0)
+                assert not result.is_error, result.content
+    finally:
+        ready.set()  # a user who failed to start must not leave the others waiting: run_load then raises
 
 
 def cpu_s(pid: int) -> float:
