@@ -1,8 +1,8 @@
 """The per-call cost of the rate limit (``RateLimit.take``, on every tool call), this checkout vs a baseline.
 
-Each side runs in its own process with ``PYTHONPATH`` at its ``src`` (the baseline commit, default 673c528,
-the fixed-window counter, checked out as a git worktree in ``bench/.baseline-<commit>/``, git-ignored), the
-two alternating round by round; the figures are medians and ratios within this run:
+Each side runs in its own process: the baseline commit (default 673c528, the fixed-window counter) as installed
+with its own dependencies (``throughput.baseline_python``: a git worktree in ``bench/.baseline-<commit>/`` and a
+venv beside it, git-ignored), this checkout from its ``src``; the two alternating round by round; the figures are medians and ratios within this run:
 
 * SQLite (the default store, a WAL file): microseconds per ``take`` and SQL statements per ``take``
   (``sqlite3`` trace callback);
@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from throughput import baseline_src, loaded_from
+from throughput import baseline_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -183,10 +183,11 @@ def delayed(url: str, latency_ms: float) -> Iterator[str]:
         proc.wait(10)
 
 
-def run(src: str, kind: str, where: str, calls: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": src}
-    env.pop("OUTLOOK_MCP_NOW", None)
-    done = subprocess.run([sys.executable, "-c", CHILD, kind, where, str(calls)], env=env, capture_output=True,
+def run(python: str, src: str | None, kind: str, where: str, calls: int) -> dict[str, float]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OUTLOOK_MCP_NOW")}
+    if src:
+        env["PYTHONPATH"] = src
+    done = subprocess.run([python, "-c", CHILD, kind, where, str(calls)], env=env, capture_output=True,
                           text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -198,10 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.5, help="ms the proxy holds a packet, each way")
     parser.add_argument("--baseline", default="673c528", help="commit to compare with (checked out as a worktree)")
     args = parser.parse_args(argv)
-    old_src = baseline_src(args.baseline)
-    if not loaded_from(old_src).startswith(old_src):
-        raise SystemExit(f"PYTHONPATH={old_src} does not load the baseline's package: {loaded_from(old_src)}")
-    sides = [(f"baseline {args.baseline}", old_src), ("this checkout", str(ROOT / "src"))]
+    sides = [(f"baseline {args.baseline}", baseline_python(args.baseline), None),
+             ("this checkout", sys.executable, str(ROOT / "src"))]
     figures: dict[tuple[str, str], list[dict[str, float]]] = {}
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="rate-bench-"))
@@ -212,19 +211,19 @@ def main(argv: list[str] | None = None) -> int:
             kinds += [("redis", url), (f"redis+{args.latency:g}ms", far)]
         for r in range(args.rounds):
             for kind, where in kinds:
-                for label, src in sides if r % 2 == 0 else sides[::-1]:
+                for label, python, src in sides if r % 2 == 0 else sides[::-1]:
                     target = where or str(Path(tmp) / f"{label.split()[0]}-{r}.db")
                     calls = args.calls if where is None or where == url else max(200, args.calls // 10)
-                    figures.setdefault((kind, label), []).append(run(src, kind.split("+")[0], target, calls))
+                    figures.setdefault((kind, label), []).append(run(python, src, kind.split("+")[0], target, calls))
     print(f"RateLimit.take per call, {args.calls} calls x {args.rounds} rounds, sides alternating (medians)")
     for kind in dict.fromkeys(k for k, _ in figures):
-        rows = [(label, figures.get((kind, label))) for label, _ in sides]
+        rows = [(label, figures.get((kind, label))) for label, _, _ in sides]
         if not all(r for _, r in rows):
             continue
         keys = list(rows[0][1][0])  # type: ignore[index]
         print(f"{kind}:")
         medians = {label: {k: statistics.median(x[k] for x in runs) for k in keys} for label, runs in rows}  # type: ignore[union-attr]
-        for label, _ in sides:
+        for label, _, _ in sides:
             print(f"  {label:24} " + "  ".join(f"{k} {v:,.2f}" for k, v in medians[label].items()))
         old, new = medians[sides[0][0]], medians[sides[1][0]]
         print("  this checkout / baseline: " + "  ".join(f"{k} {new[k] / old[k]:.2f}x" for k in keys if old[k]))

@@ -13,7 +13,12 @@ Prints, for 1 and 3 workers: calls/s, p50 and p95 latency in ms, the CPU seconds
 the clients used while timed, and the ratio of throughputs (3 / 1). The machine's cores bound the ratio: with
 2 cores shared by the sandbox, the clients and the workers, more workers cannot add throughput.
 
-    python bench/remote_bench.py [--users 20] [--calls 30]
+``--baseline COMMIT`` also runs the workers of that commit (installed with its own dependencies, as
+bench/throughput.py does), alternating with this checkout's at each worker count, and prints the ratios;
+``--state-latency MS`` puts Redis behind a proxy holding every packet that long each way (a network between
+the workers and their Redis; bench/rate_bench.py's proxy).
+
+    python bench/remote_bench.py [--users 20] [--calls 30] [--baseline 973df3f] [--state-latency 0.5] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -45,23 +50,26 @@ def day(offset: int) -> str:
 
 async def one_user(person: Person, calls: int, latencies: list[float], ready: asyncio.Event,
                    started: asyncio.Event) -> None:  # fmt: skip
-    async with person.client() as client:
-        view = await client.call_tool("calendar_view", {"start": day(0), "end": day(7)})
-        assert not view.is_error, view.content
-        events = view.structured_content["events"]
-        handle = events[0]["handle"] if events else None
-        for _ in range(3):  # round robin: every worker has met this person (its Graph token memo) before timing
-            await client.call_tool("calendar_view", {"start": day(1), "end": day(2)})
-        ready.set()
-        await started.wait()
-        for i in range(calls):
-            t0 = time.perf_counter()
-            if handle and i % 2:
-                result = await client.call_tool("get_event", {"event": handle})
-            else:
-                result = await client.call_tool("calendar_view", {"start": day(1), "end": day(2)})
-            latencies.append(time.perf_counter() - t0)
-            assert not result.is_error, result.content
+    try:
+        async with person.client() as client:
+            view = await client.call_tool("calendar_view", {"start": day(0), "end": day(7)})
+            assert not view.is_error, view.content
+            events = view.structured_content["events"]
+            handle = events[0]["handle"] if events else None
+            for _ in range(3):  # round robin: every worker has met this person (its Graph token memo) before timing
+                await client.call_tool("calendar_view", {"start": day(1), "end": day(2)})
+            ready.set()
+            await started.wait()
+            for i in range(calls):
+                t0 = time.perf_counter()
+                if handle and i % 2:
+                    result = await client.call_tool("get_event", {"event": handle})
+                else:
+                    result = await client.call_tool("calendar_view", {"start": day(1), "end": day(2)})
+                latencies.append(time.perf_counter() - t0)
+                assert not result.is_error, result.content
+    finally:
+        ready.set()  # a user who failed to start must not leave the others waiting: run_load then raises
 
 
 def cpu_s(pid: int) -> float:
@@ -98,18 +106,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--calls", type=int, default=30, help="timed tool calls per user")
+    parser.add_argument("--baseline", help="also run this commit's workers (installed in its own venv)")
+    parser.add_argument("--state-latency", type=float, default=0.0, help="ms a proxy holds Redis's packets each way")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds (figures: medians)")
     args = parser.parse_args()
-    rates = {}
+    sides = [("this checkout", sys.executable)]
+    if args.baseline:
+        from throughput import baseline_python  # only with --baseline
+
+        sides.insert(0, (f"baseline {args.baseline}", baseline_python(args.baseline)))
+    rates: dict[tuple[str, int], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
         try:
             url = stack.enter_context(redis_server(root))
         except pytest.skip.Exception as e:
             raise SystemExit(str(e)) from None
+        if args.state_latency:
+            from rate_bench import delayed  # only with --state-latency
+
+            url = stack.enter_context(delayed(url, args.state_latency))
         sandbox = stack.enter_context(remote_sandbox(root))
-        for n in (1, 3):
-            (root / f"w{n}").mkdir()
-            with cluster(root / f"w{n}", sandbox, url, n, OUTLOOK_MCP_RATE_LIMIT=str(10**9)) as lb:  # counted, not hit
+        runs = [(r, n, label, python) for r in range(args.rounds) for n in (1, 3)
+                for label, python in (sides if (n + r) % 2 else sides[::-1])]  # fmt: skip
+        for r, n, label, python in runs:
+            where = root / f"w{n}-{label.split()[0]}-{r}"
+            where.mkdir()
+            with cluster(where, sandbox, url, n, python=python, OUTLOOK_MCP_RATE_LIMIT=str(10**9)) as lb:  # not hit
                 parts = {"sandbox": [sandbox.child.proc.pid], "workers": [w.proc.pid for w in lb.workers]}
                 before: dict[str, float] = {}
 
@@ -120,11 +143,19 @@ def main() -> None:
                 elapsed, latencies = asyncio.run(run_load(lb.url, sandbox.ssl(), args.users, args.calls, mark))
                 used = {k: sum(map(cpu_s, pids)) - before[k] for k, pids in parts.items()}
                 used["clients"] = time.process_time() - before["clients"]
-                rates[n] = figures(f"{n} worker{'s' if n > 1 else ''} behind HAProxy, {args.users} users", elapsed,
-                                   latencies)  # fmt: skip
+                rates.setdefault((label, n), []).append(figures(f"{label}: {n} worker{'s' if n > 1 else ''} behind HAProxy, "
+                                            f"{args.users} users", elapsed, latencies))  # fmt: skip
                 print("   CPU s in the timed phase: " + ", ".join(f"{k} {v:.2f}" for k, v in used.items())
                       + f" (wall {elapsed:.2f} s, {os.cpu_count()} cores)")  # fmt: skip
-    print(f"ratio 3 workers / 1 worker: {rates[3] / rates[1]:.2f}x calls/s")
+    median = {key: statistics.median(values) for key, values in rates.items()}
+    for label, _ in sides:
+        print(f"{label}: median calls/s 1 worker {median[(label, 1)]:.1f}, 3 workers {median[(label, 3)]:.1f} "
+              f"(rounds: {' '.join(f'{x:.0f}' for x in rates[(label, 1)])}; {' '.join(f'{x:.0f}' for x in rates[(label, 3)])}); "
+              f"3 / 1: {median[(label, 3)] / median[(label, 1)]:.2f}x")
+    if args.baseline:
+        base = sides[0][0]
+        print("this checkout / baseline, median calls/s: " + ", ".join(
+            f"{n} worker{'s' if n > 1 else ''} {median[('this checkout', n)] / median[(base, n)]:.2f}x" for n in (1, 3)))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -316,6 +317,19 @@ def own_zone(doc: dict[str, Any], zone: ZoneInfo) -> str | None:
     return None if iana == zone.key else iana
 
 
+def shown(kind: str, docs: Iterable[dict[str, Any] | None]) -> list[tuple[str, str]]:
+    """The ``(kind, Graph id)`` pairs the views of ``docs`` show as handles (an event's own and its series'):
+    a tool mints them together before rendering, ``await svc.handles.mint(views.shown("event", items))``, one
+    state store round trip for the whole result (:meth:`~.ids.Handles.mint`)."""
+    pairs = []
+    for doc in docs:
+        if doc and doc.get("id"):
+            pairs.append((kind, doc["id"]))
+        if kind == "event" and doc and doc.get("seriesMasterId"):
+            pairs.append((kind, doc["seriesMasterId"]))
+    return pairs
+
+
 def event_view(doc: dict[str, Any], zone: ZoneInfo, handles: Handles, detail: Detail = "compact") -> Event:
     all_day = bool(doc.get("isAllDay"))
     kind = {"occurrence": "occurrence", "exception": "exception", "seriesMaster": "series"}.get(doc.get("type") or "")
@@ -413,8 +427,14 @@ def occurrence_date(occurrence_id: str | None) -> str | None:
     return tail if re.fullmatch(r"\d{4}-\d{2}-\d{2}", tail) else None
 
 
+def cancelled_dates(master: dict[str, Any]) -> list[str]:
+    """The original dates of a series master's cancelledOccurrences (Graph beta), in order."""
+    return sorted(d for d in (occurrence_date(o) for o in master.get("cancelledOccurrences") or []) if d)
+
+
 def series_exceptions(master: dict[str, Any], zone: ZoneInfo, handles: Handles) -> SeriesExceptions:
-    """exceptionOccurrences / cancelledOccurrences of a series master (Graph beta)."""
+    """exceptionOccurrences / cancelledOccurrences of a series master (Graph beta); mint
+    ``shown("event", master.get("exceptionOccurrences") or [])`` first."""
     changed = []
     for e in master.get("exceptionOccurrences") or []:
         all_day = bool(e.get("isAllDay"))
@@ -427,5 +447,6 @@ def series_exceptions(master: dict[str, Any], zone: ZoneInfo, handles: Handles) 
                 end=local_time(e.get("end"), zone, all_day),
             )
         )
-    cancelled = [d for d in (occurrence_date(o) for o in master.get("cancelledOccurrences") or []) if d]
-    return SeriesExceptions(changed=sorted(changed, key=lambda c: c.original_date), cancelled_dates=sorted(cancelled))
+    return SeriesExceptions(
+        changed=sorted(changed, key=lambda c: c.original_date), cancelled_dates=cancelled_dates(master)
+    )

@@ -115,10 +115,12 @@ class Child:
 
 
 @contextlib.contextmanager
-def child(args: list[str], env: dict[str, str], port: int, log: Path, timeout: float = 40) -> Iterator[Child]:
-    """``python -m outlook_calendar_mcp <args>``, ready when ``port`` accepts connections; stopped afterwards."""
+def child(args: list[str], env: dict[str, str], port: int, log: Path, timeout: float = 40,
+          python: str = sys.executable) -> Iterator[Child]:
+    """``python -m outlook_calendar_mcp <args>``, ready when ``port`` accepts connections; stopped afterwards
+    (``python``: another install's interpreter, bench/remote_bench.py's baseline)."""
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "outlook_calendar_mcp", *args], env=env,
+        proc = subprocess.Popen([python, "-m", "outlook_calendar_mcp", *args], env=env,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_port(port, proc, " ".join(args[:2]), log, timeout)
@@ -189,8 +191,9 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def cluster(tmp_path: Path, sandbox: RemoteSandbox, redis_url: str, n: int, **more: str) -> Iterator[Cluster]:
-    """``more``: further settings of every worker (``OUTLOOK_MCP_RATE_LIMIT="5"``)."""
+def cluster(tmp_path: Path, sandbox: RemoteSandbox, redis_url: str, n: int, python: str = sys.executable,
+            **more: str) -> Iterator[Cluster]:
+    """``more``: further settings of every worker (``OUTLOOK_MCP_RATE_LIMIT="5"``); ``python``: the workers'."""
     ports = [free_port() for _ in range(n)]
     lb_port = free_port()
     public = f"http://127.0.0.1:{lb_port}/mcp"
@@ -198,7 +201,7 @@ def cluster(tmp_path: Path, sandbox: RemoteSandbox, redis_url: str, n: int, **mo
                     OUTLOOK_MCP_PUBLIC_URL=public, **more)
     with contextlib.ExitStack() as stack:
         workers = [stack.enter_context(child(["serve", "--transport", "http", "--auth", "oauth", "--port", str(p)], env,
-                                             p, tmp_path / f"worker-{i}.log"))
+                                             p, tmp_path / f"worker-{i}.log", python=python))
                    for i, p in enumerate(ports)]
         stack.enter_context(haproxy(tmp_path, ports, lb_port))
         yield Cluster(public, workers, redis_url)

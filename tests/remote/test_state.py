@@ -13,7 +13,7 @@ import pytest
 from outlook_calendar_mcp.calendar.sync_state import SyncState
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.ids import Handles, UnknownHandle
-from outlook_calendar_mcp.state import StateStore, Turn, acting_as
+from outlook_calendar_mcp.state import Claim, StateStore, Turn, acting_as
 from outlook_calendar_mcp.state.redis import PREFIX, RedisState
 from outlook_calendar_mcp.state.sqlite import SqliteState
 from outlook_calendar_mcp.state.tokens import TokenCacheStore
@@ -83,12 +83,21 @@ def test_handles_are_per_person(store: StateStore) -> None:
 def test_sync_state_is_per_person(store: StateStore) -> None:
     clock = Clock(dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC), frozen=True)
     state = SyncState(store, clock)
-    with acting_as(ALICE):
-        state.put("me:w", "me", ("2027-03-08", "2027-03-15"), "https://graph/delta?x", {"id1": "Standup"})
-        assert state.get("me:w") == ("https://graph/delta?x", {"id1": "Standup"}, clock.now().isoformat(timespec="microseconds"))
-        assert state.last_window("me") == ("2027-03-08", "2027-03-15")
-    with acting_as(BOB):
-        assert state.get("me:w") is None and state.last_window("me") is None
+
+    async def rounds() -> None:
+        with acting_as(ALICE):
+            await state.put("me:w", "me", ("2027-03-08", "2027-03-15"), "https://graph/delta?x", {"id1": "Standup"})
+            assert await state.get("me:w") == (
+                "https://graph/delta?x", {"id1": "Standup"}, clock.now().isoformat(timespec="microseconds"))
+            assert await state.last_window("me") == ("2027-03-08", "2027-03-15")
+        with acting_as(BOB):
+            assert await state.get("me:w") is None and await state.last_window("me") is None
+        with acting_as(ALICE):
+            await state.drop("me:w")
+            assert await state.get("me:w") is None
+        await store.aclose()
+
+    asyncio.run(rounds())
 
 
 def test_token_cache_is_encrypted_in_redis(redis_url: str) -> None:
@@ -270,3 +279,106 @@ def test_an_unreachable_redis_is_said_as_such(tmp_path: Path) -> None:
     with pytest.raises(ToolError, match=r"could not be checked: Redis 127\.0\.0\.1:\d+/0 did not answer.*"
                                         r"calendar_view was not run and nothing was changed"):
         asyncio.run(limit.take("calendar_view"))
+
+
+def test_claim_first_takes_the_first_free_or_own_candidate(store: StateStore) -> None:
+    async def claims() -> None:
+        store.put("h:abc", "another id")
+        store.put("h:xyz", "mine too")
+        got = await store.claim_first(
+            [Claim("h:abc", "mine", "de"), Claim("h:new", "v", "q"), Claim("h:xyz", "mine too", "q")], 60
+        )
+        assert got == [1, 0, 0]  # a longer key where the first holds another value; its own value kept
+        assert [store.get(k) for k in ("h:abcd", "h:new", "h:xyz")] == ["mine", "v", "mine too"]
+        assert await store.claim_first([Claim("h:abc", "mine", "de")], 60) == [1]  # the same answer again
+        store.put("h:abcde", "a third")
+        assert await store.claim_first([Claim("h:abc", "a fourth", "de")], 60) == [-1]  # every candidate taken
+        assert await store.claim_first([], 60) == []
+        assert await store.aget_many(["h:abcd", "h:none", "h:new"]) == ["mine", None, "v"]
+        await store.aclose()
+
+    asyncio.run(claims())
+
+
+def test_a_result_mints_once_keeps_the_collision_rule_and_stays_per_person(store: StateStore) -> None:
+    ids = [f"AAMkAGI2TG93{n:04d}" + "x" * 120 for n in range(30)]
+    first = Handles._hashed("event", ids[0])[0]
+
+    async def views() -> None:
+        handles = Handles(store)
+        with acting_as(ALICE):
+            store.put(f"handle:{ALICE}:{first}", "another id of Alice's")  # the first id's prefix is taken
+            await handles.mint([("event", i) for i in ids] + [("event", ids[3])])
+            minted = [handles.handle("event", i) for i in ids]
+            assert minted[0] == first + Handles._hashed("event", ids[0])[1][:1]  # one character longer
+            assert all(len(h) == len(first) for h in minted[1:]) and len(set(minted)) == 30
+            assert [handles.resolve("event", h, argument="event") for h in minted] == ids
+            # another worker (a fresh Handles: nothing cached) mints the same handles, and resolves them
+            other = Handles(store)
+            await other.mint([("event", i) for i in ids])
+            assert [other.handle("event", i) for i in ids] == minted
+            await other.prefetch(["not a handle", minted[5], "ev_zzzzzz"])
+            assert other.resolve("event", minted[5], argument="event") == ids[5]
+        with acting_as(BOB):
+            await handles.prefetch(minted)  # Alice's handles, looked up as Bob: none is his
+            for h in minted:
+                with pytest.raises(UnknownHandle):
+                    handles.resolve("event", h, argument="event")
+            await handles.mint([("event", ids[0])])  # Bob's own: the prefix Alice's other id holds is free for him
+            assert handles.handle("event", ids[0]) == first
+        with acting_as(ALICE):
+            assert handles.handle("event", ids[0]) == minted[0]  # the process's cache keeps them apart
+        await store.aclose()
+
+    asyncio.run(views())
+
+
+def test_the_handle_cache_is_bounded(store: StateStore) -> None:
+    ids = [f"AAMkAGI2TG93{n:05d}" + "y" * 120 for n in range(300)]
+
+    async def many() -> None:
+        handles = Handles(store, cache_size=50)
+        with acting_as(ALICE):
+            for start in range(0, 300, 30):  # ten results of 30 new events each
+                await handles.mint([("event", i) for i in ids[start : start + 30]])
+            assert len(handles._handles) == 50 and len(handles._ids) == 50
+            # what fell out is still in the store: the same handle, resolved again
+            early = Handles(store).handle("event", ids[0])
+            assert handles.handle("event", ids[0]) == early
+            assert handles.resolve("event", early, argument="event") == ids[0]
+        await store.aclose()
+
+    asyncio.run(many())
+
+
+def test_workers_minting_the_same_ids_at_once_agree(store: StateStore, tmp_path: Path) -> None:
+    """Eight workers (each its own connection) mint one result's 40 ids at once, half of them also a handle taken by
+    another id: every worker shows the same handles, and each stored handle names one id."""
+    ids = [f"AAMkAGI2TG93{n:04d}" + "z" * 120 for n in range(40)]
+    for graph_id in ids[::2]:
+        store.put(f"handle:{ALICE}:{Handles._hashed('event', graph_id)[0]}", "taken by another id")
+    shown: list[list[str]] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        own = SqliteState(tmp_path / "state.db") if isinstance(store, SqliteState) else RedisState(store._url)
+
+        async def view() -> None:
+            handles = Handles(own)
+            with acting_as(ALICE):
+                await handles.mint([("event", i) for i in ids])
+                with lock:
+                    shown.append([handles.handle("event", i) for i in ids])
+            await own.aclose()
+
+        asyncio.run(view())
+        own.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(shown) == 8 and all(s == shown[0] for s in shown)
+    assert [len(h) for h in shown[0]] == [10, 9] * 20  # ev_ + 7 characters where the 6 were taken
+    assert [store.get(f"handle:{ALICE}:{h}") for h in shown[0]] == ids

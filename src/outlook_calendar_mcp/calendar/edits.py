@@ -96,9 +96,10 @@ async def create_event(
             overlapping = await overlaps(svc, base, body, zone_name)
     same = duplicates(overlapping, subject, body)
     if same and not allow_duplicate:
+        handle = await svc.handles.minted("event", same[0]["id"])
         raise InputError(
             f"subject: '{same[0].get('subject')}' already exists at that time "
-            f"({svc.handles.handle('event', same[0]['id'])}); update that event, or pass "
+            f"({handle}); update that event, or pass "
             "allow_duplicate=true to create a second one."
         )
     event_fields(body, subject=subject, **fields)

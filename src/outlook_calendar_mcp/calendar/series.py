@@ -199,6 +199,7 @@ async def series_rules(svc: Services, t: Target, docs: list[dict[str, Any]]) -> 
         if svc.writes_seen == writes:  # no write sent or finished meanwhile: what was read is current
             svc.series_rule_cache[(user, master_id)] = (now, known[master_id])
     rules: dict[str, str] = {}
+    await svc.handles.mint(("event", master_id) for master_id in known if known[master_id])
     for master_id in sorted(known):
         rule = known[master_id]
         if rule:
@@ -368,7 +369,7 @@ async def split_series(
     except Exception:
         await svc.graph.delete(event_path(t, new["id"]))  # leave the calendar as it was
         raise
-    later = [d for d in views.series_exceptions(extra, zone, svc.handles).cancelled_dates if d >= day.isoformat()]
+    later = [d for d in views.cancelled_dates(extra) if d >= day.isoformat()]
     for cancelled in later:  # occurrences deleted from the old series stay deleted in the new one
         await cancel_on(svc, t, new, dt.date.fromisoformat(cancelled), rec_zone)
     dropped = sum(
@@ -397,9 +398,7 @@ async def count_before(
         max_items=1000,
         params={"startDateTime": utc_text(begin), "endDateTime": utc_text(until), "$select": "start"},
     )
-    cancelled = [
-        d for d in views.series_exceptions(extra, rec_zone, svc.handles).cancelled_dates if d < day.isoformat()
-    ]
+    cancelled = [d for d in views.cancelled_dates(extra) if d < day.isoformat()]
     return len(page.items) + len(cancelled)
 
 

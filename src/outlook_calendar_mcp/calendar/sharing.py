@@ -41,9 +41,8 @@ async def permissions_of(
 ) -> Permissions:
     t = await target(svc, mailbox, group_id)
     cal = calendar_path(svc, t, calendar_id)
-    label = f"{t.owner or 'your'}{'' if t.owner is None else chr(39) + 's'} " + (
-        f"calendar {svc.handles.handle('calendar', svc.calendar_id(calendar_id))}" if calendar_id else "main calendar"
-    )
+    calendar = f"calendar {await svc.handles.minted('calendar', svc.calendar_id(calendar_id))}" if calendar_id else ""
+    label = f"{t.owner or 'your'}{'' if t.owner is None else chr(39) + 's'} " + (calendar or "main calendar")
     return Permissions(t, f"{cal}/calendarPermissions", label)
 
 
@@ -110,6 +109,7 @@ async def change_role(svc: Services, perms: Permissions, value: str, role: str) 
     current = await find_permission(svc, perms, value)
     allowed = current.get("allowedRoles") or []
     if allowed and role not in allowed:
+        await svc.handles.mint(views.shown("permission", [current]))
         raise InputError(
             f"role: '{role}' is not allowed for {views.permission_view(current, svc.handles).who} "
             f"on this calendar; allowed: {', '.join(allowed)}."

@@ -228,13 +228,13 @@ async def sync_calendar(
     scope = f"{identity}|{cal}"
     state = sync_state(svc)
     known_zone = zone_known(svc, t, time_zone)  # a bad time_zone is said before anything is read
-    window = state.last_window(scope) if start is None and end is None else None
+    window = await state.last_window(scope) if start is None and end is None else None
     if window is None and known_zone is None:
         window = window_without_zone(svc.clock, start, end)
     early: tuple[_Round, Page] | None = None  # a first round read in UTC while the zone was read
     if known_zone is not None:
         zone_name, zone = known_zone
-    elif window is not None and (restart or state.get(f"{scope}|{window[0]}|{window[1]}") is None):
+    elif window is not None and (restart or await state.get(f"{scope}|{window[0]}|{window[1]}") is None):
         utc_round = _Round(g, svc.prefer("UTC", max_page_size=page_size or DEFAULT_PAGE, track_changes=True), progress)
         exact = window
 
@@ -252,7 +252,7 @@ async def sync_calendar(
         start, end = times.default_window(svc.clock, zone, start, end, days=DEFAULT_DAYS)
         window = times.window(start, end, zone)
     key = f"{scope}|{window[0]}|{window[1]}"
-    saved = None if restart else state.get(key)
+    saved = None if restart else await state.get(key)
     prefer = svc.prefer(zone_name, max_page_size=page_size or DEFAULT_PAGE, track_changes=True)
     resynced = False
     while True:
@@ -266,7 +266,7 @@ async def sync_calendar(
                 page = await (round_.first(cal, window) if saved is None else round_.read(saved[0], None))
         except GraphError as e:
             if saved is not None and (e.status == 410 or (e.code or "").lower() in EXPIRED):
-                state.drop(key)
+                await state.drop(key)
                 saved, resynced = None, True
                 continue
             raise
@@ -301,5 +301,5 @@ async def sync_calendar(
             if what:
                 changes.changed[event_id] = what
         new_known[event_id] = {**(known.get(event_id) or {}), **seen}
-    state.put(key, scope, window, page.delta_link or "", new_known)
+    await state.put(key, scope, window, page.delta_link or "", new_known)
     return changes

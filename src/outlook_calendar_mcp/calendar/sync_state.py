@@ -2,6 +2,7 @@
 
 Kept in the state store (:mod:`..state`: a SQLite file beside the handles, or Redis shared by the workers),
 under the current person's key (:func:`..state.user_key`): one person's sync never continues another's.
+Every read and write is awaited (the store's ``aget``/``aput``): on Redis, sync_events never holds the event loop.
 """
 
 from __future__ import annotations
@@ -32,25 +33,25 @@ class SyncState:
     def _scope(scope: str) -> str:
         return f"sync-window:{user_key()}:{scope}"
 
-    def get(self, key: str) -> tuple[str, dict[str, Any], str] | None:
-        raw = self._store.get(self._key(key))
+    async def get(self, key: str) -> tuple[str, dict[str, Any], str] | None:
+        raw = await self._store.aget(self._key(key))
         if raw is None:
             return None
         entry = json.loads(raw)
         return entry["link"], entry["known"], entry["updated"]
 
-    def last_window(self, scope: str) -> tuple[str, str] | None:
-        raw = self._store.get(self._scope(scope))
+    async def last_window(self, scope: str) -> tuple[str, str] | None:
+        raw = await self._store.aget(self._scope(scope))
         if not raw:
             return None
         start, end = json.loads(raw)
         return start, end
 
-    def put(self, key: str, scope: str, window: tuple[str, str], link: str, known: dict[str, Any]) -> None:
+    async def put(self, key: str, scope: str, window: tuple[str, str], link: str, known: dict[str, Any]) -> None:
         stamp = self._clock.now().isoformat(timespec="microseconds")
         entry = {"scope": scope, "window": list(window), "link": link, "known": known, "updated": stamp}
-        self._store.put(self._key(key), json.dumps(entry))
-        self._store.put(self._scope(scope), json.dumps(list(window)))
+        await self._store.aput(self._key(key), json.dumps(entry))
+        await self._store.aput(self._scope(scope), json.dumps(list(window)))
 
-    def drop(self, key: str) -> None:
-        self._store.delete(self._key(key))
+    async def drop(self, key: str) -> None:
+        await self._store.adelete(self._key(key))

@@ -1,8 +1,15 @@
 """What the server keeps between calls, behind one small interface, and whose it is.
 
 :class:`StateStore` is the interface: ``get``/``put``/``delete`` of text values with an optional time to
-live, ``claim(key, ttl_s)`` (set if absent, atomically: single-use tokens) and ``throttle`` (a sliding limit
-on calls, one atomic step per call: rate limits, :mod:`..tools.rate`). Two implementations:
+live, ``claim(key, ttl_s)`` (set if absent, atomically: single-use tokens), ``claim_first`` (many claims, each
+taking the first free key of its candidates, in one round trip: a result's handles, :mod:`..ids`) and
+``throttle`` (a sliding limit on calls, one atomic step per call: rate limits, :mod:`..tools.rate`).
+
+Every operation a tool call makes is awaited (``aget``, ``aget_many``, ``aput``, ``adelete``, ``aclaim``,
+``claim_first``, ``throttle``): on Redis it goes through redis.asyncio, so a round trip never holds the event
+loop (and every other request of the process) while it waits. The synchronous ``get``/``put``/``delete``/
+``claim`` are for code off the event loop: the command line, and msal's token cache, which is read and written
+in the worker thread that runs msal (:mod:`..remote.obo`). Two implementations:
 
 * :class:`~.sqlite.SqliteState` - a SQLite file under the data directory (the default: one process, one
   person, nothing to run);
@@ -17,18 +24,27 @@ another; so do the rate limits (:mod:`..tools.rate`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from typing import NamedTuple, Protocol
 
-__all__ = ["LOCAL_USER", "StateStore", "StateUnavailable", "Turn", "acting_as", "user_key"]
+__all__ = ["LOCAL_USER", "Claim", "StateStore", "StateUnavailable", "Turn", "acting_as", "user_key"]
 
 LOCAL_USER = "local"
 _user: ContextVar[str] = ContextVar("outlook_mcp_user", default=LOCAL_USER)
 
 
 class StateUnavailable(RuntimeError):
-    """The store did not answer (Redis down or unreachable): nothing was read or written."""
+    """The store did not answer (Redis down or unreachable) within its timeout: the operation was not done."""
+
+
+class Claim(NamedTuple):
+    """One claim of :meth:`StateStore.claim_first`: ``key``, else ``key + longer[:1]``, ``key + longer[:2]``, ...
+    (up to ``key + longer``), whichever is first absent (it is then set to ``value``) or already holds ``value``."""
+
+    key: str
+    value: str
+    longer: str = ""
 
 
 class Turn(NamedTuple):
@@ -44,14 +60,26 @@ class StateStore(Protocol):
 
     description: str
 
-    def get(self, key: str) -> str | None: ...
+    # -- awaited: the request path (a tool call) ------------------------------------------------------
 
-    def put(self, key: str, value: str, ttl_s: float | None = None) -> None: ...
+    async def aget(self, key: str) -> str | None: ...
 
-    def delete(self, key: str) -> None: ...
+    async def aget_many(self, keys: Sequence[str]) -> list[str | None]:
+        """The values of ``keys`` (None where absent), in one round trip."""
+        ...
 
-    def claim(self, key: str, ttl_s: float, value: str = "1") -> bool:
-        """Set ``key`` only if it is absent (or expired); True for the one caller that set it."""
+    async def aput(self, key: str, value: str, ttl_s: float | None = None) -> None: ...
+
+    async def adelete(self, key: str) -> None: ...
+
+    async def aclaim(self, key: str, ttl_s: float, value: str = "1") -> bool:
+        """:meth:`claim`, awaited."""
+        ...
+
+    async def claim_first(self, claims: Sequence[Claim], ttl_s: float) -> list[int]:
+        """Settle every :class:`Claim` in one round trip, atomically each (two workers never give one key two
+        values): for each, how many characters of ``longer`` its key took (0: ``key`` itself), or -1 when every
+        candidate holds another value."""
         ...
 
     async def throttle(self, key: str, now_us: int, interval_us: int, burst: int) -> Turn:
@@ -68,7 +96,23 @@ class StateStore(Protocol):
         absent one)."""
         ...
 
+    # -- synchronous: off the event loop (the command line; msal's token cache in its worker thread) -----
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str, ttl_s: float | None = None) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def claim(self, key: str, ttl_s: float, value: str = "1") -> bool:
+        """Set ``key`` only if it is absent (or expired); True for the one caller that set it."""
+        ...
+
     def close(self) -> None: ...
+
+    async def aclose(self) -> None:
+        """Close what the running event loop holds (Redis's asyncio connections)."""
+        ...
 
 
 def user_key() -> str:

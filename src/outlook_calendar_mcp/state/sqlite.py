@@ -8,17 +8,23 @@ Expired rows are deleted at most once a minute (on the store's clock), by the fi
 read ignores an expired row, so nothing waits for the sweep, and no call pays a DELETE of its own. A rate
 limit (:meth:`SqliteState.throttle`) is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` per call let
 through (SQLite 3.35+).
+
+The awaited operations (what a tool call does: :class:`~.StateStore`) are the same quick local calls (a few
+microseconds to a millisecond: a WAL file on this machine), made directly: ``claim_first`` settles a whole
+result's handles in one transaction (an ``INSERT OR IGNORE`` of every first candidate and one ``SELECT``; a
+longer candidate only where a key holds another value).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..clock import Clock
 from ..lazy import lazy_module
-from . import Turn
+from . import Claim, Turn
 
 if TYPE_CHECKING:
     import sqlite3
@@ -28,6 +34,7 @@ else:  # imported at the first read or write (see lazy.py)
 __all__ = ["SWEEP_S", "SqliteState"]
 
 SWEEP_S = 60.0  # expired rows are deleted at most this often
+_CHUNK = 500  # keys per IN (...) list: well under SQLite's limit of bound parameters
 
 # One statement per call let through (see StateStore.throttle): the new theoretical arrival time when it is
 # at most the tolerance ahead of now, else no row (refused, nothing changed). The value is "<tat> <latest now>"
@@ -134,6 +141,70 @@ class SqliteState:
                 raise
         return taken == 1
 
+    async def aget(self, key: str) -> str | None:
+        return self.get(key)
+
+    async def aget_many(self, keys: Sequence[str]) -> list[str | None]:
+        now = self._now()
+        found: dict[str, str] = {}
+        with self._lock:
+            for i in range(0, len(keys), _CHUNK):
+                chunk = list(keys[i : i + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT key, value, expires FROM kv WHERE key IN ({marks})", chunk)
+                found |= {k: v for k, v, expires in rows if expires is None or expires > now}
+        return [found.get(k) for k in keys]
+
+    async def aput(self, key: str, value: str, ttl_s: float | None = None) -> None:
+        self.put(key, value, ttl_s)
+
+    async def adelete(self, key: str) -> None:
+        self.delete(key)
+
+    async def aclaim(self, key: str, ttl_s: float, value: str = "1") -> bool:
+        return self.claim(key, ttl_s, value)
+
+    async def claim_first(self, claims: Sequence[Claim], ttl_s: float) -> list[int]:
+        if not claims:
+            return []
+        now, expires = self._now(), self._expires(ttl_s)
+        taken = [-1] * len(claims)
+        with self._lock:
+            db = self._db
+            self._sweep(db, now)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for i in range(0, len(claims), _CHUNK):
+                    chunk = claims[i : i + _CHUNK]
+                    keys = [c.key for c in chunk]
+                    marks = ",".join("?" * len(keys))
+                    db.execute(
+                        f"DELETE FROM kv WHERE key IN ({marks}) AND expires IS NOT NULL AND expires <= ?", [*keys, now]
+                    )
+                    db.executemany(
+                        "INSERT OR IGNORE INTO kv VALUES (?, ?, ?)", [(c.key, c.value, expires) for c in chunk]
+                    )
+                    held = dict(db.execute(f"SELECT key, value FROM kv WHERE key IN ({marks})", keys).fetchall())
+                    for j, c in enumerate(chunk):
+                        taken[i + j] = 0 if held.get(c.key) == c.value else self._claim_longer(db, c, now, expires)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return taken
+
+    @staticmethod
+    def _claim_longer(db: sqlite3.Connection, claim: Claim, now: float, expires: float | None) -> int:
+        """The first longer candidate of ``claim`` that is free or already its own (inside claim_first's
+        transaction), or -1."""
+        for n in range(1, len(claim.longer) + 1):
+            key = claim.key + claim.longer[:n]
+            db.execute("DELETE FROM kv WHERE key = ? AND expires IS NOT NULL AND expires <= ?", (key, now))
+            db.execute("INSERT OR IGNORE INTO kv VALUES (?, ?, ?)", (key, claim.value, expires))
+            if db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone() == (claim.value,):
+                return n
+        return -1
+
     async def throttle(self, key: str, now_us: int, interval_us: int, burst: int) -> Turn:
         assert key.startswith(THROTTLED[0]), key  # the sweep finds them by that prefix
         tolerance = interval_us * burst
@@ -157,6 +228,9 @@ class SqliteState:
             now = max(now_us, latest)
             first = db.execute(_MARK, {"key": key + ":refused", "until": str(now + tolerance), "now": now}).fetchall()
         return Turn(False, max(0, max(tat, now) + interval_us - tolerance - now), bool(first))
+
+    async def aclose(self) -> None:
+        """Nothing of the event loop's to close (the file: :meth:`close`)."""
 
     def close(self) -> None:
         with self._lock:

@@ -215,15 +215,20 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     def root() -> Path:
         return svc.settings.attachments_dir or svc.settings.data_dir / "attachments"
 
-    def event_handle(event: str) -> str:
-        return svc.handles.handle("event", svc.event_id(event))
+    async def attachment_of(doc: dict[str, Any]) -> Attachment:
+        await svc.handles.mint(views.shown("attachment", [doc]))
+        return attachment_view(doc, svc.handles)
+
+    async def event_handle(event: str) -> str:
+        return await svc.handles.minted("event", svc.event_id(event))
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_attachments")
     async def list_attachments(event: EventRef, mailbox: Mailbox = None) -> AttachmentList:
         """Use to see which files, items and links are attached to an event. Returns their handles, names and sizes."""
         page = await g.get_all(f"{ev_path(mailbox, event)}/attachments", params={"$select": META})
+        await svc.handles.mint(views.shown("attachment", page.items))
         return AttachmentList(
-            event=event_handle(event), attachments=[attachment_view(d, svc.handles) for d in page.items]
+            event=await event_handle(event), attachments=[attachment_view(d, svc.handles) for d in page.items]
         )
 
     # Not read-only: save_as writes a local file (and overwrite=true replaces one).
@@ -241,6 +246,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to read one attachment: details, its text (as_text) or its bytes saved to a file (save_as). Returns the attachment."""
         path = at_path(mailbox, event, attachment)
         meta = await g.get(path, params={"$select": META})
+        await svc.handles.mint(views.shown("attachment", [meta]))
         view = attachment_view(meta, svc.handles, detail=True)
         if view.kind == "reference":
             view = attachment_view(await g.get(path, beta=True), svc.handles, detail=True)
@@ -265,7 +271,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 f"as_text: '{view.name}' is {view.size} bytes, too large to show inline; pass save_as "
                 "to save it to a file instead."
             )
-        out = AttachmentContent(event=event_handle(event), attachment=view)
+        out = AttachmentContent(event=await event_handle(event), attachment=view)
         if not as_text and target is None:
             return out
         raw = (await g.request("GET", f"{path}/$value", headers={"Accept": "*/*"})).content
@@ -346,7 +352,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             attachment_id, ranges = await upload(g, base, data, name, media, ctx.report_progress)
             doc = await g.get(f"{base}/{quote(attachment_id, safe='')}", params={"$select": META})
         return AttachmentAdded(
-            event=event_handle(event), attachment=attachment_view(doc, svc.handles), uploaded_in_ranges=ranges
+            event=await event_handle(event), attachment=await attachment_of(doc), uploaded_in_ranges=ranges
         )
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_item_attachment")
@@ -410,7 +416,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             f"{ev_path(mailbox, event)}/attachments",
             json={"@odata.type": "#microsoft.graph.itemAttachment", "name": label, "item": item},
         )
-        return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
+        return AttachmentAdded(event=await event_handle(event), attachment=await attachment_of(doc))
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="add_reference_attachment")
     async def add_reference_attachment(
@@ -440,7 +446,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 "isFolder": is_folder,
             },
         )
-        return AttachmentAdded(event=event_handle(event), attachment=attachment_view(doc, svc.handles))
+        return AttachmentAdded(event=await event_handle(event), attachment=await attachment_of(doc))
 
     @tool(box, writes(destructive=True, idempotent=True), enabled=enabled, name="delete_attachment")
     async def delete_attachment(
@@ -451,7 +457,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         meta = await g.get(path, params={"$select": "id,name"})
         await g.delete(path)
         return AttachmentDeleted(
-            event=event_handle(event), deleted=svc.handles.handle("attachment", meta["id"]), name=meta.get("name")
+            event=await event_handle(event),
+            deleted=await svc.handles.minted("attachment", meta["id"]),
+            name=meta.get("name"),
         )
 
 

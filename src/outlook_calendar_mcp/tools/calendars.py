@@ -69,6 +69,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> CalendarList:
         """Use to see which calendars a mailbox (or one calendar group) has. Returns their handles and names."""
         page = await g.get_all(calendars_of(svc, mailbox, group_id))
+        await svc.handles.mint(views.shown("calendar", page.items))  # the new handles: one store round trip
         return CalendarList(
             calendars=[views.calendar_view_of(c, svc.handles, detail) for c in page.items], more=page.more or None
         )
@@ -77,6 +78,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     async def get_calendar(calendar_id: CalendarRef, mailbox: Mailbox = None) -> CalendarResult:
         """Use to read one calendar's name, color, owner and whether you can edit it. Returns the calendar."""
         doc = await g.get(calendar_of(svc, mailbox, calendar_id))
+        await svc.handles.mint(views.shown("calendar", [doc]))
         return CalendarResult(calendar=views.calendar_view_of(doc, svc.handles, "full"))
 
     @tool(box, writes(destructive=False, idempotent=False), enabled=enabled, name="create_calendar")
@@ -88,6 +90,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> CalendarResult:
         """Use to create a new calendar, optionally inside a calendar group. Returns the new calendar."""
         doc = await ops.create_calendar(svc, name, color, group_id, mailbox)
+        await svc.handles.mint(views.shown("calendar", [doc]))
         return CalendarResult(calendar=views.calendar_view_of(doc, svc.handles, "full"))
 
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="update_calendar")
@@ -96,18 +99,20 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> CalendarResult:
         """Use to rename or recolor a calendar. Returns the updated calendar."""
         doc = await ops.update_calendar(svc, calendar_id, name, color, mailbox)
+        await svc.handles.mint(views.shown("calendar", [doc]))
         return CalendarResult(calendar=views.calendar_view_of(doc, svc.handles, "full"))
 
     @tool(box, writes(destructive=True, idempotent=True), enabled=enabled, name="delete_calendar")
     async def delete_calendar(calendar_id: CalendarRef, mailbox: Mailbox = None) -> CalendarDeleted:
         """Use to delete a calendar and every event in it (not the default calendar). Returns what was deleted."""
         name = await ops.delete_calendar(svc, calendar_id, mailbox)
-        return CalendarDeleted(deleted=svc.handles.handle("calendar", svc.calendar_id(calendar_id)), name=name)
+        return CalendarDeleted(deleted=await svc.handles.minted("calendar", svc.calendar_id(calendar_id)), name=name)
 
     @tool(box, READ_ONLY, enabled=enabled, name="list_calendar_groups")
     async def list_calendar_groups(mailbox: Mailbox = None, detail: DetailArg = "compact") -> GroupList:
         """Use to see how a mailbox's calendars are grouped. Returns the groups with their handles."""
         page = await ops.list_groups(svc, mailbox)
+        await svc.handles.mint(views.shown("group", page.items))
         return GroupList(groups=[views.group_view(d, svc.handles, detail) for d in page.items], more=page.more or None)
 
     @tool(box, READ_ONLY, enabled=enabled, name="get_calendar_group")
@@ -116,6 +121,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> GroupResult:
         """Use to read one calendar group and the calendars in it. Returns the group and its calendars."""
         doc, calendars = await ops.get_group(svc, mailbox, group_id)
+        await svc.handles.mint([*views.shown("group", [doc]), *views.shown("calendar", calendars.items)])
         return GroupResult(
             group=views.group_view(doc, svc.handles, detail),
             calendars=[views.calendar_view_of(c, svc.handles, detail) for c in calendars.items],
@@ -125,16 +131,18 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     async def create_calendar_group(name: GroupName, mailbox: Mailbox = None) -> GroupResult:
         """Use to create a calendar group (then create_calendar with its group_id). Returns the new group."""
         doc = await ops.create_group(svc, mailbox, name)
+        await svc.handles.mint(views.shown("group", [doc]))
         return GroupResult(group=views.group_view(doc, svc.handles, "full"))
 
     @tool(box, writes(destructive=False, idempotent=True), enabled=enabled, name="update_calendar_group")
     async def update_calendar_group(group_id: GroupHandle, name: GroupName, mailbox: Mailbox = None) -> GroupResult:
         """Use to rename a calendar group. Returns the updated group."""
         doc = await ops.rename_group(svc, mailbox, group_id, name)
+        await svc.handles.mint(views.shown("group", [doc]))
         return GroupResult(group=views.group_view(doc, svc.handles, "full"))
 
     @tool(box, writes(destructive=True, idempotent=True), enabled=enabled, name="delete_calendar_group")
     async def delete_calendar_group(group_id: GroupHandle, mailbox: Mailbox = None) -> CalendarDeleted:
         """Use to delete an empty calendar group (not the default one). Returns what was deleted."""
         name = await ops.delete_group(svc, mailbox, group_id)
-        return CalendarDeleted(deleted=svc.handles.handle("group", svc.group_id(group_id)), name=name)
+        return CalendarDeleted(deleted=await svc.handles.minted("group", svc.group_id(group_id)), name=name)

@@ -39,7 +39,8 @@ from .. import timezones as tz
 from ..calendar import InputError
 from ..graph import GraphError, outcomes
 from ..graph.errors import OutcomeUnknown
-from ..ids import UnknownHandle
+from ..ids import UnknownHandle, strings
+from ..state import StateUnavailable
 from . import limits
 from .confirm import Confirmation, Declined, Preview, asker, decide
 from .policy import CALL_TIMEOUT_S, Policy
@@ -119,6 +120,8 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
                         await policy.rate.take(fn.__name__)  # before anything reaches Graph
                     with anyio.fail_after(policy.call_timeout_s if policy else CALL_TIMEOUT_S):
                         limits.check(fn.__name__, arguments, _today(policy))
+                        if policy is not None and policy.services is not None:  # one store round trip, awaited
+                            await policy.services.handles.prefetch(strings(arguments))
                         if confirm is not None:
                             preview = await decide(confirm, fn.__name__, arguments, token, person, context)
                             if preview is not None:
@@ -135,6 +138,13 @@ def tool(box: Toolbox, annotations: ToolAnnotations, *, enabled: Policy | None =
                 except Declined as e:
                     outcome = "declined"
                     raise ToolError(str(e)) from None
+                except StateUnavailable as e:  # Redis down or unreachable: said, never waited on
+                    outcome, error = "unknown" if calls.writes else "failed", "StateUnavailable"
+                    raise ToolError(
+                        f"{fn.__name__} could not finish: the server's state store (handles, confirmations) did not "
+                        f"answer: {e}. Try again in a moment; if it persists, ask the administrator to check it "
+                        "(OUTLOOK_MCP_STATE_URL)." + (_earlier_writes(calls, e) or " Nothing was changed.")
+                    ) from None
                 except ANTICIPATED_ERRORS as e:
                     outcome = "unknown" if isinstance(e, OutcomeUnknown) else "failed"
                     error = type(e).__name__

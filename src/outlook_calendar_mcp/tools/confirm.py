@@ -32,6 +32,7 @@ from mcp_types import CallToolResult, TextContent
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..ids import strings
 from . import limits
 from .policy import TOKEN_TTL_S, Policy
 
@@ -121,6 +122,8 @@ def asker(policy: Policy, name: str, parameters: list[str]) -> Callable[..., Any
         svc = policy.services
         try:
             limits.check(name, kwargs, svc.clock.now().date() if svc else dt.date(2000, 1, 1))
+            if svc is not None:  # runs before the error boundary: the handles it reads, looked up at once
+                await svc.handles.prefetch(strings(kwargs))
             who = await policy.recipients(name, kwargs) if policy.recipients else []
         except Exception:
             return NOT_ASKED
@@ -164,7 +167,7 @@ async def decide(
     session = "sessionless" if policy.sessionless else session_key(context)
     note = None
     if token:
-        problem = _check_token(policy, name, arguments, token, session, user, now)
+        problem = await _check_token(policy, name, arguments, token, session, user, now)
         if problem is None:
             return None
         note = problem
@@ -197,7 +200,7 @@ async def decide(
     return CallToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=data)
 
 
-def _check_token(
+async def _check_token(
     policy: Policy, name: str, arguments: dict[str, Any], token: str, session: str, user: str, now: float
 ) -> str | None:
     """None when ``token`` confirms this call (and is now used up); else why not."""
@@ -212,6 +215,6 @@ def _check_token(
     if now - issued > TOKEN_TTL_S or issued - now > 60:
         return "That confirmation token has expired (tokens last 10 minutes)."
     claims = policy.claims
-    if claims is not None and not claims.claim(f"confirm:{token}", TOKEN_TTL_S + 60):
+    if claims is not None and not await claims.aclaim(f"confirm:{token}", TOKEN_TTL_S + 60):
         return "That confirmation token was already used."
     return None

@@ -164,6 +164,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                     max_items=max_results,
                 )
             items, more = page.items, page.more
+        await svc.handles.mint(views.shown("event", items))  # the result's new handles: one store round trip
         return EventList(
             time_zone=tz.iana_name(zone_name),
             now=now,
@@ -210,6 +211,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                     prefer=svc.prefer(zone_name),
                     max_items=max_results,
                 )
+            await svc.handles.mint(views.shown("event", page.items))
             return EventList(
                 time_zone=tz.iana_name(zone_name),
                 calendar=await calendar_name(svc, t, calendar_id),
@@ -217,6 +219,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 events=[views.event_view(d, zone, svc.handles, detail) for d in page.items],
             )
         found, more = await across_calendars(svc, t, params, svc.prefer(zone_name), max_results, listed.result())
+        await svc.handles.mint(views.shown("event", (doc for doc, _ in found)))
         events = []
         for doc, name in found:
             view = views.event_view(doc, zone, svc.handles, detail)
@@ -253,7 +256,10 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                     "leave include_exceptions out."
                 )
             # Graph beta, times in UTC: the view shows them in the local zone.
-            exceptions = views.series_exceptions(await exceptions_of(svc, t, master_id), zone, svc.handles)
+            master = await exceptions_of(svc, t, master_id)
+            await svc.handles.mint(views.shown("event", [doc, *(master.get("exceptionOccurrences") or [])]))
+            exceptions = views.series_exceptions(master, zone, svc.handles)
+        await svc.handles.mint(views.shown("event", [doc]))
         return EventResult(
             time_zone=tz.iana_name(zone_name),
             event=views.event_view(doc, zone, svc.handles, detail),
@@ -293,6 +299,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             tg.start_soon(capture, rule, series_rules(svc, t, [{"seriesMasterId": master_id}]))
             await capture(listed, listing())
         zone_name, zone, page = listed.result()
+        await svc.handles.mint(views.shown("event", page.items))
         return EventList(
             time_zone=tz.iana_name(zone_name),
             more=page.more or None,
@@ -351,6 +358,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             ),
         )
         zone_name, zone = created.zone_name, created.zone
+        await svc.handles.mint(views.shown("event", [created.doc, *created.conflicts]))
         busy = [views.event_view(e, zone, svc.handles) for e in created.conflicts]
         return EventResult(
             time_zone=tz.iana_name(zone_name),
@@ -431,6 +439,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
                 svc, t, time_zone, lambda: series_to_end(svc, t, event_id, event, series_ends_on)
             )
             ended = await end_series(svc, t, *found.result())
+            await svc.handles.mint(views.shown("event", [ended]))
             return EventResult(
                 time_zone=tz.iana_name(zone_name),
                 event=views.event_view(ended, zone, svc.handles),
@@ -463,7 +472,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             ),
         )
         zone_name, zone = updated.zone_name, updated.zone
+        await svc.handles.mint(views.shown("event", [updated.doc, *(updated.conflicts or [])]))
         if updated.split is not None:
+            await svc.handles.mint(views.shown("event", [updated.split.doc, {"id": updated.split.ended_series or ""}]))
             split = split_result(updated.split, zone_name, zone)
             split.series_conflicts = views.series_conflicts(updated.series_clash)
             return split
@@ -493,6 +504,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to delete an event, an occurrence or a series (attendees of your meetings are told). Returns what was deleted."""
         t = await target(svc, mailbox, group_id)
         gone = await delete_in_scope(svc, t, svc.event_id(event), event, scope, etag)
+        await svc.handles.mint([("event", gone.deleted), *views.shown("event", [gone.doc])])
         deleted = svc.handles.handle("event", gone.deleted)
         notified = (invitees(gone.doc) if gone.doc.get("isOrganizer") else None) or None
         note = None

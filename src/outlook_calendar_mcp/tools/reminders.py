@@ -57,7 +57,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to see which event reminders go off between two times. Returns reminders by fire time."""
         zone_name, zone = await svc.zone(mailbox, time_zone)
         reminders = []
-        for r in await reminders_in(svc, mailbox, zone_name, zone, start, end):
+        found = await reminders_in(svc, mailbox, zone_name, zone, start, end)
+        await svc.handles.mint((kind, r["eventId"]) for r in found for kind in ("reminder", "event"))
+        for r in found:
             reminders.append(
                 Reminder(
                     handle=svc.handles.handle("reminder", r["eventId"]),
@@ -84,8 +86,8 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         zone_name, zone = await svc.zone(mailbox, time_zone)
         moment, relative = await snooze(svc, mailbox, event_id, until, zone_name, zone)
         return ReminderChanged(
-            reminder=svc.handles.handle("reminder", event_id),
-            event=svc.handles.handle("event", event_id),
+            reminder=await svc.handles.minted("reminder", event_id),
+            event=await svc.handles.minted("event", event_id),
             snoozed_until=tz.format_local(moment, zone),
             now=svc.now_text(zone) if relative else None,
         )
@@ -96,7 +98,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         event_id = event_of(svc, reminder)
         await dismiss(svc, mailbox, event_id)
         return ReminderChanged(
-            reminder=svc.handles.handle("reminder", event_id),
-            event=svc.handles.handle("event", event_id),
+            reminder=await svc.handles.minted("reminder", event_id),
+            event=await svc.handles.minted("event", event_id),
             dismissed=True,
         )

@@ -72,7 +72,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             shown_start, shown_end = (tz.format_local(moment, done.zone) for moment in done.proposed)
         organizer = organizer_of(done.doc)
         return Responded(
-            event=svc.handles.handle("event", svc.event_id(event)),
+            event=await svc.handles.minted("event", svc.event_id(event)),
             subject=done.doc.get("subject"),
             response=label,
             proposed_start=shown_start,
@@ -141,7 +141,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to forward a meeting invitation to other people (the organizer is told). Returns who was notified."""
         doc, notified = await forward(svc, event, mailbox, to, comment)
         return Forwarded(
-            event=svc.handles.handle("event", svc.event_id(event)), subject=doc.get("subject"), notified=notified
+            event=await svc.handles.minted("event", svc.event_id(event)), subject=doc.get("subject"), notified=notified
         )
 
     @tool(
@@ -156,7 +156,9 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to email a short note to everyone on a meeting ('running late'). Returns who got it."""
         t = await target(svc, mailbox, None)
         sent = await message_attendees_of(svc, t, svc.event_id(event), event, text, subject)
-        return Messaged(event=svc.handles.handle("event", svc.event_id(event)), subject=sent.subject, notified=sent.to)
+        return Messaged(
+            event=await svc.handles.minted("event", svc.event_id(event)), subject=sent.subject, notified=sent.to
+        )
 
     @tool(box, writes(destructive=True, idempotent=True, reaches_others=True), enabled=enabled, name="cancel_event")
     async def cancel_event(event: EventRef, comment: Comment = None, mailbox: Mailbox = None) -> Cancelled:
@@ -164,7 +166,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         doc = await cancel(svc, event, mailbox, comment)
         attendees = [a["emailAddress"]["address"] for a in doc.get("attendees") or []]
         return Cancelled(
-            event=svc.handles.handle("event", svc.event_id(event)),
+            event=await svc.handles.minted("event", svc.event_id(event)),
             subject=doc.get("subject"),
             notified=attendees or None,
         )

@@ -75,6 +75,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         note = None
         if not listed and perms.target.owner is not None:
             note = "Only the calendar's owner sees its permissions; a sharee or delegate sees none."
+        await svc.handles.mint(views.shown("permission", listed))  # the new handles: one store round trip
         return PermissionList(
             calendar=perms.label, note=note, permissions=[views.permission_view(p, svc.handles, detail) for p in listed]
         )
@@ -90,6 +91,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         address = check_address(share_with)
         perms = await permissions_of(svc, mailbox, None, calendar_id)
         doc = await share(svc, perms, address, role)
+        await svc.handles.mint(views.shown("permission", [doc]))
         return PermissionResult(
             calendar=perms.label,
             permission=views.permission_view(doc, svc.handles, "full"),
@@ -113,6 +115,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
         """Use to change what someone (or the whole organization) may see or do in a calendar. Returns the updated permission."""
         perms = await permissions_of(svc, mailbox, None, calendar_id)
         doc = await change_role(svc, perms, permission, role)
+        await svc.handles.mint(views.shown("permission", [doc]))
         return PermissionResult(calendar=perms.label, permission=views.permission_view(doc, svc.handles, "full"))
 
     @tool(
@@ -126,5 +129,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
     ) -> PermissionRemoved:
         """Use to stop sharing a calendar with someone. Returns who lost access."""
         perms = await permissions_of(svc, mailbox, None, calendar_id)
-        view = views.permission_view(await unshare(svc, perms, permission), svc.handles)
+        removed = await unshare(svc, perms, permission)
+        await svc.handles.mint(views.shown("permission", [removed]))
+        view = views.permission_view(removed, svc.handles)
         return PermissionRemoved(calendar=perms.label, removed=view.handle, who=view.who)

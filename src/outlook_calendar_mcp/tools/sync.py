@@ -87,6 +87,7 @@ def register(box: Toolbox, svc: Services, enabled: Policy | None = None) -> None
             svc, t, cal, time_zone, start, end, restart=restart, page_size=page_size, progress=progress
         )
         zone_name, zone = found.zone_name, found.zone
+        await svc.handles.mint(views.shown("event", [*found.removed, *found.updated, *found.added]))
         removed = [
             Removed(handle=svc.handles.handle("event", r["id"]), subject=r["subject"], start=r["start"])
             for r in found.removed
