@@ -181,14 +181,93 @@ def window_instances(
 
 
 def window(
-    ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime, master_id: str | None = None
+    ctx: Session,
+    calendar_ids: Iterable[str],
+    start: dt.datetime,
+    end: dt.datetime,
+    master_id: str | None = None,
+    snapshot_id: str | None = None,
 ) -> tuple[str, tuple[ev.Instance, ...]]:
     """(snapshot id, :func:`window_instances`): what is derived from the window (a busy timeline, an index by
-    id) is kept beside it with ``ctx.store.snapshots.memo(snapshot id, ...)``, for as long as the window is."""
+    id, a calendarView's encoded pages) is kept beside it with ``ctx.store.snapshots.memo(snapshot id, ...)``, for
+    as long as the window is. ``snapshot_id``: the snapshot a page before was cut from, read again if it is of
+    this window. After a write, the window is brought forward from the one kept before (:func:`_update`)."""
     ids = list(calendar_ids)
     shape = ("instances", tuple(ids), master_id, start, end)
-    version = ctx.store.data_version()
-    return ctx.store.snapshots.items(shape, version, None, lambda: _expand(ctx, ids, start, end, master_id))
+    version = ctx.store.versions()
+
+    def update(prior: Any, items: tuple[ev.Instance, ...]) -> list[ev.Instance] | None:
+        return None if master_id is not None else _update(ctx, ids, start, end, prior, version, items)
+
+    return ctx.store.snapshots.items(
+        shape, version, snapshot_id, lambda: _expand(ctx, ids, start, end, master_id), update
+    )
+
+
+MAX_UPDATE = 256  # changes past which a window is expanded anew rather than brought forward
+
+
+def _update(
+    ctx: Session,
+    ids: list[str],
+    start: dt.datetime,
+    end: dt.datetime,
+    prior: tuple[int, int],
+    now: tuple[int, int],
+    items: tuple[ev.Instance, ...],
+) -> list[ev.Instance] | None:
+    """The window at versions ``now`` made from ``items``, the same window at ``prior``, and the rows written and
+    deleted since: the instances of what changed are dropped and made again from the rows as they are now (a
+    series whose master, exception or cancellation changed is expanded again, alone). None when that cannot be
+    exact: changes made beside the store's functions (each write through them moves the events table's version
+    and the seq counter by one, and leaves its row or tombstone with its seq), a row written twice since, or
+    too many changes.
+
+    Costs what changed plus one pass over the kept entries (no parsing, no expansion); the entries kept are the
+    prior window's own tuples, which the garbage collector no longer tracks."""
+    (events_then, seq_then), (events_now, seq_now) = prior, now
+    changes = seq_now - seq_then
+    if changes <= 0 or changes > MAX_UPDATE or events_now - events_then != changes:
+        return None
+    written, deleted = ctx.store.changed_since(seq_then)
+    if len(written) + len(deleted) != changes:  # a row written twice (or not by the store): expand it all again
+        return None
+    gone: set[str] = set()  # instances to drop, by id
+    series: set[str] = set()  # series to expand again (their occurrences and exceptions dropped)
+    singles = []
+    for row in written:
+        gone.add(row["id"])
+        series.add(row["id"])  # it may have been a series master before (a series made a single event)
+        if row["series_master_id"]:
+            series.add(row["series_master_id"])
+        if row["kind"] == "singleInstance" and row["calendar_id"] in ids:
+            singles.append(row)
+    for event_id, _ in deleted:
+        gone.add(event_id)
+        series.add(event_id)
+        occurrence = parse_occurrence_id(event_id)  # an exception or cancellation gone: the occurrence is back
+        if occurrence is not None:
+            series.add(occurrence[0])
+    ws, we = utc_key(start), utc_key(end)
+    out = [i for i in items if i[ev.EVENT_ID] not in gone and i[ev.MASTER_ID] not in series]
+    added = [ev.row_instance(r) for r in singles if _overlaps(r["start_utc"] or "", r["end_utc"] or "", ws, we)]
+    # as _expand finds them: exceptions by the window (their series need not reach it), masters by their reach
+    added.extend(ev.row_instance(r) for r in ctx.store.exceptions_in(ids, sorted(series), ws, we))
+    masters = ctx.store.masters_in(ids, sorted(series), ws, we)
+    if masters:
+        master_ids = [m["id"] for m in masters]
+        skip = ctx.store.series_child_ids(master_ids)
+        for m in masters:
+            added.extend(ev.expand_master(m, series_of(ctx, m), start, end, skip))
+    added.sort()
+    out.extend(added)
+    out.sort()  # two sorted runs: merged in one pass
+    return out
+
+
+def _overlaps(start_key: str, end_key: str, ws: str, we: str) -> bool:
+    """Whether an event of [start_key, end_key) is in the window [ws, we) as the SQL of storage.py finds it."""
+    return start_key < we and (end_key > ws or (end_key == start_key and start_key >= ws))
 
 
 def _expand(

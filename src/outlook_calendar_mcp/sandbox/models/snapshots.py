@@ -20,6 +20,10 @@ built list:
   bytes): a large window costs a full collection nothing, and a full
   collection runs every few thousand allocations of whatever shares the
   process (a client decoding pages in the sandbox's heap, its own rendering).
+* **Brought forward, not rebuilt, after a write.** A window asked at a new version
+  is made from the newest one of its shape and the rows written since
+  (``update``, see lookup.py): a write to one event re-expands that event, not the
+  window, and the new snapshot shares the old one's unchanged entries.
 * **Paging reads the snapshot the first page was cut from.** The nextLink
   names it (``snapshot=<id>``), so a write between two pages neither skips nor
   repeats an instance: the listing is the calendar as it was at the first page,
@@ -55,12 +59,14 @@ class Snapshots:
         self.keep, self.max_items, self.max_bytes = keep, max_items, max_bytes
         self._by_id: OrderedDict[str, _Snapshot] = OrderedDict()
         self._by_key: dict[tuple[Hashable, Hashable], str] = {}
+        self._latest: dict[Hashable, str] = {}  # shape -> the snapshot built last for it (what an update starts from)
         self._items = 0
         self._bytes = 0
 
     def clear(self) -> None:
         self._by_id.clear()
         self._by_key.clear()
+        self._latest.clear()
         self._items = self._bytes = 0
 
     def __len__(self) -> int:
@@ -72,12 +78,21 @@ class Snapshots:
         return self._items
 
     def items(
-        self, shape: Hashable, version: Hashable, snapshot_id: str | None, build: Callable[[], Sequence[Any]]
+        self,
+        shape: Hashable,
+        version: Hashable,
+        snapshot_id: str | None,
+        build: Callable[[], Sequence[Any]],
+        update: Callable[[Hashable, tuple[Any, ...]], Sequence[Any] | None] | None = None,
     ) -> tuple[str, tuple[Any, ...]]:
         """(snapshot id, items) for a request of ``shape``: the snapshot ``snapshot_id`` names when it is one of
         this shape (a later page), else the one built at ``version`` (built now when there is none). The items are
         kept as a tuple: a tuple of tuples of strings, numbers and datetimes is untracked by the garbage collector
-        after its first collection, where a list's every entry would be visited by every full collection."""
+        after its first collection, where a list's every entry would be visited by every full collection.
+
+        ``update``, when given, is asked first to make the items at ``version`` from the newest snapshot of this
+        shape (its version and items), e.g. from the rows written since; it answers None when it cannot, and then
+        ``build`` makes them from scratch."""
         if snapshot_id is not None:
             found = self._by_id.get(snapshot_id)
             if found is not None and found.key[0] == shape:
@@ -87,10 +102,15 @@ class Snapshots:
         if known is not None:
             self._by_id.move_to_end(known)
             return known, self._by_id[known].items
-        built = tuple(build())
+        made = None
+        prior = self._by_id.get(self._latest.get(shape, ""))
+        if update is not None and prior is not None:
+            made = update(prior.key[1], prior.items)
+        built = tuple(build() if made is None else made)
         new_id = secrets.token_urlsafe(9)
         self._by_id[new_id] = _Snapshot((shape, version), built)
         self._by_key[(shape, version)] = new_id
+        self._latest[shape] = new_id
         self._items += len(built)
         self._trim()
         return new_id, built
@@ -134,7 +154,9 @@ class Snapshots:
             len(self._by_id) > self.keep or self._items > self.max_items or self._bytes > self.max_bytes
         ):
             _, old = self._by_id.popitem(last=False)
-            self._by_key.pop(old.key, None)
+            gone = self._by_key.pop(old.key, None)
+            if gone is not None and self._latest.get(old.key[0]) == gone:
+                del self._latest[old.key[0]]
             self._items -= len(old.items)
             self._bytes -= old.size
 

@@ -52,6 +52,28 @@ class EventQueries:
             (*calendar_ids, end_key, start_key),
         ).fetchall()
 
+    def masters_in(
+        self, calendar_ids: Sequence[str], master_ids: Sequence[str], start_key: str, end_key: str
+    ) -> list[EventRow]:
+        """Those of ``master_ids`` that are series masters of the calendars able to reach [start, end)."""
+        cals, masters = ",".join("?" * len(calendar_ids)), ",".join("?" * len(master_ids))
+        return self.db.execute(
+            f"SELECT * FROM events WHERE id IN ({masters}) AND calendar_id IN ({cals}) AND kind = 'seriesMaster'"
+            " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)",
+            (*master_ids, *calendar_ids, end_key, start_key),
+        ).fetchall()
+
+    def exceptions_in(
+        self, calendar_ids: Sequence[str], master_ids: Sequence[str], start_key: str, end_key: str
+    ) -> list[EventRow]:
+        """The exceptions of series ``master_ids`` in the calendars that overlap [start, end)."""
+        cals, masters = ",".join("?" * len(calendar_ids)), ",".join("?" * len(master_ids))
+        return self.db.execute(
+            f"SELECT * FROM events WHERE series_master_id IN ({masters}) AND calendar_id IN ({cals})"
+            f" AND kind = 'exception' AND {_OVERLAP}",
+            (*master_ids, *calendar_ids, end_key, start_key, start_key),
+        ).fetchall()
+
     def series_exceptions_in(self, master_id: str, start_key: str, end_key: str) -> list[EventRow]:
         return every(
             self.db.execute(

@@ -161,12 +161,11 @@ def respond_page(
     return ctx.respond(body)
 
 
-def respond_window_page(
-    ctx: Ctx, items: Sequence[tuple[str, Any]], query: odata.Query, context: str, snapshot: str
-) -> Response:
+def respond_window_page(ctx: Ctx, items: Sequence[Any], query: odata.Query, context: str, snapshot: str) -> Response:
     """A page of a window's snapshot (as :func:`respond_page` answers it), each instance rendered and encoded once
     per way of showing it (zone, body type, $select) and kept with the snapshot: reading the window again, page
-    by page, joins bytes already made."""
+    by page, joins bytes already made. ``items``: the window's instances (:data:`.events.Instance`), or
+    (id, stored-form document) pairs (a $filter or $orderby has read them)."""
     size = query.top or ctx.max_page_size or DEFAULT_PAGE
     if ctx.max_page_size and query.top:
         size = min(query.top, ctx.max_page_size)
@@ -178,8 +177,12 @@ def respond_window_page(
     for n in range(query.skip, min(query.skip + size, len(items))):
         part = encoded.get(n)
         if part is None:
-            event_id, doc = items[n]
-            shown = ev.render(lookup.instance_doc(ctx, doc) if isinstance(doc, tuple) else doc, event_id, ctx.view)
+            entry = items[n]
+            if len(entry) == 2:
+                event_id, doc = entry
+            else:
+                event_id, doc = entry[ev.EVENT_ID], lookup.instance_doc(ctx, entry)
+            shown = ev.render(doc, event_id, ctx.view)
             part = encoded[n] = encode(odata.project(shown, query.select))
             made += len(part)
         parts.append(part)

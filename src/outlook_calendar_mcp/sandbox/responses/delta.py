@@ -175,49 +175,65 @@ def _window_of(ctx: Ctx, options: dict[str, str], stored: tuple[str, str] | None
 # -- what the window holds -------------------------------------------------------------------------------
 
 
-def snapshot(
-    ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime
-) -> dict[str, tuple[str, str, tuple]]:
-    """id -> (version, kind, sort key) of every item a sync of the window returns; made once per data version,
-    kept beside the window's instances (a dict of tuples of strings: the garbage collector stops tracking it)."""
+Items = tuple[dict[str, str], dict[str, str]]  # (id -> version, id -> kind), in the order a round sends them
+
+
+def snapshot(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> Items:
+    """Every item a sync of the window returns, as (id -> version, id -> kind) in the order a round sends them;
+    made once per data version, kept beside the window's instances (dicts of strings: the garbage collector never
+    tracks them, and making them allocates nothing it counts)."""
     snapshot_id, instances = lookup.window(ctx, [calendar["id"]], start, end)
-    return ctx.store.snapshots.memo(snapshot_id, ("delta items",), lambda: _versions(ctx, instances))
+    kinds: dict[str, str] = ctx.store.snapshots.memo(snapshot_id, ("delta kinds",), dict)  # kept apart: a tuple
+    versions = ctx.store.snapshots.memo(snapshot_id, ("delta versions",), lambda: _versions(ctx, instances, kinds))
+    return versions, kinds  # of dicts would stay tracked
 
 
-def _versions(ctx: Ctx, instances: tuple[ev.Instance, ...]) -> dict[str, tuple[str, str, tuple]]:
-    items: dict[str, tuple[str, str, tuple]] = {}
-    first: dict[str, str] = {}
+def _versions(ctx: Ctx, instances: tuple[ev.Instance, ...], kinds: dict[str, str]) -> dict[str, str]:
+    """The window's items in the order a round sends them: by start, a series master first at its first start
+    (before the instances starting with it), then by id; the instances come sorted by (start, id). Their kinds
+    go into ``kinds``."""
+    first: dict[str, str] = {}  # series master -> the start of its first instance in the window
     master_seqs: dict[str, int] = {}  # an occurrence carries its master's version
     for inst in instances:
-        key, event_id, master = inst[ev.START_KEY], inst[ev.EVENT_ID], inst[ev.MASTER_ID]
+        master = inst[ev.MASTER_ID]
+        if master:
+            if master not in first:
+                first[master] = inst[ev.START_KEY]
+            if inst[ev.KIND] == "occurrence":
+                master_seqs[master] = inst[ev.SEQ]
+    unknown = [m for m in first if m not in master_seqs]  # series seen here only through their exceptions
+    master_seqs.update(ctx.store.event_seqs_of(unknown) if unknown else {})
+    starting: dict[str, list[str]] = {}  # start -> the masters first seen there
+    for master, at in first.items():
+        if master in master_seqs:
+            starting.setdefault(at, []).append(master)
+    versions: dict[str, str] = {}
+    key = None
+    for inst in instances:
+        if inst[ev.START_KEY] != key:
+            key = inst[ev.START_KEY]
+            for master in sorted(starting.get(key, ())):
+                versions[master], kinds[master] = str(master_seqs[master]), "seriesMaster"
+        event_id = inst[ev.EVENT_ID]
         if inst[ev.KIND] == "occurrence":
             duration = inst[ev.DURATION]
             assert duration is not None  # an occurrence carries its duration
-            items[event_id] = (f"o:{key}:{int(duration.total_seconds())}", "occurrence", (key, 1, event_id))
-            master_seqs[master or ""] = inst[ev.SEQ]
+            versions[event_id], kinds[event_id] = f"o:{key}:{int(duration.total_seconds())}", "occurrence"
         else:
-            kind = "exception" if inst[ev.KIND] == "exception" else "singleInstance"
-            items[event_id] = (str(inst[ev.SEQ]), kind, (key, 1, event_id))
-        if master and master not in first:
-            first[master] = key
-    unknown = [m for m in first if m not in master_seqs]  # series seen here only through their exceptions
-    master_seqs.update(ctx.store.event_seqs_of(unknown) if unknown else {})
-    for master, key in first.items():
-        if master in master_seqs:
-            items[master] = (str(master_seqs[master]), "seriesMaster", (key, 0, master))
-    return items
+            kinds[event_id] = "exception" if inst[ev.KIND] == "exception" else "singleInstance"
+            versions[event_id] = str(inst[ev.SEQ])
+    return versions
 
 
 Change = tuple[str, str | None, str]  # (id, version or None when removed, kind): a tuple, which the garbage
 # collector untracks (a round's changes are kept parsed while it is paged: tens of thousands for a large window)
 
 
-def changes_since(known: dict[str, str], now: dict[str, tuple[str, str, tuple]]) -> list[Change]:
+def changes_since(known: dict[str, str], now: Items) -> list[Change]:
     """(id, version, kind) to send: removals first, then new and changed items by start."""
-    removed: list[Change] = [(i, None, "removed") for i in sorted(known) if i not in now]
-    changed: list[Change] = [
-        (i, v, kind) for i, (v, kind, _) in sorted(now.items(), key=lambda kv: kv[1][2]) if known.get(i) != v
-    ]
+    versions, kinds = now
+    removed: list[Change] = [(i, None, "removed") for i in sorted(known) if i not in versions]
+    changed: list[Change] = [(i, v, kinds[i]) for i, v in versions.items() if known.get(i) != v]
     return removed + changed
 
 
