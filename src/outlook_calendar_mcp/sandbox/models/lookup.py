@@ -7,6 +7,7 @@ No HTTP here beyond the Graph errors for an id that is not found; what a write s
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import datetime as dt
 import json
@@ -17,6 +18,7 @@ from ..errors import GraphHTTPError, not_found
 from . import events as ev
 from .rows import CalendarRow, EventRow
 from .session import Session
+from .snapshots import Updated
 from .store import occurrence_start, parse_occurrence_id, utc_key
 
 
@@ -196,8 +198,8 @@ def window(
     shape = ("instances", tuple(ids), master_id, start, end)
     version = ctx.store.versions()
 
-    def update(prior: Any, items: tuple[ev.Instance, ...]) -> list[ev.Instance] | None:
-        return None if master_id is not None else _update(ctx, ids, start, end, prior, version, items)
+    def update(prior_id: str, prior: Any, items: tuple[ev.Instance, ...]) -> Updated | None:
+        return None if master_id is not None else _update(ctx, ids, start, end, prior_id, prior, version, items)
 
     return ctx.store.snapshots.items(
         shape, version, snapshot_id, lambda: _expand(ctx, ids, start, end, master_id), update
@@ -205,6 +207,24 @@ def window(
 
 
 MAX_UPDATE = 256  # changes past which a window is expanded anew rather than brought forward
+# What bringing a window forward changed: (ids of the instances dropped, the instances added, sorted by (start,
+# id), the series whose instances were all dropped and made again). Tuples of atoms: never tracked for long.
+Change = tuple[tuple[str, ...], tuple[ev.Instance, ...], tuple[str, ...]]
+# Where a window's instances are, kept beside it once it is brought forward: (id -> start key, series master ->
+# the ids of its instances). Passed on from a window to the next one brought forward from it, changed in place.
+WHERE = ("where",)
+Where = tuple[dict[str, str], dict[str, tuple[str, ...]]]
+
+
+def _where(items: tuple[ev.Instance, ...]) -> Where:
+    starts: dict[str, str] = {}
+    series: dict[str, list[str]] = {}
+    for i in items:
+        starts[i[ev.EVENT_ID]] = i[ev.START_KEY]
+        master = i[ev.MASTER_ID]
+        if master:
+            series.setdefault(master, []).append(i[ev.EVENT_ID])
+    return starts, {m: tuple(v) for m, v in series.items()}
 
 
 def _update(
@@ -212,19 +232,21 @@ def _update(
     ids: list[str],
     start: dt.datetime,
     end: dt.datetime,
+    prior_id: str,
     prior: tuple[int, int],
     now: tuple[int, int],
     items: tuple[ev.Instance, ...],
-) -> list[ev.Instance] | None:
-    """The window at versions ``now`` made from ``items``, the same window at ``prior``, and the rows written and
-    deleted since: the instances of what changed are dropped and made again from the rows as they are now (a
-    series whose master, exception or cancellation changed is expanded again, alone). None when that cannot be
-    exact: changes made beside the store's functions (each write through them moves the events table's version
-    and the seq counter by one, and leaves its row or tombstone with its seq), a row written twice since, or
-    too many changes.
+) -> Updated | None:
+    """(the window at versions ``now``, what changed: :data:`Change`, its :data:`WHERE`) made from ``items``, the
+    same window at ``prior``, and the rows written and deleted since: the instances of what changed are dropped
+    and made again from the rows as they are now (a series whose master, exception or cancellation changed is
+    expanded again, alone). None when that cannot be exact: changes made beside the store's functions (each
+    write through them moves the events table's version and the seq counter by one, and leaves its row or
+    tombstone with its seq), a row written twice since, or too many changes.
 
-    Costs what changed plus one pass over the kept entries (no parsing, no expansion); the entries kept are the
-    prior window's own tuples, which the garbage collector no longer tracks."""
+    Costs what changed: the instances dropped are found by their start (:data:`WHERE`, taken from the prior
+    window) and the entries kept are the prior window's own, copied in C (no parsing, no expansion, nothing
+    the garbage collector counts)."""
     (events_then, seq_then), (events_now, seq_now) = prior, now
     changes = seq_now - seq_then
     if changes <= 0 or changes > MAX_UPDATE or events_now - events_then != changes:
@@ -248,8 +270,17 @@ def _update(
         occurrence = parse_occurrence_id(event_id)  # an exception or cancellation gone: the occurrence is back
         if occurrence is not None:
             series.add(occurrence[0])
+    where = ctx.store.snapshots.take(prior_id, WHERE) or _where(items)
+    starts, by_series = where
+    dropped = {i for i in gone if i in starts}
+    for master in series:
+        dropped.update(by_series.pop(master, ()))
+    out = list(items)
+    for at in sorted((bisect.bisect_left(items, (starts[i], i)) for i in dropped), reverse=True):
+        del out[at]
+    for i in dropped:
+        del starts[i]
     ws, we = utc_key(start), utc_key(end)
-    out = [i for i in items if i[ev.EVENT_ID] not in gone and i[ev.MASTER_ID] not in series]
     added = [ev.row_instance(r) for r in singles if _overlaps(r["start_utc"] or "", r["end_utc"] or "", ws, we)]
     # as _expand finds them: exceptions by the window (their series need not reach it), masters by their reach
     added.extend(ev.row_instance(r) for r in ctx.store.exceptions_in(ids, sorted(series), ws, we))
@@ -260,9 +291,13 @@ def _update(
         for m in masters:
             added.extend(ev.expand_master(m, series_of(ctx, m), start, end, skip))
     added.sort()
-    out.extend(added)
-    out.sort()  # two sorted runs: merged in one pass
-    return out
+    for inst in added:
+        bisect.insort(out, inst)
+        starts[inst[ev.EVENT_ID]] = inst[ev.START_KEY]
+        of = inst[ev.MASTER_ID]
+        if of:
+            by_series[of] = (*by_series.get(of, ()), inst[ev.EVENT_ID])
+    return out, (tuple(dropped), tuple(added), tuple(sorted(series))), {WHERE: where}
 
 
 def _overlaps(start_key: str, end_key: str, ws: str, we: str) -> bool:

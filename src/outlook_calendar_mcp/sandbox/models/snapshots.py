@@ -43,6 +43,8 @@ from typing import Any
 KEEP = 64  # snapshots kept, most recently used first; a paging client needs only its own
 MAX_ITEMS = 100_000  # entries over all snapshots (a month of a 50,000-event mailbox is ~23,000)
 MAX_BYTES = 64 << 20  # rendered JSON over all snapshots (that month, rendered one way, is ~30 MB)
+Updated = tuple[Sequence[Any], Any, dict[Hashable, Any]]  # what an update makes: items, what changed, memos
+DERIVED = ("derived from",)  # memo key: (the prior snapshot's id, what changed) of a snapshot brought forward
 
 
 class _Snapshot:
@@ -83,7 +85,7 @@ class Snapshots:
         version: Hashable,
         snapshot_id: str | None,
         build: Callable[[], Sequence[Any]],
-        update: Callable[[Hashable, tuple[Any, ...]], Sequence[Any] | None] | None = None,
+        update: Callable[[str, Hashable, tuple[Any, ...]], Updated | None] | None = None,
     ) -> tuple[str, tuple[Any, ...]]:
         """(snapshot id, items) for a request of ``shape``: the snapshot ``snapshot_id`` names when it is one of
         this shape (a later page), else the one built at ``version`` (built now when there is none). The items are
@@ -91,8 +93,11 @@ class Snapshots:
         after its first collection, where a list's every entry would be visited by every full collection.
 
         ``update``, when given, is asked first to make the items at ``version`` from the newest snapshot of this
-        shape (its version and items), e.g. from the rows written since; it answers None when it cannot, and then
-        ``build`` makes them from scratch."""
+        shape (its id, version and items), e.g. from the rows written since: it answers (items, what changed,
+        what to keep in the new snapshot's memo: what it took from the prior one's and brought forward). What
+        changed is kept in the new snapshot's memo under :data:`DERIVED` as (the prior snapshot's id, what
+        changed), so what else was derived from the prior one can be brought forward too. It answers None when it
+        cannot, and then ``build`` makes the items from scratch."""
         if snapshot_id is not None:
             found = self._by_id.get(snapshot_id)
             if found is not None and found.key[0] == shape:
@@ -103,12 +108,16 @@ class Snapshots:
             self._by_id.move_to_end(known)
             return known, self._by_id[known].items
         made = None
-        prior = self._by_id.get(self._latest.get(shape, ""))
+        prior_id = self._latest.get(shape, "")
+        prior = self._by_id.get(prior_id)
         if update is not None and prior is not None:
-            made = update(prior.key[1], prior.items)
-        built = tuple(build() if made is None else made)
+            made = update(prior_id, prior.key[1], prior.items)
+        built = tuple(build() if made is None else made[0])
         new_id = secrets.token_urlsafe(9)
         self._by_id[new_id] = _Snapshot((shape, version), built)
+        if made is not None:
+            self._by_id[new_id].memo.update(made[2])
+            self._by_id[new_id].memo[DERIVED] = (prior_id, made[1])
         self._by_key[(shape, version)] = new_id
         self._latest[shape] = new_id
         self._items += len(built)
@@ -125,6 +134,29 @@ class Snapshots:
         if value is None:
             value = found.memo[key] = make()
         return value
+
+    def put(self, snapshot_id: str, key: Hashable, value: Any) -> None:
+        """Keep ``value`` as what was derived from snapshot ``snapshot_id`` under ``key`` (if it is still kept)."""
+        found = self._by_id.get(snapshot_id)
+        if found is not None:
+            found.memo[key] = value
+
+    def take(self, snapshot_id: str, key: Hashable) -> Any:
+        """What was derived from snapshot ``snapshot_id`` under ``key``, no longer kept there (None if none): a
+        snapshot brought forward takes what it changes in place (bytes it holds stay counted where they were
+        made, until that snapshot goes)."""
+        found = self._by_id.get(snapshot_id)
+        return None if found is None else found.memo.pop(key, None)
+
+    def version_of(self, snapshot_id: str) -> Hashable:
+        """The version snapshot ``snapshot_id`` was built at (None when it is gone)."""
+        found = self._by_id.get(snapshot_id)
+        return None if found is None else found.key[1]
+
+    def peek(self, snapshot_id: str, key: Hashable) -> Any:
+        """What was derived from snapshot ``snapshot_id`` under ``key``, or None (nothing is made)."""
+        found = self._by_id.get(snapshot_id)
+        return None if found is None else found.memo.get(key)
 
     def add_bytes(self, snapshot_id: str, size: int) -> None:
         """Count ``size`` bytes of rendered JSON kept in snapshot ``snapshot_id``'s memo."""
@@ -180,6 +212,10 @@ class Recent:
         while len(self._values) > self.keep:
             self._values.popitem(last=False)
         return value
+
+    def pop(self, key: str) -> Any:
+        """The value of ``key``, no longer kept (None if none)."""
+        return self._values.pop(key, None)
 
     def clear(self) -> None:
         self._values.clear()

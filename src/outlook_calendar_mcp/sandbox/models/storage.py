@@ -353,11 +353,14 @@ class DeltaStore:
     db: sqlite3.Connection
 
     def drop_delta_states_before(self, created: str) -> None:
-        """States made before ``created`` and not renewed since."""
-        self.db.execute(
-            "DELETE FROM delta_states WHERE created < ? AND id NOT IN (SELECT id FROM delta_versions WHERE renewed >= ?)",
-            (created, created),
+        """States made before ``created`` and not renewed since, unless a state kept is written as changes from
+        them (delta_parents)."""
+        doomed = (
+            "SELECT id FROM delta_states WHERE created < ? AND id NOT IN (SELECT id FROM delta_versions"
+            " WHERE renewed >= ?) AND id NOT IN (SELECT parent FROM delta_parents)"
         )
+        self.db.execute(f"DELETE FROM delta_parents WHERE id IN ({doomed})", (created, created))
+        self.db.execute(f"DELETE FROM delta_states WHERE id IN ({doomed})", (created, created))
         self.db.execute("DELETE FROM delta_versions WHERE renewed < ?", (created,))
 
     def add_delta_state(
@@ -370,6 +373,7 @@ class DeltaStore:
         doc: dict[str, Any],
         created: str,
         at_version: int | None = None,
+        parent: str | None = None,
     ) -> None:
         self.db.execute(
             "INSERT INTO delta_states (id, kind, mailbox_id, calendar_id, window_start, window_end, doc, created)"
@@ -387,6 +391,8 @@ class DeltaStore:
         )
         if at_version is not None:
             self.db.execute("INSERT INTO delta_versions VALUES (?, ?, ?)", (token, at_version, created))
+        if parent is not None:
+            self.db.execute("INSERT INTO delta_parents VALUES (?, ?)", (token, parent))
 
     def renew_delta_state(self, token: str, now: str) -> None:
         """Start the lifetime of state ``token`` (one with a version) again."""
@@ -403,8 +409,9 @@ class DeltaStore:
             ).fetchone()
         )
 
-    def delta_state_doc(self, token: str) -> str:
-        return self.db.execute("SELECT doc FROM delta_states WHERE id = ?", (token,)).fetchone()[0]
+    def delta_state_doc(self, token: str) -> str | None:
+        row = self.db.execute("SELECT doc FROM delta_states WHERE id = ?", (token,)).fetchone()
+        return None if row is None else row[0]
 
 
 class ContactStore:

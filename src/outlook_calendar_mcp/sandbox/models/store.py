@@ -162,6 +162,10 @@ MIGRATIONS: dict[int, str] = {
     -- what changed since a seq: a window kept at one version is brought to the next from these (lookup.py)
     CREATE INDEX events_seq ON events (seq);
     CREATE INDEX tombstones_seq ON tombstones (seq);
+    -- a delta token whose state is written as its changes from the state of another (responses/delta.py): that
+    -- one is kept while this one is
+    CREATE TABLE delta_parents (id TEXT PRIMARY KEY, parent TEXT NOT NULL);
+    CREATE INDEX delta_parents_parent ON delta_parents (parent);
     """,
 }
 
@@ -264,6 +268,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
         # Expanded calendar windows per (request shape, data version); pages read them (see snapshots.py).
         self.snapshots = Snapshots()
         self.round_states = Recent()  # parsed delta round states by round token (responses/delta.py)
+        self.known_states = Recent(8)  # what a delta token's client holds, by token, with its depth (delta.py)
         self._migrate()
 
     # -- schema -------------------------------------------------------------
@@ -305,6 +310,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
                 self.series.clear()
                 self.snapshots.clear()
                 self.round_states.clear()
+                self.known_states.clear()
                 raise
             else:
                 self.db.execute("COMMIT")
@@ -325,10 +331,12 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
             self.series.clear()
             self.snapshots.clear()
             self.round_states.clear()
+            self.known_states.clear()
 
     def wipe(self) -> None:
         with self.transaction():
             for table in (
+                "delta_parents",
                 "delta_states",
                 "outbox",
                 "tombstones",
