@@ -210,9 +210,10 @@ MAX_UPDATE = 256  # changes past which a window is expanded anew rather than bro
 # What bringing a window forward changed: (ids of the instances dropped, the instances added, sorted by (start,
 # id), the series whose instances were all dropped and made again). Tuples of atoms: never tracked for long.
 Change = tuple[tuple[str, ...], tuple[ev.Instance, ...], tuple[str, ...]]
-# Where a window's instances are, kept beside it once it is brought forward: (id -> start key, series master ->
-# the ids of its instances). Passed on from a window to the next one brought forward from it, changed in place.
-WHERE = ("where",)
+# Where a window's instances are, kept beside it once it is brought forward: id -> start key, and series master
+# -> the ids of its instances (two memos: a tuple holding dicts would stay tracked by the garbage collector).
+# Passed on from a window to the next one brought forward from it, changed in place.
+WHERE_STARTS, WHERE_SERIES = ("where", "starts"), ("where", "series")
 Where = tuple[dict[str, str], dict[str, tuple[str, ...]]]
 
 
@@ -237,14 +238,14 @@ def _update(
     now: tuple[int, int],
     items: tuple[ev.Instance, ...],
 ) -> Updated | None:
-    """(the window at versions ``now``, what changed: :data:`Change`, its :data:`WHERE`) made from ``items``, the
+    """(the window at versions ``now``, what changed: :data:`Change`, where its instances are) made from ``items``, the
     same window at ``prior``, and the rows written and deleted since: the instances of what changed are dropped
     and made again from the rows as they are now (a series whose master, exception or cancellation changed is
     expanded again, alone). None when that cannot be exact: changes made beside the store's functions (each
     write through them moves the events table's version and the seq counter by one, and leaves its row or
     tombstone with its seq), a row written twice since, or too many changes.
 
-    Costs what changed: the instances dropped are found by their start (:data:`WHERE`, taken from the prior
+    Costs what changed: the instances dropped are found by their start (:data:`WHERE_STARTS`, taken from the prior
     window) and the entries kept are the prior window's own, copied in C (no parsing, no expansion, nothing
     the garbage collector counts)."""
     (events_then, seq_then), (events_now, seq_now) = prior, now
@@ -270,8 +271,10 @@ def _update(
         occurrence = parse_occurrence_id(event_id)  # an exception or cancellation gone: the occurrence is back
         if occurrence is not None:
             series.add(occurrence[0])
-    where = ctx.store.snapshots.take(prior_id, WHERE) or _where(items)
-    starts, by_series = where
+    starts = ctx.store.snapshots.take(prior_id, WHERE_STARTS)
+    by_series = ctx.store.snapshots.take(prior_id, WHERE_SERIES)
+    if starts is None or by_series is None:
+        starts, by_series = _where(items)
     dropped = {i for i in gone if i in starts}
     for master in series:
         dropped.update(by_series.pop(master, ()))
@@ -297,7 +300,8 @@ def _update(
         of = inst[ev.MASTER_ID]
         if of:
             by_series[of] = (*by_series.get(of, ()), inst[ev.EVENT_ID])
-    return out, (tuple(dropped), tuple(added), tuple(sorted(series))), {WHERE: where}
+    what = (tuple(dropped), tuple(added), tuple(sorted(series)))
+    return out, what, {WHERE_STARTS: starts, WHERE_SERIES: by_series}
 
 
 def _overlaps(start_key: str, end_key: str, ws: str, we: str) -> bool:

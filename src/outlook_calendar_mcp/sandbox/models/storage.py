@@ -354,13 +354,13 @@ class DeltaStore:
 
     def drop_delta_states_before(self, created: str) -> None:
         """States made before ``created`` and not renewed since, unless a state kept is written as changes from
-        them (delta_parents)."""
+        them (delta_parents): a chain goes from its newest link back, once every link has expired."""
         doomed = (
-            "SELECT id FROM delta_states WHERE created < ? AND id NOT IN (SELECT id FROM delta_versions"
+            "DELETE FROM delta_states WHERE created < ? AND id NOT IN (SELECT id FROM delta_versions"
             " WHERE renewed >= ?) AND id NOT IN (SELECT parent FROM delta_parents)"
         )
-        self.db.execute(f"DELETE FROM delta_parents WHERE id IN ({doomed})", (created, created))
-        self.db.execute(f"DELETE FROM delta_states WHERE id IN ({doomed})", (created, created))
+        while self.db.execute(doomed, (created, created)).rowcount:
+            self.db.execute("DELETE FROM delta_parents WHERE id NOT IN (SELECT id FROM delta_states)")
         self.db.execute("DELETE FROM delta_versions WHERE renewed < ?", (created,))
 
     def add_delta_state(

@@ -254,6 +254,16 @@ def snapshot(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.dateti
     return snapshot_id, made
 
 
+def _in_order(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime) -> Items:
+    """The window's :data:`Items` in the order a round sends them, for a first round (which sends them all): made
+    again from the instances when they were brought forward (in no order), and kept so."""
+    snapshot_id, instances = lookup.window(ctx, [calendar["id"]], start, end)
+    made = _versions(ctx, instances)
+    for key, value in zip(ITEM_KEYS, made, strict=True):
+        ctx.store.snapshots.put(snapshot_id, key, value)
+    return made
+
+
 def _versions(ctx: Ctx, instances: tuple[ev.Instance, ...]) -> Items:
     """The window's items in the order a round sends them: by start, a series master first at its first start
     (before the instances starting with it), then by id; the instances come sorted by (start, id)."""
@@ -515,6 +525,8 @@ def sync(ctx: Ctx, calendar: CalendarRow, legacy: bool) -> Response:
         touched = None
         if base_token is not None and row["at_version"] is not None:  # the client holds the window at a version
             touched = _touched(ctx, snapshot_id, row["at_version"])
+        elif not base and not now[3]:  # a first round: every item, in order (a sort of them all costs more)
+            now = _in_order(ctx, calendar, start, end)
         changes, offset, round_id, at = changes_since(base, now, touched), 0, None, version
     page = changes[offset : offset + size]
     end_offset = offset + len(page)
