@@ -178,14 +178,16 @@ def test_rendered_pages_stay_within_their_budget() -> None:
     first, _ = cache.items("month", 1, None, lambda: list(range(4)))
     assert cache.memo(first, "utc", lambda: ["a"]) == ["a"]
     assert cache.memo(first, "utc", lambda: ["b"]) == ["a"]  # kept with its snapshot
-    cache.add_bytes(first, 60)
+    cache.add_bytes(first, 60, "utc")
     second, _ = cache.items("week", 1, None, lambda: list(range(2)))
-    cache.add_bytes(second, 60)  # 120 > 100: the least recently used snapshot goes
+    cache.add_bytes(second, 60, "utc")  # 120 > 100: the least recently used snapshot goes
     assert len(cache) == 1 and cache.rendered_bytes == 60
     assert cache.memo(first, "utc", lambda: ["c"]) == ["c"]  # gone: made again, not kept
-    cache.add_bytes(second, 60)  # one snapshot alone over the budget keeps its list, not what was rendered
+    assert cache.memo(second, "index", lambda: {"by": "id"}) == {"by": "id"}  # derived from it, not rendered
+    cache.add_bytes(second, 60, "utc")  # one snapshot alone over the budget keeps its list, not what was rendered
     assert len(cache) == 1 and cache.rendered_bytes == 0
     assert cache.memo(second, "utc", lambda: ["d"]) == ["d"]
+    assert cache.peek(second, "index") == {"by": "id"}  # what was derived stays: it is the window's, not JSON
 
 
 def test_what_a_window_keeps_is_not_walked_by_the_garbage_collector(client: Client, store: Any) -> None:

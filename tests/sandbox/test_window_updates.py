@@ -136,9 +136,15 @@ def test_a_window_brought_forward_is_the_window_expanded_anew(client: Client, st
     def delete_single() -> None:
         ok(client.delete(f"me/events/{made['single']}"), 204)
 
+    def written_twice() -> None:  # one row written twice between two reads, another written and deleted
+        twice = ok(client.post("me/events", json=event("Twice", "2027-03-10T09:00:00", "2027-03-10T10:00:00")), 201)
+        ok(client.patch(f"me/events/{twice['id']}", json={"subject": "Twice, renamed"}))
+        brief = ok(client.post("me/events", json=event("Brief", "2027-03-11T09:00:00", "2027-03-11T10:00:00")), 201)
+        ok(client.delete(f"me/events/{brief['id']}"), 204)
+
     steps: list[Callable[[], None]] = [single, move_single, series, exception, cancel, rename_series,
                                        delete_exception, shorten_series, to_move, to_other_calendar, delete_series,
-                                       delete_single]
+                                       delete_single, written_twice]
     for step in steps:
         step()
         served = listing(client)

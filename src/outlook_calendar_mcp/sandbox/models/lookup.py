@@ -243,7 +243,7 @@ def _update(
     and made again from the rows as they are now (a series whose master, exception or cancellation changed is
     expanded again, alone). None when that cannot be exact: changes made beside the store's functions (each
     write through them moves the events table's version and the seq counter by one, and leaves its row or
-    tombstone with its seq), a row written twice since, or too many changes.
+    tombstone with its seq; a change beside them moves the version alone), or too many changes.
 
     Costs what changed: the instances dropped are found by their start (:data:`WHERE_STARTS`, taken from the prior
     window) and the entries kept are the prior window's own, copied in C (no parsing, no expansion, nothing
@@ -253,8 +253,9 @@ def _update(
     if changes <= 0 or changes > MAX_UPDATE or events_now - events_then != changes:
         return None
     written, deleted = ctx.store.changed_since(seq_then)
-    if len(written) + len(deleted) != changes:  # a row written twice (or not by the store): expand it all again
+    if not written and not deleted:  # the counters moved, not the rows: not the store's writes
         return None
+    # Fewer rows than changes: a row written again, or written and deleted, since (its last write stands for all).
     gone: set[str] = set()  # instances to drop, by id
     series: set[str] = set()  # series to expand again (their occurrences and exceptions dropped)
     singles = []

@@ -48,12 +48,13 @@ DERIVED = ("derived from",)  # memo key: (the prior snapshot's id, what changed)
 
 
 class _Snapshot:
-    __slots__ = ("items", "key", "memo", "size")
+    __slots__ = ("items", "key", "memo", "rendered", "size")
 
     def __init__(self, key: tuple[Hashable, Hashable], items: tuple[Any, ...]) -> None:
         self.key, self.items = key, items
         self.memo: dict[Hashable, Any] = {}
         self.size = 0  # bytes of rendered JSON in memo
+        self.rendered: tuple[Hashable, ...] = ()  # the memo's keys that hold rendered JSON
 
 
 class Snapshots:
@@ -158,15 +159,19 @@ class Snapshots:
         found = self._by_id.get(snapshot_id)
         return None if found is None else found.memo.get(key)
 
-    def add_bytes(self, snapshot_id: str, size: int) -> None:
-        """Count ``size`` bytes of rendered JSON kept in snapshot ``snapshot_id``'s memo."""
+    def add_bytes(self, snapshot_id: str, size: int, key: Hashable) -> None:
+        """Count ``size`` bytes of rendered JSON kept in snapshot ``snapshot_id``'s memo under ``key``."""
         found = self._by_id.get(snapshot_id)
         if found is not None:
             found.size += size
             self._bytes += size
+            if key not in found.rendered:
+                found.rendered = (*found.rendered, key)
             self._trim()
-            if found.size > self.max_bytes:  # alone over the budget: keep its list, not what was rendered
-                found.memo.clear()
+            if found.size > self.max_bytes:  # alone over the budget: keep its list and what was derived from it
+                for rendered in found.rendered:  # (a delta round's items, where its instances are), not the JSON
+                    found.memo.pop(rendered, None)
+                found.rendered = ()
                 self._bytes -= found.size
                 found.size = 0
 

@@ -187,7 +187,7 @@ def respond_window_page(ctx: Ctx, items: Sequence[Any], query: odata.Query, cont
             made += len(part)
         parts.append(part)
     if made:
-        ctx.store.snapshots.add_bytes(snapshot, made)
+        ctx.store.snapshots.add_bytes(snapshot, made, how)
     head: dict[str, Any] = {"@odata.context": ctx.context_url(context)}
     if query.count:
         head["@odata.count"] = len(items)

@@ -589,7 +589,7 @@ def _page(
             made += len(part)
         parts.append(part)
     if made:
-        ctx.store.snapshots.add_bytes(snapshot_id, made)
+        ctx.store.snapshots.add_bytes(snapshot_id, made, how)
     return parts
 
 
