@@ -214,3 +214,17 @@ def test_what_a_window_keeps_is_not_walked_by_the_garbage_collector(client: Clie
     kept = [*held, store.series, *store.series.values()]
     tracked = [type(v).__name__ for v in kept if isinstance(v, (tuple, list, dict)) and gc.is_tracked(v)]
     assert tracked == []
+
+
+def test_rendered_json_a_window_takes_from_the_one_before_is_counted_with_it() -> None:
+    cache = Snapshots(keep=2, max_bytes=100)
+    first, _ = cache.items("week", 1, None, lambda: [1])
+    cache.memo(first, "utc", lambda: {"b": b"y" * 60})
+    cache.add_bytes(first, 60, "utc")
+    second, _ = cache.items("week", 2, None, lambda: [1, 2])
+    assert cache.move(first, second, "utc") == {"b": b"y" * 60}  # taken with its 60 bytes
+    assert cache.peek(first, "utc") is None and cache.peek(second, "utc") == {"b": b"y" * 60}
+    cache.items("week", 3, None, lambda: [1, 2, 3])  # keep=2: the first goes, and nothing it counted
+    assert len(cache) == 2 and cache.rendered_bytes == 60
+    cache.add_bytes(second, 50, "utc")  # 110 > 100: the least recently used (the second) goes, counted in full
+    assert cache.rendered_bytes == 0

@@ -11,14 +11,14 @@ import bisect
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import GraphHTTPError, not_found
 from . import events as ev
 from .rows import CalendarRow, EventRow
 from .session import Session
-from .snapshots import Updated
+from .snapshots import DERIVED, Updated
 from .store import occurrence_start, parse_occurrence_id, utc_key
 
 
@@ -303,6 +303,43 @@ def _update(
             by_series[of] = (*by_series.get(of, ()), inst[ev.EVENT_ID])
     what = (tuple(dropped), tuple(added), tuple(sorted(series)))
     return out, what, {WHERE_STARTS: starts, WHERE_SERIES: by_series}
+
+
+def brought(ctx: Session, snapshot_id: str, keys: Sequence[Any]) -> tuple[list[Any], list[Change]] | None:
+    """(what the nearest window that this one was brought forward from, step by step, keeps under ``keys``,
+    taken from it; what each step changed, oldest first), or None when no window on the way keeps them (one built
+    from scratch, or dropped, ends the way)."""
+    snapshots, steps, here = ctx.store.snapshots, [], snapshot_id
+    for _ in range(MAX_UPDATE):
+        derived = snapshots.peek(snapshot_id, DERIVED)
+        if derived is None:
+            return None
+        snapshot_id, step = derived
+        steps.append(step)
+        if all(snapshots.peek(snapshot_id, key) is not None for key in keys):
+            return [snapshots.move(snapshot_id, here, key) for key in keys], steps[::-1]
+    return None
+
+
+def carry(
+    ctx: Session,
+    snapshot_id: str,
+    key: Any,
+    add: Callable[[dict[str, Any], tuple[ev.Instance, ...]], Any] | None = None,
+) -> dict[str, Any] | None:
+    """For a window brought forward (snapshots.DERIVED): the dict by id a window it came from keeps under ``key``
+    (:func:`brought`), without the instances dropped and the series made again on the way, with ``add``
+    putting in those added; None when there is none."""
+    found = brought(ctx, snapshot_id, (key,))
+    if found is None:
+        return None
+    (out,), steps = found
+    for dropped, added, series in steps:
+        for event_id in (*dropped, *series):
+            out.pop(event_id, None)
+        if add is not None:
+            add(out, added)
+    return out
 
 
 def _overlaps(start_key: str, end_key: str, ws: str, we: str) -> bool:

@@ -42,7 +42,10 @@ from typing import Any
 
 KEEP = 64  # snapshots kept, most recently used first; a paging client needs only its own
 MAX_ITEMS = 100_000  # entries over all snapshots (a month of a 50,000-event mailbox is ~23,000)
-MAX_BYTES = 64 << 20  # rendered JSON over all snapshots (that month, rendered one way, is ~30 MB)
+# Rendered JSON over all snapshots: that month, as calendarView pages (~42 MB) and as a delta round's items
+# (~30 MB) at once, and the window before a write (which the window after it takes its JSON from). At 64 MB a
+# month of a 50,000-event mailbox could not keep both: each first delta round rendered all of it again.
+MAX_BYTES = 128 << 20
 Updated = tuple[Sequence[Any], Any, dict[Hashable, Any]]  # what an update makes: items, what changed, memos
 DERIVED = ("derived from",)  # memo key: (the prior snapshot's id, what changed) of a snapshot brought forward
 
@@ -54,7 +57,7 @@ class _Snapshot:
         self.key, self.items = key, items
         self.memo: dict[Hashable, Any] = {}
         self.size = 0  # bytes of rendered JSON in memo
-        self.rendered: tuple[Hashable, ...] = ()  # the memo's keys that hold rendered JSON
+        self.rendered: dict[Hashable, int] = {}  # bytes of rendered JSON by memo key (they sum to size)
 
 
 class Snapshots:
@@ -143,11 +146,29 @@ class Snapshots:
             found.memo[key] = value
 
     def take(self, snapshot_id: str, key: Hashable) -> Any:
-        """What was derived from snapshot ``snapshot_id`` under ``key``, no longer kept there (None if none): a
-        snapshot brought forward takes what it changes in place (bytes it holds stay counted where they were
-        made, until that snapshot goes)."""
+        """What was derived from snapshot ``snapshot_id`` under ``key`` (no rendered JSON), no longer kept there
+        (None if none): a window brought forward takes what it changes in place."""
         found = self._by_id.get(snapshot_id)
         return None if found is None else found.memo.pop(key, None)
+
+    def move(self, from_id: str, to_id: str, key: Hashable) -> Any:
+        """What snapshot ``from_id`` keeps under ``key``, taken from it into snapshot ``to_id``'s memo with the
+        bytes of rendered JSON it counts (a window brought forward takes the window before's, to change in place);
+        None if none."""
+        source, target = self._by_id.get(from_id), self._by_id.get(to_id)
+        if source is None:
+            return None
+        value = source.memo.pop(key, None)
+        size = source.rendered.pop(key, 0)
+        source.size -= size
+        if value is not None and target is not None:
+            target.memo[key] = value
+            if size:
+                target.rendered[key] = target.rendered.get(key, 0) + size
+                target.size += size
+        else:
+            self._bytes -= size
+        return value
 
     def version_of(self, snapshot_id: str) -> Hashable:
         """The version snapshot ``snapshot_id`` was built at (None when it is gone)."""
@@ -165,13 +186,13 @@ class Snapshots:
         if found is not None:
             found.size += size
             self._bytes += size
-            if key not in found.rendered:
-                found.rendered = (*found.rendered, key)
+            found.rendered[key] = found.rendered.get(key, 0) + size
             self._trim()
-            if found.size > self.max_bytes:  # alone over the budget: keep its list and what was derived from it
-                for rendered in found.rendered:  # (a delta round's items, where its instances are), not the JSON
+            # alone over the budget (and still kept): keep its list and what was derived from it
+            if snapshot_id in self._by_id and found.size > self.max_bytes:
+                for rendered in found.rendered:  # (a delta round's items, where its instances are), not its JSON
                     found.memo.pop(rendered, None)
-                found.rendered = ()
+                found.rendered = {}
                 self._bytes -= found.size
                 found.size = 0
 

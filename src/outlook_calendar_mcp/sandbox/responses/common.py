@@ -171,19 +171,21 @@ def respond_window_page(ctx: Ctx, items: Sequence[Any], query: odata.Query, cont
         size = min(query.top, ctx.max_page_size)
     select = tuple(query.select) if query.select is not None else None
     how = ("page", ctx.view.zone_name, ctx.view.body_type, select)
-    # by position; a dict of bytes, which the garbage collector never tracks (a list of them it would walk)
-    encoded: dict[int, bytes] = ctx.store.snapshots.memo(snapshot, how, dict)
+    # by id; a dict of bytes, which the garbage collector never tracks (a list of them it would walk). A window
+    # brought forward after a write takes what the window before had encoded of what did not change.
+    encoded: dict[str, bytes] | None = ctx.store.snapshots.peek(snapshot, how)
+    if encoded is None:
+        encoded = lookup.carry(ctx, snapshot, how) or {}
+        ctx.store.snapshots.put(snapshot, how, encoded)
     parts, made = [], 0
     for n in range(query.skip, min(query.skip + size, len(items))):
-        part = encoded.get(n)
+        entry = items[n]
+        event_id = entry[0] if len(entry) == 2 else entry[ev.EVENT_ID]
+        part = encoded.get(event_id)
         if part is None:
-            entry = items[n]
-            if len(entry) == 2:
-                event_id, doc = entry
-            else:
-                event_id, doc = entry[ev.EVENT_ID], lookup.instance_doc(ctx, entry)
+            doc = entry[1] if len(entry) == 2 else lookup.instance_doc(ctx, entry)
             shown = ev.render(doc, event_id, ctx.view)
-            part = encoded[n] = encode(odata.project(shown, query.select))
+            part = encoded[event_id] = encode(odata.project(shown, query.select))
             made += len(part)
         parts.append(part)
     if made:

@@ -315,26 +315,23 @@ def _put(inst: ev.Instance, versions: dict[str, str], kinds: dict[str, str], sta
 
 def _carried(ctx: Ctx, snapshot_id: str) -> Items | None:
     """The :data:`Items` of a window brought forward (snapshots.DERIVED), from those of the window it was brought
-    from, taken from it and changed in place: what was dropped taken out, what was added put in (the cost of what
-    changed). None when the window was built from scratch or the prior one's items are gone."""
-    derived = ctx.store.snapshots.peek(snapshot_id, DERIVED)
-    if derived is None:
+    from (or the nearest before it that has them), taken from it and changed in place: what was dropped taken
+    out, what was added put in (the cost of what changed). None when there are none to bring forward."""
+    found = lookup.brought(ctx, snapshot_id, ITEM_KEYS[:3])
+    if found is None:
         return None
-    prior_id, (dropped, added, series) = derived
-    prior = [ctx.store.snapshots.take(prior_id, key) for key in ITEM_KEYS[:3]]
-    if any(v is None for v in prior):
-        return None
-    versions, kinds, starts = prior[0], prior[1], prior[2]
-    for event_id in (*dropped, *series):  # the instances dropped, and the series made again (their masters)
-        versions.pop(event_id, None)
-        kinds.pop(event_id, None)
-        starts.pop(event_id, None)
-    for inst in added:
-        _put(inst, versions, kinds, starts)
-    first, master_seqs = _masters(ctx, added)  # every instance of a series in ``series`` was added again
-    for master, at in first.items():
-        if master in master_seqs:
-            versions[master], kinds[master], starts[master] = str(master_seqs[master]), "seriesMaster", at
+    (versions, kinds, starts), steps = found
+    for dropped, added, series in steps:
+        for event_id in (*dropped, *series):  # the instances dropped, and the series made again (their masters)
+            versions.pop(event_id, None)
+            kinds.pop(event_id, None)
+            starts.pop(event_id, None)
+        for inst in added:
+            _put(inst, versions, kinds, starts)
+        first, master_seqs = _masters(ctx, added)  # every instance of a series in ``series`` was added again
+        for master, at in first.items():
+            if master in master_seqs:
+                versions[master], kinds[master], starts[master] = str(master_seqs[master]), "seriesMaster", at
     return versions, kinds, starts, False
 
 
@@ -404,8 +401,8 @@ def _index(ctx: Ctx, calendar: CalendarRow, start: dt.datetime, end: dt.datetime
     snapshot_id, instances = lookup.window(ctx, [calendar["id"]], start, end)
     index = ctx.store.snapshots.peek(snapshot_id, ("by id",))
     if index is None:
-        carried = _carry(ctx, snapshot_id, ("by id",))
-        index = _indexed(instances) if carried is None else _indexed(carried[1], carried[0])
+        index = lookup.carry(ctx, snapshot_id, ("by id",), lambda kept, added: _indexed(added, kept))
+        index = _indexed(instances) if index is None else index
         ctx.store.snapshots.put(snapshot_id, ("by id",), index)
     return snapshot_id, index
 
@@ -418,20 +415,6 @@ def _indexed(instances: tuple[ev.Instance, ...], index: dict[str, ev.Instance] |
         if i[ev.KIND] == "occurrence" and master and master not in index:
             index[master] = (i[ev.START_KEY], master, "seriesMaster", i[ev.TEXT], i[ev.SEQ], None, None, None, None)
     return index
-
-
-def _carry(ctx: Ctx, snapshot_id: str, key: Any) -> tuple[dict[str, Any], tuple[ev.Instance, ...]] | None:
-    """For a window brought forward (snapshots.DERIVED): the dict by id the window it came from keeps under
-    ``key``, taken from it, without the instances dropped and the series made again; and the instances added.
-    None when there is none."""
-    derived = ctx.store.snapshots.peek(snapshot_id, DERIVED)
-    out = None if derived is None else ctx.store.snapshots.take(derived[0], key)
-    if out is None:
-        return None
-    _, (dropped, added, series) = derived
-    for event_id in (*dropped, *series):
-        out.pop(event_id, None)
-    return out, added
 
 
 def render_change(
@@ -574,8 +557,7 @@ def _page(
     how = ("delta", ctx.view.zone_name, ctx.view.body_type, got)
     encoded: dict[str, bytes] | None = ctx.store.snapshots.peek(snapshot_id, how)  # by id: never GC-tracked
     if encoded is None:  # after a write, what the window before had encoded of what did not change
-        carried = _carry(ctx, snapshot_id, how)
-        encoded = {} if carried is None else carried[0]
+        encoded = lookup.carry(ctx, snapshot_id, how) or {}
         ctx.store.snapshots.put(snapshot_id, how, encoded)
     parts, made = [], 0
     for event_id, version, kind in page:
