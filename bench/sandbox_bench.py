@@ -26,12 +26,13 @@ measuring client imports httpx, not the sandbox
 (``--dateutil`` opens the store in it): a client's heap, which its own garbage collector walks.
 
 Printed per size: a page of 10 asked again (the window's snapshot reused,
-sandbox/models/snapshots.py), a page of 10 right after a write (expanded
-again), the whole month through every page (per read, over a batch of at least 20 pages at every size;
+sandbox/models/snapshots.py), a page of 10 right after a write (the window
+brought forward from the one before: sandbox/models/lookup.py), the whole month through every page (per read, over a batch of at least 20 pages at every size;
 the median of single reads beside it); calendarView/delta over the same
 month (a whole first round, a next round with nothing changed, a next round
 after one write) and findMeetingTimes over a week of it (asked again, and
-right after a write); then the 50k / 5k ratios, each with its target.
+right after a write); then the 50k / 5k ratios, each with its target, and their spread (the
+quartiles of each size's samples and of the round-by-round ratio).
 
     python bench/sandbox_bench.py [--sizes 1000,5000,20000,50000] [--runs 15] [--dateutil] [--loopback]
 """
@@ -455,6 +456,7 @@ def measure(sizes: list[int], runs: int, warmup: int, with_dateutil: bool, loopb
                         kept[figure].append(took)
         for row, kept in zip(rows, timings, strict=True):
             row.update({f"{figure}_ms": statistics.median(values) for figure, values in kept.items()})
+            row["samples"] = kept  # every round's figure, for the spread
         return rows
     finally:
         for pipe in pipes:
@@ -486,7 +488,7 @@ def main() -> None:
               f"{r['whole_ms']:>11.1f} {r['pages']:>7} {r['whole_single_ms']:>8.1f} {r['whole_cold_ms']:>10.1f}"
               + (f" {r['dateutil_ms']:>9.1f}" if args.dateutil else ""), flush=True)
     print("page of 10: the first page, asked again with no write in between (the window's snapshot is reused); "
-          "after write: the first page right after a POST (the window expanded again); whole month: $top=1000, "
+          "after write: the first page right after a POST (the window brought forward); whole month: $top=1000, "
           f"every nextLink followed, per read over a batch of at least {BATCH_PAGES} pages (the client's periodic "
           "full collections fall on every size alike); one read: the median of single reads; cold whole: the "
           "first such read")
@@ -520,13 +522,29 @@ TARGETS = [  # (label, figure, the most 50k may cost as a multiple of 5k, or Non
 ]
 
 
-def ratios(small: dict[str, float], big: dict[str, float]) -> str:
-    """The 50k / 5k ratios, each with its target and whether this run met it."""
-    lines = [f"50k / 5k (instances in the month {big['instances'] / small['instances']:.2f}x):"]
+def quartiles(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles of ``values``."""
+    if len(values) < 2:
+        return values[0], values[0]
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[2]
+
+
+def ratios(small: dict[str, Any], big: dict[str, Any]) -> str:
+    """The 50k / 5k ratios (of the medians), each with its target and whether this run met it, and their spread:
+    the quartiles of each size's figure and of the ratio round by round (both sizes measured back to back in a
+    round, so a round's ratio pairs samples taken under the same load)."""
+    lines = [f"50k / 5k (instances in the month {big['instances'] / small['instances']:.2f}x); spread: the quartiles "
+             "of each size's samples (ms) and of the round-by-round ratio"]
     for label, key, target in TARGETS:
         ratio = big[key] / small[key]
         verdict = "" if target is None else f" (target <= {target:g}x: {'met' if ratio <= target else 'NOT met'})"
-        lines.append(f"  {label:<31} {ratio:6.2f}x{verdict}")
+        figure = key.removesuffix("_ms")
+        few, many = small["samples"][figure], big["samples"][figure]
+        (s1, s3), (b1, b3) = quartiles(few), quartiles(many)
+        r1, r3 = quartiles([b / a for a, b in zip(few, many, strict=True)])
+        spread = f"5k {s1:.1f}-{s3:.1f}, 50k {b1:.1f}-{b3:.1f}, ratio {r1:.2f}-{r3:.2f}"
+        lines.append(f"  {label:<31} {ratio:6.2f}x{verdict:<29} [{spread}]")
     return "\n".join(lines)
 
 if __name__ == "__main__":

@@ -178,14 +178,16 @@ def test_rendered_pages_stay_within_their_budget() -> None:
     first, _ = cache.items("month", 1, None, lambda: list(range(4)))
     assert cache.memo(first, "utc", lambda: ["a"]) == ["a"]
     assert cache.memo(first, "utc", lambda: ["b"]) == ["a"]  # kept with its snapshot
-    cache.add_bytes(first, 60)
+    cache.add_bytes(first, 60, "utc")
     second, _ = cache.items("week", 1, None, lambda: list(range(2)))
-    cache.add_bytes(second, 60)  # 120 > 100: the least recently used snapshot goes
+    cache.add_bytes(second, 60, "utc")  # 120 > 100: the least recently used snapshot goes
     assert len(cache) == 1 and cache.rendered_bytes == 60
     assert cache.memo(first, "utc", lambda: ["c"]) == ["c"]  # gone: made again, not kept
-    cache.add_bytes(second, 60)  # one snapshot alone over the budget keeps its list, not what was rendered
+    assert cache.memo(second, "index", lambda: {"by": "id"}) == {"by": "id"}  # derived from it, not rendered
+    cache.add_bytes(second, 60, "utc")  # one snapshot alone over the budget keeps its list, not what was rendered
     assert len(cache) == 1 and cache.rendered_bytes == 0
     assert cache.memo(second, "utc", lambda: ["d"]) == ["d"]
+    assert cache.peek(second, "index") == {"by": "id"}  # what was derived stays: it is the window's, not JSON
 
 
 def test_what_a_window_keeps_is_not_walked_by_the_garbage_collector(client: Client, store: Any) -> None:
@@ -212,3 +214,17 @@ def test_what_a_window_keeps_is_not_walked_by_the_garbage_collector(client: Clie
     kept = [*held, store.series, *store.series.values()]
     tracked = [type(v).__name__ for v in kept if isinstance(v, (tuple, list, dict)) and gc.is_tracked(v)]
     assert tracked == []
+
+
+def test_rendered_json_a_window_takes_from_the_one_before_is_counted_with_it() -> None:
+    cache = Snapshots(keep=2, max_bytes=100)
+    first, _ = cache.items("week", 1, None, lambda: [1])
+    cache.memo(first, "utc", lambda: {"b": b"y" * 60})
+    cache.add_bytes(first, 60, "utc")
+    second, _ = cache.items("week", 2, None, lambda: [1, 2])
+    assert cache.move(first, second, "utc") == {"b": b"y" * 60}  # taken with its 60 bytes
+    assert cache.peek(first, "utc") is None and cache.peek(second, "utc") == {"b": b"y" * 60}
+    cache.items("week", 3, None, lambda: [1, 2, 3])  # keep=2: the first goes, and nothing it counted
+    assert len(cache) == 2 and cache.rendered_bytes == 60
+    cache.add_bytes(second, 50, "utc")  # 110 > 100: the least recently used (the second) goes, counted in full
+    assert cache.rendered_bytes == 0

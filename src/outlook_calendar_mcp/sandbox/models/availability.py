@@ -22,7 +22,7 @@ class Item:
     start: dt.datetime
     end: dt.datetime
     status: str
-    doc: dict[str, Any] = field(compare=False, hash=False)
+    doc: dict[str, Any] = field(compare=False, hash=False)  # an occurrence's: its master's (what a schedule shows)
 
 
 def busy_items(
@@ -36,14 +36,28 @@ def busy_items(
     if calendar is None:
         return []
     out = []
-    for _, _, doc in lookup.window_items(ctx, [calendar["id"]], start, end):
+    stored: dict[str, dict[str, Any]] = {}  # each stored document parsed once (a series' occurrences share one)
+    for inst in lookup.window_instances(ctx, [calendar["id"]], start, end):
+        text = inst[ev.TEXT]
+        doc = stored.get(text)
+        if doc is None:
+            doc = stored[text] = json.loads(text)
+        # an occurrence shows as, is cancelled and has the iCalUId as its master does (occurrence_from)
         status = doc.get("showAs") or "busy"
         if doc.get("isCancelled") or status == "free" or (skip_uid and doc.get("iCalUId") == skip_uid):
             continue
-        times = ev.event_times(doc)
-        if times.end_utc <= times.start_utc or times.end_utc <= start or times.start_utc >= end:
+        begin, duration = inst[ev.START_UTC], inst[ev.DURATION]
+        if inst[ev.KIND] == "occurrence" and begin is not None and duration is not None and not doc.get("isAllDay"):
+            # its instants are the window's (an all-day one's dates are placed in its zone: derived in full)
+            item_start, item_end = begin, begin + duration
+        else:
+            if inst[ev.KIND] == "occurrence":
+                doc = lookup.instance_doc(ctx, inst)
+            times = ev.event_times(doc)
+            item_start, item_end = times.start_utc, times.end_utc
+        if item_end <= item_start or item_end <= start or item_start >= end:
             continue
-        out.append(Item(times.start_utc, times.end_utc, status if status in SEVERITY else "busy", doc))
+        out.append(Item(item_start, item_end, status if status in SEVERITY else "busy", doc))
     out.sort(key=lambda i: (i.start, i.end))
     return out
 

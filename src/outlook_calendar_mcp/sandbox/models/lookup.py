@@ -7,16 +7,18 @@ No HTTP here beyond the Graph errors for an id that is not found; what a write s
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import GraphHTTPError, not_found
 from . import events as ev
 from .rows import CalendarRow, EventRow
 from .session import Session
+from .snapshots import DERIVED, Updated
 from .store import occurrence_start, parse_occurrence_id, utc_key
 
 
@@ -181,14 +183,168 @@ def window_instances(
 
 
 def window(
-    ctx: Session, calendar_ids: Iterable[str], start: dt.datetime, end: dt.datetime, master_id: str | None = None
+    ctx: Session,
+    calendar_ids: Iterable[str],
+    start: dt.datetime,
+    end: dt.datetime,
+    master_id: str | None = None,
+    snapshot_id: str | None = None,
 ) -> tuple[str, tuple[ev.Instance, ...]]:
     """(snapshot id, :func:`window_instances`): what is derived from the window (a busy timeline, an index by
-    id) is kept beside it with ``ctx.store.snapshots.memo(snapshot id, ...)``, for as long as the window is."""
+    id, a calendarView's encoded pages) is kept beside it with ``ctx.store.snapshots.memo(snapshot id, ...)``, for
+    as long as the window is. ``snapshot_id``: the snapshot a page before was cut from, read again if it is of
+    this window. After a write, the window is brought forward from the one kept before (:func:`_update`)."""
     ids = list(calendar_ids)
     shape = ("instances", tuple(ids), master_id, start, end)
-    version = ctx.store.data_version()
-    return ctx.store.snapshots.items(shape, version, None, lambda: _expand(ctx, ids, start, end, master_id))
+    version = ctx.store.versions()
+
+    def update(prior_id: str, prior: Any, items: tuple[ev.Instance, ...]) -> Updated | None:
+        return None if master_id is not None else _update(ctx, ids, start, end, prior_id, prior, version, items)
+
+    return ctx.store.snapshots.items(
+        shape, version, snapshot_id, lambda: _expand(ctx, ids, start, end, master_id), update
+    )
+
+
+MAX_UPDATE = 256  # changes past which a window is expanded anew rather than brought forward
+# What bringing a window forward changed: (ids of the instances dropped, the instances added, sorted by (start,
+# id), the series whose instances were all dropped and made again). Tuples of atoms: never tracked for long.
+Change = tuple[tuple[str, ...], tuple[ev.Instance, ...], tuple[str, ...]]
+# Where a window's instances are, kept beside it once it is brought forward: id -> start key, and series master
+# -> the ids of its instances (two memos: a tuple holding dicts would stay tracked by the garbage collector).
+# Passed on from a window to the next one brought forward from it, changed in place.
+WHERE_STARTS, WHERE_SERIES = ("where", "starts"), ("where", "series")
+Where = tuple[dict[str, str], dict[str, tuple[str, ...]]]
+
+
+def _where(items: tuple[ev.Instance, ...]) -> Where:
+    starts: dict[str, str] = {}
+    series: dict[str, list[str]] = {}
+    for i in items:
+        starts[i[ev.EVENT_ID]] = i[ev.START_KEY]
+        master = i[ev.MASTER_ID]
+        if master:
+            series.setdefault(master, []).append(i[ev.EVENT_ID])
+    return starts, {m: tuple(v) for m, v in series.items()}
+
+
+def _update(
+    ctx: Session,
+    ids: list[str],
+    start: dt.datetime,
+    end: dt.datetime,
+    prior_id: str,
+    prior: tuple[int, int],
+    now: tuple[int, int],
+    items: tuple[ev.Instance, ...],
+) -> Updated | None:
+    """(the window at versions ``now``, what changed: :data:`Change`, where its instances are) made from ``items``, the
+    same window at ``prior``, and the rows written and deleted since: the instances of what changed are dropped
+    and made again from the rows as they are now (a series whose master, exception or cancellation changed is
+    expanded again, alone). None when that cannot be exact: changes made beside the store's functions (each
+    write through them moves the events table's version and the seq counter by one, and leaves its row or
+    tombstone with its seq; a change beside them moves the version alone), or too many changes.
+
+    Costs what changed: the instances dropped are found by their start (:data:`WHERE_STARTS`, taken from the prior
+    window) and the entries kept are the prior window's own, copied in C (no parsing, no expansion, nothing
+    the garbage collector counts)."""
+    (events_then, seq_then), (events_now, seq_now) = prior, now
+    changes = seq_now - seq_then
+    if changes <= 0 or changes > MAX_UPDATE or events_now - events_then != changes:
+        return None
+    written, deleted = ctx.store.changed_since(seq_then)
+    if not written and not deleted:  # the counters moved, not the rows: not the store's writes
+        return None
+    # Fewer rows than changes: a row written again, or written and deleted, since (its last write stands for all).
+    gone: set[str] = set()  # instances to drop, by id
+    series: set[str] = set()  # series to expand again (their occurrences and exceptions dropped)
+    singles = []
+    for row in written:
+        gone.add(row["id"])
+        series.add(row["id"])  # it may have been a series master before (a series made a single event)
+        if row["series_master_id"]:
+            series.add(row["series_master_id"])
+        if row["kind"] == "singleInstance" and row["calendar_id"] in ids:
+            singles.append(row)
+    for event_id, _ in deleted:
+        gone.add(event_id)
+        series.add(event_id)
+        occurrence = parse_occurrence_id(event_id)  # an exception or cancellation gone: the occurrence is back
+        if occurrence is not None:
+            series.add(occurrence[0])
+    starts = ctx.store.snapshots.take(prior_id, WHERE_STARTS)
+    by_series = ctx.store.snapshots.take(prior_id, WHERE_SERIES)
+    if starts is None or by_series is None:
+        starts, by_series = _where(items)
+    dropped = {i for i in gone if i in starts}
+    for master in series:
+        dropped.update(by_series.pop(master, ()))
+    out = list(items)
+    for at in sorted((bisect.bisect_left(items, (starts[i], i)) for i in dropped), reverse=True):
+        del out[at]
+    for i in dropped:
+        del starts[i]
+    ws, we = utc_key(start), utc_key(end)
+    added = [ev.row_instance(r) for r in singles if _overlaps(r["start_utc"] or "", r["end_utc"] or "", ws, we)]
+    # as _expand finds them: exceptions by the window (their series need not reach it), masters by their reach
+    added.extend(ev.row_instance(r) for r in ctx.store.exceptions_in(ids, sorted(series), ws, we))
+    masters = ctx.store.masters_in(ids, sorted(series), ws, we)
+    if masters:
+        master_ids = [m["id"] for m in masters]
+        skip = ctx.store.series_child_ids(master_ids)
+        for m in masters:
+            added.extend(ev.expand_master(m, series_of(ctx, m), start, end, skip))
+    added.sort()
+    for inst in added:
+        bisect.insort(out, inst)
+        starts[inst[ev.EVENT_ID]] = inst[ev.START_KEY]
+        of = inst[ev.MASTER_ID]
+        if of:
+            by_series[of] = (*by_series.get(of, ()), inst[ev.EVENT_ID])
+    what = (tuple(dropped), tuple(added), tuple(sorted(series)))
+    return out, what, {WHERE_STARTS: starts, WHERE_SERIES: by_series}
+
+
+def brought(ctx: Session, snapshot_id: str, keys: Sequence[Any]) -> tuple[list[Any], list[Change]] | None:
+    """(what the nearest window that this one was brought forward from, step by step, keeps under ``keys``,
+    taken from it; what each step changed, oldest first), or None when no window on the way keeps them (one built
+    from scratch, or dropped, ends the way)."""
+    snapshots, steps, here = ctx.store.snapshots, [], snapshot_id
+    for _ in range(MAX_UPDATE):
+        derived = snapshots.peek(snapshot_id, DERIVED)
+        if derived is None:
+            return None
+        snapshot_id, step = derived
+        steps.append(step)
+        if all(snapshots.peek(snapshot_id, key) is not None for key in keys):
+            return [snapshots.move(snapshot_id, here, key) for key in keys], steps[::-1]
+    return None
+
+
+def carry(
+    ctx: Session,
+    snapshot_id: str,
+    key: Any,
+    add: Callable[[dict[str, Any], tuple[ev.Instance, ...]], Any] | None = None,
+) -> dict[str, Any] | None:
+    """For a window brought forward (snapshots.DERIVED): the dict by id a window it came from keeps under ``key``
+    (:func:`brought`), without the instances dropped and the series made again on the way, with ``add``
+    putting in those added; None when there is none."""
+    found = brought(ctx, snapshot_id, (key,))
+    if found is None:
+        return None
+    (out,), steps = found
+    for dropped, added, series in steps:
+        for event_id in (*dropped, *series):
+            out.pop(event_id, None)
+        if add is not None:
+            add(out, added)
+    return out
+
+
+def _overlaps(start_key: str, end_key: str, ws: str, we: str) -> bool:
+    """Whether an event of [start_key, end_key) is in the window [ws, we) as the SQL of storage.py finds it."""
+    return start_key < we and (end_key > ws or (end_key == start_key and start_key >= ws))
 
 
 def _expand(

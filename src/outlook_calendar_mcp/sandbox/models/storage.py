@@ -52,6 +52,28 @@ class EventQueries:
             (*calendar_ids, end_key, start_key),
         ).fetchall()
 
+    def masters_in(
+        self, calendar_ids: Sequence[str], master_ids: Sequence[str], start_key: str, end_key: str
+    ) -> list[EventRow]:
+        """Those of ``master_ids`` that are series masters of the calendars able to reach [start, end)."""
+        cals, masters = ",".join("?" * len(calendar_ids)), ",".join("?" * len(master_ids))
+        return self.db.execute(
+            f"SELECT * FROM events WHERE id IN ({masters}) AND calendar_id IN ({cals}) AND kind = 'seriesMaster'"
+            " AND start_utc < ? AND (end_utc IS NULL OR end_utc >= ?)",
+            (*master_ids, *calendar_ids, end_key, start_key),
+        ).fetchall()
+
+    def exceptions_in(
+        self, calendar_ids: Sequence[str], master_ids: Sequence[str], start_key: str, end_key: str
+    ) -> list[EventRow]:
+        """The exceptions of series ``master_ids`` in the calendars that overlap [start, end)."""
+        cals, masters = ",".join("?" * len(calendar_ids)), ",".join("?" * len(master_ids))
+        return self.db.execute(
+            f"SELECT * FROM events WHERE series_master_id IN ({masters}) AND calendar_id IN ({cals})"
+            f" AND kind = 'exception' AND {_OVERLAP}",
+            (*master_ids, *calendar_ids, end_key, start_key, start_key),
+        ).fetchall()
+
     def series_exceptions_in(self, master_id: str, start_key: str, end_key: str) -> list[EventRow]:
         return every(
             self.db.execute(
@@ -331,11 +353,14 @@ class DeltaStore:
     db: sqlite3.Connection
 
     def drop_delta_states_before(self, created: str) -> None:
-        """States made before ``created`` and not renewed since."""
-        self.db.execute(
-            "DELETE FROM delta_states WHERE created < ? AND id NOT IN (SELECT id FROM delta_versions WHERE renewed >= ?)",
-            (created, created),
+        """States made before ``created`` and not renewed since, unless a state kept is written as changes from
+        them (delta_parents): a chain goes from its newest link back, once every link has expired."""
+        doomed = (
+            "DELETE FROM delta_states WHERE created < ? AND id NOT IN (SELECT id FROM delta_versions"
+            " WHERE renewed >= ?) AND id NOT IN (SELECT parent FROM delta_parents)"
         )
+        while self.db.execute(doomed, (created, created)).rowcount:
+            self.db.execute("DELETE FROM delta_parents WHERE id NOT IN (SELECT id FROM delta_states)")
         self.db.execute("DELETE FROM delta_versions WHERE renewed < ?", (created,))
 
     def add_delta_state(
@@ -348,6 +373,7 @@ class DeltaStore:
         doc: dict[str, Any],
         created: str,
         at_version: int | None = None,
+        parent: str | None = None,
     ) -> None:
         self.db.execute(
             "INSERT INTO delta_states (id, kind, mailbox_id, calendar_id, window_start, window_end, doc, created)"
@@ -365,6 +391,8 @@ class DeltaStore:
         )
         if at_version is not None:
             self.db.execute("INSERT INTO delta_versions VALUES (?, ?, ?)", (token, at_version, created))
+        if parent is not None:
+            self.db.execute("INSERT INTO delta_parents VALUES (?, ?)", (token, parent))
 
     def renew_delta_state(self, token: str, now: str) -> None:
         """Start the lifetime of state ``token`` (one with a version) again."""
@@ -381,8 +409,9 @@ class DeltaStore:
             ).fetchone()
         )
 
-    def delta_state_doc(self, token: str) -> str:
-        return self.db.execute("SELECT doc FROM delta_states WHERE id = ?", (token,)).fetchone()[0]
+    def delta_state_doc(self, token: str) -> str | None:
+        row = self.db.execute("SELECT doc FROM delta_states WHERE id = ?", (token,)).fetchone()
+        return None if row is None else row[0]
 
 
 class ContactStore:

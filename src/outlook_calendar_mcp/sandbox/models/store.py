@@ -48,7 +48,7 @@ from .rows import CalendarGroupRow, CalendarRow, EventRow, MailboxRow, every, on
 from .snapshots import Recent, Snapshots
 from .storage import AttachmentStore, ContactStore, DeltaStore, EventQueries, PermissionStore
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -158,6 +158,15 @@ MIGRATIONS: dict[int, str] = {
     -- megabyte documents SQLite would read through to reach a column after them), renewed when handed on again
     CREATE TABLE delta_versions (id TEXT PRIMARY KEY, at_version INTEGER NOT NULL, renewed TEXT NOT NULL);
     """,
+    6: """
+    -- what changed since a seq: a window kept at one version is brought to the next from these (lookup.py)
+    CREATE INDEX events_seq ON events (seq);
+    CREATE INDEX tombstones_seq ON tombstones (seq);
+    -- a delta token whose state is written as its changes from the state of another (responses/delta.py): that
+    -- one is kept while this one is
+    CREATE TABLE delta_parents (id TEXT PRIMARY KEY, parent TEXT NOT NULL);
+    CREATE INDEX delta_parents_parent ON delta_parents (parent);
+    """,
 }
 
 
@@ -259,6 +268,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
         # Expanded calendar windows per (request shape, data version); pages read them (see snapshots.py).
         self.snapshots = Snapshots()
         self.round_states = Recent()  # parsed delta round states by round token (responses/delta.py)
+        self.known_states = Recent(8)  # what a delta token's client holds, by token, with its depth (delta.py)
         self._migrate()
 
     # -- schema -------------------------------------------------------------
@@ -300,6 +310,7 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
                 self.series.clear()
                 self.snapshots.clear()
                 self.round_states.clear()
+                self.known_states.clear()
                 raise
             else:
                 self.db.execute("COMMIT")
@@ -320,10 +331,12 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
             self.series.clear()
             self.snapshots.clear()
             self.round_states.clear()
+            self.known_states.clear()
 
     def wipe(self) -> None:
         with self.transaction():
             for table in (
+                "delta_parents",
                 "delta_states",
                 "outbox",
                 "tombstones",
@@ -343,6 +356,23 @@ class Store(EventQueries, PermissionStore, AttachmentStore, DeltaStore, ContactS
         another one on the same file (triggers, schema 5), and on nothing else, so what is written beside the
         events (delta sync states, the outbox, attachments' bytes) does not make windows expand again."""
         return self.db.execute("SELECT value FROM counters WHERE name = 'events'").fetchone()[0]
+
+    def versions(self) -> tuple[int, int]:
+        """(:meth:`data_version`, the ``seq`` change counter), read together: a window kept at one pair is brought
+        to a later one from the rows :meth:`changed_since` its seq, when every change to the events table since
+        was made through :meth:`put_event` / :meth:`delete_event_row` (each moves both counters by one)."""
+        row = self.db.execute(
+            "SELECT (SELECT value FROM counters WHERE name = 'events'), (SELECT value FROM counters WHERE name = 'seq')"
+        ).fetchone()
+        return row[0], row[1]
+
+    def changed_since(self, seq: int) -> tuple[list[EventRow], list[tuple[str, str]]]:
+        """(event rows written after ``seq``, (id, calendar id) of the rows deleted after it), by seq."""
+        written = self.db.execute("SELECT * FROM events WHERE seq > ? ORDER BY seq", (seq,)).fetchall()
+        deleted = self.db.execute(
+            "SELECT id, calendar_id FROM tombstones WHERE seq > ? ORDER BY seq", (seq,)
+        ).fetchall()
+        return written, [(r[0], r[1]) for r in deleted]
 
     def next_seq(self) -> int:
         self.db.execute("UPDATE counters SET value = value + 1 WHERE name = 'seq'")

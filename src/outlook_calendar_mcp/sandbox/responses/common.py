@@ -161,30 +161,35 @@ def respond_page(
     return ctx.respond(body)
 
 
-def respond_window_page(
-    ctx: Ctx, items: Sequence[tuple[str, Any]], query: odata.Query, context: str, snapshot: str
-) -> Response:
+def respond_window_page(ctx: Ctx, items: Sequence[Any], query: odata.Query, context: str, snapshot: str) -> Response:
     """A page of a window's snapshot (as :func:`respond_page` answers it), each instance rendered and encoded once
     per way of showing it (zone, body type, $select) and kept with the snapshot: reading the window again, page
-    by page, joins bytes already made."""
+    by page, joins bytes already made. ``items``: the window's instances (:data:`.events.Instance`), or
+    (id, stored-form document) pairs (a $filter or $orderby has read them)."""
     size = query.top or ctx.max_page_size or DEFAULT_PAGE
     if ctx.max_page_size and query.top:
         size = min(query.top, ctx.max_page_size)
     select = tuple(query.select) if query.select is not None else None
     how = ("page", ctx.view.zone_name, ctx.view.body_type, select)
-    # by position; a dict of bytes, which the garbage collector never tracks (a list of them it would walk)
-    encoded: dict[int, bytes] = ctx.store.snapshots.memo(snapshot, how, dict)
+    # by id; a dict of bytes, which the garbage collector never tracks (a list of them it would walk). A window
+    # brought forward after a write takes what the window before had encoded of what did not change.
+    encoded: dict[str, bytes] | None = ctx.store.snapshots.peek(snapshot, how)
+    if encoded is None:
+        encoded = lookup.carry(ctx, snapshot, how) or {}
+        ctx.store.snapshots.put(snapshot, how, encoded)
     parts, made = [], 0
     for n in range(query.skip, min(query.skip + size, len(items))):
-        part = encoded.get(n)
+        entry = items[n]
+        event_id = entry[0] if len(entry) == 2 else entry[ev.EVENT_ID]
+        part = encoded.get(event_id)
         if part is None:
-            event_id, doc = items[n]
-            shown = ev.render(lookup.instance_doc(ctx, doc) if isinstance(doc, tuple) else doc, event_id, ctx.view)
-            part = encoded[n] = encode(odata.project(shown, query.select))
+            doc = entry[1] if len(entry) == 2 else lookup.instance_doc(ctx, entry)
+            shown = ev.render(doc, event_id, ctx.view)
+            part = encoded[event_id] = encode(odata.project(shown, query.select))
             made += len(part)
         parts.append(part)
     if made:
-        ctx.store.snapshots.add_bytes(snapshot, made)
+        ctx.store.snapshots.add_bytes(snapshot, made, how)
     head: dict[str, Any] = {"@odata.context": ctx.context_url(context)}
     if query.count:
         head["@odata.count"] = len(items)

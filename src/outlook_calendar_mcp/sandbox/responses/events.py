@@ -24,6 +24,7 @@ from ..models.lookup import (
     load_doc,
     remove_event_rows,
     store_exception,
+    window,
     window_instances,
 )
 from ..models.rows import CalendarRow, EventRow
@@ -150,18 +151,17 @@ def remove_event(ctx: Ctx, event_id: str, doc: dict[str, Any], row: EventRow | N
     effects.after_write(ctx, "delete", doc, None, event_id)
 
 
-def _lazy(ctx: Ctx, query: odata.Query, instances: tuple[ev.Instance, ...]) -> list[tuple[str, Any]]:
-    """Entries for respond_window_page: lazy unless a $filter/$orderby needs every document."""
-    if query.filter is None and not query.orderby:
-        return [(i[ev.EVENT_ID], i) for i in instances]
-    return filtered(query, [(i[ev.EVENT_ID], instance_doc(ctx, i)) for i in instances])
-
-
 def _window_page(
     ctx: Ctx, query: odata.Query, context: str, calendar_ids: list[str], master_id: str | None = None
 ) -> Response:
-    """One page of a window's instances, cut from the snapshot the first page was (models/snapshots.py)."""
+    """One page of a window's instances, cut from the snapshot the first page was (models/snapshots.py). Without
+    $filter and $orderby the page is cut from the window's own snapshot (its instances, in their order): a write
+    brings it forward rather than expanding the window again (lookup.window)."""
     start, end = require_window(ctx)
+    asked = ctx.params.get(SNAPSHOT)
+    if query.filter is None and not query.orderby:
+        snapshot, instances = window(ctx, calendar_ids, start, end, master_id, asked)
+        return respond_window_page(ctx, instances, query, context, snapshot)
     shape = (
         ctx.mailbox["id"],
         tuple(calendar_ids),
@@ -173,9 +173,12 @@ def _window_page(
     )
 
     def build() -> list[tuple[str, Any]]:
-        return _lazy(ctx, query, window_instances(ctx, calendar_ids, start, end, master_id=master_id))
+        docs = [
+            (i[ev.EVENT_ID], instance_doc(ctx, i)) for i in window_instances(ctx, calendar_ids, start, end, master_id)
+        ]
+        return filtered(query, docs)
 
-    snapshot, items = ctx.store.snapshots.items(shape, ctx.store.data_version(), ctx.params.get(SNAPSHOT), build)
+    snapshot, items = ctx.store.snapshots.items(shape, ctx.store.data_version(), asked, build)
     return respond_window_page(ctx, items, query, context, snapshot)
 
 
