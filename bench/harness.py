@@ -119,3 +119,29 @@ def http_server(tmp: Path, sandbox_url: str, *, python: str = sys.executable, py
     argv = serve_argv(python, "http", sandbox_url, port) + (["--stateless"] if stateless else [])
     with child(argv, tmp, port, pythonpath):
         yield f"http://127.0.0.1:{port}/mcp"
+
+
+# Child code (pasted into a ``python -c`` script after its imports of asyncio and time): ``await busy_loop(work)``
+# runs ``work()`` (it makes the awaitable), while a heartbeat asks the event loop for 1 ms sleeps, and returns the seconds it took
+# and the longest time the loop was held past a beat (ms). bench/rate_bench.py and bench/state_bench.py use it.
+LOOP_PROBE = r"""
+async def busy_loop(work):
+    gaps, done = [], asyncio.Event()
+
+    async def heartbeat():
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    beat = asyncio.create_task(heartbeat())
+    await asyncio.sleep(0.01)
+    began = time.perf_counter()
+    await work()
+    took = time.perf_counter() - began
+    done.set()
+    await beat
+    return took, (max(gaps) - 0.001) * 1e3
+"""

@@ -37,11 +37,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness import LOOP_PROBE
 from throughput import baseline_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CHILD = r"""
+CHILD = (
+    r"""
 import asyncio, datetime as dt, inspect, json, sys, time
 from outlook_calendar_mcp.clock import Clock
 from outlook_calendar_mcp.tools.rate import RateLimit
@@ -55,6 +57,9 @@ async def take(limit):
     if inspect.isawaitable(got):
         await got
 
+"""
+    + LOOP_PROBE
+    + r"""
 async def main():
     out = {}
     if kind == "sqlite":
@@ -80,29 +85,13 @@ async def main():
             await take(limit)
         out["cpu_us_per_take"] = (time.process_time() - cpu) / calls * 1e6
         out["wall_us_per_take"] = (time.perf_counter() - began) / calls * 1e6
-        gaps = []
-        done = asyncio.Event()
-
-        async def heartbeat():
-            last = time.perf_counter()
-            while not done.is_set():
-                await asyncio.sleep(0.001)
-                now = time.perf_counter()
-                gaps.append(now - last)
-                last = now
-
         async def caller(n):
             for _ in range(n):
                 await take(limit)
 
-        beat = asyncio.create_task(heartbeat())
-        await asyncio.sleep(0.01)
-        began = time.perf_counter()
-        await asyncio.gather(*(caller(calls // 20) for _ in range(20)))
-        out["takes_per_s_20_callers"] = (calls // 20 * 20) / (time.perf_counter() - began)
-        done.set()
-        await beat
-        out["longest_loop_stall_ms"] = (max(gaps) - 0.001) * 1e3
+        took, stall = await busy_loop(lambda: asyncio.gather(*(caller(calls // 20) for _ in range(20))))
+        out["takes_per_s_20_callers"] = (calls // 20 * 20) / took
+        out["longest_loop_stall_ms"] = stall
         if hasattr(store, "aclose"):
             await store.aclose()
         store.close()
@@ -110,6 +99,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 
 @contextlib.contextmanager

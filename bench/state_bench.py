@@ -45,13 +45,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import sandbox
+from harness import LOOP_PROBE, sandbox
 from rate_bench import delayed, redis_server
 from throughput import baseline_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CHILD = r"""
+CHILD = (
+    r"""
 import asyncio, json, statistics, sys, time
 import redis.connection, redis.asyncio.connection
 from outlook_calendar_mcp.clock import Clock
@@ -82,6 +83,9 @@ def counting_async(real):
 for module, wrap in ((redis.connection, counting_sync), (redis.asyncio.connection, counting_async)):
     module.AbstractConnection.send_packed_command = wrap(module.AbstractConnection.send_packed_command)
 
+"""
+    + LOOP_PROBE
+    + r"""
 async def main():
     if kind == "sqlite":
         store = SqliteState(where)
@@ -128,28 +132,12 @@ async def main():
         out["trips_per_view"] = statistics.median(trips)
         out["blocking_trips_per_view"] = statistics.median(blocking)
 
-    gaps, done = [], asyncio.Event()
-
-    async def heartbeat():
-        last = time.perf_counter()
-        while not done.is_set():
-            await asyncio.sleep(0.001)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-
     async def caller(c):
         for k in range(calls // 20):
             await call(f"bench:caller-{c}-{k}", "list_calendars", {})
 
-    beat = asyncio.create_task(heartbeat())
-    await asyncio.sleep(0.01)
-    began = time.perf_counter()
-    await asyncio.gather(*(caller(c) for c in range(20)))
-    out["calls_per_s"] = (calls // 20 * 20) / (time.perf_counter() - began)
-    done.set()
-    await beat
-    out["stall_ms"] = (max(gaps) - 0.001) * 1e3
+    took, out["stall_ms"] = await busy_loop(lambda: asyncio.gather(*(caller(c) for c in range(20))))
+    out["calls_per_s"] = (calls // 20 * 20) / took
     if hasattr(store, "aclose"):
         await store.aclose()
     store.close()
@@ -158,6 +146,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 
 def run(python: str, src: str | None, kind: str, where: str, tmp: Path, events: int, calls: int,
