@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,28 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
         r = RedisState(url)
         yield r
         r.close()
+
+
+def at_once(store: StateStore, tmp_path: Path, work: Callable[[StateStore], Awaitable[None]]) -> None:
+    """``work`` in eight threads at once, each on a connection of its own to ``store``'s data (as workers are)."""
+
+    def worker() -> None:
+        own = SqliteState(tmp_path / "state.db") if isinstance(store, SqliteState) else RedisState(store._url)
+
+        async def run() -> None:
+            try:
+                await work(own)
+            finally:
+                await own.aclose()
+
+        asyncio.run(run())
+        own.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def test_values_round_trip_and_delete(store: StateStore) -> None:
@@ -129,25 +151,13 @@ def test_throttle_is_atomic_across_connections_under_contention(store: StateStor
     turns: list[Turn] = []
     lock = threading.Lock()
 
-    def worker() -> None:
-        own = SqliteState(tmp_path / "state.db") if isinstance(store, SqliteState) else RedisState(store._url)
+    async def five(own: StateStore) -> None:
+        for _ in range(5):
+            turn = await own.throttle("rate:x", now, interval, 20)
+            with lock:
+                turns.append(turn)
 
-        async def five() -> None:
-            for _ in range(5):
-                turn = await own.throttle("rate:x", now, interval, 20)
-                with lock:
-                    turns.append(turn)
-            if isinstance(own, RedisState):
-                await own.aclose()
-
-        asyncio.run(five())
-        own.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(store, tmp_path, five)
     assert sum(t.allowed for t in turns) == 20  # none lost, none let through twice
     assert sum(t.first_refusal for t in turns) == 1  # one log line, whichever worker refused first
     assert {t.wait_us for t in turns if not t.allowed} == {interval}
@@ -360,25 +370,14 @@ def test_workers_minting_the_same_ids_at_once_agree(store: StateStore, tmp_path:
     shown: list[list[str]] = []
     lock = threading.Lock()
 
-    def worker() -> None:
-        own = SqliteState(tmp_path / "state.db") if isinstance(store, SqliteState) else RedisState(store._url)
+    async def view(own: StateStore) -> None:
+        handles = Handles(own)
+        with acting_as(ALICE):
+            await handles.mint([("event", i) for i in ids])
+            with lock:
+                shown.append([handles.handle("event", i) for i in ids])
 
-        async def view() -> None:
-            handles = Handles(own)
-            with acting_as(ALICE):
-                await handles.mint([("event", i) for i in ids])
-                with lock:
-                    shown.append([handles.handle("event", i) for i in ids])
-            await own.aclose()
-
-        asyncio.run(view())
-        own.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(store, tmp_path, view)
     assert len(shown) == 8 and all(s == shown[0] for s in shown)
     assert [len(h) for h in shown[0]] == [10, 9] * 20  # ev_ + 7 characters where the 6 were taken
     assert [store.get(f"handle:{ALICE}:{h}") for h in shown[0]] == ids
