@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -145,3 +146,20 @@ async def busy_loop(work):
     await beat
     return took, (max(gaps) - 0.001) * 1e3
 """
+
+
+def print_medians(figures: dict[tuple[str, str], list[dict[str, float]]], baseline: str, ours: str) -> None:
+    """Per kind (a store...), each side's median of every figure over its rounds, and ours / the baseline's; a kind
+    either side lacks is left out. ``figures``: (kind, side label) -> one dict of figures per round."""
+    for kind in dict.fromkeys(k for k, _ in figures):
+        if (kind, baseline) not in figures or (kind, ours) not in figures:
+            continue
+        keys = list(figures[(kind, baseline)][0])
+        medians = {
+            label: {k: statistics.median(x[k] for x in figures[(kind, label)]) for k in keys} for label in (baseline, ours)
+        }
+        print(f"{kind}:")
+        for label, values in medians.items():
+            print(f"  {label:24} " + "  ".join(f"{k} {v:,.2f}" for k, v in values.items()))
+        old, new = medians[baseline], medians[ours]
+        print("  this checkout / baseline: " + "  ".join(f"{k} {new[k] / old[k]:.2f}x" for k in keys if old[k]))

@@ -29,7 +29,6 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from harness import LOOP_PROBE
+from harness import LOOP_PROBE, print_medians
 from throughput import baseline_python
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,17 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                     calls = args.calls if where is None or where == url else max(200, args.calls // 10)
                     figures.setdefault((kind, label), []).append(run(python, src, kind.split("+")[0], target, calls))
     print(f"RateLimit.take per call, {args.calls} calls x {args.rounds} rounds, sides alternating (medians)")
-    for kind in dict.fromkeys(k for k, _ in figures):
-        rows = [(label, figures.get((kind, label))) for label, _, _ in sides]
-        if not all(r for _, r in rows):
-            continue
-        keys = list(rows[0][1][0])  # type: ignore[index]
-        print(f"{kind}:")
-        medians = {label: {k: statistics.median(x[k] for x in runs) for k in keys} for label, runs in rows}  # type: ignore[union-attr]
-        for label, _, _ in sides:
-            print(f"  {label:24} " + "  ".join(f"{k} {v:,.2f}" for k, v in medians[label].items()))
-        old, new = medians[sides[0][0]], medians[sides[1][0]]
-        print("  this checkout / baseline: " + "  ".join(f"{k} {new[k] / old[k]:.2f}x" for k in keys if old[k]))
+    print_medians(figures, sides[0][0], sides[1][0])
     return 0
 
 

@@ -39,13 +39,12 @@ import argparse
 import contextlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from harness import LOOP_PROBE, sandbox
+from harness import LOOP_PROBE, print_medians, sandbox
 from rate_bench import delayed, redis_server
 from throughput import baseline_python
 
@@ -192,15 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"State store on the request path: calendar_view of {args.events} new events; {args.calls} list_calendars "
           f"calls by 20 concurrent callers; the sandbox {'in process' if args.in_process else 'on loopback'}; "
           f"{args.rounds} rounds, sides alternating (medians)")
-    for kind in dict.fromkeys(k for k, _ in figures):
-        rows = {label: figures[(kind, label)] for label, _, _ in sides}
-        keys = list(next(iter(rows.values()))[0])
-        medians = {label: {k: statistics.median(x[k] for x in runs) for k in keys} for label, runs in rows.items()}
-        print(f"{kind}:")
-        for label, values in medians.items():
-            print(f"  {label:24} " + "  ".join(f"{k} {v:,.2f}" for k, v in values.items()))
-        old, new = medians[sides[0][0]], medians[sides[1][0]]
-        print("  this checkout / baseline: " + "  ".join(f"{k} {new[k] / old[k]:.2f}x" for k in keys if old[k]))
+    print_medians(figures, sides[0][0], sides[1][0])
     return 0
 
 
