@@ -176,7 +176,7 @@ class Handles:
         """Look up every handle among ``values`` (a call's arguments) for the current person in one store round
         trip, so :meth:`resolve` finds them, or reports the unknown ones, without asking the store again."""
         user = user_key()
-        wanted = list(dict.fromkeys(v.strip() for v in values if _HANDLE.match(v.strip())))
+        wanted = list(dict.fromkeys(h for h in (v.strip() for v in values) if _HANDLE.match(h)))
         wanted = [h for h in wanted if self._ids.get((user, h)) is None]
         found = await self.store.aget_many([self._key(user, h) for h in wanted]) if wanted else []
         for handle, graph_id in zip(wanted, found, strict=True):

@@ -130,7 +130,7 @@ def unreadable(error: ValidationError) -> JSONRPCError | None:
             return None
         why = "the line is over 64 MiB" if line == TOO_LONG else f"the line is not JSON ({problems[0]['msg']})"
         return _error(None, PARSE_ERROR, f"Parse error: {why}. Send one JSON-RPC 2.0 message per line, in UTF-8.")
-    message = _message_of(error)
+    message = _message_of(problems)
     request_id = message.get("id") if isinstance(message, dict) else None
     if isinstance(request_id, bool) or not isinstance(request_id, (str, int)) or "method" not in message:
         request_id = None  # not a request we can tell (JSON-RPC 2.0: the id is then null)
@@ -142,10 +142,10 @@ def unreadable(error: ValidationError) -> JSONRPCError | None:
     )
 
 
-def _message_of(error: ValidationError) -> Any:
+def _message_of(problems: list[Any]) -> Any:
     """The parsed JSON object that failed validation: the input of an error about the envelope itself (a member
     missing, or the whole value of the wrong type), not about one of its members."""
-    for problem in error.errors(include_url=False):
+    for problem in problems:
         if (problem["type"] == "missing" or len(problem["loc"]) <= 1) and isinstance(problem.get("input"), dict):
             return problem["input"]
     return None
